@@ -1,0 +1,25 @@
+/* converters/registry.c - the table of converters; the only file to edit
+ * (besides conv_<name>.c) when adding a dataset. */
+#include <string.h>
+
+#include "converters/converter.h"
+
+const struct mb_converter *const mb_converters[] = {
+    NULL
+};
+
+const struct mb_converter *mb_converter_find(const char *name)
+{
+    for (const struct mb_converter *const *c = mb_converters; *c; c++)
+        if (!strcmp((*c)->name, name))
+            return *c;
+    return NULL;
+}
+
+const struct mb_converter *mb_converter_detect(const char *src)
+{
+    for (const struct mb_converter *const *c = mb_converters; *c; c++)
+        if ((*c)->probe && (*c)->probe(src) == 1)
+            return *c;
+    return NULL;
+}

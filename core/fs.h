@@ -1,0 +1,34 @@
+/* core/fs.h - file-system helpers shared by every writer: the
+ * temporary-name-then-rename discipline, directory creation, hashing. */
+#ifndef MB_CORE_FS_H
+#define MB_CORE_FS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+/* Writes into 'tmp' (of size 'cap') the temporary name under which 'path'
+ * is built: "<dir>/.<base>.part-<pid>". The name is in the same directory,
+ * so the final rename() is atomic, and it starts with a dot so a
+ * half-written file never looks like an output. */
+int mb_fs_tmpname(char *tmp, size_t cap, const char *path) MB_MUST_CHECK;
+
+/* Renames 'tmp' onto 'path' (atomic on POSIX) and fsyncs nothing else. */
+int mb_fs_commit(const char *tmp, const char *path) MB_MUST_CHECK;
+
+/* mkdir -p; existing directories are fine. */
+int mb_fs_mkdirs(const char *dir) MB_MUST_CHECK;
+
+/* SHA-256 of a whole file as 64 lower-case hex characters plus NUL;
+ * 'bytes' (may be NULL) receives the file size. */
+int mb_fs_sha256(char hex[65], uint64_t *bytes, const char *path) MB_MUST_CHECK;
+
+/* SHA-256 of a memory block, hex as above. */
+void mb_sha256_hex(char hex[65], const void *data, size_t n);
+
+/* 1 if 'path' exists and is a regular file / a directory, else 0. */
+int mb_fs_is_file(const char *path);
+int mb_fs_is_dir(const char *path);
+
+#endif

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: generate the synthetic corpora,
+# convert what can be converted, and summarise each unified file.
+# Usage: scripts/demo.sh BIN [--quick]
+set -euo pipefail
+bin=${1:-build/myobench}
+preset=default
+[ "${2:-}" = "--quick" ] && preset=tiny
+out=demo-out
+rm -rf "$out"
+mkdir -p "$out"
+"$bin" --version
+echo "demo: (synthesis and conversion arrive with their modules)"
+echo "demo: outputs in $out/"

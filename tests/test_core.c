@@ -1,0 +1,110 @@
+/* tests/test_core.c - core/: errors, the random generator, file helpers. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/fs.h"
+#include "core/rng.h"
+
+Test(err, error_returns_code_and_keeps_message)
+{
+    mb_log_set_level(MB_LOG_QUIET);
+    int rc = mb_error(MB_EFORMAT, "'%s' line %d: bad", "x.csv", 7);
+    cr_assert_eq(rc, MB_EFORMAT);
+    cr_assert_str_eq(mb_last_error(), "'x.csv' line 7: bad");
+    cr_assert_str_neq(mb_strerror(MB_EH5), "unknown error");
+}
+
+Test(rng, same_seed_same_stream_same_numbers)
+{
+    struct mb_rng a, b, c;
+    mb_rng_seed(&a, 42, 0);
+    mb_rng_seed(&b, 42, 0);
+    mb_rng_seed(&c, 42, 1);
+    int differ = 0;
+    for (int i = 0; i < 100; i++) {
+        uint64_t x = mb_rng_u64(&a);
+        cr_assert_eq(x, mb_rng_u64(&b));
+        differ += x != mb_rng_u64(&c);
+    }
+    cr_assert_gt(differ, 95, "streams 0 and 1 of one seed must differ");
+}
+
+Test(rng, uniform_and_normal_have_the_right_moments)
+{
+    struct mb_rng r;
+    mb_rng_seed(&r, 7, 0);
+    double su = 0, sn = 0, sn2 = 0;
+    const int n = 200000;
+    for (int i = 0; i < n; i++) {
+        double u = mb_rng_uniform(&r);
+        cr_assert(u >= 0 && u < 1);
+        su += u;
+        double z = mb_rng_normal(&r);
+        sn += z;
+        sn2 += z * z;
+    }
+    cr_assert_float_eq(su / n, 0.5, 0.01);
+    cr_assert_float_eq(sn / n, 0.0, 0.01);
+    cr_assert_float_eq(sn2 / n, 1.0, 0.02);
+}
+
+Test(rng, below_stays_in_range_and_shuffle_is_a_permutation)
+{
+    struct mb_rng r;
+    mb_rng_seed(&r, 1, 0);
+    int a[50], seen[50] = {0};
+    for (int i = 0; i < 50; i++)
+        a[i] = i;
+    mb_rng_shuffle_int(&r, a, 50);
+    for (int i = 0; i < 50; i++)
+        seen[a[i]]++;
+    for (int i = 0; i < 50; i++)
+        cr_assert_eq(seen[i], 1);
+    for (int i = 0; i < 1000; i++)
+        cr_assert_lt(mb_rng_below(&r, 3), 3);
+}
+
+Test(fs, sha256_of_known_text)
+{
+    char hex[65];
+    mb_sha256_hex(hex, "abc", 3);
+    cr_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+Test(fs, tmpname_is_hidden_in_the_same_directory)
+{
+    char tmp[256];
+    cr_assert_eq(mb_fs_tmpname(tmp, sizeof tmp, "out/dir/corpus.h5"), MB_OK);
+    char want[256];
+    snprintf(want, sizeof want, "out/dir/.corpus.h5.part-%ld", (long)getpid());
+    cr_assert_str_eq(tmp, want);
+}
+
+Test(fs, commit_renames_and_sha256_reads_the_file)
+{
+    char dir[] = "/tmp/mbtest-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char sub[300], path[400], tmp[512];
+    snprintf(sub, sizeof sub, "%s/a/b", dir);
+    cr_assert_eq(mb_fs_mkdirs(sub), MB_OK);
+    cr_assert_eq(mb_fs_mkdirs(sub), MB_OK, "mkdirs is idempotent");
+    snprintf(path, sizeof path, "%s/x.txt", sub);
+    cr_assert_eq(mb_fs_tmpname(tmp, sizeof tmp, path), MB_OK);
+    FILE *f = fopen(tmp, "w");
+    fputs("abc", f);
+    fclose(f);
+    cr_assert_eq(mb_fs_is_file(path), 0);
+    cr_assert_eq(mb_fs_commit(tmp, path), MB_OK);
+    cr_assert_eq(mb_fs_is_file(path), 1);
+    char hex[65];
+    uint64_t n = 0;
+    cr_assert_eq(mb_fs_sha256(hex, &n, path), MB_OK);
+    cr_assert_eq(n, 3);
+    cr_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    mb_log_set_level(MB_LOG_QUIET);
+    cr_assert_eq(mb_fs_sha256(hex, &n, "/nonexistent/file"), MB_EIO);
+    cr_assert(strstr(mb_last_error(), "/nonexistent/file"));
+}
