@@ -108,3 +108,24 @@ Test(fs, commit_renames_and_sha256_reads_the_file)
     cr_assert_eq(mb_fs_sha256(hex, &n, "/nonexistent/file"), MB_EIO);
     cr_assert(strstr(mb_last_error(), "/nonexistent/file"));
 }
+
+#include "tests/testutil.h"
+
+Test(cli, version_help_and_usage_errors)
+{
+    char *out, *err;
+    cr_assert_eq(tu_run(&out, &err, "--version"), 0);
+    cr_assert(strstr(out, "myobench "), "version on stdout: %s", out);
+    free(out); free(err);
+    cr_assert_eq(tu_run(&out, &err, "--help"), 0);
+    cr_assert(strstr(out, "convert"));
+    free(out); free(err);
+    cr_assert_eq(tu_run(&out, &err, "no-such-command"), 2);
+    cr_assert(strstr(err, "unknown command 'no-such-command'"), "stderr: %s", err);
+    free(out); free(err);
+    cr_assert_eq(tu_run(&out, &err, "convert"), 2);
+    free(out); free(err);
+    cr_assert_eq(tu_run(&out, &err, "convert --help"), 0);
+    cr_assert(strstr(out, "usage: myobench convert"));
+    free(out); free(err);
+}
