@@ -1,0 +1,81 @@
+/* converters/common.h - what every converter needs: a sorted walk of the
+ * source folder, an ordered parallel pipeline (load files in parallel,
+ * write them serially in a fixed order, so the output is identical for any
+ * -j), keep-going bookkeeping, a progress line, and small header-keyed CSV
+ * tables (emg2pose's metadata.csv and the like).
+ */
+#ifndef MB_CONVERTERS_COMMON_H
+#define MB_CONVERTERS_COMMON_H
+
+#include <stddef.h>
+
+#include "converters/converter.h"
+#include "format/mbh5.h"
+
+/* ---- folder walk -------------------------------------------------------- */
+
+struct conv_files {
+    size_t n;
+    char **rel;            /* [n] paths relative to the root, sorted bytewise (strcmp) */
+};
+
+/* Lists the regular files under 'root' (recursively; hidden files and
+ * folders skipped) whose names end in 'suffix' (case-insensitive; NULL for
+ * all). An empty result is not an error. */
+int  conv_list_files(struct conv_files *out, const char *root, const char *suffix) MB_MUST_CHECK;
+void conv_files_release(struct conv_files *f);
+
+/* Joins root and rel into a malloc'ed path; NULL on allocation failure. */
+char *conv_join(const char *root, const char *rel);
+
+/* Fills src->path (borrowed 'rel'), sha256 and bytes for root/rel.
+ * Thread-safe: may be called from a pipeline's load step. */
+int  conv_hash_source(struct mbh5_source *src, const char *root, const char *rel) MB_MUST_CHECK;
+
+/* ---- ordered parallel pipeline ----------------------------------------- */
+
+struct conv_pipeline {
+    size_t n;              /* work items, e.g. source files */
+    /* Parallel step: reads item i into a private *item. Must not call HDF5
+     * unless the HDF5 build is thread-safe (Debian's is; calls serialise).
+     * Reports its own errors with mb_error and returns <0. */
+    int  (*load)(void *ctx, size_t i, void **item);
+    /* Serial step, called in index order: writes the item. An error here
+     * aborts the whole conversion whatever keep_going says. */
+    int  (*write)(void *ctx, size_t i, void *item);
+    void (*drop)(void *ctx, void *item);   /* frees an item (NULL allowed) */
+    /* Optional: names item i for the skipped-file list and progress line. */
+    const char *(*name)(void *ctx, size_t i);
+    void *ctx;
+    int threads;           /* items loaded at once (memory bound: threads items) */
+    int keep_going;        /* a failed load is listed and skipped instead of fatal */
+    int progress;          /* "\r<what>: i/n" on stderr */
+    const char *what;      /* e.g. "emg2pose" */
+};
+
+/* Runs the pipeline. Counts files and skips into res. Returns MB_OK, or the
+ * first error (a load error without keep_going, or any write error). */
+int conv_run_pipeline(const struct conv_pipeline *p, struct mb_convert_result *res) MB_MUST_CHECK;
+
+/* ---- small CSV tables with a header row ------------------------------- */
+
+struct conv_csv {
+    char *path;            /* for messages */
+    size_t n_cols, n_rows;
+    char **header;         /* [n_cols] */
+    char **cells;          /* [n_rows x n_cols] row-major; never NULL ("" for empty) */
+};
+
+/* Reads a whole comma-separated file with a header row (libcsv, strict
+ * quoting). A row with a different number of fields than the header is an
+ * error naming the file and the 1-based line. */
+int  conv_csv_read(struct conv_csv *t, const char *path) MB_MUST_CHECK;
+void conv_csv_release(struct conv_csv *t);
+/* Column index of 'name', -1 if absent. */
+int  conv_csv_col(const struct conv_csv *t, const char *name);
+static inline const char *conv_csv_cell(const struct conv_csv *t, size_t row, int col)
+{
+    return t->cells[row * t->n_cols + (size_t)col];
+}
+
+#endif
