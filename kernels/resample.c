@@ -197,6 +197,20 @@ static void check_slice(const struct kern_resampler *r, size_t i0, size_t i1, si
     MB_ASSERT(s0 == s1 || (i0 <= s0 && s1 <= i1));
 }
 
+/* The identity, byte for byte (a filter sum would turn -0.0 into +0.0). */
+static void copy_rows(float *out, const float *in, size_t i0, size_t n_in, size_t j0, size_t n,
+                      size_t C)
+{
+    /* in is [(i1 - i0) x C], out is [n x C] */
+    for (size_t jj = 0; jj < n; jj++) {
+        size_t k = j0 + jj;
+        if (k < n_in)
+            memcpy(out + jj * C, in + (k - i0) * C, C * sizeof *out);
+        else
+            memset(out + jj * C, 0, C * sizeof *out);
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 
 void kern_resample_f32_ref(float *out, const float *in, size_t i0, size_t i1, size_t n_in,
@@ -204,18 +218,16 @@ void kern_resample_f32_ref(float *out, const float *in, size_t i0, size_t i1, si
 {
     /* in is [(i1 - i0) x C], out is [n x C] */
     check_slice(r, i0, i1, n_in, j0, n);
+    if (r->up == 1 && r->down == 1) {
+        copy_rows(out, in, i0, n_in, j0, n, C);
+        return;
+    }
     size_t T = r->taps_per_phase;
     for (size_t jj = 0; jj < n; jj++) {
         size_t p;
         long long k0 = first_input(r, j0 + jj, &p);
         const float *hp = r->h + p * T;          /* [T] */
         for (size_t c = 0; c < C; c++) {
-            if (r->up == 1 && r->down == 1) {
-                /* exact copy, -0.0 and NaN payloads included */
-                long long k = k0;
-                out[jj * C + c] = k >= 0 && (size_t)k < n_in ? in[((size_t)k - i0) * C + c] : 0.0f;
-                continue;
-            }
             double acc = 0;
             for (size_t i = 0; i < T; i++) {
                 long long k = k0 + (long long)i;
@@ -297,10 +309,9 @@ static void quad_1(float *const o[4], const float *const hp[4], const float *con
     *o[3] = a3;
 }
 
-/* Channels [c, C) of one output from taps [lo, hi), in blocks of 16, 8, 4
- * and the rest one by one unless 'tail' is 0 (then [c, C - C % 4) only). */
-static void channels(float *o, const float *hp, const float *x, size_t lo, size_t hi, size_t C,
-                     int tail)
+/* All C channels of one output from taps [lo, hi): blocks of 16, 8, 4, then
+ * the rest one by one. */
+static void channels(float *o, const float *hp, const float *x, size_t lo, size_t hi, size_t C)
 {
     size_t c = 0;
     for (; c + 16 <= C; c += 16)
@@ -309,7 +320,7 @@ static void channels(float *o, const float *hp, const float *x, size_t lo, size_
         block_8(o + c, hp, x + c, lo, hi, C);
     for (; c + 4 <= C; c += 4)
         block_4(o + c, hp, x + c, lo, hi, C);
-    for (; tail && c < C; c++)
+    for (; c < C; c++)
         block_1(o + c, hp, x + c, lo, hi, C);
 }
 
@@ -339,9 +350,8 @@ static void group(float *out, const float *in, size_t i0, size_t n_in, size_t j0
         full &= a == 0 && b == (long long)T;
         o[g] = out + (jj + g) * C;
         hp[g] = r->h + p * T;
-        x[g] = in + ((size_t)(k0 + a) - i0) * C; /* first input read, if any */
+        x[g] = b > a ? in + ((size_t)(k0 + a) - i0) * C : in; /* first input read */
     }
-    int quad = full && C % 4;
     if (full) {
         for (size_t g = 0; g < RS_GROUP; g += 2) {
             size_t c = 0;
@@ -357,10 +367,10 @@ static void group(float *out, const float *in, size_t i0, size_t n_in, size_t j0
             if (hi[g] == lo[g])
                 memset(o[g], 0, C * sizeof *o[g]);
             else
-                channels(o[g], hp[g], x[g], lo[g], hi[g], C, 1);
+                channels(o[g], hp[g], x[g], lo[g], hi[g], C);
         }
     }
-    for (size_t c = C - C % 4; quad && c < C; c++) {
+    for (size_t c = C - C % 4; full && c < C; c++) {
         float *oc[RS_GROUP];
         const float *xc[RS_GROUP];
         for (size_t g = 0; g < RS_GROUP; g++) {
@@ -377,13 +387,7 @@ void kern_resample_f32(float *out, const float *in, size_t i0, size_t i1, size_t
     /* in is [(i1 - i0) x C], out is [n x C] */
     check_slice(r, i0, i1, n_in, j0, n);
     if (r->up == 1 && r->down == 1) {
-        for (size_t jj = 0; jj < n; jj++) {
-            size_t k = j0 + jj;
-            if (k < n_in)
-                memcpy(out + jj * C, in + (k - i0) * C, C * sizeof *out);
-            else
-                memset(out + jj * C, 0, C * sizeof *out);
-        }
+        copy_rows(out, in, i0, n_in, j0, n, C);
         return;
     }
     long work = (long)(n * C * r->taps_per_phase);
