@@ -392,3 +392,25 @@ Test(resample, matches_golden_values_from_numpy)
         kern_resampler_free(&r);
     }
 }
+
+Test(resample, outputs_past_the_end_read_nothing_and_are_zero)
+{
+    struct kern_resampler r;
+    init_ok(&r, 2000, 1111);
+    const size_t n_in = 10, C = 3, n = 9;
+    size_t len = kern_resample_length(&r, n_in), i0, i1;
+    kern_resample_span(&r, len + 100, n, n_in, &i0, &i1);
+    cr_assert_eq(i0, n_in);
+    cr_assert_eq(i1, n_in);
+    float dummy = 0, y[9 * 3];
+    for (int ref = 0; ref < 2; ref++) {
+        memset(y, 0x7f, sizeof y);
+        if (ref)
+            kern_resample_f32_ref(y, &dummy, i0, i1, n_in, len + 100, n, C, &r);
+        else
+            kern_resample_f32(y, &dummy, i0, i1, n_in, len + 100, n, C, &r);
+        for (size_t i = 0; i < n * C; i++)
+            cr_assert_eq(y[i], 0.0f, "ref=%d value %zu", ref, i);
+    }
+    kern_resampler_free(&r);
+}
