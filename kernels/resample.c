@@ -391,10 +391,12 @@ void kern_resample_f32(float *out, const float *in, size_t i0, size_t i1, size_t
         return;
     }
     long work = (long)(n * C * r->taps_per_phase);
-    /* Static schedule: each output is computed whole by one thread with
-     * arithmetic that depends only on the output index, so the bytes do not
-     * depend on the thread count or on where the window starts. */
-#pragma omp parallel for schedule(static) if (work > RS_PAR_WORK)
+    /* Each output is computed whole by one thread with arithmetic that
+     * depends only on the output index, so the bytes do not depend on the
+     * thread count, the schedule or where the window starts. Dynamic chunks
+     * keep both cores busy when another process holds one of them (a static
+     * split then waited for the descheduled half, at 0.25x one thread). */
+#pragma omp parallel for schedule(dynamic, 8) if (work > RS_PAR_WORK)
     for (size_t jj = 0; jj < n; jj += RS_GROUP)
         group(out, in, i0, n_in, j0, jj, n, C, r);
 }
