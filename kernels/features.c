@@ -48,7 +48,7 @@ struct kern_fwin {
 
 enum {
     NEED_FUSED = 1, NEED_XD = 2, NEED_MOM = 4 | NEED_XD, NEED_D2 = 8 | NEED_XD,
-    NEED_LOG = 16 | NEED_XD, NEED_SPEC = 32,
+    NEED_LOG = 16 | NEED_XD, NEED_SPEC = 32, NEED_ROOT = 64 | NEED_XD,
 };
 
 /* ---- parameters ---------------------------------------------------------- */
@@ -571,7 +571,40 @@ OPT(o_cc)
     burg(a, XC, w->N, w->k->p->cc_order, w->scratch, w->scratch + w->N);
     ar_to_cc(o, a, w->k->p->cc_order);
 }
-OPT(o_ls)     { o[0] = lscale(XC, w->N, w->scratch); }
+/* Bottom-up merge sort (inline comparisons, unlike qsort's callback),
+ * then the same L-scale sum as the reference. */
+static void msort(double *a, double *tmp, size_t n)
+{
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) {
+                /* branch-free: the comparison is data-dependent noise */
+                int tj = a[j] < a[i];
+                tmp[k++] = tj ? a[j] : a[i];
+                j += (size_t)tj;
+                i += (size_t)!tj;
+            }
+            while (i < mid) tmp[k++] = a[i++];
+            while (j < hi) tmp[k++] = a[j++];
+        }
+        memcpy(a, tmp, n * sizeof *a);
+    }
+}
+OPT(o_ls)
+{
+    size_t N = w->N;
+    double *a = w->scratch, *tmp = w->scratch + N;
+    memcpy(a, XC, N * sizeof *a);
+    msort(a, tmp, N);
+    double b0 = 0, b1 = 0;
+    for (size_t i = 0; i < N; i++) {
+        b0 += a[i];
+        b1 += (double)i / (double)(N - 1) * a[i];
+    }
+    o[0] = 2 * b1 / N - b0 / N;
+}
 OPT(o_mavslp) { mavslp(o, XC, w->N, w->k->p->mavslp_segments); }
 
 /* Sums for TD-PSD of one sequence in one pass. */
@@ -625,7 +658,11 @@ OPT(o_sampen)
     o[0] = log((double)B / P + EPS_SPACING) - log((double)A / P + EPS_SPACING);
 }
 
-/* Symmetric: each unordered pair once; template means precomputed. */
+/* Symmetric: each unordered pair once; template means precomputed. A pair
+ * whose distance passes zcut * r (membership < e^-36, about 2e-16, while
+ * phi is a mean of memberships of which the nearest are near 1) is skipped
+ * as soon as one coordinate shows it, which skips most exp() calls; the
+ * reference computes every term. */
 static double o_fuzzy_phi(const double *x, size_t M, size_t L, double r, int n, double *mean)
 {
     for (size_t i = 0; i < M; i++) {
@@ -633,11 +670,13 @@ static double o_fuzzy_phi(const double *x, size_t M, size_t L, double r, int n, 
         for (size_t q = 0; q < L; q++) s += x[i + q];
         mean[i] = s / L;
     }
-    double inv_r = 1.0 / r, s = 0;
+    double inv_r = 1.0 / r, s = 0, dcut = pow(36.0, 1.0 / n) * r;
     for (size_t i = 0; i + 1 < M; i++)
         for (size_t j = i + 1; j < M; j++) {
             double d = 0, dm = mean[i] - mean[j];
-            for (size_t q = 0; q < L; q++) d = fmax(d, fabs(x[i + q] - x[j + q] - dm));
+            size_t q = 0;
+            for (; q < L && d <= dcut; q++) d = fmax(d, fabs(x[i + q] - x[j + q] - dm));
+            if (d > dcut) continue;
             double z = d * inv_r;
             s += exp(n == 2 ? -(z * z) : -pow(z, n));
         }
@@ -710,8 +749,8 @@ const struct kern_feature kern_features[] = {
     F("WAMP", "Willison amplitude", KERN_FEAT_THRESH, one, 2, r_wamp, o_wamp, NEED_FUSED),
     F("LOG", "log detector exp(mean ln|x|)", 0, one, 1, r_log, o_log, NEED_LOG),
     F("LD", "LibEMG's log detector exp(mean ln(|x|+1))", 0, one, 1, r_ld, o_ld, NEED_LOG),
-    F("MSR", "mean square root (complex, as LibEMG)", 0, one, 1, r_msr, o_msr, NEED_LOG),
-    F("TM", "absolute temporal moment |mean(x^order)|", 0, one, 1, r_tm, o_tm, NEED_LOG),
+    F("MSR", "mean square root (complex, as LibEMG)", 0, one, 1, r_msr, o_msr, NEED_ROOT),
+    F("TM", "absolute temporal moment |mean(x^order)|", 0, one, 1, r_tm, o_tm, NEED_ROOT),
     F("MPK", "maximum (signed peak)", 0, one, 1, r_mpk, o_mpk, NEED_FUSED),
     F("SKEW", "skewness (biased)", 0, one, 1, r_skew, o_skew, NEED_MOM),
     F("KURT", "excess kurtosis (biased, normal = 0)", 0, one, 1, r_kurt, o_kurt, NEED_MOM),
@@ -1112,65 +1151,97 @@ int kern_features_extract_ref(float *out, const float *x, size_t T, size_t C, co
 /* ---- optimised extraction ------------------------------------------------ */
 
 /* The cheap time-domain sums of every channel in one pass over the strided
- * float window, channel-inner so the loop vectorises. Float partial sums
- * over blocks of BLK rows keep the vector width; flushing them into double
- * every block keeps the error of a sum near float rounding of the block. */
-static void fused_pass(struct chstat *st, const float *X, size_t N, size_t C, const double *thr)
+ * float window. Four channels at a time in SSE registers (GCC vector
+ * extensions), rows inner, so all twelve accumulators stay in registers;
+ * leftover channels take the scalar twin, which performs the same float
+ * operations in the same order as one lane. Float partial sums over
+ * blocks of BLK rows keep the vector width; flushing them into double
+ * every block keeps a sum's error near the float rounding of one block. */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+enum { BLK = 32 };
+
+static inline v4f ld4(const float *p) { v4f v; memcpy(&v, p, sizeof v); return v; }
+static inline v4f vabs4(v4f v) { return (v4f)((v4i)v & 0x7fffffff); }
+
+static void fused4(struct chstat *s, const float *X, size_t N, size_t ld, const double *thr, size_t C)
 {
-    enum { CB = 64, BLK = 32 };
-    float xp[CB], xpp[CB], a_abs[CB], a_sq[CB], a_dabs[CB], a_dsq[CB], mx[CB], tz[CB], ts2[CB], tw[CB];
-    int32_t zc[CB], ssc[CB], wamp[CB];
-    for (size_t c0 = 0; c0 < C; c0 += CB) {
-        size_t cn = C - c0 < CB ? C - c0 : CB;
-        struct chstat *s = st + c0;
-        for (size_t c = 0; c < cn; c++) {
-            float v = X[c0 + c];
-            xp[c] = xpp[c] = v;
-            mx[c] = v;
-            s[c].sabs = fabsf(v);
-            s[c].ssq = (double)v * v;
-            s[c].sdabs = s[c].sdsq = 0;
-            zc[c] = ssc[c] = wamp[c] = 0;
-            tz[c] = (float)thr[c0 + c];
-            ts2[c] = (float)(thr[C + c0 + c] * thr[C + c0 + c]);
-            tw[c] = (float)thr[2 * C + c0 + c];
+    v4f tz, ts2, tw;
+    for (int l = 0; l < 4; l++) {
+        tz[l] = (float)thr[l];
+        ts2[l] = (float)(thr[C + l] * thr[C + l]);
+        tw[l] = (float)thr[2 * C + l];
+    }
+    v4f xp = ld4(X), xpp = xp, mx = xp;
+    v4i zc = { 0, 0, 0, 0 }, ssc = zc, wamp = zc;
+    double dabs[4], dsq[4], ddabs[4] = { 0 }, ddsq[4] = { 0 };
+    for (int l = 0; l < 4; l++) { dabs[l] = fabsf(xp[l]); dsq[l] = (double)xp[l] * xp[l]; }
+    for (size_t n0 = 1; n0 < N; n0 += BLK) {
+        size_t n1 = n0 + BLK < N ? n0 + BLK : N;
+        v4f aabs = { 0, 0, 0, 0 }, asq = aabs, adabs = aabs, adsq = aabs, zero = aabs;
+        for (size_t n = n0; n < n1; n++) {
+            v4f v = ld4(X + n * ld), p = xp;
+            v4f d = v - p, ad = vabs4(d);
+            aabs += vabs4(v);
+            asq += v * v;
+            adabs += ad;
+            adsq += d * d;
+            v4i gt = v > mx;
+            mx = (v4f)(((v4i)v & gt) | ((v4i)mx & ~gt));
+            /* comparisons give -1 for true, so subtracting counts */
+            zc -= (((v > zero) & (p < zero)) | ((v < zero) & (p > zero))) & (ad >= tz);
+            wamp -= ad > tw;
+            ssc -= (p - xpp) * (p - v) > ts2;   /* row 1: xpp == p, product 0 */
+            xpp = p;
+            xp = v;
         }
-        for (size_t n0 = 1; n0 < N; n0 += BLK) {
-            size_t n1 = n0 + BLK < N ? n0 + BLK : N;
-            for (size_t c = 0; c < cn; c++) a_abs[c] = a_sq[c] = a_dabs[c] = a_dsq[c] = 0;
-            for (size_t n = n0; n < n1; n++) {
-                const float *r = X + n * C + c0;
-#pragma omp simd
-                for (size_t c = 0; c < cn; c++) {
-                    float v = r[c], p = xp[c], pp = xpp[c];
-                    float d = v - p, ad = fabsf(d);
-                    a_abs[c] += fabsf(v);
-                    a_sq[c] += v * v;
-                    a_dabs[c] += ad;
-                    a_dsq[c] += d * d;
-                    mx[c] = v > mx[c] ? v : mx[c];
-                    zc[c] += (((v > 0) & (p < 0)) | ((v < 0) & (p > 0))) & (ad >= tz[c]);
-                    wamp[c] += ad > tw[c];
-                    /* on row 1 pp == p, so the product is 0 and never counts */
-                    ssc[c] += (p - pp) * (p - v) > ts2[c];
-                    xpp[c] = p;
-                    xp[c] = v;
-                }
-            }
-            for (size_t c = 0; c < cn; c++) {
-                s[c].sabs += a_abs[c];
-                s[c].ssq += a_sq[c];
-                s[c].sdabs += a_dabs[c];
-                s[c].sdsq += a_dsq[c];
-            }
-        }
-        for (size_t c = 0; c < cn; c++) {
-            s[c].mx = mx[c];
-            s[c].zc = zc[c];
-            s[c].ssc = ssc[c];
-            s[c].wamp = wamp[c];
+        for (int l = 0; l < 4; l++) {
+            dabs[l] += aabs[l]; dsq[l] += asq[l]; ddabs[l] += adabs[l]; ddsq[l] += adsq[l];
         }
     }
+    for (int l = 0; l < 4; l++) {
+        s[l].sabs = dabs[l]; s[l].ssq = dsq[l]; s[l].sdabs = ddabs[l]; s[l].sdsq = ddsq[l];
+        s[l].mx = mx[l]; s[l].zc = zc[l]; s[l].ssc = ssc[l]; s[l].wamp = wamp[l];
+    }
+}
+
+static void fused1(struct chstat *s, const float *X, size_t N, size_t ld, const double *thr, size_t C)
+{
+    float tz = (float)thr[0], ts2 = (float)(thr[C] * thr[C]), tw = (float)thr[2 * C];
+    float xp = X[0], xpp = xp, mx = xp;
+    int32_t zc = 0, ssc = 0, wamp = 0;
+    double dabs = fabsf(xp), dsq = (double)xp * xp, ddabs = 0, ddsq = 0;
+    for (size_t n0 = 1; n0 < N; n0 += BLK) {
+        size_t n1 = n0 + BLK < N ? n0 + BLK : N;
+        float aabs = 0, asq = 0, adabs = 0, adsq = 0;
+        for (size_t n = n0; n < n1; n++) {
+            float v = X[n * ld], p = xp;
+            float d = v - p, ad = fabsf(d);
+            aabs += fabsf(v);
+            asq += v * v;
+            adabs += ad;
+            adsq += d * d;
+            mx = v > mx ? v : mx;
+            zc += ((v > 0 && p < 0) || (v < 0 && p > 0)) && ad >= tz;
+            wamp += ad > tw;
+            ssc += (p - xpp) * (p - v) > ts2;
+            xpp = p;
+            xp = v;
+        }
+        dabs += aabs; dsq += asq; ddabs += adabs; ddsq += adsq;
+    }
+    s->sabs = dabs; s->ssq = dsq; s->sdabs = ddabs; s->sdsq = ddsq;
+    s->mx = mx; s->zc = zc; s->ssc = ssc; s->wamp = wamp;
+}
+
+static void fused_pass(struct chstat *st, const float *X, size_t N, size_t C, const double *thr)
+{
+    size_t c = 0;
+    for (; c + 4 <= C; c += 4)
+        fused4(st + c, X + c, N, C, thr + c, C);
+    for (; c < C; c++)
+        fused1(st + c, X + c, N, C, thr + c, C);
 }
 
 static void deep_stats(struct chstat *s, const double *x, size_t N, unsigned need, int tm_order)
@@ -1199,18 +1270,39 @@ static void deep_stats(struct chstat *s, const double *x, size_t N, unsigned nee
         s->sd2sq = a; s->sd2abs = b; s->s2abs = e;
     }
     if ((need & NEED_LOG) == NEED_LOG) {
-        double sl = 0, sld = 0, ma = 0, mb = 0, tm = 0;
+        /* sum ln|x| and sum ln(1+|x|) as logs of running products, the
+         * mantissa renormalised by frexp every 4 factors (4 float-range
+         * factors cannot leave the double range): two log() per channel
+         * instead of two per sample */
+        double pl = 1, pd = 1;
+        long el = 0, ed = 0;
         int z = 0;
         for (size_t i = 0; i < N; i++) {
-            double v = x[i], av = fabs(v);
-            if (av == 0) z = 1; else sl += log(av);
-            sld += log1p(av);
+            double av = fabs(x[i]);
+            if (av == 0) z = 1; else pl *= av;
+            pd *= 1 + av;
+            if ((i & 3) == 3 || i + 1 == N) {
+                int e1, e2;
+                pl = frexp(pl, &e1);
+                pd = frexp(pd, &e2);
+                el += e1;
+                ed += e2;
+            }
+        }
+        s->slog = log(pl) + (double)el * M_LN2;
+        s->haszero = z;
+        s->sld = log(pd) + (double)ed * M_LN2;
+    }
+    if ((need & NEED_ROOT) == NEED_ROOT) {
+        double ma = 0, mb = 0, tm = 0;
+        for (size_t i = 0; i < N; i++) {
+            double v = x[i];
             if (v >= 0) ma += sqrt(v); else mb += sqrt(-v);
             double pw = v;
             for (int q = 1; q < tm_order; q++) pw *= v;
             tm += pw;
         }
-        s->slog = sl; s->haszero = z; s->sld = sld; s->msra = ma; s->msrb = mb; s->stm = tm;
+        s->msra = ma; s->msrb = mb; s->stm = tm;
     }
 }
 
