@@ -6,6 +6,7 @@
  *
  * Options (after `--` when run through run_bench):
  *   --mib N        buffer for TD4, in MiB (default 64: beyond the caches)
+ *   --noquad-mib N buffer for every feature but SAMPEN and FUZZYEN (default 8)
  *   --full-mib N   buffer for the full set (default 1: SAMPEN and FUZZYEN
  *                  are O(N^2) per window, so the full set is compute-bound)
  *   --reps N       timed repetitions, best kept (default 3)
@@ -115,15 +116,17 @@ static int run_set(const char *label, const char *set, size_t mib, int reps, int
 
 int bench_features(int argc, char **argv)
 {
-    size_t mib = 64, full_mib = 1;
+    size_t mib = 64, full_mib = 1, noquad_mib = 8;
     int reps = 3;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--mib") && i + 1 < argc) mib = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--full-mib") && i + 1 < argc) full_mib = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--noquad-mib") && i + 1 < argc) noquad_mib = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
     }
     if (mib < 1) mib = 1;
     if (full_mib < 1) full_mib = 1;
+    if (noquad_mib < 1) noquad_mib = 1;
     if (reps < 1) reps = 1;
     int maxthr = omp_get_num_procs();
     printf("%d channels, windows of %d samples, stride = window; GB/s of float32 input;\n"
@@ -138,7 +141,7 @@ int bench_features(int argc, char **argv)
         if (!(f->flags & KERN_FEAT_QUAD))
             snprintf(noquad + strlen(noquad), sizeof noquad - strlen(noquad), "%s%s", *noquad ? "," : "", f->name);
     int rc = run_set("TD4", "TD4", mib, reps, maxthr);
-    rc |= run_set("NOQUAD", noquad, mib, reps, maxthr);
+    rc |= run_set("NOQUAD", noquad, noquad_mib, reps, maxthr);
     rc |= run_set("ALL", "ALL", full_mib, reps, maxthr);
     return rc;
 }

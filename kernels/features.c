@@ -34,6 +34,7 @@ struct chstat {
     double mean, c2, c3, c4;          /* centred power sums */
     double sd2sq, sd2abs, s2abs;      /* sum d2^2, sum |d2|, sum |x[i+2] - x[i]| */
     double slog, sld, msra, msrb, stm;
+    double td_b[5], td_e[5];         /* TD-PSD sums of x and of ln(x^2 + eps) */
     int haszero;
 };
 
@@ -48,7 +49,7 @@ struct kern_fwin {
 
 enum {
     NEED_FUSED = 1, NEED_XD = 2, NEED_MOM = 4 | NEED_XD, NEED_D2 = 8 | NEED_XD,
-    NEED_LOG = 16 | NEED_XD, NEED_SPEC = 32, NEED_ROOT = 64 | NEED_XD,
+    NEED_LOG = 16 | NEED_XD, NEED_SPEC = 32, NEED_ROOT = 64 | NEED_XD, NEED_TDPSD = 128 | NEED_XD,
 };
 
 /* ---- parameters ---------------------------------------------------------- */
@@ -618,16 +619,13 @@ static void td_sums(double s[5], const double *y, size_t N)
     }
     s[0] = s0; s[1] = s2; s[2] = s4; s[3] = a1; s[4] = a2;
 }
+/* The six TD-PSD features share their sums, computed once per channel in
+ * deep_stats. */
 static void o_tdpsd(double *o, const struct kern_fwin *w, size_t c, int which)
 {
-    const double *x = XC;
-    double *y = w->scratch;
-    for (size_t i = 0; i < w->N; i++) y[i] = log(x[i] * x[i] + EPS_SPACING);
-    double se[5], sf[5];
-    td_sums(se, x, w->N);
-    td_sums(sf, y, w->N);
-    double ebp = tdpsd_f(which, se[0], se[1], se[2], se[3], se[4], w->N);
-    double efp = tdpsd_f(which, sf[0], sf[1], sf[2], sf[3], sf[4], w->N);
+    const double *b = ST->td_b, *e = ST->td_e;
+    double ebp = tdpsd_f(which, b[0], b[1], b[2], b[3], b[4], w->N);
+    double efp = tdpsd_f(which, e[0], e[1], e[2], e[3], e[4], w->N);
     o[0] = tdpsd_combine(efp, ebp);
 }
 OPT(o_m0)     { o_tdpsd(o, w, c, TD_M0); }
@@ -678,7 +676,7 @@ static double o_fuzzy_phi(const double *x, size_t M, size_t L, double r, int n, 
             for (; q < L && d <= dcut; q++) d = fmax(d, fabs(x[i + q] - x[j + q] - dm));
             if (d > dcut) continue;
             double z = d * inv_r;
-            s += exp(n == 2 ? -(z * z) : -pow(z, n));
+            s += n == 2 ? (double)expf((float)-(z * z)) : exp(-pow(z, n));
         }
     return 2 * s / ((double)M * (double)(M - 1));
 }
@@ -763,12 +761,12 @@ const struct kern_feature kern_features[] = {
     F("LS", "L-scale (second L-moment)", 0, one, 2, r_ls, o_ls, NEED_XD),
     F("MFL", "maximum fractal length log10(sqrt(sum d^2))", 0, one, 2, r_mfl, o_mfl, NEED_FUSED),
     F("PAP", "peak average power m0 m2 / m4 (root sums)", 0, one, 3, r_pap, o_pap, NEED_FUSED | NEED_D2),
-    F("M0", "TD-PSD zero-order moment", 0, one, 3, r_m0, o_m0, NEED_XD),
-    F("M2", "TD-PSD second-order moment", 0, one, 3, r_m2, o_m2, NEED_XD),
-    F("M4", "TD-PSD fourth-order moment", 0, one, 3, r_m4, o_m4, NEED_XD),
-    F("SPARSI", "TD-PSD sparseness", 0, one, 3, r_sparsi, o_sparsi, NEED_XD),
-    F("IRF", "TD-PSD irregularity factor", 0, one, 3, r_irf, o_irf, NEED_XD),
-    F("WLF", "TD-PSD waveform length factor", 0, one, 3, r_wlf, o_wlf, NEED_XD),
+    F("M0", "TD-PSD zero-order moment", 0, one, 3, r_m0, o_m0, NEED_TDPSD),
+    F("M2", "TD-PSD second-order moment", 0, one, 3, r_m2, o_m2, NEED_TDPSD),
+    F("M4", "TD-PSD fourth-order moment", 0, one, 3, r_m4, o_m4, NEED_TDPSD),
+    F("SPARSI", "TD-PSD sparseness", 0, one, 3, r_sparsi, o_sparsi, NEED_TDPSD),
+    F("IRF", "TD-PSD irregularity factor", 0, one, 3, r_irf, o_irf, NEED_TDPSD),
+    F("WLF", "TD-PSD waveform length factor", 0, one, 3, r_wlf, o_wlf, NEED_TDPSD),
     F("SAMPEN", "sample entropy", KERN_FEAT_QUAD, one, 0, r_sampen, o_sampen, NEED_MOM),
     F("FUZZYEN", "fuzzy entropy", KERN_FEAT_QUAD, one, 0, r_fuzzyen, o_fuzzyen, NEED_MOM),
     F("COR", "coefficient of regularization", 0, one, 3, r_cor, o_cor, NEED_FUSED | NEED_D2),
@@ -1292,6 +1290,20 @@ static void deep_stats(struct chstat *s, const double *x, size_t N, unsigned nee
         s->slog = log(pl) + (double)el * M_LN2;
         s->haszero = z;
         s->sld = log(pd) + (double)ed * M_LN2;
+    }
+    if ((need & NEED_TDPSD) == NEED_TDPSD) {
+        td_sums(s->td_b, x, N);
+        /* the same sums over ln(x^2 + eps), with a rolling window of three */
+        double y0 = 0, y1 = 0, s0 = 0, s2 = 0, s4 = 0, a1 = 0, a2 = 0;
+        for (size_t i = 0; i < N; i++) {
+            double y = log(x[i] * x[i] + EPS_SPACING);
+            s0 += y * y;
+            if (i >= 1) { double d = y - y1; s2 += d * d; a1 += fabs(d); }
+            if (i >= 2) { double e = y - 2 * y1 + y0; s4 += e * e; a2 += fabs(e); }
+            y0 = y1;
+            y1 = y;
+        }
+        s->td_e[0] = s0; s->td_e[1] = s2; s->td_e[2] = s4; s->td_e[3] = a1; s->td_e[4] = a2;
     }
     if ((need & NEED_ROOT) == NEED_ROOT) {
         double ma = 0, mb = 0, tm = 0;
