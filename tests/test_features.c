@@ -328,3 +328,41 @@ Test(features, non_finite_values_are_reported_with_feature_channel_and_window)
     kern_windows_free(&w);
     free(x);
 }
+
+Test(features, avx2_sse_and_scalar_lanes_give_identical_bytes)
+{
+    /* 13 channels: 0..7 take the 8-wide path where the CPU has AVX2,
+     * 8..11 the 4-wide one, 12 the scalar one. Channels 8..11 and 12
+     * repeat channels 0..3 and 0, so their features must be equal bytes. */
+    const size_t T = 1000, C = 13;
+    float *base = signal(T, 4, 77);
+    float *x = malloc(T * C * sizeof *x);
+    struct mb_rng r;
+    mb_rng_seed(&r, 78, 0);
+    for (size_t t = 0; t < T; t++)
+        for (size_t c = 0; c < C; c++)
+            x[t * C + c] = c < 4 ? base[t * 4 + c] : c < 8 ? (float)mb_rng_normal(&r)
+                         : c < 12 ? base[t * 4 + c - 8] : base[t * 4];
+    struct kern_feat_params p;
+    kern_feat_params_default(&p);
+    p.thr_unit = KERN_THR_SIGNAL;
+    p.zc_thr = 0.05; p.ssc_thr = 0.05; p.wamp_thr = 0.2;
+    struct kern_feature_set fs;
+    cr_assert_eq(kern_feature_set_parse(&fs, "MAV,ZC,SSC,WL,RMS,WAMP,MPK,DASDV", &p), MB_OK);
+    struct kern_window_spec sp = { .win_ms = 150, .stride_ms = 100 };
+    struct kern_windows w;
+    cr_assert_eq(kern_windows_make(&w, &sp, 1000, NULL, NULL, T), MB_OK);
+    size_t F = kern_feature_set_width(&fs, C);
+    float *out = malloc(w.n * F * sizeof *out);
+    cr_assert_eq(kern_features_extract(out, x, T, C, &w, &fs), MB_OK);
+    for (size_t i = 0; i < w.n; i++)
+        for (size_t f = 0; f < fs.n; f++) {
+            const float *o = out + i * F + f * C;
+            for (size_t c = 0; c < 4; c++)
+                cr_assert_eq(memcmp(&o[c], &o[8 + c], sizeof *o), 0, "%s ch%zu vs ch%zu", fs.feat[f]->name, c, 8 + c);
+            cr_assert_eq(memcmp(&o[0], &o[12], sizeof *o), 0, "%s ch0 vs ch12", fs.feat[f]->name);
+        }
+    free(out); free(x); free(base);
+    kern_windows_free(&w);
+    kern_feature_set_free(&fs);
+}
