@@ -1,33 +1,47 @@
-/* bench/bench_main.c - entry of build/bench/run_bench: runs every benchmark
- * in its table, or those named on the command line. */
+/* bench/bench_main.c - runs every benchmark, or those named on the command
+ * line: run_bench [name...] [-- args for the benchmarks]. */
 #include <stdio.h>
 #include <string.h>
 
-int bench_resample(int argc, char **argv);
+#include "bench/bench.h"
 
-static const struct {
+struct bench {
     const char *name;
     int (*fn)(int argc, char **argv);
-} benches[] = {
-    { "resample", bench_resample },
+    const char *summary;
+};
+
+static const struct bench benches[] = {
+    { "resample", bench_resample, "polyphase resampler throughput, reference vs optimised" },
+    { "features", bench_features, "feature extraction throughput vs memory read bandwidth" },
+    { NULL, NULL, NULL },
 };
 
 int main(int argc, char **argv)
 {
-    /* 'run_bench NAME [options]' runs one benchmark with its options;
-     * 'run_bench [options]' runs them all, each given the options. */
-    const char *only = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
-    int rc = 0, ran = 0;
-    for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++) {
-        if (only && strcmp(only, benches[i].name))
-            continue;
-        argv[only ? 1 : 0] = (char *)benches[i].name;
-        rc |= only ? benches[i].fn(argc - 1, argv + 1) : benches[i].fn(argc, argv);
+    int split = argc;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--")) { split = i; break; }
+    int bargc = argc - split;        /* argv[split] ("--" or end) plays argv[0] */
+    char **bargv = argv + split;
+    char *none[] = { "run_bench", NULL };
+    if (bargc <= 0) { bargc = 1; bargv = none; }
+    int status = 0, ran = 0;
+    for (const struct bench *b = benches; b->name; b++) {
+        int selected = split == 1;
+        for (int i = 1; i < split; i++)
+            selected |= !strcmp(argv[i], b->name);
+        if (!selected) continue;
+        printf("== %s: %s\n", b->name, b->summary);
+        fflush(stdout);
+        if (b->fn(bargc, bargv)) status = 1;
         ran++;
     }
     if (!ran) {
-        fprintf(stderr, "run_bench: no benchmark named '%s'\n", argv[1]);
+        fprintf(stderr, "run_bench: no benchmark matches; known:");
+        for (const struct bench *b = benches; b->name; b++) fprintf(stderr, " %s", b->name);
+        fprintf(stderr, "\n");
         return 2;
     }
-    return rc ? 1 : 0;
+    return status;
 }
