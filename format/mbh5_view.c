@@ -82,12 +82,20 @@ void mbh5_impl_free_views(struct mbh5_impl *m)
     m->n_rs = 0;
 }
 
-/* Keeps the selected channels of rows [n x C] in place: [n x K]. */
-static void select_channels(float *x, size_t n, size_t C, const int *ch, size_t K)
+/* Keeps the selected channels of rows [n x C] in place: [n x K]. A row
+ * is copied out first because a selection may reorder channels. */
+static int select_channels(float *x, size_t n, size_t C, const int *ch, size_t K)
 {
-    for (size_t i = 0; i < n; i++)
+    float *row = malloc(C * sizeof *row); /* [C] */
+    if (!row)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(row, x + i * C, C * sizeof *row);
         for (size_t k = 0; k < K; k++)
-            x[i * K + k] = x[i * C + (size_t)ch[k]];
+            x[i * K + k] = row[ch[k]];
+    }
+    free(row);
+    return 0;
 }
 
 int mbh5_read_window(struct mbh5_file *f, size_t rec, const struct mbh5_view *v,
@@ -132,10 +140,10 @@ int mbh5_read_window(struct mbh5_file *f, size_t rec, const struct mbh5_view *v,
             if (!tmp)
                 return mb_error(MB_ENOMEM, "'%s': out of memory", f->path);
             rc = mbh5_read_emg(f, rec, j0, n, tmp);
-            if (!rc) {
-                select_channels(tmp, n, C, ch, K);
+            if (!rc && select_channels(tmp, n, C, ch, K))
+                rc = mb_error(MB_ENOMEM, "'%s': out of memory", f->path);
+            if (!rc)
                 memcpy(out, tmp, n * K * sizeof *out);
-            }
             free(tmp);
         }
         if (!rc)
@@ -151,9 +159,9 @@ int mbh5_read_window(struct mbh5_file *f, size_t rec, const struct mbh5_view *v,
     if (!in)
         return mb_error(MB_ENOMEM, "'%s': out of memory", f->path);
     rc = mbh5_read_emg(f, rec, i0, i1 - i0, in);
+    if (!rc && ch && select_channels(in, i1 - i0, C, ch, K))
+        rc = mb_error(MB_ENOMEM, "'%s': out of memory", f->path);
     if (!rc) {
-        if (ch)
-            select_channels(in, i1 - i0, C, ch, K);
         kern_resample_f32(out, in, i0, i1, r->n_samples, j0, n, K, rs);
         *n_out = n;
     }
