@@ -4,12 +4,14 @@
 #include <string.h>
 
 int bench_resample(int argc, char **argv);
+int bench_mbh5(int argc, char **argv);
 
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
 } benches[] = {
     { "resample", bench_resample },
+    { "mbh5",     bench_mbh5 },
 };
 
 int main(int argc, char **argv)

@@ -872,3 +872,32 @@ Test(mbh5, streaming_a_recording_larger_than_the_chunk_cache_keeps_memory_bounde
     free(y);
     rm_dir(dir);
 }
+
+Test(mbh5, uncompressed_files_read_back_the_same, .timeout = 30)
+{
+    char dir[64], p[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "raw.h5");
+    struct mbh5_writer *w;
+    cr_assert_eq(mbh5_create(&w, p, &corpus), MB_OK);
+    cr_assert_eq(mbh5_set_compression(w, MBH5_COMPRESS_NONE), MB_OK);
+    struct mbh5_device dev = { .name = "d", .n_channels = 3, .rate_hz = 100, .units = "V" };
+    struct mbh5_rec_info info = { .subject = "s", .device = "d", .rate_hz = 100, .n_channels = 3, .day = -1 };
+    struct mbh5_rec *r;
+    cr_assert_eq(mbh5_add_device(w, &dev), MB_OK);
+    cr_assert_eq(mbh5_rec_begin(w, &r, &info), MB_OK);
+    static float x[50000 * 3];
+    for (size_t i = 0; i < 50000 * 3; i++)
+        x[i] = (float)i * 0.25f;
+    cr_assert_eq(mbh5_rec_append(r, x, NULL, NULL, NULL, 50000), MB_OK);
+    cr_assert_eq(mbh5_rec_end(r), MB_OK);
+    cr_assert_eq(mbh5_commit(w), MB_OK);
+    struct mbh5_file *f;
+    cr_assert_eq(mbh5_open(&f, p), MB_OK);
+    static float y[50000 * 3];
+    cr_assert_eq(mbh5_read_emg(f, 0, 0, 50000, y), MB_OK);
+    cr_expect_eq(memcmp(x, y, sizeof x), 0);
+    mbh5_close(f);
+    cr_expect_eq(mbh5_validate(p, NULL), 0);
+    rm_dir(dir);
+}
