@@ -826,7 +826,15 @@ Test(mbh5, streaming_a_recording_larger_than_the_chunk_cache_keeps_memory_bounde
     char dir[64], p[128];
     tu_tmpdir(dir, sizeof dir);
     path_in(p, sizeof p, dir, "big.h5");
+#ifdef __SANITIZE_ADDRESS__
+    /* ASan keeps freed memory in quarantine, so the resident set says
+     * nothing there; a smaller run still exercises many chunk batches. */
+    const size_t N = 800000, C = 16, piece = 10000;
+    const int check_rss = 0;
+#else
     const size_t N = 3000000, C = 16, piece = 10000; /* 192 MB of samples */
+    const int check_rss = 1;
+#endif
     struct mbh5_writer *w;
     cr_assert_eq(mbh5_create(&w, p, &corpus), MB_OK);
     struct mbh5_device dev = { .name = "hd", .n_channels = (int)C, .rate_hz = 2000, .units = "V" };
@@ -850,7 +858,8 @@ Test(mbh5, streaming_a_recording_larger_than_the_chunk_cache_keeps_memory_bounde
     cr_assert_eq(mbh5_rec_end(r), MB_OK);
     cr_assert_eq(mbh5_commit(w), MB_OK);
     long grew = maxrss_kb() - rss0;
-    cr_expect_lt(grew, 48 * 1024, "writing 192 MB grew the resident set by %ld kB", grew);
+    if (check_rss)
+        cr_expect_lt(grew, 48 * 1024, "writing 192 MB grew the resident set by %ld kB", grew);
 
     struct mbh5_file *f;
     cr_assert_eq(mbh5_open(&f, p), MB_OK);
@@ -858,7 +867,7 @@ Test(mbh5, streaming_a_recording_larger_than_the_chunk_cache_keeps_memory_bounde
     cr_expect_eq(f->recordings[0].n_segments, N / 8000);
     cr_expect_eq(f->recordings[0].segments[1].start, 12000);
     cr_expect_eq(f->recordings[0].segments[1].end, 16000);
-    static const size_t at[] = { 0, 123457, 1999999, N - 500 };
+    const size_t at[] = { 0, 123457, N / 2 + 1, N - 500 };
     float *y = malloc(500 * C * sizeof *y);
     for (size_t k = 0; k < sizeof at / sizeof *at; k++) {
         cr_assert_eq(mbh5_read_emg(f, 0, at[k], 500, y), MB_OK);
