@@ -910,3 +910,54 @@ Test(mbh5, uncompressed_files_read_back_the_same, .timeout = 30)
     cr_expect_eq(mbh5_validate(p, NULL), 0);
     rm_dir(dir);
 }
+
+#include <omp.h>
+
+Test(mbh5, bytes_do_not_depend_on_the_thread_count, .timeout = 60)
+{
+    char dir[64], a[128], b[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(a, sizeof a, dir, "t1.h5");
+    path_in(b, sizeof b, dir, "t2.h5");
+    omp_set_num_threads(1);
+    cr_assert_eq(write_small(a, 60000, 5000), MB_OK);
+    omp_set_num_threads(2);
+    cr_assert_eq(write_small(b, 60000, 5000), MB_OK);
+    cr_expect(same_bytes(a, b), "1 and 2 threads wrote different bytes");
+    rm_dir(dir);
+}
+
+Test(mbh5, empty_recordings_and_streams_round_trip, .timeout = 30)
+{
+    char dir[64], p[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "empty.h5");
+    struct mbh5_writer *w;
+    cr_assert_eq(mbh5_create(&w, p, &corpus), MB_OK);
+    struct mbh5_device dev = { .name = "d", .n_channels = 2, .rate_hz = 100, .units = "V" };
+    struct mbh5_rec_info info = { .subject = "s", .device = "d", .rate_hz = 100, .n_channels = 2, .day = -1,
+                                  .has_time = 1, .has_repetition = 1 };
+    struct mbh5_rec *r;
+    int sid;
+    cr_assert_eq(mbh5_add_device(w, &dev), MB_OK);
+    cr_assert_eq(mbh5_rec_begin(w, &r, &info), MB_OK);
+    cr_assert_eq(mbh5_rec_add_stream(r, &sid, &(struct mbh5_stream_info){ "pose", "pose", 3, 50, "rad", NULL, 1, 1 }),
+                 MB_OK);
+    cr_assert_eq(mbh5_rec_end(r), MB_OK);
+    cr_assert_eq(mbh5_commit(w), MB_OK);
+    struct mbh5_file *f;
+    cr_assert_eq(mbh5_open(&f, p), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(f->recordings[0].n_samples, 0);
+    cr_expect_eq(f->recordings[0].n_segments, 0);
+    cr_expect_eq(f->recordings[0].streams[0].n_samples, 0);
+    cr_expect_eq(f->n_sources, 0);
+    cr_expect_eq(f->n_gestures, 0);
+    cr_expect_eq(mbh5_view_length(f, 0, NULL), 0);
+    float out[4];
+    size_t n = 9;
+    cr_expect_eq(mbh5_read_window(f, 0, NULL, 0, 100, out, &n), MB_OK);
+    cr_expect_eq(n, 0);
+    mbh5_close(f);
+    cr_expect_eq(mbh5_validate(p, NULL), 0);
+    rm_dir(dir);
+}
