@@ -242,7 +242,7 @@ int bench_mbh5(int argc, char **argv)
                (double)nw / t_nwin, t_pwin / t_nwin, (double)raw_size / 1e6);
     }
     unlink(plain);
-    unlink(uni);
+    if (!getenv("MBH5_BENCH_KEEP")) unlink(uni);
     free(x);
     free(y);
     return bad ? 1 : 0;

@@ -55,11 +55,12 @@ size_t mbh5_codec_bound(size_t nbytes);
  * holds nbytes. Thread-safe. Returns 0, or -1 if zlib fails. */
 int mbh5_codec_encode(unsigned char *out, size_t *out_len, unsigned char *scratch,
                       const unsigned char *in, size_t nbytes, size_t es);
-/* Decodes one chunk stored with 'filter_mask' (H5Dread_chunk's; bit 0
- * shuffle skipped, bit 1 deflate skipped) into out [nbytes]; 'scratch'
- * holds nbytes. Thread-safe. Returns 0, or -1 if the data is corrupt. */
+/* Decodes one chunk into out [nbytes] given which filters were applied
+ * to it (the dataset's pipeline less those H5Dread_chunk's filter mask
+ * says were skipped); 'scratch' holds nbytes. Thread-safe. Returns 0, or
+ * -1 if the data is corrupt. */
 int mbh5_codec_decode(unsigned char *out, unsigned char *scratch, const unsigned char *in, size_t in_len,
-                      size_t nbytes, size_t es, unsigned filter_mask);
+                      size_t nbytes, size_t es, int shuffled, int deflated);
 
 /* ---- property lists and types (caller closes the returned ids) -------- */
 
