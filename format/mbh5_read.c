@@ -791,7 +791,8 @@ static int check_span(const struct mbh5_file *f, size_t rec, const char *what, s
 #define FAST_BATCH 16 /* chunks read, then decoded in parallel, at a time */
 
 /* Whole chunks [c0, c1) of EMG decoded straight into out (rows from
- * 'start'): raw chunks are read serially, decoded in parallel. */
+ * 'start'): raw chunks are read serially, decoded in parallel. Returns 1
+ * (nothing reported) when a chunk cannot be fetched raw. */
 static int read_emg_chunks(struct mbh5_file *f, size_t rec, size_t c0, size_t c1, size_t start, float *out)
 {
     struct mbh5_impl *m = f->impl;
@@ -808,10 +809,11 @@ static int read_emg_chunks(struct mbh5_file *f, size_t rec, size_t c0, size_t c1
         size_t k = c1 - b0 < FAST_BATCH ? c1 - b0 : FAST_BATCH;
         for (size_t j = 0; j < k && !rc; j++) {
             hsize_t off[2] = { (b0 + j) * R, 0 }, sz = 0;
-            if (H5Dget_chunk_storage_size(m->d_emg, off, &sz) < 0 || sz > cap ||
+            /* A chunk never written (fill values, in files from other
+             * writers) or larger than expected: let HDF5 read the span. */
+            if (H5Dget_chunk_storage_size(m->d_emg, off, &sz) < 0 || sz == 0 || sz > cap ||
                 H5Dread_chunk(m->d_emg, H5P_DEFAULT, off, &mask[j], raw + j * cap) < 0)
-                rc = mb_error(MB_EH5, "'%s': /recordings/%s/emg: cannot read the chunk at row %llu", f->path,
-                              f->recordings[rec].id, (unsigned long long)off[0]);
+                rc = 1;
             len[j] = (size_t)sz;
         }
         int bad = 0;
@@ -845,8 +847,10 @@ int mbh5_read_emg(struct mbh5_file *f, size_t rec, size_t start, size_t n, float
     if (!m->emg_fast || c1 < c0 + 4)
         return mbh5_h5_read_rows(out, m->d_emg, H5T_NATIVE_FLOAT, start, n, f->path, id);
     size_t a = c0 * R, b = c1 * R;
-    if ((a > start && (rc = mbh5_h5_read_rows(out, m->d_emg, H5T_NATIVE_FLOAT, start, a - start, f->path, id))) ||
-        (rc = read_emg_chunks(f, rec, c0, c1, start, out)) ||
+    if ((rc = read_emg_chunks(f, rec, c0, c1, start, out)) == 1)
+        return mbh5_h5_read_rows(out, m->d_emg, H5T_NATIVE_FLOAT, start, n, f->path, id);
+    if (rc ||
+        (a > start && (rc = mbh5_h5_read_rows(out, m->d_emg, H5T_NATIVE_FLOAT, start, a - start, f->path, id))) ||
         (start + n > b &&
          (rc = mbh5_h5_read_rows(out + (b - start) * C, m->d_emg, H5T_NATIVE_FLOAT, b, start + n - b, f->path, id))))
         return rc;

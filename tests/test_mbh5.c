@@ -961,3 +961,52 @@ Test(mbh5, empty_recordings_and_streams_round_trip, .timeout = 30)
     cr_expect_eq(mbh5_validate(p, NULL), 0);
     rm_dir(dir);
 }
+
+/* Files from other writers (h5py: deflate without shuffle, other chunk
+ * shapes, chunks never written) read through the same calls. */
+Test(mbh5, emg_written_by_another_tool_reads_the_same, .timeout = 30)
+{
+    char dir[64], p[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "foreign.h5");
+    const size_t n = 5000;
+    cr_assert_eq(write_small(p, n, 1000), MB_OK);
+    hid_t f = open_rw(p);
+    hid_t g = H5Gopen2(f, "/recordings/r000000", H5P_DEFAULT);
+    cr_assert_geq(H5Ldelete(g, "emg", H5P_DEFAULT), 0);
+    hsize_t dims[2] = { n, C_EMG }, chunk[2] = { 300, C_EMG };
+    hid_t sp = H5Screate_simple(2, dims, NULL), pl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(pl, 2, chunk);
+    H5Pset_deflate(pl, 4);
+    hid_t d = H5Dcreate2(g, "emg", H5T_IEEE_F32LE, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
+    cr_assert_geq(d, 0);
+    /* Rows [0, 3000) written; the chunks past them are never allocated. */
+    float *x = malloc(3000 * C_EMG * sizeof *x);
+    for (size_t t = 0; t < 3000; t++)
+        for (size_t c = 0; c < C_EMG; c++)
+            x[t * C_EMG + c] = emg_at(0, t, c);
+    hsize_t off[2] = { 0, 0 }, cnt[2] = { 3000, C_EMG };
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(2, cnt, NULL);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+    cr_assert_geq(H5Dwrite(d, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, x), 0);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Dclose(d);
+    H5Pclose(pl);
+    H5Sclose(sp);
+    H5Gclose(g);
+    H5Fclose(f);
+    struct mbh5_file *mf;
+    cr_assert_eq(mbh5_open(&mf, p), MB_OK, "%s", mb_last_error());
+    float *y = malloc(n * C_EMG * sizeof *y);
+    cr_assert_eq(mbh5_read_emg(mf, 0, 0, n, y), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(memcmp(x, y, 3000 * C_EMG * sizeof *x), 0);
+    for (size_t i = 3000 * C_EMG; i < n * C_EMG; i++)
+        cr_assert_eq(y[i], 0.0f);
+    cr_assert_eq(mbh5_read_emg(mf, 0, 17, 2900, y), MB_OK);
+    cr_expect_eq(memcmp(x + 17 * C_EMG, y, 2900 * C_EMG * sizeof *x), 0);
+    mbh5_close(mf);
+    free(x);
+    free(y);
+    rm_dir(dir);
+}
