@@ -13,6 +13,7 @@ struct bench {
 
 static const struct bench benches[] = {
     { "resample", bench_resample, "polyphase resampler throughput, reference vs optimised" },
+    { "mbh5",     bench_mbh5,     "unified writer/reader throughput vs plain HDF5 of the same array" },
     { "features", bench_features, "feature extraction throughput vs memory read bandwidth" },
     { NULL, NULL, NULL },
 };
