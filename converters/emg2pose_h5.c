@@ -266,6 +266,53 @@ static int build_memtype(struct impl *m, int n_emg)
     return ok ? MB_OK : MB_EH5;
 }
 
+/* libhdf5 1.10.8 trusts the stored sizes when it copies raw data: a
+ * compact or contiguous dataset whose storage is shorter than its rows, or
+ * an unfiltered chunk shorter than the chunk, makes H5Dread read past its
+ * own buffer (found by fuzzing). Checking the sizes first turns that into
+ * an error at open. Filtered chunks are checked by the filter itself. */
+static int check_storage(const struct conv_e2p_file *f, const struct impl *m, hid_t ft)
+{
+    const size_t tsize = H5Tget_size(ft);
+    if (tsize == 0 || f->n_rows > SIZE_MAX / tsize)
+        return mb_error(MB_EFORMAT, "'%s': 'emg2pose/timeseries' has %zu rows of %zu bytes", f->path,
+                        f->n_rows, tsize);
+    hid_t dcpl = H5Dget_create_plist(m->dset);
+    if (dcpl < 0)
+        return mb_error(MB_EFORMAT, "'%s': cannot read the storage layout of 'emg2pose/timeseries'", f->path);
+    H5D_layout_t lay = H5Pget_layout(dcpl);
+    int nfilters = H5Pget_nfilters(dcpl);
+    hsize_t cdim = 0;
+    if (lay == H5D_CHUNKED && H5Pget_chunk(dcpl, 1, &cdim) != 1)
+        cdim = 0;
+    H5Pclose(dcpl);
+    int rc = MB_OK;
+    if (lay == H5D_COMPACT || lay == H5D_CONTIGUOUS) {
+        hsize_t have = H5Dget_storage_size(m->dset);
+        /* 0 is an unwritten contiguous dataset: HDF5 returns fill values. */
+        if (have != 0 && have < (hsize_t)(f->n_rows * tsize))
+            rc = mb_error(MB_EFORMAT, "'%s': 'emg2pose/timeseries' stores %llu bytes but %zu rows need %zu",
+                          f->path, (unsigned long long)have, f->n_rows, f->n_rows * tsize);
+    } else if (lay == H5D_CHUNKED && nfilters == 0) {
+        if (cdim == 0 || cdim > SIZE_MAX / tsize)
+            return mb_error(MB_EFORMAT, "'%s': 'emg2pose/timeseries' has a chunk of %llu rows", f->path,
+                            (unsigned long long)cdim);
+        for (hsize_t row = 0; rc == MB_OK && row < (hsize_t)f->n_rows; row += cdim) {
+            hsize_t off = row, size = 0;
+            haddr_t addr = HADDR_UNDEF;
+            unsigned mask = 0;
+            if (H5Dget_chunk_info_by_coord(m->dset, &off, &mask, &addr, &size) < 0)
+                rc = mb_error(MB_EFORMAT, "'%s': cannot locate the chunk of row %llu of 'emg2pose/timeseries'",
+                              f->path, (unsigned long long)row);
+            else if (addr != HADDR_UNDEF && size != cdim * tsize)
+                rc = mb_error(MB_EFORMAT, "'%s': the unfiltered chunk at row %llu of 'emg2pose/timeseries' holds "
+                              "%llu bytes, expected %llu", f->path, (unsigned long long)row,
+                              (unsigned long long)size, (unsigned long long)(cdim * tsize));
+        }
+    }
+    return rc;
+}
+
 static int open_structure(struct conv_e2p_file *f, struct impl *m)
 {
     const char *p = f->path;
@@ -315,6 +362,8 @@ static int open_structure(struct conv_e2p_file *f, struct impl *m)
         rc = check_member(&len, &es, &ec, f, ft, "joint_angles", CONV_E2P_JOINTS);
     if (rc == MB_OK)
         f->joints_f64 = ec == H5T_FLOAT && es == 8;
+    if (rc == MB_OK)
+        rc = check_storage(f, m, ft);
     H5Tclose(ft);
     if (rc == MB_OK && build_memtype(m, f->n_emg) != MB_OK)
         rc = mb_error(MB_EH5, "'%s': cannot build the memory type for 'emg2pose/timeseries'", p);

@@ -329,6 +329,23 @@ Test(conv_emg2pose, reader_rejects_joint_angles_of_another_length, .timeout = 20
     cr_assert(strstr(mb_last_error(), "19 values per row, expected 20"), "%s", mb_last_error());
 }
 
+/* Fuzzing regressions, inputs in tests/fuzz/regress_emg2pose/ (mutations
+ * of our own seeds). unfiltered_short_chunk.hdf5: the gzip filter of a
+ * chunked dataset was corrupted away, so each stored chunk is shorter than
+ * an unfiltered chunk; libhdf5 then copies a whole chunk out of the short
+ * buffer (heap overflow inside H5Dread). The reader must refuse it at open. */
+Test(conv_emg2pose, reader_rejects_an_unfiltered_chunk_shorter_than_the_chunk, .timeout = 20)
+{
+    mb_log_set_level(MB_LOG_QUIET);
+    const char *p = "tests/fuzz/regress_emg2pose/unfiltered_short_chunk.hdf5";
+    cr_assert_eq(access(p, R_OK), 0, "run the tests from the repository root");
+    struct conv_e2p_file *f;
+    cr_assert_eq(conv_e2p_open(&f, p), MB_EFORMAT);
+    cr_assert(strstr(mb_last_error(), "unfiltered_short_chunk.hdf5"), "%s", mb_last_error());
+    cr_assert(strstr(mb_last_error(), "unfiltered chunk at row 0"), "%s", mb_last_error());
+    cr_assert(strstr(mb_last_error(), "holds 951 bytes, expected 1216"), "%s", mb_last_error());
+}
+
 Test(conv_emg2pose, writer_output_is_byte_reproducible, .timeout = 20)
 {
     char dir[64], p1[160], p2[160];
