@@ -1,43 +1,37 @@
-/* bench/bench_main.c - 'make bench': runs the benchmarks of the table below
- * (all, or those named by the first argument) and prints what each measures.
- * Adding one: write bench/bench_<name>.c with int bench_<name>(argc, argv),
- * declare it here and add a row. Extra arguments go to the benchmark. */
+/* bench/bench_main.c - entry of build/bench/run_bench: runs every benchmark
+ * in its table, or those named on the command line. */
 #include <stdio.h>
 #include <string.h>
 
-#include "core/err.h"
-
+int bench_resample(int argc, char **argv);
+int bench_mbh5(int argc, char **argv);
 int bench_convert(int argc, char **argv);
 
-static const struct bench {
+static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
-    const char *summary;
 } benches[] = {
-    { "convert", bench_convert, "emg2pose conversion vs a plain HDF5 read of the same files" },
-    { NULL, NULL, NULL }
+    { "resample", bench_resample },
+    { "mbh5",     bench_mbh5 },
+    { "convert",  bench_convert },
 };
 
 int main(int argc, char **argv)
 {
-    const char *only = argc > 1 ? argv[1] : NULL;
-    int ran = 0, rc = 0;
-    for (const struct bench *b = benches; b->name; b++) {
-        if (only && strcmp(only, b->name))
+    /* 'run_bench NAME [options]' runs one benchmark with its options;
+     * 'run_bench [options]' runs them all, each given the options. */
+    const char *only = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
+    int rc = 0, ran = 0;
+    for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++) {
+        if (only && strcmp(only, benches[i].name))
             continue;
-        printf("== %s: %s\n", b->name, b->summary);
-        fflush(stdout);
-        char *none[] = { (char *)b->name, NULL };
-        int r = only ? b->fn(argc - 1, argv + 1) : b->fn(1, none);
-        rc |= r != 0;
+        argv[only ? 1 : 0] = (char *)benches[i].name;
+        rc |= only ? benches[i].fn(argc - 1, argv + 1) : benches[i].fn(argc, argv);
         ran++;
     }
     if (!ran) {
-        fprintf(stderr, "run_bench: no benchmark named '%s'; have:", only);
-        for (const struct bench *b = benches; b->name; b++)
-            fprintf(stderr, " %s", b->name);
-        fputc('\n', stderr);
+        fprintf(stderr, "run_bench: no benchmark named '%s'\n", argv[1]);
         return 2;
     }
-    return rc;
+    return rc ? 1 : 0;
 }

@@ -660,6 +660,7 @@ void mbh5_close(struct mbh5_file *f)
     if (m) {
         if (m->cur != (size_t)-1)
             mbh5_impl_drop_rec(m);
+        mbh5_impl_free_views(m);
         if (m->fid > 0)
             H5Fclose(m->fid);
         for (size_t i = 0; i < m->n_owned; i++)
@@ -720,7 +721,14 @@ int mbh5_impl_use_rec(struct mbh5_file *f, size_t rec)
         if (!want[k])
             continue;
         snprintf(p, sizeof p, "/recordings/%s/%s", r->id, names[k]);
-        if ((*ids[k] = H5Dopen2(m->fid, p, H5P_DEFAULT)) < 0) {
+        /* A larger chunk cache for EMG: consecutive windows of a protocol
+         * land in chunks already decoded (HDF5's default is 1 MB). */
+        hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+        if (k == 0)
+            H5Pset_chunk_cache(dapl, 4099, 8u << 20, H5D_CHUNK_CACHE_W0_DEFAULT);
+        *ids[k] = H5Dopen2(m->fid, p, dapl);
+        H5Pclose(dapl);
+        if (*ids[k] < 0) {
             mbh5_impl_drop_rec(m);
             return mb_error(MB_EH5, "'%s': cannot open dataset '%s'", f->path, p);
         }

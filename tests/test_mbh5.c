@@ -124,6 +124,66 @@ static void path_in(char *out, size_t cap, const char *dir, const char *name)
     snprintf(out, cap, "%s/%s", dir, name);
 }
 
+/* ---- helpers for damaged copies ---------------------------------------- */
+
+static void copy_file(const char *dst, const char *src, long keep /* bytes, -1 = all */)
+{
+    FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
+    cr_assert(in && out);
+    char buf[65536];
+    size_t k;
+    long done = 0;
+    while ((k = fread(buf, 1, sizeof buf, in)) > 0) {
+        if (keep >= 0 && done + (long)k > keep)
+            k = (size_t)(keep - done);
+        fwrite(buf, 1, k, out);
+        done += (long)k;
+        if (keep >= 0 && done >= keep)
+            break;
+    }
+    fclose(in);
+    fclose(out);
+}
+
+static long file_size(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) ? -1 : (long)sb.st_size;
+}
+
+static int same_bytes(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    while (same) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        if (ca != cb)
+            same = 0;
+        if (ca == EOF || cb == EOF)
+            break;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return same;
+}
+
+static void rm_dir(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* Number of entries in dir (besides . and ..). */
+static int count_entries(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | wc -l) -eq 0", dir);
+    return system(cmd) == 0 ? 0 : 1;
+}
+
 Test(mbh5, round_trip_keeps_every_field, .timeout = 30)
 {
     char dir[64], p[128];
@@ -281,4 +341,563 @@ Test(mbh5, round_trip_keeps_every_field, .timeout = 30)
     cr_expect_eq(gv[1], 1);
     free(e); free(lab); free(rp); free(tm); free(ja); free(jf); free(va);
     mbh5_close(f);
+    rm_dir(dir);
+}
+
+Test(mbh5, valid_file_has_no_problems, .timeout = 30)
+{
+    char dir[64], p[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "ok.h5");
+    cr_assert_eq(write_small(p, 3000, 1000), MB_OK, "%s", mb_last_error());
+    char *rep = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&rep, &len);
+    long np = mbh5_validate(p, m);
+    fclose(m);
+    cr_expect_eq(np, 0, "problems: %s", rep);
+    free(rep);
+    rm_dir(dir);
+}
+
+Test(mbh5, same_input_twice_gives_identical_bytes, .timeout = 30)
+{
+    char dir[64], a[128], b[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(a, sizeof a, dir, "a.h5");
+    path_in(b, sizeof b, dir, "b.h5");
+    cr_assert_eq(write_small(a, 9000, 1234), MB_OK);
+    cr_assert_eq(write_small(b, 9000, 1234), MB_OK);
+    cr_expect(same_bytes(a, b), "'%s' and '%s' differ", a, b);
+    rm_dir(dir);
+}
+
+Test(mbh5, aborted_write_leaves_no_file, .timeout = 30)
+{
+    char dir[64], p[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "out.h5");
+    struct mbh5_writer *w;
+    cr_assert_eq(mbh5_create(&w, p, &corpus), MB_OK);
+    cr_assert_eq(count_entries(dir), 1, "the temporary file exists while writing");
+    cr_expect_eq(access(p, F_OK), -1, "nothing under the output name before commit");
+    mbh5_abort(w);
+    cr_expect_eq(count_entries(dir), 0, "abort removed the temporary file");
+    rm_dir(dir);
+}
+
+Test(mbh5, failed_write_is_not_committed, .timeout = 30)
+{
+    mb_log_set_level(MB_LOG_QUIET);
+    char dir[64], p[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "out.h5");
+    struct mbh5_writer *w;
+    cr_assert_eq(mbh5_create(&w, p, &corpus), MB_OK);
+    struct mbh5_rec *r;
+    struct mbh5_rec_info info = { .subject = "s", .device = "nope", .rate_hz = 100, .n_channels = 2 };
+    cr_expect_eq(mbh5_rec_begin(w, &r, &info), MB_EINVAL);
+    cr_expect(strstr(mb_last_error(), "unknown device 'nope'"), "%s", mb_last_error());
+    cr_expect(strstr(mb_last_error(), p), "message names the file: %s", mb_last_error());
+    /* The writer remembers the failure: commit refuses and removes the file. */
+    cr_expect_eq(mbh5_commit(w), MB_EINVAL);
+    cr_expect_eq(count_entries(dir), 0);
+    rm_dir(dir);
+}
+
+Test(mbh5, commit_refuses_an_open_recording, .timeout = 30)
+{
+    mb_log_set_level(MB_LOG_QUIET);
+    char dir[64], p[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "out.h5");
+    struct mbh5_writer *w;
+    cr_assert_eq(mbh5_create(&w, p, &corpus), MB_OK);
+    struct mbh5_device dev = { .name = "d", .n_channels = 2, .rate_hz = 100, .units = "V" };
+    cr_assert_eq(mbh5_add_device(w, &dev), MB_OK);
+    cr_expect_eq(mbh5_add_device(w, &dev), MB_EINVAL, "a device name is a key");
+    mbh5_abort(w);
+    cr_assert_eq(mbh5_create(&w, p, &corpus), MB_OK);
+    cr_assert_eq(mbh5_add_device(w, &dev), MB_OK);
+    struct mbh5_rec *r;
+    struct mbh5_rec_info info = { .subject = "s", .device = "d", .rate_hz = 100, .n_channels = 2 };
+    cr_assert_eq(mbh5_rec_begin(w, &r, &info), MB_OK);
+    float x[4] = { 1, 2, 3, 4 };
+    cr_assert_eq(mbh5_rec_append(r, x, NULL, NULL, NULL, 2), MB_OK);
+    cr_expect_eq(mbh5_commit(w), MB_EINVAL);
+    cr_expect(strstr(mb_last_error(), "still open"), "%s", mb_last_error());
+    cr_expect_eq(access(p, F_OK), -1);
+    rm_dir(dir);
+}
+
+Test(mbh5, writer_rejects_bad_arguments, .timeout = 30)
+{
+    mb_log_set_level(MB_LOG_QUIET);
+    char dir[64], p[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "out.h5");
+    struct mbh5_writer *w;
+    cr_assert_eq(mbh5_create(&w, p, &corpus), MB_OK);
+    cr_expect_eq(mbh5_add_source(w, "a", "ABC", 1), MB_EINVAL);
+    struct mbh5_device dev = { .name = "d", .n_channels = 2, .rate_hz = 100, .units = "V" };
+    cr_expect_eq(mbh5_add_device(w, &dev), MB_OK);
+    cr_expect_eq(mbh5_add_gesture(w, &(struct mbh5_gesture){ 1, "a", "a", 0 }), MB_OK);
+    cr_expect_eq(mbh5_add_gesture(w, &(struct mbh5_gesture){ 1, "b", "b", 0 }), MB_EINVAL);
+    cr_expect_eq(mbh5_add_gesture(w, &(struct mbh5_gesture){ -2, "c", "c", 0 }), MB_EINVAL);
+    struct mbh5_rec *r;
+    struct mbh5_rec_info info = { .subject = "s", .device = "d", .rate_hz = 100, .n_channels = 3 };
+    cr_expect_eq(mbh5_rec_begin(w, &r, &info), MB_EINVAL, "channel count differs from the device");
+    info.n_channels = 2;
+    cr_assert_eq(mbh5_rec_begin(w, &r, &info), MB_OK);
+    int32_t reps[1] = { 1 };
+    float x[2] = { 0, 0 };
+    cr_expect_eq(mbh5_rec_append(r, x, NULL, reps, NULL, 1), MB_EINVAL, "undeclared repetitions");
+    int sid;
+    cr_expect_eq(mbh5_rec_add_stream(r, &sid, &(struct mbh5_stream_info){ "a/b", "pose", 1, 10, "rad", NULL, 0, 0 }),
+                 MB_EINVAL);
+    cr_expect_eq(mbh5_rec_add_tag(r, "k", "v"), MB_OK);
+    cr_expect_eq(mbh5_rec_add_tag(r, "k", "w"), MB_EINVAL);
+    cr_expect_eq(mbh5_rec_end(r), MB_OK);
+    mbh5_abort(w);
+    cr_expect_eq(count_entries(dir), 0);
+    rm_dir(dir);
+}
+
+Test(mbh5, truncated_file_is_refused, .timeout = 30)
+{
+    mb_log_set_level(MB_LOG_QUIET);
+    char dir[64], p[128], q[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "ok.h5");
+    path_in(q, sizeof q, dir, "cut.h5");
+    cr_assert_eq(write_small(p, 3000, 1000), MB_OK);
+    long keeps[] = { file_size(p) / 2, file_size(p) - 100, 100, 0 };
+    for (size_t i = 0; i < sizeof keeps / sizeof *keeps; i++) {
+        copy_file(q, p, keeps[i]);
+        struct mbh5_file *f = NULL;
+        int rc = mbh5_open(&f, q);
+        cr_expect_eq(rc, MB_EH5, "cut at %ld: %d (%s)", keeps[i], rc, mb_last_error());
+        cr_expect(strstr(mb_last_error(), q), "names the file: %s", mb_last_error());
+        cr_expect_null(f);
+        cr_expect_lt(mbh5_validate(q, NULL), 0);
+    }
+    struct mbh5_file *f;
+    cr_expect_eq(mbh5_open(&f, "/nonexistent/x.h5"), MB_EIO);
+    rm_dir(dir);
+}
+
+/* Opens a copy for writing with HDF5 directly, to damage it. */
+static hid_t open_rw(const char *p)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
+    cr_assert_geq(f, 0);
+    return f;
+}
+
+/* Attribute of object 'obj' for writing. H5Aopen_by_name then H5Awrite
+ * fails in HDF5 1.10.8 ("can't locate open attribute"), so the object is
+ * opened first; its handle is closed with the attribute's. */
+static hid_t obj_of_attr;
+static hid_t open_attr_rw(hid_t f, const char *obj, const char *name)
+{
+    obj_of_attr = H5Oopen(f, obj, H5P_DEFAULT);
+    cr_assert_geq(obj_of_attr, 0);
+    hid_t a = H5Aopen(obj_of_attr, name, H5P_DEFAULT);
+    cr_assert_geq(a, 0);
+    return a;
+}
+
+static void close_attr_rw(hid_t a)
+{
+    H5Aclose(a);
+    H5Oclose(obj_of_attr);
+}
+
+Test(mbh5, wrong_schema_or_version_is_refused, .timeout = 30)
+{
+    mb_log_set_level(MB_LOG_QUIET);
+    char dir[64], p[128], q[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "ok.h5");
+    path_in(q, sizeof q, dir, "v2.h5");
+    cr_assert_eq(write_small(p, 1000, 1000), MB_OK);
+    copy_file(q, p, -1);
+    hid_t f = open_rw(q);
+    int32_t v = 2;
+    hid_t a = H5Aopen(f, "schema_version", H5P_DEFAULT);
+    cr_assert_geq(H5Awrite(a, H5T_NATIVE_INT32, &v), 0);
+    H5Aclose(a);
+    H5Fclose(f);
+    struct mbh5_file *mf;
+    cr_expect_eq(mbh5_open(&mf, q), MB_ESCHEMA);
+    cr_expect(strstr(mb_last_error(), "schema version 2"), "%s", mb_last_error());
+    cr_expect(strstr(mb_last_error(), q), "%s", mb_last_error());
+
+    copy_file(q, p, -1);
+    f = open_rw(q);
+    cr_assert_geq(H5Adelete(f, "schema"), 0);
+    H5Fclose(f);
+    cr_expect_eq(mbh5_open(&mf, q), MB_ESCHEMA);
+    cr_expect(strstr(mb_last_error(), "not a myobench-unified file"), "%s", mb_last_error());
+    rm_dir(dir);
+}
+
+Test(mbh5, missing_or_inconsistent_objects_are_refused, .timeout = 30)
+{
+    mb_log_set_level(MB_LOG_QUIET);
+    char dir[64], p[128], q[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "ok.h5");
+    path_in(q, sizeof q, dir, "bad.h5");
+    cr_assert_eq(write_small(p, 1000, 1000), MB_OK);
+    static const struct { const char *obj, *attr, *expect; } cases[] = {
+        { "/recordings/r000000/labels", NULL, "dataset 'labels' is missing" },
+        { "/recordings/r000000/emg", NULL, "dataset 'emg' is missing" },
+        { "/gestures", NULL, "group 'gestures' is missing" },
+        { "/devices/d001", NULL, "/recordings/r000001: device 1 does not exist (1 devices)" },
+        { "/recordings/r000001", NULL, "n_recordings is 2" },
+        { "/recordings/r000000/streams/joint_angles/valid", NULL, "dataset 'valid' is missing" },
+        { "/recordings/r000000", "n_samples", "attribute 'n_samples' is missing" },
+        { "/devices/d000", "rate_hz", "attribute 'rate_hz' is missing" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        copy_file(q, p, -1);
+        hid_t f = open_rw(q);
+        if (cases[i].attr)
+            cr_assert_geq(H5Adelete_by_name(f, cases[i].obj, cases[i].attr, H5P_DEFAULT), 0);
+        else
+            cr_assert_geq(H5Ldelete(f, cases[i].obj, H5P_DEFAULT), 0);
+        H5Fclose(f);
+        struct mbh5_file *mf = NULL;
+        cr_expect_eq(mbh5_open(&mf, q), MB_EFORMAT, "%s: %s", cases[i].obj, mb_last_error());
+        cr_expect(strstr(mb_last_error(), cases[i].expect), "%s: %s", cases[i].obj, mb_last_error());
+        cr_expect(strstr(mb_last_error(), q), "%s", mb_last_error());
+    }
+    /* A shape that disagrees with its attribute. */
+    copy_file(q, p, -1);
+    hid_t f = open_rw(q);
+    hid_t a = open_attr_rw(f, "/recordings/r000000", "n_samples");
+    int64_t n = 999;
+    cr_assert_geq(H5Awrite(a, H5T_NATIVE_INT64, &n), 0);
+    close_attr_rw(a);
+    /* ... and a subject index that dangles. */
+    a = open_attr_rw(f, "/recordings/r000001", "subject");
+    int32_t s = 7;
+    cr_assert_geq(H5Awrite(a, H5T_NATIVE_INT32, &s), 0);
+    close_attr_rw(a);
+    H5Fclose(f);
+    struct mbh5_file *mf;
+    cr_expect_eq(mbh5_open(&mf, q), MB_EFORMAT);
+    cr_expect(strstr(mb_last_error(), "/recordings/r000000/emg: shape [1000 x 4], attributes say [999 x 4]"), "%s",
+              mb_last_error());
+    f = open_rw(q);
+    a = open_attr_rw(f, "/recordings/r000000", "n_samples");
+    n = 1000;
+    cr_assert_geq(H5Awrite(a, H5T_NATIVE_INT64, &n), 0);
+    close_attr_rw(a);
+    H5Fclose(f);
+    cr_expect_eq(mbh5_open(&mf, q), MB_EFORMAT);
+    cr_expect(strstr(mb_last_error(), "subject 7 does not exist"), "%s", mb_last_error());
+    rm_dir(dir);
+}
+
+/* Writes one recording with the given EMG and labels (C = 2, 100 Hz). */
+static int write_custom(const char *p, const float *emg, const int32_t *lab, size_t n)
+{
+    struct mbh5_writer *w;
+    int rc = mbh5_create(&w, p, &corpus);
+    if (rc)
+        return rc;
+    struct mbh5_device dev = { .name = "d", .n_channels = 2, .rate_hz = 100, .units = "V" };
+    struct mbh5_rec_info info = { .subject = "s", .device = "d", .rate_hz = 100, .n_channels = 2, .day = -1 };
+    struct mbh5_rec *r;
+    if ((rc = mbh5_add_device(w, &dev)) || (rc = mbh5_add_gesture(w, &(struct mbh5_gesture){ 1, "g", "1", 0 })) ||
+        (rc = mbh5_rec_begin(w, &r, &info)) || (rc = mbh5_rec_append(r, emg, lab, NULL, NULL, n)) ||
+        (rc = mbh5_rec_end(r))) {
+        mbh5_abort(w);
+        return rc;
+    }
+    return mbh5_commit(w);
+}
+
+static char *validate_text(const char *p, long *np)
+{
+    char *rep = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&rep, &len);
+    *np = mbh5_validate(p, m);
+    fclose(m);
+    return rep;
+}
+
+Test(mbh5, validate_catches_nan_and_labels_outside_the_vocabulary, .timeout = 30)
+{
+    char dir[64], p[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "nan.h5");
+    float emg[2 * 300];
+    int32_t lab[300];
+    for (size_t i = 0; i < 300; i++) {
+        emg[2 * i] = emg[2 * i + 1] = (float)i;
+        lab[i] = i < 100 ? -1 : 1;
+    }
+    emg[2 * 250 + 1] = NAN;
+    emg[2 * 260] = INFINITY;
+    cr_assert_eq(write_custom(p, emg, lab, 300), MB_OK);
+    long np;
+    char *rep = validate_text(p, &np);
+    cr_expect_eq(np, 1, "%s", rep);
+    char want[256];
+    snprintf(want, sizeof want, "%s: /recordings/r000000/emg: 2 NaN/Inf values, first at row 250 channel 1\n", p);
+    cr_expect_str_eq(rep, want);
+    free(rep);
+
+    emg[2 * 250 + 1] = emg[2 * 260] = 0;
+    lab[120] = 9;
+    cr_assert_eq(write_custom(p, emg, lab, 300), MB_OK);
+    rep = validate_text(p, &np);
+    cr_expect_eq(np, 2, "%s", rep);
+    cr_expect(strstr(rep, "/recordings/r000000/segments[1]: gesture 9 is not in /gestures"), "%s", rep);
+    cr_expect(strstr(rep, "/recordings/r000000/labels: 1 labels neither -1 nor a gesture id, first 9 at row 120"),
+              "%s", rep);
+    free(rep);
+    rm_dir(dir);
+}
+
+Test(mbh5, validate_catches_bad_segments_and_time, .timeout = 30)
+{
+    char dir[64], p[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "seg.h5");
+    cr_assert_eq(write_small(p, 2000, 1000), MB_OK);
+    hid_t f = open_rw(p);
+    hid_t d = H5Dopen2(f, "/recordings/r000000/segments", H5P_DEFAULT);
+    int64_t end = 5000; /* beyond n_samples, in segment 0's 'end' */
+    hid_t mt = H5Tcreate(H5T_COMPOUND, 8);
+    H5Tinsert(mt, "end", 0, H5T_NATIVE_INT64);
+    hid_t fs = H5Dget_space(d);
+    hsize_t one = 1, at = 0;
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &at, NULL, &one, NULL);
+    hid_t ms = H5Screate_simple(1, &one, NULL);
+    cr_assert_geq(H5Dwrite(d, mt, ms, fs, H5P_DEFAULT, &end), 0);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Tclose(mt);
+    H5Dclose(d);
+    d = H5Dopen2(f, "/recordings/r000000/time", H5P_DEFAULT);
+    double t = 0;
+    fs = H5Dget_space(d);
+    at = 10;
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &at, NULL, &one, NULL);
+    ms = H5Screate_simple(1, &one, NULL);
+    cr_assert_geq(H5Dwrite(d, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, &t), 0);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Dclose(d);
+    H5Fclose(f);
+    long np;
+    char *rep = validate_text(p, &np);
+    cr_expect_eq(np, 4, "%s", rep);
+    cr_expect(strstr(rep, "/recordings/r000000/segments[1]: starts at 500, before the previous segment ends (5000)"),
+              "%s", rep);
+    cr_expect(strstr(rep, "/recordings/r000000/segments[0]: [100, 5000) is not a non-empty span of [0, 2000)"),
+              "%s", rep);
+    cr_expect(strstr(rep, "/recordings/r000000/segments: disagrees with the labels"), "%s", rep);
+    cr_expect(strstr(rep, "/recordings/r000000/time: 1 times not finite and increasing, first at row 10"), "%s", rep);
+    free(rep);
+    rm_dir(dir);
+}
+
+/* ---- views ------------------------------------------------------------- */
+
+#include <sys/resource.h>
+
+#include "kernels/resample.h"
+
+Test(mbh5, native_window_is_the_slice_with_the_selected_channels, .timeout = 30)
+{
+    char dir[64], p[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "v.h5");
+    cr_assert_eq(write_small(p, 6000, 1000), MB_OK);
+    struct mbh5_file *f;
+    cr_assert_eq(mbh5_open(&f, p), MB_OK);
+    cr_expect_eq(mbh5_view_length(f, 0, NULL), 6000);
+    int ch[2] = { 3, 1 };
+    struct mbh5_view v = { 0, ch, 2 };
+    float out[(200 + 1) * 2];
+    size_t n;
+    /* [1234 ms, 1434 ms) at 1 kHz is rows 1234..1433. */
+    cr_assert_eq(mbh5_read_window(f, 0, &v, 1234.0, 200.0, out, &n), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 200);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(out[2 * i], emg_at(0, 1234 + i, 3));
+        cr_assert_eq(out[2 * i + 1], emg_at(0, 1234 + i, 1));
+    }
+    /* A window running past the end is clipped; one wholly outside is empty. */
+    cr_assert_eq(mbh5_read_window(f, 0, &v, 5900.0, 200.0, out, &n), MB_OK);
+    cr_expect_eq(n, 100);
+    cr_assert_eq(mbh5_read_window(f, 0, &v, 7000.0, 200.0, out, &n), MB_OK);
+    cr_expect_eq(n, 0);
+    mb_log_set_level(MB_LOG_QUIET);
+    int badch[1] = { 4 };
+    struct mbh5_view bad = { 0, badch, 1 };
+    cr_expect_eq(mbh5_read_window(f, 0, &bad, 0, 10, out, &n), MB_EINVAL);
+    cr_expect(strstr(mb_last_error(), "channel 4 does not exist"), "%s", mb_last_error());
+    mbh5_close(f);
+    rm_dir(dir);
+}
+
+Test(mbh5, resampled_window_equals_the_span_of_the_whole_resampled_recording, .timeout = 60)
+{
+    char dir[64], p[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "rs.h5");
+    size_t N = 20000;
+    cr_assert_eq(write_small(p, N, 3000), MB_OK);
+    struct mbh5_file *f;
+    cr_assert_eq(mbh5_open(&f, p), MB_OK);
+    static const double rates[] = { 200.0, 2048.0, 1111.0 };
+    for (size_t k = 0; k < sizeof rates / sizeof *rates; k++) {
+        double R = rates[k];
+        int ch[2] = { 2, 0 };
+        struct mbh5_view v = { R, ch, 2 };
+        size_t L = mbh5_view_length(f, 0, &v);
+        struct kern_resampler rs;
+        cr_assert_eq(kern_resampler_init(&rs, 1000.0, R), MB_OK);
+        cr_assert_eq(L, kern_resample_length(&rs, N));
+        /* The whole recording, selected channels, resampled in one go. */
+        float *all = malloc(N * C_EMG * sizeof *all), *sel = malloc(N * 2 * sizeof *sel);
+        float *whole = malloc(L * 2 * sizeof *whole);
+        cr_assert_eq(mbh5_read_emg(f, 0, 0, N, all), MB_OK);
+        for (size_t i = 0; i < N; i++) {
+            sel[2 * i] = all[i * C_EMG + 2];
+            sel[2 * i + 1] = all[i * C_EMG + 0];
+        }
+        kern_resample_f32(whole, sel, 0, N, N, 0, L, 2, &rs);
+        static const double t0s[] = { 0.0, 3.7, 777.0, 9800.0, 19950.0 };
+        for (size_t w = 0; w < sizeof t0s / sizeof *t0s; w++) {
+            double len = 250.0;
+            size_t cap = (size_t)ceil(len * R / 1000.0) + 1;
+            float *out = malloc(cap * 2 * sizeof *out);
+            size_t n;
+            cr_assert_eq(mbh5_read_window(f, 0, &v, t0s[w], len, out, &n), MB_OK, "%s", mb_last_error());
+            size_t j0 = (size_t)ceil(t0s[w] * R / 1000.0 - 1e-9);
+            size_t want = j0 >= L ? 0 : (L - j0 < (size_t)ceil(len * R / 1000.0 - 1e-9) ? L - j0
+                                                                                        : (size_t)ceil((t0s[w] + len) * R / 1000.0 - 1e-9) - j0);
+            cr_assert_eq(n, want, "rate %g t0 %g: %zu rows, expected %zu", R, t0s[w], n, want);
+            cr_assert_leq(n, cap);
+            for (size_t i = 0; i < n * 2; i++)
+                cr_assert_eq(out[i], whole[j0 * 2 + i], "rate %g t0 %g: row %zu differs (%g vs %g)", R, t0s[w],
+                             i / 2, out[i], whole[j0 * 2 + i]);
+            free(out);
+        }
+        kern_resampler_free(&rs);
+        free(all);
+        free(sel);
+        free(whole);
+    }
+    mbh5_close(f);
+    rm_dir(dir);
+}
+
+/* ---- streaming ----------------------------------------------------------- */
+
+static float big_at(size_t t, size_t c)
+{
+    /* Quantised like a 16-bit ADC, so it compresses like real EMG does. */
+    uint32_t h = (uint32_t)(t * 2654435761u) ^ (uint32_t)(c * 40503u);
+    h ^= h >> 13;
+    h *= 0x5bd1e995u;
+    h ^= h >> 15;
+    return (float)((int)(h & 0x3ff) - 512) * 1e-3f;
+}
+
+static long maxrss_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+Test(mbh5, streaming_a_recording_larger_than_the_chunk_cache_keeps_memory_bounded, .timeout = 120)
+{
+    char dir[64], p[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "big.h5");
+    const size_t N = 3000000, C = 16, piece = 10000; /* 192 MB of samples */
+    struct mbh5_writer *w;
+    cr_assert_eq(mbh5_create(&w, p, &corpus), MB_OK);
+    struct mbh5_device dev = { .name = "hd", .n_channels = (int)C, .rate_hz = 2000, .units = "V" };
+    cr_assert_eq(mbh5_add_device(w, &dev), MB_OK);
+    cr_assert_eq(mbh5_add_gesture(w, &(struct mbh5_gesture){ 0, "g0", "0", 0 }), MB_OK);
+    struct mbh5_rec_info info = { .subject = "s", .device = "hd", .rate_hz = 2000, .n_channels = (int)C,
+                                  .day = -1, .start_time = NAN };
+    struct mbh5_rec *r;
+    cr_assert_eq(mbh5_rec_begin(w, &r, &info), MB_OK);
+    float *x = malloc(piece * C * sizeof *x);
+    int32_t *lab = malloc(piece * sizeof *lab);
+    long rss0 = maxrss_kb();
+    for (size_t t0 = 0; t0 < N; t0 += piece) {
+        for (size_t i = 0; i < piece; i++) {
+            for (size_t c = 0; c < C; c++)
+                x[i * C + c] = big_at(t0 + i, c);
+            lab[i] = ((t0 + i) / 4000) % 2 ? 0 : -1;
+        }
+        cr_assert_eq(mbh5_rec_append(r, x, lab, NULL, NULL, piece), MB_OK, "%s", mb_last_error());
+    }
+    cr_assert_eq(mbh5_rec_end(r), MB_OK);
+    cr_assert_eq(mbh5_commit(w), MB_OK);
+    long grew = maxrss_kb() - rss0;
+    cr_expect_lt(grew, 48 * 1024, "writing 192 MB grew the resident set by %ld kB", grew);
+
+    struct mbh5_file *f;
+    cr_assert_eq(mbh5_open(&f, p), MB_OK);
+    cr_assert_eq(f->recordings[0].n_samples, N);
+    cr_expect_eq(f->recordings[0].n_segments, N / 8000);
+    cr_expect_eq(f->recordings[0].segments[1].start, 12000);
+    cr_expect_eq(f->recordings[0].segments[1].end, 16000);
+    static const size_t at[] = { 0, 123457, 1999999, N - 500 };
+    float *y = malloc(500 * C * sizeof *y);
+    for (size_t k = 0; k < sizeof at / sizeof *at; k++) {
+        cr_assert_eq(mbh5_read_emg(f, 0, at[k], 500, y), MB_OK);
+        for (size_t i = 0; i < 500; i++)
+            for (size_t c = 0; c < C; c++)
+                cr_assert_eq(y[i * C + c], big_at(at[k] + i, c));
+    }
+    mbh5_close(f);
+    free(x);
+    free(lab);
+    free(y);
+    rm_dir(dir);
+}
+
+Test(mbh5, uncompressed_files_read_back_the_same, .timeout = 30)
+{
+    char dir[64], p[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "raw.h5");
+    struct mbh5_writer *w;
+    cr_assert_eq(mbh5_create(&w, p, &corpus), MB_OK);
+    cr_assert_eq(mbh5_set_compression(w, MBH5_COMPRESS_NONE), MB_OK);
+    struct mbh5_device dev = { .name = "d", .n_channels = 3, .rate_hz = 100, .units = "V" };
+    struct mbh5_rec_info info = { .subject = "s", .device = "d", .rate_hz = 100, .n_channels = 3, .day = -1 };
+    struct mbh5_rec *r;
+    cr_assert_eq(mbh5_add_device(w, &dev), MB_OK);
+    cr_assert_eq(mbh5_rec_begin(w, &r, &info), MB_OK);
+    static float x[50000 * 3];
+    for (size_t i = 0; i < 50000 * 3; i++)
+        x[i] = (float)i * 0.25f;
+    cr_assert_eq(mbh5_rec_append(r, x, NULL, NULL, NULL, 50000), MB_OK);
+    cr_assert_eq(mbh5_rec_end(r), MB_OK);
+    cr_assert_eq(mbh5_commit(w), MB_OK);
+    struct mbh5_file *f;
+    cr_assert_eq(mbh5_open(&f, p), MB_OK);
+    static float y[50000 * 3];
+    cr_assert_eq(mbh5_read_emg(f, 0, 0, 50000, y), MB_OK);
+    cr_expect_eq(memcmp(x, y, sizeof x), 0);
+    mbh5_close(f);
+    cr_expect_eq(mbh5_validate(p, NULL), 0);
+    rm_dir(dir);
 }
