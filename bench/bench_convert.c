@@ -7,6 +7,7 @@
  * (f8 time and joint angles, 16 x f4 EMG, contiguous; 60 s files at 2 kHz,
  * left and right per recording), then in the same run measures:
  *   - a plain HDF5 read: H5Dread of each whole compound into memory;
+ *   - the converter's read path alone (conv_e2p_read in 64k-row blocks);
  *   - the conversion (conv_emg2pose, as 'myobench convert emg2pose -j N'),
  *     in a child process so its peak RSS (ru_maxrss) is its own;
  * and prints MB/s of source for both, their ratio (goal > 0.7) and the
@@ -156,6 +157,29 @@ static int plain_read(const struct conv_files *fl, const char *dir, double *chec
     return 0;
 }
 
+/* The converter's own read path alone: conv_e2p_read in 64k-row blocks
+ * (native memory compound, split into time / joints / EMG arrays). */
+static int reader_pass(const struct conv_files *fl, const char *dir)
+{
+    const size_t B = 65536;
+    double *t = malloc(B * sizeof *t), *j = malloc(B * CONV_E2P_JOINTS * sizeof *j);
+    float *e = malloc(B * EMG_CH * sizeof *e);
+    int rc = !t || !j || !e;
+    for (size_t i = 0; i < fl->n && !rc; i++) {
+        char *p = conv_join(dir, fl->rel[i]);
+        struct conv_e2p_file *f = NULL;
+        rc = !p || conv_e2p_open(&f, p) != MB_OK || f->n_emg > EMG_CH;
+        for (size_t s = 0; !rc && s < f->n_rows; s += B)
+            rc = conv_e2p_read(f, s, f->n_rows - s < B ? f->n_rows - s : B, t, j, e) != MB_OK;
+        conv_e2p_close(f);
+        free(p);
+    }
+    free(t);
+    free(j);
+    free(e);
+    return rc;
+}
+
 static void remove_tree(const char *dir)
 {
     struct conv_files fl;
@@ -247,6 +271,16 @@ int bench_convert(int argc, char **argv)
             best_plain = dt;
     }
 
+    double best_reader = INFINITY;
+    for (int pass = 0; pass < 2; pass++) {
+        double t = now_s();
+        if (reader_pass(&fl, src))
+            return 1;
+        double dt = now_s() - t;
+        if (dt < best_reader)
+            best_reader = dt;
+    }
+
     char outdir[] = "/tmp/mb-bench-out-XXXXXX", out[1100];
     if (!mkdtemp(outdir))
         return 1;
@@ -276,6 +310,8 @@ int bench_convert(int argc, char **argv)
     printf("  corpus          %zu files, %.1f MB of source (%.0f rows, checksum %.6g)\n", fl.n, mb,
            bytes / RECORD_BYTES, sum);
     printf("  plain H5Dread   %8.1f MB/s  (%.2f s)\n", mb / best_plain, best_plain);
+    printf("  emg2pose reader %8.1f MB/s  (%.2f s; ratio %.2f to the plain read)\n", mb / best_reader,
+           best_reader, best_plain / best_reader);
     printf("  convert -j %-3d  %8.1f MB/s  (%.2f s; output %.1f MB)\n", threads, mb / conv_s, conv_s,
            out_bytes / 1e6);
     printf("  ratio           %8.2f      (convert / plain read; goal > 0.7)\n", best_plain / conv_s);
