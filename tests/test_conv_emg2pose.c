@@ -13,6 +13,7 @@
 #include "converters/emg2pose_h5.h"
 #include "core/version.h"
 #include "format/mbh5.h"
+#include "synth/synth.h"
 #include "core/fs.h"
 #include "tests/testutil.h"
 
@@ -982,4 +983,120 @@ Test(conv_emg2pose, cli_converts_with_auto_and_reports_the_side_conflict, .timeo
     free(err);
     snprintf(args, sizeof args, "%s/k.h5", dir);
     cr_assert_eq(access(args, F_OK), 0, "the good file was written");
+}
+
+/* ---- round trip through the synthetic generator ------------------------- */
+
+static const struct mbh5_recording *rec_from(const struct mbh5_file *f, const char *relpath, size_t *idx)
+{
+    const char *base = strrchr(relpath, '/');
+    base = base ? base + 1 : relpath;
+    for (size_t i = 0; i < f->n_recordings; i++)
+        if (!strcmp(f->recordings[i].info.source, base)) {
+            *idx = i;
+            return &f->recordings[i];
+        }
+    return NULL;
+}
+
+static void synth_round_trip(int f32)
+{
+    mb_log_set_level(MB_LOG_QUIET);
+    struct synth_params p;
+    cr_assert_eq(synth_params_preset(&p, "tiny", 7), MB_OK);
+    p.devices = 1u << SYNTH_EMG2POSE;
+    p.e2p_f32 = f32;
+    char dir[64], src[128], out[160];
+    tu_tmpdir(dir, sizeof dir);
+    cr_assert_eq(synth_write(dir, &p, NULL), MB_OK, "%s", mb_last_error());
+    snprintf(src, sizeof src, "%s/emg2pose", dir);
+    snprintf(out, sizeof out, "%s/unified.h5", dir);
+    struct mb_convert_opts o = opts_for(src, out);
+    o.threads = 2;
+    struct mb_convert_result res = {0};
+    conv_emg2pose_set_block_rows(1000);   /* several blocks per 3 s file */
+    cr_assert_eq(conv_emg2pose.convert(&o, &res), MB_OK, "%s", mb_last_error());
+    assert_valid(out);
+
+    struct synth_file *files;
+    size_t nf;
+    cr_assert_eq(synth_list(&files, &nf, &p), MB_OK);
+    struct mbh5_file *f;
+    cr_assert_eq(mbh5_open(&f, out), MB_OK, "%s", mb_last_error());
+    size_t seen = 0;
+    for (size_t k = 0; k < nf; k++) {
+        if (files[k].dev != SYNTH_EMG2POSE)
+            continue;
+        seen++;
+        struct synth_recording g;
+        cr_assert_eq(synth_render(&g, &p, &files[k]), MB_OK);
+        size_t ri;
+        const struct mbh5_recording *r = rec_from(f, files[k].relpath, &ri);
+        cr_assert_not_null(r, "no recording from '%s'", files[k].relpath);
+        cr_assert_eq(r->n_samples, g.n, "%s", files[k].relpath);
+        cr_assert_eq(r->info.n_channels, g.n_channels);
+        cr_assert_eq(r->info.rate_hz, g.rate_hz);
+        cr_assert_str_eq(r->info.subject, g.subject_name);
+        cr_assert_str_eq(r->info.session, g.session_name);
+        cr_assert_str_eq(r->info.side, g.side);
+        cr_assert_eq(r->info.start_time, g.start);
+        cr_assert_eq(r->info.has_repetition, 0, "emg2pose has no repetitions");
+        cr_assert_str_eq(mbh5_tag(r, "stage"), g.stage);
+        cr_assert_str_eq(mbh5_tag(r, "split"), g.split);
+        cr_assert_str_eq(mbh5_tag(r, "held_out_user"), g.held_out_user ? "true" : "false");
+        cr_assert_str_eq(mbh5_tag(r, "held_out_stage"), g.held_out_stage ? "true" : "false");
+        if (g.generalization[0])
+            cr_assert_str_eq(mbh5_tag(r, "generalization"), g.generalization);
+        else
+            cr_assert_null(mbh5_tag(r, "generalization"));
+        int gi = mbh5_gesture_index(f, gesture_named(f, g.stage));
+        cr_assert_geq(gi, 0, "stage '%s' in the vocabulary", g.stage);
+        cr_assert_eq(f->gestures[gi].held_out, synth_e2p_stage_held_out(g.label[0]));
+        cr_assert_str_eq(synth_e2p_stage_name(g.label[0]), g.stage);
+        cr_assert_eq(r->streams[0].info.f64, !f32);
+
+        const size_t n = g.n, C = (size_t)g.n_channels;
+        float *emg = malloc(n * C * sizeof *emg);
+        double *time = malloc(n * sizeof *time), *pose = malloc(n * 20 * sizeof *pose);
+        int32_t *lab = malloc(n * sizeof *lab);
+        uint8_t *valid = malloc(n);
+        cr_assert_eq(mbh5_read_emg(f, ri, 0, n, emg), MB_OK);
+        cr_assert_eq(mbh5_read_time(f, ri, 0, n, time), MB_OK);
+        cr_assert_eq(mbh5_read_labels(f, ri, 0, n, lab, NULL), MB_OK);
+        cr_assert_eq(mbh5_read_stream_f64(f, ri, 0, 0, n, pose, valid), MB_OK);
+        size_t ik = 0;
+        for (size_t i = 0; i < n; i++) {
+            for (size_t c = 0; c < C; c++)
+                cr_assert_eq(emg[i * C + c], (float)g.emg[i * C + c], "%s emg row %zu ch %zu",
+                             files[k].relpath, i, c);
+            cr_assert_eq(time[i], g.time[i], "%s time row %zu", files[k].relpath, i);
+            cr_assert_eq(lab[i], f->gestures[gi].id);
+            cr_assert_eq(valid[i], g.pose_valid[i], "%s IK mask row %zu", files[k].relpath, i);
+            ik += !valid[i];
+            for (int j = 0; j < 20; j++)
+                cr_assert_eq(pose[i * 20 + j], g.pose[i * 20 + j], "%s pose row %zu joint %d",
+                             files[k].relpath, i, j);
+        }
+        (void)ik;
+        free(emg);
+        free(time);
+        free(pose);
+        free(lab);
+        free(valid);
+        synth_recording_free(&g);
+    }
+    cr_assert_eq(seen, f->n_recordings, "one recording per generated file");
+    cr_assert_eq(res.n_recordings, seen);
+    mbh5_close(f);
+    free(files);
+}
+
+Test(conv_emg2pose, synthetic_corpus_round_trips_exactly, .timeout = 120)
+{
+    synth_round_trip(0);
+}
+
+Test(conv_emg2pose, synthetic_f32_gzip_corpus_round_trips_exactly, .timeout = 120)
+{
+    synth_round_trip(1);
 }
