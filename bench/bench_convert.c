@@ -197,7 +197,7 @@ static void remove_tree(const char *dir)
 
 int bench_convert(int argc, char **argv)
 {
-    double size_mb = 256;
+    double size_mb = 1000;
     const char *dir_arg = NULL;
     int threads = 2, keep = 0;
     for (int i = 1; i < argc; i++) {
