@@ -14,6 +14,7 @@ struct bench {
 static const struct bench benches[] = {
     { "resample", bench_resample, "polyphase resampler throughput, reference vs optimised" },
     { "mbh5",     bench_mbh5,     "unified writer/reader throughput vs plain HDF5 of the same array" },
+    { "convert",  bench_convert,  "emg2pose conversion throughput vs plain HDF5 read, peak RSS" },
     { "features", bench_features, "feature extraction throughput vs memory read bandwidth" },
     { NULL, NULL, NULL },
 };

@@ -4,7 +4,10 @@
 
 #include "converters/converter.h"
 
+extern const struct mb_converter conv_emg2pose;
+
 const struct mb_converter *const mb_converters[] = {
+    &conv_emg2pose,
     NULL
 };
 
