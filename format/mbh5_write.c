@@ -413,15 +413,15 @@ int mbh5_add_device(struct mbh5_writer *w, const struct mbh5_device *dev)
     int rc;
     const char **cn = calloc(C, sizeof *cn), **cp = calloc(C, sizeof *cp), **cu = calloc(C, sizeof *cu);
     double *gain = calloc(C, sizeof *gain);
-    char *names = calloc(C, 16);
+    char *names = calloc(C, 24);  /* "ch" + up to 20 digits */
     if (!cn || !cp || !cu || !gain || !names) {
         rc = mb_error(MB_ENOMEM, "'%s': out of memory", P);
         goto out;
     }
     for (size_t c = 0; c < C; c++) {
         const struct mbh5_channel *ch = dev->channels ? &dev->channels[c] : NULL;
-        snprintf(names + 16 * c, 16, "ch%zu", c + 1);
-        cn[c] = ch && ch->name && *ch->name ? ch->name : names + 16 * c;
+        snprintf(names + 24 * c, 24, "ch%zu", c + 1);
+        cn[c] = ch && ch->name && *ch->name ? ch->name : names + 24 * c;
         cp[c] = ch && ch->placement ? ch->placement : "";
         cu[c] = ch && ch->units && *ch->units ? ch->units : (dev->units ? dev->units : "");
         gain[c] = ch ? ch->gain : 1.0;
@@ -682,14 +682,14 @@ int mbh5_rec_add_stream(struct mbh5_rec *r, int *stream_id, const struct mbh5_st
         return fail(w, mb_error(MB_EH5, "'%s': cannot create group '%s'", P, O));
     int rc;
     const char **cn = calloc(S, sizeof *cn);
-    char *names = calloc(S, 80);
+    char *names = calloc(S, 88);  /* 60 name bytes + up to 20 digits */
     if (!cn || !names) {
         rc = mb_error(MB_ENOMEM, "'%s': out of memory", P);
         goto out;
     }
     for (size_t c = 0; c < S; c++) {
-        snprintf(names + 80 * c, 80, "%.60s%zu", si->name, c + 1);
-        cn[c] = si->channel_names && si->channel_names[c] ? si->channel_names[c] : names + 80 * c;
+        snprintf(names + 88 * c, 88, "%.60s%zu", si->name, c + 1);
+        cn[c] = si->channel_names && si->channel_names[c] ? si->channel_names[c] : names + 88 * c;
     }
     if ((rc = mbh5_h5_put_str(g, "kind", si->kind, P, O)) ||
         (rc = mbh5_h5_put_i32(g, "n_channels", si->n_channels, P, O)) ||
