@@ -137,16 +137,22 @@ static void print_text(const struct mbh5_file *f, const struct summary *s)
     for (size_t i = 0; i < f->n_devices; i++)
         printf("  %-24s %8d %10g %10zu %8.2f\n", f->devices[i].name, f->devices[i].n_channels, f->devices[i].rate_hz,
                s->dev_recs[i], s->dev_hours[i]);
-    printf("\ngestures    %zu (%zu held out, marked *)\n  %6s  %-32s %-16s %8s\n", f->n_gestures, s->n_held_gestures,
+    printf("\ngestures    %zu (%zu held out, marked *)\n  %6s  %-32s %-32s %8s\n", f->n_gestures, s->n_held_gestures,
            "id", "name", "source_label", "segments");
     for (size_t i = 0; i < f->n_gestures; i++) {
         const struct mbh5_gesture *g = &f->gestures[i];
-        printf("  %6d%c %-32s %-16s %8zu\n", (int)g->id, g->held_out == 1 ? '*' : ' ', g->name, g->source_label,
+        printf("  %6d%c %-32s %-32s %8zu\n", (int)g->id, g->held_out == 1 ? '*' : ' ', g->name, g->source_label,
                s->gest_segs[i]);
     }
     printf("\nsplit tags  %zu keys\n", s->n_keys);
     for (size_t k = 0; k < s->n_keys; k++) {
         printf("  %s:", s->keys[k].key);
+        /* Tags that identify recordings (pair keys, partner files) have as
+         * many values as recordings; their list says nothing at a glance. */
+        if (s->keys[k].n > 12) {
+            printf(" %zu distinct values (--json lists them)\n", s->keys[k].n);
+            continue;
+        }
         for (size_t v = 0; v < s->keys[k].n; v++)
             printf("%s %s %zu", v ? "," : "", s->keys[k].values[v], s->keys[k].counts[v]);
         printf("\n");

@@ -10,5 +10,24 @@ out=demo-out
 rm -rf "$out"
 mkdir -p "$out"
 "$bin" --version
-echo "demo: (synthesis and conversion arrive with their modules)"
-echo "demo: outputs in $out/"
+
+echo "== synthesising the '$preset' population into $out/native"
+"$bin" synth --out "$out/native" --preset "$preset"
+
+convert() {  # name converter source [extra args]
+  local name=$1 conv=$2 src=$3; shift 3
+  echo "== converting $name ($conv)"
+  "$bin" convert "$conv" "$@" "$src" -o "$out/$name.h5" --no-progress
+  "$bin" validate "$out/$name.h5"
+  "$bin" info "$out/$name.h5"
+}
+
+convert emg2pose emg2pose "$out/native/emg2pose"
+for c in $("$bin" convert --help | awk '/^  [a-z0-9]+ /{print $1}'); do
+  case $c in
+    ninapro)
+      convert ninapro_db1 ninapro "$out/native/ninapro_db1" --db 1
+      convert ninapro_db5 ninapro "$out/native/ninapro_db5" --db 5 ;;
+  esac
+done
+echo "demo: all outputs are in $out/"
