@@ -149,7 +149,7 @@ static void print_text(const struct mbh5_file *f, const struct summary *s)
         printf("  %s:", s->keys[k].key);
         /* Tags that identify recordings (pair keys, partner files) have as
          * many values as recordings; their list says nothing at a glance. */
-        if (s->keys[k].n > 12) {
+        if (s->keys[k].n > 8) {
             printf(" %zu distinct values (--json lists them)\n", s->keys[k].n);
             continue;
         }
