@@ -1,0 +1,455 @@
+/* tests/test_conv_spec.c - the declarative converter: spec parsing, the
+ * text/MAT/HDF5 readers, the time-column handling, and conversions of the
+ * real text corpora through the shipped specs. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "converters/spec.h"
+#include "format/mbh5.h"
+#include "tests/testutil.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static __attribute__((unused)) void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static struct spec *parse_ok(const char *text)
+{
+    struct spec *s = NULL;
+    int rc = spec_parse(&s, "t.yaml", text, strlen(text));
+    cr_assert_eq(rc, MB_OK, "spec should parse: %s", mb_last_error());
+    return s;
+}
+
+/* Expects the spec to fail, with a message containing each of the
+ * NULL-terminated needles. */
+static void parse_fails(const char *text, const char *n1, const char *n2)
+{
+    mb_log_set_level(MB_LOG_QUIET);
+    struct spec *s = NULL;
+    int rc = spec_parse(&s, "t.yaml", text, strlen(text));
+    cr_assert_lt(rc, 0, "spec should fail: %s", text);
+    cr_assert_null(s);
+    cr_assert(strstr(mb_last_error(), "'t.yaml'"), "message names the spec: %s", mb_last_error());
+    if (n1)
+        cr_assert(strstr(mb_last_error(), n1), "expected '%s' in: %s", n1, mb_last_error());
+    if (n2)
+        cr_assert(strstr(mb_last_error(), n2), "expected '%s' in: %s", n2, mb_last_error());
+}
+
+/* A small csv spec that error tests vary. */
+#define BASE_HEAD \
+    "name: t\n" \
+    "files:\n" \
+    "  pattern: '^(?<subject>s\\d+)/(?<name>\\w+)\\.csv$'\n"
+/* The same with the gesture in the file name. */
+#define HEAD_G \
+    "name: t\n" \
+    "files:\n" \
+    "  pattern: '^(?<subject>s\\d+)/(?<gesture>\\d+)\\.csv$'\n"
+#define BASE_CSV \
+    "format:\n" \
+    "  type: csv\n" \
+    "columns:\n" \
+    "  emg: 0..1\n" \
+    "  label: 2\n" \
+    "sampling:\n" \
+    "  rate_hz: 100\n" \
+    "values:\n" \
+    "  type: int\n" \
+    "  units: counts\n" \
+    "labels:\n" \
+    "  unlabelled: 9\n" \
+    "  map:\n" \
+    "    0: rest\n" \
+    "    1: {id: 5, name: fist}\n" \
+    "device:\n" \
+    "  name: dev\n"
+
+static const struct spec_read_opts no_opts = {0};
+
+static int read_text(struct spec_table *t, const struct spec *s, const char *text, const struct spec_read_opts *o)
+{
+    return spec_read_text(t, s, "data.csv", text, strlen(text), o ? o : &no_opts);
+}
+
+/* ---- spec parsing ------------------------------------------------------- */
+
+Test(conv_spec, spec_parses_every_field_of_a_csv_spec)
+{
+    struct spec *s = parse_ok(BASE_HEAD BASE_CSV);
+    cr_assert_str_eq(s->name, "t");
+    cr_assert_str_eq(s->dataset, "t", "dataset defaults to the name");
+    cr_assert_eq(s->container, SPEC_CSV);
+    cr_assert_eq(s->delimiter, ',');
+    cr_assert(s->emg.is_range);
+    cr_assert_eq(s->emg.from, 0);
+    cr_assert_eq(s->emg.to, 1);
+    cr_assert(s->has_label_col);
+    cr_assert_eq(s->label_col.index, 2);
+    cr_assert_eq(s->rate_hz, 100);
+    cr_assert(s->value_int);
+    cr_assert_eq(s->label_source, SPEC_LABELS_COLUMN, "a label column is the default source");
+    int32_t id;
+    cr_assert_eq(spec_label_lookup(s, "1", 1, &id), MB_OK);
+    cr_assert_eq(id, 5);
+    cr_assert_eq(spec_label_lookup(s, " 1.0 ", 5, &id), MB_OK, "numeric labels compare by value");
+    cr_assert_eq(id, 5);
+    cr_assert_eq(spec_label_lookup(s, "9", 1, &id), MB_OK);
+    cr_assert_eq(id, MBH5_UNLABELLED);
+    cr_assert_eq(spec_label_lookup(s, "2", 1, &id), MB_EFORMAT);
+    char buf[32];
+    cr_assert_str_eq(spec_label_name(s, 5, buf, sizeof buf), "fist");
+    cr_assert_str_eq(s->dev_name, "dev");
+    cr_assert_eq(strlen(s->sha256), 64);
+    spec_free(s);
+}
+
+Test(conv_spec, every_shipped_spec_parses)
+{
+    const char *names[] = { "myo_readings", "uci_gestures", "kaufmann_multiday", "onechannel_5khz", "sh2024" };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char p[256];
+        snprintf(p, sizeof p, "converters/specs/%s.yaml", names[i]);
+        struct spec *s = NULL;
+        cr_assert_eq(spec_load(&s, p), MB_OK, "%s: %s", p, mb_last_error());
+        spec_free(s);
+    }
+}
+
+Test(conv_spec, unknown_key_is_an_error_naming_file_line_and_key)
+{
+    parse_fails(BASE_HEAD BASE_CSV "colour: blue\n", "line 21", "unknown key 'colour'");
+    parse_fails(BASE_HEAD "format:\n  type: csv\n  delimeter: ','\n" "columns: {emg: 0}\n",
+                "line 6", "'delimeter' in 'format'");
+}
+
+Test(conv_spec, missing_required_key_is_an_error_naming_file_line_and_key)
+{
+    /* no device */
+    const char *no_dev = BASE_HEAD
+        "format: {type: csv}\ncolumns: {emg: 0}\nsampling: {rate_hz: 1}\nvalues: {type: int, units: x}\n";
+    parse_fails(no_dev, "line 1", "missing required key 'device'");
+    /* no pattern, reported at the 'files' mapping */
+    parse_fails("name: t\nfiles:\n  defaults: {subject: a}\n", "line 3", "'files' has no 'pattern'");
+    /* no label map although there is a label column */
+    parse_fails(BASE_HEAD "format: {type: csv}\ncolumns: {emg: 0, label: 1}\nsampling: {rate_hz: 1}\n"
+                "values: {type: int, units: x}\nlabels: {unlabelled: 0}\ndevice: {name: d}\n",
+                "line 8", "no 'map'");
+}
+
+Test(conv_spec, wrong_types_and_values_are_errors_with_lines)
+{
+    parse_fails(BASE_HEAD "format: {type: xls}\n", "line 4", "must be one of csv, whitespace, mat, hdf5");
+    parse_fails(BASE_HEAD "format:\n  type: csv\n  header_lines: many\n", "line 6", "header_lines");
+    parse_fails(BASE_HEAD "format: {type: csv}\ncolumns: {emg: 0}\nsampling: {rate_hz: fast}\n",
+                "line 6", "'sampling.rate_hz' must be a number");
+    parse_fails(BASE_HEAD "format: {type: csv}\ncolumns: {emg: [0, [1]]}\n", "line 5", "must be a scalar");
+    parse_fails(BASE_HEAD "format: {type: csv}\ncolumns: {emg: 3..1}\n", "line 5", "is empty");
+    parse_fails(BASE_HEAD "format: [csv]\n", "line 4", "'format' must be a mapping");
+    parse_fails("name: [\n", "line", NULL);   /* libyaml's own syntax error, with its line */
+    parse_fails("", "empty spec", NULL);
+    parse_fails("just text\n", "'the spec' must be a mapping", NULL);
+}
+
+Test(conv_spec, inconsistent_combinations_are_errors)
+{
+    /* duplicate key */
+    parse_fails("name: a\nname: b\n", "line 2", "appears twice");
+    /* pattern without a subject */
+    parse_fails("name: t\nfiles:\n  pattern: '^(?<gesture>\\d+)\\.csv$'\n", "line 3", "no named group 'subject'");
+    /* pattern that does not compile */
+    parse_fails("name: t\nfiles:\n  pattern: '(?<subject>['\n", "line 3", "does not compile");
+    /* a text format with binary-container keys */
+    parse_fails(BASE_HEAD "format:\n  type: csv\n  emg: data\n", "line 6", "applies to mat and hdf5");
+    /* no rate and no time column */
+    parse_fails(BASE_HEAD "format: {type: csv}\ncolumns: {emg: 0}\nvalues: {type: int, units: x}\ndevice: {name: d}\n",
+                "no sampling rate", NULL);
+    /* a time column without unit */
+    parse_fails(BASE_HEAD "format: {type: csv}\ncolumns: {emg: 0, time: 1}\nvalues: {type: int, units: x}\n"
+                "device: {name: d}\n", "time_unit", NULL);
+    /* channel count disagreeing with the columns */
+    parse_fails(BASE_HEAD "format: {type: csv}\ncolumns: {emg: 0..3}\nsampling: {rate_hz: 1}\n"
+                "values: {type: float, units: x}\ndevice: {name: d, channels: 8}\n", "'device.channels' is 8", "4 columns");
+    /* the same raw label twice */
+    parse_fails(BASE_HEAD "format: {type: csv}\ncolumns: {emg: 0, label: 1}\nsampling: {rate_hz: 1}\n"
+                "values: {type: float, units: x}\nlabels:\n  unlabelled: 0\n  map: {0: rest}\ndevice: {name: d}\n",
+                "given twice", NULL);
+    /* mismatch rules need both label sources */
+    parse_fails("name: t\nfiles: {pattern: '(?<subject>x)'}\nformat: {type: csv}\ncolumns: {emg: 0, label: 1}\n"
+                "sampling: {rate_hz: 1}\nvalues: {type: float, units: x}\n"
+                "labels: {map: identity, mismatch: error}\ndevice: {name: d}\n", "mismatch", "gesture");
+    /* a second YAML document */
+    parse_fails(BASE_HEAD BASE_CSV "---\nname: u\n", "second", NULL);
+}
+
+Test(conv_spec, pattern_groups_fill_subject_session_side_day_repetition_and_tags)
+{
+    struct spec *s = parse_ok(
+        "name: t\nfiles:\n"
+        "  pattern: '^(?<split>train|test)/S(?<subject>\\d+)_D(?<day>\\d+)_(?<side>[LR])_R(?<rep>\\d+)_(?<gesture>\\w+)\\.txt$'\n"
+        "  defaults: {session: one, position: up}\n"
+        "format: {type: whitespace}\ncolumns: {emg: 0}\nsampling: {rate_hz: 10}\nvalues: {type: float, units: V}\n"
+        "labels: {map: {open: {id: 1, name: hand open}}}\ndevice: {name: d}\n");
+    cr_assert_eq(s->label_source, SPEC_LABELS_FILENAME, "group 'gesture' is the default label source");
+    void *md = spec_match_data_new(s);
+    struct spec_match m;
+    cr_assert_eq(spec_match_path(s, md, "README.txt", &m), 0);
+    cr_assert_eq(spec_match_path(s, md, "train/S07_D120_L_R3_open.txt", &m), 1);
+    cr_assert_str_eq(m.subject, "07");
+    cr_assert_str_eq(m.session, "one");
+    cr_assert_str_eq(m.side, "left");
+    cr_assert_eq(m.day, 120);
+    cr_assert_eq(m.repetition, 3);
+    cr_assert_str_eq(m.gesture, "open");
+    cr_assert_eq(m.n_tags, 2);
+    cr_assert_str_eq(m.tags[0].key, "split");
+    cr_assert_str_eq(m.tags[0].value, "train");
+    cr_assert_str_eq(m.tags[1].key, "position");
+    cr_assert_str_eq(m.tags[1].value, "up");
+    spec_match_release(&m);
+    spec_match_data_free(md);
+    spec_free(s);
+}
+
+Test(conv_spec, a_bad_group_value_names_the_path)
+{
+    struct spec *s = parse_ok(
+        "name: t\nfiles:\n  pattern: '^(?<subject>\\w+)/(?<side>\\w+)\\.txt$'\n"
+        "format: {type: whitespace}\ncolumns: {emg: 0}\nsampling: {rate_hz: 10}\nvalues: {type: float, units: V}\n"
+        "device: {name: d}\n");
+    void *md = spec_match_data_new(s);
+    struct spec_match m;
+    mb_log_set_level(MB_LOG_QUIET);
+    cr_assert_eq(spec_match_path(s, md, "a/up.txt", &m), MB_EFORMAT);
+    cr_assert(strstr(mb_last_error(), "'a/up.txt'") && strstr(mb_last_error(), "side"), "%s", mb_last_error());
+    spec_match_data_free(md);
+    spec_free(s);
+}
+
+/* ---- text readers ------------------------------------------------------- */
+
+Test(conv_spec, csv_reader_reads_values_labels_comments_and_quotes)
+{
+    struct spec *s = parse_ok(BASE_HEAD
+        "format: {type: csv, header_lines: 1, comment: '#'}\n"
+        "columns: {emg: [a, b], label: -1}\nsampling: {rate_hz: 100}\nvalues: {type: int, units: counts}\n"
+        "labels: {unlabelled: 9, map: {0: rest, 1: {id: 5, name: fist}}}\ndevice: {name: d}\n");
+    struct spec_table t;
+    cr_assert_eq(read_text(&t, s, "a,b,c\n# a comment\n1, 2 ,0\n\n\"3\",-4,1\r\n5,6,9", NULL), MB_OK, "%s",
+                 mb_last_error());
+    cr_assert_eq(t.n, 3);
+    cr_assert_eq(t.C, 2);
+    float want[] = { 1, 2, 3, -4, 5, 6 };
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq(t.emg[i], want[i]);
+    cr_assert_eq(t.labels[0], 0);
+    cr_assert_eq(t.labels[1], 5);
+    cr_assert_eq(t.labels[2], MBH5_UNLABELLED);
+    cr_assert_eq(t.n_warn, 0);
+    spec_table_release(&t);
+    spec_free(s);
+}
+
+Test(conv_spec, whitespace_reader_splits_on_runs_of_spaces_and_tabs)
+{
+    struct spec *s = parse_ok(BASE_HEAD
+        "format: {type: whitespace, comment: '%'}\ncolumns: {emg: 0..-1}\nsampling: {rate_hz: 2048}\n"
+        "values: {type: float, units: a.u.}\nlabels: {source: none}\ndevice: {name: d}\n");
+    struct spec_table t;
+    cr_assert_eq(read_text(&t, s, "% header\n  1.5e+00 \t-2.0e-01   3\n\n4 5 6\n", NULL), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(t.n, 2);
+    cr_assert_eq(t.C, 3);
+    cr_assert_float_eq(t.emg[0], 1.5f, 0);
+    cr_assert_float_eq(t.emg[1], -0.2f, 1e-7);
+    cr_assert_eq(t.emg[5], 6.0f);
+    cr_assert_null(t.labels);
+    spec_table_release(&t);
+    spec_free(s);
+}
+
+static void read_fails(const struct spec *s, const char *text, const struct spec_read_opts *o, int code,
+                       const char *n1, const char *n2)
+{
+    mb_log_set_level(MB_LOG_QUIET);
+    struct spec_table t;
+    int rc = read_text(&t, s, text, o);
+    cr_assert_eq(rc, code, "expected %d, got %d (%s) for: %s", code, rc, mb_last_error(), text);
+    cr_assert_null(t.emg);
+    cr_assert(strstr(mb_last_error(), "'data.csv'"), "message names the file: %s", mb_last_error());
+    if (n1)
+        cr_assert(strstr(mb_last_error(), n1), "expected '%s' in: %s", n1, mb_last_error());
+    if (n2)
+        cr_assert(strstr(mb_last_error(), n2), "expected '%s' in: %s", n2, mb_last_error());
+}
+
+Test(conv_spec, ragged_row_is_an_error_with_file_and_line)
+{
+    struct spec *s = parse_ok(BASE_HEAD BASE_CSV);
+    read_fails(s, "1,2,0\n3,4,0\n5,6\n", NULL, MB_ECSV, "line 3", "2 fields");
+    read_fails(s, "1,2,0\n3,4,0,7\n", NULL, MB_ECSV, "line 2", "4 fields");
+    read_fails(s, "1,2\n", NULL, MB_ECSV, "line 1", "columns.label is column 2");
+    read_fails(s, "1,2,0\n\"3,4,0\n", NULL, MB_ECSV, "line 2", NULL);   /* unterminated quote */
+    spec_free(s);
+}
+
+Test(conv_spec, non_numeric_field_is_an_error_with_file_line_and_column)
+{
+    struct spec *s = parse_ok(BASE_HEAD BASE_CSV);
+    read_fails(s, "1,2,0\n3,x4,0\n", NULL, MB_EFORMAT, "line 2 column 2", "'x4' is not a number");
+    read_fails(s, "1,,0\n", NULL, MB_EFORMAT, "line 1 column 2", NULL);
+    read_fails(s, "1,2.5,0\n", NULL, MB_EFORMAT, "line 1 column 2", "not an integer");
+    spec_free(s);
+}
+
+Test(conv_spec, empty_file_is_an_error)
+{
+    struct spec *s = parse_ok(BASE_HEAD BASE_CSV);
+    read_fails(s, "", NULL, MB_EFORMAT, "no data rows", NULL);
+    read_fails(s, "\n\n", NULL, MB_EFORMAT, "no data rows", NULL);
+    spec_free(s);
+}
+
+Test(conv_spec, nonfinite_sample_is_reported_and_kept_only_when_allowed)
+{
+    struct spec *s = parse_ok(BASE_HEAD
+        "format: {type: csv}\ncolumns: {emg: 0..1}\nsampling: {rate_hz: 10}\nvalues: {type: float, units: V}\n"
+        "device: {name: d}\n");
+    read_fails(s, "1,2\n3,nan\n", NULL, MB_ENUM, "line 2 column 2", "--allow-nonfinite");
+    read_fails(s, "inf,2\n", NULL, MB_ENUM, "line 1 column 1", NULL);
+    struct spec_read_opts o = { .allow_nonfinite = 1 };
+    struct spec_table t;
+    cr_assert_eq(read_text(&t, s, "1,2\n3,nan\n-inf,4\n", &o), MB_OK);
+    cr_assert(isnan(t.emg[3]));
+    cr_assert(isinf(t.emg[4]));
+    cr_assert_eq(t.n_warn, 1);
+    cr_assert(strstr(t.warn[0], "2 non-finite samples") && strstr(t.warn[0], "line 2 column 2"), "%s", t.warn[0]);
+    spec_table_release(&t);
+    spec_free(s);
+}
+
+Test(conv_spec, label_outside_the_map_is_an_error_with_file_line_and_value)
+{
+    struct spec *s = parse_ok(BASE_HEAD BASE_CSV);
+    read_fails(s, "1,2,0\n3,4,1\n5,6,7\n", NULL, MB_EFORMAT, "line 3 column 3", "label '7' is not in the label map");
+    spec_free(s);
+}
+
+Test(conv_spec, column_label_disagreeing_with_the_file_name_follows_the_rule)
+{
+    const char *body = "format: {type: csv}\ncolumns: {emg: 0, label: 1}\nsampling: {rate_hz: 10}\n"
+                       "values: {type: float, units: V}\n";
+    char text[1024];
+    /* warn (default): the column wins, one warning */
+    snprintf(text, sizeof text, "%s%slabels: {map: identity, mismatch_allowed: 0}\ndevice: {name: d}\n", HEAD_G, body);
+    struct spec *s = parse_ok(text);
+    struct spec_read_opts o = { .has_file_gesture = 1, .file_gesture = 2 };
+    struct spec_table t;
+    cr_assert_eq(read_text(&t, s, "1,0\n2,2\n3,3\n4,3\n", &o), MB_OK);
+    cr_assert_eq(t.labels[2], 3, "the column wins");
+    cr_assert_eq(t.n_warn, 1, "0 is allowed, 3 is not");
+    cr_assert(strstr(t.warn[0], "2 samples") && strstr(t.warn[0], "line 3"), "%s", t.warn[0]);
+    spec_table_release(&t);
+    spec_free(s);
+    /* error */
+    snprintf(text, sizeof text, "%s%slabels: {map: identity, mismatch: error}\ndevice: {name: d}\n", HEAD_G, body);
+    s = parse_ok(text);
+    read_fails(s, "1,2\n2,0\n", &o, MB_EFORMAT, "line 2", "disagrees");
+    spec_free(s);
+    /* ignore */
+    snprintf(text, sizeof text, "%s%slabels: {map: identity, mismatch: ignore}\ndevice: {name: d}\n", HEAD_G, body);
+    s = parse_ok(text);
+    cr_assert_eq(read_text(&t, s, "1,2\n2,0\n", &o), MB_OK);
+    cr_assert_eq(t.n_warn, 0);
+    spec_table_release(&t);
+    spec_free(s);
+}
+
+Test(conv_spec, column_names_need_a_header_that_has_them)
+{
+    struct spec *s = parse_ok(BASE_HEAD
+        "format: {type: csv, header_lines: 1}\ncolumns: {emg: [a, zz]}\nsampling: {rate_hz: 10}\n"
+        "values: {type: float, units: V}\ndevice: {name: d}\n");
+    read_fails(s, "a,b\n1,2\n", NULL, MB_EFORMAT, "no column named 'zz'", NULL);
+    read_fails(s, "a,zz\n", NULL, MB_EFORMAT, "no data rows", NULL);
+    spec_free(s);
+}
+
+/* ---- time column -------------------------------------------------------- */
+
+static struct spec *time_spec(const char *rate)
+{
+    char text[1024];
+    snprintf(text, sizeof text, BASE_HEAD
+             "format: {type: csv}\ncolumns: {time: 0, emg: 1, label: 2}\nsampling: {%s time_unit: ms}\n"
+             "values: {type: float, units: V}\nlabels: {map: identity}\ndevice: {name: d}\n", rate);
+    return parse_ok(text);
+}
+
+Test(conv_spec, irregular_time_is_resampled_linearly_with_previous_labels_and_reported)
+{
+    struct spec *s = time_spec("");
+    struct spec_table t;
+    /* steps 1,1,3,1 ms: median 1 ms -> 1000 Hz; grid 10..16 ms */
+    cr_assert_eq(read_text(&t, s, "10,0,1\n11,1,1\n12,2,2\n15,8,3\n16,10,3\n", NULL), MB_OK);
+    cr_assert_eq(spec_regularise(&t, s, "data.csv"), MB_OK);
+    cr_assert_eq(t.rate_hz, 1000);
+    cr_assert_eq(t.n, 7);
+    float want[] = { 0, 1, 2, 4, 6, 8, 10 };
+    int32_t wl[] = { 1, 1, 2, 2, 2, 3, 3 };
+    for (int i = 0; i < 7; i++) {
+        cr_assert_float_eq(t.emg[i], want[i], 1e-5, "sample %d", i);
+        cr_assert_eq(t.labels[i], wl[i], "label %d", i);
+        cr_assert_float_eq(t.time[i], 0.010 + i * 0.001, 1e-12);
+    }
+    cr_assert_eq(t.n_warn, 1);
+    cr_assert(strstr(t.warn[0], "estimated rate 1000 Hz") && strstr(t.warn[0], "1 of 4 steps") &&
+              strstr(t.warn[0], "largest gap 3 ms"), "%s", t.warn[0]);
+    spec_table_release(&t);
+    spec_free(s);
+}
+
+Test(conv_spec, regular_time_keeps_samples_and_nominal_rate_sets_the_grid)
+{
+    struct spec *s = time_spec("");
+    struct spec_table t;
+    cr_assert_eq(read_text(&t, s, "0,1,0\n5,2,0\n10,3,0\n", NULL), MB_OK);
+    cr_assert_eq(spec_regularise(&t, s, "data.csv"), MB_OK);
+    cr_assert_eq(t.rate_hz, 200);
+    cr_assert_eq(t.n, 3);
+    cr_assert_eq(t.n_warn, 0);
+    spec_table_release(&t);
+    spec_free(s);
+    /* the nominal rate (1 kHz) wins over the 5 ms steps: 11 grid samples */
+    s = time_spec("rate_hz: 1000,");
+    cr_assert_eq(read_text(&t, s, "0,0,0\n5,5,0\n10,10,0\n", NULL), MB_OK);
+    cr_assert_eq(spec_regularise(&t, s, "data.csv"), MB_OK);
+    cr_assert_eq(t.rate_hz, 1000);
+    cr_assert_eq(t.n, 11);
+    cr_assert_float_eq(t.emg[7], 7.0f, 1e-6);
+    cr_assert_eq(t.n_warn, 1);
+    spec_table_release(&t);
+    spec_free(s);
+}
+
+Test(conv_spec, time_going_backwards_is_an_error_naming_the_sample)
+{
+    struct spec *s = time_spec("");
+    struct spec_table t;
+    cr_assert_eq(read_text(&t, s, "0,1,0\n5,2,0\n4,3,0\n", NULL), MB_OK);
+    mb_log_set_level(MB_LOG_QUIET);
+    cr_assert_eq(spec_regularise(&t, s, "data.csv"), MB_EFORMAT);
+    cr_assert(strstr(mb_last_error(), "'data.csv' sample 3") && strstr(mb_last_error(), "backwards"), "%s",
+              mb_last_error());
+    spec_table_release(&t);
+    spec_free(s);
+}
