@@ -129,6 +129,7 @@ struct mbh5_stream_info {
     const char *units;             /* "rad", "deg", "raw", "g" */
     const char *const *channel_names; /* [n_channels]; NULL = "<name>1".."<name>C" */
     int has_valid;                 /* 1: a u8 validity mask is written (IK failures) */
+    int f64;                       /* 1: stored as float64 (keeps f64 sources lossless), 0: float32 */
 };
 
 /* ---- writer ------------------------------------------------------------- */
@@ -157,6 +158,10 @@ int  mbh5_rec_append(struct mbh5_rec *r, const float *emg, const int32_t *labels
 /* x is [n x S] row-major; valid [n] (required iff has_valid). */
 int  mbh5_rec_append_stream(struct mbh5_rec *r, int stream_id, const float *x,
                             const uint8_t *valid, size_t n) MB_MUST_CHECK;
+/* Same from doubles; stored exactly when the stream is f64 (else rounded
+ * to float32). Appends of both kinds may be mixed on one stream. */
+int  mbh5_rec_append_stream_f64(struct mbh5_rec *r, int stream_id, const double *x,
+                                const uint8_t *valid, size_t n) MB_MUST_CHECK;
 /* Finishes the recording: writes the segment table (runs of equal
  * (label, repetition), unlabelled runs omitted) and the sample counts. */
 int  mbh5_rec_end(struct mbh5_rec *r) MB_MUST_CHECK;
@@ -219,6 +224,9 @@ int  mbh5_read_labels(struct mbh5_file *f, size_t rec, size_t start, size_t n,
 int  mbh5_read_time(struct mbh5_file *f, size_t rec, size_t start, size_t n, double *out /* [n] */) MB_MUST_CHECK;
 int  mbh5_read_stream(struct mbh5_file *f, size_t rec, int stream, size_t start, size_t n,
                       float *out /* [n x S] */, uint8_t *valid /* [n] or NULL */) MB_MUST_CHECK;
+/* Same as doubles: exact for f64 streams, widened for float32 ones. */
+int  mbh5_read_stream_f64(struct mbh5_file *f, size_t rec, int stream, size_t start, size_t n,
+                          double *out /* [n x S] */, uint8_t *valid /* [n] or NULL */) MB_MUST_CHECK;
 
 /* A view: what a protocol asks of a recording, whatever its native form. */
 struct mbh5_view {

@@ -27,6 +27,10 @@ struct kern_resampler {
     size_t half;            /* filter half-length in input samples (delay) */
     float *h;               /* [up x taps_per_phase] polyphase coefficients */
 };
+/* Output j is intermediate sample j * down = q * up + p: it reads inputs
+ * k = q + 1 - half + i, i < taps_per_phase, with weights h[p * taps + i].
+ * Each phase sums to 1, so a constant passes unchanged away from the ends.
+ * Filter design and constants: kernels/resample.c and docs/KERNELS.md. */
 
 /* up/down with rate_out / rate_in = up / down exactly (rates to 1 mHz). */
 int kern_resample_ratio(long *up, long *down, double rate_in, double rate_out) MB_MUST_CHECK;
