@@ -4,7 +4,11 @@
 
 #include "converters/converter.h"
 
+extern const struct mb_converter conv_spec, conv_sh2024;
+
 const struct mb_converter *const mb_converters[] = {
+    &conv_spec,
+    &conv_sh2024,
     NULL
 };
 

@@ -73,6 +73,12 @@ static int table_grow(struct spec_table *t, size_t *cap, int labels, int time)
     return MB_OK;
 }
 
+/* Labels are read from the file only when the spec takes them from there. */
+static int want_labels(const struct spec *s)
+{
+    return s->has_label_col && s->label_source == SPEC_LABELS_COLUMN;
+}
+
 /* ---- values ------------------------------------------------------------- */
 
 /* 0: a number (possibly NaN/Inf), -1: not a number. Spaces around are fine. */
@@ -289,7 +295,7 @@ static int resolve(struct text_rd *r)
     r->t->C = C;
     r->label_idx = r->time_idx = -1;
     size_t k;
-    if (s->has_label_col) {
+    if (want_labels(s)) {
         if ((rc = resolve_col(r, &s->label_col, "columns.label", &k)) != MB_OK)
             return rc;
         r->label_idx = (long)k;
@@ -340,7 +346,7 @@ static int text_row(struct text_rd *r)
         return mb_error(MB_ECSV, "'%s' line %zu: %zu fields where the first data row (line %zu) has %zu",
                         r->chk.path, r->line, r->nf, r->width_line, r->width);
     }
-    if ((rc = table_grow(t, &r->cap, s->has_label_col, s->has_time_col)) != MB_OK)
+    if ((rc = table_grow(t, &r->cap, want_labels(s), s->has_time_col)) != MB_OK)
         return rc;
     float *row = t->emg + t->n * t->C;
     for (size_t j = 0; j < t->C; j++) {
@@ -701,17 +707,17 @@ static int read_mat(struct spec_table *t, const struct spec *s, const char *path
         return mb_error(MB_EMAT, "'%s' is not a readable MAT file (truncated, corrupt or another format)", path);
     struct matrix emg = {0}, lab = {0}, tim = {0};
     int rc = mat_read_var(&emg, mat, path, s->var_emg);
-    if (rc == MB_OK && s->var_label)
+    if (rc == MB_OK && want_labels(s))
         rc = mat_read_var(&lab, mat, path, s->var_label);
     if (rc == MB_OK && s->var_time)
         rc = mat_read_var(&tim, mat, path, s->var_time);
     Mat_Close(mat);
-    if (rc == MB_OK && s->var_label && lab.d0 != 1 && lab.d1 != 1)
+    if (rc == MB_OK && want_labels(s) && lab.d0 != 1 && lab.d1 != 1)
         rc = mb_error(MB_EMAT, "'%s': label variable '%s' is %zu x %zu, not a vector", path, s->var_label, lab.d0, lab.d1);
     if (rc == MB_OK && s->var_time && tim.d0 != 1 && tim.d1 != 1)
         rc = mb_error(MB_EMAT, "'%s': time variable '%s' is %zu x %zu, not a vector", path, s->var_time, tim.d0, tim.d1);
     if (rc == MB_OK)
-        rc = table_from_matrices(t, s, path, o, &emg, s->var_label ? &lab : NULL, s->var_time ? &tim : NULL);
+        rc = table_from_matrices(t, s, path, o, &emg, want_labels(s) ? &lab : NULL, s->var_time ? &tim : NULL);
     free(emg.x);
     free(lab.x);
     free(tim.x);
@@ -770,17 +776,17 @@ static int read_hdf5(struct spec_table *t, const struct spec *s, const char *pat
         return mb_error(MB_EH5, "'%s' is not a readable HDF5 file (truncated, corrupt or another format)", path);
     struct matrix emg = {0}, lab = {0}, tim = {0};
     int rc = h5_read_var(&emg, f, path, s->var_emg);
-    if (rc == MB_OK && s->var_label)
+    if (rc == MB_OK && want_labels(s))
         rc = h5_read_var(&lab, f, path, s->var_label);
     if (rc == MB_OK && s->var_time)
         rc = h5_read_var(&tim, f, path, s->var_time);
     H5Fclose(f);
-    if (rc == MB_OK && s->var_label && lab.d0 != 1 && lab.d1 != 1)
+    if (rc == MB_OK && want_labels(s) && lab.d0 != 1 && lab.d1 != 1)
         rc = mb_error(MB_EH5, "'%s': label dataset '%s' is %zu x %zu, not a vector", path, s->var_label, lab.d0, lab.d1);
     if (rc == MB_OK && s->var_time && tim.d0 != 1 && tim.d1 != 1)
         rc = mb_error(MB_EH5, "'%s': time dataset '%s' is %zu x %zu, not a vector", path, s->var_time, tim.d0, tim.d1);
     if (rc == MB_OK)
-        rc = table_from_matrices(t, s, path, o, &emg, s->var_label ? &lab : NULL, s->var_time ? &tim : NULL);
+        rc = table_from_matrices(t, s, path, o, &emg, want_labels(s) ? &lab : NULL, s->var_time ? &tim : NULL);
     free(emg.x);
     free(lab.x);
     free(tim.x);
@@ -912,19 +918,25 @@ int spec_regularise(struct spec_table *t, const struct spec *s, const char *path
         free(tm);
         return mb_error(MB_ENOMEM, "out of memory resampling '%s'", path);
     }
+    /* Positions in grid steps: u = (t - t0) * rate. A source sample that
+     * sits on a grid point (up to rounding of the unit conversion) counts
+     * as at, not after, it. */
+    const double eps = 1e-6;
     size_t j = 0;
     for (size_t k = 0; k < m; k++) {
-        double tk = t0 + (double)k / rate;
-        /* j: the last source sample at or before tk. */
-        while (j + 1 < n && t->time[j + 1] <= tk)
+        /* j: the last source sample at or before grid point k. */
+        while (j + 1 < n && (t->time[j + 1] - t0) * rate <= (double)k + eps)
             j++;
-        tm[k] = tk;
+        tm[k] = t0 + (double)k / rate;
         if (lab)
             lab[k] = t->labels[j];
         const float *a = t->emg + j * t->C;
-        if (j + 1 < n && t->time[j + 1] > t->time[j]) {
+        double uj = (t->time[j] - t0) * rate;
+        double uj1 = j + 1 < n ? (t->time[j + 1] - t0) * rate : uj;
+        if (uj1 > uj && (double)k - uj > eps) {
             const float *b = a + t->C;
-            double w = (tk - t->time[j]) / (t->time[j + 1] - t->time[j]);
+            double w = ((double)k - uj) / (uj1 - uj);
+            w = w > 1 ? 1 : w;
             for (size_t c = 0; c < t->C; c++)
                 emg[k * t->C + c] = (float)((double)a[c] + w * ((double)b[c] - (double)a[c]));
         } else {

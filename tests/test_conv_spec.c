@@ -453,3 +453,412 @@ Test(conv_spec, time_going_backwards_is_an_error_naming_the_sample)
     spec_table_release(&t);
     spec_free(s);
 }
+
+/* ---- conversions -------------------------------------------------------- */
+
+#include <hdf5.h>
+#include <matio.h>
+
+#include "converters/converter.h"
+#include "core/fs.h"
+
+static int convert(const char *conv, const char *spec, const char *src, const char *out, int threads,
+                   int keep_going, int limit, struct mb_convert_result *res)
+{
+    const struct mb_converter *c = mb_converter_find(conv);
+    cr_assert_not_null(c, "converter '%s' registered", conv);
+    struct mb_convert_opts o = { .src = src, .out = out, .spec = spec, .threads = threads,
+                                 .keep_going = keep_going, .limit_subjects = limit };
+    memset(res, 0, sizeof *res);
+    return c->convert(&o, res);
+}
+
+static struct mbh5_file *open_valid(const char *path)
+{
+    long problems = mbh5_validate(path, stderr);
+    cr_assert_eq(problems, 0, "'%s' validates with %ld problems", path, problems);
+    struct mbh5_file *f = NULL;
+    cr_assert_eq(mbh5_open(&f, path), MB_OK, "%s", mb_last_error());
+    return f;
+}
+
+/* The whole of a delimited text file as doubles, split independently of
+ * the converter: [*rows x *cols]. sep 0 = runs of whitespace. */
+static double *reparse(const char *path, char sep, int skip, size_t *rows, size_t *cols)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    size_t cap = 1 << 16, n = 0;
+    double *v = malloc(cap * sizeof *v);
+    char line[4096];
+    *rows = *cols = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (skip > 0) { skip--; continue; }
+        size_t c = 0;
+        char delim[8] = { sep, '\r', '\n', 0 };
+        if (!sep) strcpy(delim, " \t\r\n");
+        char *save = NULL;
+        for (char *tok = strtok_r(line, delim, &save); tok; tok = strtok_r(NULL, delim, &save)) {
+            if (n == cap) { cap *= 2; v = realloc(v, cap * sizeof *v); }
+            v[n++] = strtod(tok, NULL);
+            c++;
+        }
+        if (c == 0) continue;
+        if (*cols == 0) *cols = c;
+        cr_assert_eq(c, *cols, "%s row %zu", path, *rows + 1);
+        (*rows)++;
+    }
+    fclose(f);
+    return v;
+}
+
+/* snprintf that must not truncate (and says so to the compiler). */
+#define SPRINTF(buf, ...) cr_assert_lt((size_t)snprintf(buf, sizeof buf, __VA_ARGS__), sizeof buf)
+
+static const char *spec_file(const char *name)
+{
+    static _Thread_local char p[256];
+    snprintf(p, sizeof p, "converters/specs/%s.yaml", name);
+    return p;
+}
+
+static int recording_of(const struct mbh5_file *f, const char *source)
+{
+    for (size_t r = 0; r < f->n_recordings; r++)
+        if (!strcmp(f->recordings[r].info.source, source))
+            return (int)r;
+    return -1;
+}
+
+Test(conv_spec, myo_readings_every_file_converts_with_its_label_sequence_intact, .timeout = 60)
+{
+    TU_NEED_REAL("myo_readings");
+    char dir[64], out[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(out, sizeof out, "%s/myo.h5", dir);
+    struct mb_convert_result res;
+    cr_assert_eq(convert("spec", spec_file("myo_readings"), tu_real("myo_readings"), out, 2, 0, 0, &res), MB_OK,
+                 "%s", mb_last_error());
+    cr_assert_eq(res.n_files, 40);
+    cr_assert_eq(res.n_recordings, 40);
+    cr_assert_eq(res.n_warnings, 0, "labels are 0 or the file's gesture in every file");
+    struct mbh5_file *f = open_valid(out);
+    cr_assert_eq(f->n_recordings, 40);
+    cr_assert_eq(f->n_subjects, 5);
+    cr_assert_eq(f->n_gestures, 8);
+    cr_assert_eq(f->n_sources, 40);
+    cr_assert_eq(f->n_devices, 1);
+    cr_assert_eq(f->devices[0].n_channels, 8);
+    cr_assert_eq(f->devices[0].rate_hz, 200);
+    for (size_t r = 0; r < f->n_recordings; r++) {
+        const struct mbh5_recording *rec = &f->recordings[r];
+        char rel[256];
+        snprintf(rel, sizeof rel, "myo_readings/%s", rec->info.source);
+        size_t rows, cols;
+        double *v = reparse(tu_real(rel), ',', 0, &rows, &cols);
+        cr_assert_eq(cols, 9);
+        cr_assert_eq(rec->n_samples, rows, "%s: %zu samples, %zu lines", rel, rec->n_samples, rows);
+        cr_assert_eq(rec->info.n_channels, 8);
+        cr_assert_eq(rec->info.rate_hz, 200);
+        cr_assert_str_eq(rec->info.side, strstr(rel, "left") ? "left" : "right");
+        cr_assert_str_eq(rec->info.session, "1");
+        int32_t *lab = malloc(rows * sizeof *lab);
+        float *emg = malloc(rows * 8 * sizeof *emg);
+        cr_assert_eq(mbh5_read_labels(f, r, 0, rows, lab, NULL), MB_OK);
+        cr_assert_eq(mbh5_read_emg(f, r, 0, rows, emg), MB_OK);
+        for (size_t i = 0; i < rows; i++) {
+            cr_assert_eq(lab[i], (int32_t)v[i * 9 + 8], "%s line %zu", rel, i + 1);
+            for (size_t c = 0; c < 8; c++)
+                cr_assert_eq(emg[i * 8 + c], (float)v[i * 9 + c], "%s line %zu ch %zu", rel, i + 1, c);
+        }
+        free(lab);
+        free(emg);
+        free(v);
+    }
+    cr_assert_str_eq(f->subjects[0].name, "44444", "subjects in first-use (sorted path) order");
+    mbh5_close(f);
+}
+
+Test(conv_spec, uci_irregular_ms_time_is_resampled_to_1khz_and_reported, .timeout = 60)
+{
+    TU_NEED_REAL("uci_gestures");
+    mb_log_set_level(MB_LOG_ERROR);   /* the six expected warnings are checked below */
+    char dir[64], out[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(out, sizeof out, "%s/uci.h5", dir);
+    struct mb_convert_result res;
+    cr_assert_eq(convert("spec", spec_file("uci_gestures"), tu_real("uci_gestures"), out, 2, 0, 0, &res), MB_OK,
+                 "%s", mb_last_error());
+    cr_assert_eq(res.n_recordings, 6);
+    cr_assert_eq(res.n_warnings, 6, "every file has irregular steps");
+    struct mbh5_file *f = open_valid(out);
+    cr_assert_eq(f->n_subjects, 3);
+    cr_assert_eq(f->n_gestures, 7, "classes 1-7; 0 is unmarked");
+    size_t irregular_notes = 0;
+    for (size_t i = 0; i < f->n_notes; i++)
+        irregular_notes += strstr(f->notes[i], "irregular time column") != NULL;
+    cr_assert_eq(irregular_notes, 6);
+    for (size_t r = 0; r < f->n_recordings; r++) {
+        const struct mbh5_recording *rec = &f->recordings[r];
+        char rel[256];
+        snprintf(rel, sizeof rel, "uci_gestures/%s", rec->info.source);
+        size_t rows, cols;
+        double *v = reparse(tu_real(rel), '\t', 1, &rows, &cols);
+        cr_assert_eq(cols, 10);
+        double t0 = v[0], t1 = v[(rows - 1) * 10];
+        cr_assert_eq(rec->info.rate_hz, 1000);
+        cr_assert_eq(rec->n_samples, (size_t)(t1 - t0) + 1, "%s: one sample per ms from %g to %g", rel, t0, t1);
+        cr_assert(rec->info.has_time);
+        /* Labels nearest-previous: the grid sample at each source time
+         * carries that row's class (0 -> unlabelled). */
+        int32_t *lab = malloc(rec->n_samples * sizeof *lab);
+        cr_assert_eq(mbh5_read_labels(f, r, 0, rec->n_samples, lab, NULL), MB_OK);
+        for (size_t i = 0; i < rows; i++) {
+            size_t k = (size_t)(v[i * 10] - t0);
+            int32_t want = v[i * 10 + 9] == 0 ? -1 : (int32_t)v[i * 10 + 9];
+            cr_assert_eq(lab[k], want, "%s row %zu (t=%g ms)", rel, i + 1, v[i * 10]);
+        }
+        free(lab);
+        free(v);
+    }
+    mbh5_close(f);
+}
+
+Test(conv_spec, kaufmann_class_and_day_come_from_the_file_name, .timeout = 60)
+{
+    TU_NEED_REAL("kaufmann_multiday");
+    char dir[64], out[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(out, sizeof out, "%s/k.h5", dir);
+    struct mb_convert_result res;
+    cr_assert_eq(convert("spec", spec_file("kaufmann_multiday"), tu_real("kaufmann_multiday"), out, 2, 0, 0, &res),
+                 MB_OK, "%s", mb_last_error());
+    cr_assert_eq(res.n_recordings, 22);
+    struct mbh5_file *f = open_valid(out);
+    cr_assert_eq(f->n_gestures, 11);
+    cr_assert_eq(f->n_subjects, 1);
+    for (size_t r = 0; r < f->n_recordings; r++) {
+        const struct mbh5_recording *rec = &f->recordings[r];
+        int day, cls;
+        cr_assert_eq(sscanf(rec->info.source, "S0_D%d_C%d.csv", &day, &cls), 2);
+        cr_assert_eq(rec->info.day, day);
+        cr_assert_eq(rec->info.rate_hz, 2048);
+        cr_assert_eq(rec->info.n_channels, 4);
+        char rel[256];
+        snprintf(rel, sizeof rel, "kaufmann_multiday/%s", rec->info.source);
+        size_t rows, cols;
+        double *v = reparse(tu_real(rel), 0, 0, &rows, &cols);
+        cr_assert_eq(cols, 4);
+        cr_assert_eq(rec->n_samples, rows);
+        cr_assert_eq(rec->n_segments, 1, "one gesture per file");
+        cr_assert_eq(rec->segments[0].gesture, cls);
+        cr_assert_eq(rec->segments[0].start, 0);
+        cr_assert_eq(rec->segments[0].end, (int64_t)rows);
+        float e[4];
+        cr_assert_eq(mbh5_read_emg(f, r, rows - 1, 1, e), MB_OK);
+        for (int c = 0; c < 4; c++)
+            cr_assert_eq(e[c], (float)v[(rows - 1) * 4 + c]);
+        free(v);
+    }
+    mbh5_close(f);
+}
+
+Test(conv_spec, onechannel_regular_5khz_time_keeps_every_sample, .timeout = 60)
+{
+    TU_NEED_REAL("onechannel_5khz");
+    char dir[64], out[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(out, sizeof out, "%s/o.h5", dir);
+    struct mb_convert_result res;
+    cr_assert_eq(convert("spec", spec_file("onechannel_5khz"), tu_real("onechannel_5khz"), out, 1, 0, 0, &res),
+                 MB_OK, "%s", mb_last_error());
+    cr_assert_eq(res.n_recordings, 2);
+    cr_assert_eq(res.n_warnings, 0, "the 0.2 ms steps are regular");
+    struct mbh5_file *f = open_valid(out);
+    cr_assert_eq(f->n_gestures, 4, "labels 0-3 under the identity map");
+    cr_assert_str_eq(f->devices[0].units, "V");
+    for (size_t r = 0; r < f->n_recordings; r++) {
+        const struct mbh5_recording *rec = &f->recordings[r];
+        char rel[256];
+        snprintf(rel, sizeof rel, "onechannel_5khz/%s", rec->info.source);
+        size_t rows, cols;
+        double *v = reparse(tu_real(rel), ',', 0, &rows, &cols);
+        cr_assert_eq(rows, 70000);
+        cr_assert_eq(rec->n_samples, 70000);
+        cr_assert_eq(rec->info.rate_hz, 5000);
+        cr_assert_eq(rec->info.n_channels, 1);
+        float *emg = malloc(rows * sizeof *emg);
+        int32_t *lab = malloc(rows * sizeof *lab);
+        double *tm = malloc(rows * sizeof *tm);
+        cr_assert_eq(mbh5_read_emg(f, r, 0, rows, emg), MB_OK);
+        cr_assert_eq(mbh5_read_labels(f, r, 0, rows, lab, NULL), MB_OK);
+        cr_assert_eq(mbh5_read_time(f, r, 0, rows, tm), MB_OK);
+        for (size_t i = 0; i < rows; i++) {
+            cr_assert_eq(tm[i], v[i * 3]);
+            cr_assert_eq(emg[i], (float)v[i * 3 + 1]);
+            cr_assert_eq(lab[i], (int32_t)v[i * 3 + 2]);
+        }
+        free(emg);
+        free(lab);
+        free(tm);
+        free(v);
+    }
+    mbh5_close(f);
+}
+
+Test(conv_spec, output_bytes_are_identical_for_any_thread_count, .timeout = 60)
+{
+    TU_NEED_REAL("myo_readings");
+    char dir[64], a[128], b[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(a, sizeof a, "%s/j1.h5", dir);
+    snprintf(b, sizeof b, "%s/j2.h5", dir);
+    struct mb_convert_result res;
+    cr_assert_eq(convert("spec", spec_file("myo_readings"), tu_real("myo_readings"), a, 1, 0, 0, &res), MB_OK);
+    cr_assert_eq(convert("spec", spec_file("myo_readings"), tu_real("myo_readings"), b, 2, 0, 0, &res), MB_OK);
+    char ha[65], hb[65];
+    cr_assert_eq(mb_fs_sha256(ha, NULL, a), MB_OK);
+    cr_assert_eq(mb_fs_sha256(hb, NULL, b), MB_OK);
+    cr_assert_str_eq(ha, hb, "-j1 and -j2 outputs differ");
+}
+
+/* A tiny Myo-like corpus in a temporary folder. */
+static void small_myo(const char *dir, int bad)
+{
+    char p[256];
+    const char *subs[] = { "_readings_right_hand", "_readings_right_hand/10001-1", "_readings_right_hand/2222-1",
+                           "_readings_right_hand/30000-1", "_readings_left_hand", "_readings_left_hand/12345-2" };
+    for (size_t i = 0; i < sizeof subs / sizeof *subs; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, subs[i]);
+        mkdir(p, 0777);
+    }
+    snprintf(p, sizeof p, "%s/_readings_right_hand/10001-1/1.txt", dir);
+    write_text(p, "1,2,3,4,5,6,7,8,0\n1,2,3,4,5,6,7,8,1\n");
+    snprintf(p, sizeof p, "%s/_readings_right_hand/30000-1/2.txt", dir);
+    write_text(p, "1,2,3,4,5,6,7,8,2\n");
+    snprintf(p, sizeof p, "%s/_readings_left_hand/12345-2/3.txt", dir);
+    write_text(p, bad ? "1,2,3,4,5,6,7,8,3\n1,2,3\n" : "1,2,3,4,5,6,7,8,3\n");
+    snprintf(p, sizeof p, "%s/_readings_right_hand/2222-1/7.txt", dir);   /* 4 digits: not a Myo id */
+    write_text(p, "1,2,3,4,5,6,7,8,7\n");
+}
+
+Test(conv_spec, keep_going_skips_bad_files_and_failure_leaves_no_output, .timeout = 30)
+{
+    char dir[64], src[128], out[160];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(src, sizeof src, "%s/src", dir);
+    mkdir(src, 0777);
+    small_myo(src, 1);
+    snprintf(out, sizeof out, "%s/out.h5", dir);
+    mb_log_set_level(MB_LOG_QUIET);
+    struct mb_convert_result res;
+    /* One thread: mb_last_error() is per thread, and loads run on workers. */
+    cr_assert_eq(convert("spec", spec_file("myo_readings"), src, out, 1, 0, 0, &res), MB_ECSV);
+    cr_assert(strstr(mb_last_error(), "3.txt' line 2"), "%s", mb_last_error());
+    cr_assert_eq(convert("spec", spec_file("myo_readings"), src, out, 2, 0, 0, &res), MB_ECSV);
+    cr_assert_eq(mb_fs_is_file(out), 0, "a failed conversion leaves no output");
+    struct stat st;
+    char tmp[200];
+    snprintf(tmp, sizeof tmp, "%s/.out.h5.part-%ld", dir, (long)getpid());
+    cr_assert_neq(stat(tmp, &st), 0, "nor a temporary file");
+    cr_assert_eq(convert("spec", spec_file("myo_readings"), src, out, 2, 1, 0, &res), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(res.n_skipped, 1);
+    cr_assert_eq(res.n_recordings, 2);
+    struct mbh5_file *f = open_valid(out);
+    cr_assert_eq(f->n_recordings, 2);
+    int skipped_note = 0;
+    for (size_t i = 0; i < f->n_notes; i++)
+        skipped_note |= strstr(f->notes[i], "1 bad source files were skipped") != NULL;
+    cr_assert(skipped_note);
+    mbh5_close(f);
+}
+
+Test(conv_spec, limit_subjects_keeps_the_first_subjects_in_numeric_order, .timeout = 30)
+{
+    char dir[64], src[128], out[160];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(src, sizeof src, "%s/src", dir);
+    mkdir(src, 0777);
+    small_myo(src, 0);
+    snprintf(out, sizeof out, "%s/out.h5", dir);
+    struct mb_convert_result res;
+    cr_assert_eq(convert("spec", spec_file("myo_readings"), src, out, 1, 0, 2, &res), MB_OK, "%s", mb_last_error());
+    struct mbh5_file *f = open_valid(out);
+    cr_assert_eq(f->n_subjects, 2);
+    cr_assert_eq(f->n_recordings, 2);
+    cr_assert_eq(recording_of(f, "_readings_right_hand/30000-1/2.txt"), -1, "30000 is the third subject");
+    cr_assert_geq(recording_of(f, "_readings_left_hand/12345-2/3.txt"), 0);
+    cr_assert_str_eq(f->recordings[recording_of(f, "_readings_left_hand/12345-2/3.txt")].info.session, "2");
+    mbh5_close(f);
+}
+
+Test(conv_spec, a_pattern_matching_no_file_names_the_pattern_folder_and_examples, .timeout = 30)
+{
+    TU_NEED_REAL("kaufmann_multiday");
+    char dir[64], out[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(out, sizeof out, "%s/x.h5", dir);
+    mb_log_set_level(MB_LOG_QUIET);
+    struct mb_convert_result res;
+    cr_assert_eq(convert("spec", spec_file("myo_readings"), tu_real("kaufmann_multiday"), out, 1, 0, 0, &res),
+                 MB_EFORMAT);
+    const char *m = mb_last_error();
+    cr_assert(strstr(m, "pattern '^_readings_") && strstr(m, "matches none of the 23 files") &&
+              strstr(m, "kaufmann_multiday'") && strstr(m, "e.g. 'S0_D120_C0.csv'"), "%s", m);
+    cr_assert_eq(mb_fs_is_file(out), 0);
+}
+
+Test(conv_spec, cli_finds_specs_by_name_and_sh2024_runs_its_template, .timeout = 60)
+{
+    TU_NEED_REAL("onechannel_5khz");
+    char dir[64], args[1024], *out, *err;
+    tu_tmpdir(dir, sizeof dir);
+    /* a spec by name, found beside the binary */
+    SPRINTF(args, "convert spec kaufmann_multiday %s -o %s/k.h5 --limit-subjects 1",
+             tu_real("kaufmann_multiday"), dir);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    free(out); free(err);
+    /* the SH2024 template fits a time,emg,label CSV layout in subject folders ... */
+    SPRINTF(args, "convert sh2024 %s -o %s/sh.h5", tu_real("onechannel_5khz"), dir);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    free(out); free(err);
+    char p[128];
+    SPRINTF(p, "%s/sh.h5", dir);
+    struct mbh5_file *f = open_valid(p);
+    cr_assert_str_eq(f->corpus.converter, "sh2024");
+    cr_assert_eq(f->recordings[0].info.rate_hz, 5000, "rate estimated from the time column");
+    int template_note = 0;
+    for (size_t i = 0; i < f->n_notes; i++)
+        template_note |= strstr(f->notes[i], "TEMPLATE") != NULL;
+    cr_assert(template_note, "the output says it came from the template");
+    mbh5_close(f);
+    /* ... and fails clearly on anything else */
+    SPRINTF(args, "convert sh2024 %s -o %s/sh2.h5", tu_real("kaufmann_multiday"), dir);
+    cr_assert_eq(tu_run(&out, &err, args), 1);
+    cr_assert(strstr(err, "matches none of the") && strstr(err, "sh2024.yaml") && strstr(err, "template"), "%s", err);
+    free(out); free(err);
+    /* the search path is reported when the spec is nowhere */
+    SPRINTF(args, "convert spec no_such_spec %s -o %s/n.h5", tu_real("kaufmann_multiday"), dir);
+    cr_assert_eq(tu_run(&out, &err, args), 1);
+    cr_assert(strstr(err, "no spec 'no_such_spec.yaml' found; tried") && strstr(err, "converters/specs/no_such_spec.yaml"),
+              "%s", err);
+    free(out); free(err);
+    /* $MYOBENCH_SPECS comes first, and is listed when nothing is found */
+    SPRINTF(p, "%s/mine.yaml", dir);
+    FILE *in = fopen(spec_file("kaufmann_multiday"), "rb"), *cp = fopen(p, "wb");
+    char buf[4096];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, in)) > 0)
+        fwrite(buf, 1, got, cp);
+    fclose(in);
+    fclose(cp);
+    setenv("MYOBENCH_SPECS", dir, 1);
+    SPRINTF(args, "convert spec mine %s -o %s/m.h5 --limit-subjects 1", tu_real("kaufmann_multiday"), dir);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    free(out); free(err);
+    SPRINTF(args, "convert spec nothing.yaml %s -o %s/n.h5", tu_real("kaufmann_multiday"), dir);
+    cr_assert_eq(tu_run(&out, &err, args), 1);
+    cr_assert(strstr(err, "nothing.yaml' ($MYOBENCH_SPECS)") && strstr(err, "beside the binary"), "%s", err);
+    free(out); free(err);
+    unsetenv("MYOBENCH_SPECS");
+}
