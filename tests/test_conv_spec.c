@@ -862,3 +862,219 @@ Test(conv_spec, cli_finds_specs_by_name_and_sh2024_runs_its_template, .timeout =
     free(out); free(err);
     unsetenv("MYOBENCH_SPECS");
 }
+
+/* ---- MAT and HDF5 containers -------------------------------------------- */
+
+#define MAT_SPEC \
+    "name: matty\n" \
+    "files: {pattern: '^s(?<subject>\\d+)/S\\d+_E(?<session>\\d)\\.mat$'}\n" \
+    "format: {type: mat, emg: emg, label: restimulus}\n" \
+    "columns: {emg: 1..2}\n" \
+    "sampling: {rate_hz: 100}\n" \
+    "values: {type: float, units: V, scale: 1}\n" \
+    "labels: {unlabelled: 0, map: {1: one, 2: two}}\n" \
+    "device: {name: box, channels: 2}\n"
+
+/* s1/S1_E1.mat: emg [n x 3] (column-major as MATLAB stores it), channel c
+ * of sample i = 10 i + c; restimulus [nl x 1] = i % 3. */
+static void write_mat(const char *path, size_t n, size_t nl, int with_emg)
+{
+    mat_t *m = Mat_CreateVer(path, NULL, MAT_FT_MAT5);
+    cr_assert_not_null(m, "cannot create %s", path);
+    double *e = malloc(n * 3 * sizeof *e), *l = malloc(nl * sizeof *l);
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < 3; c++)
+            e[i + c * n] = 10.0 * (double)i + (double)c;
+    for (size_t i = 0; i < nl; i++)
+        l[i] = (double)(i % 3);
+    size_t de[2] = { n, 3 }, dl[2] = { nl, 1 };
+    matvar_t *ve = Mat_VarCreate(with_emg ? "emg" : "EMG", MAT_C_DOUBLE, MAT_T_DOUBLE, 2, de, e, 0);
+    matvar_t *vl = Mat_VarCreate("restimulus", MAT_C_DOUBLE, MAT_T_DOUBLE, 2, dl, l, 0);
+    cr_assert_eq(Mat_VarWrite(m, ve, MAT_COMPRESSION_ZLIB), 0);
+    cr_assert_eq(Mat_VarWrite(m, vl, MAT_COMPRESSION_ZLIB), 0);
+    Mat_VarFree(ve);
+    Mat_VarFree(vl);
+    Mat_Close(m);
+    free(e);
+    free(l);
+}
+
+static void truncate_copy(const char *dst, const char *src, double frac)
+{
+    FILE *in = fopen(src, "rb");
+    fseek(in, 0, SEEK_END);
+    long n = ftell(in);
+    fseek(in, 0, SEEK_SET);
+    char *b = malloc((size_t)n);
+    cr_assert_eq(fread(b, 1, (size_t)n, in), (size_t)n);
+    fclose(in);
+    FILE *out = fopen(dst, "wb");
+    fwrite(b, 1, (size_t)((double)n * frac), out);
+    fclose(out);
+    free(b);
+}
+
+static void make_dirs(char *src, size_t cap, const char *dir)
+{
+    snprintf(src, cap, "%s/src", dir);
+    mkdir(src, 0777);
+    char p[256];
+    snprintf(p, sizeof p, "%s/s1", src);
+    mkdir(p, 0777);
+}
+
+Test(conv_spec, mat_variables_convert_with_channel_selection_and_truncation_warning, .timeout = 30)
+{
+    char dir[64], src[128], p[256], spec[256], out[256];
+    tu_tmpdir(dir, sizeof dir);
+    make_dirs(src, sizeof src, dir);
+    snprintf(p, sizeof p, "%s/s1/S1_E1.mat", src);
+    write_mat(p, 50, 45, 1);
+    snprintf(spec, sizeof spec, "%s/mat.yaml", dir);
+    write_text(spec, MAT_SPEC);
+    snprintf(out, sizeof out, "%s/out.h5", dir);
+    mb_log_set_level(MB_LOG_ERROR);
+    struct mb_convert_result res;
+    cr_assert_eq(convert("spec", spec, src, out, 1, 0, 0, &res), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(res.n_warnings, 1, "emg 50 vs labels 45");
+    struct mbh5_file *f = open_valid(out);
+    cr_assert_eq(f->recordings[0].n_samples, 45, "truncated to the shorter");
+    cr_assert_eq(f->recordings[0].info.n_channels, 2);
+    float e[45 * 2];
+    int32_t l[45];
+    cr_assert_eq(mbh5_read_emg(f, 0, 0, 45, e), MB_OK);
+    cr_assert_eq(mbh5_read_labels(f, 0, 0, 45, l, NULL), MB_OK);
+    for (size_t i = 0; i < 45; i++) {
+        cr_assert_eq(e[i * 2], 10.0f * (float)i + 1, "channel 1 is the first selected");
+        cr_assert_eq(e[i * 2 + 1], 10.0f * (float)i + 2);
+        cr_assert_eq(l[i], i % 3 == 0 ? -1 : (int32_t)(i % 3));
+    }
+    int noted = 0;
+    for (size_t i = 0; i < f->n_notes; i++)
+        noted |= strstr(f->notes[i], "truncated to the shortest, 45") != NULL;
+    cr_assert(noted, "the truncation is a note in the file");
+    mbh5_close(f);
+}
+
+Test(conv_spec, mat_errors_name_the_file_and_the_variable, .timeout = 30)
+{
+    char dir[64], p[256], bad[256];
+    tu_tmpdir(dir, sizeof dir);
+    struct spec *s = parse_ok(MAT_SPEC);
+    struct spec_table t;
+    mb_log_set_level(MB_LOG_QUIET);
+    /* without 'emg' */
+    snprintf(p, sizeof p, "%s/noemg.mat", dir);
+    write_mat(p, 10, 10, 0);
+    cr_assert_eq(spec_read_file(&t, s, p, &no_opts), MB_EMAT);
+    cr_assert(strstr(mb_last_error(), "noemg.mat': no variable 'emg'") && strstr(mb_last_error(), "'EMG'"), "%s",
+              mb_last_error());
+    /* truncated */
+    snprintf(p, sizeof p, "%s/ok.mat", dir);
+    write_mat(p, 2000, 2000, 1);
+    for (double frac = 0.05; frac < 1; frac += 0.3) {
+        snprintf(bad, sizeof bad, "%s/cut.mat", dir);
+        truncate_copy(bad, p, frac);
+        int rc = spec_read_file(&t, s, bad, &no_opts);
+        cr_assert_eq(rc, MB_EMAT, "truncated at %.0f%%: %d %s", frac * 100, rc, mb_last_error());
+        cr_assert(strstr(mb_last_error(), "cut.mat'"), "%s", mb_last_error());
+    }
+    /* not a MAT file at all, and an empty one */
+    snprintf(bad, sizeof bad, "%s/text.mat", dir);
+    write_text(bad, "1,2,3\n");
+    cr_assert_eq(spec_read_file(&t, s, bad, &no_opts), MB_EMAT);
+    cr_assert(strstr(mb_last_error(), "text.mat'"), "%s", mb_last_error());
+    snprintf(bad, sizeof bad, "%s/empty.mat", dir);
+    write_text(bad, "");
+    cr_assert_eq(spec_read_file(&t, s, bad, &no_opts), MB_EMAT);
+    /* a label outside the map names the sample */
+    spec_free(s);
+    s = parse_ok("name: m\nfiles: {pattern: '(?<subject>x)'}\nformat: {type: mat, emg: emg, label: restimulus}\n"
+                 "sampling: {rate_hz: 1}\nvalues: {type: float, units: V}\nlabels: {map: {0: rest, 1: one}}\n"
+                 "device: {name: d}\n");
+    cr_assert_eq(spec_read_file(&t, s, p, &no_opts), MB_EFORMAT);
+    cr_assert(strstr(mb_last_error(), "ok.mat' sample 3: label '2' in 'restimulus'"), "%s", mb_last_error());
+    spec_free(s);
+}
+
+#define H5_SPEC \
+    "name: h5\n" \
+    "files: {pattern: '^s(?<subject>\\d+)/rec_(?<repetition>\\d+)\\.h5$'}\n" \
+    "format: {type: hdf5, emg: /data/emg, label: /data/labels, orientation: channels_by_samples}\n" \
+    "sampling: {rate_hz: 2000}\n" \
+    "values: {type: int, units: counts, scale: 1e-6}\n" \
+    "labels: {map: identity}\n" \
+    "device: {name: amp, channels: 3, adc_bits: 16, hw_filters: 20-450 Hz band-pass, power_line_hz: 50}\n"
+
+/* /data/emg [3 x n] int16 (channels by samples), /data/labels [n] int32. */
+static void write_h5(const char *path, size_t n)
+{
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = H5Gcreate2(f, "data", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int16_t *e = malloc(3 * n * sizeof *e);
+    int32_t *l = malloc(n * sizeof *l);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t c = 0; c < 3; c++)
+            e[c * n + i] = (int16_t)(i * 3 + c);
+        l[i] = (int32_t)(i / 10);
+    }
+    hsize_t de[2] = { 3, n }, dl[1] = { n };
+    hid_t se = H5Screate_simple(2, de, NULL), sl = H5Screate_simple(1, dl, NULL);
+    hid_t a = H5Dcreate2(g, "emg", H5T_STD_I16LE, se, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t b = H5Dcreate2(g, "labels", H5T_STD_I32LE, sl, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(a, H5T_NATIVE_INT16, H5S_ALL, H5S_ALL, H5P_DEFAULT, e);
+    H5Dwrite(b, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, l);
+    H5Dclose(a);
+    H5Dclose(b);
+    H5Sclose(se);
+    H5Sclose(sl);
+    H5Gclose(g);
+    H5Fclose(f);
+    free(e);
+    free(l);
+}
+
+Test(conv_spec, hdf5_datasets_convert_channels_by_samples_with_repetitions, .timeout = 30)
+{
+    char dir[64], src[128], p[256], spec[256], out[256];
+    tu_tmpdir(dir, sizeof dir);
+    make_dirs(src, sizeof src, dir);
+    snprintf(p, sizeof p, "%s/s1/rec_2.h5", src);
+    write_h5(p, 40);
+    snprintf(spec, sizeof spec, "%s/h5.yaml", dir);
+    write_text(spec, H5_SPEC);
+    snprintf(out, sizeof out, "%s/out.h5", dir);
+    struct mb_convert_result res;
+    cr_assert_eq(convert("spec", spec, src, out, 2, 0, 0, &res), MB_OK, "%s", mb_last_error());
+    struct mbh5_file *f = open_valid(out);
+    const struct mbh5_recording *r = &f->recordings[0];
+    cr_assert_eq(r->n_samples, 40);
+    cr_assert(r->info.has_repetition);
+    cr_assert_eq(f->n_gestures, 4, "labels 0-3 met in the file");
+    cr_assert_eq(f->devices[0].scale, 1e-6);
+    cr_assert_eq(f->devices[0].adc_bits, 16);
+    cr_assert_str_eq(f->devices[0].hw_filters, "20-450 Hz band-pass");
+    cr_assert_eq(r->n_segments, 4);
+    cr_assert_eq(r->segments[3].gesture, 3);
+    cr_assert_eq(r->segments[3].repetition, 2, "repetition from the file name");
+    float e[40 * 3];
+    cr_assert_eq(mbh5_read_emg(f, 0, 0, 40, e), MB_OK);
+    for (size_t i = 0; i < 40 * 3; i++)
+        cr_assert_eq(e[i], (float)i, "sample-major order after transposing");
+    mbh5_close(f);
+    /* a truncated copy, and a missing dataset, are errors naming the file */
+    struct spec *s = parse_ok(H5_SPEC);
+    struct spec_table t;
+    char bad[256];
+    snprintf(bad, sizeof bad, "%s/cut.h5", dir);
+    truncate_copy(bad, p, 0.5);
+    mb_log_set_level(MB_LOG_QUIET);
+    cr_assert_eq(spec_read_file(&t, s, bad, &no_opts), MB_EH5);
+    cr_assert(strstr(mb_last_error(), "cut.h5'"), "%s", mb_last_error());
+    spec_free(s);
+    s = parse_ok("name: h\nfiles: {pattern: '(?<subject>x)'}\nformat: {type: hdf5, emg: /nope}\n"
+                 "sampling: {rate_hz: 1}\nvalues: {type: float, units: V}\ndevice: {name: d}\n");
+    cr_assert_eq(spec_read_file(&t, s, p, &no_opts), MB_EH5);
+    cr_assert(strstr(mb_last_error(), "rec_2.h5': no dataset '/nope'"), "%s", mb_last_error());
+    spec_free(s);
+}
