@@ -15,6 +15,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+    { "synth",    cmd_synth,    "generate a synthetic population in every native format" },
     { "convert",  cmd_convert,  "convert a source corpus into the unified HDF5 format" },
     { NULL, NULL, NULL }
 };

@@ -1,0 +1,133 @@
+/* synth/internal.h - shared between the generator's files; not part of
+ * the public contract (synth/synth.h). */
+#ifndef MB_SYNTH_INTERNAL_H
+#define MB_SYNTH_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/rng.h"
+#include "synth/synth.h"
+
+/* ---- gesture vocabulary (vocab.c) ------------------------------------- */
+
+/* The joint-motion primitives a gesture mixes (coefficient order). A
+ * positive coefficient flexes / abducts / pronates; negative extends. */
+enum { PR_TF, PR_TA, PR_I, PR_M, PR_R, PR_P, PR_SP, PR_WF, PR_WD, PR_PRON, SYNTH_N_PRIM };
+
+/* How the pose moves while a gesture is held. */
+enum { DYN_HOLD = 0, DYN_WIGGLE, DYN_ROTATE, DYN_FLEXOSC };
+
+struct synth_gesture {
+    const char *name;
+    float c[SYNTH_N_PRIM];       /* primitive coefficients, roughly -1..1 */
+    int dyn;
+};
+
+struct synth_stage {
+    const char *name;
+    int held_out;
+    int n_moves;
+    struct synth_gesture moves[5];
+};
+
+/* Gesture of native label 'label' (>= 1; 0 is rest) of (dev, group); NULL
+ * if none. emg2pose has stages instead (synth_stage_get). */
+const struct synth_gesture *synth_vocab_gesture(enum synth_device dev, int group, int label);
+/* Number of non-rest labels of (dev, group): DB1 E2 -> 17, Myo -> 7, ... */
+int synth_vocab_count(enum synth_device dev, int group);
+/* First global label of NinaPro exercise e (DB2/DB5 store global labels). */
+int synth_vocab_nina_offset(enum synth_device dev, int exercise);
+const struct synth_stage *synth_stage_get(int stage);
+#define SYNTH_N_STAGES 29
+
+/* 1 if the gesture mixes two or more primitives. */
+int synth_gesture_is_combination(const struct synth_gesture *g);
+
+/* ---- model (model.c) -------------------------------------------------- */
+
+/* One keyframe of a pose trajectory: from t_k the pose moves smoothly to
+ * the next keyframe's pose. osc: oscillation amplitude (rad) during the
+ * segment starting here; osc_kind a DYN_* value. */
+struct synth_key {
+    double t;                    /* seconds from the recording start */
+    float q[SYNTH_N_DOF];        /* pose at t */
+    float osc;
+    int osc_kind;
+};
+
+struct synth_traj {
+    size_t n, cap;
+    struct synth_key *k;         /* [n], t increasing */
+    double osc_hz;               /* subject's oscillation rate */
+};
+
+/* A subject's fixed properties, shared by every device. */
+struct synth_subject {
+    double muscle_angle[SYNTH_N_MUSCLES];   /* rad, subject-jittered */
+    double muscle_gain[SYNTH_N_MUSCLES];
+    double muscle_fc[SYNTH_N_MUSCLES];      /* spectral centre, Hz */
+    double map_scale[SYNTH_N_MUSCLES][SYNTH_N_DOF][2]; /* multiplies the anatomical map */
+    double cocontraction;
+    double rotation;                         /* armband rotation habit, rad */
+    double tissue_fc;                        /* Hz */
+    double powerline_hz;
+    double ramp_s, react_s, pace;            /* execution timing */
+    double amp;                              /* overall effort */
+    float rest_q[SYNTH_N_DOF];               /* relaxed pose */
+    double osc_hz;
+};
+
+void synth_subject_make(struct synth_subject *s, uint64_t seed, int subject);
+
+/* The subject's version of gesture g (rep-level jitter from r if not NULL):
+ * target pose in q[SYNTH_N_DOF]. */
+void synth_gesture_pose(float q[SYNTH_N_DOF], const struct synth_subject *s, uint64_t seed,
+                        int subject, const struct synth_gesture *g, struct mb_rng *rep_rng);
+
+int  synth_traj_add(struct synth_traj *tr, double t, const float q[SYNTH_N_DOF], float osc, int osc_kind);
+void synth_traj_free(struct synth_traj *tr);
+
+/* Electrode placement of a device. */
+enum synth_level { LEVEL_PROXIMAL = 0, LEVEL_DISTAL = 1, LEVEL_WRIST = 2 };
+
+struct synth_rig {
+    int n_channels;
+    double angle[32];            /* electrode angle before rotation, rad */
+    int level[32];               /* enum synth_level */
+    int anchored[32];            /* 1: placed on a muscle by palpation (no armband rotation) */
+    int anchor_muscle[32];
+    int special[32];             /* 0 normal; 1 biceps-like; 2 triceps-like (DB2 upper arm) */
+    int mirror;                  /* left arm */
+};
+
+/* EMG of one recording before device quantisation, [n x C] row-major in
+ * the device's physical units before 'scale'. rng drives the noise. */
+struct synth_emg_opts {
+    double fs;
+    size_t n;
+    double t0;                   /* time of sample 0 on the trajectory clock */
+    double hp_hz;                /* device high-pass, 0 = none */
+    double noise;                /* sensor noise std (activation units) */
+    double powerline;            /* powerline amplitude */
+    double wander;               /* baseline wander amplitude */
+    int envelope;                /* 1: Otto Bock RMS envelope instead of raw EMG */
+    double session_rot;          /* extra rotation for this session, rad */
+    double gain[32];             /* per-channel gain */
+};
+
+int synth_emg(double *out /* [n x C] */, const struct synth_subject *s, const struct synth_rig *rig,
+              const struct synth_traj *tr, const struct synth_emg_opts *o, struct mb_rng *rng) MB_MUST_CHECK;
+
+/* Pose at time t (rad) and its velocity. */
+void synth_traj_eval(float q[SYNTH_N_DOF], float dq[SYNTH_N_DOF], const struct synth_traj *tr,
+                     size_t *cursor, double t);
+
+/* ---- keys ------------------------------------------------------------- */
+
+/* Stream id for mb_rng_seed from the tuple that names a piece of randomness. */
+uint64_t synth_stream(int purpose, int dev, int subject, int session, int group, int rep);
+
+enum { ST_SUBJECT = 1, ST_STYLE, ST_REP, ST_NOISE, ST_SESSION, ST_SCHED, ST_IK, ST_IDS, ST_TIME, ST_GLOVE };
+
+#endif

@@ -1,0 +1,1088 @@
+/* synth/render.c - presets, the file list, and the pure rendering of one
+ * native file: protocol schedule -> pose trajectory -> EMG at the device's
+ * rate -> the numbers the file stores. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/err.h"
+#include "synth/internal.h"
+
+/* ---- presets ----------------------------------------------------------- */
+
+enum {
+    ST_ALLPINCH = 0, ST_COFFEE, ST_COUNT1, ST_COUNT2, ST_DOORKNOB, ST_PONG, ST_ABDUCTION, ST_FREEFORM,
+    ST_PINCH2, ST_PALM, ST_WIGGLE1, ST_PUNCH, ST_GESTURE1, ST_DESK, ST_PINCH3, ST_WIGGLE2, ST_UNCON,
+    ST_GESTURE2, ST_PINCH4, ST_POINTING, ST_FREE1, ST_CHESS, ST_DRAW, ST_POKE, ST_GESTURE3, ST_SWIPES,
+    ST_THUMBROT, ST_FREE2, ST_WRISTFLEX
+};
+
+int synth_params_preset(struct synth_params *p, const char *preset, uint64_t seed)
+{
+    memset(p, 0, sizeof *p);
+    p->seed = seed;
+    p->devices = (1u << SYNTH_N_DEVICES) - 1;
+    p->e2p_ik_fail = 0.01;
+    if (!strcmp(preset, "tiny")) {
+        static const int st[] = { ST_POINTING, ST_WRISTFLEX, ST_GESTURE2, ST_GESTURE3 };
+        p->n_subjects = 3;
+        p->e2p_sessions = 1;
+        p->e2p_n_stages = 4;
+        memcpy(p->e2p_stages, st, sizeof st);
+        p->e2p_stage_s = 3.0;
+        p->e2p_held_out_users = 1;
+        p->db1_exercises = p->db5_exercises = p->db2_exercises = 1;
+        p->nina_move_s = 1.5;
+        p->nina_rest_s = 1.0;
+        p->db2_move_s = 0.5;
+        p->db2_rest_s = 0.3;
+        p->db2_subjects = 1;
+        p->myo_sessions = 1;
+        p->myo_file_s = 20.0;
+        p->kauf_days = 2;
+        p->kauf_file_s = 2.0;
+        p->uci_gesture_s = 1.5;
+        p->uci_pause_s = 1.5;
+    } else if (!strcmp(preset, "default")) {
+        static const int st[] = { ST_GESTURE1, ST_POINTING, ST_WRISTFLEX, ST_THUMBROT,
+                                  ST_GESTURE2, ST_GESTURE3, ST_COUNT1, ST_COUNT2 };
+        p->n_subjects = 8;
+        p->e2p_sessions = 1;
+        p->e2p_n_stages = 8;
+        memcpy(p->e2p_stages, st, sizeof st);
+        p->e2p_stage_s = 10.0;
+        p->e2p_held_out_users = 2;
+        p->db1_exercises = p->db5_exercises = 3;
+        p->db2_exercises = 1;
+        p->nina_move_s = 3.0;
+        p->nina_rest_s = 2.0;
+        p->db2_move_s = 1.0;
+        p->db2_rest_s = 0.6;
+        p->db2_subjects = 2;
+        p->myo_sessions = 2;
+        p->myo_file_s = 60.0;
+        p->kauf_days = 3;
+        p->kauf_file_s = 5.0;
+        p->uci_gesture_s = 3.0;
+        p->uci_pause_s = 3.0;
+    } else if (!strcmp(preset, "large")) {
+        p->n_subjects = 10;
+        p->e2p_sessions = 1;
+        p->e2p_n_stages = SYNTH_N_STAGES;
+        for (int i = 0; i < SYNTH_N_STAGES; i++)
+            p->e2p_stages[i] = i;
+        p->e2p_stage_s = 30.0;
+        p->e2p_held_out_users = 2;
+        p->db1_exercises = p->db5_exercises = p->db2_exercises = 3;
+        p->nina_move_s = 5.0;
+        p->nina_rest_s = 3.0;
+        p->db2_move_s = 5.0;
+        p->db2_rest_s = 3.0;
+        p->db2_subjects = 0;     /* all */
+        p->myo_sessions = 3;
+        p->myo_file_s = 60.0;
+        p->kauf_days = 5;
+        p->kauf_file_s = 6.0;
+        p->uci_gesture_s = 3.0;
+        p->uci_pause_s = 3.0;
+    } else {
+        return mb_error(MB_EINVAL, "unknown synth preset '%s' (tiny, default or large)", preset);
+    }
+    return MB_OK;
+}
+
+static int db2_subjects(const struct synth_params *p)
+{
+    return p->db2_subjects > 0 && p->db2_subjects < p->n_subjects ? p->db2_subjects : p->n_subjects;
+}
+
+/* ---- identities -------------------------------------------------------- */
+
+static const char *const dev_names[SYNTH_N_DEVICES] = {
+    "emg2pose", "ninapro_db1", "ninapro_db2", "ninapro_db5", "myo_readings", "kaufmann_multiday", "uci_gestures"
+};
+
+const char *synth_device_name(enum synth_device dev)
+{
+    return (unsigned)dev < SYNTH_N_DEVICES ? dev_names[dev] : NULL;
+}
+
+/* emg2pose user id: 10 lower-case hex digits, like "d387095792". */
+static void e2p_user(char out[11], uint64_t seed, int subject)
+{
+    struct mb_rng r;
+    mb_rng_seed(&r, seed, synth_stream(ST_IDS, SYNTH_EMG2POSE, subject, 0, 0, 0));
+    snprintf(out, 11, "%010llx", (unsigned long long)(mb_rng_u64(&r) & 0xffffffffffULL));
+}
+
+/* Session start (Unix s, integer) and its 5-hex tag. */
+static void e2p_session(int64_t *unix_s, char hex5[6], uint64_t seed, int subject, int session)
+{
+    struct mb_rng r;
+    mb_rng_seed(&r, seed, synth_stream(ST_IDS, SYNTH_EMG2POSE, subject, session, 1, 0));
+    /* Sessions between 2022-06-01 and 2023-05-31, during working hours (UTC). */
+    int64_t day = 19144 + (int64_t)mb_rng_below(&r, 365);
+    *unix_s = day * 86400 + 8 * 3600 + (int64_t)mb_rng_below(&r, 9 * 3600);
+    snprintf(hex5, 6, "%05llx", (unsigned long long)(mb_rng_u64(&r) & 0xfffffULL));
+}
+
+static void e2p_session_name(char *out, size_t cap, int64_t unix_s, const char *hex5)
+{
+    time_t t = (time_t)unix_s;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, cap, "%04d-%02d-%02d-%lld-%s-cv-emg-pose-train@2", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, (long long)unix_s, hex5);
+}
+
+/* Myo participant id: a random 5-digit number, unique in the population. */
+static int myo_id(uint64_t seed, int subject)
+{
+    struct mb_rng r;
+    mb_rng_seed(&r, seed, synth_stream(ST_IDS, SYNTH_MYO, 0, 0, 0, 0));
+    /* A random permutation step: ids 10000 + (a*subject + b) mod 90000 with
+     * a coprime to 90000 never collide. */
+    uint64_t a = 7919, b = mb_rng_below(&r, 90000);
+    return 10000 + (int)((a * (uint64_t)subject + b) % 90000);
+}
+
+static int myo_left(int subject) { return subject % 4 == 3; }
+
+static int kauf_day(const struct synth_params *p, int d)
+{
+    if (p->kauf_days <= 1)
+        return 1;
+    return 1 + (int)lround((double)d * 119.0 / (p->kauf_days - 1));
+}
+
+static int uci_has_palm(int subject) { return subject % 3 != 2; }
+
+struct uci_stamp { int hh, mm, dd, mo, yy; };
+
+static struct uci_stamp uci_stamp(uint64_t seed, int subject, int series)
+{
+    struct mb_rng r;
+    mb_rng_seed(&r, seed, synth_stream(ST_IDS, SYNTH_UCI, subject, 0, 0, 0));
+    struct uci_stamp s;
+    s.hh = 9 + (int)mb_rng_below(&r, 8);
+    s.mm = (int)mb_rng_below(&r, 58) + (series - 1);
+    s.dd = 1 + (int)mb_rng_below(&r, 28);
+    s.mo = 3 + (int)mb_rng_below(&r, 2);
+    s.yy = 16;
+    return s;
+}
+
+/* ---- the file list ----------------------------------------------------- */
+
+struct flist { struct synth_file *v; size_t n, cap; };
+
+static int fl_add(struct flist *l, enum synth_device dev, int subject, int session, int group, int side)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        struct synth_file *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return mb_error(MB_ENOMEM, "synth file list: out of memory");
+        l->v = v;
+        l->cap = cap;
+    }
+    struct synth_file *f = &l->v[l->n++];
+    memset(f, 0, sizeof *f);
+    f->dev = dev;
+    f->subject = subject;
+    f->session = session;
+    f->group = group;
+    f->side = side;
+    return MB_OK;
+}
+
+static void relpath(struct synth_file *f, const struct synth_params *p)
+{
+    char *o = f->relpath;
+    size_t cap = sizeof f->relpath;
+    int s = f->subject;
+    switch (f->dev) {
+    case SYNTH_EMG2POSE: {
+        int64_t u;
+        char hex[6], sess[80];
+        e2p_session(&u, hex, p->seed, s, f->session);
+        e2p_session_name(sess, sizeof sess, u, hex);
+        snprintf(o, cap, "emg2pose/%s-recording-%d_%s.hdf5", sess, f->group + 1, f->side ? "right" : "left");
+        break;
+    }
+    case SYNTH_DB1:
+        snprintf(o, cap, "ninapro_db1/s%d/S%d_A1_E%d.mat", s + 1, s + 1, f->group);
+        break;
+    case SYNTH_DB2:
+        snprintf(o, cap, "ninapro_db2/DB2_s%d/S%d_E%d_A1.mat", s + 1, s + 1, f->group);
+        break;
+    case SYNTH_DB5:
+        snprintf(o, cap, "ninapro_db5/s%d/S%d_E%d_A1.mat", s + 1, s + 1, f->group);
+        break;
+    case SYNTH_MYO:
+        snprintf(o, cap, "myo_readings/_readings_%s_hand/%05d-%d/%d.txt", myo_left(s) ? "left" : "right",
+                 myo_id(p->seed, s), f->session + 1, f->group);
+        break;
+    case SYNTH_KAUFMANN:
+        snprintf(o, cap, "kaufmann_multiday/S%d_D%d_C%d.csv", s, kauf_day(p, f->session), f->group);
+        break;
+    case SYNTH_UCI: {
+        struct uci_stamp st = uci_stamp(p->seed, s, f->group);
+        snprintf(o, cap, "uci_gestures/%02d/%d_raw_data_%02d-%02d_%02d.%02d.%02d.txt", s + 1, f->group,
+                 st.hh, st.mm, st.dd, st.mo, st.yy);
+        break;
+    }
+    default:
+        o[0] = '\0';
+    }
+}
+
+int synth_list(struct synth_file **out, size_t *n, const struct synth_params *p)
+{
+    struct flist l = {0};
+    int rc = MB_OK;
+    *out = NULL;
+    *n = 0;
+    if (p->n_subjects < 1 || p->n_subjects > 9999)
+        return mb_error(MB_EINVAL, "synth: %d subjects (1 to 9999)", p->n_subjects);
+    for (int d = 0; d < SYNTH_N_DEVICES && rc == MB_OK; d++) {
+        if (!(p->devices & (1u << d)))
+            continue;
+        for (int s = 0; s < p->n_subjects && rc == MB_OK; s++) {
+            switch (d) {
+            case SYNTH_EMG2POSE:
+                for (int se = 0; se < p->e2p_sessions && rc == MB_OK; se++)
+                    for (int g = 0; g < p->e2p_n_stages && rc == MB_OK; g++)
+                        for (int side = 0; side < 2 && rc == MB_OK; side++)
+                            rc = fl_add(&l, d, s, se, g, side);
+                break;
+            case SYNTH_DB1:
+                for (int e = 1; e <= p->db1_exercises && rc == MB_OK; e++)
+                    rc = fl_add(&l, d, s, 0, e, 0);
+                break;
+            case SYNTH_DB2:
+                if (s < db2_subjects(p))
+                    for (int e = 1; e <= p->db2_exercises && rc == MB_OK; e++)
+                        rc = fl_add(&l, d, s, 0, e, 0);
+                break;
+            case SYNTH_DB5:
+                for (int e = 1; e <= p->db5_exercises && rc == MB_OK; e++)
+                    rc = fl_add(&l, d, s, 0, e, 0);
+                break;
+            case SYNTH_MYO:
+                for (int se = 0; se < p->myo_sessions && rc == MB_OK; se++)
+                    for (int g = 0; g <= 7 && rc == MB_OK; g++)
+                        rc = fl_add(&l, d, s, se, g, 0);
+                break;
+            case SYNTH_KAUFMANN:
+                for (int day = 0; day < p->kauf_days && rc == MB_OK; day++)
+                    for (int g = 0; g <= 10 && rc == MB_OK; g++)
+                        rc = fl_add(&l, d, s, day, g, 0);
+                break;
+            case SYNTH_UCI:
+                for (int g = 1; g <= 2 && rc == MB_OK; g++)
+                    rc = fl_add(&l, d, s, 0, g, 0);
+                break;
+            }
+        }
+    }
+    if (rc != MB_OK) {
+        free(l.v);
+        return rc;
+    }
+    for (size_t i = 0; i < l.n; i++)
+        relpath(&l.v[i], p);
+    *out = l.v;
+    *n = l.n;
+    return MB_OK;
+}
+
+/* ---- devices ----------------------------------------------------------- */
+
+static void rig_for(struct synth_rig *rig, enum synth_device dev, int mirror)
+{
+    memset(rig, 0, sizeof *rig);
+    rig->mirror = mirror;
+    const double d45 = M_PI / 4;
+    switch (dev) {
+    case SYNTH_EMG2POSE:
+        rig->n_channels = 16;
+        for (int c = 0; c < 16; c++) {
+            rig->angle[c] = c * M_PI / 8;
+            rig->level[c] = LEVEL_WRIST;
+        }
+        break;
+    case SYNTH_DB1:
+    case SYNTH_DB2:
+        /* 8 electrodes equally spaced around the forearm, 2 on the activity
+         * spots of the finger flexor and extensor found by palpation, and
+         * (DB2) 2 on biceps and triceps. */
+        rig->n_channels = dev == SYNTH_DB1 ? 10 : 12;
+        for (int c = 0; c < 8; c++)
+            rig->angle[c] = c * d45;
+        rig->anchored[8] = 1;
+        rig->anchor_muscle[8] = 8;     /* FDS */
+        rig->level[8] = LEVEL_DISTAL;
+        rig->anchored[9] = 1;
+        rig->anchor_muscle[9] = 0;     /* EDC */
+        rig->level[9] = LEVEL_DISTAL;
+        if (dev == SYNTH_DB2) {
+            rig->special[10] = 1;
+            rig->special[11] = 2;
+        }
+        break;
+    case SYNTH_DB5:
+        /* Two Myo armbands: proximal, and distal rotated by 22.5 degrees. */
+        rig->n_channels = 16;
+        for (int c = 0; c < 8; c++) {
+            rig->angle[c] = c * d45;
+            rig->angle[8 + c] = c * d45 + M_PI / 8;
+            rig->level[8 + c] = LEVEL_DISTAL;
+        }
+        break;
+    case SYNTH_MYO:
+    case SYNTH_UCI:
+        rig->n_channels = 8;
+        for (int c = 0; c < 8; c++)
+            rig->angle[c] = c * d45;
+        break;
+    case SYNTH_KAUFMANN:
+        rig->n_channels = 4;
+        for (int c = 0; c < 4; c++)
+            rig->angle[c] = 0.35 + c * M_PI / 2;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Per-session armband rotation and channel gains of one device. */
+static void session_opts(struct synth_emg_opts *o, uint64_t seed, enum synth_device dev, int subject,
+                         int session, int C)
+{
+    struct mb_rng r;
+    mb_rng_seed(&r, seed, synth_stream(ST_SESSION, dev, subject, session, 0, 0));
+    o->session_rot = 0.12 * mb_rng_normal(&r);
+    for (int c = 0; c < C; c++)
+        o->gain[c] = exp(0.2 * mb_rng_normal(&r));
+}
+
+/* ---- schedules --------------------------------------------------------- */
+
+/* One protocol trial and the movement that followed it. */
+struct trial {
+    double s0, s1;         /* stimulus (protocol) interval, s */
+    double r0, r1;         /* interval where the movement is held: refined label */
+    int label, rep;
+};
+
+/* Adds keyframes for one trial: the subject reacts, ramps to the gesture
+ * pose, holds, and returns to rest. 'scale' shortens reaction and ramp for
+ * short presets. Returns the refined interval in tr->r0/r1. */
+static int add_trial(struct synth_traj *tj, struct trial *t, const struct synth_subject *s,
+                     const float target[SYNTH_N_DOF], float osc, int osc_kind, struct mb_rng *r, double scale,
+                     double limit)
+{
+    double react = scale * s->react_s * exp(0.2 * mb_rng_normal(r));
+    double ramp = scale * s->ramp_s * exp(0.15 * mb_rng_normal(r));
+    double on = t->s0 + react, off = t->s1 + scale * s->react_s * exp(0.2 * mb_rng_normal(r));
+    if (on + ramp > off)
+        off = on + ramp + 0.05;
+    if (off + ramp > limit)
+        off = limit - ramp;
+    if (off < on + ramp)
+        off = on + ramp;
+    int rc = synth_traj_add(tj, on, s->rest_q, 0, 0);
+    if (rc == MB_OK)
+        rc = synth_traj_add(tj, on + ramp, target, osc, osc_kind);
+    if (rc == MB_OK)
+        rc = synth_traj_add(tj, off, target, 0, 0);
+    if (rc == MB_OK)
+        rc = synth_traj_add(tj, off + ramp, s->rest_q, 0, 0);
+    /* Refined labels mark where the pose is within ~20 % of the target,
+     * as the a-posteriori relabelling from the EMG does, plus an error of
+     * a few tens of milliseconds. */
+    t->r0 = on + 0.7 * ramp + 0.03 * mb_rng_normal(r);
+    t->r1 = off + 0.3 * ramp + 0.03 * mb_rng_normal(r);
+    if (t->r1 <= t->r0)
+        t->r1 = t->r0 + 0.01;
+    return rc;
+}
+
+static void recording_zero(struct synth_recording *r, const struct synth_file *f)
+{
+    memset(r, 0, sizeof *r);
+    r->file = *f;
+    r->unlabelled = SYNTH_NO_UNLABELLED;
+    r->held_out_user = r->held_out_stage = -1;
+    r->day = -1;
+    r->start = r->end = NAN;
+}
+
+void synth_recording_free(struct synth_recording *r)
+{
+    if (!r)
+        return;
+    free(r->emg);
+    free(r->time);
+    free(r->label);
+    free(r->rep);
+    free(r->stimulus);
+    free(r->repetition);
+    free(r->pose);
+    free(r->pose_valid);
+    free(r->glove);
+    free(r->acc);
+    memset(r, 0, sizeof *r);
+}
+
+static int alloc_common(struct synth_recording *r, size_t n, int C)
+{
+    r->n = n;
+    r->n_channels = C;
+    r->emg = malloc((n ? n : 1) * (size_t)C * sizeof *r->emg);
+    r->label = calloc(n ? n : 1, sizeof *r->label);
+    if (!r->emg || !r->label)
+        return mb_error(MB_ENOMEM, "synth '%s': out of memory (%zu samples)", r->file.relpath, n);
+    return MB_OK;
+}
+
+static size_t sec2idx(double t, double fs, size_t n)
+{
+    if (t <= 0)
+        return 0;
+    double x = ceil(t * fs - 1e-9);
+    return x >= (double)n ? n : (size_t)x;
+}
+
+/* CyberGlove-like sensors (22) from the pose: each sensor bends with one
+ * or two joints; fit (offset, gain) depends on subject and session. */
+static void glove_values(double *g /* [22] */, const float q[SYNTH_N_DOF], const double off[22],
+                         const double gain[22])
+{
+    static const signed char src[22][2] = {
+        { 1, -1 }, { 2, -1 }, { 3, -1 }, { 0, 1 }, { 5, -1 }, { 6, -1 }, { 7, -1 }, { 9, -1 }, { 10, -1 },
+        { 11, -1 }, { 4, 8 }, { 13, -1 }, { 14, -1 }, { 15, -1 }, { 8, 12 }, { 17, -1 }, { 18, -1 },
+        { 19, -1 }, { 12, 16 }, { 17, 1 }, { 20, -1 }, { 21, -1 }
+    };
+    for (int k = 0; k < 22; k++) {
+        double v = q[src[k][0]];
+        if (src[k][1] >= 0)
+            v = (k == 10 || k == 14 || k == 18) ? v - q[src[k][1]] : 0.5 * (v + q[src[k][1]]);
+        g[k] = off[k] + gain[k] * v;
+    }
+}
+
+/* ---- NinaPro ----------------------------------------------------------- */
+
+static int render_nina(struct synth_recording *out, const struct synth_params *p, const struct synth_file *f,
+                       const struct synth_subject *S)
+{
+    enum synth_device dev = f->dev;
+    int ex = f->group;
+    int G = synth_vocab_count(dev, ex);
+    if (G <= 0)
+        return mb_error(MB_EINVAL, "synth: %s has no exercise %d", synth_device_name(dev), ex);
+    int R = dev == SYNTH_DB1 ? 10 : 6;
+    double fs = dev == SYNTH_DB1 ? 100.0 : dev == SYNTH_DB2 ? 2000.0 : 200.0;
+    double move = dev == SYNTH_DB2 ? p->db2_move_s : p->nina_move_s;
+    double rest = dev == SYNTH_DB2 ? p->db2_rest_s : p->nina_rest_s;
+    double scale = move < 2.5 ? move / 2.5 : 1.0;
+    int off = synth_vocab_nina_offset(dev, ex);
+    int global = dev != SYNTH_DB1;     /* DB2 and DB5 store dataset-global labels */
+    int ntr = G * R;
+    /* DB5 files end with the last stimulus, as the real ones do. */
+    double dur = rest + ntr * (move + rest) - (dev == SYNTH_DB5 ? rest : 0.0);
+    size_t n = (size_t)llround(dur * fs);
+    struct trial *tr = calloc((size_t)ntr, sizeof *tr);
+    struct synth_traj tj = {0};
+    int rc = tr ? MB_OK : mb_error(MB_ENOMEM, "synth '%s': out of memory", f->relpath);
+    tj.osc_hz = S->osc_hz;
+    if (rc == MB_OK)
+        rc = synth_traj_add(&tj, 0.0, S->rest_q, 0, 0);
+    for (int g = 0; g < G && rc == MB_OK; g++) {
+        const struct synth_gesture *ge = synth_vocab_gesture(dev, ex, g + 1);
+        for (int k = 0; k < R && rc == MB_OK; k++) {
+            struct trial *t = &tr[g * R + k];
+            struct mb_rng rr;
+            mb_rng_seed(&rr, p->seed, synth_stream(ST_REP, dev, f->subject, ex, g + 1, k + 1));
+            float q[SYNTH_N_DOF];
+            synth_gesture_pose(q, S, p->seed, f->subject, ge, &rr);
+            t->s0 = rest + (g * R + k) * (move + rest);
+            t->s1 = t->s0 + move;
+            t->label = (global ? off : 0) + g + 1;
+            t->rep = k + 1;
+            double limit = g * R + k + 1 < ntr ? t->s1 + rest + S->react_s * scale : dur + 2.0;
+            rc = add_trial(&tj, t, S, q, ge->dyn ? 0.25f : 0.0f, ge->dyn, &rr, scale, limit);
+        }
+    }
+    if (rc == MB_OK)
+        rc = synth_traj_add(&tj, dur + 10.0, S->rest_q, 0, 0);
+    struct synth_rig rig;
+    rig_for(&rig, dev, 0);
+    int C = rig.n_channels;
+    if (rc == MB_OK)
+        rc = alloc_common(out, n, C);
+    if (rc == MB_OK) {
+        out->rate_hz = fs;
+        out->rep = calloc(n ? n : 1, sizeof *out->rep);
+        out->stimulus = calloc(n ? n : 1, sizeof *out->stimulus);
+        out->repetition = calloc(n ? n : 1, sizeof *out->repetition);
+        out->n_glove = 22;
+        out->glove = malloc((n ? n : 1) * 22 * sizeof *out->glove);
+        out->n_acc = dev == SYNTH_DB2 ? 36 : dev == SYNTH_DB5 ? 3 : 0;
+        if (out->n_acc)
+            out->acc = malloc((n ? n : 1) * (size_t)out->n_acc * sizeof *out->acc);
+        if (!out->rep || !out->stimulus || !out->repetition || !out->glove || (out->n_acc && !out->acc))
+            rc = mb_error(MB_ENOMEM, "synth '%s': out of memory", f->relpath);
+    }
+    if (rc == MB_OK) {
+        struct synth_emg_opts o = { .fs = fs, .n = n, .t0 = 0.0 };
+        session_opts(&o, p->seed, dev, f->subject, 0, C);
+        struct mb_rng nr;
+        mb_rng_seed(&nr, p->seed, synth_stream(ST_NOISE, dev, f->subject, 0, ex, 0));
+        if (dev == SYNTH_DB1) {
+            o.envelope = 1;
+            o.noise = 0.004;
+        } else if (dev == SYNTH_DB2) {
+            o.hp_hz = 20.0;
+            o.noise = 0.01;
+            o.powerline = 0.02;
+            o.wander = 0.05;
+        } else {
+            o.hp_hz = 5.0;
+            o.noise = 0.02;
+            o.powerline = 0.0;   /* the Myo filters the mains out on board */
+            o.wander = 0.02;
+        }
+        rc = synth_emg(out->emg, S, &rig, &tj, &o, &nr);
+    }
+    if (rc == MB_OK) {
+        size_t NC = n * (size_t)C;
+        for (size_t i = 0; i < NC; i++) {
+            double x = out->emg[i];
+            if (dev == SYNTH_DB1) {
+                /* Volts: activation 1 gives about 2 V; 5/2048 V steps, then
+                 * the 4-decimal rounding seen in the real files. */
+                double v = x * 2.0;
+                long k = lround(v / (5.0 / 2048.0));
+                if (k > 2047) k = 2047;
+                if (k < 0) k = 0;
+                out->emg[i] = (double)lround(k * (5.0 / 2048.0) * 1e4) / 1e4;
+            } else if (dev == SYNTH_DB2) {
+                /* Delsys Trigno: volts, around 1e-4 V for a strong
+                 * contraction, on a 2^-23 V (0.12 uV) grid. */
+                out->emg[i] = (double)llround(x * 1.2e-4 * 8388608.0) / 8388608.0;
+            } else {
+                /* Myo: int8 counts, floor() gives the -0.5 mean offset the
+                 * real DB5 files show. */
+                double v = floor(x * 45.0);
+                out->emg[i] = v > 127 ? 127 : v < -128 ? -128 : v;
+            }
+        }
+        /* Labels: raw stimulus/repetition from the protocol, refined
+         * restimulus/rerepetition from the movement. */
+        for (int k = 0; k < ntr; k++) {
+            struct trial *t = &tr[k];
+            for (size_t i = sec2idx(t->s0, fs, n), e = sec2idx(t->s1, fs, n); i < e; i++) {
+                out->stimulus[i] = t->label;
+                out->repetition[i] = t->rep;
+            }
+            for (size_t i = sec2idx(t->r0, fs, n), e = sec2idx(t->r1, fs, n); i < e; i++) {
+                out->label[i] = t->label;
+                out->rep[i] = t->rep;
+            }
+        }
+        if (dev == SYNTH_DB5) {
+            /* Real DB5 quirk: the rest before a movement carries that
+             * movement's repetition in 'rerepetition'; the trailing rest 0. */
+            int32_t next = 0;
+            for (size_t i = n; i-- > 0;) {
+                if (out->label[i] != 0)
+                    next = out->rep[i];
+                else
+                    out->rep[i] = next;
+            }
+        }
+        out->label_offset = global ? 0 : off;
+        /* Glove and accelerometers follow the same pose. */
+        struct mb_rng gr;
+        mb_rng_seed(&gr, p->seed, synth_stream(ST_GLOVE, dev, f->subject, 0, ex, 0));
+        double goff[22], ggain[22];
+        for (int k = 0; k < 22; k++) {
+            if (dev == SYNTH_DB1) {
+                goff[k] = 90 + 60 * mb_rng_uniform(&gr);       /* raw 8-bit sensor counts */
+                ggain[k] = (mb_rng_uniform(&gr) < 0.5 ? -1 : 1) * (45 + 20 * mb_rng_uniform(&gr));
+            } else {
+                goff[k] = 200 * mb_rng_normal(&gr);
+                ggain[k] = (mb_rng_uniform(&gr) < 0.5 ? -1 : 1) * (150 + 100 * mb_rng_uniform(&gr));
+            }
+        }
+        double acc_ang[12];
+        for (int k = 0; k < 12; k++)
+            acc_ang[k] = k < 8 ? k * M_PI / 4 + S->rotation : (k == 8 ? 3.7 : k == 9 ? 0.2 : 1.5 * k);
+        /* The real databases upsample glove and accelerometers to the EMG
+         * rate by holding each reading: DB2 glove at 25 Hz and
+         * accelerometers at 148 Hz, DB5 accelerometer (Myo IMU) at 50 Hz. */
+        double glove_hz = dev == SYNTH_DB2 ? 25.0 : fs, acc_hz = dev == SYNTH_DB2 ? 148.0 : 50.0;
+        long last_g = -1, last_a = -1;
+        size_t cur = 0;
+        for (size_t i = 0; i < n; i++) {
+            float q[SYNTH_N_DOF], dq[SYNTH_N_DOF];
+            synth_traj_eval(q, dq, &tj, &cur, (double)i / fs);
+            long tg = (long)floor((double)i * glove_hz / fs);
+            if (tg == last_g) {
+                memcpy(&out->glove[i * 22], &out->glove[(i - 1) * 22], 22 * sizeof *out->glove);
+            } else {
+                last_g = tg;
+                double g[22];
+                glove_values(g, q, goff, ggain);
+                for (int k = 0; k < 22; k++) {
+                    double v = g[k] + (dev == SYNTH_DB1 ? 0.4 : 1.5) * mb_rng_normal(&gr);
+                    if (dev == SYNTH_DB1) {
+                        v = (double)lround(v);
+                        v = v < 0 ? 0 : v > 255 ? 255 : v;
+                    } else {
+                        v = (double)(float)v;      /* DB5 stores single; DB2 keeps the float grid too */
+                    }
+                    out->glove[i * 22 + k] = v;
+                }
+            }
+            if (!out->n_acc)
+                continue;
+            size_t na = (size_t)out->n_acc;
+            long ta = (long)floor((double)i * acc_hz / fs);
+            if (ta == last_a) {
+                memcpy(&out->acc[i * na], &out->acc[(i - 1) * na], na * sizeof *out->acc);
+                continue;
+            }
+            last_a = ta;
+            /* Gravity seen by sensors around the forearm, turning with
+             * pronation; 1/1024 g resolution. */
+            for (size_t k = 0; k < na / 3; k++) {
+                double a = acc_ang[k] + q[22];
+                double v[3] = { -0.15 + 0.1 * q[20], sin(a), -cos(a) };
+                for (int ax = 0; ax < 3; ax++) {
+                    double x = v[ax] + 0.01 * mb_rng_normal(&gr);
+                    x = (double)lround(x * 1024.0) / 1024.0;
+                    out->acc[i * na + 3 * k + (size_t)ax] = dev == SYNTH_DB5 ? (double)(float)x : x;
+                }
+            }
+        }
+        snprintf(out->subject_name, sizeof out->subject_name, "%d", f->subject + 1);
+    }
+    free(tr);
+    synth_traj_free(&tj);
+    return rc;
+}
+
+/* ---- emg2pose ---------------------------------------------------------- */
+
+static int e2p_held_out_user(const struct synth_params *p, int subject)
+{
+    return subject >= p->n_subjects - p->e2p_held_out_users;
+}
+
+static void e2p_tags(struct synth_recording *out, const struct synth_params *p, int subject, int slot)
+{
+    int stage = p->e2p_stages[slot];
+    int hou = e2p_held_out_user(p, subject), hos = synth_e2p_stage_held_out(stage);
+    out->held_out_user = hou;
+    out->held_out_stage = hos;
+    /* formats.md §2.7: training rows hold neither; held-out users and
+     * stages alternate between test and val (first held-out one: test). */
+    int hu = subject - (p->n_subjects - p->e2p_held_out_users);
+    int hs = 0;
+    for (int i = 0; i < slot; i++)
+        hs += synth_e2p_stage_held_out(p->e2p_stages[i]);
+    const char *user_split = hu % 2 == 0 ? "test" : "val";
+    const char *stage_split = hs % 2 == 0 ? "test" : "val";
+    if (!hou && !hos) {
+        snprintf(out->split, sizeof out->split, "train");
+        out->generalization[0] = '\0';
+    } else if (hou && !hos) {
+        snprintf(out->split, sizeof out->split, "%s", user_split);
+        snprintf(out->generalization, sizeof out->generalization, "user");
+    } else if (!hou && hos) {
+        snprintf(out->split, sizeof out->split, "%s", stage_split);
+        snprintf(out->generalization, sizeof out->generalization, "stage");
+    } else {
+        snprintf(out->split, sizeof out->split, "%s", user_split);
+        snprintf(out->generalization, sizeof out->generalization, "user_stage");
+    }
+}
+
+/* Identity, split tags and times of an emg2pose file, without signals. */
+static int e2p_meta(struct synth_recording *out, const struct synth_params *p, const struct synth_file *f)
+{
+    int slot = f->group;
+    if (slot < 0 || slot >= p->e2p_n_stages)
+        return mb_error(MB_EINVAL, "synth: emg2pose stage slot %d out of range", slot);
+    const struct synth_stage *st = synth_stage_get(p->e2p_stages[slot]);
+    if (!st)
+        return mb_error(MB_EINVAL, "synth: emg2pose stage %d unknown", p->e2p_stages[slot]);
+    size_t n = (size_t)llround(p->e2p_stage_s * 2000.0);
+    int64_t u;
+    char hex[6];
+    e2p_session(&u, hex, p->seed, f->subject, f->session);
+    /* Absolute time: the session start plus earlier stages and pauses. */
+    struct mb_rng tr;
+    mb_rng_seed(&tr, p->seed, synth_stream(ST_TIME, SYNTH_EMG2POSE, f->subject, f->session, 0, 0));
+    double start = (double)u + 5.0 + mb_rng_uniform(&tr);
+    for (int i = 0; i < slot; i++)
+        start += p->e2p_stage_s + 20.0 + 40.0 * mb_rng_uniform(&tr);
+    /* On a 1/6000 s grid, so start + i/2000 is as exact as f64 allows. */
+    start = floor(start * 6000.0) / 6000.0;
+    out->n = n;
+    out->n_channels = 16;
+    out->rate_hz = 2000.0;
+    out->start = start;
+    out->end = n ? start + (double)(n - 1) / 2000.0 : start;
+    e2p_user(out->subject_name, p->seed, f->subject);
+    e2p_session_name(out->session_name, sizeof out->session_name, u, hex);
+    snprintf(out->stage, sizeof out->stage, "%s", st->name);
+    snprintf(out->side, sizeof out->side, "%s", f->side ? "right" : "left");
+    e2p_tags(out, p, f->subject, slot);
+    return MB_OK;
+}
+
+static int render_e2p(struct synth_recording *out, const struct synth_params *p, const struct synth_file *f,
+                      const struct synth_subject *S)
+{
+    const double fs = 2000.0;
+    int slot = f->group;
+    int rc = e2p_meta(out, p, f);
+    if (rc != MB_OK)
+        return rc;
+    int stage = p->e2p_stages[slot];
+    const struct synth_stage *st = synth_stage_get(stage);
+    double dur = p->e2p_stage_s;
+    size_t n = (size_t)llround(dur * fs);
+    /* The stage's moves, cycled at the subject's pace; both hands follow
+     * the same schedule (moving_hand "both"), so left and right files share
+     * the trajectory. */
+    struct synth_traj tj = { .osc_hz = S->osc_hz };
+    struct mb_rng sr;
+    mb_rng_seed(&sr, p->seed, synth_stream(ST_SCHED, SYNTH_EMG2POSE, f->subject, f->session, slot, 0));
+    rc = synth_traj_add(&tj, 0.0, S->rest_q, 0, 0);
+    double t = 0.2 + 0.3 * mb_rng_uniform(&sr);
+    int k = (int)mb_rng_below(&sr, (uint64_t)st->n_moves);
+    int rep = 0;
+    while (t < dur && rc == MB_OK) {
+        const struct synth_gesture *g = &st->moves[k % st->n_moves];
+        struct mb_rng rr;
+        mb_rng_seed(&rr, p->seed, synth_stream(ST_REP, SYNTH_EMG2POSE, f->subject, f->session, slot, ++rep));
+        float q[SYNTH_N_DOF];
+        synth_gesture_pose(q, S, p->seed, f->subject, g, &rr);
+        double ramp = S->ramp_s * S->pace * exp(0.15 * mb_rng_normal(&rr));
+        double hold = (g->dyn ? 1.4 : 0.7) * S->pace * exp(0.2 * mb_rng_normal(&rr));
+        double pause = 0.15 + 0.25 * mb_rng_uniform(&rr);
+        rc = synth_traj_add(&tj, t, S->rest_q, 0, 0);
+        if (rc == MB_OK)
+            rc = synth_traj_add(&tj, t + ramp, q, g->dyn ? 0.25f : 0.0f, g->dyn);
+        if (rc == MB_OK)
+            rc = synth_traj_add(&tj, t + ramp + hold, q, 0, 0);
+        t += 2 * ramp + hold + pause;
+        k++;
+    }
+    if (rc == MB_OK)
+        rc = synth_traj_add(&tj, dur + 10.0, S->rest_q, 0, 0);
+    struct synth_rig rig;
+    rig_for(&rig, SYNTH_EMG2POSE, f->side == 0);
+    if (rc == MB_OK)
+        rc = alloc_common(out, n, 16);
+    if (rc == MB_OK) {
+        out->rate_hz = fs;
+        out->time = malloc((n ? n : 1) * sizeof *out->time);
+        out->pose = malloc((n ? n : 1) * SYNTH_N_JOINTS * sizeof *out->pose);
+        out->pose_valid = malloc(n ? n : 1);
+        if (!out->time || !out->pose || !out->pose_valid)
+            rc = mb_error(MB_ENOMEM, "synth '%s': out of memory", f->relpath);
+    }
+    if (rc == MB_OK) {
+        struct synth_emg_opts o = { .fs = fs, .n = n, .t0 = 0.0, .hp_hz = 20.0, .noise = 0.03,
+                                    .powerline = 0.05, .wander = 0.3 };
+        session_opts(&o, p->seed, SYNTH_EMG2POSE, f->subject, f->session * 2 + f->side, 16);
+        struct mb_rng nr;
+        mb_rng_seed(&nr, p->seed, synth_stream(ST_NOISE, SYNTH_EMG2POSE, f->subject, f->session, slot, f->side));
+        rc = synth_emg(out->emg, S, &rig, &tj, &o, &nr);
+    }
+    if (rc == MB_OK) {
+        for (size_t i = 0; i < n * 16; i++)
+            out->emg[i] = (double)(float)(out->emg[i] * 30.0);
+        /* Joint angles with motion-capture jitter; IK failures zero whole rows. */
+        struct mb_rng jr;
+        mb_rng_seed(&jr, p->seed, synth_stream(ST_IK, SYNTH_EMG2POSE, f->subject, f->session, slot, f->side));
+        size_t cur = 0;
+        for (size_t i = 0; i < n; i++) {
+            float q[SYNTH_N_DOF], dq[SYNTH_N_DOF];
+            synth_traj_eval(q, dq, &tj, &cur, (double)i / fs);
+            for (int j = 0; j < SYNTH_N_JOINTS; j++) {
+                double v = q[j] + 0.003 * mb_rng_normal(&jr);
+                if (f->side == 0 && (j == 1 || j == 4 || j == 8 || j == 12 || j == 16))
+                    v = -v;    /* abduction angles of a left hand are mirrored */
+                out->pose[i * SYNTH_N_JOINTS + j] = p->e2p_f32 ? (double)(float)v : v;
+            }
+            out->pose_valid[i] = 1;
+        }
+        if (p->e2p_ik_fail > 0 && n > 0) {
+            size_t target = (size_t)(p->e2p_ik_fail * (double)n), done = 0;
+            while (done < target) {
+                size_t len = 20 + mb_rng_below(&jr, 180);
+                size_t a = mb_rng_below(&jr, n);
+                for (size_t i = a; i < a + len && i < n; i++) {
+                    if (out->pose_valid[i])
+                        done++;
+                    out->pose_valid[i] = 0;
+                    memset(&out->pose[i * SYNTH_N_JOINTS], 0, SYNTH_N_JOINTS * sizeof *out->pose);
+                }
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            out->label[i] = stage;
+            out->time[i] = out->start + (double)i / fs;
+        }
+    }
+    synth_traj_free(&tj);
+    return rc;
+}
+
+/* ---- text dialects ----------------------------------------------------- */
+
+/* Myo counts of a whole recording at 200 Hz for a list of trials. */
+static int myo_stream(double *emg /* [n x C] */, const struct synth_params *p, const struct synth_file *f,
+                      const struct synth_subject *S, enum synth_device dev, const struct synth_traj *tj,
+                      size_t n, int mirror, int session)
+{
+    struct synth_rig rig;
+    rig_for(&rig, dev, mirror);
+    struct synth_emg_opts o = { .fs = 200.0, .n = n, .t0 = 0.0, .hp_hz = 5.0, .noise = 0.02, .wander = 0.02 };
+    session_opts(&o, p->seed, dev, f->subject, session, rig.n_channels);
+    struct mb_rng nr;
+    mb_rng_seed(&nr, p->seed, synth_stream(ST_NOISE, dev, f->subject, f->session, f->group, 0));
+    int rc = synth_emg(emg, S, &rig, tj, &o, &nr);
+    if (rc != MB_OK)
+        return rc;
+    for (size_t i = 0; i < n * (size_t)rig.n_channels; i++) {
+        double v = floor(emg[i] * 45.0);
+        emg[i] = v > 127 ? 127 : v < -128 ? -128 : v;
+    }
+    return MB_OK;
+}
+
+static int render_myo(struct synth_recording *out, const struct synth_params *p, const struct synth_file *f,
+                      const struct synth_subject *S)
+{
+    const double fs = 200.0, block = 5.0;
+    double dur = p->myo_file_s;
+    size_t n = (size_t)llround(dur * fs);
+    int label = f->group;
+    const struct synth_gesture *g = label ? synth_vocab_gesture(SYNTH_MYO, 0, label) : NULL;
+    struct synth_traj tj = { .osc_hz = S->osc_hz };
+    int rc = synth_traj_add(&tj, 0.0, S->rest_q, 0, 0);
+    int nb = (int)ceil(dur / block);
+    struct trial *tr = calloc((size_t)nb + 1, sizeof *tr);
+    if (!tr)
+        rc = mb_error(MB_ENOMEM, "synth '%s': out of memory", f->relpath);
+    /* Labels alternate hibernation (0) and the file's gesture every 5 s,
+     * starting with hibernation; 0.txt is hibernation throughout, with
+     * small idle movements. */
+    for (int b = 1; b < nb && rc == MB_OK; b += 2) {
+        struct trial *t = &tr[b];
+        struct mb_rng rr;
+        mb_rng_seed(&rr, p->seed, synth_stream(ST_REP, SYNTH_MYO, f->subject, f->session, label, b));
+        t->s0 = b * block;
+        t->s1 = t->s0 + block < dur ? t->s0 + block : dur;
+        t->label = label;
+        float q[SYNTH_N_DOF];
+        if (g) {
+            synth_gesture_pose(q, S, p->seed, f->subject, g, &rr);
+        } else {
+            for (int j = 0; j < SYNTH_N_DOF; j++)
+                q[j] = S->rest_q[j] + (float)(0.08 * mb_rng_normal(&rr));
+        }
+        rc = add_trial(&tj, t, S, q, 0, 0, &rr, 1.0, t->s1 + 1.0);
+    }
+    if (rc == MB_OK)
+        rc = synth_traj_add(&tj, dur + 10.0, S->rest_q, 0, 0);
+    if (rc == MB_OK)
+        rc = alloc_common(out, n, 8);
+    if (rc == MB_OK)
+        rc = myo_stream(out->emg, p, f, S, SYNTH_MYO, &tj, n, myo_left(f->subject), f->session);
+    if (rc == MB_OK) {
+        out->rate_hz = fs;
+        for (int b = 1; b < nb; b += 2)
+            for (size_t i = sec2idx(tr[b].s0, fs, n), e = sec2idx(tr[b].s1, fs, n); i < e; i++)
+                out->label[i] = label;
+        snprintf(out->subject_name, sizeof out->subject_name, "%05d", myo_id(p->seed, f->subject));
+        snprintf(out->session_name, sizeof out->session_name, "%05d-%d", myo_id(p->seed, f->subject), f->session + 1);
+        snprintf(out->side, sizeof out->side, "%s", myo_left(f->subject) ? "left" : "right");
+    }
+    free(tr);
+    synth_traj_free(&tj);
+    return rc;
+}
+
+static int render_kauf(struct synth_recording *out, const struct synth_params *p, const struct synth_file *f,
+                       const struct synth_subject *S)
+{
+    const double fs = 2048.0;
+    struct mb_rng rr;
+    mb_rng_seed(&rr, p->seed, synth_stream(ST_REP, SYNTH_KAUFMANN, f->subject, f->session, f->group, 0));
+    /* Files are cut from the held part of each movement: lengths vary by
+     * a second or so around the nominal duration, as in the real set. */
+    double dur = p->kauf_file_s * (0.85 + 0.3 * mb_rng_uniform(&rr));
+    size_t n = (size_t)llround(dur * fs);
+    const struct synth_gesture *g = f->group ? synth_vocab_gesture(SYNTH_KAUFMANN, 0, f->group) : NULL;
+    float q[SYNTH_N_DOF];
+    if (g)
+        synth_gesture_pose(q, S, p->seed, f->subject, g, &rr);
+    else
+        memcpy(q, S->rest_q, sizeof q);
+    struct synth_traj tj = { .osc_hz = S->osc_hz };
+    int rc = synth_traj_add(&tj, -10.0, S->rest_q, 0, 0);
+    if (rc == MB_OK)
+        rc = synth_traj_add(&tj, -S->ramp_s, S->rest_q, 0, 0);
+    if (rc == MB_OK)
+        rc = synth_traj_add(&tj, 0.0, q, 0, 0);
+    if (rc == MB_OK)
+        rc = synth_traj_add(&tj, dur + 10.0, q, 0, 0);
+    struct synth_rig rig;
+    rig_for(&rig, SYNTH_KAUFMANN, 0);
+    if (rc == MB_OK)
+        rc = alloc_common(out, n, 4);
+    if (rc == MB_OK) {
+        struct synth_emg_opts o = { .fs = fs, .n = n, .t0 = 0.0, .hp_hz = 10.0, .noise = 0.01,
+                                    .powerline = 0.03, .wander = 0.1 };
+        /* Day-to-day electrode placement varies a little. */
+        session_opts(&o, p->seed, SYNTH_KAUFMANN, f->subject, f->session, 4);
+        struct mb_rng nr;
+        mb_rng_seed(&nr, p->seed, synth_stream(ST_NOISE, SYNTH_KAUFMANN, f->subject, f->session, f->group, 0));
+        rc = synth_emg(out->emg, S, &rig, &tj, &o, &nr);
+    }
+    if (rc == MB_OK) {
+        out->rate_hz = fs;
+        for (size_t i = 0; i < n * 4; i++)
+            out->emg[i] = (double)llround(out->emg[i] * 300.0 * 1000.0) / 1000.0;
+        for (size_t i = 0; i < n; i++)
+            out->label[i] = f->group;
+        out->day = kauf_day(p, f->session);
+        snprintf(out->subject_name, sizeof out->subject_name, "S%d", f->subject);
+        snprintf(out->session_name, sizeof out->session_name, "D%d", out->day);
+    }
+    synth_traj_free(&tj);
+    return rc;
+}
+
+static int render_uci(struct synth_recording *out, const struct synth_params *p, const struct synth_file *f,
+                      const struct synth_subject *S)
+{
+    int ncls = uci_has_palm(f->subject) ? 7 : 6;
+    int ntr = 2 * ncls;
+    double cyc = p->uci_pause_s + p->uci_gesture_s;
+    double dur = ntr * cyc + p->uci_pause_s;
+    double scale = p->uci_gesture_s < 2.5 ? p->uci_gesture_s / 2.5 : 1.0;
+    struct trial *tr = calloc((size_t)ntr, sizeof *tr);
+    struct synth_traj tj = { .osc_hz = S->osc_hz };
+    int rc = tr ? synth_traj_add(&tj, 0.0, S->rest_q, 0, 0) : mb_error(MB_ENOMEM, "synth '%s': out of memory", f->relpath);
+    for (int k = 0; k < ntr && rc == MB_OK; k++) {
+        struct trial *t = &tr[k];
+        int cls = 1 + k % ncls;
+        struct mb_rng rr;
+        mb_rng_seed(&rr, p->seed, synth_stream(ST_REP, SYNTH_UCI, f->subject, f->group, cls, k / ncls + 1));
+        const struct synth_gesture *g = synth_vocab_gesture(SYNTH_UCI, 0, cls);
+        float q[SYNTH_N_DOF];
+        synth_gesture_pose(q, S, p->seed, f->subject, g, &rr);
+        t->s0 = p->uci_pause_s + k * cyc;
+        t->s1 = t->s0 + p->uci_gesture_s;
+        t->label = cls;
+        rc = add_trial(&tj, t, S, q, 0, 0, &rr, scale, t->s1 + p->uci_pause_s);
+    }
+    if (rc == MB_OK)
+        rc = synth_traj_add(&tj, dur + 10.0, S->rest_q, 0, 0);
+    /* The Myo stream at 200 Hz, sampled by the logging software at
+     * irregular millisecond ticks (mostly 1 ms, sometimes 2-9 ms). */
+    size_t nm = (size_t)ceil(dur * 200.0) + 2;
+    double *myo = rc == MB_OK ? malloc(nm * 8 * sizeof *myo) : NULL;
+    if (rc == MB_OK && !myo)
+        rc = mb_error(MB_ENOMEM, "synth '%s': out of memory", f->relpath);
+    if (rc == MB_OK)
+        rc = myo_stream(myo, p, f, S, SYNTH_UCI, &tj, nm, 0, f->group);
+    size_t cap = (size_t)(dur * 1000.0) + 2, n = 0;
+    if (rc == MB_OK)
+        rc = alloc_common(out, cap, 8);
+    if (rc == MB_OK) {
+        out->time = malloc(cap * sizeof *out->time);
+        if (!out->time)
+            rc = mb_error(MB_ENOMEM, "synth '%s': out of memory", f->relpath);
+    }
+    if (rc == MB_OK) {
+        struct mb_rng tr2;
+        mb_rng_seed(&tr2, p->seed, synth_stream(ST_TIME, SYNTH_UCI, f->subject, 0, f->group, 0));
+        long ms = 1;
+        double end_ms = dur * 1000.0;
+        while ((double)ms < end_ms && n < cap) {
+            size_t k = (size_t)((double)ms / 5.0);
+            if (k >= nm)
+                k = nm - 1;
+            for (int c = 0; c < 8; c++)
+                out->emg[n * 8 + c] = myo[k * 8 + c] / 1e5;
+            out->time[n] = (double)ms;
+            double ts = (double)ms / 1000.0;
+            int32_t lab = 0;
+            for (int j = 0; j < ntr; j++)
+                if (ts >= tr[j].r0 && ts < tr[j].r1)
+                    lab = tr[j].label;
+            out->label[n] = lab;
+            n++;
+            double u = mb_rng_uniform(&tr2);
+            long step = u < 0.965 ? 1 : u < 0.988 ? 2 : u < 0.996 ? 3 : 4 + (long)mb_rng_below(&tr2, 6);
+            ms += step;
+        }
+        out->n = n;
+        out->rate_hz = 200.0;
+        out->unlabelled = 0;
+        snprintf(out->subject_name, sizeof out->subject_name, "%02d", f->subject + 1);
+    }
+    free(myo);
+    free(tr);
+    synth_traj_free(&tj);
+    return rc;
+}
+
+int synth_describe(struct synth_recording *out, const struct synth_params *p, const struct synth_file *f)
+{
+    recording_zero(out, f);
+    relpath(&out->file, p);
+    if (f->subject < 0 || f->subject >= p->n_subjects)
+        return mb_error(MB_EINVAL, "synth: subject %d out of range (0..%d)", f->subject, p->n_subjects - 1);
+    if (f->dev == SYNTH_EMG2POSE)
+        return e2p_meta(out, p, &out->file);
+    return MB_OK;
+}
+
+int synth_render(struct synth_recording *out, const struct synth_params *p, const struct synth_file *f)
+{
+    recording_zero(out, f);
+    relpath(&out->file, p);
+    f = &out->file;
+    if (f->subject < 0 || f->subject >= p->n_subjects)
+        return mb_error(MB_EINVAL, "synth: subject %d out of range (0..%d)", f->subject, p->n_subjects - 1);
+    struct synth_subject S;
+    synth_subject_make(&S, p->seed, f->subject);
+    int rc;
+    switch (f->dev) {
+    case SYNTH_EMG2POSE: rc = render_e2p(out, p, f, &S); break;
+    case SYNTH_DB1: case SYNTH_DB2: case SYNTH_DB5:
+                         rc = render_nina(out, p, f, &S); break;
+    case SYNTH_MYO:      rc = render_myo(out, p, f, &S); break;
+    case SYNTH_KAUFMANN: rc = render_kauf(out, p, f, &S); break;
+    case SYNTH_UCI:      rc = render_uci(out, p, f, &S); break;
+    default:             rc = mb_error(MB_EINVAL, "synth: unknown device %d", (int)f->dev);
+    }
+    if (rc != MB_OK)
+        synth_recording_free(out);
+    return rc;
+}
