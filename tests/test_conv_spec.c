@@ -1078,3 +1078,80 @@ Test(conv_spec, hdf5_datasets_convert_channels_by_samples_with_repetitions, .tim
     cr_assert(strstr(mb_last_error(), "rec_2.h5': no dataset '/nope'"), "%s", mb_last_error());
     spec_free(s);
 }
+
+/* ---- round trip through the synthetic generator ------------------------ */
+
+#include "synth/synth.h"
+
+/* The unified file holds exactly what the generator rendered: samples,
+ * labels (native numbering; UCI 0 -> unlabelled) and identity, through the
+ * shipped specs. UCI is resampled onto its 1 kHz grid, where every source
+ * row sits on a grid point, so there the values must be exact too. */
+Test(conv_spec, synthetic_text_corpora_round_trip_exactly, .timeout = 120)
+{
+    char dir[64];
+    tu_tmpdir(dir, sizeof dir);
+    struct synth_params p;
+    cr_assert_eq(synth_params_preset(&p, "tiny", 7), MB_OK);
+    p.n_subjects = 2;
+    p.myo_file_s = 10.0;     /* still two rest/gesture alternations per file */
+    p.kauf_file_s = 1.0;
+    p.devices = (1u << SYNTH_MYO) | (1u << SYNTH_KAUFMANN) | (1u << SYNTH_UCI);
+    cr_assert_eq(synth_write(dir, &p, NULL), MB_OK, "%s", mb_last_error());
+    struct synth_file *files;
+    size_t nf;
+    cr_assert_eq(synth_list(&files, &nf, &p), MB_OK);
+    static const struct { enum synth_device dev; const char *spec; } corp[] = {
+        { SYNTH_MYO, "myo_readings" }, { SYNTH_KAUFMANN, "kaufmann_multiday" }, { SYNTH_UCI, "uci_gestures" },
+    };
+    mb_log_set_level(MB_LOG_ERROR);
+    for (size_t k = 0; k < 3; k++) {
+        const char *folder = synth_device_name(corp[k].dev);
+        char src[256], out[256];
+        snprintf(src, sizeof src, "%s/%s", dir, folder);
+        snprintf(out, sizeof out, "%s/%s.h5", dir, folder);
+        struct mb_convert_result res;
+        cr_assert_eq(convert("spec", spec_file(corp[k].spec), src, out, 2, 0, 0, &res), MB_OK, "%s: %s", folder,
+                     mb_last_error());
+        struct mbh5_file *f = open_valid(out);
+        size_t seen = 0;
+        for (size_t i = 0; i < nf; i++) {
+            if (files[i].dev != corp[k].dev)
+                continue;
+            seen++;
+            const char *rel = files[i].relpath + strlen(folder) + 1;
+            int ri = recording_of(f, rel);
+            cr_assert_geq(ri, 0, "%s: no recording for '%s'", folder, rel);
+            const struct mbh5_recording *rec = &f->recordings[ri];
+            struct synth_recording r;
+            cr_assert_eq(synth_render(&r, &p, &files[i]), MB_OK);
+            size_t C = (size_t)r.n_channels;
+            cr_assert_eq(rec->info.n_channels, r.n_channels);
+            if (corp[k].dev == SYNTH_KAUFMANN)
+                cr_assert_eq(rec->info.day, r.day);
+            if (corp[k].dev == SYNTH_MYO)
+                cr_assert_str_eq(rec->info.side, r.side);
+            float *emg = malloc(rec->n_samples * C * sizeof *emg);
+            int32_t *lab = malloc(rec->n_samples * sizeof *lab);
+            cr_assert_eq(mbh5_read_emg(f, (size_t)ri, 0, rec->n_samples, emg), MB_OK);
+            cr_assert_eq(mbh5_read_labels(f, (size_t)ri, 0, rec->n_samples, lab, NULL), MB_OK);
+            if (r.time)
+                cr_assert_eq(rec->n_samples, (size_t)(r.time[r.n - 1] - r.time[0]) + 1);
+            else
+                cr_assert_eq(rec->n_samples, r.n, "%s: %zu vs %zu", rel, rec->n_samples, r.n);
+            for (size_t s = 0; s < r.n; s++) {
+                size_t g = r.time ? (size_t)(r.time[s] - r.time[0]) : s;   /* grid row of source row s */
+                int32_t want = r.unlabelled != SYNTH_NO_UNLABELLED && r.label[s] == r.unlabelled ? -1 : r.label[s];
+                cr_assert_eq(lab[g], want, "%s row %zu: label %d, rendered %d", rel, s, lab[g], want);
+                for (size_t c = 0; c < C; c++)
+                    cr_assert_eq(emg[g * C + c], (float)r.emg[s * C + c], "%s row %zu ch %zu", rel, s, c);
+            }
+            free(emg);
+            free(lab);
+            synth_recording_free(&r);
+        }
+        cr_assert_eq(f->n_recordings, seen, "%s: one recording per file", folder);
+        mbh5_close(f);
+    }
+    free(files);
+}
