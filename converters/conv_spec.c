@@ -406,6 +406,25 @@ static int sp_write(void *ctx, size_t i, void *item)
 
 /* ---- conversion --------------------------------------------------------- */
 
+/* MAT v7.3 files are HDF5 underneath, read by matio through libhdf5, and
+ * HDF5 calls stay out of parallel regions: such a corpus loads serially. */
+static int any_mat73(const struct sp_ctx *c)
+{
+    for (size_t i = 0; i < c->n_files; i++) {
+        char *path = conv_join(c->o->src, c->files[i].rel);
+        FILE *f = path ? fopen(path, "rb") : NULL;
+        char head[128] = "";
+        size_t got = f ? fread(head, 1, sizeof head - 1, f) : 0;
+        head[got] = '\0';
+        if (f)
+            fclose(f);
+        free(path);
+        if (!strncmp(head, "MATLAB 7.3", 10))
+            return 1;
+    }
+    return 0;
+}
+
 static char *params_json(const struct sp_ctx *c, size_t matched, size_t ignored)
 {
     const struct spec *s = c->s;
@@ -413,10 +432,14 @@ static char *params_json(const struct sp_ctx *c, size_t matched, size_t ignored)
     json_t *j = json_object();
     if (!j)
         return NULL;
-    /* No absolute paths: the same conversion elsewhere gives the same bytes. */
-    json_object_set_new(j, "spec_file", json_string(base ? base + 1 : s->path));
+    /* No absolute paths: the same conversion elsewhere gives the same bytes.
+     * libyaml only accepts UTF-8, so the text is valid JSON string content;
+     * a file name need not be, and is then left out (null). */
+    json_t *name = json_string(base ? base + 1 : s->path);
+    json_object_set_new(j, "spec_file", name ? name : json_null());
     json_object_set_new(j, "spec_sha256", json_string(s->sha256));
-    json_object_set_new(j, "spec_text", json_string(s->text));
+    json_t *text = json_string(s->text);
+    json_object_set_new(j, "spec_text", text ? text : json_null());
     json_object_set_new(j, "allow_nonfinite", json_boolean(c->o->allow_nonfinite));
     json_object_set_new(j, "limit_subjects", json_integer(c->o->limit_subjects));
     json_object_set_new(j, "files_matched", json_integer((json_int_t)matched));
@@ -481,7 +504,8 @@ static int run_spec(const char *spec_arg, const char *conv_name, const struct mb
             .name = sp_name,
             .ctx = &c,
             /* HDF5 calls stay out of parallel regions (style rule). */
-            .threads = c.s->container == SPEC_HDF5 ? 1 : o->threads,
+            .threads = c.s->container == SPEC_HDF5 ||
+                       (c.s->container == SPEC_MAT && any_mat73(&c)) ? 1 : o->threads,
             .keep_going = o->keep_going,
             .progress = o->progress,
             .what = conv_name,

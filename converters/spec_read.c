@@ -10,6 +10,7 @@
 #include <hdf5.h>
 #include <math.h>
 #include <matio.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -626,11 +627,19 @@ static int table_from_matrices(struct spec_table *t, const struct spec *s, const
     return rc;
 }
 
-/* matio prints its own complaints; the reader reports instead. */
+/* matio prints its own complaints; the reader reports instead. matio's
+ * logger is process-wide, so it is set once, whichever thread gets here. */
 static void mat_quiet(int level, char *msg)
 {
     (void)level;
     (void)msg;
+}
+
+static pthread_once_t mat_log_once = PTHREAD_ONCE_INIT;
+
+static void mat_log_init(void)
+{
+    Mat_LogInitFunc("myobench", mat_quiet);
 }
 
 static int mat_read_var(struct matrix *m, mat_t *mat, const char *path, const char *name)
@@ -692,12 +701,7 @@ static int mat_read_var(struct matrix *m, mat_t *mat, const char *path, const ch
 
 static int read_mat(struct spec_table *t, const struct spec *s, const char *path, const struct spec_read_opts *o)
 {
-    static int quiet;
-    /* Idempotent; a benign race if two threads get here first together. */
-    if (!quiet) {
-        Mat_LogInitFunc("myobench", mat_quiet);
-        quiet = 1;
-    }
+    pthread_once(&mat_log_once, mat_log_init);
     FILE *probe = fopen(path, "rb");
     if (!probe)
         return mb_error(MB_EIO, "cannot open '%s': %s", path, strerror(errno));
@@ -909,6 +913,11 @@ int spec_regularise(struct spec_table *t, const struct spec *s, const char *path
     if (kmax >= (double)(SIZE_MAX / 4 / (t->C ? t->C : 1)) || kmax > 1e10)
         return mb_error(MB_EFORMAT, "'%s': time span %.9g s at %.6g Hz is too long to resample", path, span, rate);
     size_t m = (size_t)kmax + 1;
+    /* A grid far denser than the rows means a clock jump, not sampling:
+     * resampling it would invent millions of samples. */
+    if (m / 64 > n)
+        return mb_error(MB_EFORMAT, "'%s': the time column spans %.9g s, %zu samples at %.6g Hz for %zu rows "
+                        "(largest gap %.6g s); a jump this large is not resampled", path, span, m, rate, n, gap);
     float *emg = malloc(m * t->C * sizeof *emg);                     /* [m x C] */
     int32_t *lab = t->labels ? malloc(m * sizeof *lab) : NULL;       /* [m] */
     double *tm = malloc(m * sizeof *tm);                             /* [m] */

@@ -1155,3 +1155,49 @@ Test(conv_spec, synthetic_text_corpora_round_trip_exactly, .timeout = 120)
     }
     free(files);
 }
+
+Test(conv_spec, a_clock_jump_in_the_time_column_is_an_error_not_millions_of_samples)
+{
+    struct spec *s = time_spec("");
+    struct spec_table t;
+    cr_assert_eq(read_text(&t, s, "0,1,0\n1,2,0\n2,3,0\n3,4,0\n100000000,5,0\n", NULL), MB_OK);
+    mb_log_set_level(MB_LOG_QUIET);
+    cr_assert_eq(spec_regularise(&t, s, "data.csv"), MB_EFORMAT);
+    cr_assert(strstr(mb_last_error(), "'data.csv'") && strstr(mb_last_error(), "jump"), "%s", mb_last_error());
+    spec_table_release(&t);
+    spec_free(s);
+}
+
+Test(conv_spec, nonfinite_samples_fail_the_conversion_unless_allowed_then_are_noted, .timeout = 30)
+{
+    char dir[64], src[128], p[256], out[256];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(src, sizeof src, "%s/src", dir);
+    mkdir(src, 0777);
+    snprintf(p, sizeof p, "%s/S0_D1_C3.csv", src);
+    write_text(p, "1.0 2.0 3.0 4.0\n5.0 nan 7.0 8.0\n9.0 1.0 -inf 2.0\n");
+    snprintf(out, sizeof out, "%s/out.h5", dir);
+    mb_log_set_level(MB_LOG_QUIET);
+    struct mb_convert_result res;
+    cr_assert_eq(convert("spec", spec_file("kaufmann_multiday"), src, out, 1, 0, 0, &res), MB_ENUM);
+    cr_assert(strstr(mb_last_error(), "S0_D1_C3.csv' line 2 column 2: non-finite sample 'nan'"), "%s",
+              mb_last_error());
+    cr_assert_eq(mb_fs_is_file(out), 0);
+    const struct mb_converter *c = mb_converter_find("spec");
+    struct mb_convert_opts o = { .src = src, .out = out, .spec = spec_file("kaufmann_multiday"), .threads = 1,
+                                 .allow_nonfinite = 1 };
+    memset(&res, 0, sizeof res);
+    cr_assert_eq(c->convert(&o, &res), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(res.n_warnings, 1);
+    struct mbh5_file *f = NULL;
+    cr_assert_eq(mbh5_open(&f, out), MB_OK);
+    int noted = 0;
+    for (size_t i = 0; i < f->n_notes; i++)
+        noted |= strstr(f->notes[i], "'S0_D1_C3.csv': 2 non-finite samples kept") != NULL;
+    cr_assert(noted, "the kept samples are noted, with the file relative to the source folder");
+    float e[12];
+    cr_assert_eq(mbh5_read_emg(f, 0, 0, 3, e), MB_OK);
+    cr_assert(isnan(e[5]) && isinf(e[10]));
+    mbh5_close(f);
+    cr_assert_gt(mbh5_validate(out, NULL), 0, "validation still flags them");
+}
