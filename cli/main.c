@@ -17,6 +17,8 @@ struct command {
 static const struct command commands[] = {
     { "synth",    cmd_synth,    "generate a synthetic population in every native format" },
     { "convert",  cmd_convert,  "convert a source corpus into the unified HDF5 format" },
+    { "info",     cmd_info,     "summarise a unified file (subjects, hours, devices, gestures, splits)" },
+    { "validate", cmd_validate, "check a unified file in depth; one line per problem" },
     { NULL, NULL, NULL }
 };
 

@@ -46,14 +46,15 @@ hid_t mbh5_h5_dcpl_plain(void)
     return p;
 }
 
-hid_t mbh5_h5_dcpl_chunked(size_t rows, size_t width, size_t elem_size)
+hid_t mbh5_h5_dcpl_chunked(size_t rows, size_t width, size_t elem_size, int compress)
 {
     hid_t p = H5Pcreate(H5P_DATASET_CREATE);
     if (p < 0)
         return p;
     hsize_t chunk[2] = { rows, width };
     if (H5Pset_obj_track_times(p, 0) < 0 || H5Pset_chunk(p, width ? 2 : 1, chunk) < 0 ||
-        (elem_size > 1 && H5Pset_shuffle(p) < 0) || H5Pset_deflate(p, MBH5_DEFLATE_LEVEL) < 0) {
+        (compress && elem_size > 1 && H5Pset_shuffle(p) < 0) ||
+        (compress && H5Pset_deflate(p, MBH5_DEFLATE_LEVEL) < 0)) {
         H5Pclose(p);
         return -1;
     }

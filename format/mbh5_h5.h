@@ -29,12 +29,38 @@
 /* Chunk sizing: about this many bytes per chunk, whatever the row width,
  * so a window read decompresses little and the per-chunk overhead stays
  * small (docs/FORMAT.md, "Chunking and compression"). */
-#define MBH5_CHUNK_BYTES  (64u * 1024u)
+#define MBH5_CHUNK_BYTES  (32u * 1024u)
 #define MBH5_CHUNK_MIN_ROWS 256u
 #define MBH5_DEFLATE_LEVEL 1
 
 /* Rows per chunk for rows of 'row_bytes' bytes. */
 size_t mbh5_h5_chunk_rows(size_t row_bytes);
+
+/* ---- chunk codec: HDF5's shuffle + deflate filters, done by us ---------
+ *
+ * The writer compresses whole chunks itself (in parallel, outside HDF5)
+ * and stores them with H5Dwrite_chunk; the reader may decode them the same
+ * way. The bytes are exactly what HDF5's filter pipeline declared on the
+ * dataset (shuffle when the element is wider than a byte, then deflate)
+ * decodes, so any HDF5 reader reads the file unchanged. Deflate is tuned per
+ * byte plane of the shuffled chunk: on float samples the redundancy is in
+ * the exponent and high mantissa bytes, which Huffman coding captures;
+ * string matching finds almost nothing more and costs most of the time,
+ * and the low mantissa bytes are stored as they are (docs/FORMAT.md,
+ * "Chunking and compression"). */
+
+/* Largest encoded size of 'nbytes' input bytes. */
+size_t mbh5_codec_bound(size_t nbytes);
+/* Encodes one chunk of 'nbytes' bytes of 'es'-byte elements; 'scratch'
+ * holds nbytes. Thread-safe. Returns 0, or -1 if zlib fails. */
+int mbh5_codec_encode(unsigned char *out, size_t *out_len, unsigned char *scratch,
+                      const unsigned char *in, size_t nbytes, size_t es);
+/* Decodes one chunk into out [nbytes] given which filters were applied
+ * to it (the dataset's pipeline less those H5Dread_chunk's filter mask
+ * says were skipped); 'scratch' holds nbytes. Thread-safe. Returns 0, or
+ * -1 if the data is corrupt. */
+int mbh5_codec_decode(unsigned char *out, unsigned char *scratch, const unsigned char *in, size_t in_len,
+                      size_t nbytes, size_t es, int shuffled, int deflated);
 
 /* ---- property lists and types (caller closes the returned ids) -------- */
 
@@ -44,8 +70,9 @@ void  mbh5_h5_quiet(void);
 hid_t mbh5_h5_str_type(void);          /* variable-length UTF-8 string */
 hid_t mbh5_h5_gcpl(int track_order);   /* no times; optional creation-order index */
 hid_t mbh5_h5_dcpl_plain(void);        /* contiguous, no times */
-/* Chunked [rows x width] (width 0: 1-D), shuffle + deflate, fill 0, no times. */
-hid_t mbh5_h5_dcpl_chunked(size_t rows, size_t width, size_t elem_size);
+/* Chunked [rows x width] (width 0: 1-D), fill 0, no times; with
+ * 'compress', shuffle (elements wider than a byte) + deflate. */
+hid_t mbh5_h5_dcpl_chunked(size_t rows, size_t width, size_t elem_size, int compress);
 /* Compound {start i64, end i64, gesture i32, repetition i32}: file layout
  * (standard little-endian, packed) and memory layout (struct mbh5_segment). */
 hid_t mbh5_h5_seg_ftype(void);

@@ -691,6 +691,34 @@ int mbh5_gesture_index(const struct mbh5_file *f, int32_t id)
 
 /* ---- raw reads ---------------------------------------------------------- */
 
+/* 1 if EMG chunks are whole rows [R x C] of float32 with no filters but
+ * shuffle and deflate (what our writer makes; h5py files may differ). */
+static int emg_decodable(hid_t d, size_t C, size_t *rows, int *shuffle, int *deflate)
+{
+    *shuffle = *deflate = 0;
+    hid_t pl = H5Dget_create_plist(d), t = H5Dget_type(d);
+    hsize_t cd[2] = { 0, 0 };
+    int ok = pl >= 0 && t >= 0 && H5Tequal(t, H5T_IEEE_F32LE) > 0 && H5Pget_layout(pl) == H5D_CHUNKED &&
+             H5Pget_chunk(pl, 2, cd) == 2 && cd[1] == C && cd[0] > 0;
+    int nf = ok ? H5Pget_nfilters(pl) : -1;
+    for (int i = 0; ok && i < nf; i++) {
+        unsigned flags;
+        size_t nelmts = 0;
+        H5Z_filter_t id = H5Pget_filter2(pl, (unsigned)i, &flags, &nelmts, NULL, 0, NULL, NULL);
+        ok = (id == H5Z_FILTER_SHUFFLE && i == 0) || (id == H5Z_FILTER_DEFLATE && i == nf - 1);
+        if (id == H5Z_FILTER_SHUFFLE)
+            *shuffle = i + 1;
+        if (id == H5Z_FILTER_DEFLATE)
+            *deflate = i + 1;
+    }
+    if (pl >= 0)
+        H5Pclose(pl);
+    if (t >= 0)
+        H5Tclose(t);
+    *rows = ok ? (size_t)cd[0] : 0;
+    return ok;
+}
+
 /* Opens recording 'rec''s datasets (kept until another recording is asked for). */
 int mbh5_impl_use_rec(struct mbh5_file *f, size_t rec)
 {
@@ -721,11 +749,20 @@ int mbh5_impl_use_rec(struct mbh5_file *f, size_t rec)
         if (!want[k])
             continue;
         snprintf(p, sizeof p, "/recordings/%s/%s", r->id, names[k]);
-        if ((*ids[k] = H5Dopen2(m->fid, p, H5P_DEFAULT)) < 0) {
+        /* A larger chunk cache for EMG: consecutive windows of a protocol
+         * land in chunks already decoded (HDF5's default is 1 MB). */
+        hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+        if (k == 0)
+            H5Pset_chunk_cache(dapl, 4099, 8u << 20, H5D_CHUNK_CACHE_W0_DEFAULT);
+        *ids[k] = H5Dopen2(m->fid, p, dapl);
+        H5Pclose(dapl);
+        if (*ids[k] < 0) {
             mbh5_impl_drop_rec(m);
             return mb_error(MB_EH5, "'%s': cannot open dataset '%s'", f->path, p);
         }
     }
+    m->emg_fast = emg_decodable(m->d_emg, (size_t)r->info.n_channels, &m->emg_chunk_rows, &m->emg_shuffle,
+                                &m->emg_deflate);
     for (size_t i = 0; i < r->n_streams; i++) {
         snprintf(p, sizeof p, "/recordings/%s/streams/%s/data", r->id, r->streams[i].info.name);
         if ((m->d_sdata[i] = H5Dopen2(m->fid, p, H5P_DEFAULT)) < 0) {
@@ -751,13 +788,73 @@ static int check_span(const struct mbh5_file *f, size_t rec, const char *what, s
     return MB_OK;
 }
 
+#define FAST_BATCH 16 /* chunks read, then decoded in parallel, at a time */
+
+/* Whole chunks [c0, c1) of EMG decoded straight into out (rows from
+ * 'start'): raw chunks are read serially, decoded in parallel. Returns 1
+ * (nothing reported) when a chunk cannot be fetched raw. */
+static int read_emg_chunks(struct mbh5_file *f, size_t rec, size_t c0, size_t c1, size_t start, float *out)
+{
+    struct mbh5_impl *m = f->impl;
+    size_t R = m->emg_chunk_rows, C = (size_t)f->recordings[rec].info.n_channels;
+    size_t cb = R * C * sizeof(float), cap = mbh5_codec_bound(cb);
+    unsigned char *raw = malloc(FAST_BATCH * cap);   /* [FAST_BATCH x cap] stored chunks */
+    unsigned char *scr = malloc(FAST_BATCH * cb);    /* [FAST_BATCH x cb] unshuffle space */
+    size_t len[FAST_BATCH];
+    uint32_t mask[FAST_BATCH];
+    int rc = MB_OK;
+    if (!raw || !scr)
+        rc = mb_error(MB_ENOMEM, "'%s': out of memory", f->path);
+    for (size_t b0 = c0; b0 < c1 && !rc; b0 += FAST_BATCH) {
+        size_t k = c1 - b0 < FAST_BATCH ? c1 - b0 : FAST_BATCH;
+        for (size_t j = 0; j < k && !rc; j++) {
+            hsize_t off[2] = { (b0 + j) * R, 0 }, sz = 0;
+            /* A chunk never written (fill values, in files from other
+             * writers) or larger than expected: let HDF5 read the span. */
+            if (H5Dget_chunk_storage_size(m->d_emg, off, &sz) < 0 || sz == 0 || sz > cap ||
+                H5Dread_chunk(m->d_emg, H5P_DEFAULT, off, &mask[j], raw + j * cap) < 0)
+                rc = 1;
+            len[j] = (size_t)sz;
+        }
+        int bad = 0;
+#pragma omp parallel for schedule(dynamic, 1) reduction(| : bad) if (!rc && k > 1)
+        for (size_t j = 0; j < k; j++)
+            if (!rc)
+                bad |= mbh5_codec_decode((unsigned char *)(out + ((b0 + j) * R - start) * C), scr + j * cb,
+                                         raw + j * cap, len[j], cb, sizeof(float),
+                                         m->emg_shuffle && !(mask[j] & (1u << (m->emg_shuffle - 1))),
+                                         m->emg_deflate && !(mask[j] & (1u << (m->emg_deflate - 1)))) != 0;
+        if (!rc && bad)
+            rc = mb_error(MB_EFORMAT, "'%s': /recordings/%s/emg: a chunk near row %zu does not decode (corrupt)",
+                          f->path, f->recordings[rec].id, b0 * R);
+    }
+    free(raw);
+    free(scr);
+    return rc;
+}
+
 int mbh5_read_emg(struct mbh5_file *f, size_t rec, size_t start, size_t n, float *out)
 {
     int rc = mbh5_impl_use_rec(f, rec);
     if (rc || (rc = check_span(f, rec, "emg", start, n, f->recordings[rec].n_samples)))
         return rc;
     struct mbh5_impl *m = f->impl;
-    return mbh5_h5_read_rows(out, m->d_emg, H5T_NATIVE_FLOAT, start, n, f->path, f->recordings[rec].id);
+    const char *id = f->recordings[rec].id;
+    size_t R = m->emg_chunk_rows, C = (size_t)f->recordings[rec].info.n_channels;
+    /* Long reads: the chunks wholly inside are decoded in parallel by us;
+     * the partial ones at the ends go through HDF5 (and its cache). */
+    size_t c0 = R ? (start + R - 1) / R : 0, c1 = R ? (start + n) / R : 0;
+    if (!m->emg_fast || c1 < c0 + 4)
+        return mbh5_h5_read_rows(out, m->d_emg, H5T_NATIVE_FLOAT, start, n, f->path, id);
+    size_t a = c0 * R, b = c1 * R;
+    if ((rc = read_emg_chunks(f, rec, c0, c1, start, out)) == 1)
+        return mbh5_h5_read_rows(out, m->d_emg, H5T_NATIVE_FLOAT, start, n, f->path, id);
+    if (rc ||
+        (a > start && (rc = mbh5_h5_read_rows(out, m->d_emg, H5T_NATIVE_FLOAT, start, a - start, f->path, id))) ||
+        (start + n > b &&
+         (rc = mbh5_h5_read_rows(out + (b - start) * C, m->d_emg, H5T_NATIVE_FLOAT, b, start + n - b, f->path, id))))
+        return rc;
+    return MB_OK;
 }
 
 int mbh5_read_labels(struct mbh5_file *f, size_t rec, size_t start, size_t n, int32_t *labels, int32_t *reps)

@@ -18,6 +18,11 @@ struct mbh5_impl {
     size_t cur;
     hid_t d_emg, d_lab, d_rep, d_time;
     hid_t *d_sdata, *d_svalid;      /* [n_sd] per stream, -1 if absent */
+    /* EMG chunks this reader can decode itself (mbh5_codec_decode), in
+     * parallel, for long reads: chunked by whole rows, shuffle/deflate only. */
+    int emg_fast;
+    size_t emg_chunk_rows;
+    int emg_shuffle, emg_deflate;   /* filter index + 1 in the pipeline, 0 if absent */
     size_t n_sd;
     /* Resamplers designed for views, one per (rate_in, rate_out) pair. */
     struct kern_resampler *rs;

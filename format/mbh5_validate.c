@@ -298,8 +298,14 @@ long mbh5_validate(const char *path, FILE *report)
     int rc = mbh5_open(&f, path);
     mb_log_set_level(lvl);
     if (rc) {
-        if (report)
-            fprintf(report, "%s: /: cannot open: %s\n", path, mb_last_error());
+        if (report) {
+            /* The message names the file first; say it once, in the line's format. */
+            const char *msg = mb_last_error();
+            size_t lp = strlen(path);
+            if (msg[0] == '\'' && !strncmp(msg + 1, path, lp) && !strncmp(msg + 1 + lp, "': ", 3))
+                msg += lp + 4;
+            fprintf(report, "%s: %s%s\n", path, msg[0] == '/' ? "" : "/: ", msg);
+        }
         return rc;
     }
     struct vctx v = { f, report, 0 };

@@ -14,17 +14,28 @@
 #include "format/mbh5.h"
 #include "format/mbh5_h5.h"
 
-/* One extendible per-sample dataset and its one-chunk buffer. */
+/* One extendible per-sample dataset and its buffer of a few chunks. The
+ * chunks of a full buffer are encoded in parallel (mbh5_codec_encode) and
+ * stored with H5Dwrite_chunk, so HDF5 never compresses on one core. */
+#define COL_BATCH 8        /* chunks per buffer: enough work for the threads of a small machine */
+
 struct col {
     hid_t dset;
     size_t width;          /* columns for rank 2, 0 for rank 1 */
     size_t row_bytes;      /* bytes per row, in file element layout */
-    size_t chunk;          /* rows per chunk (= buffer capacity) */
+    size_t es;             /* element size, the shuffle's unit */
+    size_t chunk;          /* rows per chunk */
+    size_t cap;            /* rows the buffer holds: COL_BATCH chunks */
     size_t nbuf;           /* rows buffered */
     uint64_t nrows;        /* rows already in the file */
     hid_t mtype;           /* memory type of the buffer (not owned unless owns_mtype) */
     int owns_mtype;
-    unsigned char *buf;    /* [chunk x row_bytes] */
+    unsigned char *buf;    /* [cap x row_bytes] */
+    unsigned char *zbuf;   /* [COL_BATCH x zcap] encoded chunks */
+    unsigned char *scratch;/* [COL_BATCH x chunk_bytes] shuffle space, one per chunk */
+    size_t zcap;           /* bytes per encoded chunk slot */
+    size_t zlen[COL_BATCH];
+    int compress;          /* 0: chunks stored raw */
 };
 
 struct wstream {
@@ -69,6 +80,7 @@ struct mbh5_writer {
     struct wdevice *devices;
     size_t n_recordings;
     struct mbh5_rec *open_rec;
+    int compress;          /* for recordings begun from now on */
     int failed;            /* an error happened; commit refuses */
 };
 
@@ -129,22 +141,30 @@ static int bad_link_name(const char *s)
 /* ---- columns ------------------------------------------------------------ */
 
 static int col_create(struct col *c, hid_t loc, const char *name, hid_t ftype, hid_t mtype, int owns_mtype,
-                      size_t width, const char *file, const char *obj)
+                      size_t width, int compress, const char *file, const char *obj)
 {
     memset(c, 0, sizeof *c);
+    c->compress = compress;
     c->dset = -1;
     c->width = width;
     c->mtype = mtype;
     c->owns_mtype = owns_mtype;
-    size_t esize = H5Tget_size(mtype);
-    c->row_bytes = esize * (width ? width : 1);
+    c->es = H5Tget_size(ftype);
+    c->row_bytes = c->es * (width ? width : 1);
     c->chunk = mbh5_h5_chunk_rows(c->row_bytes);
-    c->buf = malloc(c->chunk * c->row_bytes);
-    if (!c->buf)
+    c->cap = c->chunk * COL_BATCH;
+    size_t cb = c->chunk * c->row_bytes;
+    c->zcap = mbh5_codec_bound(cb);
+    c->buf = malloc(c->cap * c->row_bytes);
+    c->zbuf = malloc(COL_BATCH * c->zcap);
+    c->scratch = malloc(COL_BATCH * cb);
+    if (!c->buf || !c->zbuf || !c->scratch)
         return mb_error(MB_ENOMEM, "'%s': %s/%s: out of memory", file, obj, name);
+    if (H5Tget_size(mtype) != c->es)
+        return mb_error(MB_EINVAL, "'%s': %s/%s: memory and file element sizes differ", file, obj, name);
     hsize_t dims[2] = { 0, width }, maxd[2] = { H5S_UNLIMITED, width };
     hid_t sp = H5Screate_simple(width ? 2 : 1, dims, maxd);
-    hid_t pl = mbh5_h5_dcpl_chunked(c->chunk, width, H5Tget_size(ftype));
+    hid_t pl = mbh5_h5_dcpl_chunked(c->chunk, width, c->es, compress);
     c->dset = (sp < 0 || pl < 0) ? -1 : H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
     if (pl >= 0)
         H5Pclose(pl);
@@ -155,22 +175,35 @@ static int col_create(struct col *c, hid_t loc, const char *name, hid_t ftype, h
     return MB_OK;
 }
 
+/* Writes the buffered rows: whole chunks, the last one zero-padded (the
+ * dataset's extent hides the padding; zeros keep the bytes reproducible). */
 static int col_flush(struct col *c, const char *file, const char *obj)
 {
     if (!c->nbuf)
         return MB_OK;
+    size_t cb = c->chunk * c->row_bytes;
+    size_t k = (c->nbuf + c->chunk - 1) / c->chunk;
+    memset(c->buf + c->nbuf * c->row_bytes, 0, k * cb - c->nbuf * c->row_bytes);
+    int bad = 0;
+    /* zlib only in here: no HDF5 calls inside the parallel region. */
+#pragma omp parallel for schedule(dynamic, 1) reduction(| : bad) if (k > 1 && c->compress)
+    for (size_t j = 0; j < k; j++) {
+        if (!c->compress)
+            c->zlen[j] = cb;
+        else
+            bad |= mbh5_codec_encode(c->zbuf + j * c->zcap, &c->zlen[j], c->scratch + j * cb, c->buf + j * cb, cb,
+                                     c->es) != 0;
+    }
+    if (bad)
+        return mb_error(MB_EIO, "'%s': %s: compressing rows from %llu failed", file, obj,
+                        (unsigned long long)c->nrows);
     hsize_t size[2] = { c->nrows + c->nbuf, c->width };
-    hsize_t off[2] = { c->nrows, 0 }, cnt[2] = { c->nbuf, c->width };
     herr_t st = H5Dset_extent(c->dset, size);
-    hid_t fs = st < 0 ? -1 : H5Dget_space(c->dset);
-    hid_t ms = H5Screate_simple(c->width ? 2 : 1, cnt, NULL);
-    if (fs < 0 || ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL) < 0 ||
-        H5Dwrite(c->dset, c->mtype, ms, fs, H5P_DEFAULT, c->buf) < 0)
-        st = -1;
-    if (ms >= 0)
-        H5Sclose(ms);
-    if (fs >= 0)
-        H5Sclose(fs);
+    for (size_t j = 0; j < k && st >= 0; j++) {
+        hsize_t off[2] = { c->nrows + j * c->chunk, 0 };
+        st = H5Dwrite_chunk(c->dset, H5P_DEFAULT, 0, off, c->zlen[j],
+                            c->compress ? c->zbuf + j * c->zcap : c->buf + j * cb);
+    }
     if (st < 0) {
         char name[256] = "?";
         H5Iget_name(c->dset, name, sizeof name);
@@ -191,7 +224,7 @@ static int col_append(struct col *c, const void *src, size_t src_row_bytes, col_
 {
     const unsigned char *s = src;
     while (n) {
-        size_t k = c->chunk - c->nbuf;
+        size_t k = c->cap - c->nbuf;
         if (k > n)
             k = n;
         unsigned char *d = c->buf + c->nbuf * c->row_bytes;
@@ -207,7 +240,7 @@ static int col_append(struct col *c, const void *src, size_t src_row_bytes, col_
         }
         c->nbuf += k;
         n -= k;
-        if (c->nbuf == c->chunk) {
+        if (c->nbuf == c->cap) {
             int rc = col_flush(c, file, obj);
             if (rc)
                 return rc;
@@ -223,6 +256,8 @@ static void col_close(struct col *c)
     if (c->owns_mtype && c->mtype > 0)
         H5Tclose(c->mtype);
     free(c->buf);
+    free(c->zbuf);
+    free(c->scratch);
     memset(c, 0, sizeof *c);
 }
 
@@ -256,6 +291,7 @@ int mbh5_create(struct mbh5_writer **out, const char *path, const struct mbh5_co
         return mb_error(MB_ENOMEM, "'%s': out of memory", path);
     }
     w->fid = w->g_devices = w->g_recordings = -1;
+    w->compress = 1;
     int rc = mb_fs_tmpname(w->tmp, sizeof w->tmp, path);
     if (rc) {
         free(w->path);
@@ -317,6 +353,14 @@ int mbh5_add_source(struct mbh5_writer *w, const char *relpath, const char *sha2
         strvec_push(&w->src_path, relpath) || strvec_push(&w->src_sha, sha256))
         return nomem(w);
     w->src_bytes[n] = bytes;
+    return MB_OK;
+}
+
+int mbh5_set_compression(struct mbh5_writer *w, enum mbh5_compression c)
+{
+    if (c != MBH5_COMPRESS_FAST && c != MBH5_COMPRESS_NONE)
+        return fail(w, mb_error(MB_EINVAL, "'%s': unknown compression %d", w->path, (int)c));
+    w->compress = c == MBH5_COMPRESS_FAST;
     return MB_OK;
 }
 
@@ -556,13 +600,13 @@ int mbh5_rec_begin(struct mbh5_writer *w, struct mbh5_rec **out, const struct mb
         (rc = mbh5_h5_put_i32(r->g, "has_time", r->has_time, P, O)) ||
         (rc = mbh5_h5_put_i32(r->g, "has_repetition", r->has_rep, P, O)))
         goto bad;
-    if ((rc = col_create(&r->emg, r->g, "emg", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 0, (size_t)r->n_channels, P, O)) ||
-        (rc = col_create(&r->lab, r->g, "labels", H5T_STD_I32LE, H5T_NATIVE_INT32, 0, 0, P, O)) ||
-        (r->has_rep && (rc = col_create(&r->rep, r->g, "repetition", H5T_STD_I32LE, H5T_NATIVE_INT32, 0, 0, P, O))) ||
-        (r->has_time && (rc = col_create(&r->time, r->g, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, 0, P, O))))
+    if ((rc = col_create(&r->emg, r->g, "emg", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 0, (size_t)r->n_channels, w->compress, P, O)) ||
+        (rc = col_create(&r->lab, r->g, "labels", H5T_STD_I32LE, H5T_NATIVE_INT32, 0, 0, w->compress, P, O)) ||
+        (r->has_rep && (rc = col_create(&r->rep, r->g, "repetition", H5T_STD_I32LE, H5T_NATIVE_INT32, 0, 0, w->compress, P, O))) ||
+        (r->has_time && (rc = col_create(&r->time, r->g, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, 0, w->compress, P, O))))
         goto bad;
     hid_t sft = mbh5_h5_seg_ftype(), smt = mbh5_h5_seg_mtype();
-    rc = col_create(&r->seg, r->g, "segments", sft, smt, 1, 0, P, O);
+    rc = col_create(&r->seg, r->g, "segments", sft, smt, 1, 0, w->compress, P, O);
     H5Tclose(sft);
     if (rc)
         goto bad;
@@ -655,8 +699,9 @@ int mbh5_rec_add_stream(struct mbh5_rec *r, int *stream_id, const struct mbh5_st
         (rc = mbh5_h5_write_strs(g, "channel_names", cn, S, P, O)))
         goto out;
     if ((rc = col_create(&s->data, g, "data", s->f64 ? H5T_IEEE_F64LE : H5T_IEEE_F32LE,
-                         s->f64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_FLOAT, 0, S, P, O)) ||
-        (s->has_valid && (rc = col_create(&s->valid, g, "valid", H5T_STD_U8LE, H5T_NATIVE_UINT8, 0, 0, P, O))))
+                         s->f64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_FLOAT, 0, S, w->compress, P, O)) ||
+        (s->has_valid &&
+         (rc = col_create(&s->valid, g, "valid", H5T_STD_U8LE, H5T_NATIVE_UINT8, 0, 0, w->compress, P, O))))
         goto out;
     *stream_id = (int)r->n_streams - 1;
 out:

@@ -197,6 +197,20 @@ static void check_slice(const struct kern_resampler *r, size_t i0, size_t i1, si
     MB_ASSERT(s0 == s1 || (i0 <= s0 && s1 <= i1));
 }
 
+/* The identity, byte for byte (a filter sum would turn -0.0 into +0.0). */
+static void copy_rows(float *out, const float *in, size_t i0, size_t n_in, size_t j0, size_t n,
+                      size_t C)
+{
+    /* in is [(i1 - i0) x C], out is [n x C] */
+    for (size_t jj = 0; jj < n; jj++) {
+        size_t k = j0 + jj;
+        if (k < n_in)
+            memcpy(out + jj * C, in + (k - i0) * C, C * sizeof *out);
+        else
+            memset(out + jj * C, 0, C * sizeof *out);
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 
 void kern_resample_f32_ref(float *out, const float *in, size_t i0, size_t i1, size_t n_in,
@@ -204,18 +218,16 @@ void kern_resample_f32_ref(float *out, const float *in, size_t i0, size_t i1, si
 {
     /* in is [(i1 - i0) x C], out is [n x C] */
     check_slice(r, i0, i1, n_in, j0, n);
+    if (r->up == 1 && r->down == 1) {
+        copy_rows(out, in, i0, n_in, j0, n, C);
+        return;
+    }
     size_t T = r->taps_per_phase;
     for (size_t jj = 0; jj < n; jj++) {
         size_t p;
         long long k0 = first_input(r, j0 + jj, &p);
         const float *hp = r->h + p * T;          /* [T] */
         for (size_t c = 0; c < C; c++) {
-            if (r->up == 1 && r->down == 1) {
-                /* exact copy, -0.0 and NaN payloads included */
-                long long k = k0;
-                out[jj * C + c] = k >= 0 && (size_t)k < n_in ? in[((size_t)k - i0) * C + c] : 0.0f;
-                continue;
-            }
             double acc = 0;
             for (size_t i = 0; i < T; i++) {
                 long long k = k0 + (long long)i;
@@ -240,6 +252,7 @@ void kern_resample_f32_ref(float *out, const float *in, size_t i0, size_t i1, si
         for (size_t i = lo; i < hi; i++) {                                     \
             float w = hp[i];                                                   \
             const float *xi = x + (i - lo) * C;                                \
+            _Pragma("GCC unroll 16")                                           \
             for (size_t c = 0; c < (W); c++)                                   \
                 acc[c] += w * xi[c];                                           \
         }                                                                      \
@@ -251,32 +264,121 @@ RS_BLOCK(8)
 RS_BLOCK(4)
 RS_BLOCK(1)
 
-static void one_output(float *o, const float *in, size_t i0, size_t n_in, size_t j, size_t C,
-                       const struct kern_resampler *r)
-{
-    /* o is [C], in is [(i1 - i0) x C] */
-    size_t p, T = r->taps_per_phase;
-    long long k0 = first_input(r, j, &p);
-    /* taps [lo, hi) read inputs inside [0, n_in); the others read zeros */
-    long long lo = k0 < 0 ? -k0 : 0;
-    long long hi = (long long)n_in - k0;
-    if (hi > (long long)T)
-        hi = (long long)T;
-    if (hi <= lo) {
-        memset(o, 0, C * sizeof *o);
-        return;
+/* Two outputs that read all T taps, W channels each: twice the independent
+ * sums of block_W, so the adds no longer wait on each other; per output the
+ * arithmetic is block_W's. */
+#define RS_PAIR(W)                                                             \
+    static void pair_##W(float *o0, float *o1, const float *h0, const float *h1, \
+                         const float *x0, const float *x1, size_t T, size_t C) \
+    {                                                                          \
+        float a[W] = {0}, b[W] = {0};                                          \
+        for (size_t i = 0; i < T; i++) {                                       \
+            float w0 = h0[i], w1 = h1[i];                                      \
+            const float *y0 = x0 + i * C, *y1 = x1 + i * C;                    \
+            _Pragma("GCC unroll 16")                                           \
+            for (size_t c = 0; c < (W); c++) {                                 \
+                a[c] += w0 * y0[c];                                            \
+                b[c] += w1 * y1[c];                                            \
+            }                                                                  \
+        }                                                                      \
+        for (size_t c = 0; c < (W); c++) {                                     \
+            o0[c] = a[c];                                                      \
+            o1[c] = b[c];                                                      \
+        }                                                                      \
     }
-    const float *hp = r->h + p * T;              /* [T] */
-    const float *x = in + ((size_t)(k0 + lo) - i0) * C;
+RS_PAIR(16)
+RS_PAIR(8)
+RS_PAIR(4)
+
+/* Four outputs, one channel each: four independent sums hide the add
+ * latency a single scalar chain is bound by (the channel tail when C is not a
+ * multiple of 4, and C = 1..3). Same per-output arithmetic as block_1. */
+static void quad_1(float *const o[4], const float *const hp[4], const float *const x[4],
+                   size_t T, size_t C)
+{
+    float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (size_t i = 0; i < T; i++) {
+        a0 += hp[0][i] * x[0][i * C];
+        a1 += hp[1][i] * x[1][i * C];
+        a2 += hp[2][i] * x[2][i * C];
+        a3 += hp[3][i] * x[3][i * C];
+    }
+    *o[0] = a0;
+    *o[1] = a1;
+    *o[2] = a2;
+    *o[3] = a3;
+}
+
+/* All C channels of one output from taps [lo, hi): blocks of 16, 8, 4, then
+ * the rest one by one. */
+static void channels(float *o, const float *hp, const float *x, size_t lo, size_t hi, size_t C)
+{
     size_t c = 0;
     for (; c + 16 <= C; c += 16)
-        block_16(o + c, hp, x + c, (size_t)lo, (size_t)hi, C);
+        block_16(o + c, hp, x + c, lo, hi, C);
     for (; c + 8 <= C; c += 8)
-        block_8(o + c, hp, x + c, (size_t)lo, (size_t)hi, C);
+        block_8(o + c, hp, x + c, lo, hi, C);
     for (; c + 4 <= C; c += 4)
-        block_4(o + c, hp, x + c, (size_t)lo, (size_t)hi, C);
+        block_4(o + c, hp, x + c, lo, hi, C);
     for (; c < C; c++)
-        block_1(o + c, hp, x + c, (size_t)lo, (size_t)hi, C);
+        block_1(o + c, hp, x + c, lo, hi, C);
+}
+
+/* Outputs per work item: enough for quad_1. */
+#define RS_GROUP 4
+
+/* Outputs [jj, jj + RS_GROUP) (clipped to n) of kern_resample_f32. */
+static void group(float *out, const float *in, size_t i0, size_t n_in, size_t j0, size_t jj,
+                  size_t n, size_t C, const struct kern_resampler *r)
+{
+    size_t T = r->taps_per_phase, m = n - jj < RS_GROUP ? n - jj : RS_GROUP;
+    float *o[RS_GROUP];
+    const float *hp[RS_GROUP], *x[RS_GROUP];
+    size_t lo[RS_GROUP], hi[RS_GROUP];
+    int full = m == RS_GROUP; /* every output reads all its taps */
+    for (size_t g = 0; g < m; g++) {
+        size_t p;
+        long long k0 = first_input(r, j0 + jj + g, &p);
+        /* taps [lo, hi) read inputs inside [0, n_in); the others read zeros */
+        long long a = k0 < 0 ? -k0 : 0, b = (long long)n_in - k0;
+        if (b > (long long)T)
+            b = (long long)T;
+        if (b < a)
+            b = a;
+        lo[g] = (size_t)a;
+        hi[g] = (size_t)b;
+        full &= a == 0 && b == (long long)T;
+        o[g] = out + (jj + g) * C;
+        hp[g] = r->h + p * T;
+        x[g] = b > a ? in + ((size_t)(k0 + a) - i0) * C : in; /* first input read */
+    }
+    if (full) {
+        for (size_t g = 0; g < RS_GROUP; g += 2) {
+            size_t c = 0;
+            for (; c + 16 <= C; c += 16)
+                pair_16(o[g] + c, o[g + 1] + c, hp[g], hp[g + 1], x[g] + c, x[g + 1] + c, T, C);
+            for (; c + 8 <= C; c += 8)
+                pair_8(o[g] + c, o[g + 1] + c, hp[g], hp[g + 1], x[g] + c, x[g + 1] + c, T, C);
+            for (; c + 4 <= C; c += 4)
+                pair_4(o[g] + c, o[g + 1] + c, hp[g], hp[g + 1], x[g] + c, x[g + 1] + c, T, C);
+        }
+    } else {
+        for (size_t g = 0; g < m; g++) {
+            if (hi[g] == lo[g])
+                memset(o[g], 0, C * sizeof *o[g]);
+            else
+                channels(o[g], hp[g], x[g], lo[g], hi[g], C);
+        }
+    }
+    for (size_t c = C - C % 4; full && c < C; c++) {
+        float *oc[RS_GROUP];
+        const float *xc[RS_GROUP];
+        for (size_t g = 0; g < RS_GROUP; g++) {
+            oc[g] = o[g] + c;
+            xc[g] = x[g] + c;
+        }
+        quad_1(oc, hp, xc, T, C);
+    }
 }
 
 void kern_resample_f32(float *out, const float *in, size_t i0, size_t i1, size_t n_in,
@@ -285,19 +387,16 @@ void kern_resample_f32(float *out, const float *in, size_t i0, size_t i1, size_t
     /* in is [(i1 - i0) x C], out is [n x C] */
     check_slice(r, i0, i1, n_in, j0, n);
     if (r->up == 1 && r->down == 1) {
-        for (size_t jj = 0; jj < n; jj++) {
-            size_t k = j0 + jj;
-            if (k < n_in)
-                memcpy(out + jj * C, in + (k - i0) * C, C * sizeof *out);
-            else
-                memset(out + jj * C, 0, C * sizeof *out);
-        }
+        copy_rows(out, in, i0, n_in, j0, n, C);
         return;
     }
     long work = (long)(n * C * r->taps_per_phase);
-    /* Static schedule: each output is computed whole by one thread with the
-     * same code, so the bytes do not depend on the thread count. */
-#pragma omp parallel for schedule(static) if (work > RS_PAR_WORK)
-    for (size_t jj = 0; jj < n; jj++)
-        one_output(out + jj * C, in, i0, n_in, j0 + jj, C, r);
+    /* Each output is computed whole by one thread with arithmetic that
+     * depends only on the output index, so the bytes do not depend on the
+     * thread count, the schedule or where the window starts. Dynamic chunks
+     * keep both cores busy when another process holds one of them (a static
+     * split then waited for the descheduled half, at 0.25x one thread). */
+#pragma omp parallel for schedule(dynamic, 8) if (work > RS_PAR_WORK)
+    for (size_t jj = 0; jj < n; jj += RS_GROUP)
+        group(out, in, i0, n_in, j0, jj, n, C, r);
 }

@@ -826,7 +826,15 @@ Test(mbh5, streaming_a_recording_larger_than_the_chunk_cache_keeps_memory_bounde
     char dir[64], p[128];
     tu_tmpdir(dir, sizeof dir);
     path_in(p, sizeof p, dir, "big.h5");
+#ifdef __SANITIZE_ADDRESS__
+    /* ASan keeps freed memory in quarantine, so the resident set says
+     * nothing there; a smaller run still exercises many chunk batches. */
+    const size_t N = 800000, C = 16, piece = 10000;
+    const int check_rss = 0;
+#else
     const size_t N = 3000000, C = 16, piece = 10000; /* 192 MB of samples */
+    const int check_rss = 1;
+#endif
     struct mbh5_writer *w;
     cr_assert_eq(mbh5_create(&w, p, &corpus), MB_OK);
     struct mbh5_device dev = { .name = "hd", .n_channels = (int)C, .rate_hz = 2000, .units = "V" };
@@ -850,7 +858,8 @@ Test(mbh5, streaming_a_recording_larger_than_the_chunk_cache_keeps_memory_bounde
     cr_assert_eq(mbh5_rec_end(r), MB_OK);
     cr_assert_eq(mbh5_commit(w), MB_OK);
     long grew = maxrss_kb() - rss0;
-    cr_expect_lt(grew, 48 * 1024, "writing 192 MB grew the resident set by %ld kB", grew);
+    if (check_rss)
+        cr_expect_lt(grew, 48 * 1024, "writing 192 MB grew the resident set by %ld kB", grew);
 
     struct mbh5_file *f;
     cr_assert_eq(mbh5_open(&f, p), MB_OK);
@@ -858,7 +867,7 @@ Test(mbh5, streaming_a_recording_larger_than_the_chunk_cache_keeps_memory_bounde
     cr_expect_eq(f->recordings[0].n_segments, N / 8000);
     cr_expect_eq(f->recordings[0].segments[1].start, 12000);
     cr_expect_eq(f->recordings[0].segments[1].end, 16000);
-    static const size_t at[] = { 0, 123457, 1999999, N - 500 };
+    const size_t at[] = { 0, 123457, N / 2 + 1, N - 500 };
     float *y = malloc(500 * C * sizeof *y);
     for (size_t k = 0; k < sizeof at / sizeof *at; k++) {
         cr_assert_eq(mbh5_read_emg(f, 0, at[k], 500, y), MB_OK);
@@ -869,6 +878,135 @@ Test(mbh5, streaming_a_recording_larger_than_the_chunk_cache_keeps_memory_bounde
     mbh5_close(f);
     free(x);
     free(lab);
+    free(y);
+    rm_dir(dir);
+}
+
+Test(mbh5, uncompressed_files_read_back_the_same, .timeout = 30)
+{
+    char dir[64], p[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "raw.h5");
+    struct mbh5_writer *w;
+    cr_assert_eq(mbh5_create(&w, p, &corpus), MB_OK);
+    cr_assert_eq(mbh5_set_compression(w, MBH5_COMPRESS_NONE), MB_OK);
+    struct mbh5_device dev = { .name = "d", .n_channels = 3, .rate_hz = 100, .units = "V" };
+    struct mbh5_rec_info info = { .subject = "s", .device = "d", .rate_hz = 100, .n_channels = 3, .day = -1 };
+    struct mbh5_rec *r;
+    cr_assert_eq(mbh5_add_device(w, &dev), MB_OK);
+    cr_assert_eq(mbh5_rec_begin(w, &r, &info), MB_OK);
+    static float x[50000 * 3];
+    for (size_t i = 0; i < 50000 * 3; i++)
+        x[i] = (float)i * 0.25f;
+    cr_assert_eq(mbh5_rec_append(r, x, NULL, NULL, NULL, 50000), MB_OK);
+    cr_assert_eq(mbh5_rec_end(r), MB_OK);
+    cr_assert_eq(mbh5_commit(w), MB_OK);
+    struct mbh5_file *f;
+    cr_assert_eq(mbh5_open(&f, p), MB_OK);
+    static float y[50000 * 3];
+    cr_assert_eq(mbh5_read_emg(f, 0, 0, 50000, y), MB_OK);
+    cr_expect_eq(memcmp(x, y, sizeof x), 0);
+    mbh5_close(f);
+    cr_expect_eq(mbh5_validate(p, NULL), 0);
+    rm_dir(dir);
+}
+
+#include <omp.h>
+
+Test(mbh5, bytes_do_not_depend_on_the_thread_count, .timeout = 60)
+{
+    char dir[64], a[128], b[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(a, sizeof a, dir, "t1.h5");
+    path_in(b, sizeof b, dir, "t2.h5");
+    omp_set_num_threads(1);
+    cr_assert_eq(write_small(a, 60000, 5000), MB_OK);
+    omp_set_num_threads(2);
+    cr_assert_eq(write_small(b, 60000, 5000), MB_OK);
+    cr_expect(same_bytes(a, b), "1 and 2 threads wrote different bytes");
+    rm_dir(dir);
+}
+
+Test(mbh5, empty_recordings_and_streams_round_trip, .timeout = 30)
+{
+    char dir[64], p[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "empty.h5");
+    struct mbh5_writer *w;
+    cr_assert_eq(mbh5_create(&w, p, &corpus), MB_OK);
+    struct mbh5_device dev = { .name = "d", .n_channels = 2, .rate_hz = 100, .units = "V" };
+    struct mbh5_rec_info info = { .subject = "s", .device = "d", .rate_hz = 100, .n_channels = 2, .day = -1,
+                                  .has_time = 1, .has_repetition = 1 };
+    struct mbh5_rec *r;
+    int sid;
+    cr_assert_eq(mbh5_add_device(w, &dev), MB_OK);
+    cr_assert_eq(mbh5_rec_begin(w, &r, &info), MB_OK);
+    cr_assert_eq(mbh5_rec_add_stream(r, &sid, &(struct mbh5_stream_info){ "pose", "pose", 3, 50, "rad", NULL, 1, 1 }),
+                 MB_OK);
+    cr_assert_eq(mbh5_rec_end(r), MB_OK);
+    cr_assert_eq(mbh5_commit(w), MB_OK);
+    struct mbh5_file *f;
+    cr_assert_eq(mbh5_open(&f, p), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(f->recordings[0].n_samples, 0);
+    cr_expect_eq(f->recordings[0].n_segments, 0);
+    cr_expect_eq(f->recordings[0].streams[0].n_samples, 0);
+    cr_expect_eq(f->n_sources, 0);
+    cr_expect_eq(f->n_gestures, 0);
+    cr_expect_eq(mbh5_view_length(f, 0, NULL), 0);
+    float out[4];
+    size_t n = 9;
+    cr_expect_eq(mbh5_read_window(f, 0, NULL, 0, 100, out, &n), MB_OK);
+    cr_expect_eq(n, 0);
+    mbh5_close(f);
+    cr_expect_eq(mbh5_validate(p, NULL), 0);
+    rm_dir(dir);
+}
+
+/* Files from other writers (h5py: deflate without shuffle, other chunk
+ * shapes, chunks never written) read through the same calls. */
+Test(mbh5, emg_written_by_another_tool_reads_the_same, .timeout = 30)
+{
+    char dir[64], p[128];
+    tu_tmpdir(dir, sizeof dir);
+    path_in(p, sizeof p, dir, "foreign.h5");
+    const size_t n = 5000;
+    cr_assert_eq(write_small(p, n, 1000), MB_OK);
+    hid_t f = open_rw(p);
+    hid_t g = H5Gopen2(f, "/recordings/r000000", H5P_DEFAULT);
+    cr_assert_geq(H5Ldelete(g, "emg", H5P_DEFAULT), 0);
+    hsize_t dims[2] = { n, C_EMG }, chunk[2] = { 300, C_EMG };
+    hid_t sp = H5Screate_simple(2, dims, NULL), pl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(pl, 2, chunk);
+    H5Pset_deflate(pl, 4);
+    hid_t d = H5Dcreate2(g, "emg", H5T_IEEE_F32LE, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
+    cr_assert_geq(d, 0);
+    /* Rows [0, 3000) written; the chunks past them are never allocated. */
+    float *x = malloc(3000 * C_EMG * sizeof *x);
+    for (size_t t = 0; t < 3000; t++)
+        for (size_t c = 0; c < C_EMG; c++)
+            x[t * C_EMG + c] = emg_at(0, t, c);
+    hsize_t off[2] = { 0, 0 }, cnt[2] = { 3000, C_EMG };
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(2, cnt, NULL);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+    cr_assert_geq(H5Dwrite(d, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, x), 0);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Dclose(d);
+    H5Pclose(pl);
+    H5Sclose(sp);
+    H5Gclose(g);
+    H5Fclose(f);
+    struct mbh5_file *mf;
+    cr_assert_eq(mbh5_open(&mf, p), MB_OK, "%s", mb_last_error());
+    float *y = malloc(n * C_EMG * sizeof *y);
+    cr_assert_eq(mbh5_read_emg(mf, 0, 0, n, y), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(memcmp(x, y, 3000 * C_EMG * sizeof *x), 0);
+    for (size_t i = 3000 * C_EMG; i < n * C_EMG; i++)
+        cr_assert_eq(y[i], 0.0f);
+    cr_assert_eq(mbh5_read_emg(mf, 0, 17, 2900, y), MB_OK);
+    cr_expect_eq(memcmp(x + 17 * C_EMG, y, 2900 * C_EMG * sizeof *x), 0);
+    mbh5_close(mf);
+    free(x);
     free(y);
     rm_dir(dir);
 }

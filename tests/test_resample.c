@@ -222,18 +222,19 @@ Test(resample, low_frequency_sine_passes_at_the_right_instants)
         double lo = fmin(rin, rout);
         double e1 = tone_error(&r, rin, rout, 0.1 * lo, 6 * r.taps_per_phase + 200, NULL);
         double e2 = tone_error(&r, rin, rout, 0.33 * lo, 6 * r.taps_per_phase + 200, NULL);
+        /* measured: 3e-5 and 1.5e-5 (passband ripple), see docs/KERNELS.md */
         cr_assert_lt(e1, 1e-4, "%g -> %g: 0.1 x rate tone off by %g", rin, rout, e1);
-        cr_assert_lt(e2, 1e-3, "%g -> %g: 0.33 x rate tone off by %g", rin, rout, e2);
+        cr_assert_lt(e2, 1e-4, "%g -> %g: 0.33 x rate tone off by %g", rin, rout, e2);
         kern_resampler_free(&r);
     }
 }
 
-Test(resample, tones_above_the_new_nyquist_are_attenuated_by_60_db)
+Test(resample, tones_above_the_new_nyquist_are_attenuated_by_more_than_80_db)
 {
     static const double t[][3] = { /* rate_in, rate_out, tone (Hz) */
         { 2000, 200, 101 }, { 2000, 200, 130 }, { 2000, 200, 480 }, { 2000, 200, 999 },
         { 2048, 2000, 1005 }, { 2048, 2000, 1020 }, { 2000, 1111, 560 }, { 2000, 1111, 900 },
-        { 1000, 200, 102 },
+        { 1000, 200, 102 }, { 2000, 200, 100.5 },
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         struct kern_resampler r;
@@ -241,7 +242,8 @@ Test(resample, tones_above_the_new_nyquist_are_attenuated_by_60_db)
         double rms;
         (void)tone_error(&r, t[i][0], t[i][1], t[i][2], 8 * r.taps_per_phase + 2000, &rms);
         double db = 20 * log10(rms / sqrt(0.5));
-        cr_assert_lt(db, -60, "%g -> %g: tone at %g Hz only %.1f dB down",
+        /* the spec asks for 60 dB; the design gives 85 at the band edge */
+        cr_assert_lt(db, -80, "%g -> %g: tone at %g Hz only %.1f dB down",
                      t[i][0], t[i][1], t[i][2], db);
         kern_resampler_free(&r);
     }
@@ -389,4 +391,26 @@ Test(resample, matches_golden_values_from_numpy)
         }
         kern_resampler_free(&r);
     }
+}
+
+Test(resample, outputs_past_the_end_read_nothing_and_are_zero)
+{
+    struct kern_resampler r;
+    init_ok(&r, 2000, 1111);
+    const size_t n_in = 10, C = 3, n = 9;
+    size_t len = kern_resample_length(&r, n_in), i0, i1;
+    kern_resample_span(&r, len + 100, n, n_in, &i0, &i1);
+    cr_assert_eq(i0, n_in);
+    cr_assert_eq(i1, n_in);
+    float dummy = 0, y[9 * 3];
+    for (int ref = 0; ref < 2; ref++) {
+        memset(y, 0x7f, sizeof y);
+        if (ref)
+            kern_resample_f32_ref(y, &dummy, i0, i1, n_in, len + 100, n, C, &r);
+        else
+            kern_resample_f32(y, &dummy, i0, i1, n_in, len + 100, n, C, &r);
+        for (size_t i = 0; i < n * C; i++)
+            cr_assert_eq(y[i], 0.0f, "ref=%d value %zu", ref, i);
+    }
+    kern_resampler_free(&r);
 }

@@ -1,0 +1,179 @@
+/* tests/test_cli_info.c - 'myobench info' and 'myobench validate' as a user runs them. */
+#include <jansson.h>
+#include <math.h>
+
+#include "format/mbh5.h"
+#include "testutil.h"
+
+/* Two recordings of two subjects, one held-out gesture, split tags; a NaN
+ * at row 7 channel 1 of the second recording when 'nan' is set. */
+static void write_fixture(const char *p, int nan)
+{
+    struct mbh5_corpus corpus = { .name = "cli-corpus", .source_dataset = "CLI DB", .source_version = "2",
+                                  .converter = "unit", .converter_version = "0.1", .params_json = "{}" };
+    struct mbh5_writer *w;
+    cr_assert_eq(mbh5_create(&w, p, &corpus), MB_OK);
+    struct mbh5_device dev = { .name = "myo", .n_channels = 8, .rate_hz = 200, .units = "a.u." };
+    cr_assert_eq(mbh5_add_device(w, &dev), MB_OK);
+    cr_assert_eq(mbh5_add_source(w, "a.csv", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 10),
+                 MB_OK);
+    cr_assert_eq(mbh5_add_gesture(w, &(struct mbh5_gesture){ 0, "rest", "0", 0 }), MB_OK);
+    cr_assert_eq(mbh5_add_gesture(w, &(struct mbh5_gesture){ 1, "fist", "1", 1 }), MB_OK);
+    cr_assert_eq(mbh5_add_note(w, "a note"), MB_OK);
+    float x[720 * 8];
+    int32_t lab[720];
+    for (size_t rec = 0; rec < 2; rec++) {
+        struct mbh5_rec_info info = { .subject = rec ? "u2" : "u1", .session = "1", .device = "myo", .rate_hz = 200,
+                                      .n_channels = 8, .day = 1, .start_time = NAN };
+        struct mbh5_rec *r;
+        cr_assert_eq(mbh5_rec_begin(w, &r, &info), MB_OK);
+        cr_assert_eq(mbh5_rec_add_tag(r, "split", rec ? "test" : "train"), MB_OK);
+        for (size_t i = 0; i < 720; i++) {
+            for (size_t c = 0; c < 8; c++)
+                x[i * 8 + c] = (float)(i + c);
+            lab[i] = i < 200 ? 0 : i < 400 ? 1 : -1;
+        }
+        if (nan && rec == 1)
+            x[7 * 8 + 1] = NAN;
+        cr_assert_eq(mbh5_rec_append(r, x, lab, NULL, NULL, 720), MB_OK);
+        cr_assert_eq(mbh5_rec_end(r), MB_OK);
+    }
+    cr_assert_eq(mbh5_commit(w), MB_OK);
+}
+
+static void fixture_path(char *p, size_t cap, char *dir, size_t dcap, const char *name, int nan)
+{
+    tu_tmpdir(dir, dcap);
+    snprintf(p, cap, "%s/%s", dir, name);
+    write_fixture(p, nan);
+}
+
+static void cleanup(const char *dir)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+Test(cli_info, prints_the_summary_table, .timeout = 30)
+{
+    char dir[64], p[128], args[256], *out, *err;
+    fixture_path(p, sizeof p, dir, sizeof dir, "c.h5", 0);
+    snprintf(args, sizeof args, "info '%s'", p);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "stderr: %s", err);
+    cr_expect(strstr(out, "corpus      cli-corpus (CLI DB 2)"), "%s", out);
+    cr_expect(strstr(out, "subjects    2 (0 held out)"), "%s", out);
+    cr_expect(strstr(out, "recordings  2, 0.00 hours, 1440 samples"), "%s", out);
+    cr_expect(strstr(out, "myo                             8        200          2"), "%s", out);
+    cr_expect(strstr(out, "1* fist"), "held-out gestures are marked: %s", out);
+    cr_expect(strstr(out, "split: train 1, test 1"), "%s", out);
+    cr_expect(strstr(out, "sources     1 files"), "%s", out);
+    free(out);
+    free(err);
+    cleanup(dir);
+}
+
+Test(cli_info, json_has_the_same_content, .timeout = 30)
+{
+    char dir[64], p[128], args[256], *out, *err;
+    fixture_path(p, sizeof p, dir, sizeof dir, "c.h5", 0);
+    snprintf(args, sizeof args, "info --json '%s'", p);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "stderr: %s", err);
+    json_error_t je;
+    json_t *o = json_loads(out, 0, &je);
+    cr_assert_not_null(o, "not JSON (%s): %s", je.text, out);
+    cr_expect_str_eq(json_string_value(json_object_get(o, "name")), "cli-corpus");
+    cr_expect_eq(json_integer_value(json_object_get(o, "n_recordings")), 2);
+    cr_expect_eq(json_integer_value(json_object_get(o, "n_sources")), 1);
+    cr_expect_eq(json_integer_value(json_object_get(o, "samples")), 1440);
+    cr_expect(fabs(json_real_value(json_object_get(o, "hours")) - 1440.0 / 200 / 3600) < 1e-12);
+    json_t *d = json_array_get(json_object_get(o, "devices"), 0);
+    cr_expect_eq(json_integer_value(json_object_get(d, "n_channels")), 8);
+    cr_expect_eq(json_real_value(json_object_get(d, "rate_hz")), 200.0);
+    json_t *g = json_array_get(json_object_get(o, "gestures"), 1);
+    cr_expect(json_is_true(json_object_get(g, "held_out")));
+    cr_expect_eq(json_integer_value(json_object_get(g, "segments")), 2);
+    json_t *split = json_object_get(json_object_get(o, "split_tags"), "split");
+    cr_expect_eq(json_integer_value(json_object_get(split, "test")), 1);
+    json_decref(o);
+    free(out);
+    free(err);
+    cleanup(dir);
+}
+
+Test(cli_info, usage_and_failures_have_their_exit_codes, .timeout = 30)
+{
+    char *out, *err;
+    cr_expect_eq(tu_run(&out, &err, "info --help"), 0);
+    cr_expect(strstr(out, "usage: myobench info FILE [--json]"), "%s", out);
+    free(out);
+    free(err);
+    cr_expect_eq(tu_run(&out, &err, "info"), 2);
+    cr_expect(strstr(err, "usage:"), "%s", err);
+    free(out);
+    free(err);
+    cr_expect_eq(tu_run(&out, &err, "info --bogus x.h5"), 2);
+    free(out);
+    free(err);
+    cr_expect_eq(tu_run(&out, &err, "info /nonexistent/none.h5"), 1);
+    cr_expect(strstr(err, "'/nonexistent/none.h5'"), "errors name the file: %s", err);
+    cr_expect_str_eq(out, "");
+    free(out);
+    free(err);
+}
+
+Test(cli_validate, valid_file_exits_0_with_nothing_on_stdout, .timeout = 30)
+{
+    char dir[64], p[128], args[256], *out, *err;
+    fixture_path(p, sizeof p, dir, sizeof dir, "ok.h5", 0);
+    snprintf(args, sizeof args, "validate '%s'", p);
+    cr_expect_eq(tu_run(&out, &err, args), 0, "%s %s", out, err);
+    cr_expect_str_eq(out, "");
+    cr_expect(strstr(err, "valid"), "%s", err);
+    free(out);
+    free(err);
+    cleanup(dir);
+}
+
+Test(cli_validate, problems_are_lines_on_stdout_and_exit_1, .timeout = 30)
+{
+    char dir[64], p[128], args[512], want[256], *out, *err;
+    fixture_path(p, sizeof p, dir, sizeof dir, "nan.h5", 1);
+    snprintf(args, sizeof args, "validate '%s'", p);
+    cr_expect_eq(tu_run(&out, &err, args), 1);
+    snprintf(want, sizeof want, "%s: /recordings/r000001/emg: 1 NaN/Inf values, first at row 7 channel 1\n", p);
+    cr_expect_str_eq(out, want);
+    cr_expect(strstr(err, "1 problem"), "%s", err);
+    free(out);
+    free(err);
+    /* A truncated copy: one line naming the file, exit 1. */
+    char cut[160];
+    snprintf(cut, sizeof cut, "%s/cut.h5", dir);
+    snprintf(args, sizeof args, "head -c 3000 '%s' > '%s'", p, cut);
+    cr_assert_eq(system(args), 0);
+    snprintf(args, sizeof args, "validate '%s'", cut);
+    cr_expect_eq(tu_run(&out, &err, args), 1);
+    snprintf(want, sizeof want, "%s: /: ", cut);
+    cr_expect(!strncmp(out, want, strlen(want)), "%s", out);
+    cr_expect(strstr(err, cut), "%s", err);
+    free(out);
+    free(err);
+    cleanup(dir);
+}
+
+Test(cli_validate, usage_has_its_exit_codes, .timeout = 30)
+{
+    char *out, *err;
+    cr_expect_eq(tu_run(&out, &err, "validate --help"), 0);
+    cr_expect(strstr(out, "usage: myobench validate FILE..."), "%s", out);
+    free(out);
+    free(err);
+    cr_expect_eq(tu_run(&out, &err, "validate"), 2);
+    cr_expect(strstr(err, "expected at least one FILE"), "%s", err);
+    free(out);
+    free(err);
+    cr_expect_eq(tu_run(&out, &err, "help validate"), 0);
+    cr_expect(strstr(out, "usage: myobench validate"), "%s", out);
+    free(out);
+    free(err);
+}
