@@ -307,7 +307,7 @@ static void activations(double a[SYNTH_N_MUSCLES], const struct synth_subject *s
         tot += drive[m];
     for (int m = 0; m < SYNTH_N_MUSCLES; m++) {
         double x = drive[m] + s->cocontraction * tot / SYNTH_N_MUSCLES;
-        a[m] = 0.02 + 0.98 * (1.0 - exp(-1.2 * x));
+        a[m] = 0.01 + 0.99 * (1.0 - exp(-1.2 * x));
     }
 }
 
