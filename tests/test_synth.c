@@ -12,6 +12,7 @@
 
 #include "core/err.h"
 #include "core/fs.h"
+#include "synth/internal.h"
 #include "synth/synth.h"
 #include "tests/testutil.h"
 
@@ -198,7 +199,7 @@ static void check_e2p_against_real(const char *gen, int f32)
     H5Dclose(dg); H5Gclose(gg); H5Fclose(fg);
 }
 
-Test(synth, emg2pose_file_has_the_layout_of_the_official_asset, .timeout = 60)
+Test(synth, emg2pose_file_has_the_layout_of_the_official_asset, .timeout = 120)
 {
     TU_NEED_REAL("emg2pose_format/test_data.hdf5");
     struct synth_params p;
@@ -396,7 +397,7 @@ static void check_mat_against_real(const char *gen, const char *real, int same_r
     (void)same_rows;
 }
 
-Test(synth, ninapro_db1_and_db5_files_match_the_real_variables, .timeout = 60)
+Test(synth, ninapro_db1_and_db5_files_match_the_real_variables, .timeout = 120)
 {
     TU_NEED_REAL("ninapro_db1/s1/S1_A1_E1.mat");
     TU_NEED_REAL("ninapro_db5/s1/S1_E1_A1.mat");
@@ -494,7 +495,7 @@ static int count_fields(const char *line, char delim)
     return n;
 }
 
-Test(synth, text_dialects_parse_like_the_real_files, .timeout = 60)
+Test(synth, text_dialects_parse_like_the_real_files, .timeout = 120)
 {
     TU_NEED_REAL("uci_gestures/EMG_data_for_gestures-master/01/1_raw_data_13-12_22.03.16.txt");
     struct synth_params p;
@@ -676,7 +677,7 @@ static int within_test(const struct window *w, int s) { return w->subject == s &
 static int loso_train(const struct window *w, int s) { return w->subject != s; }
 static int loso_test(const struct window *w, int s) { return w->subject == s; }
 
-Test(synth, cross_subject_accuracy_is_clearly_below_within_subject, .timeout = 60)
+Test(synth, cross_subject_accuracy_is_clearly_below_within_subject, .timeout = 120)
 {
     struct synth_params p;
     cr_assert_eq(synth_params_preset(&p, "tiny", 11), MB_OK);
@@ -715,13 +716,37 @@ Test(synth, held_out_stages_combine_primitives_of_training_stages)
     }
     cr_assert_eq(held, 6);
     cr_assert_null(synth_e2p_stage_name(29));
+    /* Every primitive (with its sign) used by a held-out stage is used by
+     * some training stage: unseen stages are new combinations only. */
+    int seen_pos[SYNTH_N_PRIM] = {0}, seen_neg[SYNTH_N_PRIM] = {0};
+    for (int s = 0; s < SYNTH_N_STAGES; s++) {
+        const struct synth_stage *st = synth_stage_get(s);
+        if (st->held_out)
+            continue;
+        for (int m = 0; m < st->n_moves; m++)
+            for (int k = 0; k < SYNTH_N_PRIM; k++) {
+                seen_pos[k] |= st->moves[m].c[k] > 0;
+                seen_neg[k] |= st->moves[m].c[k] < 0;
+            }
+    }
+    for (int s = 0; s < SYNTH_N_STAGES; s++) {
+        const struct synth_stage *st = synth_stage_get(s);
+        if (!st->held_out)
+            continue;
+        for (int m = 0; m < st->n_moves; m++)
+            for (int k = 0; k < SYNTH_N_PRIM; k++) {
+                float c = st->moves[m].c[k];
+                cr_assert(c <= 0 || seen_pos[k], "'%s' move '%s': primitive %d unseen", st->name, st->moves[m].name, k);
+                cr_assert(c >= 0 || seen_neg[k], "'%s' move '%s': primitive -%d unseen", st->name, st->moves[m].name, k);
+            }
+    }
     cr_assert_str_eq(synth_label_name(SYNTH_DB1, 2, 6), "fingers flexed together in fist");
     cr_assert_str_eq(synth_label_name(SYNTH_DB5, 2, 18), "fingers flexed together in fist");
     cr_assert_str_eq(synth_label_name(SYNTH_DB2, 1, 6), "fingers flexed together in fist");
     cr_assert_str_eq(synth_label_name(SYNTH_UCI, 1, 0), "unmarked");
 }
 
-Test(synth, rejects_bad_presets_and_unwritable_outputs, .timeout = 30)
+Test(synth, rejects_bad_presets_and_unwritable_outputs, .timeout = 120)
 {
     mb_log_set_level(MB_LOG_QUIET);
     struct synth_params p;
@@ -744,7 +769,7 @@ Test(synth, rejects_bad_presets_and_unwritable_outputs, .timeout = 30)
     rm_rf(dir);
 }
 
-Test(synth, cli_writes_a_corpus_and_reports_usage_errors, .timeout = 60)
+Test(synth, cli_writes_a_corpus_and_reports_usage_errors, .timeout = 120)
 {
     char *out = NULL, *err = NULL;
     cr_assert_eq(tu_run(&out, &err, "synth"), 2);
