@@ -10,5 +10,6 @@ out=demo-out
 rm -rf "$out"
 mkdir -p "$out"
 "$bin" --version
-echo "demo: (synthesis and conversion arrive with their modules)"
+"$bin" synth --out "$out/synth" --preset "$preset"
+echo "demo: (conversion arrives with its module)"
 echo "demo: outputs in $out/"
