@@ -30,4 +30,8 @@ for c in $("$bin" convert --help | awk '/^  [a-z0-9]+ /{print $1}'); do
       convert ninapro_db5 ninapro "$out/native/ninapro_db5" --db 5 ;;
   esac
 done
+# The multi-device text corpora go through the declarative converter and its shipped specs.
+for s in myo_readings kaufmann_multiday uci_gestures; do
+  convert "$s" spec "$out/native/$s" "$s"
+done
 echo "demo: all outputs are in $out/"

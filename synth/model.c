@@ -209,6 +209,10 @@ int synth_traj_add(struct synth_traj *tr, double t, const float q[SYNTH_N_DOF], 
         tr->k = k;
         tr->cap = cap;
     }
+    /* Keyframes must not go back in time; a crowded schedule (very short
+     * presets) collapses onto the previous keyframe instead. */
+    if (tr->n && t < tr->k[tr->n - 1].t)
+        t = tr->k[tr->n - 1].t;
     struct synth_key *k = &tr->k[tr->n++];
     k->t = t;
     memcpy(k->q, q, sizeof k->q);
@@ -307,7 +311,7 @@ static void activations(double a[SYNTH_N_MUSCLES], const struct synth_subject *s
         tot += drive[m];
     for (int m = 0; m < SYNTH_N_MUSCLES; m++) {
         double x = drive[m] + s->cocontraction * tot / SYNTH_N_MUSCLES;
-        a[m] = 0.02 + 0.98 * (1.0 - exp(-1.2 * x));
+        a[m] = 0.01 + 0.99 * (1.0 - exp(-1.2 * x));
     }
 }
 
@@ -487,6 +491,14 @@ int synth_emg(double *out, const struct synth_subject *s, const struct synth_rig
             wd_s[c][k] = wd_amp[c][k] * sin(wd_ph[c][k]);
         }
     }
+    /* Wander starts from 0 at t0 (its value there is subtracted), so the
+     * device high-pass sees no step and leaves no start-up transient. */
+    double wd0[32];
+    for (int c = 0; c < C; c++) {
+        wd0[c] = 0;
+        for (int k = 0; k < 3; k++)
+            wd0[c] += wd_amp[c][k] * sin(2.0 * M_PI * wd_f[k] * o->t0 + wd_ph[c][k]);
+    }
     struct gauss gs = { rng, 0, 0.0 };
     for (size_t i = 0; i < o->n; i++) {
         double t = o->t0 + (double)i / fs;
@@ -507,7 +519,7 @@ int synth_emg(double *out, const struct synth_subject *s, const struct synth_rig
             for (int m = 0; m < M; m++)
                 x += mix[c][m] * src[m];
             lp[c] += lp_a * (x - lp[c]);
-            x = lp[c] + pls * pl_cos[c] + plc * pl_sin[c] + o->noise * gauss_next(&gs);
+            x = lp[c] + pls * pl_cos[c] + plc * pl_sin[c] + o->noise * gauss_next(&gs) - wd0[c];
             for (int k2 = 0; k2 < 3; k2++)
                 x += wsn[k2] * wd_c[c][k2] + wcs[k2] * wd_s[c][k2];
             if (o->hp_hz > 0)

@@ -1,0 +1,801 @@
+/* tests/test_synth.c - synth/: determinism, layouts against the real
+ * files, text dialects, and the model's cross- vs within-subject gap. */
+#include <criterion/criterion.h>
+#include <hdf5.h>
+#include <math.h>
+#include <matio.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "core/err.h"
+#include "core/fs.h"
+#include "synth/internal.h"
+#include "synth/synth.h"
+#include "tests/testutil.h"
+
+/* tiny, shortened further: every writer runs, in about a second. */
+static void small_params(struct synth_params *p)
+{
+    cr_assert_eq(synth_params_preset(p, "tiny", 7), MB_OK);
+    p->e2p_stage_s = 1.5;
+    p->nina_move_s = 0.6;
+    p->nina_rest_s = 0.4;
+    p->db2_move_s = 0.2;
+    p->db2_rest_s = 0.15;
+    p->myo_file_s = 11.0;
+    p->kauf_file_s = 0.5;
+    p->uci_gesture_s = 0.8;
+    p->uci_pause_s = 0.8;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open '%s'", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = '\0';
+    fclose(f);
+    if (len)
+        *len = (size_t)n;
+    return b;
+}
+
+static void path_join(char *out, size_t cap, const char *dir, const char *rel)
+{
+    snprintf(out, cap, "%s/%s", dir, rel);
+}
+
+static int rm_rf(const char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd);
+}
+
+/* ---- determinism ------------------------------------------------------- */
+
+Test(synth, same_seed_gives_same_bytes_for_any_thread_count, .timeout = 120)
+{
+    struct synth_params p;
+    small_params(&p);
+    char a[64], b[64];
+    tu_tmpdir(a, sizeof a);
+    tu_tmpdir(b, sizeof b);
+    omp_set_num_threads(1);
+    size_t na = 0, nb = 0;
+    cr_assert_eq(synth_write(a, &p, &na), MB_OK, "%s", mb_last_error());
+    omp_set_num_threads(2);
+    cr_assert_eq(synth_write(b, &p, &nb), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(na, nb);
+    struct synth_file *files;
+    size_t nf;
+    cr_assert_eq(synth_list(&files, &nf, &p), MB_OK);
+    cr_assert_eq(nf + 1, na, "listed files plus metadata.csv");
+    int devs[SYNTH_N_DEVICES] = {0};
+    for (size_t i = 0; i <= nf; i++) {
+        const char *rel = i < nf ? files[i].relpath : "emg2pose/metadata.csv";
+        char pa[512], pb[512], ha[65], hb[65];
+        path_join(pa, sizeof pa, a, rel);
+        path_join(pb, sizeof pb, b, rel);
+        cr_assert_eq(mb_fs_sha256(ha, NULL, pa), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(mb_fs_sha256(hb, NULL, pb), MB_OK, "%s", mb_last_error());
+        cr_assert_str_eq(ha, hb, "'%s' differs between runs", rel);
+        if (i < nf)
+            devs[files[i].dev]++;
+    }
+    for (int d = 0; d < SYNTH_N_DEVICES; d++)
+        cr_assert_gt(devs[d], 0, "no file for %s", synth_device_name((enum synth_device)d));
+    /* One file regenerated on its own is the same file. */
+    char c[64], pa[512], pc[512], ha[65], hc[65];
+    tu_tmpdir(c, sizeof c);
+    size_t pick = nf / 2;
+    cr_assert_eq(synth_write_file(c, &p, &files[pick]), MB_OK, "%s", mb_last_error());
+    path_join(pa, sizeof pa, a, files[pick].relpath);
+    path_join(pc, sizeof pc, c, files[pick].relpath);
+    cr_assert_eq(mb_fs_sha256(ha, NULL, pa), MB_OK);
+    cr_assert_eq(mb_fs_sha256(hc, NULL, pc), MB_OK);
+    cr_assert_str_eq(ha, hc, "'%s' regenerated alone differs", files[pick].relpath);
+    /* Another seed gives other bytes. */
+    struct synth_params q = p;
+    q.seed = 8;
+    q.devices = 1u << SYNTH_MYO;
+    char d[64];
+    tu_tmpdir(d, sizeof d);
+    cr_assert_eq(synth_write_file(d, &q, &files[pick]), MB_OK);
+    free(files);
+    rm_rf(a);
+    rm_rf(b);
+    rm_rf(c);
+    rm_rf(d);
+}
+
+/* ---- emg2pose ---------------------------------------------------------- */
+
+struct attr_list { int n; char name[16][32]; hid_t type[16]; };
+
+static herr_t collect_attr(hid_t loc, const char *name, const H5A_info_t *info, void *data)
+{
+    struct attr_list *l = data;
+    if (l->n >= 16)
+        return 1;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    snprintf(l->name[l->n], 32, "%s", name);
+    l->type[l->n] = H5Aget_type(a);
+    H5Aclose(a);
+    l->n++;
+    return 0;
+}
+
+static void e2p_open(const char *path, hid_t *f, hid_t *g, hid_t *d)
+{
+    *f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_assert_geq(*f, 0, "cannot open '%s'", path);
+    *g = H5Gopen2(*f, "emg2pose", H5P_DEFAULT);
+    cr_assert_geq(*g, 0, "'%s' has no group emg2pose", path);
+    *d = H5Dopen2(*g, "timeseries", H5P_DEFAULT);
+    cr_assert_geq(*d, 0, "'%s' has no emg2pose/timeseries", path);
+}
+
+static void attrs_of(struct attr_list *l, hid_t g)
+{
+    memset(l, 0, sizeof *l);
+    hsize_t idx = 0;
+    H5Aiterate2(g, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_attr, l);
+}
+
+static void check_e2p_against_real(const char *gen, int f32)
+{
+    hid_t fr, gr, dr, fg, gg, dg;
+    e2p_open(tu_real("emg2pose_format/test_data.hdf5"), &fr, &gr, &dr);
+    e2p_open(gen, &fg, &gg, &dg);
+    hid_t tr = H5Dget_type(dr), tg = H5Dget_type(dg);
+    if (!f32) {
+        cr_assert_gt(H5Tequal(tr, tg), 0, "compound type of '%s' differs from the real asset", gen);
+        cr_assert_eq(H5Tget_size(tg), 232);
+        hid_t pl = H5Dget_create_plist(dg);
+        cr_assert_eq(H5Pget_layout(pl), H5D_CONTIGUOUS);
+        cr_assert_eq(H5Pget_nfilters(pl), 0);
+        H5Pclose(pl);
+    } else {
+        cr_assert_eq(H5Tget_nmembers(tg), 3);
+        hid_t ja = H5Tget_member_type(tg, 1), base = H5Tget_super(ja);
+        cr_assert_gt(H5Tequal(base, H5T_IEEE_F32LE), 0, "f32 variant: joint_angles must be float32");
+        H5Tclose(base);
+        H5Tclose(ja);
+        hid_t pl = H5Dget_create_plist(dg);
+        cr_assert_eq(H5Pget_layout(pl), H5D_CHUNKED);
+        cr_assert_eq(H5Pget_nfilters(pl), 1);
+        unsigned flags, cd[8];
+        size_t ncd = 8;
+        cr_assert_eq(H5Pget_filter2(pl, 0, &flags, &ncd, cd, 0, NULL, NULL), H5Z_FILTER_DEFLATE);
+        H5Pclose(pl);
+    }
+    struct attr_list ar, ag;
+    attrs_of(&ar, gr);
+    attrs_of(&ag, gg);
+    cr_assert_eq(ar.n, 9);
+    cr_assert_eq(ag.n, ar.n, "'%s': %d attributes, the real asset %d", gen, ag.n, ar.n);
+    for (int i = 0; i < ar.n; i++) {
+        cr_assert_str_eq(ag.name[i], ar.name[i]);
+        cr_assert_gt(H5Tequal(ag.type[i], ar.type[i]), 0, "attribute '%s' has another type", ar.name[i]);
+        if (H5Tget_class(ar.type[i]) == H5T_STRING) {
+            cr_assert(H5Tis_variable_str(ag.type[i]) > 0);
+            cr_assert_eq(H5Tget_cset(ag.type[i]), H5T_CSET_UTF8);
+            cr_assert_eq(H5Tget_strpad(ag.type[i]), H5T_STR_NULLTERM);
+        }
+        H5Tclose(ar.type[i]);
+        H5Tclose(ag.type[i]);
+    }
+    H5Tclose(tr);
+    H5Tclose(tg);
+    H5Dclose(dr); H5Gclose(gr); H5Fclose(fr);
+    H5Dclose(dg); H5Gclose(gg); H5Fclose(fg);
+}
+
+Test(synth, emg2pose_file_has_the_layout_of_the_official_asset, .timeout = 120)
+{
+    TU_NEED_REAL("emg2pose_format/test_data.hdf5");
+    struct synth_params p;
+    small_params(&p);
+    p.devices = 1u << SYNTH_EMG2POSE;
+    char dir[64];
+    tu_tmpdir(dir, sizeof dir);
+    cr_assert_eq(synth_write(dir, &p, NULL), MB_OK, "%s", mb_last_error());
+    struct synth_file *files;
+    size_t nf;
+    cr_assert_eq(synth_list(&files, &nf, &p), MB_OK);
+    cr_assert_eq(nf, (size_t)(p.n_subjects * p.e2p_n_stages * 2));
+    char path[512];
+    path_join(path, sizeof path, dir, files[0].relpath);
+    check_e2p_against_real(path, 0);
+
+    /* The file holds exactly what synth_render returns. */
+    struct synth_recording r;
+    cr_assert_eq(synth_render(&r, &p, &files[0]), MB_OK);
+    hid_t f, g, d;
+    e2p_open(path, &f, &g, &d);
+    unsigned char *buf = malloc(r.n * 232);
+    hid_t t = H5Dget_type(d);
+    cr_assert_geq(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), 0);
+    size_t ik = 0;
+    for (size_t i = 0; i < r.n; i++) {
+        double tm, ja[20];
+        float emg[16];
+        memcpy(&tm, buf + i * 232, 8);
+        memcpy(ja, buf + i * 232 + 8, 160);
+        memcpy(emg, buf + i * 232 + 168, 64);
+        cr_assert_eq(tm, r.time[i]);
+        cr_assert_eq(tm, r.start + (double)i / 2000.0);
+        int zero = 1;
+        for (int j = 0; j < 20; j++) {
+            cr_assert_eq(ja[j], r.pose[i * 20 + j]);
+            zero &= ja[j] == 0.0;
+        }
+        cr_assert_eq(zero, !r.pose_valid[i], "row %zu: IK mask and zero rows disagree", i);
+        ik += zero;
+        for (int c = 0; c < 16; c++)
+            cr_assert_eq(emg[c], (float)r.emg[i * 16 + c]);
+    }
+    cr_assert_gt(ik, 0, "no IK-failure rows");
+    cr_assert_lt(ik, r.n / 10);
+    cr_assert_gt(r.start, 1.6e9, "time must be absolute Unix time");
+    free(buf);
+    H5Tclose(t);
+    H5Dclose(d); H5Gclose(g); H5Fclose(f);
+
+    /* Left and right files of one recording, official stem pattern. */
+    cr_assert_eq(files[0].subject, files[1].subject);
+    cr_assert_eq(files[0].group, files[1].group);
+    cr_assert(strstr(files[0].relpath, "-cv-emg-pose-train@2-recording-1_left.hdf5"));
+    cr_assert(strstr(files[1].relpath, "-cv-emg-pose-train@2-recording-1_right.hdf5"));
+    synth_recording_free(&r);
+
+    /* metadata.csv: official columns, held-out users and stages (§2.7). */
+    path_join(path, sizeof path, dir, "emg2pose/metadata.csv");
+    char *csv = slurp(path, NULL);
+    cr_assert(!strncmp(csv, "user,session,stage,side,moving_hand,held_out_user,held_out_stage,split,"
+                            "generalization,filename,start,end\n", 104), "header: %.120s", csv);
+    int train = 0, user = 0, stage = 0, user_stage = 0, lines = 0;
+    for (char *ln = strchr(csv, '\n') + 1; *ln; ln = strchr(ln, '\n') + 1, lines++) {
+        char hou[8], hos[8], split[8], gen[16];
+        cr_assert_eq(sscanf(ln, "%*[^,],%*[^,],%*[^,],%*[^,],both,%7[^,],%7[^,],%7[^,],%15[^,],",
+                            hou, hos, split, gen) >= 3, 1, "bad row: %.100s", ln);
+        if (!strcmp(split, "train")) {
+            cr_assert_str_eq(hou, "False");
+            cr_assert_str_eq(hos, "False");
+            train++;
+        } else {
+            cr_assert(!strcmp(split, "val") || !strcmp(split, "test"));
+            user += !strcmp(gen, "user");
+            stage += !strcmp(gen, "stage");
+            user_stage += !strcmp(gen, "user_stage");
+        }
+    }
+    cr_assert_eq(lines, (int)nf);
+    cr_assert(train > 0 && user > 0 && stage > 0 && user_stage > 0);
+    free(csv);
+
+    /* The float32 variant: chunked + gzip, float joint angles. */
+    struct synth_params q = p;
+    q.e2p_f32 = 1;
+    char dir2[64];
+    tu_tmpdir(dir2, sizeof dir2);
+    cr_assert_eq(synth_write_file(dir2, &q, &files[3]), MB_OK, "%s", mb_last_error());
+    path_join(path, sizeof path, dir2, files[3].relpath);
+    check_e2p_against_real(path, 1);
+    free(files);
+    rm_rf(dir);
+    rm_rf(dir2);
+}
+
+/* ---- NinaPro MAT ------------------------------------------------------- */
+
+/* Storage type of each variable, from the MAT v5 element headers (matio
+ * reports only the class once data are converted). */
+struct matvar_sig { char name[32]; int cls; int storage; size_t rows, cols; };
+
+static int mat_signatures(struct matvar_sig *out, int cap, const char *path)
+{
+    size_t len;
+    unsigned char *b = (unsigned char *)slurp(path, &len);
+    size_t o = 128;
+    int n = 0;
+    while (o + 8 <= len && n < cap) {
+        uint32_t type, nbytes;
+        memcpy(&type, b + o, 4);
+        memcpy(&nbytes, b + o + 4, 4);
+        cr_assert_eq(type, 15u, "'%s': variables must be compressed (miCOMPRESSED)", path);
+        uLongf cap2 = 4096;
+        unsigned char head[4096];
+        z_stream z = { 0 };
+        inflateInit(&z);
+        z.next_in = b + o + 8;
+        z.avail_in = nbytes;
+        z.next_out = head;
+        z.avail_out = (uInt)cap2;
+        inflate(&z, Z_SYNC_FLUSH);
+        inflateEnd(&z);
+        /* miMATRIX: flags (16 bytes), dims, name, then the real part. */
+        size_t p = 8;
+        uint32_t flags;
+        memcpy(&flags, head + p + 8, 4);
+        out[n].cls = (int)(flags & 0xff);
+        p += 16;
+        uint32_t dt, dn;
+        memcpy(&dt, head + p, 4);
+        memcpy(&dn, head + p + 4, 4);
+        int32_t dims[2];
+        memcpy(dims, head + p + 8, 8);
+        out[n].rows = (size_t)dims[0];
+        out[n].cols = (size_t)dims[1];
+        p += 8 + ((dn + 7) / 8) * 8;
+        uint32_t nt;
+        memcpy(&nt, head + p, 4);
+        if (nt >> 16) {                 /* small element: name in the tag */
+            size_t nl = nt >> 16;
+            memcpy(out[n].name, head + p + 4, nl);
+            out[n].name[nl] = '\0';
+            p += 8;
+        } else {
+            uint32_t nl;
+            memcpy(&nl, head + p + 4, 4);
+            memcpy(out[n].name, head + p + 8, nl);
+            out[n].name[nl] = '\0';
+            p += 8 + ((nl + 7) / 8) * 8;
+        }
+        uint32_t st;
+        memcpy(&st, head + p, 4);
+        out[n].storage = (int)(st & 0xffff);
+        o += 8 + nbytes;
+        n++;
+    }
+    free(b);
+    return n;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct matvar_sig *)a)->name, ((const struct matvar_sig *)b)->name);
+}
+
+static void check_mat_against_real(const char *gen, const char *real, int same_rows)
+{
+    struct matvar_sig g[32], r[32];
+    int ng = mat_signatures(g, 32, gen), nr = mat_signatures(r, 32, real);
+    cr_assert_eq(ng, nr, "'%s' has %d variables, the real file %d", gen, ng, nr);
+    qsort(g, (size_t)ng, sizeof *g, by_name);
+    qsort(r, (size_t)nr, sizeof *r, by_name);
+    for (int i = 0; i < ng; i++) {
+        cr_assert_str_eq(g[i].name, r[i].name);
+        cr_assert_eq(g[i].cls, r[i].cls, "'%s': class of '%s' is %d, real %d", gen, g[i].name, g[i].cls, r[i].cls);
+        cr_assert_eq(g[i].storage, r[i].storage, "'%s': storage of '%s' is %d, real %d", gen, g[i].name,
+                     g[i].storage, r[i].storage);
+        cr_assert_eq(g[i].cols, r[i].cols, "'%s': '%s' has %zu columns, real %zu", gen, g[i].name, g[i].cols, r[i].cols);
+    }
+    /* And matio reads both with the same classes. */
+    mat_t *mg = Mat_Open(gen, MAT_ACC_RDONLY), *mr = Mat_Open(real, MAT_ACC_RDONLY);
+    cr_assert_not_null(mg);
+    cr_assert_not_null(mr);
+    for (int i = 0; i < ng; i++) {
+        matvar_t *a = Mat_VarReadInfo(mg, g[i].name), *b = Mat_VarReadInfo(mr, g[i].name);
+        cr_assert_not_null(a);
+        cr_assert_not_null(b);
+        cr_assert_eq(a->class_type, b->class_type, "matio class of '%s'", g[i].name);
+        cr_assert_eq(a->rank, 2);
+        Mat_VarFree(a);
+        Mat_VarFree(b);
+    }
+    Mat_Close(mg);
+    Mat_Close(mr);
+    (void)same_rows;
+}
+
+Test(synth, ninapro_db1_and_db5_files_match_the_real_variables, .timeout = 120)
+{
+    TU_NEED_REAL("ninapro_db1/s1/S1_A1_E1.mat");
+    TU_NEED_REAL("ninapro_db5/s1/S1_E1_A1.mat");
+    struct synth_params p;
+    small_params(&p);
+    p.n_subjects = 1;
+    p.devices = (1u << SYNTH_DB1) | (1u << SYNTH_DB5) | (1u << SYNTH_DB2);
+    char dir[64], path[512];
+    tu_tmpdir(dir, sizeof dir);
+    cr_assert_eq(synth_write(dir, &p, NULL), MB_OK, "%s", mb_last_error());
+    path_join(path, sizeof path, dir, "ninapro_db1/s1/S1_A1_E1.mat");
+    check_mat_against_real(path, tu_real("ninapro_db1/s1/S1_A1_E1.mat"), 0);
+    path_join(path, sizeof path, dir, "ninapro_db5/s1/S1_E1_A1.mat");
+    check_mat_against_real(path, tu_real("ninapro_db5/s1/S1_E1_A1.mat"), 0);
+
+    /* DB5 quirk kept: 'exercise' disagrees with the file name (E1 -> 3). */
+    mat_t *m = Mat_Open(path, MAT_ACC_RDONLY);
+    matvar_t *v = Mat_VarRead(m, "exercise");
+    cr_assert_eq(((double *)v->data)[0], 3.0);
+    Mat_VarFree(v);
+    v = Mat_VarRead(m, "frequency");
+    cr_assert_eq(((double *)v->data)[0], 200.0);
+    Mat_VarFree(v);
+    Mat_Close(m);
+
+    /* DB1 values: what synth_render says, column-major, in 5/2048 V steps
+     * rounded to 4 decimals; restimulus shifted from stimulus. */
+    struct synth_file f = { .dev = SYNTH_DB1, .subject = 0, .group = 1 };
+    struct synth_recording r;
+    cr_assert_eq(synth_render(&r, &p, &f), MB_OK);
+    path_join(path, sizeof path, dir, r.file.relpath);
+    m = Mat_Open(path, MAT_ACC_RDONLY);
+    v = Mat_VarRead(m, "emg");
+    cr_assert_eq(v->dims[0], r.n);
+    cr_assert_eq(v->dims[1], 10);
+    const double *e = v->data;
+    for (size_t i = 0; i < r.n; i++)
+        for (int c = 0; c < 10; c++) {
+            double x = e[(size_t)c * r.n + i];
+            cr_assert_eq(x, r.emg[i * 10 + (size_t)c]);
+            long k = lround(x / (5.0 / 2048.0));
+            cr_assert_eq(x, round(k * (5.0 / 2048.0) * 1e4) / 1e4, "not on the 5/2048 V grid: %g", x);
+        }
+    Mat_VarFree(v);
+    v = Mat_VarRead(m, "restimulus");
+    matvar_t *s = Mat_VarRead(m, "stimulus");
+    size_t diff = 0;
+    int maxlab = 0;
+    for (size_t i = 0; i < r.n; i++) {
+        double a = ((double *)v->data)[i], b = ((double *)s->data)[i];
+        cr_assert_eq(a, (double)r.label[i]);
+        cr_assert_eq(b, (double)r.stimulus[i]);
+        diff += a != b;
+        if (a > maxlab)
+            maxlab = (int)a;
+    }
+    cr_assert_eq(maxlab, 12, "DB1 E1 labels restart at 1 and end at 12");
+    cr_assert_gt(diff, 0, "restimulus must be shifted from stimulus");
+    cr_assert_lt(diff, r.n / 2);
+    Mat_VarFree(v);
+    Mat_VarFree(s);
+    v = Mat_VarRead(m, "rerepetition");
+    double maxrep = 0;
+    for (size_t i = 0; i < r.n; i++)
+        maxrep = fmax(maxrep, ((double *)v->data)[i]);
+    cr_assert_eq(maxrep, 10.0);
+    Mat_VarFree(v);
+    Mat_Close(m);
+    synth_recording_free(&r);
+
+    /* DB2: 12 channels at 2 kHz, global labels, 'frequency' = 2000. */
+    path_join(path, sizeof path, dir, "ninapro_db2/DB2_s1/S1_E1_A1.mat");
+    m = Mat_Open(path, MAT_ACC_RDONLY);
+    cr_assert_not_null(m, "DB2 file missing");
+    v = Mat_VarRead(m, "frequency");
+    cr_assert_eq(((double *)v->data)[0], 2000.0);
+    Mat_VarFree(v);
+    v = Mat_VarReadInfo(m, "emg");
+    cr_assert_eq(v->dims[1], 12);
+    Mat_VarFree(v);
+    v = Mat_VarReadInfo(m, "acc");
+    cr_assert_eq(v->dims[1], 36);
+    Mat_VarFree(v);
+    Mat_Close(m);
+    rm_rf(dir);
+}
+
+/* ---- text dialects ----------------------------------------------------- */
+
+static int count_fields(const char *line, char delim)
+{
+    int n = 1;
+    for (; *line && *line != '\n' && *line != '\r'; line++)
+        n += *line == delim;
+    return n;
+}
+
+Test(synth, text_dialects_parse_like_the_real_files, .timeout = 120)
+{
+    TU_NEED_REAL("uci_gestures/EMG_data_for_gestures-master/01/1_raw_data_13-12_22.03.16.txt");
+    struct synth_params p;
+    small_params(&p);
+    p.n_subjects = 2;
+    p.devices = (1u << SYNTH_MYO) | (1u << SYNTH_KAUFMANN) | (1u << SYNTH_UCI);
+    char dir[64], path[512];
+    tu_tmpdir(dir, sizeof dir);
+    cr_assert_eq(synth_write(dir, &p, NULL), MB_OK, "%s", mb_last_error());
+    struct synth_file *files;
+    size_t nf;
+    cr_assert_eq(synth_list(&files, &nf, &p), MB_OK);
+    int seen[SYNTH_N_DEVICES] = {0};
+    for (size_t i = 0; i < nf; i++) {
+        struct synth_recording r;
+        cr_assert_eq(synth_render(&r, &p, &files[i]), MB_OK);
+        path_join(path, sizeof path, dir, files[i].relpath);
+        size_t len;
+        char *txt = slurp(path, &len);
+        char *ln = txt;
+        size_t row = 0;
+        seen[files[i].dev]++;
+        switch (files[i].dev) {
+        case SYNTH_MYO: {
+            /* 8 int8 + label, commas, no header, no newline at the end. */
+            cr_assert_neq(txt[len - 1], '\n');
+            while (*ln) {
+                int v[9];
+                cr_assert_eq(count_fields(ln, ','), 9);
+                cr_assert_eq(sscanf(ln, "%d,%d,%d,%d,%d,%d,%d,%d,%d", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                                    &v[6], &v[7], &v[8]), 9);
+                for (int c = 0; c < 8; c++) {
+                    cr_assert(v[c] >= -128 && v[c] <= 127);
+                    cr_assert_eq((double)v[c], r.emg[row * 8 + (size_t)c]);
+                }
+                cr_assert(v[8] == 0 || v[8] == files[i].group);
+                cr_assert_eq(v[8], r.label[row]);
+                row++;
+                char *nl = strchr(ln, '\n');
+                ln = nl ? nl + 1 : ln + strlen(ln);
+            }
+            break;
+        }
+        case SYNTH_KAUFMANN:
+            /* numpy savetxt: 4 x %.18e joined by spaces, newline-terminated. */
+            cr_assert_eq(txt[len - 1], '\n');
+            while (*ln) {
+                char *end = ln;
+                for (int c = 0; c < 4; c++) {
+                    char *tok = end;
+                    double x = strtod(tok, &end);
+                    cr_assert_eq(x, r.emg[row * 4 + (size_t)c], "row %zu", row);
+                    const char *ep = strchr(tok, 'e');
+                    cr_assert_eq(ep - strchr(tok, '.'), 19, "not %%.18e: %.30s", tok);
+                    cr_assert_eq(*end, c < 3 ? ' ' : '\n');
+                    end++;
+                }
+                row++;
+                ln = end;
+            }
+            break;
+        case SYNTH_UCI: {
+            size_t rlen;
+            char *real = slurp(tu_real("uci_gestures/EMG_data_for_gestures-master/01/1_raw_data_13-12_22.03.16.txt"),
+                               &rlen);
+            size_t hl = (size_t)(strchr(real, '\n') - real) + 1;
+            cr_assert(!strncmp(txt, real, hl), "header differs from the real file");
+            free(real);
+            ln = strchr(txt, '\n') + 1;
+            long prev = 0;
+            while (*ln) {
+                cr_assert_eq(count_fields(ln, '\t'), 10);
+                char *end;
+                long t = strtol(ln, &end, 10);
+                cr_assert(t - prev >= 1 && t - prev <= 9, "time step %ld", t - prev);
+                cr_assert_eq((double)t, r.time[row]);
+                prev = t;
+                for (int c = 0; c < 8; c++) {
+                    char *tok = end + 1;
+                    double x = strtod(tok, &end);
+                    char buf[32];
+                    snprintf(buf, sizeof buf, "%g", x);
+                    cr_assert(!strncmp(buf, tok, strlen(buf)), "not %%g: %.12s", tok);
+                    cr_assert_eq(x, r.emg[row * 8 + (size_t)c]);
+                }
+                long cls = strtol(end + 1, &end, 10);
+                cr_assert_eq(cls, r.label[row]);
+                cr_assert(cls >= 0 && cls <= 7);
+                row++;
+                ln = end + 1;
+            }
+            cr_assert_eq(r.unlabelled, 0);
+            break;
+        }
+        default:
+            break;
+        }
+        cr_assert_eq(row, r.n, "'%s': %zu rows, rendered %zu", files[i].relpath, row, r.n);
+        free(txt);
+        synth_recording_free(&r);
+    }
+    cr_assert(seen[SYNTH_MYO] && seen[SYNTH_KAUFMANN] && seen[SYNTH_UCI]);
+    free(files);
+    rm_rf(dir);
+}
+
+/* ---- the model: cross-subject is harder than within-subject ------------- */
+
+#define NF 16   /* DB5 channels */
+
+struct window { double x[NF]; int label, rep, subject; };
+
+static size_t db5_windows(struct window *w, size_t cap, const struct synth_params *p, int subject)
+{
+    struct synth_file f = { .dev = SYNTH_DB5, .subject = subject, .group = 1 };
+    struct synth_recording r;
+    cr_assert_eq(synth_render(&r, p, &f), MB_OK);
+    const size_t L = 40;             /* 200 ms at 200 Hz */
+    size_t n = 0;
+    for (size_t i = 0; i + L <= r.n && n < cap; i += L / 2) {
+        int lab = r.label[i];
+        if (lab == 0 || r.label[i + L - 1] != lab)
+            continue;
+        for (int c = 0; c < NF; c++) {
+            double s = 0;
+            for (size_t k = i; k < i + L; k++)
+                s += r.emg[k * NF + (size_t)c] * r.emg[k * NF + (size_t)c];
+            w[n].x[c] = log(sqrt(s / L) + 1.0);
+        }
+        w[n].label = lab;
+        w[n].rep = r.rep[i];
+        w[n].subject = subject;
+        n++;
+    }
+    synth_recording_free(&r);
+    return n;
+}
+
+/* Nearest class centroid; returns accuracy on test windows. */
+static double nearest_centroid(const struct window *w, size_t n, int (*is_train)(const struct window *, int),
+                               int (*is_test)(const struct window *, int), int arg)
+{
+    double cen[13][NF] = {{0}};
+    int cnt[13] = {0};
+    for (size_t i = 0; i < n; i++)
+        if (is_train(&w[i], arg)) {
+            for (int c = 0; c < NF; c++)
+                cen[w[i].label][c] += w[i].x[c];
+            cnt[w[i].label]++;
+        }
+    for (int k = 1; k <= 12; k++)
+        for (int c = 0; c < NF; c++)
+            cen[k][c] /= cnt[k] ? cnt[k] : 1;
+    size_t ok = 0, tot = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_test(&w[i], arg))
+            continue;
+        int best = 0;
+        double bd = INFINITY;
+        for (int k = 1; k <= 12; k++) {
+            if (!cnt[k])
+                continue;
+            double d = 0;
+            for (int c = 0; c < NF; c++)
+                d += (w[i].x[c] - cen[k][c]) * (w[i].x[c] - cen[k][c]);
+            if (d < bd) {
+                bd = d;
+                best = k;
+            }
+        }
+        ok += best == w[i].label;
+        tot++;
+    }
+    return tot ? (double)ok / (double)tot : 0.0;
+}
+
+static int within_train(const struct window *w, int s) { return w->subject == s && w->rep != 2 && w->rep != 5; }
+static int within_test(const struct window *w, int s) { return w->subject == s && (w->rep == 2 || w->rep == 5); }
+static int loso_train(const struct window *w, int s) { return w->subject != s; }
+static int loso_test(const struct window *w, int s) { return w->subject == s; }
+
+Test(synth, cross_subject_accuracy_is_clearly_below_within_subject, .timeout = 120)
+{
+    struct synth_params p;
+    cr_assert_eq(synth_params_preset(&p, "tiny", 11), MB_OK);
+    p.n_subjects = 6;
+    size_t cap = 20000, n = 0;
+    struct window *w = malloc(cap * sizeof *w);
+    for (int s = 0; s < p.n_subjects; s++)
+        n += db5_windows(w + n, cap - n, &p, s);
+    double within = 0, cross = 0;
+    for (int s = 0; s < p.n_subjects; s++) {
+        within += nearest_centroid(w, n, within_train, within_test, s);
+        cross += nearest_centroid(w, n, loso_train, loso_test, s);
+    }
+    within /= p.n_subjects;
+    cross /= p.n_subjects;
+    cr_log_info("DB5 E1, 12 classes, log-RMS of 200 ms windows, nearest centroid: "
+                "within-subject %.3f, leave-one-subject-out %.3f", within, cross);
+    const double chance = 1.0 / 12.0;
+    cr_assert_gt(cross, chance + 0.05, "cross-subject %.3f not above chance", cross);
+    cr_assert_gt(within, cross + 0.25, "within %.3f vs cross %.3f: subjects too alike", within, cross);
+    cr_assert_gt(within, 0.6, "within-subject %.3f: gestures not separable", within);
+    free(w);
+}
+
+/* ---- vocabulary and error paths ---------------------------------------- */
+
+Test(synth, held_out_stages_combine_primitives_of_training_stages)
+{
+    int held = 0;
+    for (int s = 0; s < 29; s++) {
+        cr_assert_not_null(synth_e2p_stage_name(s));
+        if (synth_e2p_stage_held_out(s)) {
+            held++;
+            cr_assert(synth_label_is_combination(SYNTH_EMG2POSE, 0, s));
+        }
+    }
+    cr_assert_eq(held, 6);
+    cr_assert_null(synth_e2p_stage_name(29));
+    /* Every primitive (with its sign) used by a held-out stage is used by
+     * some training stage: unseen stages are new combinations only. */
+    int seen_pos[SYNTH_N_PRIM] = {0}, seen_neg[SYNTH_N_PRIM] = {0};
+    for (int s = 0; s < SYNTH_N_STAGES; s++) {
+        const struct synth_stage *st = synth_stage_get(s);
+        if (st->held_out)
+            continue;
+        for (int m = 0; m < st->n_moves; m++)
+            for (int k = 0; k < SYNTH_N_PRIM; k++) {
+                seen_pos[k] |= st->moves[m].c[k] > 0;
+                seen_neg[k] |= st->moves[m].c[k] < 0;
+            }
+    }
+    for (int s = 0; s < SYNTH_N_STAGES; s++) {
+        const struct synth_stage *st = synth_stage_get(s);
+        if (!st->held_out)
+            continue;
+        for (int m = 0; m < st->n_moves; m++)
+            for (int k = 0; k < SYNTH_N_PRIM; k++) {
+                float c = st->moves[m].c[k];
+                cr_assert(c <= 0 || seen_pos[k], "'%s' move '%s': primitive %d unseen", st->name, st->moves[m].name, k);
+                cr_assert(c >= 0 || seen_neg[k], "'%s' move '%s': primitive -%d unseen", st->name, st->moves[m].name, k);
+            }
+    }
+    cr_assert_str_eq(synth_label_name(SYNTH_DB1, 2, 6), "fingers flexed together in fist");
+    cr_assert_str_eq(synth_label_name(SYNTH_DB5, 2, 18), "fingers flexed together in fist");
+    cr_assert_str_eq(synth_label_name(SYNTH_DB2, 1, 6), "fingers flexed together in fist");
+    cr_assert_str_eq(synth_label_name(SYNTH_UCI, 1, 0), "unmarked");
+}
+
+Test(synth, rejects_bad_presets_and_unwritable_outputs, .timeout = 120)
+{
+    mb_log_set_level(MB_LOG_QUIET);
+    struct synth_params p;
+    cr_assert_eq(synth_params_preset(&p, "huge", 1), MB_EINVAL);
+    cr_assert(strstr(mb_last_error(), "'huge'"), "message: %s", mb_last_error());
+    small_params(&p);
+    p.devices = 1u << SYNTH_MYO;
+    char dir[64], bad[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(bad, sizeof bad, "%s/file", dir);
+    FILE *f = fopen(bad, "w");
+    fclose(f);
+    int rc = synth_write(bad, &p, NULL);      /* a regular file where a directory must be */
+    cr_assert_lt(rc, 0);
+    cr_assert(strstr(mb_last_error(), bad), "message does not name the path: %s", mb_last_error());
+    p.n_subjects = 0;
+    struct synth_file *files;
+    size_t nf;
+    cr_assert_eq(synth_list(&files, &nf, &p), MB_EINVAL);
+    rm_rf(dir);
+}
+
+Test(synth, cli_writes_a_corpus_and_reports_usage_errors, .timeout = 120)
+{
+    char *out = NULL, *err = NULL;
+    cr_assert_eq(tu_run(&out, &err, "synth"), 2);
+    cr_assert(strstr(err, "--out"), "stderr: %s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(tu_run(&out, &err, "synth --out /tmp/x --preset nope"), 2);
+    cr_assert(strstr(err, "nope"), "stderr: %s", err);
+    free(out);
+    free(err);
+    char dir[64], args[256];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(args, sizeof args, "synth --out %s --preset tiny --subjects 2 --seed 3 --only ninapro_db1,emg2pose "
+                                "--emg2pose-f32 -j 2", dir);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "stderr: %s", err);
+    cr_assert(strstr(err, "files"), "stderr: %s", err);
+    char path[512];
+    snprintf(path, sizeof path, "%s/ninapro_db1/s2/S2_A1_E1.mat", dir);
+    cr_assert(mb_fs_is_file(path), "'%s' missing", path);
+    snprintf(path, sizeof path, "%s/emg2pose/metadata.csv", dir);
+    cr_assert(mb_fs_is_file(path), "'%s' missing", path);
+    free(out);
+    free(err);
+    cr_assert_eq(tu_run(&out, &err, "synth --help"), 0);
+    cr_assert(strstr(out, "--emg2pose-f32"));
+    free(out);
+    free(err);
+    rm_rf(dir);
+}
