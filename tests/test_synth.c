@@ -766,6 +766,19 @@ Test(synth, rejects_bad_presets_and_unwritable_outputs, .timeout = 120)
     struct synth_file *files;
     size_t nf;
     cr_assert_eq(synth_list(&files, &nf, &p), MB_EINVAL);
+    small_params(&p);
+    p.e2p_stages[1] = 99;
+    struct synth_file sf = { .dev = SYNTH_EMG2POSE, .subject = 0, .group = 1 };
+    struct synth_recording r;
+    cr_assert_eq(synth_render(&r, &p, &sf), MB_EINVAL);
+    cr_assert(strstr(mb_last_error(), "e2p_stages[1]"), "message: %s", mb_last_error());
+    small_params(&p);
+    p.nina_move_s = 0;
+    cr_assert_eq(synth_params_check(&p), MB_EINVAL);
+    small_params(&p);
+    sf.subject = 5;
+    cr_assert_eq(synth_render(&r, &p, &sf), MB_EINVAL);
+    cr_assert(strstr(mb_last_error(), "subject 5"), "message: %s", mb_last_error());
     rm_rf(dir);
 }
 
