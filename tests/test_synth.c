@@ -598,6 +598,19 @@ Test(synth, text_dialects_parse_like_the_real_files, .timeout = 120)
         synth_recording_free(&r);
     }
     cr_assert(seen[SYNTH_MYO] && seen[SYNTH_KAUFMANN] && seen[SYNTH_UCI]);
+    /* The real samples have the same shape of line. */
+    if (access(tu_real("myo_readings/_readings_right_hand/12345-1/3.txt"), R_OK) == 0) {
+        char *real = slurp(tu_real("myo_readings/_readings_right_hand/12345-1/3.txt"), NULL);
+        cr_assert_eq(count_fields(real, ','), 9);
+        cr_assert(!strchr(real, ' ') && !strchr(real, '\t'));
+        free(real);
+    }
+    if (access(tu_real("kaufmann_multiday/S0_D1_C3.csv"), R_OK) == 0) {
+        char *real = slurp(tu_real("kaufmann_multiday/S0_D1_C3.csv"), NULL);
+        cr_assert_eq(count_fields(real, ' '), 4);
+        cr_assert_eq(strchr(real, 'e') - strchr(real, '.'), 19, "real Kaufmann numbers are %%.18e");
+        free(real);
+    }
     free(files);
     rm_rf(dir);
 }
