@@ -34,8 +34,8 @@ int synth_params_preset(struct synth_params *p, const char *preset, uint64_t see
         p->e2p_stage_s = 3.0;
         p->e2p_held_out_users = 1;
         p->db1_exercises = p->db5_exercises = p->db2_exercises = 1;
-        p->nina_move_s = 1.5;
-        p->nina_rest_s = 1.0;
+        p->nina_move_s = 1.0;
+        p->nina_rest_s = 0.7;
         p->db2_move_s = 0.5;
         p->db2_rest_s = 0.3;
         p->db2_subjects = 1;
