@@ -112,7 +112,7 @@ int cmd_synth(int argc, char **argv)
         fprintf(stderr, "myobench: synth: failed; '%s' may hold a partial corpus (complete files only)\n", out);
         return MB_EXIT_FAIL;
     }
-    fprintf(stderr, "myobench: synth: %zu files, %d subjects, preset %s, seed %ld -> '%s'\n",
-            nf, p.n_subjects, preset, seed, out);
+    fprintf(stderr, "myobench: synth: %zu files, %d subject%s, preset %s, seed %ld -> '%s'\n",
+            nf, p.n_subjects, p.n_subjects == 1 ? "" : "s", preset, seed, out);
     return MB_EXIT_OK;
 }

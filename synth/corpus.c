@@ -79,6 +79,7 @@ int synth_write(const char *dir, const struct synth_params *p, size_t *n_files)
     size_t ne = 0;
     while (ne < nf && files[ne].dev == SYNTH_EMG2POSE)
         ne++;
+    char why[1024] = "";   /* first worker's message, for mb_last_error() here */
     int nt = omp_get_max_threads();
     if (nt < 1)
         nt = 1;
@@ -91,11 +92,20 @@ int synth_write(const char *dir, const struct synth_params *p, size_t *n_files)
     for (size_t b = 0; b < ne && rc == MB_OK; b += (size_t)nt) {
         size_t nb = ne - b < (size_t)nt ? ne - b : (size_t)nt;
         #pragma omp parallel for schedule(dynamic, 1)
-        for (size_t k = 0; k < nb; k++)
-            brc[k] = synth_render(&batch[k], p, &files[b + k]);
         for (size_t k = 0; k < nb; k++) {
-            if (rc == MB_OK)
-                rc = brc[k];
+            brc[k] = synth_render(&batch[k], p, &files[b + k]);
+            if (brc[k] != MB_OK) {
+                #pragma omp critical(synth_rc)
+                snprintf(why, sizeof why, "%s", mb_last_error());
+            }
+        }
+        for (size_t k = 0; k < nb; k++) {
+            if (rc == MB_OK && brc[k] != MB_OK) {
+                enum mb_log_level lv = mb_log_get_level();
+                mb_log_set_level(MB_LOG_QUIET);
+                rc = mb_error(brc[k], "%s", why);
+                mb_log_set_level(lv);
+            }
             if (rc == MB_OK)
                 rc = write_rendered(dir, p, &batch[k]);
             if (brc[k] == MB_OK)
@@ -132,11 +142,20 @@ int synth_write(const char *dir, const struct synth_params *p, size_t *n_files)
             r = synth_write_file(dir, p, &files[i]);
             if (r != MB_OK) {
                 #pragma omp critical(synth_rc)
-                if (prc == MB_OK)
+                if (prc == MB_OK) {
                     prc = r;
+                    snprintf(why, sizeof why, "%s", mb_last_error());
+                }
             }
         }
         rc = prc;
+        if (rc != MB_OK) {
+            /* The worker printed the message; keep it for this thread too. */
+            enum mb_log_level lv = mb_log_get_level();
+            mb_log_set_level(MB_LOG_QUIET);
+            mb_error(rc, "%s", why);
+            mb_log_set_level(lv);
+        }
     }
     if (n_files && rc == MB_OK)
         *n_files = nf + (ne > 0);

@@ -182,10 +182,13 @@ void synth_gesture_pose(float q[SYNTH_N_DOF], const struct synth_subject *s, uin
     struct mb_rng r;
     mb_rng_seed(&r, seed ^ name_hash(g->name), synth_stream(ST_STYLE, 0, subject, 0, 0, 0));
     double c[SYNTH_N_PRIM];
+    /* Repetitions differ in effort (about 18 %), in the mix (15 % per
+     * primitive) and by small involuntary motion of the other primitives. */
+    double effort = rep_rng ? lognormal(rep_rng, 0.18) : 1.0;
     for (int k = 0; k < SYNTH_N_PRIM; k++) {
         double v = g->c[k] * lognormal(&r, 0.22) + 0.08 * mb_rng_normal(&r) * (g->c[k] != 0.0f ? 1.0 : 0.5);
         if (rep_rng)
-            v *= 1.0 + 0.08 * mb_rng_normal(rep_rng);
+            v = v * effort * (1.0 + 0.15 * mb_rng_normal(rep_rng)) + 0.06 * mb_rng_normal(rep_rng);
         c[k] = v * s->amp;
     }
     for (int j = 0; j < SYNTH_N_DOF; j++)

@@ -34,8 +34,8 @@ int synth_params_preset(struct synth_params *p, const char *preset, uint64_t see
         p->e2p_stage_s = 3.0;
         p->e2p_held_out_users = 1;
         p->db1_exercises = p->db5_exercises = p->db2_exercises = 1;
-        p->nina_move_s = 1.5;
-        p->nina_rest_s = 1.0;
+        p->nina_move_s = 1.0;
+        p->nina_rest_s = 0.7;
         p->db2_move_s = 0.5;
         p->db2_rest_s = 0.3;
         p->db2_subjects = 1;
@@ -239,14 +239,45 @@ static void relpath(struct synth_file *f, const struct synth_params *p)
     }
 }
 
+int synth_params_check(const struct synth_params *p)
+{
+    if (p->n_subjects < 1 || p->n_subjects > 9999)
+        return mb_error(MB_EINVAL, "synth: %d subjects (1 to 9999)", p->n_subjects);
+    if (p->e2p_n_stages < 0 || p->e2p_n_stages > SYNTH_N_STAGES)
+        return mb_error(MB_EINVAL, "synth: e2p_n_stages %d (0 to %d)", p->e2p_n_stages, SYNTH_N_STAGES);
+    for (int i = 0; i < p->e2p_n_stages; i++)
+        if (!synth_stage_get(p->e2p_stages[i]))
+            return mb_error(MB_EINVAL, "synth: e2p_stages[%d] = %d is not a stage (0 to %d)", i,
+                            p->e2p_stages[i], SYNTH_N_STAGES - 1);
+    if (p->e2p_sessions < 0 || p->e2p_sessions > 255 || p->myo_sessions < 0 || p->myo_sessions > 255 ||
+        p->kauf_days < 0 || p->kauf_days > 120)
+        return mb_error(MB_EINVAL, "synth: sessions %d/%d or days %d out of range", p->e2p_sessions,
+                        p->myo_sessions, p->kauf_days);
+    if (p->e2p_held_out_users < 0 || p->e2p_held_out_users > p->n_subjects)
+        return mb_error(MB_EINVAL, "synth: e2p_held_out_users %d with %d subjects", p->e2p_held_out_users,
+                        p->n_subjects);
+    if (p->db1_exercises < 0 || p->db1_exercises > 3 || p->db2_exercises < 0 || p->db2_exercises > 3 ||
+        p->db5_exercises < 0 || p->db5_exercises > 3)
+        return mb_error(MB_EINVAL, "synth: NinaPro exercises must be 0 to 3 (%d, %d, %d)", p->db1_exercises,
+                        p->db2_exercises, p->db5_exercises);
+    const double d[] = { p->e2p_stage_s, p->nina_move_s, p->nina_rest_s, p->db2_move_s, p->db2_rest_s,
+                         p->myo_file_s, p->kauf_file_s, p->uci_gesture_s, p->uci_pause_s };
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+        if (!(d[i] > 0.0 && d[i] < 1e5))
+            return mb_error(MB_EINVAL, "synth: duration %zu of the parameters is %g s (must be > 0)", i, d[i]);
+    if (!(p->e2p_ik_fail >= 0.0 && p->e2p_ik_fail <= 0.5))
+        return mb_error(MB_EINVAL, "synth: e2p_ik_fail %g (0 to 0.5)", p->e2p_ik_fail);
+    return MB_OK;
+}
+
 int synth_list(struct synth_file **out, size_t *n, const struct synth_params *p)
 {
     struct flist l = {0};
-    int rc = MB_OK;
     *out = NULL;
     *n = 0;
-    if (p->n_subjects < 1 || p->n_subjects > 9999)
-        return mb_error(MB_EINVAL, "synth: %d subjects (1 to 9999)", p->n_subjects);
+    int rc = synth_params_check(p);
+    if (rc != MB_OK)
+        return rc;
     for (int d = 0; d < SYNTH_N_DEVICES && rc == MB_OK; d++) {
         if (!(p->devices & (1u << d)))
             continue;
@@ -1068,11 +1099,13 @@ int synth_render(struct synth_recording *out, const struct synth_params *p, cons
     recording_zero(out, f);
     relpath(&out->file, p);
     f = &out->file;
+    int rc = synth_params_check(p);
+    if (rc != MB_OK)
+        return rc;
     if (f->subject < 0 || f->subject >= p->n_subjects)
         return mb_error(MB_EINVAL, "synth: subject %d out of range (0..%d)", f->subject, p->n_subjects - 1);
     struct synth_subject S;
     synth_subject_make(&S, p->seed, f->subject);
-    int rc;
     switch (f->dev) {
     case SYNTH_EMG2POSE: rc = render_e2p(out, p, f, &S); break;
     case SYNTH_DB1: case SYNTH_DB2: case SYNTH_DB5:

@@ -124,6 +124,9 @@ struct synth_params {
 /* preset: "tiny" (tests: whole corpus in seconds), "default" (the demo) or
  * "large" (benchmarks: emg2pose 1.5 GB per subject). MB_EINVAL if unknown. */
 int synth_params_preset(struct synth_params *p, const char *preset, uint64_t seed) MB_MUST_CHECK;
+/* MB_EINVAL (naming the field) when a parameter is out of range; every
+ * other function checks this first. */
+int synth_params_check(const struct synth_params *p) MB_MUST_CHECK;
 
 /* One native file of the corpus. */
 struct synth_file {
@@ -190,7 +193,9 @@ int  synth_write_file(const char *dir, const struct synth_params *p,
 
 /* Writes the whole corpus under dir: every listed file plus
  * emg2pose/metadata.csv. Files are rendered in parallel (OpenMP); HDF5 is
- * written serially. If n_files is not NULL it receives the file count. */
+ * written serially. If n_files is not NULL it receives the file count.
+ * On failure the first error is also in mb_last_error() of the caller's
+ * thread, whichever worker met it; complete files already written stay. */
 int  synth_write(const char *dir, const struct synth_params *p, size_t *n_files) MB_MUST_CHECK;
 
 /* Names. Return NULL when out of range. */

@@ -598,6 +598,19 @@ Test(synth, text_dialects_parse_like_the_real_files, .timeout = 120)
         synth_recording_free(&r);
     }
     cr_assert(seen[SYNTH_MYO] && seen[SYNTH_KAUFMANN] && seen[SYNTH_UCI]);
+    /* The real samples have the same shape of line. */
+    if (access(tu_real("myo_readings/_readings_right_hand/12345-1/3.txt"), R_OK) == 0) {
+        char *real = slurp(tu_real("myo_readings/_readings_right_hand/12345-1/3.txt"), NULL);
+        cr_assert_eq(count_fields(real, ','), 9);
+        cr_assert(!strchr(real, ' ') && !strchr(real, '\t'));
+        free(real);
+    }
+    if (access(tu_real("kaufmann_multiday/S0_D1_C3.csv"), R_OK) == 0) {
+        char *real = slurp(tu_real("kaufmann_multiday/S0_D1_C3.csv"), NULL);
+        cr_assert_eq(count_fields(real, ' '), 4);
+        cr_assert_eq(strchr(real, 'e') - strchr(real, '.'), 19, "real Kaufmann numbers are %%.18e");
+        free(real);
+    }
     free(files);
     rm_rf(dir);
 }
@@ -682,6 +695,8 @@ Test(synth, cross_subject_accuracy_is_clearly_below_within_subject, .timeout = 1
     struct synth_params p;
     cr_assert_eq(synth_params_preset(&p, "tiny", 11), MB_OK);
     p.n_subjects = 6;
+    p.nina_move_s = 2.0;
+    p.nina_rest_s = 1.0;
     size_t cap = 20000, n = 0;
     struct window *w = malloc(cap * sizeof *w);
     for (int s = 0; s < p.n_subjects; s++)
@@ -696,9 +711,10 @@ Test(synth, cross_subject_accuracy_is_clearly_below_within_subject, .timeout = 1
     cr_log_info("DB5 E1, 12 classes, log-RMS of 200 ms windows, nearest centroid: "
                 "within-subject %.3f, leave-one-subject-out %.3f", within, cross);
     const double chance = 1.0 / 12.0;
-    cr_assert_gt(cross, chance + 0.05, "cross-subject %.3f not above chance", cross);
-    cr_assert_gt(within, cross + 0.25, "within %.3f vs cross %.3f: subjects too alike", within, cross);
-    cr_assert_gt(within, 0.6, "within-subject %.3f: gestures not separable", within);
+    /* Seeds 11-15 give within 0.61-0.69 and cross 0.26-0.37. */
+    cr_assert_gt(cross, chance + 0.08, "cross-subject %.3f not above chance", cross);
+    cr_assert_gt(within, cross + 0.15, "within %.3f vs cross %.3f: subjects too alike", within, cross);
+    cr_assert_gt(within, 0.45, "within-subject %.3f: gestures not separable", within);
     free(w);
 }
 
@@ -766,6 +782,19 @@ Test(synth, rejects_bad_presets_and_unwritable_outputs, .timeout = 120)
     struct synth_file *files;
     size_t nf;
     cr_assert_eq(synth_list(&files, &nf, &p), MB_EINVAL);
+    small_params(&p);
+    p.e2p_stages[1] = 99;
+    struct synth_file sf = { .dev = SYNTH_EMG2POSE, .subject = 0, .group = 1 };
+    struct synth_recording r;
+    cr_assert_eq(synth_render(&r, &p, &sf), MB_EINVAL);
+    cr_assert(strstr(mb_last_error(), "e2p_stages[1]"), "message: %s", mb_last_error());
+    small_params(&p);
+    p.nina_move_s = 0;
+    cr_assert_eq(synth_params_check(&p), MB_EINVAL);
+    small_params(&p);
+    sf.subject = 5;
+    cr_assert_eq(synth_render(&r, &p, &sf), MB_EINVAL);
+    cr_assert(strstr(mb_last_error(), "subject 5"), "message: %s", mb_last_error());
     rm_rf(dir);
 }
 
