@@ -1,6 +1,8 @@
 /* reports/json.c - the JSON report (see table.h, docs/REPORTS.md). */
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "reports/fmt.h"
@@ -147,7 +149,11 @@ static json_t *report_json(struct jb *j, const struct rep_analysis *a)
         put(j, o, "alpha", num(op->alpha));
         put(j, o, "ci_level", num(op->ci_level));
         put(j, o, "n_boot", json_integer((json_int_t)op->n_boot));
-        put(j, o, "seed", json_integer((json_int_t)op->seed));
+        /* JSON integers are signed 64-bit in jansson: larger seeds go as decimal strings */
+        char seed[24];
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)op->seed);
+        put(j, o, "seed", op->seed <= (uint64_t)INT64_MAX ? json_integer((json_int_t)op->seed)
+                                                          : json_string(seed));
         put(j, o, "test_vs_best", json_string(op->test == REP_TEST_SIGNFLIP ? "signflip" : "wilcoxon"));
         put(j, o, "correction", json_string("holm"));
         put(j, o, "cliques", json_string("wilcoxon-holm"));

@@ -473,3 +473,46 @@ Test(reports, cd_diagram_needs_two_ranked_methods)
     rep_analysis_free(a);
     rep_cube_free(c);
 }
+
+Test(reports, options_change_the_cells_and_the_test, .timeout = 60)
+{
+    struct rep_cube *c = fixture();
+    struct rep_opts o;
+    rep_opts_default(&o);
+    o.show = REP_SHOW_STD;
+    o.test = REP_TEST_SIGNFLIP;
+    o.tex_float = 0;
+    struct rep_analysis *a;
+    cr_assert_eq(rep_analyse(&a, c, &o), MB_OK, "%s", mb_last_error());
+    /* 10 subjects: the exact sign-flip p is a multiple of 2^-10 */
+    const struct rep_cell *ce = rep_cell_at(a, 0, 0, 0);
+    cr_assert_eq(ce->p * 1024.0, floor(ce->p * 1024.0), "p = %g", ce->p);
+    char dir[64], path[256];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/t.md", dir);
+    cr_assert_eq(rep_write_md(path, a), MB_OK);
+    size_t n;
+    char *md = slurp(path, &n);
+    cr_assert_null(strchr(md, '['), "no CI anywhere when only std is shown");
+    cr_assert_not_null(strstr(md, " ± "));
+    cr_assert_not_null(strstr(md, "sign-flip permutation test"));
+    free(md);
+    remove(path);
+    snprintf(path, sizeof path, "%s/t.tex", dir);
+    cr_assert_eq(rep_write_tex(path, a), MB_OK);
+    char *tex = slurp(path, &n);
+    cr_assert_null(strstr(tex, "table*"), "bare tabular");
+    cr_assert_not_null(strstr(tex, "\\begin{tabular}"));
+    free(tex);
+    remove(path);
+    static const size_t cm[1] = { 7 };
+    snprintf(path, sizeof path, "%s/cm.svg", dir);
+    cr_assert_eq(rep_write_confusion_svg(path, cm, 1, NULL, NULL), MB_OK);
+    char *svg = slurp(path, &n);
+    cr_assert_not_null(strstr(svg, ">7</text>"));
+    free(svg);
+    remove(path);
+    rmdir(dir);
+    rep_analysis_free(a);
+    rep_cube_free(c);
+}
