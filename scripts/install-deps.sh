@@ -17,6 +17,7 @@ pkgs=(
   libyaml-dev libcyaml-dev   # spec and plan files
   libjansson-dev     # JSON output
   libfftw3-dev       # spectral features
+  libgsl-dev         # chi-square, F and normal p-values in reports/stats.c
   libcriterion-dev   # tests
 )
 
