@@ -132,7 +132,11 @@ static void run_one(struct job *jb, const struct pr_corpus *c, struct hn_store *
                  p->name, has);
         status = HN_NA;
     } else {
-        int rc = p->run(&res, p, m, c, jb->fold, &jb->s);
+        /* The protocol fits with m->params (the contract has no other way
+         * in), so the job's own parameters travel in a copy of the method. */
+        struct mb_method mj = *m;
+        mj.params = jb->ms->params;
+        int rc = p->run(&res, p, &mj, c, jb->fold, &jb->s);
         have_res = 1;
         if (rc != MB_OK) {
             snprintf(msg, sizeof msg, "%s", mb_last_error()[0] ? mb_last_error() : mb_strerror(rc));

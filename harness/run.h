@@ -13,7 +13,9 @@
  * seed, and each is committed on its own, so the store holds the same
  * results for any thread count and any completion order. A method lacking
  * the protocol's 'needs' capabilities is recorded as n/a, with the reason,
- * without running.
+ * without running. The protocol receives a copy of the method whose
+ * 'params' are the plan's parameters for that row (protocols fit with
+ * m->params).
  *
  * Progress goes to stderr: a bar (jobs done/total, elapsed, ETA) when
  * stderr is a terminal, otherwise one line per finished job.
