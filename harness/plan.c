@@ -110,12 +110,20 @@ static int add_data(struct hn_plan *pl, const char *path)
     return MB_OK;
 }
 
-static int add_protocol(struct hn_plan *pl, const struct mb_protocol *p, const char *label,
+/* 'where' prefixes messages: "'PLAN.yaml' line 7" or "command line". */
+static int add_protocol(struct hn_plan *pl, const char *where, const struct mb_protocol *p, const char *label,
                         const struct pr_settings *s)
 {
-    for (size_t i = 0; i < pl->n_protocols; i++)
+    for (size_t i = 0; i < pl->n_protocols; i++) {
         if (!strcmp(pl->protocol[i].label, label))
-            return mb_error(MB_EINVAL, "protocol variant '%s' appears twice in the plan", label);
+            return mb_error(MB_EINVAL, "%s: protocol variant '%s' appears twice in the plan", where, label);
+        char a[256], b[256];
+        hn_settings_text(a, sizeof a, &pl->protocol[i].s);
+        hn_settings_text(b, sizeof b, s);
+        if (pl->protocol[i].p == p && !strcmp(a, b))
+            return mb_error(MB_EINVAL, "%s: protocol '%s' with the same settings as variant '%s'", where, p->name,
+                            pl->protocol[i].label);
+    }
     if (grow((void **)&pl->protocol, pl->n_protocols, sizeof *pl->protocol))
         return MB_ENOMEM;
     struct hn_protocol_spec *ps = &pl->protocol[pl->n_protocols];
@@ -129,12 +137,12 @@ static int add_protocol(struct hn_plan *pl, const struct mb_protocol *p, const c
 
 /* Expands one protocol entry into its variants: one per shots value and
  * one per percent value, or a single variant when there are none. */
-static int add_protocol_variants(struct hn_plan *pl, const struct mb_protocol *p, const char *label,
+static int add_protocol_variants(struct hn_plan *pl, const char *where, const struct mb_protocol *p, const char *label,
                                  const struct pr_settings *base, const long *shots, size_t n_shots,
                                  const long *percents, size_t n_percents)
 {
     if (!n_shots && !n_percents)
-        return add_protocol(pl, p, label ? label : p->name, base);
+        return add_protocol(pl, where, p, label ? label : p->name, base);
     char name[256];
     for (size_t i = 0; i < n_shots + n_percents; i++) {
         struct pr_settings s = *base;
@@ -145,24 +153,32 @@ static int add_protocol_variants(struct hn_plan *pl, const struct mb_protocol *p
             s.percent = (int)percents[i - n_shots];
             snprintf(name, sizeof name, "%s-p%ld", label ? label : p->name, percents[i - n_shots]);
         }
-        int rc = add_protocol(pl, p, name, &s);
+        int rc = add_protocol(pl, where, p, name, &s);
         if (rc)
             return rc;
     }
     return MB_OK;
 }
 
-static int add_method(struct hn_plan *pl, const struct mb_method *m, const char *params, const char *label)
+static int add_method(struct hn_plan *pl, const char *where, const struct mb_method *m, const char *params,
+                      const char *label)
 {
     const char *lab = label ? label : m->name;
-    for (size_t i = 0; i < pl->n_methods; i++)
+    const char *par = params ? params : m->params ? m->params : "";
+    for (size_t i = 0; i < pl->n_methods; i++) {
         if (!strcmp(pl->method[i].label, lab))
-            return mb_error(MB_EINVAL, "method row '%s' appears twice in the plan (give one a 'label')", lab);
+            return mb_error(MB_EINVAL, "%s: method row '%s' appears twice in the plan (give one a 'label')", where,
+                            lab);
+        /* Same method and parameters: the same jobs (keys) under two rows. */
+        if (pl->method[i].m == m && !strcmp(pl->method[i].params, par))
+            return mb_error(MB_EINVAL, "%s: method '%s' with parameters '%s' is already row '%s'", where, m->name,
+                            par, pl->method[i].label);
+    }
     if (grow((void **)&pl->method, pl->n_methods, sizeof *pl->method))
         return MB_ENOMEM;
     struct hn_method_spec *ms = &pl->method[pl->n_methods];
     ms->m = m;
-    ms->params = strdup(params ? params : m->params ? m->params : "");
+    ms->params = strdup(par);
     ms->label = strdup(lab);
     if (!ms->params || !ms->label)
         return mb_error(MB_ENOMEM, "out of memory building the plan");
@@ -471,7 +487,9 @@ static int parse_protocol(struct hn_plan *pl, struct ydoc *d, yaml_node_t *n, co
         if (!(p = lookup_protocol(reg, name, list, sizeof list)))
             return mb_error(MB_EINVAL, "'%s' line %zu: key 'protocols': unknown protocol '%s' (known: %s)", d->path,
                             yline(n), name, list);
-        return add_protocol(pl, p, name, &s);
+        char where[4200];
+        snprintf(where, sizeof where, "'%s' line %zu: key 'protocols'", d->path, yline(n));
+        return add_protocol(pl, where, p, name, &s);
     }
     struct ykey k[] = { { "name", NULL }, { "label", NULL }, { "folds", NULL }, { "official", NULL },
                         { "shots", NULL }, { "percents", NULL }, { "episodes", NULL }, { "unseen_fraction", NULL } };
@@ -518,8 +536,10 @@ static int parse_protocol(struct hn_plan *pl, struct ydoc *d, yaml_node_t *n, co
         rc = yint_list(d, v, "shots", 1, 100000, &shots, &n_shots);
     if (!rc && (v = yget(k, nk, "percents")))
         rc = yint_list(d, v, "percents", 1, 100, &percents, &n_percents);
+    char where[4200];
+    snprintf(where, sizeof where, "'%s' line %zu: key 'protocols'", d->path, yline(n));
     if (!rc)
-        rc = add_protocol_variants(pl, p, label, &s, shots, n_shots, percents, n_percents);
+        rc = add_protocol_variants(pl, where, p, label, &s, shots, n_shots, percents, n_percents);
     free(shots);
     free(percents);
     return rc;
@@ -536,7 +556,9 @@ static int parse_method(struct hn_plan *pl, struct ydoc *d, yaml_node_t *n, cons
         if (!(m = lookup_method(reg, name, list, sizeof list)))
             return mb_error(MB_EINVAL, "'%s' line %zu: key 'methods': unknown method '%s' (known: %s)", d->path,
                             yline(n), name, list);
-        return add_method(pl, m, NULL, NULL);
+        char where[4200];
+        snprintf(where, sizeof where, "'%s' line %zu: key 'methods'", d->path, yline(n));
+        return add_method(pl, where, m, NULL, NULL);
     }
     struct ykey k[] = { { "name", NULL }, { "params", NULL }, { "label", NULL } };
     if ((rc = ymap(d, n, "methods", k, 3)))
@@ -553,7 +575,9 @@ static int parse_method(struct hn_plan *pl, struct ydoc *d, yaml_node_t *n, cons
         return rc;
     if ((v = yget(k, 3, "label")) && (rc = yscalar(d, v, "label", &label)))
         return rc;
-    return add_method(pl, m, params, label);
+    char where[4200];
+    snprintf(where, sizeof where, "'%s' line %zu: key 'methods'", d->path, yline(n));
+    return add_method(pl, where, m, params, label);
 }
 
 static int parse_root(struct hn_plan *pl, struct ydoc *d, yaml_node_t *root, const struct hn_registry *reg)
@@ -714,7 +738,7 @@ static int flag_protocol(struct hn_plan *pl, const char *t, const void *ctx)
     struct pr_settings s = { 0 };
     if (c->f->folds >= 0)
         s.folds = c->f->folds;
-    return add_protocol(pl, p, t, &s);
+    return add_protocol(pl, "command line", p, t, &s);
 }
 
 static int flag_method(struct hn_plan *pl, const char *t, const void *ctx)
@@ -722,7 +746,7 @@ static int flag_method(struct hn_plan *pl, const char *t, const void *ctx)
     const struct flag_ctx *c = ctx;
     const struct mb_method *m;
     int rc = hn_find_method(&m, c->reg, t);
-    return rc ? rc : add_method(pl, m, NULL, NULL);
+    return rc ? rc : add_method(pl, "command line", m, NULL, NULL);
 }
 
 static int flag_seed(struct hn_plan *pl, const char *t, const void *ctx)

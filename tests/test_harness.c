@@ -491,6 +491,10 @@ Test(harness, plan_yaml_errors_name_file_line_and_key)
         { "data: [a.h5]\nprotocols: [fake-loso]\nmethods: [fake-centroid]\nseeds: [1, 1]\n",
           { "line 4", "key 'seeds'", "appears twice" } },
         { "data: [a.h5\nprotocols: x\n", { "plan.yaml' line", "", "" } },
+        { "data: [a.h5]\nprotocols: [fake-loso]\nmethods:\n  - fake-centroid\n  - { name: fake-centroid, label: b }\n",
+          { "line 5", "key 'methods'", "already row 'fake-centroid'" } },
+        { "data: [a.h5]\nprotocols:\n  - fake-loso\n  - { name: fake-loso, folds: 0 }\nmethods: [fake-centroid]\n",
+          { "line 4", "key 'protocols'", "appears twice" } },
         { "data: [a.h5]\nprotocols: [fake-loso]\nmethods: [fake-centroid]\nview: { window_ms: -3 }\n",
           { "line 4", "'window_ms' must be a number", "'-3'" } },
     };
