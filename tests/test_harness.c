@@ -72,7 +72,7 @@ static int fake_load(struct pr_corpus *c, const char *path, const struct pr_view
     c->n_subjects = T_SUBJECTS;
     c->subject_names = malloc(T_SUBJECTS * sizeof *c->subject_names);
     for (int s = 0; s < T_SUBJECTS; s++) {
-        char b[8];
+        char b[16];
         snprintf(b, sizeof b, "s%02d", s + 1);
         c->subject_names[s] = strdup(b);
     }
