@@ -34,10 +34,10 @@ int cmd_methods(int argc, char **argv)
     if (optind != argc)
         return cli_usage(stderr, methods_usage, MB_EXIT_USAGE);
     char caps[256];
-    printf("%-22s %-36s %-24s %s\n", "method", "capabilities", "default params", "summary");
+    printf("%-22s %-36s %-40s %s\n", "method", "capabilities", "default params", "summary");
     for (const struct mb_method *const *m = mb_methods; *m; m++) {
         hn_caps_text(caps, sizeof caps, (*m)->caps);
-        printf("%-22s %-36s %-24s %s\n", (*m)->name, caps, (*m)->params && (*m)->params[0] ? (*m)->params : "-",
+        printf("%-22s %-36s %-40s %s\n", (*m)->name, caps, (*m)->params && (*m)->params[0] ? (*m)->params : "-",
                (*m)->summary ? (*m)->summary : "");
     }
     printf("\n%-22s %-36s %s\n", "protocol", "needs", "summary");
