@@ -16,6 +16,7 @@ static const struct bench benches[] = {
     { "mbh5",     bench_mbh5,     "unified writer/reader throughput vs plain HDF5 of the same array" },
     { "convert",  bench_convert,  "emg2pose conversion throughput vs plain HDF5 read, peak RSS" },
     { "features", bench_features, "feature extraction throughput vs memory read bandwidth" },
+    { "nn",       bench_nn,       "neural engine: matmul GFLOP/s in a transformer training step vs sgemm peak" },
     { NULL, NULL, NULL },
 };
 
