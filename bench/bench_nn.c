@@ -190,9 +190,15 @@ int bench_nn(int argc, char **argv)
     double peak = sgemm_peak(5);
     printf("OpenMP threads %d, OpenBLAS threads %d; sgemm 1024^3 peak %.1f GFLOP/s\n", thr,
            openblas_get_num_threads(), peak);
-    printf("%-7s %10s %10s %12s %12s %10s %12s\n", "model", "params", "steps/s", "ms/step", "MFLOP/step",
-           "GFLOP/s", "of peak");
+    printf("%-7s %5s %10s %10s %12s %12s %10s %12s\n", "model", "blas", "params", "steps/s", "ms/step",
+           "MFLOP/step", "GFLOP/s", "of peak");
+    int blas_thr = openblas_get_num_threads();
+    /* OpenBLAS's threads and OpenMP's compete for the same cores; a small
+     * model may run faster with single-threaded BLAS (the caller's choice,
+     * nn.h), so both are shown. */
+    for (int pass = 0; pass < 2; pass++)
     for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
+        openblas_set_num_threads(pass ? 1 : blas_thr);
         struct model m;
         if (model_init(&m, &cfgs[i])) {
             fprintf(stderr, "bench nn: cannot build model '%s'\n", cfgs[i].name);
@@ -206,9 +212,11 @@ int bench_nn(int argc, char **argv)
         double dt = (bench_now() - t0) / steps;
         (void)sink;
         double fl = step_flops(&cfgs[i]);
-        printf("%-7s %10zu %10.1f %12.3f %12.2f %10.2f %11.1f%%\n", cfgs[i].name, m.p.total, 1.0 / dt,
+        printf("%-7s %5d %10zu %10.1f %12.3f %12.2f %10.2f %11.1f%%\n", cfgs[i].name, openblas_get_num_threads(),
+               m.p.total, 1.0 / dt,
                1e3 * dt, fl / 1e6, fl / dt / 1e9, 100.0 * fl / dt / 1e9 / peak);
         model_free(&m);
     }
+    openblas_set_num_threads(blas_thr);
     return 0;
 }
