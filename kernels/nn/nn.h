@@ -17,10 +17,11 @@
  * - Determinism: every OpenMP loop writes disjoint outputs and each output
  *   is a sum taken in a fixed order, so results do not depend on the OpenMP
  *   thread count. Matrix products go through OpenBLAS (cblas_sgemm), never
- *   called inside a parallel region; OpenBLAS's own thread count is the
- *   caller's business (openblas_set_num_threads / OPENBLAS_NUM_THREADS):
- *   fix it when bit-identical results across runs of different settings
- *   matter.
+ *   called inside a parallel region. OpenBLAS's own thread count is the
+ *   caller's business, and its results change in the last bits with it for
+ *   larger products: fix it (nn_set_blas_threads, or OPENBLAS_NUM_THREADS)
+ *   wherever results must not depend on what else runs. Results are then
+ *   bit-identical for a seed and any OpenMP thread count.
  * - Shapes are checked with MB_ASSERT (programmer errors, not input errors).
  */
 #ifndef MB_KERNELS_NN_NN_H
@@ -28,6 +29,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Sets OpenBLAS's thread count (process-wide; openblas_set_num_threads).
+ * Returns the previous count. */
+int nn_set_blas_threads(int n);
 
 /* ---- linear and convolution -------------------------------------------- */
 

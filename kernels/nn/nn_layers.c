@@ -14,6 +14,13 @@
 #include "core/err.h"
 #include "core/rng.h"
 
+int nn_set_blas_threads(int n)
+{
+    int prev = openblas_get_num_threads();
+    openblas_set_num_threads(n);
+    return prev;
+}
+
 /* ---- linear ---------------------------------------------------------------- */
 
 void nn_linear_forward(float *out, const float *in, const float *w, const float *b,
