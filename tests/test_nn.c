@@ -19,15 +19,31 @@
 
 /* ---- helpers ------------------------------------------------------------------ */
 
+/* Buffers a test allocates are freed by the test's .fini (LeakSanitizer in
+ * make asan), so the bodies stay short. */
+static void *tracked[512];
+static size_t ntracked;
+static void *track(void *p)
+{
+    cr_assert(p && ntracked < sizeof tracked / sizeof tracked[0]);
+    tracked[ntracked++] = p;
+    return p;
+}
+static void free_tracked(void)
+{
+    while (ntracked)
+        free(tracked[--ntracked]);
+}
+
 static float *rnd(size_t n, struct mb_rng *r, float a)
 {
-    float *v = malloc((n ? n : 1) * sizeof *v);
+    float *v = track(malloc((n ? n : 1) * sizeof *v));
     for (size_t i = 0; i < n; i++)
         v[i] = (float)((2.0 * mb_rng_uniform(r) - 1.0) * a);
     return v;
 }
 
-static float *zeros(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
+static float *zeros(size_t n) { return track(calloc(n ? n : 1, sizeof(float))); }
 
 static double dotd(const float *a, const float *b, size_t n)
 {
@@ -71,7 +87,7 @@ static double lin_f(void *p)
     return dotd(c->out, c->r, c->n * c->o);
 }
 
-Test(nn, linear_backward_matches_finite_differences)
+Test(nn, linear_backward_matches_finite_differences, .fini = free_tracked)
 {
     struct mb_rng r;
     mb_rng_seed(&r, 1, 0);
@@ -94,7 +110,7 @@ static double conv_f(void *p)
     return dotd(c->out, c->r, c->nb * c->to * c->co);
 }
 
-Test(nn, conv1d_backward_matches_finite_differences)
+Test(nn, conv1d_backward_matches_finite_differences, .fini = free_tracked)
 {
     struct mb_rng r;
     mb_rng_seed(&r, 2, 0);
@@ -114,7 +130,7 @@ Test(nn, conv1d_backward_matches_finite_differences)
     gradcheck("conv db", conv_f, &c, c.b, db, c.co);
 }
 
-Test(nn, conv1d_forward_equals_direct_sum)
+Test(nn, conv1d_forward_equals_direct_sum, .fini = free_tracked)
 {
     struct mb_rng r;
     mb_rng_seed(&r, 3, 0);
@@ -146,7 +162,7 @@ static double pe_f(void *p)
     return dotd(c->out, c->r, c->nb * (c->t / c->p) * c->d);
 }
 
-Test(nn, patch_embed_backward_matches_finite_differences)
+Test(nn, patch_embed_backward_matches_finite_differences, .fini = free_tracked)
 {
     struct mb_rng r;
     mb_rng_seed(&r, 4, 0);
@@ -178,7 +194,7 @@ static double ln_f(void *p)
     return dotd(c->out, c->r, c->n * c->c);
 }
 
-Test(nn, layernorm_backward_matches_finite_differences)
+Test(nn, layernorm_backward_matches_finite_differences, .fini = free_tracked)
 {
     struct mb_rng r;
     mb_rng_seed(&r, 5, 0);
@@ -207,7 +223,7 @@ static double softmax_f(void *p)
     return dotd(c->out, c->r, c->n * c->k);
 }
 
-Test(nn, gelu_is_the_tanh_approximation_and_its_backward_matches)
+Test(nn, gelu_is_the_tanh_approximation_and_its_backward_matches, .fini = free_tracked)
 {
     struct mb_rng r;
     mb_rng_seed(&r, 6, 0);
@@ -224,7 +240,7 @@ Test(nn, gelu_is_the_tanh_approximation_and_its_backward_matches)
     gradcheck("gelu din", gelu_f, &c, c.in, din, c.n);
 }
 
-Test(nn, softmax_backward_matches_finite_differences)
+Test(nn, softmax_backward_matches_finite_differences, .fini = free_tracked)
 {
     struct mb_rng r;
     mb_rng_seed(&r, 7, 0);
@@ -256,7 +272,7 @@ static double att_f(void *p)
     return dotd(c->out, c->r, c->nb * c->tq * c->d);
 }
 
-Test(nn, attention_with_masks_backward_matches_finite_differences)
+Test(nn, attention_with_masks_backward_matches_finite_differences, .fini = free_tracked)
 {
     struct mb_rng r;
     mb_rng_seed(&r, 8, 0);
@@ -287,7 +303,7 @@ Test(nn, attention_with_masks_backward_matches_finite_differences)
         cr_assert_eq(dv[(1 * c.tk + 2) * c.d + j], 0.0f);
 }
 
-Test(nn, attention_of_a_query_with_no_visible_key_is_zero)
+Test(nn, attention_of_a_query_with_no_visible_key_is_zero, .fini = free_tracked)
 {
     float q[4] = { 1, 2, 3, 4 }, k[4] = { 1, 0, 0, 1 }, v[4] = { 5, 6, 7, 8 }, out[4], att[2];
     unsigned char kpad[2] = { 1, 1 };
@@ -348,8 +364,8 @@ static void mha_case(int self, size_t tq, size_t tk, size_t dm)
         gradcheck("cross-attention dmemory", mha_f, &c, c.m, dm_, c.nb * tk * dm);
 }
 
-Test(nn, self_attention_backward_matches_finite_differences) { mha_case(1, 4, 4, 6); }
-Test(nn, cross_attention_backward_matches_finite_differences) { mha_case(0, 3, 5, 4); }
+Test(nn, self_attention_backward_matches_finite_differences, .fini = free_tracked) { mha_case(1, 4, 4, 6); }
+Test(nn, cross_attention_backward_matches_finite_differences, .fini = free_tracked) { mha_case(0, 3, 5, 4); }
 
 /* ---- embeddings, dropout, pooling ----------------------------------------------------------- */
 
@@ -391,7 +407,7 @@ static double take_f(void *p)
     return dotd(c->out, c->r, c->nb * c->d);
 }
 
-Test(nn, embeddings_dropout_pooling_cls_backward_match_finite_differences)
+Test(nn, embeddings_dropout_pooling_cls_backward_match_finite_differences, .fini = free_tracked)
 {
     struct mb_rng r;
     mb_rng_seed(&r, 10, 0);
@@ -403,7 +419,7 @@ Test(nn, embeddings_dropout_pooling_cls_backward_match_finite_differences)
     int idx[6] = { 3, 0, 3, 1, 3, 2 };   // token 3 three times: its gradient sums
     c.idx = idx;
     unsigned char kpad[12] = { 0, 0, 0, 0, 0, 1, 0, 1, 1, 1, 1, 1 };  // sequence 2 all padding
-    c.keep = malloc(nx);
+    c.keep = track(malloc(nx));
 
     float *dx = zeros(nx), *dpos = zeros(c.t * c.d);
     pos_f(&c);
@@ -442,13 +458,13 @@ Test(nn, embeddings_dropout_pooling_cls_backward_match_finite_differences)
     gradcheck("take dx", take_f, &c, c.x, dx, nx);
 }
 
-Test(nn, dropout_mask_depends_on_seed_and_stream_not_on_threads)
+Test(nn, dropout_mask_depends_on_seed_and_stream_not_on_threads, .fini = free_tracked)
 {
     size_t n = 257, d = 64;
     float *x = zeros(n * d), *y1 = zeros(n * d), *y2 = zeros(n * d);
     for (size_t i = 0; i < n * d; i++)
         x[i] = 1.0f;
-    unsigned char *k1 = malloc(n * d), *k2 = malloc(n * d), *k3 = malloc(n * d);
+    unsigned char *k1 = track(malloc(n * d)), *k2 = track(malloc(n * d)), *k3 = track(malloc(n * d));
     omp_set_num_threads(1);
     nn_dropout_forward(y1, k1, x, 0.25f, 99, 3, n, d);
     omp_set_num_threads(2);
@@ -484,7 +500,7 @@ static double nce_f(void *p)
     return nn_infonce_forward(c->work, c->pred, c->target, c->ls, c->sym, c->n, c->p);
 }
 
-Test(nn, masked_mse_counts_only_masked_rows)
+Test(nn, masked_mse_counts_only_masked_rows, .fini = free_tracked)
 {
     struct mb_rng r;
     mb_rng_seed(&r, 11, 0);
@@ -507,7 +523,7 @@ Test(nn, masked_mse_counts_only_masked_rows)
     cr_assert_eq(nn_mse_forward(c.pred, c.target, none, 5, 3), 0.0f);
 }
 
-Test(nn, cross_entropy_with_label_smoothing_matches_formula_and_finite_differences)
+Test(nn, cross_entropy_with_label_smoothing_matches_formula_and_finite_differences, .fini = free_tracked)
 {
     struct mb_rng r;
     mb_rng_seed(&r, 12, 0);
@@ -546,9 +562,9 @@ static void infonce_case(int sym)
     gradcheck("infonce dlog_scale", nce_f, &c, &c.ls, &dls, 1);
 }
 
-Test(nn, infonce_backward_matches_finite_differences) { infonce_case(0); infonce_case(1); }
+Test(nn, infonce_backward_matches_finite_differences, .fini = free_tracked) { infonce_case(0); infonce_case(1); }
 
-Test(nn, infonce_of_matched_pairs_is_below_chance_and_temperature_clamps_as_clip)
+Test(nn, infonce_of_matched_pairs_is_below_chance_and_temperature_clamps_as_clip, .fini = free_tracked)
 {
     float u[3 * 2] = { 1, 0, 0, 1, -1, 0.1f }, work[64];
     cr_assert(nn_infonce_work(3, 2) <= 64);
@@ -564,7 +580,7 @@ Test(nn, infonce_of_matched_pairs_is_below_chance_and_temperature_clamps_as_clip
 
 /* ---- optimiser, schedule, clipping ---------------------------------------------------------------- */
 
-Test(nn, adamw_steps_match_hand_computation)
+Test(nn, adamw_steps_match_hand_computation, .fini = free_tracked)
 {
     struct nn_params p = NN_PARAMS_INIT;
     cr_assert_geq(nn_params_add(&p, "w", 1, 1, (size_t[]){ 2 }), 0);
@@ -592,7 +608,7 @@ Test(nn, adamw_steps_match_hand_computation)
     nn_params_release(&p);
 }
 
-Test(nn, cosine_schedule_with_warmup_values)
+Test(nn, cosine_schedule_with_warmup_values, .fini = free_tracked)
 {
     cr_assert(fabsf(nn_lr_cosine(0, 10, 110, 1e-3f, 1e-5f) - 1e-4f) < 1e-9f);
     cr_assert(fabsf(nn_lr_cosine(9, 10, 110, 1e-3f, 1e-5f) - 1e-3f) < 1e-9f);
@@ -606,7 +622,7 @@ Test(nn, cosine_schedule_with_warmup_values)
         cr_assert(nn_lr_cosine(s + 1, 10, 110, 1e-3f, 1e-5f) <= nn_lr_cosine(s, 10, 110, 1e-3f, 1e-5f));
 }
 
-Test(nn, global_norm_clipping)
+Test(nn, global_norm_clipping, .fini = free_tracked)
 {
     float g[3] = { 3.0f, 0.0f, 4.0f };
     cr_assert(fabsf(nn_clip_grad_norm(g, 3, 10.0f) - 5.0f) < 1e-6f);
@@ -633,7 +649,7 @@ static void ckpt_layout(struct nn_params *p, size_t last)
     cr_assert_eq(nn_params_alloc(p), MB_OK);
 }
 
-Test(nn, checkpoint_round_trip_and_layout_check)
+Test(nn, checkpoint_round_trip_and_layout_check, .fini = free_tracked)
 {
     char dir[64], path[128];
     tu_tmpdir(dir, sizeof dir);
@@ -703,7 +719,7 @@ static void tiny_init(struct tiny *m)
     cr_assert_geq(nn_params_add(p, "embed.b", 0, 1, (size_t[]){ TD }), 0);
     cr_assert_geq(nn_params_add(p, "pos", 0, 2, (size_t[]){ TNP, TD }), 0);
     for (int l = 0; l < TL; l++) {
-        char pre[16];
+        char pre[32];
         snprintf(pre, sizeof pre, "enc.%d.", l);
         cr_assert_eq(nn_block_add_params(p, pre, TD, TF), MB_OK);
     }
@@ -725,7 +741,7 @@ static void tiny_init(struct tiny *m)
         }
     }
     for (int l = 0; l < TL; l++) {
-        char pre[16];
+        char pre[32];
         snprintf(pre, sizeof pre, "enc.%d.", l);
         nn_block_bind(&m->blk[l], &m->gblk[l], p, pre);
         cr_assert_eq(nn_block_act_alloc(&m->act[l], TB, TNP, TD, TF, TH), MB_OK);
@@ -749,17 +765,10 @@ static void tiny_init(struct tiny *m)
 
 static void tiny_free(struct tiny *m)
 {
+    /* the activation buffers came from zeros(): free_tracked takes them */
     for (int l = 0; l < TL; l++)
         nn_block_act_release(&m->act[l]);
     nn_block_act_release(&m->dact);
-    float *bufs[] = { m->x, m->emb, m->lnf, m->lnf_mean, m->lnf_rstd, m->dlnf, m->pooled, m->dpooled,
-                      m->logits, m->probs, m->dlogits };
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
-        free(bufs[i]);
-    for (int l = 0; l <= TL; l++) {
-        free(m->h[l]);
-        free(m->dh[l]);
-    }
     nn_params_release(&m->p);
 }
 
@@ -808,7 +817,7 @@ static double tiny_loss(void *ctx)
     return tiny_step(m);
 }
 
-Test(nn, transformer_block_backward_matches_finite_differences)
+Test(nn, transformer_block_backward_matches_finite_differences, .fini = free_tracked)
 {
     struct tiny m;
     tiny_init(&m);
@@ -828,7 +837,7 @@ Test(nn, transformer_block_backward_matches_finite_differences)
     tiny_free(&m);
 }
 
-Test(nn, forward_backward_bit_identical_for_1_and_2_threads)
+Test(nn, forward_backward_bit_identical_for_1_and_2_threads, .fini = free_tracked)
 {
     struct tiny a, b;
     tiny_init(&a);
@@ -845,7 +854,7 @@ Test(nn, forward_backward_bit_identical_for_1_and_2_threads)
     tiny_free(&b);
 }
 
-Test(nn, tiny_model_loss_curve_matches_pytorch)
+Test(nn, tiny_model_loss_curve_matches_pytorch, .fini = free_tracked)
 {
     struct tiny m;
     tiny_init(&m);
