@@ -198,7 +198,7 @@ int bench_nn(int argc, char **argv)
      * nn.h), so both are shown. */
     for (int pass = 0; pass < 2; pass++)
     for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
-        openblas_set_num_threads(pass ? 1 : blas_thr);
+        nn_set_blas_threads(pass ? 1 : blas_thr);
         struct model m;
         if (model_init(&m, &cfgs[i])) {
             fprintf(stderr, "bench nn: cannot build model '%s'\n", cfgs[i].name);
@@ -217,6 +217,6 @@ int bench_nn(int argc, char **argv)
                1e3 * dt, fl / 1e6, fl / dt / 1e9, 100.0 * fl / dt / 1e9 / peak);
         model_free(&m);
     }
-    openblas_set_num_threads(blas_thr);
+    nn_set_blas_threads(blas_thr);
     return 0;
 }

@@ -3,6 +3,7 @@
  * checkpoint round trip, thread-count invariance, and a tiny transformer's
  * 10-step loss curve against PyTorch (tests/ref/gen_nn_ref.py). */
 #include <criterion/criterion.h>
+#include <hdf5.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -673,6 +674,24 @@ Test(nn, checkpoint_round_trip_and_layout_check, .fini = free_tracked)
     ckpt_layout(&bad, 6);
     cr_assert_eq(nn_params_load(&bad, path, NULL, 0), MB_EFORMAT);
     cr_assert(strstr(mb_last_error(), "'c'") && strstr(mb_last_error(), "model.h5"), "%s", mb_last_error());
+    /* same sizes, another rank: [2 x 2 x 7] saved, [2 x 2 x 7 x 1] expected */
+    struct nn_params rank = NN_PARAMS_INIT;
+    cr_assert_geq(nn_params_add(&rank, "a.w", 1, 2, (size_t[]){ 3, 5 }), 0);
+    cr_assert_geq(nn_params_add(&rank, "a.b", 0, 1, (size_t[]){ 3 }), 0);
+    cr_assert_geq(nn_params_add(&rank, "c", 1, 4, (size_t[]){ 2, 2, 7, 1 }), 0);
+    cr_assert_eq(nn_params_alloc(&rank), MB_OK);
+    cr_assert_eq(nn_params_load(&rank, path, NULL, 0), MB_EFORMAT);
+    cr_assert(strstr(mb_last_error(), "dimensions"), "%s", mb_last_error());
+    nn_params_release(&rank);
+    /* an HDF5 file that is not a checkpoint */
+    char other[160];
+    snprintf(other, sizeof other, "%s/other.h5", dir);
+    hid_t f = H5Fcreate(other, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    cr_assert_geq(f, 0);
+    H5Fclose(f);
+    cr_assert_eq(nn_params_load(&q, other, NULL, 0), MB_EFORMAT);
+    cr_assert(strstr(mb_last_error(), "not a myobench checkpoint"), "%s", mb_last_error());
+    remove(other);
     char missing[160];
     snprintf(missing, sizeof missing, "%s/none.h5", dir);
     cr_assert_eq(nn_params_load(&q, missing, NULL, 0), MB_EIO);

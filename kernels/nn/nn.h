@@ -199,7 +199,9 @@ void nn_ce_backward(float *dlogits, const float *probs, const int *labels, float
  * column direction (mean_j -log softmax_i(s_ij)[j]), CLIP's loss.
  * log_scale = log(1/temperature) is the learnable parameter; clamp it after
  * each optimiser step with nn_infonce_clamp (CLIP). work holds
- * nn_infonce_work(N, E) floats, filled by the forward, read by the backward. */
+ * nn_infonce_work(N, E) floats, filled by the forward and consumed by the
+ * backward (which overwrites it: one backward per forward). The temperature
+ * is the only learned input; attention masks and targets get no gradient. */
 size_t nn_infonce_work(size_t n, size_t e);
 float nn_infonce_forward(float *work, const float *u, const float *v, float log_scale, int symmetric,
                          size_t n, size_t e);

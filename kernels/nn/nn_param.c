@@ -327,16 +327,22 @@ int nn_params_load(struct nn_params *p, const char *path, long *step, int moment
     char *names = calloc(n ? n : 1, NN_NAME_MAX);
     uint64_t *shapes = calloc(n ? n : 1, NN_NDIM_MAX * sizeof *shapes);
     uint64_t *offsets = calloc(n ? n : 1, sizeof *offsets);
+    int32_t *ndims = calloc(n ? n : 1, sizeof *ndims);
     hid_t d = -1, st = H5Tcopy(H5T_C_S1);
     H5Tset_size(st, NN_NAME_MAX);
     int err = MB_OK;
-    if (!names || !shapes || !offsets) {
+    if (!names || !shapes || !offsets || !ndims) {
         err = mb_error(MB_ENOMEM, "'%s': checkpoint table of %zu entries", path, n);
         goto out;
     }
+    char fmt[sizeof CKPT_FORMAT] = "";
+    H5Tset_size(st, sizeof CKPT_FORMAT);
+    int fmt_ok = !get_attr(f, "format", st, fmt, 1) && !memcmp(fmt, CKPT_FORMAT, sizeof CKPT_FORMAT);
+    H5Tset_size(st, NN_NAME_MAX);
     d = H5Lexists(f, "params", H5P_DEFAULT) > 0 ? H5Dopen2(f, "params", H5P_DEFAULT) : -1;
-    if (d < 0) {
-        err = mb_error(MB_EFORMAT, "'%s': no dataset 'params' (not a myobench checkpoint)", path);
+    if (d < 0 || !fmt_ok) {
+        err = mb_error(MB_EFORMAT, "'%s': not a myobench checkpoint (no 'params' or format '%s')", path,
+                       CKPT_FORMAT);
         goto out;
     }
     hid_t a = H5Aexists(d, "names") > 0 ? H5Aopen(d, "names", H5P_DEFAULT) : -1;
@@ -351,7 +357,8 @@ int nn_params_load(struct nn_params *p, const char *path, long *step, int moment
     }
     if (n && (get_attr(d, "names", st, names, n) ||
               get_attr(d, "shapes", H5T_NATIVE_UINT64, shapes, (hsize_t)n * NN_NDIM_MAX) ||
-              get_attr(d, "offsets", H5T_NATIVE_UINT64, offsets, n))) {
+              get_attr(d, "offsets", H5T_NATIVE_UINT64, offsets, n) ||
+              get_attr(d, "ndims", H5T_NATIVE_INT32, ndims, n))) {
         err = mb_error(MB_EFORMAT, "'%s': unreadable parameter table on 'params'", path);
         goto out;
     }
@@ -361,6 +368,11 @@ int nn_params_load(struct nn_params *p, const char *path, long *step, int moment
         if (strncmp(fname, e->name, NN_NAME_MAX)) {
             err = mb_error(MB_EFORMAT, "'%s': tensor %zu is '%.*s' in the file, '%s' in the model",
                            path, i, NN_NAME_MAX, fname, e->name);
+            goto out;
+        }
+        if (ndims[i] != e->ndim) {
+            err = mb_error(MB_EFORMAT, "'%s': tensor '%s' has %d dimensions in the file, %d in the model",
+                           path, e->name, (int)ndims[i], e->ndim);
             goto out;
         }
         for (int j = 0; j < NN_NDIM_MAX; j++)
@@ -397,5 +409,6 @@ out:
     free(names);
     free(shapes);
     free(offsets);
+    free(ndims);
     return err;
 }

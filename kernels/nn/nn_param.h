@@ -101,7 +101,7 @@ float nn_clip_grad_norm(float *g, size_t n, float max_norm);
  * "myobench-nn-checkpoint 1". */
 int nn_params_save(const struct nn_params *p, const char *path, long step, int moments) MB_MUST_CHECK;
 /* Reads a checkpoint into an allocated p whose layout must match the file's
- * table exactly (names, shapes, offsets, total): MB_EFORMAT naming the first
+ * table exactly (names, ranks, shapes, offsets): MB_EFORMAT naming the first
  * mismatch otherwise. Moments are read when the file has them and 'moments'
  * is set (MB_EFORMAT if asked for and absent). step may be NULL. */
 int nn_params_load(struct nn_params *p, const char *path, long *step, int moments) MB_MUST_CHECK;
