@@ -9,7 +9,16 @@ const struct mb_method *const mb_methods[] = {
     NULL
 };
 
+extern const struct mb_protocol proto_within, proto_loso, proto_zeroshot_users, proto_zeroshot_gestures,
+    proto_fewshot, proto_adapt;
+
 const struct mb_protocol *const mb_protocols[] = {
+    &proto_within,
+    &proto_loso,
+    &proto_zeroshot_users,
+    &proto_zeroshot_gestures,
+    &proto_fewshot,
+    &proto_adapt,
     NULL
 };
 
