@@ -20,7 +20,7 @@ PKGS    := hdf5 matio libpcre2-8 libcrypto yaml-0.1 libcyaml jansson fftw3f sqli
 LIBDIRS := core format synth converters kernels baselines protocols reports
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lsvm
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
 OPT     ?= -O2

@@ -18,6 +18,7 @@ pkgs=(
   libjansson-dev     # JSON output
   libfftw3-dev       # spectral features
   libgsl-dev         # chi-square, F and normal p-values in reports/stats.c
+  libsvm-dev         # SVM baselines (baselines/svm.c)
   libcriterion-dev   # tests
 )
 
