@@ -65,11 +65,12 @@ int pr_plan_subjects(struct pr_fold **folds, size_t *n_folds, const struct pr_co
  * the source's held-out marks when any, else a seeded draw (rest never
  * unseen). Folds of pr_plan_unseen: per subject group, train = seen
  * gestures of training subjects, test = unseen gestures of test subjects,
- * ref = unseen-gesture windows of training subjects with a valid pose. */
+ * ref = unseen-gesture windows of training subjects (only those with a
+ * valid pose when pose_refs). */
 int pr_unseen_gestures(uint8_t *unseen, const char **rule, const struct pr_corpus *c,
                        const struct pr_settings *s) MB_MUST_CHECK;
 int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c,
-                   const struct pr_settings *s, const char *protocol) MB_MUST_CHECK;
+                   const struct pr_settings *s, const char *protocol, int pose_refs) MB_MUST_CHECK;
 
 /* Within-subject rule for subject subj: test[i] for every window of the
  * subject (1 test, 0 train, -1 unused); rule receives its name. */

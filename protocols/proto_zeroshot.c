@@ -70,7 +70,7 @@ static int is_unseen(const struct pr_corpus *c, const uint8_t *unseen, int32_t l
 }
 
 int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c, const struct pr_settings *s,
-                   const char *protocol)
+                   const char *protocol, int pose_refs)
 {
     struct pr_folds fs = { 0 };
     struct pr_idxv role[PR_N_ROLES] = { { 0 } };
@@ -95,7 +95,7 @@ int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct pr_corp
                     rc = pr_idxv_push(&role[PR_TEST], i);
             } else if (!u) {
                 rc = pr_idxv_push(&role[PR_TRAIN], i);
-            } else if (c->J && c->pose_valid[i]) {
+            } else if (!pose_refs || (c->J && c->pose_valid[i])) {
                 rc = pr_idxv_push(&role[PR_REF], i);
             }
         }
@@ -120,7 +120,7 @@ int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct pr_corp
 
 static int zsg_plan(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c, const struct pr_settings *s)
 {
-    return pr_plan_unseen(folds, n_folds, c, s, "zeroshot-gestures");
+    return pr_plan_unseen(folds, n_folds, c, s, "zeroshot-gestures", 1);
 }
 
 static int zsg_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m,

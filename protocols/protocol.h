@@ -117,6 +117,8 @@ struct mb_method {
     /* SHA-256 of the parameters that define the representation (linear-probe check). */
     void (*param_hash)(char hex[65], const struct mb_method_model *m);
     void (*free)(struct mb_method_model *m);
+    /* E of embed(), so callers can size Z before the call; required with MB_CAP_EMBED. */
+    size_t (*embed_dim)(const struct mb_method_model *m);
 };
 
 extern const struct mb_method *const mb_methods[];          /* NULL-terminated registry */
