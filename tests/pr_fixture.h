@@ -69,20 +69,24 @@ static inline int prf_write(const char *path, const struct prf_opts *o_in)
                 gain[ch] = (float)(0.8 + 0.4 * mb_rng_uniform(&r));
             size_t t = 0;
             for (int k = 0; k < o.reps; k++)
-                for (int g = 1; g <= PRF_G; g++)
+                for (int g = 1; g <= PRF_G; g++) {
+                    /* each repetition at its own intensity: pose and EMG
+                     * amplitude vary together inside a gesture */
+                    double u = 0.6 + 0.8 * mb_rng_uniform(&r);
                     for (size_t q = 0; q < per; q++, t++) {
                         int gg = q < PRF_MOVE ? g : 0;
                         lab[t] = gg;
                         rep[t] = gg ? k + 1 : 0;
                         for (int j = 0; j < PRF_J; j++)
-                            pose[t * PRF_J + j] = prf_pose[gg][j] + (float)(0.02 * mb_rng_normal(&r));
+                            pose[t * PRF_J + j] = (float)(u * prf_pose[gg][j] + 0.02 * mb_rng_normal(&r));
                         for (int ch = 0; ch < PRF_C; ch++) {
                             double a = 0.05;
                             for (int j = 0; j < PRF_J; j++)
-                                a += prf_mix[ch][j] * prf_pose[gg][j];
+                                a += prf_mix[ch][j] * u * prf_pose[gg][j];
                             e[t * PRF_C + ch] = (float)(gain[ch] * a * mb_rng_normal(&r));
                         }
                     }
+                }
             char subj[16], sess[16];
             snprintf(subj, sizeof subj, "s%d", s + 1);
             snprintf(sess, sizeof sess, o.sessions > 1 ? "d%d" : "", ss + 1);
