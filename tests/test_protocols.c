@@ -482,3 +482,46 @@ Test(protocols, probe_fails_when_the_representation_changes, .init = setup, .fin
     pr_result_release(&r);
     folds_free(f, n);
 }
+
+/* ---- issue 4 acceptance: real NinaPro DB1, within-subject lda-td4 ----------- */
+
+#include "converters/converter.h"
+
+Test(protocols, ninapro_db1_within_lda_td4, .timeout = 300)
+{
+    TU_NEED_REAL("ninapro_db1/s1/S1_A1_E1.mat");
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/db1.h5", dir);
+    struct mb_convert_opts o = { .src = tu_real("ninapro_db1"), .out = path, .threads = 1, .labels = "restimulus" };
+    struct mb_convert_result cres = { 0 };
+    const struct mb_converter *cv = mb_converter_find("ninapro");
+    cr_assert_not_null(cv);
+    cr_assert_eq(cv->convert(&o, &cres), MB_OK, "%s", mb_last_error());
+    struct pr_view_settings v = { 0, 200, 50, 0 };   /* native 100 Hz: W = 20, S = 5 */
+    cr_assert_eq(pr_corpus_load(&C, path, &v), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(C.W, 20);
+    cr_expect_eq(C.C, 10);
+    struct pr_settings s = { .seed = 1 };
+    struct pr_fold *f;
+    size_t n;
+    cr_assert_eq(P("within")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 4, "one fold per subject");
+    for (size_t k = 0; k < n; k++) {
+        cr_expect(strstr(f[k].manifest, "\"rule\":\"ninapro-reps\""), "standard split: %s", f[k].id);
+        struct pr_result r;
+        cr_assert_eq(P("within")->run(&r, P("within"), M("lda-td4"), &C, &f[k], &s), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(r.status, PR_OK, "%s", r.message);
+        cr_assert_eq(r.n_subjects, 1);
+        const struct pr_subject_result *sr = &r.subjects[0];
+        cr_log_info("DB1 within lda-td4 %s: accuracy %.3f, balanced accuracy %.3f, macro-F1 %.3f "
+                    "(%zu test windows, %zu classes, chance ~%.2f)", C.subject_names[sr->subject], sr->accuracy,
+                    sr->balanced_accuracy, sr->macro_f1, sr->n_test, sr->K, 1.0 / (double)sr->K);
+        cr_expect_gt(sr->accuracy, 0.5, "%s", f[k].id);
+        cr_expect_gt(sr->balanced_accuracy, 0.4, "%s", f[k].id);
+        pr_result_release(&r);
+    }
+    folds_free(f, n);
+    pr_corpus_release(&C);
+    remove(path);
+    rmdir(dir);
+}
