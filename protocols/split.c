@@ -48,6 +48,12 @@ static int cmp_i32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* Units of one role: (recording, gesture, trial), sorted, distinct. */
 struct unit { int32_t rec, gesture, trial; };
 
@@ -123,14 +129,8 @@ int pr_fold_finish(struct pr_folds *fs, const struct pr_corpus *c, const char *p
     }
     /* window lists in increasing order: the manifest and the methods see
      * the same order whatever order the plan pushed them in */
-    for (int r = 0; r < PR_N_ROLES; r++) {
-        size_t *v = role[r].v;
-        for (size_t k = 1; k < role[r].n; k++) {   /* usually sorted already: insertion fix-up */
-            size_t x = v[k], j = k;
-            while (j && v[j - 1] > x) { v[j] = v[j - 1]; j--; }
-            v[j] = x;
-        }
-    }
+    for (int r = 0; r < PR_N_ROLES; r++)
+        qsort(role[r].v, role[r].n, sizeof *role[r].v, cmp_size);
     json_t *m = json_object();
     json_t *corpus = json_object(), *view = json_object(), *roles = json_object();
     if (!m || !corpus || !view || !roles) {
