@@ -130,7 +130,8 @@ int pr_fold_finish(struct pr_folds *fs, const struct pr_corpus *c, const char *p
     /* window lists in increasing order: the manifest and the methods see
      * the same order whatever order the plan pushed them in */
     for (int r = 0; r < PR_N_ROLES; r++)
-        qsort(role[r].v, role[r].n, sizeof *role[r].v, cmp_size);
+        if (role[r].n)
+            qsort(role[r].v, role[r].n, sizeof *role[r].v, cmp_size);
     json_t *m = json_object();
     json_t *corpus = json_object(), *view = json_object(), *roles = json_object();
     if (!m || !corpus || !view || !roles) {
