@@ -525,3 +525,89 @@ Test(protocols, ninapro_db1_within_lda_td4, .timeout = 300)
     remove(path);
     rmdir(dir);
 }
+
+/* ---- within-subject fallback rules --------------------------------------------- */
+
+Test(protocols, within_rules_without_repetitions, .fini = teardown, .timeout = 60)
+{
+    /* two sessions, no repetition stream: the last session is the test */
+    setup_with(&(struct prf_opts){ .subjects = 2, .reps = 4, .with_reps = -1, .sessions = 2, .no_pose = 1 });
+    struct pr_settings s = { .seed = 1 };
+    struct pr_fold *f;
+    size_t n;
+    cr_assert_eq(P("within")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 2);
+    cr_expect(strstr(f[0].manifest, "\"rule\":\"last-session\""), "%s", f[0].manifest);
+    for (size_t i = 0; i < f[0].n_test; i++)
+        cr_assert_str_eq(C.session_names[C.session[f[0].test[i]]], "s1/d2");
+    for (size_t i = 0; i < f[0].n_train; i++)
+        cr_assert_str_eq(C.session_names[C.session[f[0].train[i]]], "s1/d1");
+    folds_free(f, n);
+    pr_corpus_release(&C);
+    remove(path);
+    rmdir(dir);
+    /* one session, no repetition stream: occurrences 2, 5, 8 are the test */
+    setup_with(&(struct prf_opts){ .subjects = 2, .with_reps = -1, .no_pose = 1 });
+    cr_assert_eq(P("within")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_expect(strstr(f[1].manifest, "\"rule\":\"trial-mod-3\""), "%s", f[1].manifest);
+    for (size_t i = 0; i < f[1].n_test; i++)
+        cr_assert_eq(C.trial[f[1].test[i]] % 3, 2);
+    struct pr_result r;
+    cr_assert_eq(P("within")->run(&r, P("within"), M("lda-td4"), &C, &f[1], &s), MB_OK, "%s", mb_last_error());
+    cr_expect_gt(r.subjects[0].balanced_accuracy, 0.5);
+    pr_result_release(&r);
+    folds_free(f, n);
+}
+
+/* ---- adaptation: what adapt() receives --------------------------------------------- */
+
+static int adapt_calls;
+static size_t adapt_n;
+static int32_t adapt_subject;
+
+static int ad_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes, size_t K,
+                  const char *params, uint64_t seed)
+{
+    return M("lda-td4")->fit(out, train, classes, K, NULL, seed);
+}
+
+static int ad_adapt(struct mb_method_model *m, const struct pr_set *target, uint64_t seed)
+{
+    adapt_calls++;
+    adapt_n = target->n;
+    adapt_subject = target->c->subject[target->idx[0]];
+    for (size_t i = 0; i < target->n; i++)
+        if (target->c->subject[target->idx[i]] != adapt_subject)
+            return mb_error(MB_EINVAL, "adaptation windows of two subjects");
+    return MB_OK;
+}
+
+static const struct mb_method adapting = {
+    .name = "adapting", .summary = "test only", .caps = MB_CAP_CLASSIFY | MB_CAP_ADAPT, .params = "",
+    .fit = ad_fit, .predict_proba = drift_predict, .adapt = ad_adapt, .param_hash = drift_hash, .free = drift_free,
+};
+
+Test(protocols, adapt_gives_only_target_windows, .init = setup, .fini = teardown, .timeout = 60)
+{
+    struct pr_settings s = { .seed = 1 };
+    struct pr_fold *f;
+    size_t n;
+    cr_assert_eq(P("adapt")->plan(&f, &n, &C, &s), MB_OK);
+    struct pr_result r;
+    adapt_calls = 0;
+    cr_assert_eq(P("adapt")->run(&r, P("adapt"), &adapting, &C, &f[1], &s), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(r.status, PR_OK, "%s", r.message);
+    cr_expect_eq(adapt_calls, 1);
+    cr_expect_eq(adapt_n, f[1].n_adapt);
+    cr_expect_eq(adapt_subject, 1);
+    cr_assert_eq(r.n_subjects, 1);
+    cr_expect_eq(r.subjects[0].subject, 1);
+    cr_expect_gt(r.subjects[0].balanced_accuracy, 0.3);
+    pr_result_release(&r);
+    /* an adaptation window in the test repetitions is refused */
+    push(&f[1].adapt, &f[1].n_adapt, f[1].test[0]);
+    cr_expect_eq(P("adapt")->run(&r, P("adapt"), &adapting, &C, &f[1], &s), MB_EINVAL);
+    cr_expect(strstr(r.message, "no-test-repetition-in-adaptation"), "%s", r.message);
+    pr_result_release(&r);
+    folds_free(f, n);
+}
