@@ -58,11 +58,12 @@ static double objective(const gsl_vector *th, void *arg, gsl_vector *g)
     for (size_t i = 0; i < n; i++) {
         double *z = Z + i * Kp, mx = -INFINITY, s = 0;
         for (size_t k = 0; k < Kp; k++) if (z[k] > mx) mx = z[k];
-        for (size_t k = 0; k < Kp; k++) s += exp(z[k] - mx);
-        double lse = mx + log(s);
-        f += lse - z[p->yc[i]];
+        double zy = z[p->yc[i]];
+        for (size_t k = 0; k < Kp; k++) s += (z[k] = exp(z[k] - mx));   /* one exp per score */
+        f += mx + log(s) - zy;
         if (g) {      /* turn the row into (P - Y) / n for the gradient */
-            for (size_t k = 0; k < Kp; k++) z[k] = exp(z[k] - lse) / (double)n;
+            double inv = 1.0 / (s * (double)n);
+            for (size_t k = 0; k < Kp; k++) z[k] *= inv;
             z[p->yc[i]] -= 1.0 / (double)n;
         }
     }
@@ -98,7 +99,7 @@ static int logreg_fit(struct base_model **out, const float *X, const int32_t *y,
                       const char *params, uint64_t seed)
 {
     *out = NULL;
-    double C = 1.0, max_iter = 1000, tol = 1e-6;
+    double C = 1.0, max_iter = 1000, tol = 1e-5;
     const struct base_param spec[] = {
         { "C", 1e-12, 1e12, NULL, 0, &C },
         { "max_iter", 1, 1e7, NULL, 1, &max_iter },
@@ -148,11 +149,18 @@ static int logreg_fit(struct base_model **out, const float *X, const int32_t *y,
         s = gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2, np);
         if (!s) { err = mb_error(MB_ENOMEM, "logreg: solver for %zu parameters", np); goto out; }
         gsl_multimin_fdfminimizer_set(s, &fn, th, 0.1, 0.1);
-        size_t it = 0;
+        size_t it = 0, restarts = 0;
         int st = GSL_CONTINUE;
         while (it < (size_t)max_iter && st == GSL_CONTINUE) {
             it++;
-            if (gsl_multimin_fdfminimizer_iterate(s)) break;   /* no progress possible: at the optimum to rounding */
+            if (gsl_multimin_fdfminimizer_iterate(s)) {
+                /* The line search made no progress: restart from steepest
+                 * descent a few times (the curvature estimate can be stale)
+                 * before accepting the point as optimal to rounding. */
+                if (++restarts > 3) break;
+                gsl_multimin_fdfminimizer_restart(s);
+                continue;
+            }
             st = gsl_multimin_test_gradient(s->gradient, tol);
         }
         if (!isfinite(s->f))
@@ -201,7 +209,7 @@ static int logreg_predict(float *P, const struct base_model *bm, const float *X,
 const struct base_classifier base_logreg = {
     .name = "logreg",
     .summary = "multinomial logistic regression, L2 on the weights (not the intercept), BFGS",
-    .defaults = "C=1,max_iter=1000,tol=1e-6",
+    .defaults = "C=1,max_iter=1000,tol=1e-5",
     .fit = logreg_fit,
     .predict_proba = logreg_predict,
     .free = logreg_free,

@@ -4,7 +4,8 @@
  * Features and targets are centred on their training means, so the
  * intercept is y_mean - x_mean' W and is not penalised; W solves
  *     (Xc' Xc + lambda I) W = Xc' Yc
- * by Cholesky (LAPACKE dposv), in double. */
+ * by Cholesky (LAPACKE dpotrf/dpotrs, with a dpocon condition check), in
+ * double. */
 #include "baselines/ridge.h"
 
 #include <cblas.h>
@@ -56,10 +57,20 @@ int base_ridge_fit(struct base_ridge *r, const float *X, const float *Y, size_t 
     for (size_t j = 0; j < D; j++) A[j * D + j] += lambda;
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)D, (int)J, (int)n, 1.0, Xc, (int)D, Yc, (int)J,
                 0.0, r->W, (int)J);
-    if (LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)D, (lapack_int)J, A, (lapack_int)D, r->W,
-                      (lapack_int)J) != 0)
-        err = mb_error(MB_ENUM, "ridge: normal equations are singular (%zu rows, %zu features, lambda %g); "
-                       "use lambda > 0", n, D, lambda);
+    /* Cholesky, then the condition number: rounding lets potrf "succeed" on
+     * an exactly singular system (duplicate columns, lambda = 0), whose
+     * solution would be noise. */
+    double anorm = LAPACKE_dlansy(LAPACK_ROW_MAJOR, '1', 'U', (lapack_int)D, A, (lapack_int)D), rcond = 0;
+    if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)D, A, (lapack_int)D) != 0 ||
+        LAPACKE_dpocon(LAPACK_ROW_MAJOR, 'U', (lapack_int)D, A, (lapack_int)D, anorm, &rcond) != 0 ||
+        !(rcond > 1e-13)) {
+        err = mb_error(MB_ENUM, "ridge: normal equations are singular (%zu rows, %zu features, lambda %g, "
+                       "rcond %.2g); use lambda > 0", n, D, lambda, rcond);
+        goto out;
+    }
+    if (LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'U', (lapack_int)D, (lapack_int)J, A, (lapack_int)D, r->W,
+                       (lapack_int)J) != 0)
+        err = mb_error(MB_ENUM, "ridge: Cholesky solve failed (%zu features)", D);
 out:
     free(Xc); free(Yc); free(A);
     if (err) base_ridge_free(r);

@@ -8,8 +8,10 @@
  *     base_ridge_predict(Yhat, &r, Xt, nt);        // Yhat [nt x J]
  *     base_ridge_free(&r);
  *
- * Solved through LAPACK (normal equations by Cholesky, posv), never by a
- * hand-written solver. Deterministic for given inputs.
+ * Solved through LAPACK, never by a hand-written solver: normal equations
+ * by Cholesky (potrf/potrs) with a pocon condition check, because posv alone
+ * "solves" an exactly singular system (duplicated columns) without
+ * complaint. Deterministic for given inputs.
  */
 #ifndef MB_BASELINES_RIDGE_H
 #define MB_BASELINES_RIDGE_H

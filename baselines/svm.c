@@ -19,7 +19,7 @@
 #include "baselines/base_internal.h"
 #include "baselines/params.h"
 
-struct svm_model_ {
+struct svmc_model {
     size_t D, K;
     int32_t only;             /* the single class present in training, or -1 */
     struct svm_model *sv;     /* libsvm's model; its SVs point into 'nodes' */
@@ -31,19 +31,19 @@ struct svm_model_ {
 
 static pthread_mutex_t rand_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
-static void svm_silent(const char *s) { (void)s; }
-static void svm_quiet(void) { svm_set_print_string_function(svm_silent); }
+static void svmc_silent(const char *s) { (void)s; }
+static void svmc_quiet(void) { svm_set_print_string_function(svmc_silent); }
 
-static void svm_free_(struct base_model *bm)
+static void svmc_free(struct base_model *bm)
 {
-    struct svm_model_ *m = (struct svm_model_ *)bm;
+    struct svmc_model *m = (struct svmc_model *)bm;
     if (!m) return;
     if (m->sv) svm_free_and_destroy_model(&m->sv);
     free(m->nodes); free(m->rows); free(m->ylab); free(m->labels);
     free(m);
 }
 
-static int svm_fit_kernel(struct base_model **out, const float *X, const int32_t *y, size_t n, size_t D,
+static int svmc_fit_kernel(struct base_model **out, const float *X, const int32_t *y, size_t n, size_t D,
                           size_t K, const char *params, uint64_t seed, int kernel, const char *name)
 {
     *out = NULL;
@@ -72,9 +72,9 @@ static int svm_fit_kernel(struct base_model **out, const float *X, const int32_t
     int32_t last = -1;
     for (size_t k = 0; k < K; k++) if (count[k]) { npresent++; last = (int32_t)k; }
     free(count);
-    pthread_once(&quiet_once, svm_quiet);
+    pthread_once(&quiet_once, svmc_quiet);
 
-    struct svm_model_ *m = calloc(1, sizeof *m);
+    struct svmc_model *m = calloc(1, sizeof *m);
     if (!m) return mb_error(MB_ENOMEM, "%s: model", name);
     m->D = D; m->K = K;
     m->only = npresent == 1 ? last : -1;
@@ -84,7 +84,7 @@ static int svm_fit_kernel(struct base_model **out, const float *X, const int32_t
     m->rows = malloc(n * sizeof *m->rows);
     m->ylab = malloc(n * sizeof *m->ylab);
     if (!m->nodes || !m->rows || !m->ylab) {
-        svm_free_((struct base_model *)m);
+        svmc_free((struct base_model *)m);
         return mb_error(MB_ENOMEM, "%s: copy of %zu x %zu training rows", name, n, D);
     }
     double s1 = 0, s2 = 0;
@@ -115,7 +115,7 @@ static int svm_fit_kernel(struct base_model **out, const float *X, const int32_t
     };
     const char *why = svm_check_parameter(&prob, &par);
     if (why) {
-        svm_free_((struct base_model *)m);
+        svmc_free((struct base_model *)m);
         return mb_error(MB_EINVAL, "%s: libsvm rejects the parameters: %s", name, why);
     }
     pthread_mutex_lock(&rand_lock);
@@ -125,7 +125,7 @@ static int svm_fit_kernel(struct base_model **out, const float *X, const int32_t
     int nc = m->sv ? svm_get_nr_class(m->sv) : 0;
     m->labels = nc > 0 ? malloc((size_t)nc * sizeof *m->labels) : NULL;
     if (!m->sv || !m->labels || !svm_check_probability_model(m->sv)) {
-        svm_free_((struct base_model *)m);
+        svmc_free((struct base_model *)m);
         return mb_error(MB_ENOMEM, "%s: libsvm training failed (%zu x %zu rows)", name, n, D);
     }
     svm_get_labels(m->sv, m->labels);
@@ -133,21 +133,21 @@ static int svm_fit_kernel(struct base_model **out, const float *X, const int32_t
     return MB_OK;
 }
 
-static int svm_linear_fit(struct base_model **out, const float *X, const int32_t *y, size_t n, size_t D,
+static int svmc_linear_fit(struct base_model **out, const float *X, const int32_t *y, size_t n, size_t D,
                           size_t K, const char *params, uint64_t seed)
 {
-    return svm_fit_kernel(out, X, y, n, D, K, params, seed, LINEAR, "svm-linear");
+    return svmc_fit_kernel(out, X, y, n, D, K, params, seed, LINEAR, "svm-linear");
 }
 
-static int svm_rbf_fit(struct base_model **out, const float *X, const int32_t *y, size_t n, size_t D, size_t K,
+static int svmc_rbf_fit(struct base_model **out, const float *X, const int32_t *y, size_t n, size_t D, size_t K,
                        const char *params, uint64_t seed)
 {
-    return svm_fit_kernel(out, X, y, n, D, K, params, seed, RBF, "svm-rbf");
+    return svmc_fit_kernel(out, X, y, n, D, K, params, seed, RBF, "svm-rbf");
 }
 
 static int svmc_predict(float *P, const struct base_model *bm, const float *X, size_t n)
 {
-    const struct svm_model_ *m = (const struct svm_model_ *)bm;
+    const struct svmc_model *m = (const struct svmc_model *)bm;
     size_t D = m->D, K = m->K;
     int err = base_predict_check(X, n, D, "svm");
     if (err) return err;
@@ -176,16 +176,16 @@ const struct base_classifier base_svm_linear = {
     .name = "svm-linear",
     .summary = "support vector machine, linear kernel (libsvm C-SVC, Platt probabilities)",
     .defaults = "C=1,tol=1e-3,cache_mb=100",
-    .fit = svm_linear_fit,
+    .fit = svmc_linear_fit,
     .predict_proba = svmc_predict,
-    .free = svm_free_,
+    .free = svmc_free,
 };
 
 const struct base_classifier base_svm_rbf = {
     .name = "svm-rbf",
     .summary = "support vector machine, RBF kernel with gamma=scale (libsvm C-SVC, Platt probabilities)",
     .defaults = "C=1,gamma=scale,tol=1e-3,cache_mb=100",
-    .fit = svm_rbf_fit,
+    .fit = svmc_rbf_fit,
     .predict_proba = svmc_predict,
-    .free = svm_free_,
+    .free = svmc_free,
 };

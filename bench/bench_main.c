@@ -16,6 +16,7 @@ static const struct bench benches[] = {
     { "mbh5",     bench_mbh5,     "unified writer/reader throughput vs plain HDF5 of the same array" },
     { "convert",  bench_convert,  "emg2pose conversion throughput vs plain HDF5 read, peak RSS" },
     { "features", bench_features, "feature extraction throughput vs memory read bandwidth" },
+    { "baselines", bench_baselines, "fit and predict time of each classical classifier, 40 features, 10 classes" },
     { NULL, NULL, NULL },
 };
 

@@ -59,7 +59,7 @@ static struct rep_cube *fixture(void)
     struct mb_rng r;
     mb_rng_seed(&r, 7, 0);
     for (size_t i = 0; i < 3; i++) {
-        char names[10][8];
+        char names[10][24];
         const char *subj[10];
         for (size_t s = 0; s < fx_blocks[i].n; s++) {
             snprintf(names[s], sizeof names[s], "s%02zu", s + 1);
@@ -349,7 +349,7 @@ Test(reports, cd_diagram_joins_only_methods_not_significantly_different, .timeou
     static const struct rep_metric met[] = { { "acc", "Accuracy", 1, 1.0, 3 } };
     struct rep_cube *c = rep_cube_new(meth, 3, met, 1);
     cr_assert_not_null(c);
-    char nm[14][8];
+    char nm[14][16];
     const char *subj[14];
     for (int s = 0; s < 14; s++) {
         snprintf(nm[s], sizeof nm[s], "u%d", s);
