@@ -396,7 +396,7 @@ static int ridge_zero_shot(int32_t *pred, const struct mb_method_model *m, const
 FEAT_METHOD(lda_td4, "lda-td4", "lda", "TD4", "shrinkage=auto", "TD4 features (Hudgins), standardised, shrinkage LDA")
 FEAT_METHOD(qda_td4, "qda-td4", "qda", "TD4", "reg=0.1", "TD4 features, standardised, regularised QDA")
 FEAT_METHOD(knn_td4, "knn-td4", "knn", "TD4", "k=5", "TD4 features, standardised, k-nearest neighbours")
-FEAT_METHOD(logreg_td4, "logreg-td4", "logreg", "TD4", "C=1,max_iter=1000,tol=1e-6",
+FEAT_METHOD(logreg_td4, "logreg-td4", "logreg", "TD4", "C=1,max_iter=1000,tol=1e-5",
             "TD4 features, standardised, multinomial logistic regression")
 FEAT_METHOD(svm_linear_td4, "svm-linear-td4", "svm-linear", "TD4", "C=1,tol=1e-3,cache_mb=100",
             "TD4 features, standardised, linear SVM (libsvm)")

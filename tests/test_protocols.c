@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <omp.h>
 
+#include "baselines/classifier.h"
 #include "core/fs.h"
 #include "protocols/protocol.h"
 #include "pr_fixture.h"
@@ -97,6 +98,14 @@ Test(protocols, registries_are_complete)
     for (const struct mb_protocol *const *p = mb_protocols; *p; p++, np++) {
         cr_expect((*p)->name && (*p)->summary && (*p)->plan && (*p)->run, "protocol %zu", np);
         cr_expect_eq(mb_protocol_find((*p)->name), *p);
+    }
+    /* a feature method's default parameters are its classifier's defaults */
+    for (const struct base_classifier *const *k = base_classifiers; *k; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s-td4", (*k)->name);
+        const struct mb_method *m = mb_method_find(name);
+        cr_assert_not_null(m, "%s", name);
+        cr_expect_str_eq(m->params, (*k)->defaults, "%s", name);
     }
     cr_expect_eq(nm, 9);
     cr_expect_eq(np, 8);
