@@ -51,9 +51,10 @@ int pr_folds_return(struct pr_fold **out, size_t *n_out, struct pr_folds *fs, in
 int pr_subject_groups(size_t *n_groups, const struct pr_corpus *c, const struct pr_settings *s) MB_MUST_CHECK;
 int pr_subject_group(uint8_t *is_test, char *name, size_t cap, const struct pr_corpus *c,
                      const struct pr_settings *s, size_t g) MB_MUST_CHECK;
-/* 1 if recording r is excluded from subject-level splits (official split:
- * recordings of held-out stages are left out; see docs). */
-int pr_rec_excluded(const struct pr_corpus *c, const struct pr_settings *s, size_t r);
+/* Recordings left out of subject-level splits: excl [n_recordings] gets 1
+ * for each (official split: recordings of held-out stages; see docs).
+ * Returns a malloc'ed array, NULL (after reporting) when out of memory. */
+uint8_t *pr_rec_exclusions(const struct pr_corpus *c, const struct pr_settings *s);
 
 /* Folds whose training side is every window of the other subjects and
  * whose test side is every window of the group's subjects (LOSO,

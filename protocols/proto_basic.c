@@ -69,14 +69,14 @@ int pr_plan_subjects(struct pr_fold **folds, size_t *n_folds, const struct pr_co
     struct pr_folds fs = { 0 };
     struct pr_idxv role[PR_N_ROLES] = { { 0 } };
     size_t G = 0;
-    uint8_t *is_test = malloc(c->n_subjects + 1);
-    int rc = is_test ? pr_subject_groups(&G, c, s) : mb_error(MB_ENOMEM, "out of memory");
+    uint8_t *is_test = malloc(c->n_subjects + 1), *excl = pr_rec_exclusions(c, s);
+    int rc = !excl ? MB_ENOMEM : is_test ? pr_subject_groups(&G, c, s) : mb_error(MB_ENOMEM, "out of memory");
     for (size_t g = 0; !rc && g < G; g++) {
         char name[200], id[256];
         if ((rc = pr_subject_group(is_test, name, sizeof name, c, s, g)))
             break;
         for (size_t i = 0; !rc && i < c->n; i++)
-            if (!pr_rec_excluded(c, s, (size_t)c->rec[i]))
+            if (!excl[c->rec[i]])
                 rc = pr_idxv_push(&role[is_test[c->subject[i]] ? PR_TEST : PR_TRAIN], i);
         if (rc)
             break;
@@ -86,6 +86,7 @@ int pr_plan_subjects(struct pr_fold **folds, size_t *n_folds, const struct pr_co
     }
     roles_release(role);
     free(is_test);
+    free(excl);
     return pr_folds_return(folds, n_folds, &fs, rc);
 }
 

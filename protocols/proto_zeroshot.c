@@ -77,7 +77,8 @@ int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct pr_corp
     size_t G = 0;
     const char *rule = "";
     uint8_t *is_test = malloc(c->n_subjects + 1), *unseen = malloc(c->n_gestures + 1);
-    int rc = is_test && unseen ? MB_OK : mb_error(MB_ENOMEM, "out of memory");
+    uint8_t *excl = pr_rec_exclusions(c, s);
+    int rc = !excl ? MB_ENOMEM : is_test && unseen ? MB_OK : mb_error(MB_ENOMEM, "out of memory");
     if (!rc)
         rc = pr_unseen_gestures(unseen, &rule, c, s);
     if (!rc)
@@ -87,7 +88,7 @@ int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct pr_corp
         if ((rc = pr_subject_group(is_test, name, sizeof name, c, s, g)))
             break;
         for (size_t i = 0; !rc && i < c->n; i++) {
-            if (pr_rec_excluded(c, s, (size_t)c->rec[i]))
+            if (excl[c->rec[i]])
                 continue;
             int u = is_unseen(c, unseen, c->label[i]);
             if (is_test[c->subject[i]]) {
@@ -115,6 +116,7 @@ int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct pr_corp
         pr_idxv_release(&role[r]);
     free(is_test);
     free(unseen);
+    free(excl);
     return pr_folds_return(folds, n_folds, &fs, rc);
 }
 

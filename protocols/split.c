@@ -209,9 +209,16 @@ static int tag_true(const char *json, const char *key)
     return t;
 }
 
-int pr_rec_excluded(const struct pr_corpus *c, const struct pr_settings *s, size_t r)
+uint8_t *pr_rec_exclusions(const struct pr_corpus *c, const struct pr_settings *s)
 {
-    return s->official && tag_true(c->rec_tags_json[r], "held_out_stage");
+    uint8_t *x = calloc(c->n_recordings + 1, 1);
+    if (!x) {
+        mb_error(MB_ENOMEM, "out of memory");
+        return NULL;
+    }
+    for (size_t r = 0; s->official && r < c->n_recordings; r++)
+        x[r] = (uint8_t)tag_true(c->rec_tags_json[r], "held_out_stage");
+    return x;
 }
 
 /* Subjects that have windows, in index order. */
