@@ -17,6 +17,7 @@ static const struct bench benches[] = {
     { "convert",  bench_convert,  "emg2pose conversion throughput vs plain HDF5 read, peak RSS" },
     { "features", bench_features, "feature extraction throughput vs memory read bandwidth" },
     { "baselines", bench_baselines, "fit and predict time of each classical classifier, 40 features, 10 classes" },
+    { "nn",       bench_nn,       "neural engine: matmul GFLOP/s in a transformer training step vs sgemm peak" },
     { "harness",  bench_harness,  "harness jobs per minute at 1 and 2 threads, parallel efficiency" },
     { NULL, NULL, NULL },
 };

@@ -1,0 +1,68 @@
+/* kernels/nn/nn_block.h - the pre-norm transformer encoder layer the methods
+ * stack (ViT/MAE/BERT-style, PyTorch's TransformerEncoderLayer with
+ * norm_first=True, activation GELU-tanh, no dropout):
+ *
+ *     r = x + MHA(LN1(x))            self-attention, H heads
+ *     y = r + W2 GELU(W1 LN2(r) + b1) + b2
+ *
+ * x, y [B x T x D]; W1 [F x D]; W2 [D x F]. Parameters are registered in a
+ * struct nn_params under "<prefix>ln1.w", "<prefix>ln1.b", "<prefix>attn.wq",
+ * "...bq", "...wk", "...bk", "...wv", "...bv", "...wo", "...bo", "<prefix>ln2.w",
+ * "<prefix>ln2.b", "<prefix>ffn.w1", "...b1", "...w2", "...b2" (weights decay,
+ * biases and norms do not). */
+#ifndef MB_KERNELS_NN_BLOCK_H
+#define MB_KERNELS_NN_BLOCK_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+#include "core/rng.h"
+#include "kernels/nn/nn.h"
+#include "kernels/nn/nn_param.h"
+
+struct nn_block_w {
+    float *ln1_w, *ln1_b;          /* [D] */
+    struct nn_mha_w attn;          /* [D x D] and [D] */
+    float *ln2_w, *ln2_b;          /* [D] */
+    float *w1, *b1;                /* [F x D], [F] */
+    float *w2, *b2;                /* [D x F], [D] */
+};
+
+/* Activations of one forward at (B, T), kept for the backward; the same
+ * struct serves as the backward's scratch for their gradients. */
+struct nn_block_act {
+    float *ln1, *ln1_mean, *ln1_rstd;   /* [B*T x D], [B*T], [B*T] */
+    struct nn_mha_act attn;             /* q, k, v, ctx [B*T x D]; att [B x H x T x T] */
+    float *attn_out;                    /* [B*T x D] */
+    float *res1;                        /* [B*T x D] x + attention */
+    float *ln2, *ln2_mean, *ln2_rstd;   /* [B*T x D], [B*T], [B*T] */
+    float *h1;                          /* [B*T x F] before GELU */
+    float *g1;                          /* [B*T x F] after GELU */
+    float *mem;                         /* the one allocation everything above points into */
+};
+
+/* Registers the block's 16 tensors under 'prefix' (e.g. "enc.0."). */
+int nn_block_add_params(struct nn_params *p, const char *prefix, size_t d, size_t f) MB_MUST_CHECK;
+/* Points w at the parameter views and g (may be NULL) at the gradient views. */
+void nn_block_bind(struct nn_block_w *w, struct nn_block_w *g, const struct nn_params *p,
+                   const char *prefix);
+/* Initialisation (docs/NN.md): linear weights U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+ * as PyTorch's nn.Linear default, biases 0, norms w = 1, b = 0. */
+void nn_block_init(const struct nn_block_w *w, size_t d, size_t f, struct mb_rng *r);
+
+/* Allocates the activations for batches up to (B, T). MB_ENOMEM. */
+int nn_block_act_alloc(struct nn_block_act *a, size_t nb, size_t t, size_t d, size_t f, size_t h) MB_MUST_CHECK;
+void nn_block_act_release(struct nn_block_act *a);
+
+/* out [B x T x D] (distinct from x). kpad [B x T] and amask [T x T] as in
+ * nn_attention_forward, may be NULL. */
+void nn_block_forward(float *out, struct nn_block_act *a, const struct nn_block_w *w, const float *x,
+                      const unsigned char *kpad, const float *amask, size_t nb, size_t t, size_t d,
+                      size_t f, size_t h);
+/* dx [B x T x D] accumulates; g accumulates the parameter gradients; da is
+ * scratch (an nn_block_act of the same sizes, overwritten). */
+void nn_block_backward(float *dx, const struct nn_block_w *g, struct nn_block_act *da,
+                       const float *dout, const struct nn_block_act *a, const struct nn_block_w *w,
+                       const float *x, size_t nb, size_t t, size_t d, size_t f, size_t h);
+
+#endif
