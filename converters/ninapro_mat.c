@@ -175,15 +175,20 @@ static int implausible_dims(const unsigned char *m, size_t avail, uint64_t budge
 {
     if (avail < 16)
         return avail != 0;  /* an empty matrix element is legal */
+    /* The MAT v5 layout fixes the sub-element types: flags miUINT32 x 2,
+     * dimensions miINT32, name miINT8. Anything else is corrupt (matio reads
+     * such tags its own way and can allocate gigabytes). */
     uint32_t t = rd32(m, swap), n = rd32(m + 4, swap);
-    size_t o = t >> 16 ? 8 : 8 + (((size_t)n + 7) & ~(size_t)7);   /* skip the flags */
-    unsigned cls = t >> 16 ? m[4] : m[8];
-    if (swap && !(t >> 16))
-        cls = m[8 + 3];
+    if (t != 6 || n != 8)
+        return 1;
+    const size_t o = 16;
+    unsigned cls = swap ? m[8 + 3] : m[8];
     if (o + 8 > avail)
         return 1;
     t = rd32(m + o, swap);
     n = rd32(m + o + 4, swap);
+    if ((t & 0xffff) != 5)
+        return 1;
     const unsigned char *d = m + o + 8;
     if (t >> 16) {              /* small element: dims in the tag's second word */
         n = t >> 16;
@@ -191,6 +196,13 @@ static int implausible_dims(const unsigned char *m, size_t avail, uint64_t budge
     }
     if (n % 4 || n > 4 * 32 || (size_t)(d - m) + n > avail)
         return 1;
+    /* The name follows: matio allocates its claimed length. */
+    size_t o2 = (size_t)(d - m) + (t >> 16 ? 4 : (((size_t)n + 7) & ~(size_t)7));
+    if (o2 + 8 <= avail) {
+        uint32_t nt = rd32(m + o2, swap), nn = rd32(m + o2 + 4, swap);
+        if ((nt & 0xffff) != 1 || (!(nt >> 16) && (uint64_t)nn > budget))
+            return 1;
+    }
     uint64_t prod = 1;
     for (uint32_t k = 0; k < n / 4; k++) {
         int32_t v = (int32_t)rd32(d + 4 * k, swap);
@@ -237,10 +249,13 @@ static int dims_implausible(FILE *fp, long long off, uint32_t type, uint32_t nby
         int zr = inflate(&z, Z_SYNC_FLUSH);
         avail = sizeof head - z.avail_out;
         inflateEnd(&z);
+        /* A deflate error within the first KB: matio would inflate what
+         * it can and trust the header it finds there (fuzzing: 2.7-4 GB
+         * requests), so the element is corrupt for us. */
         if ((zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) || avail < 8)
-            return 0;   /* corrupt stream: matio fails on it by itself */
+            return 1;
         /* Inside: one miMATRIX element. zlib expands at most 1032:1. */
-        if (rd32(head, swap) != 14)
+        if (rd32(head, swap) != 14 || (uint64_t)rd32(head + 4, swap) > (uint64_t)nbytes * 1032)
             return 1;
         m = head + 8;
         avail -= 8;
