@@ -16,7 +16,8 @@
  *
  * bench_nn_torch (row "nn-torch") trains the "method" model end to end -
  * forward, backward, global-norm clipping, the warm-up + cosine schedule,
- * AdamW - at 1 and 2 threads (OpenMP and OpenBLAS both set to n), and runs
+ * AdamW - at 1 and 2 threads (OpenMP and OpenBLAS both set to n; and 2
+ * OpenMP threads beside single-threaded OpenBLAS), and runs
  * bench/nn_torch.py (PyTorch on the CPU, torch.set_num_threads(n)) on the
  * same model and optimiser in the same run, through popen; the script
  * prints one line of JSON, parsed with jansson. Each side does 'warmup'
@@ -26,7 +27,7 @@
  * or the benchmark fails. Without python3 or torch the PyTorch side is
  * skipped with a message and the C side still printed.
  * Options (after `--`): --steps N (default 50), --warmup N (5), --rounds N
- * (2), --python PATH (/usr/bin/python3), --torch-script PATH
+ * (2), --threads N (only that count, 1 or 2), --python PATH (/usr/bin/python3), --torch-script PATH
  * (bench/nn_torch.py, relative to the repository root as `make bench` runs).
  */
 #include <cblas.h>
@@ -368,12 +369,13 @@ static int torch_run(struct torch_run *r, const char *python, const char *script
 
 int bench_nn_torch(int argc, char **argv)
 {
-    int steps = 50, warmup = 5, rounds = 2;
+    int steps = 50, warmup = 5, rounds = 2, only = 0;
     const char *python = "/usr/bin/python3", *script = "bench/nn_torch.py";
     for (int i = 1; i + 1 < argc; i++) {
         if (!strcmp(argv[i], "--steps")) steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--warmup")) warmup = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--rounds")) rounds = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads")) only = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--python")) python = argv[++i];
         else if (!strcmp(argv[i], "--torch-script")) script = argv[++i];
     }
@@ -386,24 +388,33 @@ int bench_nn_torch(int argc, char **argv)
            c->b, c->t / c->p, c->p, c->c, c->d, c->h, c->f, c->l, c->k, torch_opt.lr_max, torch_opt.lr_min,
            torch_adamw.beta1, torch_adamw.beta2, torch_adamw.weight_decay, torch_opt.clip);
     printf("%d warm-up + %d timed steps per side, best of %d interleaved rounds\n", warmup, steps, rounds);
-    printf("%7s %11s %15s %14s %8s %12s %8s\n", "threads", "sgemm GF/s", "myobench st/s", "PyTorch st/s",
-           "ratio", "engine GF/s", "of peak");
+    printf("%4s %4s %11s %15s %14s %8s %12s %8s\n", "OMP", "BLAS", "sgemm GF/s", "myobench st/s",
+           "PyTorch st/s", "ratio", "engine GF/s", "of peak");
+    /* n threads means OpenMP and OpenBLAS both at n, PyTorch at n; the last
+     * row keeps OpenBLAS on one thread beside two OpenMP threads, since
+     * OpenBLAS's idle pthreads spin (sched_yield) while OpenMP loops run
+     * (docs/NN.md), and is compared with the PyTorch figure at 2 threads. */
+    static const struct { int omp, blas; } runs[] = { { 1, 1 }, { 2, 2 }, { 2, 1 } };
     int omp0 = omp_get_max_threads(), blas0 = openblas_get_num_threads(), status = 0, skipped = 0;
-    double fl = step_flops(c);
+    double fl = step_flops(c), torch_best[3] = { 0 };
     size_t np_c = 0;
     long long np_t = -1;
     char version[32] = "";
-    for (int thr = 1; thr <= 2 && !status; thr++) {
+    for (size_t ri = 0; ri < sizeof runs / sizeof runs[0] && !status; ri++) {
+        int thr = runs[ri].omp;
+        if (only > 0 && thr != only)
+            continue;
+        int with_torch = !skipped && torch_best[thr] == 0;   // once per thread count
         omp_set_num_threads(thr);
-        nn_set_blas_threads(thr);
-        double peak = sgemm_peak(5), best_c = 0, best_t = 0;
+        nn_set_blas_threads(runs[ri].blas);
+        double peak = sgemm_peak(5), best_c = 0;
         struct torch_run tr = { 0 };
         for (int r = 0; r < rounds && !status; r++) {
             size_t np = 0;
             double sc = c_steps_per_s(c, warmup, steps, &np);
             if (sc < 0) { status = 1; break; }
             if (sc > best_c) best_c = sc;
-            if (skipped)
+            if (!with_torch || skipped)
                 continue;
             if (torch_run(&tr, python, script, c, thr, warmup, steps)) { status = 1; break; }
             if ((skipped = tr.skipped))
@@ -416,16 +427,17 @@ int bench_nn_torch(int argc, char **argv)
             }
             np_c = np, np_t = tr.params;
             memcpy(version, tr.version, sizeof version);
-            if (tr.steps_per_s > best_t) best_t = tr.steps_per_s;
+            if (tr.steps_per_s > torch_best[thr]) torch_best[thr] = tr.steps_per_s;
         }
         if (status)
             break;
         if (skipped)
-            printf("%7d %11.1f %15.1f %14s %8s %12.2f %7.1f%%\n", thr, peak, best_c, "-", "-",
-                   fl * best_c / 1e9, 100.0 * fl * best_c / 1e9 / peak);
+            printf("%4d %4d %11.1f %15.1f %14s %8s %12.2f %7.1f%%\n", thr, runs[ri].blas, peak, best_c, "-",
+                   "-", fl * best_c / 1e9, 100.0 * fl * best_c / 1e9 / peak);
         else
-            printf("%7d %11.1f %15.1f %14.1f %8.2f %12.2f %7.1f%%\n", thr, peak, best_c, best_t,
-                   best_c / best_t, fl * best_c / 1e9, 100.0 * fl * best_c / 1e9 / peak);
+            printf("%4d %4d %11.1f %15.1f %14.1f %8.2f %12.2f %7.1f%%\n", thr, runs[ri].blas, peak, best_c,
+                   torch_best[thr], best_c / torch_best[thr], fl * best_c / 1e9,
+                   100.0 * fl * best_c / 1e9 / peak);
         fflush(stdout);
     }
     if (!status && np_t >= 0)
