@@ -1,7 +1,7 @@
 /* kernels/wavelet.h - the multilevel discrete wavelet transform as
  * pywt.wavedec(x, 'sym8', mode='symmetric', level=L) computes it, for
  * LibEMG's wavelet features (WENG, WV, WWL, WENT in kernels/features.h;
- * docs/FEATURES.md section 6.7).
+ * docs/FEATURES.md section 6.6).
  *
  * One level (pywt.dwt) of a signal x [n] with a decomposition filter
  * h [KERN_WAV_LEN]:
