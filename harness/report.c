@@ -192,7 +192,24 @@ static int block_subjects(struct rdb *r, const struct blk *b, int32_t **ids, cha
     return step == SQLITE_DONE ? MB_OK : q_fail(r, "reading subjects");
 }
 
-/* Fills cell (block cb, method m): per-subject means, or n/a with a note. */
+/* Marks (block cb, method m) missing: its jobs failed, did not finish or
+ * gave no usable value although the method can run the protocol (n/a would
+ * say it cannot). The reason goes into the cube (CSV, JSON) and, as an
+ * "incomplete" line, into info.txt. */
+static int missing(struct rdb *r, const struct blk *b, size_t cb, size_t m, const char *fmt, ...) MB_PRINTF(5, 6);
+static int missing(struct rdb *r, const struct blk *b, size_t cb, size_t m, const char *fmt, ...)
+{
+    char why[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    int rc = note(r, "incomplete  %s / %s / %s: %s", b->dataset, b->protocol, r->method[m], why);
+    return rc ? rc : rep_cube_set_missing(r->cube, cb, m, why);
+}
+
+/* Fills cell (block cb, method m): per-subject means, n/a with a note, or
+ * missing with a note. */
 static int fill_cell(struct rdb *r, const struct blk *b, size_t cb, size_t m, const int32_t *ids, size_t ns)
 {
     struct counts c;
@@ -212,11 +229,10 @@ static int fill_cell(struct rdb *r, const struct blk *b, size_t cb, size_t m, co
         msg[0] = 0;
         if (c.failed && (rc = block_message(r, msg, sizeof msg, b, meth, "failed")))
             return rc;
-        if ((rc = note(r, "incomplete  %s / %s / %s: %zu of %zu jobs ok, %zu failed, %zu not finished%s%s", b->dataset,
-                       b->protocol, meth, c.ok, c.total, c.failed, c.pending, msg[0] ? "; first failure: " : "",
-                       msg)))
-            return rc;
-        return rep_cube_set_na(r->cube, cb, m);
+        char why[800];
+        snprintf(why, sizeof why, "%zu of %zu jobs ok, %zu failed, %zu not finished%s%s", c.ok, c.total, c.failed,
+                 c.pending, msg[0] ? "; first failure: " : "", msg);
+        return missing(r, b, cb, m, "%s", why);
     }
     double *sum = calloc(ns * N_METRICS + 1, sizeof *sum);
     size_t *cnt = calloc(ns + 1, sizeof *cnt);
@@ -251,9 +267,7 @@ static int fill_cell(struct rdb *r, const struct blk *b, size_t cb, size_t m, co
     }
     for (s = 0; s < ns; s++)
         if (!cnt[s]) {
-            rc = note(r, "incomplete  %s / %s / %s: no result for subject %d", b->dataset, b->protocol, meth, ids[s]);
-            if (!rc)
-                rc = rep_cube_set_na(r->cube, cb, m);
+            rc = missing(r, b, cb, m, "no result for subject %d", ids[s]);
             goto out;
         }
     for (size_t k = 0; k < N_METRICS && !rc; k++) {
@@ -261,10 +275,7 @@ static int fill_cell(struct rdb *r, const struct blk *b, size_t cb, size_t m, co
         for (s = 0; s < ns; s++) {
             v[s] = sum[s * N_METRICS + k] / (double)cnt[s];
             if (!isfinite(v[s])) {
-                rc = note(r, "incomplete  %s / %s / %s: metric %s of subject %d is not finite", b->dataset,
-                          b->protocol, meth, metrics[k].name, ids[s]);
-                if (!rc)
-                    rc = rep_cube_set_na(r->cube, cb, m);
+                rc = missing(r, b, cb, m, "metric %s of subject %d is not finite", metrics[k].name, ids[s]);
                 goto out;
             }
         }
@@ -389,6 +400,10 @@ static struct rep_cube *cube_one_block(const struct rep_cube *c, size_t b)
             enum rep_state s = rep_cube_state(c, b, m, k);
             if (s == REP_NA) {
                 rc = rep_cube_set_na(o, nb, m);
+                break;
+            }
+            if (s == REP_MISSING) {
+                rc = rep_cube_set_missing(o, nb, m, rep_cube_reason(c, b, m));
                 break;
             }
             if (s == REP_VALUE)
@@ -589,7 +604,7 @@ static int write_info(struct rdb *r, const char *path)
             fputc('\n', f);
     }
     if (!rc)
-        fprintf(f, "\ncells (n/a with the reason, incomplete, empty blocks)\n%s", r->notes ? r->notes : "none\n");
+        fprintf(f, "\ncells (n/a with the reason, incomplete = missing, empty blocks)\n%s", r->notes ? r->notes : "none\n");
     if (rc) {
         rep_out_discard(&o);
         return rc;

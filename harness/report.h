@@ -3,8 +3,11 @@
  * (dataset, protocol variant), methods as rows, metrics balanced accuracy,
  * macro-F1 and accuracy; a subject's value is the mean over the folds,
  * seeds and episodes that tested it (summed in a fixed order: seed, fold,
- * key). A method whose jobs of a block are n/a, failed, still pending or
- * missing a subject gets an n/a cell (info.txt says which and why).
+ * key). A method with an n/a job in a block (it lacks a capability the
+ * protocol needs) gets an n/a cell; one whose jobs of a block failed, are
+ * still pending, miss a subject or give a non-finite value gets a missing
+ * cell (REP_MISSING, shown "missing", never "n/a"), with the reason in the
+ * CSV and JSON reports and an "incomplete" line in info.txt.
  *
  * Layout under OUT (docs/RESULTS.md §3):
  *   all.{md,tex,csv,json}, all-wide.csv       every block in one table

@@ -305,7 +305,7 @@ int rep_analyse(struct rep_analysis **out, const struct rep_cube *c, const struc
             for (size_t k = 0; k < c->n_metrics; k++)
                 if (rep_cube_state(c, b, m, k) == REP_EMPTY)
                     return mb_error(MB_EINVAL, "rep_analyse: '%s' / '%s', method '%s', metric '%s' "
-                                    "has neither values nor n/a", c->block[b].dataset,
+                                    "has neither values nor n/a nor missing", c->block[b].dataset,
                                     c->block[b].protocol, c->method[m].name, c->metric[k].name);
 
     struct rep_analysis *a = calloc(1, sizeof *a);

@@ -6,7 +6,8 @@
  *             median, IQR), percentile bootstrap CI of the mean (one rng
  *             stream per cell, so cells do not depend on each other);
  *   column    (block, metric): the ranked methods are the non-oracle methods
- *             with values. Best = best mean, second = next distinct mean.
+ *             with values; n/a and missing cells are left out alike (no mark,
+ *             no test, not in the block's Holm family or Friedman design). Best = best mean, second = next distinct mean.
  *             Each other ranked method is compared with the best by a
  *             two-sided paired test over subjects (Wilcoxon signed-rank by
  *             default), Holm over that family of k - 1 comparisons; a method
@@ -65,7 +66,7 @@ struct rep_cell {
     struct stat_summary s;   /* over subjects (REP_VALUE only) */
     double ci_lo, ci_hi;     /* bootstrap CI of the mean */
     double rank;             /* mean rank in the column's design (1 = best); NaN if not ranked */
-    /* against the column's best method; NaN for the best itself, oracles, n/a */
+    /* against the column's best method; NaN for the best itself, oracles, n/a, missing */
     double p, p_holm;        /* two-sided test, Holm-adjusted over the column */
     double d_z;              /* Cohen's d_z of (this - best), sign so > 0 means better than best */
     double rank_biserial;    /* of (this - best), same sign convention */
@@ -112,7 +113,7 @@ struct rep_analysis {
     struct rep_pooled *pooled;    /* [n_metrics] */
 };
 
-/* Analyses the cube. Every cell must be filled (values or n/a): an empty
+/* Analyses the cube. Every cell must be filled (values, n/a or missing): an empty
  * cell is MB_EINVAL naming block, method and metric. Single-threaded and
  * deterministic: the same cube and options give the same bits.
  * Free with rep_analysis_free (NULL allowed). */

@@ -89,7 +89,7 @@ oom:
     return NULL;
 }
 
-static void block_release(struct rep_block *b)
+static void block_release(struct rep_block *b, size_t n_methods)
 {
     free(b->dataset);
     free(b->protocol);
@@ -99,6 +99,10 @@ static void block_release(struct rep_block *b)
     free(b->subject);
     free(b->state);
     free(b->value);
+    if (b->reason)
+        for (size_t m = 0; m < n_methods; m++)
+            free(b->reason[m]);
+    free(b->reason);
 }
 
 void rep_cube_free(struct rep_cube *c)
@@ -116,7 +120,7 @@ void rep_cube_free(struct rep_cube *c)
             free((char *)c->metric[k].label);
         }
     for (size_t b = 0; b < c->n_blocks; b++)
-        block_release(&c->block[b]);
+        block_release(&c->block[b], c->n_methods);
     free(c->method);
     free(c->metric);
     free(c->block);
@@ -175,16 +179,28 @@ int rep_cube_add_block(struct rep_cube *c, size_t *b, const char *dataset, const
     bl->subject = calloc(n_subjects, sizeof *bl->subject);
     bl->state = calloc(c->n_methods * c->n_metrics, 1);
     bl->value = calloc(c->n_methods * c->n_metrics * n_subjects, sizeof *bl->value);
+    bl->reason = calloc(c->n_methods, sizeof *bl->reason);
     if (bl->subject)
         for (size_t i = 0; i < n_subjects; i++)
             bl->subject[i] = dup_or_null(subjects[i], &fail);
-    if (fail || !bl->subject || !bl->state || !bl->value) {
-        block_release(bl);
+    if (fail || !bl->subject || !bl->state || !bl->value || !bl->reason) {
+        block_release(bl, c->n_methods);
         return mb_error(MB_ENOMEM, "rep_cube_add_block: block '%s' / '%s' with %zu subjects",
                         dataset, protocol, n_subjects);
     }
     *b = c->n_blocks++;
     return MB_OK;
+}
+
+/* Frees the reason of (b, m) once none of its cells is missing any more. */
+static void drop_reason(struct rep_cube *c, size_t b, size_t m)
+{
+    struct rep_block *bl = &c->block[b];
+    for (size_t k = 0; k < c->n_metrics; k++)
+        if (bl->state[m * c->n_metrics + k] == REP_MISSING)
+            return;
+    free(bl->reason[m]);
+    bl->reason[m] = NULL;
 }
 
 static int check_index(const struct rep_cube *c, size_t b, size_t m, const char *what)
@@ -212,6 +228,7 @@ int rep_cube_set(struct rep_cube *c, size_t b, size_t m, size_t k, const double 
     memcpy(bl->value + (m * c->n_metrics + k) * bl->n_subjects, values,
            bl->n_subjects * sizeof *values);
     bl->state[m * c->n_metrics + k] = REP_VALUE;
+    drop_reason(c, b, m);
     return MB_OK;
 }
 
@@ -222,7 +239,42 @@ int rep_cube_set_na(struct rep_cube *c, size_t b, size_t m)
         return rc;
     for (size_t k = 0; k < c->n_metrics; k++)
         c->block[b].state[m * c->n_metrics + k] = REP_NA;
+    drop_reason(c, b, m);
     return MB_OK;
+}
+
+int rep_cube_set_missing(struct rep_cube *c, size_t b, size_t m, const char *reason)
+{
+    int rc = check_index(c, b, m, "rep_cube_set_missing");
+    if (rc)
+        return rc;
+    struct rep_block *bl = &c->block[b];
+    char *r = strdup(reason && *reason ? reason : "no result");
+    if (!r)
+        return mb_error(MB_ENOMEM, "rep_cube_set_missing: reason of '%s' in '%s' / '%s'", c->method[m].name,
+                        bl->dataset, bl->protocol);
+    free(bl->reason[m]);
+    bl->reason[m] = r;
+    for (size_t k = 0; k < c->n_metrics; k++)
+        bl->state[m * c->n_metrics + k] = REP_MISSING;
+    return MB_OK;
+}
+
+const char *rep_state_word(enum rep_state s)
+{
+    static const char *const word[] = {
+        [REP_EMPTY] = "empty", [REP_VALUE] = "value", [REP_NA] = "n/a", [REP_MISSING] = "missing",
+    };
+    return (size_t)s < sizeof word / sizeof *word ? word[s] : "?";
+}
+
+int rep_cube_has_missing(const struct rep_cube *c)
+{
+    for (size_t b = 0; b < c->n_blocks; b++)
+        for (size_t i = 0; i < c->n_methods * c->n_metrics; i++)
+            if (c->block[b].state[i] == REP_MISSING)
+                return 1;
+    return 0;
 }
 
 size_t rep_cube_method(const struct rep_cube *c, const char *name)

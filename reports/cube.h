@@ -4,12 +4,15 @@
  * (dataset, protocol) pair. A block lists its test subjects; each (method,
  * metric) cell of a block holds either one value per subject, or "n/a" (the
  * method cannot run this protocol: a distinct state, never a number), or
- * nothing yet. Every summary in every writer is computed from the
+ * "missing" (the method could run it but has no result: its jobs failed or
+ * did not finish; the cube keeps the reason), or nothing yet. n/a and
+ * missing are never confused: n/a is a property of the method, missing a
+ * property of the run, and every writer shows them differently. Every summary in every writer is computed from the
  * per-subject values, so the Markdown, LaTeX, CSV, JSON and SVG outputs show
  * the same numbers (protocols.md §8, §11).
  *
  * Build one with rep_cube_new, rep_cube_add_block and rep_cube_set /
- * rep_cube_set_na; analyse it with rep_analyse (reports/analysis.h); write
+ * rep_cube_set_na / rep_cube_set_missing; analyse it with rep_analyse (reports/analysis.h); write
  * it with reports/table.h and reports/svg.h.
  *
  * Method flags: REP_ORACLE marks an upper bound (e.g. a within-subject
@@ -29,6 +32,7 @@ enum rep_state {
     REP_EMPTY = 0,           /* not filled: rep_analyse refuses the cube */
     REP_VALUE,               /* one finite value per subject */
     REP_NA,                  /* the method cannot run this protocol */
+    REP_MISSING,             /* no result: jobs failed or did not finish (analysed like REP_NA) */
 };
 
 #define REP_ORACLE 1u
@@ -53,6 +57,7 @@ struct rep_block {
     char **subject;          /* [n_subjects] subject ids, in the order of the values */
     unsigned char *state;    /* [n_methods x n_metrics] enum rep_state */
     double *value;           /* [n_methods x n_metrics x n_subjects] */
+    char **reason;           /* [n_methods] why method m's cells are missing; NULL otherwise */
 };
 
 struct rep_cube {
@@ -86,6 +91,18 @@ int rep_cube_set(struct rep_cube *c, size_t b, size_t m, size_t k,
 /* Marks every metric of method m in block b as n/a. */
 int rep_cube_set_na(struct rep_cube *c, size_t b, size_t m) MB_MUST_CHECK;
 
+/* Marks every metric of method m in block b as missing (no result although
+ * the method can run the protocol), with the reason shown in CSV and JSON
+ * (copied; NULL or "" reads "no result"). */
+int rep_cube_set_missing(struct rep_cube *c, size_t b, size_t m, const char *reason) MB_MUST_CHECK;
+
+/* The word every writer shows for a cell without values: "n/a" for REP_NA,
+ * "missing" for REP_MISSING (also the JSON status and the CSV value). */
+const char *rep_state_word(enum rep_state s);
+
+/* 1 if some cell of the cube is missing (writers then add a legend line). */
+int rep_cube_has_missing(const struct rep_cube *c);
+
 /* Index of a method / metric / block by name, REP_NONE if absent. */
 size_t rep_cube_method(const struct rep_cube *c, const char *name);
 size_t rep_cube_metric(const struct rep_cube *c, const char *name);
@@ -101,6 +118,13 @@ static inline const double *rep_cube_values(const struct rep_cube *c, size_t b, 
 {
     const struct rep_block *bl = &c->block[b];
     return bl->value + (m * c->n_metrics + k) * bl->n_subjects;
+}
+
+/* The reason given for method m's missing cells in block b ("no result"
+ * when none was given); NULL when the cells are not missing. */
+static inline const char *rep_cube_reason(const struct rep_cube *c, size_t b, size_t m)
+{
+    return c->block[b].reason[m];
 }
 
 #endif

@@ -95,7 +95,9 @@ static json_t *cell_json(struct jb *j, const struct rep_analysis *a, size_t b, s
         return NULL;
     }
     put(j, o, "method", json_string(c->method[m].name));
-    put(j, o, "status", json_string(ce->state == REP_NA ? "n/a" : "ok"));
+    put(j, o, "status", json_string(ce->state == REP_VALUE ? "ok" : rep_state_word(ce->state)));
+    if (ce->state == REP_MISSING)
+        put(j, o, "reason", json_string(rep_cube_reason(c, b, m)));
     if (ce->state != REP_VALUE)
         return o;
     const double *v = rep_cube_values(c, b, m, k);

@@ -197,7 +197,7 @@ int rep_write_strip_svg(const char *path, const struct rep_analysis *a, size_t b
         lo = fmin(lo, ce->ci_lo * mt->scale);
         hi = fmax(hi, ce->ci_hi * mt->scale);
     }
-    if (!isfinite(lo)) {  /* every method n/a: an empty axis */
+    if (!isfinite(lo)) {  /* every method n/a or missing: an empty axis */
         lo = 0.0;
         hi = 1.0;
     }
@@ -247,8 +247,8 @@ int rep_write_strip_svg(const char *path, const struct rep_analysis *a, size_t b
         put_xml(f, c->method[m].name);
         fputs("</text>\n", f);
         if (rep_cube_state(c, b, m, k) != REP_VALUE) {
-            fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" fill=\"#7f7f7f\">n/a</text>\n",
-                    xc, top + ph / 2);
+            fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" fill=\"#7f7f7f\">%s</text>\n",
+                    xc, top + ph / 2, rep_state_word(rep_cube_state(c, b, m, k)));
             continue;
         }
         const struct rep_cell *ce = rep_cell_at(a, b, k, m);

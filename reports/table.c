@@ -62,13 +62,13 @@ static double best_avg_rank(const struct rep_analysis *a)
     return best;
 }
 
-/* "mean ± std" with marks, then the CI; "n/a" for n/a cells. */
+/* "mean ± std" with marks, then the CI; "n/a" or "missing" for cells without values. */
 static void put_cell(FILE *f, const struct rep_analysis *a, size_t b, size_t k, size_t m, enum flavour fl)
 {
     const struct rep_cell *ce = rep_cell_at(a, b, k, m);
     const struct rep_metric *mt = &a->cube->metric[k];
-    if (ce->state == REP_NA) {
-        fputs("n/a", f);
+    if (ce->state != REP_VALUE) {
+        fputs(rep_state_word(ce->state), f);
         return;
     }
     char x[REP_NUM_CAP], y[REP_NUM_CAP];
@@ -137,6 +137,11 @@ static void put_legend(FILE *f, const struct rep_analysis *a, enum flavour fl)
     }
     fputs("Oracle rows are upper bounds, neither ranked nor tested. n/a: the method cannot run the "
           "protocol.", f);
+    /* only when needed, so tables without missing cells read as before */
+    if (rep_cube_has_missing(c))
+        fputs(" missing: no result although the method can run the protocol (its jobs failed or did not "
+              "finish; the CSV and JSON reports give the reason); left out of marks, tests and ranks like "
+              "n/a.", f);
 }
 
 static void put_block_title(FILE *f, const struct rep_block *bl, enum flavour fl)
@@ -313,12 +318,13 @@ int rep_write_csv_long(const char *path, const struct rep_analysis *a)
     if (rc)
         return rc;
     FILE *f = o.f;
-    fputs("dataset,protocol,method,metric,subject,value\n", f);
+    fputs("dataset,protocol,method,metric,subject,value,status,reason\n", f);
     for (size_t b = 0; b < c->n_blocks; b++) {
         const struct rep_block *bl = &c->block[b];
         for (size_t m = 0; m < c->n_methods; m++)
             for (size_t k = 0; k < c->n_metrics; k++) {
-                int na = rep_cube_state(c, b, m, k) == REP_NA;
+                enum rep_state st = rep_cube_state(c, b, m, k);
+                const char *why = st == REP_MISSING ? rep_cube_reason(c, b, m) : NULL;
                 const double *v = rep_cube_values(c, b, m, k);
                 for (size_t s = 0; s < bl->n_subjects; s++) {
                     put_csv(f, bl->dataset);
@@ -331,10 +337,15 @@ int rep_write_csv_long(const char *path, const struct rep_analysis *a)
                     fputc(',', f);
                     put_csv(f, bl->subject[s]);
                     fputc(',', f);
-                    if (na)
-                        fputs("n/a", f);
-                    else
+                    if (st == REP_VALUE)
                         put_csv_num(f, v[s]);
+                    else
+                        fputs(rep_state_word(st), f);
+                    fputc(',', f);
+                    fputs(st == REP_VALUE ? "ok" : rep_state_word(st), f);
+                    fputc(',', f);
+                    if (why)
+                        put_csv(f, why);
                     fputc('\n', f);
                 }
             }
@@ -389,9 +400,11 @@ int rep_write_csv_wide(const char *path, const struct rep_analysis *a)
         for (size_t b = 0; b < c->n_blocks; b++)
             for (size_t k = 0; k < c->n_metrics; k++) {
                 const struct rep_cell *ce = rep_cell_at(a, b, k, m);
-                if (ce->state == REP_NA) {
-                    for (size_t s = 0; s < N_WIDE; s++)
-                        fputs(",n/a", f);
+                if (ce->state != REP_VALUE) {
+                    for (size_t s = 0; s < N_WIDE; s++) {
+                        fputc(',', f);
+                        fputs(rep_state_word(ce->state), f);
+                    }
                     continue;
                 }
                 const double v[] = { ce->s.mean, ce->s.std, ce->s.median, ce->s.q1, ce->s.q3,

@@ -3,6 +3,7 @@
  * defined here over a tiny hand-made corpus (the real registries are not
  * needed), plus the kill -9 / resume test. */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <dirent.h>
 #include <math.h>
 #include <signal.h>
@@ -681,8 +682,10 @@ Test(harness, rerun_skips_finished_jobs_and_retries_failed_ones)
     hn_plan_release(&pl);
 }
 
-/* A report names n/a reasons and refuses nothing: unfinished cells are n/a
- * and listed as incomplete in info.txt. */
+/* A report names n/a reasons and refuses nothing: a cell whose jobs failed
+ * is "missing" (never "n/a", which means the method cannot run the
+ * protocol) in every table, with the reason in CSV and JSON, and listed as
+ * incomplete in info.txt. */
 Test(harness, report_marks_na_and_incomplete_cells)
 {
     char dir[64], db[128], out[128], p[256];
@@ -710,9 +713,49 @@ Test(harness, report_marks_na_and_incomplete_cells)
     char *md = slurp(p, &len);
     cr_assert_not_null(md);
     cr_assert_not_null(strstr(md, "| fake-embed | n/a |"), "%s", md);
-    cr_assert_not_null(strstr(md, "| fake-centroid | n/a |"), "%s", md);
+    cr_assert_not_null(strstr(md, "| fake-centroid | missing |"), "%s", md);
+    cr_assert_null(strstr(md, "| fake-centroid | n/a"), "%s", md);
+    cr_assert_not_null(strstr(md, "missing: no result although the method can run the protocol"), "%s", md);
     cr_assert_not_null(strstr(md, "N = 4"), "%s", md);
     free(md);
+    snprintf(p, sizeof p, "%s/all.tex", out);
+    char *tex = slurp(p, &len);
+    cr_assert_not_null(tex);
+    cr_assert_not_null(strstr(tex, "fake-centroid & missing & missing & missing"), "%s", tex);
+    free(tex);
+    snprintf(p, sizeof p, "%s/tiny/fake-loso/table.csv", out);
+    char *csv = slurp(p, &len);
+    cr_assert_not_null(csv);
+    cr_assert_not_null(strstr(csv, ",fake-centroid,bacc,"), "%s", csv);
+    const char *row = strstr(csv, ",fake-centroid,bacc,");
+    cr_assert_not_null(strstr(row, ",missing,missing,\"6 of 8 jobs ok, 2 failed, 0 not finished; first failure: "),
+                       "%s", csv);
+    cr_assert_not_null(strstr(csv, ",fake-embed,bacc,"), "%s", csv);
+    cr_assert_not_null(strstr(strstr(csv, ",fake-embed,bacc,"), ",n/a,n/a,\n"), "%s", csv);
+    free(csv);
+    snprintf(p, sizeof p, "%s/tiny/fake-loso/table.json", out);
+    json_error_t jerr;
+    json_t *root = json_load_file(p, 0, &jerr);
+    cr_assert_not_null(root, "%s", jerr.text);
+    json_t *cells = json_object_get(json_array_get(json_object_get(json_array_get(json_object_get(root, "blocks"), 0),
+                                                                   "columns"), 0), "cells");
+    int seen = 0;
+    for (size_t i = 0; i < json_array_size(cells); i++) {
+        json_t *cell = json_array_get(cells, i);
+        const char *mname = json_string_value(json_object_get(cell, "method"));
+        const char *status = json_string_value(json_object_get(cell, "status"));
+        if (!strcmp(mname, "fake-centroid")) {
+            cr_assert_str_eq(status, "missing");
+            cr_assert_not_null(strstr(json_string_value(json_object_get(cell, "reason")), "injected failure"));
+            seen++;
+        } else if (!strcmp(mname, "fake-embed")) {
+            cr_assert_str_eq(status, "n/a");
+            cr_assert_null(json_object_get(cell, "reason"));
+            seen++;
+        }
+    }
+    cr_assert_eq(seen, 2);
+    json_decref(root);
     snprintf(p, sizeof p, "%s/tiny/fake-loso/confusion-fake-shifted.svg", out);
     char *svg = slurp(p, &len);
     cr_assert_not_null(svg, "no confusion SVG");

@@ -194,6 +194,186 @@ Test(reports, every_writer_matches_its_golden_file, .timeout = 60)
     rep_cube_free(c);
 }
 
+/* The fixture with SVM's cells of ninapro-db2 / loso missing (its jobs
+ * failed): the reason holds a comma and quotes, so CSV quoting is covered. */
+#define FX_MISSING_REASON "8 of 10 jobs ok, 2 failed, 0 not finished; first failure: \"out of memory\", fold s03"
+
+static struct rep_cube *fixture_missing(void)
+{
+    struct rep_cube *c = fixture();
+    cr_assert_eq(rep_cube_set_missing(c, 0, 1, FX_MISSING_REASON), MB_OK);
+    return c;
+}
+
+Test(reports, missing_cells_match_their_golden_files, .timeout = 60)
+{
+    static const struct writer_case w[] = {
+        { "missing_table.md", rep_write_md },
+        { "missing_table.tex", rep_write_tex },
+        { "missing_long.csv", rep_write_csv_long },
+        { "missing_wide.csv", rep_write_csv_wide },
+        { "missing_report.json", rep_write_json },
+    };
+    struct rep_cube *c = fixture_missing();
+    struct rep_analysis *a = analyse(c);
+    char dir[64], path[256];
+    tu_tmpdir(dir, sizeof dir);
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, w[i].name);
+        cr_assert_eq(w[i].write(path, a), MB_OK, "%s: %s", w[i].name, mb_last_error());
+        golden(path, w[i].name);
+    }
+    snprintf(path, sizeof path, "%s/missing_strip_db2_bacc.svg", dir);
+    cr_assert_eq(rep_write_strip_svg(path, a, 0, 0), MB_OK, "%s", mb_last_error());
+    golden(path, "missing_strip_db2_bacc.svg");
+    rmdir(dir);
+    rep_analysis_free(a);
+    rep_cube_free(c);
+}
+
+static char *write_and_read(const struct rep_analysis *a, int (*write)(const char *, const struct rep_analysis *))
+{
+    char dir[64], path[256];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/out", dir);
+    cr_assert_eq(write(path, a), MB_OK, "%s", mb_last_error());
+    size_t n;
+    char *s = slurp(path, &n);
+    cr_assert_not_null(s);
+    remove(path);
+    rmdir(dir);
+    return s;
+}
+
+/* Every writer says "missing" (never "n/a") for the missing cell, and gives
+ * the reason where it has a field for it. */
+Test(reports, writers_show_missing_not_na, .timeout = 60)
+{
+    struct rep_cube *c = fixture_missing();
+    struct rep_analysis *a = analyse(c);
+    cr_assert_eq(rep_cell_at(a, 0, 0, 1)->state, REP_MISSING);
+    char *md = write_and_read(a, rep_write_md);
+    /* SVM's row: two missing cells of db2, then values */
+    cr_assert_not_null(strstr(md, "\n| SVM | missing | missing | "), "%s", md);
+    cr_assert_null(strstr(md, "| SVM | n/a"), "%s", md);
+    cr_assert_not_null(strstr(md, "n/a: the method cannot run the protocol. missing: no result"), "%s", md);
+    free(md);
+    char *tex = write_and_read(a, rep_write_tex);
+    cr_assert_not_null(strstr(tex, "\nSVM & missing & missing & "), "%s", tex);
+    free(tex);
+    char *wide = write_and_read(a, rep_write_csv_wide);
+    cr_assert_not_null(strstr(wide, "\nSVM,classical,0,missing,missing,"), "%s", wide);
+    free(wide);
+    char *lng = write_and_read(a, rep_write_csv_long);
+    cr_assert_not_null(strstr(lng, "\nninapro-db2,loso,SVM,bacc,s01,missing,missing,\"8 of 10 jobs ok, 2 failed, "
+                              "0 not finished; first failure: \"\"out of memory\"\", fold s03\"\n"), "%s", lng);
+    free(lng);
+
+    char *js = write_and_read(a, rep_write_json);
+    json_error_t err;
+    json_t *root = json_loads(js, 0, &err);
+    cr_assert_not_null(root, "%s", err.text);
+    json_t *cell = json_array_get(json_object_get(json_array_get(json_object_get(json_array_get(
+                                      json_object_get(root, "blocks"), 0), "columns"), 0), "cells"), 1);
+    cr_assert_str_eq(json_string_value(json_object_get(cell, "method")), "SVM");
+    cr_assert_str_eq(json_string_value(json_object_get(cell, "status")), "missing");
+    cr_assert_str_eq(json_string_value(json_object_get(cell, "reason")), FX_MISSING_REASON);
+    cr_assert_null(json_object_get(cell, "mean"), "a missing cell is never a number");
+    json_decref(root);
+    free(js);
+    rep_analysis_free(a);
+    rep_cube_free(c);
+
+    /* without a missing cell, no legend line and no reason field */
+    c = fixture();
+    a = analyse(c);
+    md = write_and_read(a, rep_write_md);
+    cr_assert_null(strstr(md, "missing"), "%s", md);
+    free(md);
+    rep_analysis_free(a);
+    rep_cube_free(c);
+}
+
+static int same_num(double x, double y) { return (isnan(x) && isnan(y)) || x == y; }
+
+/* A missing cell is left out of marks, tests, Friedman designs and the
+ * pooled ranks exactly like an n/a cell: the analyses agree number for
+ * number and differ only in the state. */
+Test(reports, missing_is_analysed_like_na, .timeout = 60)
+{
+    struct rep_cube *cm = fixture_missing(), *cn = fixture();
+    cr_assert_eq(rep_cube_set_na(cn, 0, 1), MB_OK);
+    struct rep_analysis *am = analyse(cm), *an = analyse(cn);
+    for (size_t b = 0; b < 3; b++)
+        for (size_t k = 0; k < 2; k++) {
+            const struct rep_column *x = rep_column_at(am, b, k), *y = rep_column_at(an, b, k);
+            cr_assert_eq(x->best, y->best);
+            cr_assert_eq(x->second, y->second);
+            cr_assert_eq(x->d.k, y->d.k);
+            cr_assert_eq(x->d.valid, y->d.valid);
+            for (size_t i = 0; i < x->d.k; i++) {
+                cr_assert_eq(x->d.methods[i], y->d.methods[i]);
+                cr_assert(x->d.methods[i] != 1 || b != 0, "the missing method is in a block design");
+                if (x->d.valid)
+                    cr_assert(same_num(x->d.avg_rank[i], y->d.avg_rank[i]));
+            }
+            for (size_t m = 0; m < 5; m++) {
+                const struct rep_cell *p = rep_cell_at(am, b, k, m), *q = rep_cell_at(an, b, k, m);
+                cr_assert_eq(p->state == REP_MISSING, b == 0 && m == 1);
+                cr_assert_eq(p->mark, q->mark);
+                cr_assert(same_num(p->p, q->p) && same_num(p->p_holm, q->p_holm) && same_num(p->rank, q->rank),
+                          "block %zu metric %zu method %zu", b, k, m);
+            }
+        }
+    for (size_t k = 0; k < 2; k++) {
+        const struct rep_pooled *x = &am->pooled[k], *y = &an->pooled[k];
+        cr_assert_eq(x->n_blocks_used, 1, "db2 (missing) and db5 (n/a) are not complete");
+        cr_assert_eq(x->n_blocks_used, y->n_blocks_used);
+        cr_assert_eq(x->blocks_used[0], y->blocks_used[0]);
+        cr_assert_eq(x->reference, y->reference);
+        for (size_t i = 0; i < x->d.k; i++)
+            cr_assert(same_num(x->d.avg_rank[i], y->d.avg_rank[i]));
+        for (size_t m = 0; m < 5; m++)
+            cr_assert_eq(x->meta[m].n_blocks, y->meta[m].n_blocks);
+    }
+    rep_analysis_free(am);
+    rep_analysis_free(an);
+    rep_cube_free(cm);
+    rep_cube_free(cn);
+}
+
+Test(reports, cube_missing_state_and_reason)
+{
+    static const char *const meth[] = { "A", "B" };
+    static const struct rep_metric met[] = { { "acc", "Accuracy", 1, 1.0, 3 }, { "f1", "F1", 1, 1.0, 3 } };
+    static const char *const subj[] = { "s1", "s2" };
+    struct rep_cube *c = rep_cube_new(meth, 2, met, 2);
+    size_t b;
+    cr_assert_eq(rep_cube_add_block(c, &b, "db", "loso", subj, 2), MB_OK);
+    cr_assert_not(rep_cube_has_missing(c));
+    cr_assert_eq(rep_cube_set_missing(c, b, 1, NULL), MB_OK);
+    cr_assert(rep_cube_has_missing(c));
+    cr_assert_eq(rep_cube_state(c, b, 1, 0), REP_MISSING);
+    cr_assert_eq(rep_cube_state(c, b, 1, 1), REP_MISSING);
+    cr_assert_str_eq(rep_cube_reason(c, b, 1), "no result");
+    cr_assert_null(rep_cube_reason(c, b, 0));
+    cr_assert_str_eq(rep_state_word(REP_MISSING), "missing");
+    cr_assert_str_eq(rep_state_word(REP_NA), "n/a");
+    double v[] = { 0.5, 0.6 };
+    /* the reason stays while one metric is still missing, and goes with the last */
+    cr_assert_eq(rep_cube_set(c, b, 1, 0, v), MB_OK);
+    cr_assert_str_eq(rep_cube_reason(c, b, 1), "no result");
+    cr_assert_eq(rep_cube_set(c, b, 1, 1, v), MB_OK);
+    cr_assert_null(rep_cube_reason(c, b, 1));
+    cr_assert_not(rep_cube_has_missing(c));
+    cr_assert_eq(rep_cube_set_missing(c, b, 0, "2 failed"), MB_OK);
+    cr_assert_eq(rep_cube_set_na(c, b, 0), MB_OK);
+    cr_assert_null(rep_cube_reason(c, b, 0), "n/a replaces missing and its reason");
+    mb_log_set_level(MB_LOG_QUIET);
+    cr_assert_eq(rep_cube_set_missing(c, b, 2, "x"), MB_EINVAL);
+    rep_cube_free(c);
+}
+
 /* ---- the same numbers everywhere ---------------------------------------------------- */
 
 Test(reports, long_csv_and_json_agree_with_the_analysis, .timeout = 60)
@@ -214,19 +394,22 @@ Test(reports, long_csv_and_json_agree_with_the_analysis, .timeout = 60)
     cr_assert_not_null(f);
     char line[512];
     cr_assert_not_null(fgets(line, sizeof line, f));
-    cr_assert_str_eq(line, "dataset,protocol,method,metric,subject,value\n");
+    cr_assert_str_eq(line, "dataset,protocol,method,metric,subject,value,status,reason\n");
     while (fgets(line, sizeof line, f)) {
-        char *fld[6], *save = NULL, *p = line;
+        char *fld[7], *save = NULL, *p = line;
         line[strcspn(line, "\n")] = '\0';
-        for (int i = 0; i < 6; i++, p = NULL)
+        for (int i = 0; i < 7; i++, p = NULL)
             fld[i] = strtok_r(p, ",", &save);
         size_t b = rep_cube_block(c, fld[0], fld[1]), m = rep_cube_method(c, fld[2]);
         size_t k = rep_cube_metric(c, fld[3]);
         cr_assert(b != REP_NONE && m != REP_NONE && k != REP_NONE, "row '%s'", line);
+        cr_assert_not_null(fld[6], "row '%s' has no status", line);
         if (strcmp(fld[5], "n/a") == 0) {
+            cr_assert_str_eq(fld[6], "n/a");
             na_rows++;
             continue;
         }
+        cr_assert_str_eq(fld[6], "ok", "row '%s'", line);
         sum[b][m][k] += strtod(fld[5], NULL);
         cnt[b][m][k]++;
     }
