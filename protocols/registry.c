@@ -5,7 +5,15 @@
 
 #include "protocols/protocol.h"
 
+/* the neural methods (methods/) */
+extern const struct mb_method mb_method_emg_mae, mb_method_pose_mae, mb_method_cpep,
+    mb_method_pose_upper_bound;
+
 const struct mb_method *const mb_methods[] = {
+    &mb_method_emg_mae,
+    &mb_method_pose_mae,
+    &mb_method_cpep,
+    &mb_method_pose_upper_bound,
     NULL
 };
 
