@@ -4,10 +4,11 @@
 
 #include "converters/converter.h"
 
-extern const struct mb_converter conv_emg2pose, conv_spec, conv_sh2024;
+extern const struct mb_converter conv_emg2pose, conv_ninapro, conv_spec, conv_sh2024;
 
 const struct mb_converter *const mb_converters[] = {
     &conv_emg2pose,   /* metadata.csv + HDF5 group 'emg2pose': strongest signature */
+    &conv_ninapro,    /* MAT files with 'emg' and 'restimulus' */
     &conv_spec,       /* never probed: needs a spec */
     &conv_sh2024,     /* never probed: runs the sh2024 template spec */
     NULL

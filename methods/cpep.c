@@ -268,4 +268,5 @@ const struct mb_method mb_method_cpep = {
     .zero_shot = cpep_zero_shot,
     .param_hash = mth_param_hash,
     .free = mth_free,
+    .embed_dim = mth_embed_dim,
 };

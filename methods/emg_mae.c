@@ -36,4 +36,5 @@ const struct mb_method mb_method_emg_mae = {
     .embed = mth_embed,
     .param_hash = mth_param_hash,
     .free = mth_free,
+    .embed_dim = mth_embed_dim,
 };

@@ -53,6 +53,7 @@ const struct mb_method mb_method_pose_mae = {
     .embed = mth_embed,
     .param_hash = mth_param_hash,
     .free = mth_free,
+    .embed_dim = mth_embed_dim,
 };
 
 const struct mb_method mb_method_pose_upper_bound = {
@@ -65,4 +66,5 @@ const struct mb_method mb_method_pose_upper_bound = {
     .embed = mth_embed,
     .param_hash = mth_param_hash,
     .free = mth_free,
+    .embed_dim = mth_embed_dim,
 };

@@ -57,6 +57,17 @@ struct pr_corpus {
     size_t n_sessions;   char **session_names;
     size_t n_gestures;   int32_t *gesture_ids; char **gesture_names; int *gesture_held_out;
     size_t n_recordings; char **rec_tags_json;   /* [n_recordings] split tags as JSON objects */
+    /* Added for the protocols (docs/PROTOCOLS.md "Corpus"): */
+    int32_t *seg;            /* [n] segment id: run of equal (label, rep) in one recording, unique corpus-wide */
+    int32_t *trial;          /* [n] repetition the splits use: the source repetition (rest takes the
+                              * next movement's), else the 1-based occurrence of the segment among the
+                              * subject's segments of that gesture; -1 if none */
+    uint8_t *pose_valid;     /* [n] 1 if pose[i] is a valid pose sample (NULL if J == 0) */
+    int has_reps;            /* 1 if every recording has a repetition stream */
+    int *subject_held_out;   /* [n_subjects] 1/0 from the source split, -1 unknown */
+    char **rec_ids;          /* [n_recordings] "r000000"... */
+    int32_t *rec_subject;    /* [n_recordings] subject index */
+    int32_t *rec_session;    /* [n_recordings] session index */
 };
 
 int  pr_corpus_load(struct pr_corpus *c, const char *path, const struct pr_view_settings *v) MB_MUST_CHECK;
@@ -106,6 +117,8 @@ struct mb_method {
     /* SHA-256 of the parameters that define the representation (linear-probe check). */
     void (*param_hash)(char hex[65], const struct mb_method_model *m);
     void (*free)(struct mb_method_model *m);
+    /* E of embed(), so callers can size Z before the call; required with MB_CAP_EMBED. */
+    size_t (*embed_dim)(const struct mb_method_model *m);
 };
 
 extern const struct mb_method *const mb_methods[];          /* NULL-terminated registry */

@@ -5,11 +5,22 @@
 
 #include "protocols/protocol.h"
 
+extern const struct mb_method meth_lda_td4, meth_qda_td4, meth_knn_td4, meth_logreg_td4, meth_svm_linear_td4,
+    meth_svm_rbf_td4, meth_lda_ls9, meth_lda_tdpsd, meth_pose_ridge_td4;
 /* the neural methods (methods/) */
 extern const struct mb_method mb_method_emg_mae, mb_method_pose_mae, mb_method_cpep,
     mb_method_pose_upper_bound;
 
 const struct mb_method *const mb_methods[] = {
+    &meth_lda_td4,
+    &meth_qda_td4,
+    &meth_knn_td4,
+    &meth_logreg_td4,
+    &meth_svm_linear_td4,
+    &meth_svm_rbf_td4,
+    &meth_lda_ls9,
+    &meth_lda_tdpsd,
+    &meth_pose_ridge_td4,
     &mb_method_emg_mae,
     &mb_method_pose_mae,
     &mb_method_cpep,
@@ -17,7 +28,18 @@ const struct mb_method *const mb_methods[] = {
     NULL
 };
 
+extern const struct mb_protocol proto_within, proto_loso, proto_zeroshot_users, proto_zeroshot_gestures,
+    proto_fewshot, proto_adapt, proto_probe, proto_probe_unseen;
+
 const struct mb_protocol *const mb_protocols[] = {
+    &proto_within,
+    &proto_loso,
+    &proto_zeroshot_users,
+    &proto_zeroshot_gestures,
+    &proto_fewshot,
+    &proto_probe,
+    &proto_probe_unseen,
+    &proto_adapt,
     NULL
 };
 

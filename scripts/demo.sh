@@ -27,7 +27,9 @@ for c in $("$bin" convert --help | awk '/^  [a-z0-9]+ /{print $1}'); do
   case $c in
     ninapro)
       convert ninapro_db1 ninapro "$out/native/ninapro_db1" --db 1
-      convert ninapro_db5 ninapro "$out/native/ninapro_db5" --db 5 ;;
+      convert ninapro_db5 ninapro "$out/native/ninapro_db5" --db 5
+      # DB2 is found from its DB2_s<N> folders; no --db needed.
+      convert ninapro_db2 ninapro "$out/native/ninapro_db2" ;;
   esac
 done
 # The multi-device text corpora go through the declarative converter and its shipped specs.

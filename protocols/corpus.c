@@ -1,0 +1,472 @@
+/* protocols/corpus.c - a unified file seen as windows at one view (see
+ * protocol.h and docs/PROTOCOLS.md "Corpus").
+ *
+ * Each recording is read whole at its native rate, resampled to the view
+ * rate when it differs (kernels/resample; labels and repetitions take the
+ * value of the latest native sample at or before the output instant, so
+ * they stay causal), cut into windows by kernels/window (unlabelled and
+ * straddling windows dropped) and the windows copied out. One recording is
+ * in memory at a time. */
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/fs.h"
+#include "format/mbh5.h"
+#include "kernels/resample.h"
+#include "kernels/window.h"
+#include "protocols/protocol.h"
+
+/* Growable per-window arrays. */
+struct grow {
+    size_t cap;
+};
+
+static int reserve(struct pr_corpus *c, struct grow *g, size_t need)
+{
+    if (need <= g->cap)
+        return MB_OK;
+    size_t cap = g->cap ? g->cap : 1024;
+    while (cap < need)
+        cap *= 2;
+    size_t WC = c->W * c->C;
+    float *x = realloc(c->x, cap * WC * sizeof *x);
+    if (x) c->x = x;
+    int32_t **i32[] = { &c->label, &c->rep, &c->subject, &c->rec, &c->session, &c->seg, &c->trial };
+    for (size_t k = 0; k < sizeof i32 / sizeof i32[0]; k++) {
+        int32_t *p = realloc(*i32[k], cap * sizeof *p);
+        if (!p)
+            return mb_error(MB_ENOMEM, "'%s': out of memory for %zu windows", c->path, cap);
+        *i32[k] = p;
+    }
+    int64_t *st = realloc(c->start, cap * sizeof *st);
+    if (st) c->start = st;
+    if (!x || !st)
+        return mb_error(MB_ENOMEM, "'%s': out of memory for %zu windows", c->path, cap);
+    if (c->J) {
+        float *p = realloc(c->pose, cap * c->J * sizeof *p);
+        if (p) c->pose = p;
+        uint8_t *v = realloc(c->pose_valid, cap);
+        if (v) c->pose_valid = v;
+        if (!p || !v)
+            return mb_error(MB_ENOMEM, "'%s': out of memory for %zu pose rows", c->path, cap);
+    }
+    g->cap = cap;
+    return MB_OK;
+}
+
+/* The stream used as pose: the first of kind "pose", else the first "glove". */
+static int pose_stream(const struct mbh5_recording *r)
+{
+    static const char *const kinds[] = { "pose", "glove" };
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; i < r->n_streams; i++)
+            if (r->streams[i].info.kind && !strcmp(r->streams[i].info.kind, kinds[k]))
+                return (int)i;
+    return -1;
+}
+
+static char *dupstr(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+static char *tags_json(const struct mbh5_recording *r)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < r->n_tags; i++)
+        json_object_set_new(o, r->tags[i].key, json_string(r->tags[i].value ? r->tags[i].value : ""));
+    char *s = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+    json_decref(o);
+    return s;
+}
+
+/* Samples of one recording at the view rate. */
+struct recbuf {
+    size_t T;
+    float *x;          /* [T x C] */
+    int32_t *lab;      /* [T] */
+    int32_t *rep;      /* [T] or NULL */
+};
+
+static void recbuf_free(struct recbuf *b)
+{
+    free(b->x);
+    free(b->lab);
+    free(b->rep);
+    memset(b, 0, sizeof *b);
+}
+
+static int read_rec(struct recbuf *b, struct mbh5_file *f, size_t ri, size_t C, double rate)
+{
+    const struct mbh5_recording *r = &f->recordings[ri];
+    size_t Tn = r->n_samples;
+    float *x = malloc((Tn ? Tn : 1) * C * sizeof *x);
+    int32_t *lab = malloc((Tn ? Tn : 1) * sizeof *lab);
+    int32_t *rep = r->info.has_repetition ? malloc((Tn ? Tn : 1) * sizeof *rep) : NULL;
+    memset(b, 0, sizeof *b);
+    if (!x || !lab || (r->info.has_repetition && !rep)) {
+        free(x); free(lab); free(rep);
+        return mb_error(MB_ENOMEM, "'%s' recording '%s': out of memory for %zu samples", f->path, r->id, Tn);
+    }
+    int rc = Tn ? mbh5_read_emg(f, ri, 0, Tn, x) : MB_OK;
+    if (!rc && Tn)
+        rc = mbh5_read_labels(f, ri, 0, Tn, lab, rep);
+    if (rc) {
+        free(x); free(lab); free(rep);
+        return rc;
+    }
+    if (rate == r->info.rate_hz || Tn == 0) {
+        *b = (struct recbuf){ Tn, x, lab, rep };
+        return MB_OK;
+    }
+    struct kern_resampler rs;
+    if ((rc = kern_resampler_init(&rs, r->info.rate_hz, rate)) != MB_OK) {
+        free(x); free(lab); free(rep);
+        return mb_error(rc, "'%s' recording '%s': cannot resample %g Hz to %g Hz", f->path, r->id,
+                        r->info.rate_hz, rate);
+    }
+    size_t T = kern_resample_length(&rs, Tn);
+    float *y = malloc((T ? T : 1) * C * sizeof *y);
+    int32_t *l2 = malloc((T ? T : 1) * sizeof *l2);
+    int32_t *r2 = rep ? malloc((T ? T : 1) * sizeof *r2) : NULL;
+    if (!y || !l2 || (rep && !r2)) {
+        free(y); free(l2); free(r2); free(x); free(lab); free(rep);
+        kern_resampler_free(&rs);
+        return mb_error(MB_ENOMEM, "'%s' recording '%s': out of memory resampling", f->path, r->id);
+    }
+    kern_resample_f32(y, x, 0, Tn, Tn, 0, T, C, &rs);
+    for (size_t j = 0; j < T; j++) {
+        /* output j is at the instant of native sample j*down/up: take the
+         * latest native sample at or before it (causal) */
+        size_t k = (size_t)((unsigned long long)j * (unsigned long long)rs.down / (unsigned long long)rs.up);
+        if (k >= Tn)
+            k = Tn - 1;
+        l2[j] = lab[k];
+        if (r2)
+            r2[j] = rep[k];
+    }
+    kern_resampler_free(&rs);
+    free(x); free(lab); free(rep);
+    *b = (struct recbuf){ T, y, l2, r2 };
+    return MB_OK;
+}
+
+/* Pose of a recording: the whole stream, read once. */
+static int read_pose(float **P, uint8_t **V, size_t *Ns, struct mbh5_file *f, size_t ri, int s)
+{
+    const struct mbh5_stream *st = &f->recordings[ri].streams[s];
+    size_t n = st->n_samples, J = (size_t)st->info.n_channels;
+    *P = malloc((n ? n : 1) * J * sizeof **P);
+    *V = malloc(n ? n : 1);
+    *Ns = n;
+    if (!*P || !*V)
+        return mb_error(MB_ENOMEM, "'%s' recording '%s': out of memory for the pose stream", f->path,
+                        f->recordings[ri].id);
+    if (!n)
+        return MB_OK;
+    int rc = mbh5_read_stream(f, ri, s, 0, n, *P, st->info.has_valid ? *V : NULL);
+    if (!rc && !st->info.has_valid)
+        memset(*V, 1, n);
+    return rc;
+}
+
+/* trial: see protocol.h. For corpora with repetitions, rest (repetition
+ * <= 0) takes the repetition of the next movement segment in the same
+ * recording (else the previous one). Otherwise occurrence numbers. */
+static void assign_trials(struct pr_corpus *c, size_t w0, size_t w1, const struct recbuf *b, int has_rep,
+                          int32_t **occ, size_t *occ_cap)
+{
+    if (w0 == w1)
+        return;
+    if (has_rep) {
+        /* per sample: rep of the next sample with rep >= 1 (scan backwards) */
+        int32_t next = -1, prev = -1;
+        /* windows are in increasing start order; walk them backwards */
+        int32_t *nextrep = malloc((w1 - w0) * sizeof *nextrep);
+        if (!nextrep) {
+            for (size_t i = w0; i < w1; i++)
+                c->trial[i] = c->rep[i] >= 1 ? c->rep[i] : -1;
+            return;
+        }
+        for (size_t i = w1; i-- > w0;) {
+            if (c->rep[i] >= 1)
+                next = c->rep[i];
+            nextrep[i - w0] = next;
+        }
+        /* segments of rest that contain no window still pass their reps
+         * through the windows above; a rest run after the last movement
+         * takes the previous repetition */
+        for (size_t i = w0; i < w1; i++) {
+            if (c->rep[i] >= 1) {
+                c->trial[i] = prev = c->rep[i];
+            } else {
+                c->trial[i] = nextrep[i - w0] >= 1 ? nextrep[i - w0] : prev;
+            }
+        }
+        free(nextrep);
+        (void)b;
+        return;
+    }
+    (void)occ_cap;
+    /* occurrence counting per (subject, gesture): occ[subject * G + g] */
+    int32_t last_seg = -1, t = -1;
+    for (size_t i = w0; i < w1; i++) {
+        if (c->seg[i] != last_seg) {
+            last_seg = c->seg[i];
+            int gi = -1;
+            for (size_t g = 0; g < c->n_gestures; g++)
+                if (c->gesture_ids[g] == c->label[i]) { gi = (int)g; break; }
+            t = gi < 0 ? -1 : ++(*occ)[(size_t)c->subject[i] * c->n_gestures + (size_t)gi];
+        }
+        c->trial[i] = t;
+    }
+}
+
+static int session_index(struct pr_corpus *c, const char *subject, const char *session, int32_t *out)
+{
+    size_t len = strlen(subject) + strlen(session) + 2;
+    char *key = malloc(len);
+    if (!key)
+        return mb_error(MB_ENOMEM, "out of memory");
+    snprintf(key, len, "%s/%s", subject, session);
+    for (size_t i = 0; i < c->n_sessions; i++)
+        if (!strcmp(c->session_names[i], key)) {
+            free(key);
+            *out = (int32_t)i;
+            return MB_OK;
+        }
+    char **p = realloc(c->session_names, (c->n_sessions + 1) * sizeof *p);
+    if (!p) {
+        free(key);
+        return mb_error(MB_ENOMEM, "out of memory");
+    }
+    c->session_names = p;
+    p[c->n_sessions] = key;
+    *out = (int32_t)c->n_sessions++;
+    return MB_OK;
+}
+
+static int load(struct pr_corpus *c, struct mbh5_file *f, const struct pr_view_settings *v)
+{
+    const char *path = c->path;
+    int rc;
+    c->name = dupstr(f->corpus.name);
+    if (!f->n_recordings)
+        return mb_error(MB_EINVAL, "'%s': no recordings", path);
+    /* view rate and channels */
+    double rate = v->rate_hz;
+    c->C = (size_t)f->recordings[0].info.n_channels;
+    for (size_t i = 0; i < f->n_recordings; i++) {
+        const struct mbh5_recording *r = &f->recordings[i];
+        if ((size_t)r->info.n_channels != c->C)
+            return mb_error(MB_EINVAL, "'%s' recording '%s': %d channels, recording '%s' has %zu; "
+                            "a view needs one channel count", path, r->id, r->info.n_channels,
+                            f->recordings[0].id, c->C);
+        if (v->rate_hz <= 0 && r->info.rate_hz != f->recordings[0].info.rate_hz)
+            return mb_error(MB_EINVAL, "'%s' recording '%s': native rate %g Hz differs from %g Hz; "
+                            "give a common view rate", path, r->id, r->info.rate_hz,
+                            f->recordings[0].info.rate_hz);
+    }
+    if (rate <= 0)
+        rate = f->recordings[0].info.rate_hz;
+    c->view = *v;
+    c->view.rate_hz = rate;
+    if ((rc = kern_window_samples(&c->W, v->window_ms, rate)) != MB_OK)
+        return mb_error(rc, "'%s': window of %g ms at %g Hz", path, v->window_ms, rate);
+    /* pose width: the first recording that has a pose stream fixes J */
+    for (size_t i = 0; i < f->n_recordings && !c->J; i++) {
+        int s = pose_stream(&f->recordings[i]);
+        if (s >= 0)
+            c->J = (size_t)f->recordings[i].streams[s].info.n_channels;
+    }
+    /* vocabulary and subjects */
+    c->n_gestures = f->n_gestures;
+    c->gesture_ids = calloc(f->n_gestures + 1, sizeof *c->gesture_ids);
+    c->gesture_names = calloc(f->n_gestures + 1, sizeof *c->gesture_names);
+    c->gesture_held_out = calloc(f->n_gestures + 1, sizeof *c->gesture_held_out);
+    c->n_subjects = f->n_subjects;
+    c->subject_names = calloc(f->n_subjects + 1, sizeof *c->subject_names);
+    c->subject_held_out = calloc(f->n_subjects + 1, sizeof *c->subject_held_out);
+    c->n_recordings = f->n_recordings;
+    c->rec_tags_json = calloc(f->n_recordings, sizeof *c->rec_tags_json);
+    c->rec_ids = calloc(f->n_recordings, sizeof *c->rec_ids);
+    c->rec_subject = calloc(f->n_recordings, sizeof *c->rec_subject);
+    c->rec_session = calloc(f->n_recordings, sizeof *c->rec_session);
+    int32_t *occ = calloc((f->n_subjects + 1) * (f->n_gestures + 1), sizeof *occ);
+    if (!c->gesture_ids || !c->gesture_names || !c->gesture_held_out || !c->subject_names ||
+        !c->subject_held_out || !c->rec_tags_json || !c->rec_ids || !c->rec_subject || !c->rec_session || !occ) {
+        free(occ);
+        return mb_error(MB_ENOMEM, "'%s': out of memory for the tables", path);
+    }
+    for (size_t g = 0; g < f->n_gestures; g++) {
+        c->gesture_ids[g] = f->gestures[g].id;
+        c->gesture_held_out[g] = f->gestures[g].held_out;
+        if (!(c->gesture_names[g] = dupstr(f->gestures[g].name)))
+            goto nomem;
+    }
+    for (size_t s = 0; s < f->n_subjects; s++) {
+        c->subject_held_out[s] = f->subjects[s].held_out;
+        if (!(c->subject_names[s] = dupstr(f->subjects[s].name)))
+            goto nomem;
+    }
+    c->has_reps = 1;
+    for (size_t i = 0; i < f->n_recordings; i++)
+        if (!f->recordings[i].info.has_repetition)
+            c->has_reps = 0;
+
+    struct kern_window_spec spec = {
+        .win_ms = v->window_ms, .stride_ms = v->stride_ms,
+        .label = v->majority_label ? KERN_LABEL_MAJORITY : KERN_LABEL_END,
+    };
+    struct grow g = { 0 };
+    int32_t seg_base = 0;
+    size_t occ_cap = 0;
+    for (size_t ri = 0; ri < f->n_recordings; ri++) {
+        const struct mbh5_recording *r = &f->recordings[ri];
+        c->rec_ids[ri] = dupstr(r->id);
+        c->rec_tags_json[ri] = tags_json(r);
+        c->rec_subject[ri] = r->subject;
+        if (!c->rec_ids[ri] || !c->rec_tags_json[ri])
+            goto nomem;
+        if ((rc = session_index(c, f->subjects[r->subject].name, r->info.session ? r->info.session : "",
+                                &c->rec_session[ri])) != MB_OK)
+            goto fail;
+        struct recbuf b;
+        if ((rc = read_rec(&b, f, ri, c->C, rate)) != MB_OK)
+            goto fail;
+        struct kern_windows w;
+        if ((rc = kern_windows_make(&w, &spec, rate, b.lab, b.rep, b.T)) != MB_OK) {
+            recbuf_free(&b);
+            rc = mb_error(rc, "'%s' recording '%s': cannot cut windows", path, r->id);
+            goto fail;
+        }
+        /* segment id of each view sample: changes of (label, rep) */
+        int32_t *segof = malloc((b.T ? b.T : 1) * sizeof *segof);
+        float *P = NULL;
+        uint8_t *V = NULL;
+        size_t Ns = 0;
+        int ps = c->J ? pose_stream(r) : -1;
+        if (!segof) {
+            rc = mb_error(MB_ENOMEM, "'%s' recording '%s': out of memory", path, r->id);
+        } else if (ps >= 0 && (size_t)r->streams[ps].info.n_channels != c->J) {
+            rc = mb_error(MB_EINVAL, "'%s' recording '%s': pose stream '%s' has %d channels, expected %zu",
+                          path, r->id, r->streams[ps].info.name, r->streams[ps].info.n_channels, c->J);
+        } else {
+            rc = ps >= 0 ? read_pose(&P, &V, &Ns, f, ri, ps) : MB_OK;
+        }
+        if (!rc)
+            rc = reserve(c, &g, c->n + w.n);
+        if (rc) {
+            free(segof); free(P); free(V);
+            kern_windows_free(&w);
+            recbuf_free(&b);
+            goto fail;
+        }
+        int32_t sid = seg_base - 1;
+        for (size_t t = 0; t < b.T; t++) {
+            if (t == 0 || b.lab[t] != b.lab[t - 1] || (b.rep && b.rep[t] != b.rep[t - 1]))
+                sid++;
+            segof[t] = sid;
+        }
+        size_t w0 = c->n;
+        double srate = ps >= 0 ? r->streams[ps].info.rate_hz : 0;
+        for (size_t k = 0; k < w.n; k++) {
+            size_t i = c->n++;
+            memcpy(c->x + i * c->W * c->C, b.x + w.start[k] * c->C, c->W * c->C * sizeof *c->x);
+            c->label[i] = w.label[k];
+            c->rep[i] = w.rep[k];
+            c->subject[i] = r->subject;
+            c->rec[i] = (int32_t)ri;
+            c->session[i] = c->rec_session[ri];
+            c->start[i] = (int64_t)w.start[k];
+            c->seg[i] = segof[w.start[k] + c->W - 1];
+            if (c->J) {
+                float *pi = c->pose + i * c->J;
+                c->pose_valid[i] = 0;
+                memset(pi, 0, c->J * sizeof *pi);
+                if (ps >= 0 && Ns) {
+                    /* pose sample at the instant of the window's last EMG sample */
+                    double tsec = (double)(w.start[k] + c->W - 1) / rate;
+                    double q = floor(tsec * srate + 1e-9);
+                    size_t si = q < 0 ? 0 : (size_t)q;
+                    if (si >= Ns)
+                        si = Ns - 1;
+                    memcpy(pi, P + si * c->J, c->J * sizeof *pi);
+                    c->pose_valid[i] = V[si] ? 1 : 0;
+                }
+            }
+        }
+        seg_base = sid + 1;
+        assign_trials(c, w0, c->n, &b, r->info.has_repetition, &occ, &occ_cap);
+        free(segof); free(P); free(V);
+        kern_windows_free(&w);
+        recbuf_free(&b);
+    }
+    free(occ);
+    if (!c->n)
+        return mb_error(MB_EINVAL, "'%s': no labelled window of %g ms at %g Hz", path, v->window_ms, rate);
+    return MB_OK;
+nomem:
+    rc = mb_error(MB_ENOMEM, "'%s': out of memory", path);
+fail:
+    free(occ);
+    return rc;
+}
+
+int pr_corpus_load(struct pr_corpus *c, const char *path, const struct pr_view_settings *v)
+{
+    memset(c, 0, sizeof *c);
+    struct pr_view_settings vv = v ? *v : (struct pr_view_settings){ 0, 200, 50, 0 };
+    if (vv.window_ms <= 0)
+        vv.window_ms = 200;
+    if (vv.stride_ms <= 0)
+        vv.stride_ms = 50;
+    if (!(c->path = strdup(path)))
+        return mb_error(MB_ENOMEM, "out of memory");
+    int rc = mb_fs_sha256(c->sha256, NULL, path);
+    if (rc)
+        goto out;
+    struct mbh5_file *f;
+    if ((rc = mbh5_open(&f, path)) != MB_OK)
+        goto out;
+    rc = load(c, f, &vv);
+    mbh5_close(f);
+out:
+    if (rc)
+        pr_corpus_release(c);
+    return rc;
+}
+
+static void free_strv(char **v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void pr_corpus_release(struct pr_corpus *c)
+{
+    if (!c)
+        return;
+    free(c->path); free(c->name); free(c->x); free(c->label); free(c->rep); free(c->subject);
+    free(c->rec); free(c->session); free(c->start); free(c->pose); free(c->pose_valid);
+    free(c->seg); free(c->trial);
+    free_strv(c->subject_names, c->n_subjects);
+    free_strv(c->session_names, c->n_sessions);
+    free(c->gesture_ids);
+    free_strv(c->gesture_names, c->n_gestures);
+    free(c->gesture_held_out);
+    free(c->subject_held_out);
+    for (size_t i = 0; c->rec_tags_json && i < c->n_recordings; i++)
+        free(c->rec_tags_json[i]);   /* jansson allocates with malloc by default */
+    free(c->rec_tags_json);
+    free_strv(c->rec_ids, c->n_recordings);
+    free(c->rec_subject);
+    free(c->rec_session);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,114 @@
+/* protocols/internal.h - helpers shared by the protocol files (folder-private).
+ *
+ * A plan builds each fold as four growable window-index lists (roles),
+ * then pr_fold_finish() freezes them and writes the canonical manifest
+ * (docs/PROTOCOLS.md "Manifest"). A run checks the fold's invariants
+ * (pr_check_invariants) before any method sees data, then fits and scores
+ * through pr_run_classify / pr_score. */
+#ifndef MB_PROTOCOLS_INTERNAL_H
+#define MB_PROTOCOLS_INTERNAL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "protocols/protocol.h"
+
+enum { PR_TRAIN = 0, PR_TEST, PR_REF, PR_ADAPT, PR_N_ROLES };
+
+struct pr_idxv {
+    size_t n, cap;
+    size_t *v;               /* [n] window indices */
+};
+
+int  pr_idxv_push(struct pr_idxv *v, size_t i) MB_MUST_CHECK;
+void pr_idxv_release(struct pr_idxv *v);
+
+/* A growing array of folds (what plan() returns). */
+struct pr_folds {
+    size_t n, cap;
+    struct pr_fold *v;
+};
+
+/* Freezes roles into a new fold of fs (the lists are moved, role[] left
+ * empty) and writes its manifest: protocol, fold id, seed, the corpus
+ * identity and view, 'extra' (settings of this protocol, a JSON object
+ * stolen by the call, may be NULL) and per role the subjects, gestures,
+ * window count and the (gesture, trial) units of every recording. */
+int pr_fold_finish(struct pr_folds *fs, const struct pr_corpus *c, const char *protocol, const char *id,
+                   uint64_t seed, json_t *extra, struct pr_idxv role[PR_N_ROLES]) MB_MUST_CHECK;
+
+/* Hands the folds to plan()'s caller, or frees them on error. */
+int pr_folds_return(struct pr_fold **out, size_t *n_out, struct pr_folds *fs, int rc);
+
+/* Subject groups of a subject-level split (LOSO, zero-shot, probe):
+ * test group g of n_groups; subjects without windows are left out.
+ * settings: folds == 0 one group per subject; k > 0 grouped k-fold over
+ * the subjects shuffled with the seed; official: one group, the subjects
+ * the source marks held out. is_test [n_subjects] receives 1 for the
+ * test subjects of group g and 0 for the others; name receives the fold
+ * name suffix ("s03", "k5-f0", "official"). */
+int pr_subject_groups(size_t *n_groups, const struct pr_corpus *c, const struct pr_settings *s) MB_MUST_CHECK;
+int pr_subject_group(uint8_t *is_test, char *name, size_t cap, const struct pr_corpus *c,
+                     const struct pr_settings *s, size_t g) MB_MUST_CHECK;
+/* Recordings left out of subject-level splits: excl [n_recordings] gets 1
+ * for each (official split: recordings of held-out stages; see docs).
+ * Returns a malloc'ed array, NULL (after reporting) when out of memory. */
+uint8_t *pr_rec_exclusions(const struct pr_corpus *c, const struct pr_settings *s);
+
+/* Folds whose training side is every window of the other subjects and
+ * whose test side is every window of the group's subjects (LOSO,
+ * zero-shot users, probe); fold ids "<protocol>/<group name>". */
+int pr_plan_subjects(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c,
+                     const struct pr_settings *s, const char *protocol) MB_MUST_CHECK;
+
+/* Seen/unseen split of the vocabulary: unseen [n_gestures] (1 unseen);
+ * the source's held-out marks when any, else a seeded draw (rest never
+ * unseen). Folds of pr_plan_unseen: per subject group, train = seen
+ * gestures of training subjects, test = unseen gestures of test subjects,
+ * ref = unseen-gesture windows of training subjects (only those with a
+ * valid pose when pose_refs). */
+int pr_unseen_gestures(uint8_t *unseen, const char **rule, const struct pr_corpus *c,
+                       const struct pr_settings *s) MB_MUST_CHECK;
+int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c,
+                   const struct pr_settings *s, const char *protocol, int pose_refs) MB_MUST_CHECK;
+
+/* Within-subject rule for subject subj: test[i] for every window of the
+ * subject (1 test, 0 train, -1 unused); rule receives its name. */
+int pr_within_split(int8_t *test, const char **rule, const struct pr_corpus *c, int32_t subj) MB_MUST_CHECK;
+
+/* ---- invariants --------------------------------------------------------- */
+enum {
+    PR_INV_SUBJECT   = 1u << 0,  /* no test (or adaptation) subject in training */
+    PR_INV_REP       = 1u << 1,  /* no test unit (subject, session, gesture, trial) in training or adaptation */
+    PR_INV_OVERLAP   = 1u << 2,  /* no training/adaptation/reference window shares samples with a test window */
+    PR_INV_UNSEEN    = 1u << 3,  /* no test gesture among the training labels (unseen gestures) */
+    PR_INV_DISJOINT  = 1u << 4,  /* no window both in training and test */
+    PR_INV_REF_SUBJ  = 1u << 5,  /* pose references come from training subjects only */
+};
+/* MB_EINVAL naming the invariant, the fold, the window and its subject. */
+int pr_check_invariants(const struct pr_corpus *c, const struct pr_fold *f, unsigned which) MB_MUST_CHECK;
+
+/* ---- running ------------------------------------------------------------ */
+double pr_now(void);   /* monotonic seconds */
+
+/* Sorted distinct labels of the given windows, merged with *classes
+ * (realloc'ed). */
+int pr_classes_add(int32_t **classes, size_t *K, const struct pr_corpus *c, const size_t *idx, size_t n) MB_MUST_CHECK;
+
+/* Per-test-subject metrics from predicted global gesture ids pred [n]
+ * of test windows idx [n], over the K classes. */
+int pr_score(struct pr_result *res, const struct pr_corpus *c, const size_t *idx, size_t n,
+             const int32_t *pred, const int32_t *classes, size_t K) MB_MUST_CHECK;
+
+/* Sets res->status and message; returns rc. */
+int pr_result_set(struct pr_result *res, enum pr_status st, int rc, const char *fmt, ...) MB_PRINTF(4, 5);
+
+/* The classify job shared by within, LOSO, zero-shot users, few-shot and
+ * adapt: capability check (PR_NA), invariants, fit on train, optional
+ * adapt() on fold->adapt, predict test, argmax, per-subject metrics. */
+int pr_run_classify(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m,
+                    const struct pr_corpus *c, const struct pr_fold *f, const struct pr_settings *s,
+                    unsigned invariants, int use_adapt) MB_MUST_CHECK;
+
+#endif

@@ -1,0 +1,121 @@
+/* tests/pr_fixture.h - a small hand-made unified corpus for the protocol
+ * tests: S subjects, a rest class (id 0) and 6 gestures (ids 1..6), each
+ * repeated 10 times (NinaPro-like repetition stream, rest carries 0), and
+ * a 3-joint pose stream. Each gesture has a distinct pose; the EMG
+ * amplitude of each channel is a positive linear map of the pose (plus a
+ * per-subject channel gain), so a feature -> pose regression generalises to
+ * gestures it never saw. */
+#ifndef MB_TESTS_PR_FIXTURE_H
+#define MB_TESTS_PR_FIXTURE_H
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "format/mbh5.h"
+
+#define PRF_C 4
+#define PRF_J 3
+#define PRF_G 6            /* gestures besides rest */
+#define PRF_RATE 200.0
+#define PRF_MOVE 200       /* samples per repetition (1 s) */
+#define PRF_REST 100       /* samples of rest after each repetition */
+
+struct prf_opts {
+    int subjects;          /* default 4 */
+    int reps;              /* repetitions per gesture, default 10 */
+    int with_reps;         /* write the repetition stream (default 1; -1 = none) */
+    int sessions;          /* recordings (sessions) per subject, default 1 */
+    int no_pose;           /* 1: no pose stream */
+};
+
+static const float prf_pose[PRF_G + 1][PRF_J] = {
+    { 0, 0, 0 }, { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, 1 }, { 1, 1, 0 }, { 0, 1, 1 }, { 1, 0, 1 },
+};
+static const float prf_mix[PRF_C][PRF_J] = {
+    { 1.0f, 0.2f, 0.1f }, { 0.1f, 1.0f, 0.3f }, { 0.2f, 0.1f, 1.0f }, { 0.6f, 0.6f, 0.2f },
+};
+
+static inline int prf_write(const char *path, const struct prf_opts *o_in)
+{
+    struct prf_opts o = o_in ? *o_in : (struct prf_opts){ 0 };
+    if (!o.subjects) o.subjects = 4;
+    if (!o.reps) o.reps = 10;
+    if (!o.sessions) o.sessions = 1;
+    int has_rep = o.with_reps >= 0;
+    struct mbh5_corpus corpus = { "fixture", "hand-made", "", "test", "0", "{}" };
+    struct mbh5_writer *w;
+    int rc = mbh5_create(&w, path, &corpus);
+    if (rc)
+        return rc;
+    struct mbh5_device dev = { .name = "band", .n_channels = PRF_C, .rate_hz = PRF_RATE, .units = "V", .scale = 1 };
+    static const char *const names[PRF_G + 1] = { "rest", "g1", "g2", "g3", "g4", "g5", "g6" };
+    if ((rc = mbh5_add_device(w, &dev)))
+        goto bad;
+    for (int g = 0; g <= PRF_G; g++)
+        if ((rc = mbh5_add_gesture(w, &(struct mbh5_gesture){ g, names[g], names[g], 0 })))
+            goto bad;
+    size_t per = (size_t)(PRF_MOVE + PRF_REST);
+    size_t T = (size_t)PRF_G * (size_t)o.reps * per;
+    float *e = malloc(T * PRF_C * sizeof *e), *pose = malloc(T * PRF_J * sizeof *pose);
+    int32_t *lab = malloc(T * sizeof *lab), *rep = malloc(T * sizeof *rep);
+    for (int s = 0; s < o.subjects; s++)
+        for (int ss = 0; ss < o.sessions; ss++) {
+            struct mb_rng r;
+            mb_rng_seed(&r, 77, (uint64_t)(s * 16 + ss));
+            float gain[PRF_C];
+            for (int ch = 0; ch < PRF_C; ch++)
+                gain[ch] = (float)(0.8 + 0.4 * mb_rng_uniform(&r));
+            size_t t = 0;
+            for (int k = 0; k < o.reps; k++)
+                for (int g = 1; g <= PRF_G; g++) {
+                    /* each repetition at its own intensity: pose and EMG
+                     * amplitude vary together inside a gesture */
+                    double u = 0.6 + 0.8 * mb_rng_uniform(&r);
+                    for (size_t q = 0; q < per; q++, t++) {
+                        int gg = q < PRF_MOVE ? g : 0;
+                        lab[t] = gg;
+                        rep[t] = gg ? k + 1 : 0;
+                        for (int j = 0; j < PRF_J; j++)
+                            pose[t * PRF_J + j] = (float)(u * prf_pose[gg][j] + 0.02 * mb_rng_normal(&r));
+                        for (int ch = 0; ch < PRF_C; ch++) {
+                            double a = 0.05;
+                            for (int j = 0; j < PRF_J; j++)
+                                a += prf_mix[ch][j] * u * prf_pose[gg][j];
+                            e[t * PRF_C + ch] = (float)(gain[ch] * a * mb_rng_normal(&r));
+                        }
+                    }
+                }
+            char subj[16], sess[16];
+            snprintf(subj, sizeof subj, "s%d", s + 1);
+            snprintf(sess, sizeof sess, o.sessions > 1 ? "d%d" : "", ss + 1);
+            struct mbh5_rec_info info = {
+                .subject = subj, .session = sess, .side = "", .day = -1, .device = "band", .rate_hz = PRF_RATE,
+                .n_channels = PRF_C, .source = "fixture", .start_time = NAN, .has_repetition = has_rep,
+            };
+            struct mbh5_rec *rr;
+            int sid = -1;
+            if ((rc = mbh5_rec_begin(w, &rr, &info)) || (rc = mbh5_rec_add_tag(rr, "held_out_user", s == o.subjects - 1 ? "true" : "false")))
+                goto bad2;
+            if (!o.no_pose &&
+                (rc = mbh5_rec_add_stream(rr, &sid, &(struct mbh5_stream_info){ "joint_angles", "pose", PRF_J, PRF_RATE,
+                                                                               "rad", NULL, 0, 0 })))
+                goto bad2;
+            if ((rc = mbh5_rec_append(rr, e, lab, has_rep ? rep : NULL, NULL, T)))
+                goto bad2;
+            if (!o.no_pose && (rc = mbh5_rec_append_stream(rr, sid, pose, NULL, T)))
+                goto bad2;
+            if ((rc = mbh5_rec_end(rr)))
+                goto bad2;
+        }
+    free(e); free(pose); free(lab); free(rep);
+    return mbh5_commit(w);
+bad2:
+    free(e); free(pose); free(lab); free(rep);
+bad:
+    mbh5_abort(w);
+    return rc;
+}
+
+#endif

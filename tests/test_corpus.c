@@ -1,0 +1,128 @@
+/* tests/test_corpus.c - pr_corpus_load on a hand-made unified file
+ * (tests/pr_fixture.h): windows, labels, trials, pose, identity, views. */
+#include <jansson.h>
+
+#include "core/fs.h"
+#include "protocols/protocol.h"
+#include "pr_fixture.h"
+#include "testutil.h"
+
+static char dir[64], path[128];
+
+static void make(const struct prf_opts *o)
+{
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/c.h5", dir);
+    cr_assert_eq(prf_write(path, o), MB_OK, "%s", mb_last_error());
+}
+
+static void cleanup(void)
+{
+    remove(path);
+    rmdir(dir);
+}
+
+Test(corpus, windows_labels_trials, .fini = cleanup, .timeout = 60)
+{
+    make(NULL);
+    struct pr_corpus c;
+    struct pr_view_settings v = { 0, 200, 50, 0 };
+    cr_assert_eq(pr_corpus_load(&c, path, &v), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(c.C, PRF_C);
+    cr_expect_eq(c.W, 40);
+    cr_expect_eq(c.view.rate_hz, PRF_RATE);
+    /* movement 200 samples -> 17 windows, rest 100 -> 7, 60 trials, 4 subjects */
+    cr_expect_eq(c.n, 4u * 60u * 24u);
+    cr_expect_eq(c.n_subjects, 4);
+    cr_expect_eq(c.n_gestures, PRF_G + 1);
+    cr_expect_eq(c.has_reps, 1);
+    cr_expect_eq(c.J, PRF_J);
+    char sha[65];
+    cr_assert_eq(mb_fs_sha256(sha, NULL, path), MB_OK);
+    cr_expect_str_eq(c.sha256, sha);
+    size_t n_rest = 0;
+    for (size_t i = 0; i < c.n; i++) {
+        cr_assert(c.label[i] >= 0 && c.label[i] <= PRF_G);
+        cr_assert(c.trial[i] >= 1 && c.trial[i] <= 10, "window %zu trial %d", i, c.trial[i]);
+        if (c.label[i]) {
+            cr_assert_eq(c.trial[i], c.rep[i]);
+            cr_assert(c.pose_valid[i]);
+            for (size_t j = 0; j < c.J; j++)   /* pose of the window's gesture (times its intensity 0.6..1.4) */
+                cr_assert_eq(c.pose[i * c.J + j] > 0.3f, prf_pose[c.label[i]][j] > 0, "pose at the window end");
+        } else {
+            n_rest++;
+        }
+        /* windows never cross a segment: the window's samples are its segment's */
+        if (i && c.rec[i] == c.rec[i - 1] && c.seg[i] == c.seg[i - 1])
+            cr_assert_eq(c.label[i], c.label[i - 1]);
+    }
+    cr_expect_eq(n_rest, 4u * 60u * 7u);
+    /* rest after gesture 1 repetition 1 belongs to the next movement (gesture 2, repetition 1);
+     * the rest after the very last movement takes the previous repetition */
+    size_t first_rest = 17;   /* windows 0..16: gesture 1 rep 1 */
+    cr_expect_eq(c.label[first_rest], 0);
+    cr_expect_eq(c.trial[first_rest], 1);
+    size_t last = 1440 - 1;
+    cr_expect_eq(c.label[last], 0);
+    cr_expect_eq(c.trial[last], 10);
+    /* rest after gesture 6 repetition 1 is the prelude of repetition 2 */
+    size_t after_g6 = 5 * 24 + 17;
+    cr_expect_eq(c.label[after_g6], 0);
+    cr_expect_eq(c.trial[after_g6], 2);
+    /* split tags as JSON */
+    json_error_t e;
+    json_t *t = json_loads(c.rec_tags_json[3], 0, &e);
+    cr_assert_not_null(t);
+    cr_expect_str_eq(json_string_value(json_object_get(t, "held_out_user")), "true");
+    json_decref(t);
+    cr_expect_str_eq(c.rec_ids[0], "r000000");
+    pr_corpus_release(&c);
+}
+
+Test(corpus, resampled_view, .fini = cleanup, .timeout = 60)
+{
+    make(&(struct prf_opts){ .subjects = 2 });
+    struct pr_corpus c;
+    struct pr_view_settings v = { 100, 200, 50, 0 };
+    cr_assert_eq(pr_corpus_load(&c, path, &v), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(c.W, 20);
+    cr_expect_eq(c.view.rate_hz, 100);
+    /* at 100 Hz: movement 100 samples -> 17 windows, rest 50 -> 7 */
+    cr_expect_eq(c.n, 2u * 60u * 24u);
+    /* the movement windows are louder than rest after resampling too */
+    double e_move = 0, e_rest = 0;
+    size_t n_move = 0, n_rest = 0;
+    for (size_t i = 0; i < c.n; i++) {
+        double s = 0;
+        for (size_t k = 0; k < c.W * c.C; k++)
+            s += (double)c.x[i * c.W * c.C + k] * c.x[i * c.W * c.C + k];
+        if (c.label[i]) e_move += s, n_move++;
+        else e_rest += s, n_rest++;
+    }
+    cr_expect_gt(e_move / (double)n_move, 10 * e_rest / (double)n_rest);
+    pr_corpus_release(&c);
+}
+
+Test(corpus, no_reps_numbers_occurrences, .fini = cleanup, .timeout = 60)
+{
+    make(&(struct prf_opts){ .subjects = 2, .with_reps = -1, .no_pose = 1 });
+    struct pr_corpus c;
+    cr_assert_eq(pr_corpus_load(&c, path, NULL), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(c.has_reps, 0);
+    cr_expect_eq(c.J, 0);
+    cr_expect_null(c.pose);
+    /* the k-th occurrence of gesture 3 of a subject has trial k */
+    int32_t seen = 0;
+    for (size_t i = 0; i < c.n; i++)
+        if (c.subject[i] == 1 && c.label[i] == 3 && (i == 0 || c.seg[i] != c.seg[i - 1]))
+            cr_expect_eq(c.trial[i], ++seen);
+    cr_expect_eq(seen, 10);
+    pr_corpus_release(&c);
+}
+
+Test(corpus, errors_name_the_file, .timeout = 30)
+{
+    struct pr_corpus c;
+    cr_expect_neq(pr_corpus_load(&c, "/nonexistent/x.h5", NULL), MB_OK);
+    cr_expect(strstr(mb_last_error(), "/nonexistent/x.h5"), "%s", mb_last_error());
+}

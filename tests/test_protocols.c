@@ -1,0 +1,622 @@
+/* tests/test_protocols.c - registries, manifests, invariants, protocol
+ * accuracies on the hand-made corpus (tests/pr_fixture.h), n/a rules, the
+ * probe's frozen-representation check, and (issue 4) within-subject
+ * lda-td4 on the real NinaPro DB1 sample. */
+#include <jansson.h>
+#include <omp.h>
+
+#include "baselines/classifier.h"
+#include "core/fs.h"
+#include "protocols/protocol.h"
+#include "pr_fixture.h"
+#include "testutil.h"
+
+static char dir[64], path[128];
+static struct pr_corpus C;
+
+static void setup_with(const struct prf_opts *o)
+{
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/c.h5", dir);
+    cr_assert_eq(prf_write(path, o), MB_OK, "%s", mb_last_error());
+    struct pr_view_settings v = { 0, 200, 50, 0 };
+    cr_assert_eq(pr_corpus_load(&C, path, &v), MB_OK, "%s", mb_last_error());
+}
+
+static void setup(void)
+{
+    setup_with(NULL);
+}
+
+static void teardown(void)
+{
+    pr_corpus_release(&C);
+    remove(path);
+    rmdir(dir);
+}
+
+static void folds_free(struct pr_fold *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        pr_fold_release(&f[i]);
+    free(f);
+}
+
+static const struct mb_protocol *P(const char *name)
+{
+    const struct mb_protocol *p = mb_protocol_find(name);
+    cr_assert_not_null(p, "protocol '%s'", name);
+    return p;
+}
+
+static const struct mb_method *M(const char *name)
+{
+    const struct mb_method *m = mb_method_find(name);
+    cr_assert_not_null(m, "method '%s'", name);
+    return m;
+}
+
+static double mean_acc(const struct pr_result *r)
+{
+    double s = 0;
+    for (size_t i = 0; i < r->n_subjects; i++)
+        s += r->subjects[i].balanced_accuracy;
+    return r->n_subjects ? s / (double)r->n_subjects : 0;
+}
+
+/* Runs fold fi of protocol pname with method mname; returns mean balanced accuracy. */
+static double run_one(const char *pname, const char *mname, const struct pr_settings *s, size_t fi)
+{
+    struct pr_fold *f;
+    size_t n;
+    cr_assert_eq(P(pname)->plan(&f, &n, &C, s), MB_OK, "%s", mb_last_error());
+    cr_assert_gt(n, fi);
+    struct pr_result r;
+    cr_assert_eq(P(pname)->run(&r, P(pname), M(mname), &C, &f[fi], s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(r.status, PR_OK, "%s", r.message);
+    cr_assert_gt(r.n_subjects, 0);
+    double a = mean_acc(&r);
+    cr_log_info("%s %s %s: balanced accuracy %.3f (fit %.3f s, predict %.3f s)", pname, mname, f[fi].id, a,
+                r.seconds_fit, r.seconds_predict);
+    pr_result_release(&r);
+    folds_free(f, n);
+    return a;
+}
+
+Test(protocols, registries_are_complete)
+{
+    size_t nm = 0, np = 0;
+    for (const struct mb_method *const *m = mb_methods; *m; m++, nm++) {
+        cr_expect((*m)->name && (*m)->summary && (*m)->fit && (*m)->predict_proba && (*m)->free && (*m)->param_hash,
+                  "method %zu", nm);
+        if ((*m)->caps & MB_CAP_EMBED)
+            cr_expect((*m)->embed && (*m)->embed_dim, "%s: embed", (*m)->name);
+        if ((*m)->caps & MB_CAP_ZERO_SHOT)
+            cr_expect_not_null((*m)->zero_shot, "%s: zero_shot", (*m)->name);
+        cr_expect_eq(mb_method_find((*m)->name), *m, "names are unique: %s", (*m)->name);
+    }
+    for (const struct mb_protocol *const *p = mb_protocols; *p; p++, np++) {
+        cr_expect((*p)->name && (*p)->summary && (*p)->plan && (*p)->run, "protocol %zu", np);
+        cr_expect_eq(mb_protocol_find((*p)->name), *p);
+    }
+    /* a feature method's default parameters are its classifier's defaults */
+    for (const struct base_classifier *const *k = base_classifiers; *k; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s-td4", (*k)->name);
+        const struct mb_method *m = mb_method_find(name);
+        cr_assert_not_null(m, "%s", name);
+        cr_expect_str_eq(m->params, (*k)->defaults, "%s", name);
+    }
+    cr_expect_eq(nm, 9);
+    cr_expect_eq(np, 8);
+    cr_expect_null(mb_method_find("nope"));
+}
+
+/* ---- manifests ------------------------------------------------------------ */
+
+static void plan_twice_same(const char *pname, const struct pr_settings *s)
+{
+    struct pr_fold *a, *b;
+    size_t na, nb;
+    cr_assert_eq(P(pname)->plan(&a, &na, &C, s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(P(pname)->plan(&b, &nb, &C, s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(na, nb);
+    cr_assert_gt(na, 0);
+    for (size_t i = 0; i < na; i++) {
+        cr_expect_str_eq(a[i].manifest, b[i].manifest, "%s fold %zu", pname, i);
+        char h[65];
+        mb_sha256_hex(h, a[i].manifest, strlen(a[i].manifest));
+        cr_expect_str_eq(a[i].sha256, h);
+        json_error_t e;
+        json_t *m = json_loads(a[i].manifest, 0, &e);
+        cr_assert_not_null(m, "%s: %s", pname, e.text);
+        cr_expect_str_eq(json_string_value(json_object_get(m, "fold")), a[i].id);
+        const char *sha = json_string_value(json_object_get(json_object_get(m, "corpus"), "sha256"));
+        cr_assert_not_null(sha);
+        cr_expect_str_eq(sha, C.sha256);
+        json_t *train = json_object_get(json_object_get(m, "roles"), "train");
+        cr_expect_eq((size_t)json_integer_value(json_object_get(train, "n_windows")), a[i].n_train);
+        /* canonical: re-dumping with sorted keys gives the same bytes */
+        char *again = json_dumps(m, JSON_SORT_KEYS | JSON_COMPACT);
+        cr_expect_str_eq(again, a[i].manifest);
+        free(again);
+        json_decref(m);
+    }
+    folds_free(a, na);
+    folds_free(b, nb);
+}
+
+Test(protocols, manifests_are_deterministic, .init = setup, .fini = teardown, .timeout = 120)
+{
+    struct pr_settings s = { .seed = 7, .shots = 1, .episodes = 2, .unseen_fraction = 0.5 };
+    static const char *const names[] = { "within", "loso", "zeroshot-users", "zeroshot-gestures", "fewshot",
+                                         "probe", "probe-unseen", "adapt" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        plan_twice_same(names[i], &s);
+    struct pr_settings k2 = { .seed = 7, .folds = 2 };
+    plan_twice_same("loso", &k2);
+    /* another seed draws other shots */
+    struct pr_fold *a, *b;
+    size_t na, nb;
+    struct pr_settings s2 = s;
+    s2.seed = 8;
+    cr_assert_eq(P("fewshot")->plan(&a, &na, &C, &s), MB_OK);
+    cr_assert_eq(P("fewshot")->plan(&b, &nb, &C, &s2), MB_OK);
+    cr_assert_eq(na, 4u * 2u);
+    size_t differ = 0;
+    for (size_t i = 0; i < na; i++)
+        differ += strcmp(a[i].sha256, b[i].sha256) != 0;
+    cr_expect_eq(differ, na, "every manifest records its seed and draw");
+    cr_expect_str_eq(a[3].id, "fewshot-k1/s2/e1");
+    folds_free(a, na);
+    folds_free(b, nb);
+}
+
+Test(protocols, within_uses_ninapro_repetitions, .init = setup, .fini = teardown, .timeout = 60)
+{
+    struct pr_fold *f;
+    size_t n;
+    struct pr_settings s = { .seed = 1 };
+    cr_assert_eq(P("within")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 4);
+    for (size_t k = 0; k < n; k++) {
+        for (size_t i = 0; i < f[k].n_test; i++) {
+            int32_t t = C.trial[f[k].test[i]];
+            cr_assert(t == 2 || t == 5 || t == 7, "test trial %d", t);
+        }
+        for (size_t i = 0; i < f[k].n_train; i++) {
+            int32_t t = C.trial[f[k].train[i]];
+            cr_assert(t != 2 && t != 5 && t != 7, "train trial %d", t);
+            cr_assert_eq(C.subject[f[k].train[i]], C.subject[f[k].test[0]]);
+        }
+        cr_expect(strstr(f[k].manifest, "\"rule\":\"ninapro-reps\""), "%s", f[k].manifest);
+    }
+    folds_free(f, n);
+}
+
+Test(protocols, loso_folds, .init = setup, .fini = teardown, .timeout = 60)
+{
+    struct pr_fold *f;
+    size_t n;
+    struct pr_settings s = { .seed = 1 };
+    cr_assert_eq(P("loso")->plan(&f, &n, &C, &s), MB_OK);
+    cr_assert_eq(n, 4);
+    for (size_t k = 0; k < n; k++) {
+        cr_expect_eq(f[k].n_train + f[k].n_test, C.n);
+        for (size_t i = 0; i < f[k].n_train; i++)
+            cr_assert_neq(C.subject[f[k].train[i]], (int32_t)k);
+    }
+    cr_expect_str_eq(f[1].id, "loso/s2");
+    folds_free(f, n);
+    s.official = 1;   /* the fixture tags its last subject held_out_user */
+    cr_assert_eq(P("loso")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 1);
+    cr_expect_str_eq(f[0].id, "loso/official");
+    for (size_t i = 0; i < f[0].n_test; i++)
+        cr_assert_eq(C.subject[f[0].test[i]], 3);
+    folds_free(f, n);
+    s.official = 0;
+    s.folds = 1;
+    cr_expect_eq(P("loso")->plan(&f, &n, &C, &s), MB_EINVAL);
+}
+
+/* ---- accuracies ----------------------------------------------------------- */
+
+Test(protocols, accuracies_above_chance, .init = setup, .fini = teardown, .timeout = 300)
+{
+    struct pr_settings s = { .seed = 3, .shots = 1, .episodes = 1, .unseen_fraction = 0.34 };
+    /* 7 classes: chance 0.14 */
+    cr_expect_gt(run_one("within", "lda-td4", &s, 0), 0.8);
+    cr_expect_gt(run_one("within", "lda-ls9", &s, 1), 0.6);
+    cr_expect_gt(run_one("within", "lda-tdpsd", &s, 2), 0.5);
+    cr_expect_gt(run_one("loso", "lda-td4", &s, 0), 0.5);
+    cr_expect_gt(run_one("zeroshot-users", "knn-td4", &s, 1), 0.4);
+    cr_expect_gt(run_one("fewshot", "lda-td4", &s, 2), 0.5);
+    cr_expect_gt(run_one("probe", "lda-td4", &s, 0), 0.5);
+    cr_expect_gt(run_one("within", "pose-ridge-td4", &s, 0), 0.5);
+    /* 2 unseen gestures (chance 0.5); any 4 seen poses of the fixture span the pose space */
+    for (size_t k = 0; k < 4; k++)
+        cr_expect_gt(run_one("zeroshot-gestures", "pose-ridge-td4", &s, k), 0.75);
+}
+
+Test(protocols, every_method_runs_within, .init = setup, .fini = teardown, .timeout = 300)
+{
+    struct pr_settings s = { .seed = 3 };
+    for (const struct mb_method *const *m = mb_methods; *m; m++)
+        cr_expect_gt(run_one("within", (*m)->name, &s, 3), 0.4, "%s", (*m)->name);
+}
+
+Test(protocols, same_numbers_for_any_thread_count, .init = setup, .fini = teardown, .timeout = 120)
+{
+    struct pr_settings s = { .seed = 3 };
+    struct pr_fold *f;
+    size_t n;
+    cr_assert_eq(P("loso")->plan(&f, &n, &C, &s), MB_OK);
+    struct pr_result r[2];
+    int saved = omp_get_max_threads();
+    for (int t = 0; t < 2; t++) {
+        omp_set_num_threads(t + 1);
+        cr_assert_eq(P("loso")->run(&r[t], P("loso"), M("lda-td4"), &C, &f[1], &s), MB_OK);
+    }
+    omp_set_num_threads(saved);
+    cr_assert_eq(r[0].n_subjects, r[1].n_subjects);
+    size_t K = r[0].subjects[0].K;
+    cr_expect_eq(memcmp(r[0].subjects[0].confusion, r[1].subjects[0].confusion, K * K * sizeof(int64_t)), 0);
+    pr_result_release(&r[0]);
+    pr_result_release(&r[1]);
+    folds_free(f, n);
+}
+
+/* ---- n/a -------------------------------------------------------------------- */
+
+static void expect_na(const char *pname, const char *mname, const char *why)
+{
+    struct pr_settings s = { .seed = 1, .unseen_fraction = 0.5 };
+    struct pr_fold *f;
+    size_t n;
+    cr_assert_eq(P(pname)->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    struct pr_result r;
+    cr_assert_eq(P(pname)->run(&r, P(pname), M(mname), &C, &f[0], &s), MB_OK);
+    cr_expect_eq(r.status, PR_NA, "%s x %s", pname, mname);
+    cr_expect(strstr(r.message, why), "%s", r.message);
+    cr_expect_eq(r.n_subjects, 0);
+    pr_result_release(&r);
+    folds_free(f, n);
+}
+
+Test(protocols, na_without_capability, .init = setup, .fini = teardown, .timeout = 60)
+{
+    expect_na("zeroshot-gestures", "lda-td4", "zero-shot");
+    expect_na("adapt", "lda-td4", "adaptation");
+    expect_na("probe", "pose-ridge-td4", "representation");
+}
+
+Test(protocols, na_without_pose, .fini = teardown, .timeout = 60)
+{
+    setup_with(&(struct prf_opts){ .subjects = 3, .no_pose = 1 });
+    expect_na("within", "pose-ridge-td4", "pose");
+    expect_na("zeroshot-gestures", "pose-ridge-td4", "pose references");
+}
+
+/* ---- invariants: leaky folds are refused ----------------------------------- */
+
+static void expect_refused(const char *pname, const char *mname, struct pr_fold *f, const char *inv)
+{
+    struct pr_settings s = { .seed = 1 };
+    struct pr_result r;
+    cr_expect_eq(P(pname)->run(&r, P(pname), M(mname), &C, f, &s), MB_EINVAL, "%s", inv);
+    cr_expect_eq(r.status, PR_FAILED);
+    cr_expect(strstr(r.message, inv), "message names the invariant: %s", r.message);
+    cr_expect(strstr(r.message, "window"), "message names the window: %s", r.message);
+    cr_expect(strstr(r.message, "subject 's"), "message names the subject: %s", r.message);
+    pr_result_release(&r);
+}
+
+static void push(size_t **v, size_t *n, size_t x)
+{
+    *v = realloc(*v, (*n + 1) * sizeof **v);
+    (*v)[(*n)++] = x;
+}
+
+/* Moves test window at position k of the fold into training. */
+static size_t move_test_to_train(struct pr_fold *f, size_t k)
+{
+    size_t w = f->test[k];
+    memmove(f->test + k, f->test + k + 1, (f->n_test - k - 1) * sizeof *f->test);
+    f->n_test--;
+    push(&f->train, &f->n_train, w);
+    return w;
+}
+
+Test(protocols, leaky_folds_are_refused, .init = setup, .fini = teardown, .timeout = 120)
+{
+    struct pr_settings s = { .seed = 1, .unseen_fraction = 0.5, .shots = 1, .episodes = 1 };
+    struct pr_fold *f;
+    size_t n;
+
+    /* a test subject's window in LOSO training */
+    cr_assert_eq(P("loso")->plan(&f, &n, &C, &s), MB_OK);
+    push(&f[0].train, &f[0].n_train, f[0].test[5]);
+    expect_refused("loso", "lda-td4", &f[0], "no-test-subject-in-training");
+    folds_free(f, n);
+
+    /* a test repetition of the target in within-subject training */
+    cr_assert_eq(P("within")->plan(&f, &n, &C, &s), MB_OK);
+    move_test_to_train(&f[0], 3);
+    expect_refused("within", "lda-td4", &f[0], "no-test-repetition-in-training");
+    folds_free(f, n);
+
+    /* the same in few-shot: a test window of the target among its shots */
+    cr_assert_eq(P("fewshot")->plan(&f, &n, &C, &s), MB_OK);
+    move_test_to_train(&f[0], 10);
+    expect_refused("fewshot", "lda-td4", &f[0], "no-test-repetition-in-training");
+    folds_free(f, n);
+
+    /* a training window sharing samples with a test window (its repetition
+     * mislabelled so that only the overlap check can see it) */
+    cr_assert_eq(P("within")->plan(&f, &n, &C, &s), MB_OK);
+    size_t w = move_test_to_train(&f[1], 4);
+    int32_t saved = C.trial[w];
+    C.trial[w] = 99;
+    expect_refused("within", "lda-td4", &f[1], "no-window-across-split");
+    C.trial[w] = saved;
+    folds_free(f, n);
+
+    /* an unseen gesture's window (from a training subject) in zero-shot training */
+    cr_assert_eq(P("zeroshot-gestures")->plan(&f, &n, &C, &s), MB_OK);
+    cr_assert_gt(f[0].n_ref, 0);
+    push(&f[0].train, &f[0].n_train, f[0].ref[0]);
+    expect_refused("zeroshot-gestures", "pose-ridge-td4", &f[0], "unseen-gestures-absent-from-training");
+    folds_free(f, n);
+
+    /* pose references taken from the test subject */
+    cr_assert_eq(P("zeroshot-gestures")->plan(&f, &n, &C, &s), MB_OK);
+    push(&f[0].ref, &f[0].n_ref, f[0].test[0]);
+    expect_refused("zeroshot-gestures", "pose-ridge-td4", &f[0], "references-from-training-subjects");
+    folds_free(f, n);
+
+    /* a window both in training and test */
+    cr_assert_eq(P("within")->plan(&f, &n, &C, &s), MB_OK);
+    push(&f[2].train, &f[2].n_train, f[2].test[0]);
+    expect_refused("within", "lda-td4", &f[2], "train-test-disjoint");
+    folds_free(f, n);
+}
+
+Test(protocols, zeroshot_split_and_refs, .init = setup, .fini = teardown, .timeout = 60)
+{
+    struct pr_settings s = { .seed = 5, .unseen_fraction = 0.5 };
+    struct pr_fold *f;
+    size_t n;
+    cr_assert_eq(P("zeroshot-gestures")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 4);
+    uint8_t unseen[PRF_G + 1] = { 0 };
+    for (size_t i = 0; i < f[0].n_test; i++)
+        unseen[C.label[f[0].test[i]]] = 1;
+    size_t nu = 0;
+    for (int g = 0; g <= PRF_G; g++)
+        nu += unseen[g];
+    cr_expect_eq(nu, 3, "half of the 6 non-rest gestures");
+    cr_expect_eq(unseen[0], 0, "rest is never unseen");
+    for (size_t i = 0; i < f[0].n_train; i++)
+        cr_assert(!unseen[C.label[f[0].train[i]]]);
+    for (size_t i = 0; i < f[0].n_ref; i++) {
+        cr_assert(unseen[C.label[f[0].ref[i]]]);
+        cr_assert_neq(C.subject[f[0].ref[i]], 0, "references come from training subjects");
+    }
+    folds_free(f, n);
+}
+
+/* ---- adaptation plan --------------------------------------------------------- */
+
+Test(protocols, adapt_plan_roles, .init = setup, .fini = teardown, .timeout = 60)
+{
+    struct pr_settings s = { .seed = 1 };
+    struct pr_fold *f;
+    size_t n;
+    cr_assert_eq(P("adapt")->plan(&f, &n, &C, &s), MB_OK);
+    cr_assert_eq(n, 4);
+    for (size_t i = 0; i < f[2].n_adapt; i++) {
+        cr_assert_eq(C.subject[f[2].adapt[i]], 2);
+        int32_t t = C.trial[f[2].adapt[i]];
+        cr_assert(t != 2 && t != 5 && t != 7);
+    }
+    for (size_t i = 0; i < f[2].n_train; i++)
+        cr_assert_neq(C.subject[f[2].train[i]], 2);
+    folds_free(f, n);
+}
+
+/* ---- probe: a representation that changes is caught ----------------------------- */
+
+/* A test-only method: lda-td4 whose embed() moves its own parameters. The
+ * wrapped model is lda-td4's; the drift lives in a counter the hash reads. */
+static int drift;
+
+static int drift_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes, size_t K,
+                     const char *params, uint64_t seed)
+{
+    drift = 0;
+    return M("lda-td4")->fit(out, train, classes, K, NULL, seed);
+}
+
+static int drift_embed(float *Z, size_t *E, const struct mb_method_model *m, const struct pr_set *x)
+{
+    drift++;
+    return M("lda-td4")->embed(Z, E, m, x);
+}
+
+static void drift_hash(char hex[65], const struct mb_method_model *m)
+{
+    char inner[65], buf[96];
+    M("lda-td4")->param_hash(inner, m);
+    snprintf(buf, sizeof buf, "%s/%d", inner, drift);
+    mb_sha256_hex(hex, buf, strlen(buf));
+}
+
+static size_t drift_dim(const struct mb_method_model *m)
+{
+    return M("lda-td4")->embed_dim(m);
+}
+
+static void drift_free(struct mb_method_model *m)
+{
+    M("lda-td4")->free(m);
+}
+
+static int drift_predict(float *Pr, const struct mb_method_model *m, const struct pr_set *t)
+{
+    return M("lda-td4")->predict_proba(Pr, m, t);
+}
+
+static const struct mb_method drifting = {
+    .name = "drifting", .summary = "test only", .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED, .params = "",
+    .fit = drift_fit, .predict_proba = drift_predict, .embed = drift_embed, .param_hash = drift_hash,
+    .free = drift_free, .embed_dim = drift_dim,
+};
+
+Test(protocols, probe_fails_when_the_representation_changes, .init = setup, .fini = teardown, .timeout = 120)
+{
+    struct pr_settings s = { .seed = 1 };
+    struct pr_fold *f;
+    size_t n;
+    cr_assert_eq(P("probe")->plan(&f, &n, &C, &s), MB_OK);
+    struct pr_result r;
+    cr_expect_eq(P("probe")->run(&r, P("probe"), &drifting, &C, &f[0], &s), MB_EINVAL);
+    cr_expect_eq(r.status, PR_FAILED);
+    cr_expect(strstr(r.message, "changed its representation"), "%s", r.message);
+    pr_result_release(&r);
+    /* the honest method passes the same check */
+    cr_expect_eq(P("probe")->run(&r, P("probe"), M("lda-td4"), &C, &f[0], &s), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(r.status, PR_OK, "%s", r.message);
+    cr_expect(strstr(r.message, "probe C="), "%s", r.message);
+    pr_result_release(&r);
+    folds_free(f, n);
+}
+
+/* ---- issue 4 acceptance: real NinaPro DB1, within-subject lda-td4 ----------- */
+
+#include "converters/converter.h"
+
+Test(protocols, ninapro_db1_within_lda_td4, .timeout = 300)
+{
+    TU_NEED_REAL("ninapro_db1/s1/S1_A1_E1.mat");
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/db1.h5", dir);
+    struct mb_convert_opts o = { .src = tu_real("ninapro_db1"), .out = path, .threads = 1, .labels = "restimulus" };
+    struct mb_convert_result cres = { 0 };
+    const struct mb_converter *cv = mb_converter_find("ninapro");
+    cr_assert_not_null(cv);
+    cr_assert_eq(cv->convert(&o, &cres), MB_OK, "%s", mb_last_error());
+    struct pr_view_settings v = { 0, 200, 50, 0 };   /* native 100 Hz: W = 20, S = 5 */
+    cr_assert_eq(pr_corpus_load(&C, path, &v), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(C.W, 20);
+    cr_expect_eq(C.C, 10);
+    struct pr_settings s = { .seed = 1 };
+    struct pr_fold *f;
+    size_t n;
+    cr_assert_eq(P("within")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 4, "one fold per subject");
+    for (size_t k = 0; k < n; k++) {
+        cr_expect(strstr(f[k].manifest, "\"rule\":\"ninapro-reps\""), "standard split: %s", f[k].id);
+        struct pr_result r;
+        cr_assert_eq(P("within")->run(&r, P("within"), M("lda-td4"), &C, &f[k], &s), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(r.status, PR_OK, "%s", r.message);
+        cr_assert_eq(r.n_subjects, 1);
+        const struct pr_subject_result *sr = &r.subjects[0];
+        cr_log_info("DB1 within lda-td4 %s: accuracy %.3f, balanced accuracy %.3f, macro-F1 %.3f "
+                    "(%zu test windows, %zu classes, chance ~%.2f)", C.subject_names[sr->subject], sr->accuracy,
+                    sr->balanced_accuracy, sr->macro_f1, sr->n_test, sr->K, 1.0 / (double)sr->K);
+        cr_expect_gt(sr->accuracy, 0.5, "%s", f[k].id);
+        cr_expect_gt(sr->balanced_accuracy, 0.4, "%s", f[k].id);
+        pr_result_release(&r);
+    }
+    folds_free(f, n);
+    pr_corpus_release(&C);
+    remove(path);
+    rmdir(dir);
+}
+
+/* ---- within-subject fallback rules --------------------------------------------- */
+
+Test(protocols, within_rules_without_repetitions, .fini = teardown, .timeout = 60)
+{
+    /* two sessions, no repetition stream: the last session is the test */
+    setup_with(&(struct prf_opts){ .subjects = 2, .reps = 4, .with_reps = -1, .sessions = 2, .no_pose = 1 });
+    struct pr_settings s = { .seed = 1 };
+    struct pr_fold *f;
+    size_t n;
+    cr_assert_eq(P("within")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 2);
+    cr_expect(strstr(f[0].manifest, "\"rule\":\"last-session\""), "%s", f[0].manifest);
+    for (size_t i = 0; i < f[0].n_test; i++)
+        cr_assert_str_eq(C.session_names[C.session[f[0].test[i]]], "s1/d2");
+    for (size_t i = 0; i < f[0].n_train; i++)
+        cr_assert_str_eq(C.session_names[C.session[f[0].train[i]]], "s1/d1");
+    folds_free(f, n);
+    pr_corpus_release(&C);
+    remove(path);
+    rmdir(dir);
+    /* one session, no repetition stream: occurrences 2, 5, 8 are the test */
+    setup_with(&(struct prf_opts){ .subjects = 2, .with_reps = -1, .no_pose = 1 });
+    cr_assert_eq(P("within")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_expect(strstr(f[1].manifest, "\"rule\":\"trial-mod-3\""), "%s", f[1].manifest);
+    for (size_t i = 0; i < f[1].n_test; i++)
+        cr_assert_eq(C.trial[f[1].test[i]] % 3, 2);
+    struct pr_result r;
+    cr_assert_eq(P("within")->run(&r, P("within"), M("lda-td4"), &C, &f[1], &s), MB_OK, "%s", mb_last_error());
+    cr_expect_gt(r.subjects[0].balanced_accuracy, 0.5);
+    pr_result_release(&r);
+    folds_free(f, n);
+}
+
+/* ---- adaptation: what adapt() receives --------------------------------------------- */
+
+static int adapt_calls;
+static size_t adapt_n;
+static int32_t adapt_subject;
+
+static int ad_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes, size_t K,
+                  const char *params, uint64_t seed)
+{
+    return M("lda-td4")->fit(out, train, classes, K, NULL, seed);
+}
+
+static int ad_adapt(struct mb_method_model *m, const struct pr_set *target, uint64_t seed)
+{
+    adapt_calls++;
+    adapt_n = target->n;
+    adapt_subject = target->c->subject[target->idx[0]];
+    for (size_t i = 0; i < target->n; i++)
+        if (target->c->subject[target->idx[i]] != adapt_subject)
+            return mb_error(MB_EINVAL, "adaptation windows of two subjects");
+    return MB_OK;
+}
+
+static const struct mb_method adapting = {
+    .name = "adapting", .summary = "test only", .caps = MB_CAP_CLASSIFY | MB_CAP_ADAPT, .params = "",
+    .fit = ad_fit, .predict_proba = drift_predict, .adapt = ad_adapt, .param_hash = drift_hash, .free = drift_free,
+};
+
+Test(protocols, adapt_gives_only_target_windows, .init = setup, .fini = teardown, .timeout = 60)
+{
+    struct pr_settings s = { .seed = 1 };
+    struct pr_fold *f;
+    size_t n;
+    cr_assert_eq(P("adapt")->plan(&f, &n, &C, &s), MB_OK);
+    struct pr_result r;
+    adapt_calls = 0;
+    cr_assert_eq(P("adapt")->run(&r, P("adapt"), &adapting, &C, &f[1], &s), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(r.status, PR_OK, "%s", r.message);
+    cr_expect_eq(adapt_calls, 1);
+    cr_expect_eq(adapt_n, f[1].n_adapt);
+    cr_expect_eq(adapt_subject, 1);
+    cr_assert_eq(r.n_subjects, 1);
+    cr_expect_eq(r.subjects[0].subject, 1);
+    cr_expect_gt(r.subjects[0].balanced_accuracy, 0.3);
+    pr_result_release(&r);
+    /* an adaptation window in the test repetitions is refused */
+    push(&f[1].adapt, &f[1].n_adapt, f[1].test[0]);
+    cr_expect_eq(P("adapt")->run(&r, P("adapt"), &adapting, &C, &f[1], &s), MB_EINVAL);
+    cr_expect(strstr(r.message, "no-test-repetition-in-adaptation"), "%s", r.message);
+    pr_result_release(&r);
+    folds_free(f, n);
+}
