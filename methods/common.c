@@ -13,7 +13,7 @@
 /* Small defaults: a fit trains in seconds on 2 cores (docs/METHODS.md). */
 static const struct mth_hp hp_default = {
     .mae_steps = 150, .align_steps = 150, .batch = 64,
-    .width = 64, .layers = 2, .heads = 4, .ffn = 128, .dec_width = 32, .cls = 1,
+    .width = 64, .layers = 2, .heads = 4, .ffn = 0, .dec_width = 32, .cls = 1, .rectify = 1,
     .patch_ms = 100, .pose_patch = 1, .mask = 0.5,
     .lr = 1e-3, .wd = 0.05, .warmup = 15, .clip = 1.0,
     .temp = 0.07, .learn_temp = 1, .knn = 10,
@@ -30,8 +30,8 @@ int mth_hp_parse(struct mth_hp *hp, const char *params, const char *method)
         { "width", 4, 1024, NULL, 1, &hp->width },
         { "layers", 1, MENC_MAX_LAYERS, NULL, 1, &hp->layers },
         { "heads", 1, 64, NULL, 1, &hp->heads },
-        { "ffn", 1, 8192, NULL, 1, &hp->ffn },
         { "cls", 0, 1, NULL, 1, &hp->cls },
+        { "rectify", 0, 1, NULL, 1, &hp->rectify },
         { "patch_ms", 1e-3, 1e5, NULL, 0, &hp->patch_ms },
         { "mask", 0, 0.95, NULL, 0, &hp->mask },
         { "lr", 1e-7, 1, NULL, 0, &hp->lr },
@@ -43,9 +43,11 @@ int mth_hp_parse(struct mth_hp *hp, const char *params, const char *method)
         { NULL, 0, 0, NULL, 0, NULL },
     };
     /* baselines/params.h takes 16 keys: the decoder width, pose tokens,
-     * weight decay, warm-up, clipping and the zero-shot k are fixed
+     * weight decay, warm-up, clipping, the zero-shot k and the
+     * feed-forward width (2 x width) are fixed
      * (docs/METHODS.md) */
     int rc = base_params_parse(params, spec, method);
+    hp->ffn = 2 * hp->width;
     if (!rc && (size_t)hp->width % (size_t)hp->heads)
         rc = mb_error(MB_EINVAL, "%s: width %g is not a multiple of heads %g", method, hp->width, hp->heads);
     return rc;
@@ -77,6 +79,7 @@ struct menc_cfg mth_cfg(const struct mth_hp *hp, const struct pr_corpus *c, enum
         size_t P = (size_t)floor(hp->patch_ms * rate / 1000.0 + 0.5);
         g.T = c->W;
         g.C = c->C;
+        g.rectify = (int)hp->rectify;
         g.P = P ? P : 1;
     } else {
         /* the pose at the window's end, one token per pose_patch joints

@@ -137,6 +137,8 @@ int menc_fit_scaler(struct menc *e, const float *const *rows, size_t n)
         for (size_t i = 0; i < n; i++)
             for (size_t t = 0; t < T; t++) {
                 double v = rows[i][t * C + c];
+                if (e->cfg.rectify)
+                    v = fabs(v);
                 if (isfinite(v)) {
                     s += v;
                     s2 += v * v;
@@ -243,7 +245,7 @@ void menc_fill(struct menc_ws *w, const struct menc *e, const float *const *rows
         float *dst = w->xin + b * n;
         for (size_t k = 0; k < n; k++) {
             size_t c = k % C;
-            float v = (src[k] - e->mean[c]) * e->istd[c];
+            float v = ((e->cfg.rectify ? fabsf(src[k]) : src[k]) - e->mean[c]) * e->istd[c];
             dst[k] = isfinite(v) ? v : 0.0f;   /* a missing sample (invalid pose) reads as the mean */
         }
     }

@@ -1,7 +1,7 @@
 /* methods/encoder.h - the small transformer encoder the neural methods
  * share (docs/METHODS.md): a window [T x C] (EMG at the view rate, or a pose
  * vector read as J tokens of one value) is standardised per channel, cropped
- * to a whole number of patches of P samples (the oldest samples are
+ * to a whole number of patches (EMG optionally full-wave rectified first) of P samples (the oldest samples are
  * dropped: labels are taken at the window's end), patch-embedded, given a
  * learned positional embedding, optionally a CLS token, and run through L
  * pre-norm nn_block layers and a final layer norm; the pooled output (CLS or
@@ -42,6 +42,7 @@ struct menc_cfg {
     int cls;             /* 1: CLS readout, 0: mean over tokens */
     size_t Dd;           /* decoder width */
     double mask_ratio;   /* share of patches hidden from the encoder in MAE training */
+    int rectify;         /* 1: the input is |x| (full-wave rectified EMG), before standardising */
 };
 
 struct menc {

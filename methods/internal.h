@@ -16,7 +16,7 @@
  * doubles because baselines/params.h parses them. */
 struct mth_hp {
     double mae_steps, align_steps, batch;
-    double width, layers, heads, ffn, dec_width, cls;
+    double width, layers, heads, ffn, dec_width, cls, rectify;
     double patch_ms, pose_patch, mask;
     double lr, wd, warmup, clip;
     double temp, learn_temp, knn;

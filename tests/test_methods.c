@@ -76,8 +76,9 @@ static void make_corpus(struct tcorpus *t, int g0, int g1, size_t n_per, uint64_
                 float lvl = 0;
                 for (int j = 0; j < TJ; j++)
                     lvl += MIX[ch][j] * p[j];
+                float amp = expf(0.5f * lvl);   /* EMG-like: zero-mean, the amplitude carries the pose */
                 for (int s = 0; s < TW; s++)
-                    c->x[(i * TW + (size_t)s) * TC + (size_t)ch] = lvl + 0.3f * (float)mb_rng_normal(&r);
+                    c->x[(i * TW + (size_t)s) * TC + (size_t)ch] = amp * (float)mb_rng_normal(&r);
             }
             c->label[i] = g;
             c->subject[i] = (int32_t)(k % 3);
