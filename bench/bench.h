@@ -13,6 +13,8 @@ int bench_mbh5(int argc, char **argv);
 int bench_convert(int argc, char **argv);
 int bench_baselines(int argc, char **argv);
 int bench_nn(int argc, char **argv);
+int bench_harness(int argc, char **argv);
+int bench_nn_torch(int argc, char **argv);
 
 static inline double bench_now(void)
 {

@@ -13,13 +13,33 @@
  * shows what the step loses to small shapes and to the non-matmul layers.
  *
  * Options (after `--`): --steps N timed steps per size (default 20).
+ *
+ * bench_nn_torch (row "nn-torch") trains the "method" model end to end -
+ * forward, backward, global-norm clipping, the warm-up + cosine schedule,
+ * AdamW - at 1 and 2 threads (OpenMP and OpenBLAS both set to n; and 2
+ * OpenMP threads beside single-threaded OpenBLAS), and runs
+ * bench/nn_torch.py (PyTorch on the CPU, torch.set_num_threads(n)) on the
+ * same model and optimiser in the same run, through popen; the script
+ * prints one line of JSON, parsed with jansson. Each side does 'warmup'
+ * untimed steps, then 'steps' timed ones; the best of 'rounds' interleaved
+ * rounds is kept, which is what survives other jobs on a shared machine.
+ * The two sides must report the same parameter count (padding excluded),
+ * or the benchmark fails. Without python3 or torch the PyTorch side is
+ * skipped with a message and the C side still printed.
+ * Options (after `--`): --steps N (default 50), --warmup N (5), --rounds N
+ * (2), --threads N (only that count, 1 or 2), --python PATH (/usr/bin/python3), --torch-script PATH
+ * (bench/nn_torch.py, relative to the repository root as `make bench` runs).
  */
 #include <cblas.h>
+#include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bench/bench.h"
 #include "core/err.h"
@@ -219,4 +239,212 @@ int bench_nn(int argc, char **argv)
     }
     nn_set_blas_threads(blas_thr);
     return 0;
+}
+
+/* ---- nn-torch: the same training in myobench and in PyTorch ------------------ */
+
+/* The optimiser both sides use (nn_torch.py receives every value). */
+static const struct { float lr_max, lr_min, wd, clip; } torch_opt = { 1e-3f, 1e-4f, 0.05f, 1.0f };
+static const struct nn_adamw torch_adamw = { 0.9f, 0.999f, 1e-8f, 0.05f };
+
+/* Parameters without the 64-byte alignment padding: what PyTorch counts. */
+static size_t param_count(const struct nn_params *p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->n; i++)
+        n += p->t[i].size;
+    return n;
+}
+
+/* One full training step at 0-based 'step' of 'total'. */
+static float train_step(struct model *m, long step, long total)
+{
+    float loss = model_step(m);
+    nn_clip_grad_norm(m->p.grad, m->p.total, torch_opt.clip);
+    float lr = nn_lr_cosine(step, 5, total, torch_opt.lr_max, torch_opt.lr_min);
+    nn_adamw_step(&m->p, &torch_adamw, lr, step + 1);
+    return loss;
+}
+
+/* Steps per second of 'steps' timed steps after 'warmup' untimed ones, on a
+ * fresh model; *np gets the parameter count. Negative on failure. */
+static double c_steps_per_s(const struct cfg *c, int warmup, int steps, size_t *np)
+{
+    struct model m;
+    if (model_init(&m, c)) {
+        fprintf(stderr, "bench nn-torch: cannot build model '%s'\n", c->name);
+        model_free(&m);
+        return -1;
+    }
+    *np = param_count(&m.p);
+    long total = warmup + steps;
+    volatile float sink = 0;
+    for (int s = 0; s < warmup; s++)
+        sink += train_step(&m, s, total);
+    double t0 = bench_now();
+    for (int s = 0; s < steps; s++)
+        sink += train_step(&m, warmup + s, total);
+    double dt = bench_now() - t0;
+    (void)sink;
+    model_free(&m);
+    return steps / dt;
+}
+
+struct torch_run {
+    int skipped;          /* 1: python3 or torch missing (message printed) */
+    double steps_per_s;
+    long long params;
+    char version[32];
+};
+
+/* Runs the PyTorch script and parses its one JSON line. 0 on success or
+ * skip (r->skipped), 1 on a failure (reported). */
+static int torch_run(struct torch_run *r, const char *python, const char *script, const struct cfg *c,
+                     int threads, int warmup, int steps)
+{
+    memset(r, 0, sizeof *r);
+    if (access(python, X_OK) != 0 || access(script, R_OK) != 0) {
+        printf("PyTorch side skipped: %s not found (%s)\n", access(python, X_OK) ? python : script,
+               strerror(errno));
+        r->skipped = 1;
+        return 0;
+    }
+    char cmd[1024];
+    /* OMP_NUM_THREADS too: torch's OpenMP pool and its BLAS read it at start. */
+    int len = snprintf(cmd, sizeof cmd,
+                       "OMP_NUM_THREADS=%d OPENBLAS_NUM_THREADS=%d '%s' '%s' --threads %d --steps %d --warmup %d "
+                       "--batch %zu --time %zu --channels %zu --patch %zu --width %zu --heads %zu --ff %zu "
+                       "--layers %zu --classes %zu --lr-max %.9g --lr-min %.9g --beta1 %.9g --beta2 %.9g "
+                       "--eps %.9g --wd %.9g --clip %.9g",
+                       threads, threads, python, script, threads, steps, warmup, c->b, c->t, c->c, c->p, c->d,
+                       c->h, c->f, c->l, c->k, torch_opt.lr_max, torch_opt.lr_min, torch_adamw.beta1,
+                       torch_adamw.beta2, torch_adamw.eps, torch_adamw.weight_decay, torch_opt.clip);
+    if (len < 0 || (size_t)len >= sizeof cmd || strchr(python, '\'') || strchr(script, '\'')) {
+        fprintf(stderr, "bench nn-torch: python or script path unusable in a command line\n");
+        return 1;
+    }
+    fflush(stdout);
+    FILE *f = popen(cmd, "r");
+    if (!f) {
+        fprintf(stderr, "bench nn-torch: cannot run %s: %s\n", python, strerror(errno));
+        return 1;
+    }
+    char line[4096], last[4096] = "";
+    while (fgets(line, sizeof line, f))
+        if (line[0] != '\n')
+            memcpy(last, line, sizeof last);
+    int st = pclose(f);
+    if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "bench nn-torch: '%s %s' failed (status %d)\n", python, script,
+                st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        return 1;
+    }
+    json_error_t je;
+    json_t *j = json_loads(last, 0, &je);
+    if (!j || !json_is_object(j)) {
+        fprintf(stderr, "bench nn-torch: %s printed no JSON object on its last line: %s\n", script, je.text);
+        json_decref(j);
+        return 1;
+    }
+    const char *skip = json_string_value(json_object_get(j, "skipped"));
+    if (skip) {
+        printf("PyTorch side skipped: %s\n", skip);
+        r->skipped = 1;
+        json_decref(j);
+        return 0;
+    }
+    json_t *sps = json_object_get(j, "steps_per_s"), *np = json_object_get(j, "params");
+    const char *ver = json_string_value(json_object_get(j, "torch"));
+    if (!json_is_number(sps) || !json_is_integer(np)) {
+        fprintf(stderr, "bench nn-torch: %s output lacks 'steps_per_s' or 'params': %s", script, last);
+        json_decref(j);
+        return 1;
+    }
+    r->steps_per_s = json_number_value(sps);
+    r->params = json_integer_value(np);
+    snprintf(r->version, sizeof r->version, "%s", ver ? ver : "?");
+    json_decref(j);
+    return 0;
+}
+
+int bench_nn_torch(int argc, char **argv)
+{
+    int steps = 50, warmup = 5, rounds = 2, only = 0;
+    const char *python = "/usr/bin/python3", *script = "bench/nn_torch.py";
+    for (int i = 1; i + 1 < argc; i++) {
+        if (!strcmp(argv[i], "--steps")) steps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--warmup")) warmup = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--rounds")) rounds = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads")) only = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--python")) python = argv[++i];
+        else if (!strcmp(argv[i], "--torch-script")) script = argv[++i];
+    }
+    if (steps < 1) steps = 1;
+    if (warmup < 0) warmup = 0;
+    if (rounds < 1) rounds = 1;
+    const struct cfg *c = &cfgs[1];   // the "method" size
+    printf("model: B %zu, %zu patches of %zu x %zu, D %zu, %zu heads, F %zu, %zu layers, %zu classes; "
+           "AdamW lr %g -> %g (5 warm-up, cosine), betas %g %g, wd %g, clip %g\n",
+           c->b, c->t / c->p, c->p, c->c, c->d, c->h, c->f, c->l, c->k, torch_opt.lr_max, torch_opt.lr_min,
+           torch_adamw.beta1, torch_adamw.beta2, torch_adamw.weight_decay, torch_opt.clip);
+    printf("%d warm-up + %d timed steps per side, best of %d interleaved rounds\n", warmup, steps, rounds);
+    printf("%4s %4s %11s %15s %14s %8s %12s %8s\n", "OMP", "BLAS", "sgemm GF/s", "myobench st/s",
+           "PyTorch st/s", "ratio", "engine GF/s", "of peak");
+    /* n threads means OpenMP and OpenBLAS both at n, PyTorch at n; the last
+     * row keeps OpenBLAS on one thread beside two OpenMP threads, since
+     * OpenBLAS's idle pthreads spin (sched_yield) while OpenMP loops run
+     * (docs/NN.md), and is compared with the PyTorch figure at 2 threads. */
+    static const struct { int omp, blas; } runs[] = { { 1, 1 }, { 2, 2 }, { 2, 1 } };
+    int omp0 = omp_get_max_threads(), blas0 = openblas_get_num_threads(), status = 0, skipped = 0;
+    double fl = step_flops(c), torch_best[3] = { 0 };
+    size_t np_c = 0;
+    long long np_t = -1;
+    char version[32] = "";
+    for (size_t ri = 0; ri < sizeof runs / sizeof runs[0] && !status; ri++) {
+        int thr = runs[ri].omp;
+        if (only > 0 && thr != only)
+            continue;
+        int with_torch = !skipped && torch_best[thr] == 0;   // once per thread count
+        omp_set_num_threads(thr);
+        nn_set_blas_threads(runs[ri].blas);
+        double peak = sgemm_peak(5), best_c = 0;
+        struct torch_run tr = { 0 };
+        for (int r = 0; r < rounds && !status; r++) {
+            size_t np = 0;
+            double sc = c_steps_per_s(c, warmup, steps, &np);
+            if (sc < 0) { status = 1; break; }
+            if (sc > best_c) best_c = sc;
+            if (!with_torch || skipped)
+                continue;
+            if (torch_run(&tr, python, script, c, thr, warmup, steps)) { status = 1; break; }
+            if ((skipped = tr.skipped))
+                continue;
+            if ((size_t)tr.params != np) {
+                fprintf(stderr, "bench nn-torch: the two models differ: myobench has %zu parameters, "
+                        "PyTorch %lld\n", np, tr.params);
+                status = 1;
+                break;
+            }
+            np_c = np, np_t = tr.params;
+            memcpy(version, tr.version, sizeof version);
+            if (tr.steps_per_s > torch_best[thr]) torch_best[thr] = tr.steps_per_s;
+        }
+        if (status)
+            break;
+        if (skipped)
+            printf("%4d %4d %11.1f %15.1f %14s %8s %12.2f %7.1f%%\n", thr, runs[ri].blas, peak, best_c, "-",
+                   "-", fl * best_c / 1e9, 100.0 * fl * best_c / 1e9 / peak);
+        else
+            printf("%4d %4d %11.1f %15.1f %14.1f %8.2f %12.2f %7.1f%%\n", thr, runs[ri].blas, peak, best_c,
+                   torch_best[thr], best_c / torch_best[thr], fl * best_c / 1e9,
+                   100.0 * fl * best_c / 1e9 / peak);
+        fflush(stdout);
+    }
+    if (!status && np_t >= 0)
+        printf("parameters: myobench %zu, PyTorch %s %lld (same model)\n", np_c, version, np_t);
+    printf("ratio = myobench steps/s over PyTorch's (above 1: the engine is faster); engine GF/s counts "
+           "the matmul flops of forward + backward over the whole step, optimiser included\n");
+    omp_set_num_threads(omp0);
+    nn_set_blas_threads(blas0);
+    return status;
 }

@@ -19,6 +19,9 @@ int cmd_synth(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_methods(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Prints the lines of 'usage' (NULL-terminated) to 'fp' and returns
  * 'status' (git's usage_with_options, without the exit). */

@@ -19,6 +19,9 @@ static const struct command commands[] = {
     { "convert",  cmd_convert,  "convert a source corpus into the unified HDF5 format" },
     { "info",     cmd_info,     "summarise a unified file (subjects, hours, devices, gestures, splits)" },
     { "validate", cmd_validate, "check a unified file in depth; one line per problem" },
+    { "methods",  cmd_methods,  "list the methods and protocols with their capabilities" },
+    { "run",      cmd_run,      "run a plan of datasets x protocols x methods into a results store" },
+    { "report",   cmd_report,   "tables, figures and info.txt from a results store" },
     { NULL, NULL, NULL }
 };
 

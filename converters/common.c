@@ -105,7 +105,8 @@ int conv_list_files(struct conv_files *out, const char *root, const char *suffix
     }
     /* readdir order depends on the file system; sorting makes output order
      * (and so the bytes of the unified file) independent of it. */
-    qsort(v.v, v.n, sizeof *v.v, cmp_str);
+    if (v.n)   /* qsort(NULL, 0, ...) is undefined (UBSan says so) */
+        qsort(v.v, v.n, sizeof *v.v, cmp_str);
     out->n = v.n;
     out->rel = v.v;
     return MB_OK;

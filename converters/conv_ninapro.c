@@ -464,6 +464,9 @@ static int write_item(void *vctx, size_t i, void *vitem)
             .f64 = f->streams[k].f64,
         };
         stream_kind(si.name, &si.kind, &si.units);
+        /* Label vectors are small integers: float32 holds them exactly. */
+        if (!strcmp(si.kind, "labels"))
+            si.f64 = 0;
         rc = mbh5_rec_add_stream(rec, &sid[k], &si);
     }
     for (size_t s = 0; s < f->n && rc == MB_OK; s += BLOCK_ROWS) {

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 /* ---- database table (formats.md §3.2-§3.4) ------------------------------ */
 
@@ -165,6 +166,104 @@ static uint32_t rd32(const unsigned char *b, int swap)
     return swap ? __builtin_bswap32(v) : v;
 }
 
+/* Checks the array header at the start of a miMATRIX element's content
+ * (flags and dimensions sub-elements) against 'budget', the most elements
+ * the element's bytes can hold. matio allocates and loops by the claimed
+ * dimensions, so a corrupt header would otherwise cost gigabytes and
+ * minutes (fuzzing found both). Returns 0 when plausible. */
+static int implausible_dims(const unsigned char *m, size_t avail, uint64_t budget, int swap)
+{
+    if (avail < 16)
+        return avail != 0;  /* an empty matrix element is legal */
+    /* The MAT v5 layout fixes the sub-element types: flags miUINT32 x 2,
+     * dimensions miINT32, name miINT8. Anything else is corrupt (matio reads
+     * such tags its own way and can allocate gigabytes). */
+    uint32_t t = rd32(m, swap), n = rd32(m + 4, swap);
+    if (t != 6 || n != 8)
+        return 1;
+    const size_t o = 16;
+    unsigned cls = swap ? m[8 + 3] : m[8];
+    if (o + 8 > avail)
+        return 1;
+    t = rd32(m + o, swap);
+    n = rd32(m + o + 4, swap);
+    if ((t & 0xffff) != 5)
+        return 1;
+    const unsigned char *d = m + o + 8;
+    if (t >> 16) {              /* small element: dims in the tag's second word */
+        n = t >> 16;
+        d = m + o + 4;
+    }
+    if (n % 4 || n > 4 * 32 || (size_t)(d - m) + n > avail)
+        return 1;
+    /* The name follows: matio allocates its claimed length. */
+    size_t o2 = (size_t)(d - m) + (t >> 16 ? 4 : (((size_t)n + 7) & ~(size_t)7));
+    if (o2 + 8 <= avail) {
+        uint32_t nt = rd32(m + o2, swap), nn = rd32(m + o2 + 4, swap);
+        if ((nt & 0xffff) != 1 || (!(nt >> 16) && (uint64_t)nn > budget))
+            return 1;
+    }
+    uint64_t prod = 1;
+    for (uint32_t k = 0; k < n / 4; k++) {
+        int32_t v = (int32_t)rd32(d + 4 * k, swap);
+        if (v < 0)
+            return 1;
+        if (v && prod > UINT64_MAX / (uint64_t)v)
+            return 1;
+        prod *= (uint64_t)v;
+    }
+    /* A cell, struct or object element is at least an 8-byte tag; a numeric
+     * or character element at least a byte. Sparse (5) stores only nonzeros. */
+    uint64_t per = cls >= 1 && cls <= 3 ? 8 : 1;
+    return cls != 5 && prod > budget / per;
+}
+
+/* Reads the first bytes of the element at 'off' (inflating them when it
+ * is compressed) and applies implausible_dims. */
+static int dims_implausible(FILE *fp, long long off, uint32_t type, uint32_t nbytes, int swap)
+{
+    unsigned char head[256], in[1024];
+    size_t got;
+    uint64_t budget;
+    const unsigned char *m;
+    size_t avail;
+    if (type == 14) {
+        size_t want = nbytes < sizeof head ? nbytes : sizeof head;
+        if (fseeko(fp, off + 8, SEEK_SET) != 0 || fread(head, 1, want, fp) != want)
+            return 1;
+        m = head;
+        avail = want;
+        budget = nbytes;
+    } else {
+        size_t want = nbytes < sizeof in ? nbytes : sizeof in;
+        if (fseeko(fp, off + 8, SEEK_SET) != 0 || (got = fread(in, 1, want, fp)) != want)
+            return 1;
+        z_stream z;
+        memset(&z, 0, sizeof z);
+        if (inflateInit(&z) != Z_OK)
+            return 0;   /* cannot tell; matio will report */
+        z.next_in = in;
+        z.avail_in = (uInt)want;
+        z.next_out = head;
+        z.avail_out = sizeof head;
+        int zr = inflate(&z, Z_SYNC_FLUSH);
+        avail = sizeof head - z.avail_out;
+        inflateEnd(&z);
+        /* A deflate error within the first KB: matio would inflate what
+         * it can and trust the header it finds there (fuzzing: 2.7-4 GB
+         * requests), so the element is corrupt for us. */
+        if ((zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) || avail < 8)
+            return 1;
+        /* Inside: one miMATRIX element. zlib expands at most 1032:1. */
+        if (rd32(head, swap) != 14 || (uint64_t)rd32(head + 4, swap) > (uint64_t)nbytes * 1032)
+            return 1;
+        m = head + 8;
+        avail -= 8;
+        budget = (uint64_t)nbytes * 1032;
+    }
+    return implausible_dims(m, avail, budget, swap);
+}
+
 /* Checks the 128-byte header and, for v5, walks the top-level element
  * tags: a truncated file is named as such before matio sees it (matio
  * stops at the first short element as if the file had ended). */
@@ -210,9 +309,22 @@ static int check_container(const char *path, const char *shown, int *v73, int qu
                 len = 8 + (long long)nbytes;
             else
                 len = 8 + (((long long)nbytes + 7) & ~7LL);
-            if (off + len > size)
+            if (off + len > size) {
                 rc = quiet ? MB_EMAT : mb_error(MB_EMAT, "'%s': truncated MAT file: the variable at byte %lld needs "
                                                 "%lld bytes, %lld remain", shown, off, len, size - off);
+                break;
+            }
+            /* A v5 file holds variables only: matrices, plain or compressed. */
+            if (type != 14 && type != 15) {
+                rc = quiet ? MB_EMAT : mb_error(MB_EMAT, "'%s': corrupt MAT file: element type %u at byte %lld is "
+                                                "not a variable", shown, (unsigned)(type & 0xffff), off);
+                break;
+            }
+            if (dims_implausible(fp, off, type, nbytes, swap)) {
+                rc = quiet ? MB_EMAT : mb_error(MB_EMAT, "'%s': corrupt MAT file: the variable at byte %lld claims "
+                                                "more elements than its %u bytes can hold", shown, off, nbytes);
+                break;
+            }
             off += len;
         }
     }

@@ -1,0 +1,789 @@
+/* harness/plan.c - PLAN.yaml (libyaml's document loader, then a walk over
+ * the node tree against a fixed schema) and the flags form, both resolved
+ * against a method/protocol registry. */
+#include "harness/plan.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+/* ---- registry lookups ----------------------------------------------------- */
+
+static const struct mb_method *const *reg_methods(const struct hn_registry *reg)
+{
+    return reg && reg->methods ? reg->methods : mb_methods;
+}
+
+static const struct mb_protocol *const *reg_protocols(const struct hn_registry *reg)
+{
+    return reg && reg->protocols ? reg->protocols : mb_protocols;
+}
+
+/* Looks a name up without reporting; 'list' receives the known names. */
+static const struct mb_method *lookup_method(const struct hn_registry *reg, const char *name, char *list, size_t cap)
+{
+    list[0] = 0;
+    for (const struct mb_method *const *m = reg_methods(reg); *m; m++) {
+        if (!strcmp((*m)->name, name))
+            return *m;
+        size_t l = strlen(list);
+        snprintf(list + l, cap - l, "%s%s", l ? ", " : "", (*m)->name);
+    }
+    if (!list[0])
+        snprintf(list, cap, "none");
+    return NULL;
+}
+
+static const struct mb_protocol *lookup_protocol(const struct hn_registry *reg, const char *name, char *list,
+                                                 size_t cap)
+{
+    list[0] = 0;
+    for (const struct mb_protocol *const *p = reg_protocols(reg); *p; p++) {
+        if (!strcmp((*p)->name, name))
+            return *p;
+        size_t l = strlen(list);
+        snprintf(list + l, cap - l, "%s%s", l ? ", " : "", (*p)->name);
+    }
+    if (!list[0])
+        snprintf(list, cap, "none");
+    return NULL;
+}
+
+int hn_find_method(const struct mb_method **out, const struct hn_registry *reg, const char *name)
+{
+    char list[1024];
+    if ((*out = lookup_method(reg, name, list, sizeof list)))
+        return MB_OK;
+    return mb_error(MB_EINVAL, "unknown method '%s' (known: %s)", name, list);
+}
+
+int hn_find_protocol(const struct mb_protocol **out, const struct hn_registry *reg, const char *name)
+{
+    char list[1024];
+    if ((*out = lookup_protocol(reg, name, list, sizeof list)))
+        return MB_OK;
+    return mb_error(MB_EINVAL, "unknown protocol '%s' (known: %s)", name, list);
+}
+
+void hn_settings_text(char *buf, size_t cap, const struct pr_settings *s)
+{
+    snprintf(buf, cap, "folds=%d,official=%d,shots=%d,percent=%d,episodes=%d,unseen_fraction=%.17g", s->folds,
+             s->official, s->shots, s->percent, s->episodes, s->unseen_fraction);
+}
+
+void hn_view_text(char *buf, size_t cap, const struct pr_view_settings *v)
+{
+    snprintf(buf, cap, "rate_hz=%.17g,window_ms=%.17g,stride_ms=%.17g,majority=%d", v->rate_hz, v->window_ms,
+             v->stride_ms, v->majority_label);
+}
+
+/* ---- growing the plan ------------------------------------------------------ */
+
+static void view_default(struct pr_view_settings *v)
+{
+    memset(v, 0, sizeof *v);
+    v->rate_hz = 0;
+    v->window_ms = 200;
+    v->stride_ms = 50;
+}
+
+static int grow(void **arr, size_t n, size_t size)
+{
+    void *p = realloc(*arr, (n + 1) * size);
+    if (!p)
+        return mb_error(MB_ENOMEM, "out of memory building the plan");
+    *arr = p;
+    memset((char *)p + n * size, 0, size);
+    return MB_OK;
+}
+
+static int add_data(struct hn_plan *pl, const char *path)
+{
+    if (grow((void **)&pl->data, pl->n_data, sizeof *pl->data))
+        return MB_ENOMEM;
+    if (!(pl->data[pl->n_data] = strdup(path)))
+        return mb_error(MB_ENOMEM, "out of memory building the plan");
+    pl->n_data++;
+    return MB_OK;
+}
+
+/* 'where' prefixes messages: "'PLAN.yaml' line 7" or "command line". */
+static int add_protocol(struct hn_plan *pl, const char *where, const struct mb_protocol *p, const char *label,
+                        const struct pr_settings *s)
+{
+    for (size_t i = 0; i < pl->n_protocols; i++) {
+        if (!strcmp(pl->protocol[i].label, label))
+            return mb_error(MB_EINVAL, "%s: protocol variant '%s' appears twice in the plan", where, label);
+        char a[256], b[256];
+        hn_settings_text(a, sizeof a, &pl->protocol[i].s);
+        hn_settings_text(b, sizeof b, s);
+        if (pl->protocol[i].p == p && !strcmp(a, b))
+            return mb_error(MB_EINVAL, "%s: protocol '%s' with the same settings as variant '%s'", where, p->name,
+                            pl->protocol[i].label);
+    }
+    if (grow((void **)&pl->protocol, pl->n_protocols, sizeof *pl->protocol))
+        return MB_ENOMEM;
+    struct hn_protocol_spec *ps = &pl->protocol[pl->n_protocols];
+    ps->p = p;
+    ps->s = *s;
+    if (!(ps->label = strdup(label)))
+        return mb_error(MB_ENOMEM, "out of memory building the plan");
+    pl->n_protocols++;
+    return MB_OK;
+}
+
+/* Expands one protocol entry into its variants: one per shots value and
+ * one per percent value, or a single variant when there are none. */
+static int add_protocol_variants(struct hn_plan *pl, const char *where, const struct mb_protocol *p, const char *label,
+                                 const struct pr_settings *base, const long *shots, size_t n_shots,
+                                 const long *percents, size_t n_percents)
+{
+    if (!n_shots && !n_percents)
+        return add_protocol(pl, where, p, label ? label : p->name, base);
+    char name[256];
+    for (size_t i = 0; i < n_shots + n_percents; i++) {
+        struct pr_settings s = *base;
+        if (i < n_shots) {
+            s.shots = (int)shots[i];
+            snprintf(name, sizeof name, "%s-k%ld", label ? label : p->name, shots[i]);
+        } else {
+            s.percent = (int)percents[i - n_shots];
+            snprintf(name, sizeof name, "%s-p%ld", label ? label : p->name, percents[i - n_shots]);
+        }
+        int rc = add_protocol(pl, where, p, name, &s);
+        if (rc)
+            return rc;
+    }
+    return MB_OK;
+}
+
+static int add_method(struct hn_plan *pl, const char *where, const struct mb_method *m, const char *params,
+                      const char *label)
+{
+    const char *lab = label ? label : m->name;
+    const char *par = params ? params : m->params ? m->params : "";
+    for (size_t i = 0; i < pl->n_methods; i++) {
+        if (!strcmp(pl->method[i].label, lab))
+            return mb_error(MB_EINVAL, "%s: method row '%s' appears twice in the plan (give one a 'label')", where,
+                            lab);
+        /* Same method and parameters: the same jobs (keys) under two rows. */
+        if (pl->method[i].m == m && !strcmp(pl->method[i].params, par))
+            return mb_error(MB_EINVAL, "%s: method '%s' with parameters '%s' is already row '%s'", where, m->name,
+                            par, pl->method[i].label);
+    }
+    if (grow((void **)&pl->method, pl->n_methods, sizeof *pl->method))
+        return MB_ENOMEM;
+    struct hn_method_spec *ms = &pl->method[pl->n_methods];
+    ms->m = m;
+    ms->params = strdup(par);
+    ms->label = strdup(lab);
+    if (!ms->params || !ms->label)
+        return mb_error(MB_ENOMEM, "out of memory building the plan");
+    pl->n_methods++;
+    return MB_OK;
+}
+
+static int add_seed(struct hn_plan *pl, uint64_t seed)
+{
+    for (size_t i = 0; i < pl->n_seeds; i++)
+        if (pl->seed[i] == seed)
+            return mb_error(MB_EINVAL, "seed %llu appears twice in the plan", (unsigned long long)seed);
+    if (grow((void **)&pl->seed, pl->n_seeds, sizeof *pl->seed))
+        return MB_ENOMEM;
+    pl->seed[pl->n_seeds++] = seed;
+    return MB_OK;
+}
+
+/* The canonical description stored with each run: everything that defines
+ * the jobs, one item per line. */
+static int plan_finish(struct hn_plan *pl, const char *origin)
+{
+    if (!pl->n_data)
+        return mb_error(MB_EINVAL, "%s: no dataset", origin);
+    if (!pl->n_protocols)
+        return mb_error(MB_EINVAL, "%s: no protocol", origin);
+    if (!pl->n_methods)
+        return mb_error(MB_EINVAL, "%s: no method", origin);
+    if (!pl->n_seeds && add_seed(pl, 1))
+        return MB_ENOMEM;
+    if (!(pl->view.window_ms > 0) || !(pl->view.stride_ms > 0) || pl->view.rate_hz < 0)
+        return mb_error(MB_EINVAL, "%s: the view needs window_ms > 0, stride_ms > 0, rate_hz >= 0", origin);
+    size_t cap = 4096, len = 0;
+    char *t = malloc(cap);
+    if (!t)
+        return mb_error(MB_ENOMEM, "out of memory building the plan");
+    char line[2048];
+    for (size_t k = 0;; k++) {
+        line[0] = 0;
+        size_t i = k;
+        if (i < pl->n_data) {
+            snprintf(line, sizeof line, "data %s\n", pl->data[i]);
+        } else if ((i -= pl->n_data) < pl->n_protocols) {
+            char st[256];
+            hn_settings_text(st, sizeof st, &pl->protocol[i].s);
+            snprintf(line, sizeof line, "protocol %s %s %s\n", pl->protocol[i].label, pl->protocol[i].p->name, st);
+        } else if ((i -= pl->n_protocols) < pl->n_methods) {
+            snprintf(line, sizeof line, "method %s %s %s\n", pl->method[i].label, pl->method[i].m->name,
+                     pl->method[i].params);
+        } else if ((i -= pl->n_methods) < pl->n_seeds) {
+            snprintf(line, sizeof line, "seed %llu\n", (unsigned long long)pl->seed[i]);
+        } else if (i == pl->n_seeds) {
+            char v[256];
+            hn_view_text(v, sizeof v, &pl->view);
+            snprintf(line, sizeof line, "view %s\n", v);
+        } else
+            break;
+        size_t l = strlen(line);
+        if (len + l + 1 > cap) {
+            char *nt = realloc(t, cap = 2 * (len + l + 1));
+            if (!nt) {
+                free(t);
+                return mb_error(MB_ENOMEM, "out of memory building the plan");
+            }
+            t = nt;
+        }
+        memcpy(t + len, line, l + 1);
+        len += l;
+    }
+    pl->text = t;
+    return MB_OK;
+}
+
+void hn_plan_release(struct hn_plan *pl)
+{
+    if (!pl)
+        return;
+    for (size_t i = 0; i < pl->n_data; i++)
+        free(pl->data[i]);
+    free(pl->data);
+    for (size_t i = 0; i < pl->n_protocols; i++)
+        free(pl->protocol[i].label);
+    free(pl->protocol);
+    for (size_t i = 0; i < pl->n_methods; i++) {
+        free(pl->method[i].params);
+        free(pl->method[i].label);
+    }
+    free(pl->method);
+    free(pl->seed);
+    free(pl->text);
+    memset(pl, 0, sizeof *pl);
+}
+
+/* ---- numbers --------------------------------------------------------------- */
+
+static int parse_long(const char *s, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s == '-')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* ---- YAML access ----------------------------------------------------------- */
+
+struct ydoc {
+    yaml_document_t doc;
+    const char *path;
+};
+
+static yaml_node_t *ynode(struct ydoc *d, int i)
+{
+    return yaml_document_get_node(&d->doc, i);
+}
+
+static size_t yline(const yaml_node_t *n)
+{
+    return n->start_mark.line + 1;
+}
+
+static const char *ytype(const yaml_node_t *n)
+{
+    switch (n->type) {
+    case YAML_SCALAR_NODE:   return "a scalar";
+    case YAML_SEQUENCE_NODE: return "a list";
+    case YAML_MAPPING_NODE:  return "a mapping";
+    default:                 return "empty";
+    }
+}
+
+struct ykey {
+    const char *name;
+    yaml_node_t *val;            /* NULL if absent */
+};
+
+/* Checks that 'map' is a mapping whose keys are all in keys[] (each at most
+ * once) and fills keys[i].val; 'where' names the section in messages. */
+static int ymap(struct ydoc *d, yaml_node_t *map, const char *where, struct ykey *keys, size_t nk)
+{
+    if (map->type != YAML_MAPPING_NODE)
+        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be a mapping, got %s", d->path, yline(map), where,
+                        ytype(map));
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = ynode(d, p->key), *v = ynode(d, p->value);
+        if (!k || !v || k->type != YAML_SCALAR_NODE)
+            return mb_error(MB_EFORMAT, "'%s' line %zu: keys of '%s' must be plain names", d->path,
+                            k ? yline(k) : yline(map), where);
+        const char *name = (const char *)k->data.scalar.value;
+        size_t i = 0;
+        while (i < nk && strcmp(keys[i].name, name))
+            i++;
+        if (i == nk) {
+            char list[512] = "";
+            for (size_t j = 0; j < nk; j++) {
+                size_t l = strlen(list);
+                snprintf(list + l, sizeof list - l, "%s%s", j ? ", " : "", keys[j].name);
+            }
+            return mb_error(MB_EFORMAT, "'%s' line %zu: unknown key '%s' in '%s' (known: %s)", d->path, yline(k),
+                            name, where, list);
+        }
+        if (keys[i].val)
+            return mb_error(MB_EFORMAT, "'%s' line %zu: key '%s' appears twice in '%s'", d->path, yline(k), name,
+                            where);
+        keys[i].val = v;
+    }
+    return MB_OK;
+}
+
+static yaml_node_t *yget(struct ykey *keys, size_t nk, const char *name)
+{
+    for (size_t i = 0; i < nk; i++)
+        if (!strcmp(keys[i].name, name))
+            return keys[i].val;
+    return NULL;
+}
+
+static int yscalar(struct ydoc *d, yaml_node_t *n, const char *what, const char **out)
+{
+    if (n->type != YAML_SCALAR_NODE || strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
+        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be a scalar, got %s", d->path, yline(n), what,
+                        ytype(n));
+    *out = (const char *)n->data.scalar.value;
+    return MB_OK;
+}
+
+static int yint(struct ydoc *d, yaml_node_t *n, const char *what, long lo, long hi, long *out)
+{
+    const char *v;
+    int rc = yscalar(d, n, what, &v);
+    if (rc)
+        return rc;
+    if (parse_long(v, out) || *out < lo || *out > hi)
+        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be an integer from %ld to %ld, got '%s'", d->path,
+                        yline(n), what, lo, hi, v);
+    return MB_OK;
+}
+
+static int ynum(struct ydoc *d, yaml_node_t *n, const char *what, double lo, double hi, double *out)
+{
+    const char *v;
+    int rc = yscalar(d, n, what, &v);
+    if (rc)
+        return rc;
+    if (parse_double(v, out) || *out < lo || *out > hi)
+        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be a number from %g to %g, got '%s'", d->path,
+                        yline(n), what, lo, hi, v);
+    return MB_OK;
+}
+
+/* A list node, or a single scalar read as a one-element list. */
+static int ylist(struct ydoc *d, yaml_node_t *n, const char *what, yaml_node_t ***items, size_t *count)
+{
+    *items = NULL;
+    *count = 0;
+    if (n->type == YAML_SCALAR_NODE) {
+        *items = malloc(sizeof **items);
+        if (!*items)
+            return mb_error(MB_ENOMEM, "out of memory reading '%s'", d->path);
+        (*items)[0] = n;
+        *count = 1;
+        return MB_OK;
+    }
+    if (n->type != YAML_SEQUENCE_NODE)
+        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be a list, got %s", d->path, yline(n), what, ytype(n));
+    size_t len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    *items = malloc((len + 1) * sizeof **items);
+    if (!*items)
+        return mb_error(MB_ENOMEM, "out of memory reading '%s'", d->path);
+    for (size_t i = 0; i < len; i++) {
+        (*items)[i] = ynode(d, n->data.sequence.items.start[i]);
+        if (!(*items)[i]) {
+            free(*items);
+            return mb_error(MB_EFORMAT, "'%s' line %zu: broken list '%s'", d->path, yline(n), what);
+        }
+    }
+    *count = len;
+    return MB_OK;
+}
+
+static int yint_list(struct ydoc *d, yaml_node_t *n, const char *what, long lo, long hi, long **out, size_t *count)
+{
+    yaml_node_t **it;
+    int rc = ylist(d, n, what, &it, count);
+    if (rc)
+        return rc;
+    *out = calloc(*count + 1, sizeof **out);
+    if (!*out) {
+        free(it);
+        return mb_error(MB_ENOMEM, "out of memory reading '%s'", d->path);
+    }
+    for (size_t i = 0; i < *count && !rc; i++)
+        rc = yint(d, it[i], what, lo, hi, &(*out)[i]);
+    free(it);
+    return rc;
+}
+
+/* A data path relative to the plan's folder. */
+static int add_data_rel(struct hn_plan *pl, struct ydoc *d, const char *v)
+{
+    const char *slash = strrchr(d->path, '/');
+    if (v[0] == '/' || !slash)
+        return add_data(pl, v);
+    char buf[4096];
+    int n = snprintf(buf, sizeof buf, "%.*s/%s", (int)(slash - d->path), d->path, v);
+    if (n < 0 || (size_t)n >= sizeof buf)
+        return mb_error(MB_EINVAL, "'%s': data path '%s' is too long", d->path, v);
+    return add_data(pl, buf);
+}
+
+static int parse_protocol(struct hn_plan *pl, struct ydoc *d, yaml_node_t *n, const struct hn_registry *reg)
+{
+    struct pr_settings s = { 0 };
+    const struct mb_protocol *p;
+    const char *name;
+    char list[1024];
+    int rc;
+    if (n->type == YAML_SCALAR_NODE) {
+        name = (const char *)n->data.scalar.value;
+        if (!(p = lookup_protocol(reg, name, list, sizeof list)))
+            return mb_error(MB_EINVAL, "'%s' line %zu: key 'protocols': unknown protocol '%s' (known: %s)", d->path,
+                            yline(n), name, list);
+        char where[4200];
+        snprintf(where, sizeof where, "'%s' line %zu: key 'protocols'", d->path, yline(n));
+        return add_protocol(pl, where, p, name, &s);
+    }
+    struct ykey k[] = { { "name", NULL }, { "label", NULL }, { "folds", NULL }, { "official", NULL },
+                        { "shots", NULL }, { "percents", NULL }, { "episodes", NULL }, { "unseen_fraction", NULL } };
+    size_t nk = sizeof k / sizeof *k;
+    if ((rc = ymap(d, n, "protocols", k, nk)))
+        return rc;
+    yaml_node_t *v;
+    if (!(v = yget(k, nk, "name")))
+        return mb_error(MB_EFORMAT, "'%s' line %zu: a protocol entry has no 'name' (required)", d->path, yline(n));
+    if ((rc = yscalar(d, v, "name", &name)))
+        return rc;
+    if (!(p = lookup_protocol(reg, name, list, sizeof list)))
+        return mb_error(MB_EINVAL, "'%s' line %zu: key 'name': unknown protocol '%s' (known: %s)", d->path, yline(v),
+                        name, list);
+    const char *label = NULL;
+    if ((v = yget(k, nk, "label")) && (rc = yscalar(d, v, "label", &label)))
+        return rc;
+    long x;
+    if ((v = yget(k, nk, "folds"))) {
+        if ((rc = yint(d, v, "folds", 0, 100000, &x)))
+            return rc;
+        s.folds = (int)x;
+    }
+    if ((v = yget(k, nk, "official"))) {
+        const char *b;
+        if ((rc = yscalar(d, v, "official", &b)))
+            return rc;
+        if (!strcmp(b, "true") || !strcmp(b, "1"))
+            s.official = 1;
+        else if (strcmp(b, "false") && strcmp(b, "0"))
+            return mb_error(MB_EFORMAT, "'%s' line %zu: 'official' must be true or false, got '%s'", d->path,
+                            yline(v), b);
+    }
+    if ((v = yget(k, nk, "episodes"))) {
+        if ((rc = yint(d, v, "episodes", 1, 100000, &x)))
+            return rc;
+        s.episodes = (int)x;
+    }
+    if ((v = yget(k, nk, "unseen_fraction")) && (rc = ynum(d, v, "unseen_fraction", 0, 1, &s.unseen_fraction)))
+        return rc;
+    long *shots = NULL, *percents = NULL;
+    size_t n_shots = 0, n_percents = 0;
+    if ((v = yget(k, nk, "shots")))
+        rc = yint_list(d, v, "shots", 1, 100000, &shots, &n_shots);
+    if (!rc && (v = yget(k, nk, "percents")))
+        rc = yint_list(d, v, "percents", 1, 100, &percents, &n_percents);
+    char where[4200];
+    snprintf(where, sizeof where, "'%s' line %zu: key 'protocols'", d->path, yline(n));
+    if (!rc)
+        rc = add_protocol_variants(pl, where, p, label, &s, shots, n_shots, percents, n_percents);
+    free(shots);
+    free(percents);
+    return rc;
+}
+
+static int parse_method(struct hn_plan *pl, struct ydoc *d, yaml_node_t *n, const struct hn_registry *reg)
+{
+    const struct mb_method *m;
+    const char *name, *params = NULL, *label = NULL;
+    char list[1024];
+    int rc;
+    if (n->type == YAML_SCALAR_NODE) {
+        name = (const char *)n->data.scalar.value;
+        if (!(m = lookup_method(reg, name, list, sizeof list)))
+            return mb_error(MB_EINVAL, "'%s' line %zu: key 'methods': unknown method '%s' (known: %s)", d->path,
+                            yline(n), name, list);
+        char where[4200];
+        snprintf(where, sizeof where, "'%s' line %zu: key 'methods'", d->path, yline(n));
+        return add_method(pl, where, m, NULL, NULL);
+    }
+    struct ykey k[] = { { "name", NULL }, { "params", NULL }, { "label", NULL } };
+    if ((rc = ymap(d, n, "methods", k, 3)))
+        return rc;
+    yaml_node_t *v;
+    if (!(v = yget(k, 3, "name")))
+        return mb_error(MB_EFORMAT, "'%s' line %zu: a method entry has no 'name' (required)", d->path, yline(n));
+    if ((rc = yscalar(d, v, "name", &name)))
+        return rc;
+    if (!(m = lookup_method(reg, name, list, sizeof list)))
+        return mb_error(MB_EINVAL, "'%s' line %zu: key 'name': unknown method '%s' (known: %s)", d->path, yline(v),
+                        name, list);
+    if ((v = yget(k, 3, "params")) && (rc = yscalar(d, v, "params", &params)))
+        return rc;
+    if ((v = yget(k, 3, "label")) && (rc = yscalar(d, v, "label", &label)))
+        return rc;
+    char where[4200];
+    snprintf(where, sizeof where, "'%s' line %zu: key 'methods'", d->path, yline(n));
+    return add_method(pl, where, m, params, label);
+}
+
+static int parse_root(struct hn_plan *pl, struct ydoc *d, yaml_node_t *root, const struct hn_registry *reg)
+{
+    struct ykey k[] = { { "data", NULL }, { "view", NULL }, { "protocols", NULL }, { "methods", NULL },
+                        { "seeds", NULL } };
+    size_t nk = sizeof k / sizeof *k;
+    int rc = ymap(d, root, "plan", k, nk);
+    if (rc)
+        return rc;
+    static const char *const required[] = { "data", "protocols", "methods" };
+    for (size_t i = 0; i < 3; i++)
+        if (!yget(k, nk, required[i]))
+            return mb_error(MB_EFORMAT, "'%s' line %zu: missing required key '%s'", d->path, yline(root),
+                            required[i]);
+    yaml_node_t **it = NULL, *v;
+    size_t cnt = 0;
+    if ((rc = ylist(d, yget(k, nk, "data"), "data", &it, &cnt)))
+        return rc;
+    for (size_t i = 0; i < cnt && !rc; i++) {
+        const char *s;
+        if (!(rc = yscalar(d, it[i], "data", &s)))
+            rc = add_data_rel(pl, d, s);
+    }
+    free(it);
+    if (rc || (rc = ylist(d, yget(k, nk, "protocols"), "protocols", &it, &cnt)))
+        return rc;
+    for (size_t i = 0; i < cnt && !rc; i++)
+        rc = parse_protocol(pl, d, it[i], reg);
+    free(it);
+    if (rc || (rc = ylist(d, yget(k, nk, "methods"), "methods", &it, &cnt)))
+        return rc;
+    for (size_t i = 0; i < cnt && !rc; i++)
+        rc = parse_method(pl, d, it[i], reg);
+    free(it);
+    if (rc)
+        return rc;
+    if ((v = yget(k, nk, "seeds"))) {
+        if ((rc = ylist(d, v, "seeds", &it, &cnt)))
+            return rc;
+        for (size_t i = 0; i < cnt && !rc; i++) {
+            const char *s;
+            uint64_t seed;
+            if (!(rc = yscalar(d, it[i], "seeds", &s))) {
+                if (parse_u64(s, &seed))
+                    rc = mb_error(MB_EFORMAT, "'%s' line %zu: 'seeds' must hold non-negative integers, got '%s'",
+                                  d->path, yline(it[i]), s);
+                else
+                    for (size_t j = 0; j < pl->n_seeds && !rc; j++)
+                        if (pl->seed[j] == seed)
+                            rc = mb_error(MB_EFORMAT, "'%s' line %zu: key 'seeds': seed %s appears twice", d->path,
+                                          yline(it[i]), s);
+                if (!rc)
+                    rc = add_seed(pl, seed);
+            }
+        }
+        free(it);
+        if (rc)
+            return rc;
+    }
+    if ((v = yget(k, nk, "view"))) {
+        struct ykey vk[] = { { "rate_hz", NULL }, { "window_ms", NULL }, { "stride_ms", NULL },
+                             { "majority_label", NULL } };
+        if ((rc = ymap(d, v, "view", vk, 4)))
+            return rc;
+        yaml_node_t *x;
+        if ((x = yget(vk, 4, "rate_hz")) && (rc = ynum(d, x, "rate_hz", 0, 1e6, &pl->view.rate_hz)))
+            return rc;
+        if ((x = yget(vk, 4, "window_ms")) && (rc = ynum(d, x, "window_ms", 1e-3, 1e6, &pl->view.window_ms)))
+            return rc;
+        if ((x = yget(vk, 4, "stride_ms")) && (rc = ynum(d, x, "stride_ms", 1e-3, 1e6, &pl->view.stride_ms)))
+            return rc;
+        long mj;
+        if ((x = yget(vk, 4, "majority_label"))) {
+            if ((rc = yint(d, x, "majority_label", 0, 1, &mj)))
+                return rc;
+            pl->view.majority_label = (int)mj;
+        }
+    }
+    return MB_OK;
+}
+
+int hn_plan_load(struct hn_plan *pl, const char *path, const struct hn_registry *reg)
+{
+    memset(pl, 0, sizeof *pl);
+    view_default(&pl->view);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return mb_error(MB_EIO, "cannot open plan '%s': %s", path, strerror(errno));
+    yaml_parser_t parser;
+    struct ydoc d = { .path = path };
+    int rc = MB_OK;
+    if (!yaml_parser_initialize(&parser)) {
+        fclose(fp);
+        return mb_error(MB_ENOMEM, "cannot initialise the YAML parser for '%s'", path);
+    }
+    yaml_parser_set_input_file(&parser, fp);
+    if (!yaml_parser_load(&parser, &d.doc)) {
+        rc = mb_error(MB_EFORMAT, "'%s' line %zu: %s", path, parser.problem_mark.line + 1,
+                      parser.problem ? parser.problem : "YAML syntax error");
+        yaml_parser_delete(&parser);
+        fclose(fp);
+        return rc;
+    }
+    yaml_parser_delete(&parser);
+    fclose(fp);
+    yaml_node_t *root = yaml_document_get_root_node(&d.doc);
+    if (!root)
+        rc = mb_error(MB_EFORMAT, "'%s': the plan is empty", path);
+    else
+        rc = parse_root(pl, &d, root, reg);
+    yaml_document_delete(&d.doc);
+    if (!rc)
+        rc = plan_finish(pl, path);
+    if (rc)
+        hn_plan_release(pl);
+    return rc;
+}
+
+/* ---- flags ------------------------------------------------------------------- */
+
+/* Calls fn on each comma-separated item of list. */
+static int each_item(const char *list, const char *flag, int (*fn)(struct hn_plan *, const char *, const void *),
+                     struct hn_plan *pl, const void *ctx)
+{
+    char *copy = strdup(list), *save = NULL;
+    if (!copy)
+        return mb_error(MB_ENOMEM, "out of memory building the plan");
+    int rc = MB_OK, any = 0;
+    for (char *t = strtok_r(copy, ",", &save); t && !rc; t = strtok_r(NULL, ",", &save)) {
+        rc = fn(pl, t, ctx);
+        any = 1;
+    }
+    free(copy);
+    if (!rc && !any)
+        rc = mb_error(MB_EINVAL, "option '%s' has an empty list", flag);
+    return rc;
+}
+
+struct flag_ctx {
+    const struct hn_registry *reg;
+    const struct hn_flags *f;
+};
+
+static int flag_data(struct hn_plan *pl, const char *t, const void *ctx)
+{
+    (void)ctx;
+    return add_data(pl, t);
+}
+
+static int flag_protocol(struct hn_plan *pl, const char *t, const void *ctx)
+{
+    const struct flag_ctx *c = ctx;
+    const struct mb_protocol *p;
+    int rc = hn_find_protocol(&p, c->reg, t);
+    if (rc)
+        return rc;
+    struct pr_settings s = { 0 };
+    if (c->f->folds >= 0)
+        s.folds = c->f->folds;
+    return add_protocol(pl, "command line", p, t, &s);
+}
+
+static int flag_method(struct hn_plan *pl, const char *t, const void *ctx)
+{
+    const struct flag_ctx *c = ctx;
+    const struct mb_method *m;
+    int rc = hn_find_method(&m, c->reg, t);
+    return rc ? rc : add_method(pl, "command line", m, NULL, NULL);
+}
+
+static int flag_seed(struct hn_plan *pl, const char *t, const void *ctx)
+{
+    (void)ctx;
+    uint64_t s;
+    if (parse_u64(t, &s))
+        return mb_error(MB_EINVAL, "option '--seeds' needs non-negative integers, got '%s'", t);
+    return add_seed(pl, s);
+}
+
+int hn_plan_from_flags(struct hn_plan *pl, const struct hn_flags *f, const struct hn_registry *reg)
+{
+    memset(pl, 0, sizeof *pl);
+    view_default(&pl->view);
+    struct flag_ctx c = { reg, f };
+    int rc = MB_OK;
+    if (!f->data || !f->protocols || !f->methods)
+        rc = mb_error(MB_EINVAL, "the flags form needs --data, --protocol and --methods");
+    if (!rc)
+        rc = each_item(f->data, "--data", flag_data, pl, &c);
+    if (!rc)
+        rc = each_item(f->protocols, "--protocol", flag_protocol, pl, &c);
+    if (!rc)
+        rc = each_item(f->methods, "--methods", flag_method, pl, &c);
+    if (!rc && f->seeds)
+        rc = each_item(f->seeds, "--seeds", flag_seed, pl, &c);
+    if (!rc) {
+        if (f->rate_hz >= 0)
+            pl->view.rate_hz = f->rate_hz;
+        if (f->window_ms >= 0)
+            pl->view.window_ms = f->window_ms;
+        if (f->stride_ms >= 0)
+            pl->view.stride_ms = f->stride_ms;
+        rc = plan_finish(pl, "command line");
+    }
+    if (rc)
+        hn_plan_release(pl);
+    return rc;
+}

@@ -1,0 +1,96 @@
+/* harness/plan.h - what a benchmark run covers: datasets x protocol
+ * variants x methods x seeds, at one view of the windows.
+ *
+ * A plan comes from PLAN.yaml (hn_plan_load) or from command-line flags
+ * (hn_plan_from_flags); both resolve every protocol and method name against
+ * a registry (by default the static tables of protocols/registry.c; tests
+ * pass their own), so an unknown name is an error that lists what exists.
+ *
+ * PLAN.yaml (docs/RESULTS.md §1):
+ *
+ *     data: [ninapro_db1.h5, emg2pose.h5]     # relative to the plan's folder
+ *     view: { rate_hz: 200, window_ms: 200, stride_ms: 50 }
+ *     protocols:
+ *       - loso                                 # a name alone: default settings
+ *       - { name: loso, folds: 5 }
+ *       - { name: fewshot, shots: [1, 5], percents: [20], episodes: 3 }
+ *       - { name: zeroshot-gestures, unseen_fraction: 0.25 }
+ *     methods:
+ *       - lda-td4
+ *       - { name: knn-td4, params: "k=5", label: knn5 }
+ *     seeds: [1, 2]
+ *
+ * A protocol entry with several shots / percents expands into one variant
+ * per value ("fewshot-k1", "fewshot-k5", "fewshot-p20"); each variant is a
+ * block of the report.
+ */
+#ifndef MB_HARNESS_PLAN_H
+#define MB_HARNESS_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "protocols/protocol.h"
+
+/* Where names are looked up; NULL members mean the global registries. */
+struct hn_registry {
+    const struct mb_method *const *methods;      /* NULL-terminated */
+    const struct mb_protocol *const *protocols;  /* NULL-terminated */
+};
+
+struct hn_protocol_spec {
+    const struct mb_protocol *p;
+    char *label;                 /* report block name: "loso", "fewshot-k5", ... */
+    struct pr_settings s;        /* s.seed is set per job from the plan's seeds */
+};
+
+struct hn_method_spec {
+    const struct mb_method *m;
+    char *params;                /* the method's defaults when the plan gives none */
+    char *label;                 /* report row name; the method name by default */
+};
+
+struct hn_plan {
+    size_t n_data;
+    char **data;                 /* [n_data] unified file paths */
+    size_t n_protocols;
+    struct hn_protocol_spec *protocol;   /* [n_protocols] variants */
+    size_t n_methods;
+    struct hn_method_spec *method;       /* [n_methods] */
+    size_t n_seeds;
+    uint64_t *seed;              /* [n_seeds]; {1} by default */
+    struct pr_view_settings view;
+    char *text;                  /* canonical description (stored with each run) */
+};
+
+/* Flags of 'myobench run' (comma-separated lists; NULL = not given). */
+struct hn_flags {
+    const char *data, *protocols, *methods, *seeds;
+    double rate_hz, window_ms, stride_ms;   /* < 0: default */
+    int folds;                               /* < 0: default */
+};
+
+/* Parses PLAN.yaml; errors name the file, the line and the key. */
+int hn_plan_load(struct hn_plan *plan, const char *path, const struct hn_registry *reg) MB_MUST_CHECK;
+
+/* Same plan from flags; protocols take default settings (plus --folds). */
+int hn_plan_from_flags(struct hn_plan *plan, const struct hn_flags *f, const struct hn_registry *reg) MB_MUST_CHECK;
+
+/* Frees what a plan owns; a zeroed plan is fine. */
+void hn_plan_release(struct hn_plan *plan);
+
+/* Registry lookups (NULL reg or member = global tables). On failure they
+ * report MB_EINVAL listing the known names. */
+int hn_find_method(const struct mb_method **out, const struct hn_registry *reg, const char *name) MB_MUST_CHECK;
+int hn_find_protocol(const struct mb_protocol **out, const struct hn_registry *reg, const char *name) MB_MUST_CHECK;
+
+/* Canonical text of a protocol variant's settings (without the seed),
+ * "folds=0,official=0,shots=0,percent=0,episodes=0,unseen_fraction=0":
+ * part of every job key. */
+void hn_settings_text(char *buf, size_t cap, const struct pr_settings *s);
+
+/* Canonical text of a view: "rate_hz=200,window_ms=200,stride_ms=50,majority=0". */
+void hn_view_text(char *buf, size_t cap, const struct pr_view_settings *v);
+
+#endif

@@ -1,0 +1,68 @@
+/* harness/run.h - expands a resolved plan into jobs and runs them.
+ *
+ * A job is (dataset, protocol variant, method, fold, seed); the folds come
+ * from protocol->plan on the loaded corpus with the job's seed. Its key is
+ * the SHA-256 of a canonical text (hn_job_key_text) holding the corpus
+ * file's SHA-256, the fold id and manifest SHA-256, the protocol name and
+ * settings, the method name and parameters, the seed, the view and the
+ * software version: anything that could change a number changes the key.
+ *
+ * Jobs run with OpenMP across jobs (schedule dynamic, one job per
+ * iteration) with OpenBLAS pinned to one thread inside the region, so no
+ * nested oversubscription; each job's numbers depend only on its inputs and
+ * seed, and each is committed on its own, so the store holds the same
+ * results for any thread count and any completion order. A method lacking
+ * the protocol's 'needs' capabilities is recorded as n/a, with the reason,
+ * without running. The protocol receives a copy of the method whose
+ * 'params' are the plan's parameters for that row (protocols fit with
+ * m->params).
+ *
+ * Progress goes to stderr: a bar (jobs done/total, elapsed, ETA) when
+ * stderr is a terminal, otherwise one line per finished job.
+ */
+#ifndef MB_HARNESS_RUN_H
+#define MB_HARNESS_RUN_H
+
+#include <stdio.h>
+
+#include "harness/plan.h"
+#include "harness/store.h"
+
+enum hn_progress { HN_PROGRESS_AUTO = 0, HN_PROGRESS_BAR, HN_PROGRESS_LINES, HN_PROGRESS_NONE };
+
+struct hn_run_opts {
+    int threads;                 /* OpenMP threads across jobs; 0 = OpenMP's default */
+    enum hn_progress progress;
+    /* Corpus loader and its release; NULL = pr_corpus_load / pr_corpus_release.
+     * Tests plug in hand-made corpora here. */
+    int  (*load)(struct pr_corpus *c, const char *path, const struct pr_view_settings *v);
+    void (*release)(struct pr_corpus *c);
+};
+
+struct hn_run_stats {
+    size_t n_jobs;               /* planned */
+    size_t n_ok, n_na, n_failed; /* run now */
+    size_t n_skipped;            /* already ok or na in the store */
+};
+
+/* The canonical text hashed into a job's key, and the key itself. */
+int  hn_job_key_text(char *buf, size_t cap, const struct hn_job_rec *j) MB_MUST_CHECK;
+void hn_job_key(char key[65], const struct hn_job_rec *j);
+
+/* Runs the whole plan into the store: one run row, then dataset by dataset
+ * (load, plan folds, skip finished jobs, run the rest in parallel, release).
+ * MB_OK when every job ended ok or n/a; a failed job is stored as failed
+ * (with its message) and makes the call return MB_EINVAL after the others
+ * ran; an error of the store stops the run. */
+int hn_run(struct hn_run_stats *st, const struct hn_plan *plan, struct hn_store *s,
+           const struct hn_run_opts *o) MB_MUST_CHECK;
+
+/* The jobs of dataset d of the plan on its loaded corpus c, as part of run
+ * run_id (hn_store_begin_run). Adds to *st. */
+int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d, const struct pr_corpus *c,
+                  struct hn_store *s, int64_t run_id, const struct hn_run_opts *o) MB_MUST_CHECK;
+
+/* "classify, embed" for a capability mask (for messages and listings). */
+void hn_caps_text(char *buf, size_t cap, unsigned caps);
+
+#endif

@@ -1,0 +1,524 @@
+/* harness/store.c - the SQLite results store (schema in docs/RESULTS.md).
+ *
+ * WAL journal with synchronous=NORMAL: a committed transaction survives a
+ * kill -9 of the process (the WAL is replayed on the next open); only an
+ * operating-system crash can lose the last commits, never corrupt the file.
+ */
+#include "harness/store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "core/fs.h"
+#include "core/version.h"
+
+struct hn_store {
+    sqlite3 *db;
+    char *path;
+    char *manifest_dir;
+    pthread_mutex_t lock;
+};
+
+static const char *const schema_sql =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+    "CREATE TABLE IF NOT EXISTS runs(\n"
+    "  id INTEGER PRIMARY KEY, started TEXT NOT NULL, finished TEXT, version TEXT NOT NULL,\n"
+    "  machine TEXT NOT NULL, threads INTEGER NOT NULL, plan TEXT NOT NULL,\n"
+    "  n_ok INTEGER, n_na INTEGER, n_failed INTEGER, n_skipped INTEGER);\n"
+    "CREATE TABLE IF NOT EXISTS corpora(sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, path TEXT NOT NULL,\n"
+    "  n_subjects INTEGER NOT NULL, n_windows INTEGER NOT NULL);\n"
+    "CREATE TABLE IF NOT EXISTS gestures(corpus_sha TEXT NOT NULL, id INTEGER NOT NULL, name TEXT NOT NULL,\n"
+    "  PRIMARY KEY(corpus_sha, id));\n"
+    "CREATE TABLE IF NOT EXISTS jobs(\n"
+    "  key TEXT PRIMARY KEY, run_id INTEGER, dataset TEXT NOT NULL, corpus_sha TEXT NOT NULL,\n"
+    "  protocol TEXT NOT NULL, protocol_name TEXT NOT NULL, settings TEXT NOT NULL,\n"
+    "  method TEXT NOT NULL, method_name TEXT NOT NULL, method_caps INTEGER NOT NULL, params TEXT NOT NULL,\n"
+    "  seed INTEGER NOT NULL,\n"
+    "  fold_id TEXT NOT NULL, manifest_sha TEXT NOT NULL, manifest TEXT NOT NULL, view TEXT NOT NULL,\n"
+    "  version TEXT NOT NULL,\n"
+    "  dataset_pos INTEGER NOT NULL, protocol_pos INTEGER NOT NULL, method_pos INTEGER NOT NULL,\n"
+    "  fold_pos INTEGER NOT NULL,\n"
+    "  status TEXT NOT NULL CHECK(status IN ('pending', 'ok', 'na', 'failed')), message TEXT,\n"
+    "  seconds_fit REAL, seconds_predict REAL, seconds_total REAL, threads INTEGER, finished TEXT);\n"
+    "CREATE INDEX IF NOT EXISTS jobs_block ON jobs(dataset, protocol, method);\n"
+    "CREATE TABLE IF NOT EXISTS subject_metrics(job TEXT NOT NULL REFERENCES jobs(key), subject INTEGER NOT NULL,\n"
+    "  subject_name TEXT NOT NULL, n_test INTEGER NOT NULL, accuracy REAL, balanced_accuracy REAL,\n"
+    "  macro_f1 REAL, PRIMARY KEY(job, subject));\n"
+    "CREATE TABLE IF NOT EXISTS confusion(job TEXT NOT NULL REFERENCES jobs(key), subject INTEGER NOT NULL,\n"
+    "  true_id INTEGER NOT NULL, pred_id INTEGER NOT NULL, count INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(job, subject, true_id, pred_id));\n"
+    "CREATE VIEW IF NOT EXISTS class_metrics AS\n"
+    "  SELECT job, subject, true_id AS class, SUM(count) AS n_true,\n"
+    "         SUM(CASE WHEN true_id = pred_id THEN count ELSE 0 END) AS n_correct,\n"
+    "         CAST(SUM(CASE WHEN true_id = pred_id THEN count ELSE 0 END) AS REAL) / SUM(count) AS recall\n"
+    "  FROM confusion GROUP BY job, subject, true_id;\n";
+
+static int db_fail(struct hn_store *s, const char *what)
+{
+    return mb_error(MB_EIO, "results store '%s': %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+static int exec(struct hn_store *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = mb_error(MB_EIO, "results store '%s': %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return rc;
+    }
+    return MB_OK;
+}
+
+static void utc_now(char buf[32])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void machine(char *buf, size_t cap)
+{
+    struct utsname u;
+    if (uname(&u) == 0)
+        snprintf(buf, cap, "%s %s %s %s", u.sysname, u.nodename, u.release, u.machine);
+    else
+        snprintf(buf, cap, "unknown");
+}
+
+/* Reads meta.schema; a fresh database gets the meta rows. */
+static int check_meta(struct hn_store *s)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, "reading meta");
+    int step = sqlite3_step(st), rc = MB_OK;
+    if (step == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        if (!v || strcmp(v, HN_STORE_SCHEMA))
+            rc = mb_error(MB_ESCHEMA, "results store '%s' has schema '%s', expected '%s'", s->path, v ? v : "",
+                          HN_STORE_SCHEMA);
+        sqlite3_finalize(st);
+        return rc;
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        return db_fail(s, "reading meta");
+    char now[32], mach[512];
+    utc_now(now);
+    machine(mach, sizeof mach);
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO meta(key, value) VALUES (?, ?)", -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, "writing meta");
+    const char *kv[][2] = { { "schema", HN_STORE_SCHEMA }, { "version", MB_VERSION }, { "machine", mach },
+                            { "created", now } };
+    for (size_t i = 0; i < 4 && !rc; i++) {
+        sqlite3_bind_text(st, 1, kv[i][0], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, kv[i][1], -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(s, "writing meta");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hn_store_open(struct hn_store **out, const char *path)
+{
+    *out = NULL;
+    struct hn_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return mb_error(MB_ENOMEM, "out of memory opening '%s'", path);
+    pthread_mutex_init(&s->lock, NULL);
+    s->path = strdup(path);
+    const char *slash = strrchr(path, '/');
+    size_t dl = slash ? (size_t)(slash - path) : 1;
+    s->manifest_dir = malloc(dl + 16);
+    if (!s->path || !s->manifest_dir) {
+        hn_store_close(s);
+        return mb_error(MB_ENOMEM, "out of memory opening '%s'", path);
+    }
+    snprintf(s->manifest_dir, dl + 16, "%.*s/manifests", (int)dl, slash ? path : ".");
+    int rc = MB_OK;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
+        SQLITE_OK)
+        rc = db_fail(s, "cannot open");
+    if (!rc) {
+        /* Concurrent readers (a report while a run goes on) wait instead of failing. */
+        sqlite3_busy_timeout(s->db, 60000);
+        rc = exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+    }
+    if (!rc)
+        rc = exec(s, "BEGIN IMMEDIATE");
+    if (!rc) {
+        rc = exec(s, schema_sql);
+        if (!rc)
+            rc = check_meta(s);
+        rc = rc ? (exec(s, "ROLLBACK"), rc) : exec(s, "COMMIT");
+    }
+    if (!rc)
+        rc = mb_fs_mkdirs(s->manifest_dir);
+    if (rc) {
+        hn_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return MB_OK;
+}
+
+void hn_store_close(struct hn_store *s)
+{
+    if (!s)
+        return;
+    if (s->db)
+        sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->lock);
+    free(s->path);
+    free(s->manifest_dir);
+    free(s);
+}
+
+const char *hn_store_path(const struct hn_store *s)
+{
+    return s->path;
+}
+
+struct sqlite3 *hn_store_db(struct hn_store *s)
+{
+    return s->db;
+}
+
+int hn_store_begin_run(struct hn_store *s, int64_t *run_id, const char *plan_text, int threads)
+{
+    char now[32], mach[512];
+    utc_now(now);
+    machine(mach, sizeof mach);
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st;
+    int rc = MB_OK;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO runs(started, version, machine, threads, plan) VALUES (?, ?, ?, ?, ?)", -1,
+                           &st, NULL) != SQLITE_OK)
+        rc = db_fail(s, "recording the run");
+    else {
+        sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, MB_VERSION, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, mach, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 4, threads);
+        sqlite3_bind_text(st, 5, plan_text, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(s, "recording the run");
+        sqlite3_finalize(st);
+        *run_id = sqlite3_last_insert_rowid(s->db);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int hn_store_end_run(struct hn_store *s, int64_t run_id, size_t n_ok, size_t n_na, size_t n_failed, size_t n_skipped)
+{
+    char now[32];
+    utc_now(now);
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st;
+    int rc = MB_OK;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE runs SET finished = ?, n_ok = ?, n_na = ?, n_failed = ?, n_skipped = ? "
+                           "WHERE id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        rc = db_fail(s, "closing the run");
+    else {
+        sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)n_ok);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)n_na);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)n_failed);
+        sqlite3_bind_int64(st, 5, (sqlite3_int64)n_skipped);
+        sqlite3_bind_int64(st, 6, run_id);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(s, "closing the run");
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int hn_store_add_corpus(struct hn_store *s, const struct pr_corpus *c)
+{
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *a = NULL, *g = NULL;
+    int rc = exec(s, "BEGIN IMMEDIATE");
+    if (rc)
+        goto out;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO corpora(sha256, name, path, n_subjects, n_windows) "
+                           "VALUES (?, ?, ?, ?, ?)",
+                           -1, &a, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO gestures(corpus_sha, id, name) VALUES (?, ?, ?)", -1, &g,
+                           NULL) != SQLITE_OK) {
+        rc = db_fail(s, "recording a corpus");
+        goto out;
+    }
+    sqlite3_bind_text(a, 1, c->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_text(a, 2, c->name ? c->name : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(a, 3, c->path ? c->path : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(a, 4, (sqlite3_int64)c->n_subjects);
+    sqlite3_bind_int64(a, 5, (sqlite3_int64)c->n);
+    if (sqlite3_step(a) != SQLITE_DONE) {
+        rc = db_fail(s, "recording a corpus");
+        goto out;
+    }
+    for (size_t i = 0; i < c->n_gestures; i++) {
+        sqlite3_bind_text(g, 1, c->sha256, -1, SQLITE_STATIC);
+        sqlite3_bind_int(g, 2, c->gesture_ids[i]);
+        sqlite3_bind_text(g, 3, c->gesture_names && c->gesture_names[i] ? c->gesture_names[i] : "", -1,
+                          SQLITE_STATIC);
+        if (sqlite3_step(g) != SQLITE_DONE) {
+            rc = db_fail(s, "recording gesture names");
+            goto out;
+        }
+        sqlite3_reset(g);
+    }
+out:
+    sqlite3_finalize(a);
+    sqlite3_finalize(g);
+    if (rc)
+        (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    else
+        rc = exec(s, "COMMIT");
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/* DB_DIR/manifests/<sha>.json, built under a temporary name. */
+static int write_manifest(struct hn_store *s, const char *sha, const char *text)
+{
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/%s.json", s->manifest_dir, sha);
+    if (mb_fs_is_file(path))
+        return MB_OK;
+    int rc = mb_fs_tmpname(tmp, sizeof tmp, path);
+    if (rc)
+        return rc;
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return mb_error(MB_EIO, "cannot create '%s': %s", tmp, strerror(errno));
+    size_t n = strlen(text);
+    int bad = fwrite(text, 1, n, f) != n;
+    bad |= fclose(f) != 0;
+    if (bad) {
+        remove(tmp);
+        return mb_error(MB_EIO, "cannot write manifest '%s'", path);
+    }
+    return mb_fs_commit(tmp, path);
+}
+
+static void bind_job(sqlite3_stmt *st, const struct hn_job_rec *j)
+{
+    int i = 1;
+    sqlite3_bind_text(st, i++, j->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, j->dataset, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, j->corpus_sha, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, j->protocol, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, j->protocol_name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, j->settings, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, j->method, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, j->method_name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, i++, (int)j->method_caps);
+    sqlite3_bind_text(st, i++, j->params, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, i++, (sqlite3_int64)j->seed);
+    sqlite3_bind_text(st, i++, j->fold_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, j->manifest_sha, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, j->manifest, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, j->view, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, MB_VERSION, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, i++, (sqlite3_int64)j->dataset_pos);
+    sqlite3_bind_int64(st, i++, (sqlite3_int64)j->protocol_pos);
+    sqlite3_bind_int64(st, i++, (sqlite3_int64)j->method_pos);
+    sqlite3_bind_int64(st, i++, (sqlite3_int64)j->fold_pos);
+}
+
+#define JOB_COLS \
+    "key, dataset, corpus_sha, protocol, protocol_name, settings, method, method_name, method_caps, params, seed, " \
+    "fold_id, manifest_sha, manifest, view, version, dataset_pos, protocol_pos, method_pos, fold_pos"
+#define JOB_VALS "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+#define JOB_NCOLS 20
+
+int hn_store_plan_jobs(struct hn_store *s, const struct hn_job_rec *jobs, size_t n)
+{
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st = NULL;
+    int rc = exec(s, "BEGIN IMMEDIATE");
+    if (rc)
+        goto out;
+    /* A known key keeps its status and results; only the plan order moves,
+     * so a re-ordered plan re-orders the report. */
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO jobs(" JOB_COLS ", status) VALUES (" JOB_VALS ", 'pending') "
+                           "ON CONFLICT(key) DO UPDATE SET dataset_pos = excluded.dataset_pos, "
+                           "protocol_pos = excluded.protocol_pos, method_pos = excluded.method_pos, "
+                           "fold_pos = excluded.fold_pos",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_fail(s, "planning jobs");
+        goto out;
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
+        bind_job(st, &jobs[i]);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(s, "planning jobs");
+        sqlite3_reset(st);
+        if (!rc)
+            rc = write_manifest(s, jobs[i].manifest_sha, jobs[i].manifest);
+    }
+out:
+    sqlite3_finalize(st);
+    if (rc)
+        (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    else
+        rc = exec(s, "COMMIT");
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static const char *const status_name[] = { "pending", "ok", "na", "failed" };
+
+int hn_store_job_status(struct hn_store *s, enum hn_job_status *out, const char *key)
+{
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st;
+    int rc = MB_OK;
+    *out = HN_ABSENT;
+    if (sqlite3_prepare_v2(s->db, "SELECT status FROM jobs WHERE key = ?", -1, &st, NULL) != SQLITE_OK)
+        rc = db_fail(s, "reading a job");
+    else {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            const char *v = (const char *)sqlite3_column_text(st, 0);
+            for (int i = 0; i < 4; i++)
+                if (v && !strcmp(v, status_name[i]))
+                    *out = (enum hn_job_status)i;
+        } else if (step != SQLITE_DONE)
+            rc = db_fail(s, "reading a job");
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int commit_results(struct hn_store *s, const char *key, const struct pr_result *res,
+                          const char *const *subject_names)
+{
+    sqlite3_stmt *d = NULL, *m = NULL, *c = NULL;
+    int rc = MB_OK;
+    /* A retried job replaces the rows of its failed attempt. */
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM subject_metrics WHERE job = ?1", -1, &d, NULL) != SQLITE_OK)
+        return db_fail(s, "replacing a job");
+    sqlite3_bind_text(d, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(d) != SQLITE_DONE)
+        rc = db_fail(s, "replacing a job");
+    sqlite3_finalize(d);
+    if (!rc && sqlite3_prepare_v2(s->db, "DELETE FROM confusion WHERE job = ?1", -1, &d, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(d, 1, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(d) != SQLITE_DONE)
+            rc = db_fail(s, "replacing a job");
+        sqlite3_finalize(d);
+    }
+    if (rc || !res || res->status != PR_OK)
+        return rc;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO subject_metrics(job, subject, subject_name, n_test, accuracy, "
+                           "balanced_accuracy, macro_f1) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           -1, &m, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "INSERT INTO confusion(job, subject, true_id, pred_id, count) VALUES (?, ?, ?, ?, ?)",
+                           -1, &c, NULL) != SQLITE_OK) {
+        rc = db_fail(s, "writing metrics");
+        goto out;
+    }
+    for (size_t i = 0; i < res->n_subjects && !rc; i++) {
+        const struct pr_subject_result *r = &res->subjects[i];
+        sqlite3_bind_text(m, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_int(m, 2, r->subject);
+        sqlite3_bind_text(m, 3, subject_names ? subject_names[r->subject] : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(m, 4, (sqlite3_int64)r->n_test);
+        sqlite3_bind_double(m, 5, r->accuracy);
+        sqlite3_bind_double(m, 6, r->balanced_accuracy);
+        sqlite3_bind_double(m, 7, r->macro_f1);
+        if (sqlite3_step(m) != SQLITE_DONE)
+            rc = db_fail(s, "writing subject metrics");
+        sqlite3_reset(m);
+        for (size_t t = 0; t < r->K && !rc; t++)
+            for (size_t p = 0; p < r->K && !rc; p++) {
+                int64_t n = r->confusion[t * r->K + p];
+                if (!n)
+                    continue;
+                sqlite3_bind_text(c, 1, key, -1, SQLITE_STATIC);
+                sqlite3_bind_int(c, 2, r->subject);
+                sqlite3_bind_int(c, 3, r->classes[t]);
+                sqlite3_bind_int(c, 4, r->classes[p]);
+                sqlite3_bind_int64(c, 5, n);
+                if (sqlite3_step(c) != SQLITE_DONE)
+                    rc = db_fail(s, "writing a confusion matrix");
+                sqlite3_reset(c);
+            }
+    }
+out:
+    sqlite3_finalize(m);
+    sqlite3_finalize(c);
+    return rc;
+}
+
+int hn_store_commit_job(struct hn_store *s, const struct hn_job_rec *job, int64_t run_id, int threads,
+                        enum hn_job_status status, const char *message, const struct pr_result *res,
+                        const char *const *subject_names, double seconds_total)
+{
+    char now[32];
+    utc_now(now);
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st = NULL;
+    int rc = exec(s, "BEGIN IMMEDIATE");
+    if (rc)
+        goto out;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO jobs(" JOB_COLS ", status, message, run_id, seconds_fit, seconds_predict, "
+                           "seconds_total, threads, finished) VALUES (" JOB_VALS ", ?, ?, ?, ?, ?, ?, ?, ?) "
+                           "ON CONFLICT(key) DO UPDATE SET status = excluded.status, message = excluded.message, "
+                           "run_id = excluded.run_id, seconds_fit = excluded.seconds_fit, "
+                           "seconds_predict = excluded.seconds_predict, seconds_total = excluded.seconds_total, "
+                           "threads = excluded.threads, finished = excluded.finished",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_fail(s, "committing a job");
+        goto out;
+    }
+    bind_job(st, job);
+    int i = JOB_NCOLS + 1;
+    sqlite3_bind_text(st, i++, status_name[status], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, message ? message : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, i++, run_id);
+    if (res) {
+        sqlite3_bind_double(st, i++, res->seconds_fit);
+        sqlite3_bind_double(st, i++, res->seconds_predict);
+    } else {
+        sqlite3_bind_null(st, i++);
+        sqlite3_bind_null(st, i++);
+    }
+    sqlite3_bind_double(st, i++, seconds_total);
+    sqlite3_bind_int(st, i++, threads);
+    sqlite3_bind_text(st, i++, now, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_fail(s, "committing a job");
+    if (!rc)
+        rc = commit_results(s, job->key, status == HN_OK ? res : NULL, subject_names);
+out:
+    sqlite3_finalize(st);
+    if (rc)
+        (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    else
+        rc = exec(s, "COMMIT");
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}

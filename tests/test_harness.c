@@ -1,0 +1,864 @@
+/* tests/test_harness.c - the plan parser, job keys, the parallel runner,
+ * the results store and the report, with FAKE protocols and methods
+ * defined here over a tiny hand-made corpus (the real registries are not
+ * needed), plus the kill -9 / resume test. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <math.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/fs.h"
+#include "core/version.h"
+#include "harness/plan.h"
+#include "harness/report.h"
+#include "harness/run.h"
+#include "harness/store.h"
+#include "reports/metrics.h"
+#include "testutil.h"
+
+/* ---- a tiny corpus: 4 subjects x 3 gestures x 2 repetitions x 3 windows ---- */
+
+#define T_SUBJECTS 4
+#define T_GESTURES 3
+#define T_REPS 2
+#define T_WPR 3
+#define T_W 4
+#define T_C 2
+
+static const int32_t t_gesture_ids[T_GESTURES] = { 10, 20, 30 };
+
+static int fake_load(struct pr_corpus *c, const char *path, const struct pr_view_settings *v)
+{
+    memset(c, 0, sizeof *c);
+    c->path = strdup(path);
+    c->name = strdup("tiny");
+    mb_sha256_hex(c->sha256, "tiny corpus v1", 14);
+    c->view = *v;
+    c->C = T_C;
+    c->W = T_W;
+    c->n = T_SUBJECTS * T_GESTURES * T_REPS * T_WPR;
+    c->x = malloc(c->n * T_W * T_C * sizeof *c->x);
+    c->label = malloc(c->n * sizeof *c->label);
+    c->rep = malloc(c->n * sizeof *c->rep);
+    c->subject = malloc(c->n * sizeof *c->subject);
+    c->rec = calloc(c->n, sizeof *c->rec);
+    c->session = calloc(c->n, sizeof *c->session);
+    c->start = calloc(c->n, sizeof *c->start);
+    uint32_t lcg = 12345;
+    size_t i = 0;
+    for (int s = 0; s < T_SUBJECTS; s++)
+        for (int g = 0; g < T_GESTURES; g++)
+            for (int r = 0; r < T_REPS; r++)
+                for (int w = 0; w < T_WPR; w++, i++) {
+                    c->label[i] = t_gesture_ids[g];
+                    c->rep[i] = r;
+                    c->subject[i] = s;
+                    for (int k = 0; k < T_W * T_C; k++) {
+                        lcg = lcg * 1664525u + 1013904223u;
+                        double noise = ((double)(lcg >> 8) / 16777216.0 - 0.5) * 1.6;
+                        /* class means 1.0 apart, subject shifts, noise: errors happen */
+                        c->x[i * T_W * T_C + (size_t)k] =
+                            (float)((k % T_C == 0 ? g : 2 - g) + 0.3 * s + noise);
+                    }
+                }
+    c->n_subjects = T_SUBJECTS;
+    c->subject_names = malloc(T_SUBJECTS * sizeof *c->subject_names);
+    for (int s = 0; s < T_SUBJECTS; s++) {
+        char b[16];
+        snprintf(b, sizeof b, "s%02d", s + 1);
+        c->subject_names[s] = strdup(b);
+    }
+    c->n_gestures = T_GESTURES;
+    c->gesture_ids = malloc(sizeof t_gesture_ids);
+    memcpy(c->gesture_ids, t_gesture_ids, sizeof t_gesture_ids);
+    c->gesture_names = malloc(T_GESTURES * sizeof *c->gesture_names);
+    c->gesture_names[0] = strdup("fist");
+    c->gesture_names[1] = strdup("open");
+    c->gesture_names[2] = strdup("point");
+    return MB_OK;
+}
+
+static void fake_release(struct pr_corpus *c)
+{
+    free(c->path);
+    free(c->name);
+    free(c->x);
+    free(c->label);
+    free(c->rep);
+    free(c->subject);
+    free(c->rec);
+    free(c->session);
+    free(c->start);
+    for (size_t s = 0; s < c->n_subjects; s++)
+        free(c->subject_names[s]);
+    free(c->subject_names);
+    free(c->gesture_ids);
+    for (size_t g = 0; g < c->n_gestures; g++)
+        free(c->gesture_names[g]);
+    free(c->gesture_names);
+    memset(c, 0, sizeof *c);
+}
+
+/* ---- fake methods ---------------------------------------------------------- */
+
+struct mb_method_model {
+    size_t K;
+    double centroid[T_GESTURES * T_C];
+};
+
+static int g_fits;                 /* fits in this process (n/a and skip checks) */
+static int g_fail_subject = -1;    /* fake-loso fails fake-centroid's fold of this subject */
+
+static void features(double f[T_C], const struct pr_corpus *c, size_t i)
+{
+    for (int k = 0; k < T_C; k++) {
+        f[k] = 0;
+        for (int t = 0; t < T_W; t++)
+            f[k] += c->x[(i * T_W + (size_t)t) * T_C + (size_t)k];
+        f[k] /= T_W;
+    }
+}
+
+static int centroid_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes, size_t K,
+                        const char *params, uint64_t seed)
+{
+    long ms = 0;
+    if (params && sscanf(params, "sleep_ms=%ld", &ms) != 1 && params[0])
+        return mb_error(MB_EINVAL, "fake-centroid: bad params '%s'", params);
+    __atomic_add_fetch(&g_fits, 1, __ATOMIC_RELAXED);
+    if (ms > 0) {
+        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    struct mb_method_model *m = calloc(1, sizeof *m);
+    m->K = K;
+    size_t cnt[T_GESTURES] = { 0 };
+    for (size_t j = 0; j < train->n; j++) {
+        size_t i = train->idx[j], k = 0;
+        while (classes[k] != train->c->label[i])
+            k++;
+        double f[T_C];
+        features(f, train->c, i);
+        for (int d = 0; d < T_C; d++)
+            m->centroid[k * T_C + (size_t)d] += f[d];
+        cnt[k]++;
+    }
+    for (size_t k = 0; k < K; k++)
+        for (int d = 0; d < T_C; d++)
+            m->centroid[k * T_C + (size_t)d] /= cnt[k] ? (double)cnt[k] : 1.0;
+    (void)seed;
+    *out = m;
+    return MB_OK;
+}
+
+static int centroid_predict(float *P, const struct mb_method_model *m, const struct pr_set *test)
+{
+    for (size_t j = 0; j < test->n; j++) {
+        double f[T_C], best = INFINITY;
+        size_t arg = 0;
+        features(f, test->c, test->idx[j]);
+        for (size_t k = 0; k < m->K; k++) {
+            double d = 0;
+            for (int t = 0; t < T_C; t++)
+                d += (f[t] - m->centroid[k * T_C + (size_t)t]) * (f[t] - m->centroid[k * T_C + (size_t)t]);
+            if (d < best) {
+                best = d;
+                arg = k;
+            }
+        }
+        for (size_t k = 0; k < m->K; k++)
+            P[j * m->K + k] = k == arg;
+    }
+    return MB_OK;
+}
+
+static void centroid_free(struct mb_method_model *m)
+{
+    free(m);
+}
+
+static const struct mb_method fake_centroid = {
+    .name = "fake-centroid", .summary = "nearest class mean of channel means", .caps = MB_CAP_CLASSIFY,
+    .params = "sleep_ms=0", .fit = centroid_fit, .predict_proba = centroid_predict, .free = centroid_free,
+};
+
+/* Same model, shifted features: a second, different row. */
+static int shifted_predict(float *P, const struct mb_method_model *m, const struct pr_set *test)
+{
+    struct mb_method_model s = *m;
+    for (size_t k = 0; k < m->K * T_C; k++)
+        s.centroid[k] += 0.35 * (double)(k % 3);
+    return centroid_predict(P, &s, test);
+}
+
+static const struct mb_method fake_shifted = {
+    .name = "fake-shifted", .summary = "nearest shifted class mean", .caps = MB_CAP_CLASSIFY,
+    .params = "", .fit = centroid_fit, .predict_proba = shifted_predict, .free = centroid_free,
+};
+
+/* Embeds only: cannot classify, so classifying protocols record n/a. */
+static const struct mb_method fake_embed = {
+    .name = "fake-embed", .summary = "representation only", .caps = MB_CAP_EMBED, .params = "",
+    .fit = centroid_fit, .free = centroid_free,
+};
+
+/* ---- a fake LOSO protocol ----------------------------------------------------- */
+
+static int loso_plan(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c, const struct pr_settings *s)
+{
+    *n_folds = c->n_subjects;
+    *folds = calloc(c->n_subjects, sizeof **folds);
+    for (size_t t = 0; t < c->n_subjects; t++) {
+        struct pr_fold *f = &(*folds)[t];
+        char buf[256];
+        snprintf(buf, sizeof buf, "fake-loso/%s", c->subject_names[t]);
+        f->id = strdup(buf);
+        snprintf(buf, sizeof buf, "{\"protocol\":\"fake-loso\",\"seed\":%llu,\"test_subject\":\"%s\"}",
+                 (unsigned long long)s->seed, c->subject_names[t]);
+        f->manifest = strdup(buf);
+        mb_sha256_hex(f->sha256, f->manifest, strlen(f->manifest));
+        f->train = malloc(c->n * sizeof *f->train);
+        f->test = malloc(c->n * sizeof *f->test);
+        for (size_t i = 0; i < c->n; i++) {
+            if ((size_t)c->subject[i] == t)
+                f->test[f->n_test++] = i;
+            else
+                f->train[f->n_train++] = i;
+        }
+    }
+    return MB_OK;
+}
+
+static int loso_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m,
+                    const struct pr_corpus *c, const struct pr_fold *f, const struct pr_settings *s)
+{
+    int32_t subj = c->subject[f->test[0]];
+    if (subj == g_fail_subject && !strcmp(m->name, "fake-centroid"))
+        return mb_error(MB_EINVAL, "fake-loso: injected failure on subject %d", subj);
+    struct pr_set train = { c, f->n_train, f->train }, test = { c, f->n_test, f->test };
+    struct mb_method_model *model;
+    int rc = m->fit(&model, &train, c->gesture_ids, c->n_gestures, m->params, s->seed);
+    if (rc)
+        return rc;
+    size_t K = c->n_gestures;
+    float *P = malloc(f->n_test * K * sizeof *P);
+    int *yt = malloc(f->n_test * sizeof *yt), *yp = malloc(f->n_test * sizeof *yp);
+    rc = m->predict_proba(P, model, &test);
+    for (size_t j = 0; j < f->n_test && !rc; j++) {
+        size_t arg = 0;
+        for (size_t k = 1; k < K; k++)
+            if (P[j * K + k] > P[j * K + arg])
+                arg = k;
+        yp[j] = (int)arg;
+        yt[j] = 0;
+        while (c->gesture_ids[yt[j]] != c->label[f->test[j]])
+            yt[j]++;
+    }
+    m->free(model);
+    size_t cm[T_GESTURES * T_GESTURES];
+    if (!rc)
+        rc = metric_confusion(cm, yt, yp, f->n_test, K);
+    if (!rc) {
+        struct metric_set ms;
+        metric_from_confusion(&ms, NULL, cm, K);
+        res->status = PR_OK;
+        res->n_subjects = 1;
+        res->subjects = calloc(1, sizeof *res->subjects);
+        struct pr_subject_result *r = &res->subjects[0];
+        r->subject = subj;
+        r->n_test = f->n_test;
+        r->accuracy = ms.accuracy;
+        r->balanced_accuracy = ms.balanced_accuracy;
+        r->macro_f1 = ms.macro_f1;
+        r->K = K;
+        r->classes = malloc(K * sizeof *r->classes);
+        memcpy(r->classes, c->gesture_ids, K * sizeof *r->classes);
+        r->confusion = malloc(K * K * sizeof *r->confusion);
+        for (size_t k = 0; k < K * K; k++)
+            r->confusion[k] = (int64_t)cm[k];
+    }
+    free(P);
+    free(yt);
+    free(yp);
+    return rc;
+}
+
+static const struct mb_protocol fake_loso = {
+    .name = "fake-loso", .summary = "one fold per subject", .needs = MB_CAP_CLASSIFY, .plan = loso_plan,
+    .run = loso_run,
+};
+
+static const struct mb_protocol fake_probe = {
+    .name = "fake-probe", .summary = "needs a representation", .needs = MB_CAP_EMBED | MB_CAP_CLASSIFY,
+    .plan = loso_plan, .run = loso_run,
+};
+
+static const struct mb_method *const t_methods[] = { &fake_centroid, &fake_shifted, &fake_embed, NULL };
+static const struct mb_protocol *const t_protocols[] = { &fake_loso, &fake_probe, NULL };
+static const struct hn_registry t_reg = { t_methods, t_protocols };
+
+/* ---- helpers -------------------------------------------------------------------- */
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "cannot write '%s'", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static const char *const plan_yaml =
+    "data: [tiny.h5]\n"
+    "view: { rate_hz: 200, window_ms: 20, stride_ms: 10 }\n"
+    "protocols:\n"
+    "  - fake-loso\n"
+    "  - fake-probe\n"
+    "methods:\n"
+    "  - { name: fake-centroid, params: \"sleep_ms=%d\" }\n"
+    "  - fake-shifted\n"
+    "  - fake-embed\n"
+    "seeds: [1, 2]\n";
+
+static void make_plan(struct hn_plan *pl, const char *dir, int sleep_ms)
+{
+    char path[256], text[1024];
+    snprintf(path, sizeof path, "%s/plan.yaml", dir);
+    snprintf(text, sizeof text, plan_yaml, sleep_ms);
+    write_text(path, text);
+    cr_assert_eq(hn_plan_load(pl, path, &t_reg), MB_OK, "plan: %s", mb_last_error());
+}
+
+static int run_plan(struct hn_run_stats *st, const struct hn_plan *pl, const char *db, int threads)
+{
+    struct hn_store *s;
+    int rc = hn_store_open(&s, db);
+    if (rc)
+        return rc;
+    struct hn_run_opts o = { .threads = threads, .progress = HN_PROGRESS_NONE, .load = fake_load,
+                             .release = fake_release };
+    rc = hn_run(st, pl, s, &o);
+    hn_store_close(s);
+    return rc;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    *len = fread(b, 1, (size_t)n, f);
+    b[*len] = 0;
+    fclose(f);
+    return b;
+}
+
+/* Every file under a/rel equals the one under b/rel and vice versa
+ * (names sorted); 'skip' (may be NULL) is a file name left out. */
+static size_t compare_trees(const char *a, const char *b, const char *rel, const char *skip)
+{
+    char da[1024], db[1024];
+    snprintf(da, sizeof da, "%s%s", a, rel);
+    snprintf(db, sizeof db, "%s%s", b, rel);
+    struct dirent **ea, **eb;
+    int na = scandir(da, &ea, NULL, alphasort), nb = scandir(db, &eb, NULL, alphasort);
+    cr_assert(na >= 0 && nb >= 0, "cannot list '%s' or '%s'", da, db);
+    cr_assert_eq(na, nb, "'%s' has %d entries, '%s' %d", da, na, db, nb);
+    size_t files = 0;
+    for (int i = 0; i < na; i++) {
+        cr_assert_str_eq(ea[i]->d_name, eb[i]->d_name, "entry %d of '%s'", i, da);
+        const char *nm = ea[i]->d_name;
+        if (!strcmp(nm, ".") || !strcmp(nm, "..") || (skip && !strcmp(nm, skip)))
+            continue;
+        char r2[1024], pa[2048];
+        snprintf(r2, sizeof r2, "%s/%s", rel, nm);
+        snprintf(pa, sizeof pa, "%s%s", a, r2);
+        if (mb_fs_is_dir(pa)) {
+            files += compare_trees(a, b, r2, skip);
+            continue;
+        }
+        char pb[2048];
+        snprintf(pb, sizeof pb, "%s%s", b, r2);
+        size_t la, lb;
+        char *ba = slurp(pa, &la), *bb = slurp(pb, &lb);
+        cr_assert(ba && bb, "cannot read '%s' or '%s'", pa, pb);
+        cr_assert(la == lb && !memcmp(ba, bb, la), "'%s' and '%s' differ", pa, pb);
+        free(ba);
+        free(bb);
+        files++;
+    }
+    for (int i = 0; i < na; i++) {
+        free(ea[i]);
+        free(eb[i]);
+    }
+    free(ea);
+    free(eb);
+    return files;
+}
+
+static long db_count(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    long n = -1;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout(h, 5000);
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK) {
+            if (sqlite3_step(st) == SQLITE_ROW)
+                n = sqlite3_column_int64(st, 0);
+            sqlite3_finalize(st);
+        }
+    }
+    sqlite3_close(h);
+    return n;
+}
+
+/* ---- plan ------------------------------------------------------------------------ */
+
+Test(harness, plan_yaml_expands_variants_and_resolves_names)
+{
+    char dir[64], path[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/plan.yaml", dir);
+    write_text(path, "data: [a.h5, /abs/b.h5]\n"
+                     "view: { rate_hz: 200, window_ms: 150, stride_ms: 25 }\n"
+                     "protocols:\n"
+                     "  - fake-loso\n"
+                     "  - { name: fake-loso, label: loso5, folds: 5 }\n"
+                     "  - { name: fake-probe, shots: [1, 5], percents: [20], episodes: 3 }\n"
+                     "methods:\n"
+                     "  - fake-centroid\n"
+                     "  - { name: fake-centroid, params: \"sleep_ms=3\", label: slow }\n"
+                     "seeds: [7, 8, 9]\n");
+    struct hn_plan pl;
+    cr_assert_eq(hn_plan_load(&pl, path, &t_reg), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(pl.n_data, 2);
+    char want[160];
+    snprintf(want, sizeof want, "%s/a.h5", dir);
+    cr_assert_str_eq(pl.data[0], want);
+    cr_assert_str_eq(pl.data[1], "/abs/b.h5");
+    cr_assert_eq(pl.n_protocols, 5);
+    cr_assert_str_eq(pl.protocol[0].label, "fake-loso");
+    cr_assert_str_eq(pl.protocol[1].label, "loso5");
+    cr_assert_eq(pl.protocol[1].s.folds, 5);
+    cr_assert_str_eq(pl.protocol[2].label, "fake-probe-k1");
+    cr_assert_str_eq(pl.protocol[3].label, "fake-probe-k5");
+    cr_assert_eq(pl.protocol[3].s.shots, 5);
+    cr_assert_eq(pl.protocol[3].s.episodes, 3);
+    cr_assert_str_eq(pl.protocol[4].label, "fake-probe-p20");
+    cr_assert_eq(pl.protocol[4].s.percent, 20);
+    cr_assert_eq(pl.protocol[4].s.shots, 0);
+    cr_assert_eq(pl.protocol[2].p, &fake_probe);
+    cr_assert_eq(pl.n_methods, 2);
+    cr_assert_str_eq(pl.method[0].params, "sleep_ms=0", "the method's defaults when none are given");
+    cr_assert_str_eq(pl.method[1].label, "slow");
+    cr_assert_str_eq(pl.method[1].params, "sleep_ms=3");
+    cr_assert_eq(pl.n_seeds, 3);
+    cr_assert_eq(pl.seed[2], 9);
+    cr_assert_float_eq(pl.view.rate_hz, 200, 0);
+    cr_assert_float_eq(pl.view.window_ms, 150, 0);
+    cr_assert_float_eq(pl.view.stride_ms, 25, 0);
+    cr_assert_not_null(strstr(pl.text, "protocol loso5 fake-loso folds=5,"));
+    hn_plan_release(&pl);
+}
+
+/* Each bad plan gives an error naming the file, the line and the key. */
+Test(harness, plan_yaml_errors_name_file_line_and_key)
+{
+    static const struct {
+        const char *yaml, *want[3];
+    } cases[] = {
+        { "data: [a.h5]\nprotocols: [fake-loso]\nmethods: [fake-centroid]\nfoo: 1\n",
+          { "line 4", "unknown key 'foo'", "known: data, view" } },
+        { "data: [a.h5]\nprotocols:\n  - fake-loso\n  - lost\nmethods: [fake-centroid]\n",
+          { "line 4", "unknown protocol 'lost'", "known: fake-loso, fake-probe" } },
+        { "data: [a.h5]\nprotocols: [fake-loso]\nmethods:\n  - { name: svm, params: x }\n",
+          { "line 4", "key 'name'", "unknown method 'svm' (known: fake-centroid, fake-shifted, fake-embed)" } },
+        { "data: [a.h5]\nprotocols:\n  - { name: fake-loso, folds: many }\nmethods: [fake-centroid]\n",
+          { "line 3", "'folds' must be an integer", "'many'" } },
+        { "data: [a.h5]\nprotocols: [fake-loso]\n", { "line 1", "missing required key 'methods'", "plan.yaml" } },
+        { "data: [a.h5]\nprotocols: [fake-loso]\nmethods: [fake-centroid]\nseeds: [1, 1]\n",
+          { "line 4", "key 'seeds'", "appears twice" } },
+        { "data: [a.h5\nprotocols: x\n", { "plan.yaml' line", "", "" } },
+        { "data: [a.h5]\nprotocols: [fake-loso]\nmethods:\n  - fake-centroid\n  - { name: fake-centroid, label: b }\n",
+          { "line 5", "key 'methods'", "already row 'fake-centroid'" } },
+        { "data: [a.h5]\nprotocols:\n  - fake-loso\n  - { name: fake-loso, folds: 0 }\nmethods: [fake-centroid]\n",
+          { "line 4", "key 'protocols'", "appears twice" } },
+        { "data: [a.h5]\nprotocols: [fake-loso]\nmethods: [fake-centroid]\nview: { window_ms: -3 }\n",
+          { "line 4", "'window_ms' must be a number", "'-3'" } },
+    };
+    char dir[64], path[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/plan.yaml", dir);
+    mb_log_set_level(MB_LOG_QUIET);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        write_text(path, cases[i].yaml);
+        struct hn_plan pl;
+        cr_assert_neq(hn_plan_load(&pl, path, &t_reg), MB_OK, "case %zu accepted", i);
+        const char *msg = mb_last_error();
+        cr_assert_not_null(strstr(msg, path), "case %zu: no file in '%s'", i, msg);
+        for (int k = 0; k < 3; k++)
+            cr_assert_not_null(strstr(msg, cases[i].want[k]), "case %zu: '%s' not in '%s'", i, cases[i].want[k], msg);
+    }
+}
+
+Test(harness, plan_from_flags)
+{
+    struct hn_flags f = { .data = "a.h5,b.h5", .protocols = "fake-loso,fake-probe", .methods = "fake-shifted",
+                          .seeds = "1,2", .rate_hz = 200, .window_ms = 200, .stride_ms = 50, .folds = 3 };
+    struct hn_plan pl;
+    cr_assert_eq(hn_plan_from_flags(&pl, &f, &t_reg), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(pl.n_data, 2);
+    cr_assert_eq(pl.n_protocols, 2);
+    cr_assert_eq(pl.protocol[0].s.folds, 3);
+    cr_assert_eq(pl.n_seeds, 2);
+    cr_assert_float_eq(pl.view.rate_hz, 200, 0);
+    hn_plan_release(&pl);
+    mb_log_set_level(MB_LOG_QUIET);
+    f.methods = "fake-shifted,nope";
+    cr_assert_eq(hn_plan_from_flags(&pl, &f, &t_reg), MB_EINVAL);
+    cr_assert_not_null(strstr(mb_last_error(), "unknown method 'nope' (known: fake-centroid, fake-shifted"));
+}
+
+/* ---- keys ------------------------------------------------------------------------- */
+
+static const struct hn_job_rec key_rec = {
+    .dataset = "tiny", .corpus_sha = "c0ffee", .protocol = "fake-loso", .protocol_name = "fake-loso",
+    .settings = "folds=0,official=0,shots=0,percent=0,episodes=0,unseen_fraction=0", .method = "row",
+    .method_name = "fake-centroid", .params = "sleep_ms=0", .seed = 1, .fold_id = "fake-loso/s01",
+    .manifest_sha = "abc123", .view = "rate_hz=200,window_ms=20,stride_ms=10,majority=0",
+};
+
+Test(harness, job_key_is_stable_and_covers_every_field)
+{
+    char key[65], text[2048];
+    hn_job_key(key, &key_rec);
+    cr_assert_eq(hn_job_key_text(text, sizeof text, &key_rec), MB_OK);
+    cr_assert_str_eq(text, "myobench-job/1\ncorpus c0ffee\nprotocol fake-loso\n"
+                           "settings folds=0,official=0,shots=0,percent=0,episodes=0,unseen_fraction=0\n"
+                           "fold fake-loso/s01\nmanifest abc123\nmethod fake-centroid\nparams sleep_ms=0\n"
+                           "seed 1\nview rate_hz=200,window_ms=20,stride_ms=10,majority=0\nversion " MB_VERSION "\n");
+    /* sha256 of that text by Python's hashlib (tests/ref/gen_harness_key.py), at version 0.1.0 */
+    if (!strcmp(MB_VERSION, "0.1.0"))
+        cr_assert_str_eq(key, "fc195f3c2683dab04b0acf3780fb65c5987ce292b600edb2b2dc715d41ec50b4");
+    char again[65];
+    hn_job_key(again, &key_rec);
+    cr_assert_str_eq(key, again);
+    /* Display names are not part of the key; everything that defines numbers is. */
+    struct hn_job_rec r = key_rec;
+    r.method = "another label";
+    r.dataset = "renamed";
+    hn_job_key(again, &r);
+    cr_assert_str_eq(key, again);
+    const char **fields[] = { &r.corpus_sha, &r.protocol_name, &r.settings, &r.method_name, &r.params,
+                              &r.fold_id, &r.manifest_sha, &r.view };
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+        r = key_rec;
+        const char **fp = (const char **)((char *)&r + ((char *)fields[i] - (char *)&r));
+        *fp = "changed";
+        hn_job_key(again, &r);
+        cr_assert_str_neq(key, again, "field %zu does not change the key", i);
+    }
+    r = key_rec;
+    r.seed = 2;
+    hn_job_key(again, &r);
+    cr_assert_str_neq(key, again);
+}
+
+/* ---- runs --------------------------------------------------------------------------- */
+
+Test(harness, missing_caps_are_na_without_running)
+{
+    char dir[64], db[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    struct hn_plan pl;
+    make_plan(&pl, dir, 0);
+    struct hn_run_stats st;
+    g_fits = 0;
+    cr_assert_eq(run_plan(&st, &pl, db, 1), MB_OK, "%s", mb_last_error());
+    /* 2 protocols x 2 seeds x 4 folds x 3 methods */
+    cr_assert_eq(st.n_jobs, 48);
+    /* fake-embed lacks classify (both protocols); the others lack embed (fake-probe) */
+    cr_assert_eq(st.n_na, 8 + 8 + 16);
+    cr_assert_eq(st.n_ok, 16);
+    cr_assert_eq(g_fits, 16, "an n/a job must not fit");
+    cr_assert_eq(db_count(db, "SELECT COUNT(*) FROM jobs WHERE method = 'fake-embed' AND protocol = 'fake-loso' "
+                              "AND status = 'na' AND message LIKE '%lacks classify, needed by protocol ''fake-loso''%'"),
+                 8);
+    cr_assert_eq(db_count(db, "SELECT COUNT(*) FROM subject_metrics"), 16);
+    cr_assert_eq(db_count(db, "SELECT COUNT(*) FROM jobs WHERE status = 'na' AND key IN "
+                              "(SELECT job FROM subject_metrics)"), 0);
+    /* a manifest file per distinct manifest (4 folds x 2 seeds; both protocols share the text) */
+    char mdir[160];
+    snprintf(mdir, sizeof mdir, "%s/manifests", dir);
+    struct dirent **e;
+    int n = scandir(mdir, &e, NULL, alphasort);
+    cr_assert_eq(n, 2 + 8);
+    for (int i = 0; i < n; i++)
+        free(e[i]);
+    free(e);
+    hn_plan_release(&pl);
+}
+
+Test(harness, one_and_two_threads_give_the_same_results_and_reports, .timeout = 60)
+{
+    char d1[64], d2[64], db1[128], db2[128], o1[128], o2[128];
+    tu_tmpdir(d1, sizeof d1);
+    tu_tmpdir(d2, sizeof d2);
+    snprintf(db1, sizeof db1, "%s/r.db", d1);
+    snprintf(db2, sizeof db2, "%s/r.db", d2);
+    snprintf(o1, sizeof o1, "%s/report", d1);
+    snprintf(o2, sizeof o2, "%s/report", d2);
+    struct hn_plan pl;
+    make_plan(&pl, d1, 2);
+    struct hn_run_stats st;
+    cr_assert_eq(run_plan(&st, &pl, db1, 1), MB_OK);
+    cr_assert_eq(run_plan(&st, &pl, db2, 2), MB_OK);
+    cr_assert_eq(db_count(db2, "SELECT COUNT(DISTINCT threads) FROM jobs"), 1);
+    cr_assert_eq(db_count(db2, "SELECT MIN(threads) FROM jobs"), 2);
+    cr_assert_eq(hn_report_write(db1, o1, HN_FMT_ALL), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(hn_report_write(db2, o2, HN_FMT_ALL), MB_OK, "%s", mb_last_error());
+    /* info.txt names the thread counts, which differ by design */
+    size_t files = compare_trees(o1, o2, "", "info.txt");
+    cr_assert_eq(files, 14, "%zu files compared", files);
+    /* The stored numbers themselves, in key order. */
+    const char *q = "SELECT group_concat(job || subject || accuracy || balanced_accuracy || macro_f1, ';') FROM "
+                    "(SELECT * FROM subject_metrics ORDER BY job, subject)";
+    sqlite3 *h1, *h2;
+    sqlite3_open(db1, &h1);
+    sqlite3_open(db2, &h2);
+    sqlite3_stmt *s1, *s2;
+    sqlite3_prepare_v2(h1, q, -1, &s1, NULL);
+    sqlite3_prepare_v2(h2, q, -1, &s2, NULL);
+    cr_assert_eq(sqlite3_step(s1), SQLITE_ROW);
+    cr_assert_eq(sqlite3_step(s2), SQLITE_ROW);
+    cr_assert_str_eq((const char *)sqlite3_column_text(s1, 0), (const char *)sqlite3_column_text(s2, 0));
+    sqlite3_finalize(s1);
+    sqlite3_finalize(s2);
+    sqlite3_close(h1);
+    sqlite3_close(h2);
+    hn_plan_release(&pl);
+}
+
+Test(harness, rerun_skips_finished_jobs_and_retries_failed_ones)
+{
+    char dir[64], db[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    struct hn_plan pl;
+    make_plan(&pl, dir, 0);
+    struct hn_run_stats st;
+    mb_log_set_level(MB_LOG_QUIET);
+    g_fail_subject = 1;
+    cr_assert_eq(run_plan(&st, &pl, db, 2), MB_EINVAL, "a failed job makes the run fail");
+    /* fake-centroid's fold s02 of fake-loso, 2 seeds */
+    cr_assert_eq(st.n_failed, 2);
+    cr_assert_eq(db_count(db, "SELECT COUNT(*) FROM jobs WHERE status = 'failed' AND message LIKE "
+                              "'%injected failure on subject 1%'"), 2);
+    g_fail_subject = -1;
+    g_fits = 0;
+    cr_assert_eq(run_plan(&st, &pl, db, 2), MB_OK);
+    cr_assert_eq(st.n_skipped, 46);
+    cr_assert_eq(st.n_ok, 2);
+    cr_assert_eq(g_fits, 2);
+    cr_assert_eq(run_plan(&st, &pl, db, 2), MB_OK);
+    cr_assert_eq(st.n_skipped, 48);
+    cr_assert_eq(st.n_ok + st.n_na + st.n_failed, 0);
+    cr_assert_eq(db_count(db, "SELECT COUNT(*) FROM runs"), 3);
+    cr_assert_eq(db_count(db, "SELECT COUNT(*) FROM subject_metrics"), 16);
+    hn_plan_release(&pl);
+}
+
+/* A report names n/a reasons and refuses nothing: unfinished cells are n/a
+ * and listed as incomplete in info.txt. */
+Test(harness, report_marks_na_and_incomplete_cells)
+{
+    char dir[64], db[128], out[128], p[256];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    snprintf(out, sizeof out, "%s/rep", dir);
+    struct hn_plan pl;
+    make_plan(&pl, dir, 0);
+    struct hn_run_stats st;
+    mb_log_set_level(MB_LOG_QUIET);
+    g_fail_subject = 2;
+    cr_assert_eq(run_plan(&st, &pl, db, 1), MB_EINVAL);
+    cr_assert_eq(hn_report_write(db, out, HN_FMT_ALL), MB_OK, "%s", mb_last_error());
+    size_t len;
+    snprintf(p, sizeof p, "%s/info.txt", out);
+    char *info = slurp(p, &len);
+    cr_assert_not_null(info);
+    cr_assert_not_null(strstr(info, "n/a  tiny / fake-loso / fake-embed: method 'fake-embed' lacks classify"), "%s", info);
+    cr_assert_not_null(strstr(info, "incomplete  tiny / fake-loso / fake-centroid: 6 of 8 jobs ok, 2 failed"), "%s", info);
+    cr_assert_not_null(strstr(info, "empty  tiny / fake-probe"), "%s", info);
+    cr_assert_not_null(strstr(info, "threads per run  1\n"), "%s", info);
+    cr_assert_not_null(strstr(info, "corpus  " ), "%s", info);
+    free(info);
+    snprintf(p, sizeof p, "%s/tiny/fake-loso/table.md", out);
+    char *md = slurp(p, &len);
+    cr_assert_not_null(md);
+    cr_assert_not_null(strstr(md, "| fake-embed | n/a |"), "%s", md);
+    cr_assert_not_null(strstr(md, "| fake-centroid | n/a |"), "%s", md);
+    cr_assert_not_null(strstr(md, "N = 4"), "%s", md);
+    free(md);
+    snprintf(p, sizeof p, "%s/tiny/fake-loso/confusion-fake-shifted.svg", out);
+    char *svg = slurp(p, &len);
+    cr_assert_not_null(svg, "no confusion SVG");
+    cr_assert_not_null(strstr(svg, "fist"), "gesture names label the confusion matrix");
+    free(svg);
+    hn_plan_release(&pl);
+}
+
+/* Per-subject values are means over the seeds' folds, and the report's
+ * numbers equal the stored ones. */
+Test(harness, report_values_are_means_over_seeds)
+{
+    char dir[64], db[128], out[128], p[256];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    snprintf(out, sizeof out, "%s/rep", dir);
+    struct hn_plan pl;
+    make_plan(&pl, dir, 0);
+    struct hn_run_stats st;
+    cr_assert_eq(run_plan(&st, &pl, db, 2), MB_OK);
+    cr_assert_eq(hn_report_write(db, out, HN_FMT_CSV), MB_OK);
+    snprintf(p, sizeof p, "%s/tiny/fake-loso/table.csv", out);
+    size_t len;
+    char *csv = slurp(p, &len);
+    cr_assert_not_null(csv);
+    sqlite3 *h;
+    sqlite3_open(db, &h);
+    sqlite3_stmt *q;
+    sqlite3_prepare_v2(h, "SELECT j.method, sm.subject_name, AVG(sm.balanced_accuracy) FROM subject_metrics sm "
+                          "JOIN jobs j ON sm.job = j.key WHERE j.protocol = 'fake-loso' GROUP BY 1, 2 ORDER BY 1, 2",
+                       -1, &q, NULL);
+    int rows = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        char line[256];
+        double v = sqlite3_column_double(q, 2);
+        /* the CSV value reads back as the stored mean (two values: exact to rounding) */
+        snprintf(line, sizeof line, "tiny,fake-loso,%s,bacc,%s,", sqlite3_column_text(q, 0), sqlite3_column_text(q, 1));
+        const char *at = strstr(csv, line);
+        cr_assert_not_null(at, "no row '%s'", line);
+        double got = strtod(at + strlen(line), NULL);
+        cr_assert_float_eq(got, v, 1e-12, "%s: %g vs %g", line, got, v);
+        rows++;
+    }
+    cr_assert_eq(rows, 8);
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    free(csv);
+    hn_plan_release(&pl);
+}
+
+/* THE KILL TEST: a child runs the plan with a slow method; once the store
+ * holds some committed jobs it is killed with SIGKILL; the parent resumes
+ * the same plan and its report equals, byte for byte, the report of an
+ * uninterrupted run in another folder (info.txt included). */
+Test(harness, kill_9_then_resume_gives_the_uninterrupted_report, .timeout = 120)
+{
+    char d1[64], d2[64], db1[128], db2[128], o1[128], o2[128];
+    tu_tmpdir(d1, sizeof d1);
+    tu_tmpdir(d2, sizeof d2);
+    snprintf(db1, sizeof db1, "%s/r.db", d1);
+    snprintf(db2, sizeof db2, "%s/r.db", d2);
+    snprintf(o1, sizeof o1, "%s/report", d1);
+    snprintf(o2, sizeof o2, "%s/report", d2);
+    struct hn_plan pl;
+    make_plan(&pl, d1, 60);
+    struct hn_run_stats st;
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        int rc = run_plan(&st, &pl, db1, 2);
+        _exit(rc ? 3 : 0);
+    }
+    long done = 0;
+    for (int i = 0; i < 20000 && done < 3; i++) {
+        struct timespec ts = { 0, 2000000 };
+        nanosleep(&ts, NULL);
+        done = db_count(db1, "SELECT COUNT(*) FROM jobs WHERE status = 'ok'");
+    }
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "the child ended before the kill");
+    long ok_at_kill = db_count(db1, "SELECT COUNT(*) FROM jobs WHERE status = 'ok'");
+    cr_assert(ok_at_kill >= 3 && ok_at_kill < 16, "%ld jobs ok at the kill", ok_at_kill);
+    cr_assert_eq(run_plan(&st, &pl, db1, 2), MB_OK, "resume: %s", mb_last_error());
+    cr_assert_geq(st.n_skipped, (size_t)ok_at_kill, "the resume must skip what was committed");
+    cr_assert_lt(st.n_skipped, 48);
+    cr_assert_eq(st.n_skipped + st.n_ok + st.n_na, 48);
+    cr_assert_eq(run_plan(&st, &pl, db2, 2), MB_OK);
+    cr_assert_eq(hn_report_write(db1, o1, HN_FMT_ALL), MB_OK);
+    cr_assert_eq(hn_report_write(db2, o2, HN_FMT_ALL), MB_OK);
+    size_t files = compare_trees(o1, o2, "", NULL);
+    cr_assert_eq(files, 15);
+    hn_plan_release(&pl);
+}
+
+/* ---- the command line (empty registries on this branch) ---------------------------- */
+
+Test(harness_cli, methods_run_and_report_usage, .timeout = 30)
+{
+    char *out, *err;
+    cr_assert_eq(tu_run(&out, &err, "methods"), 0);
+    cr_assert_not_null(strstr(out, "capabilities"));
+    cr_assert_not_null(strstr(out, "needs"));
+    free(out);
+    free(err);
+    cr_assert_eq(tu_run(NULL, &err, "run --data x.h5 --protocol nope --methods lda-td4"), 2);
+    cr_assert_not_null(strstr(err, "unknown protocol 'nope'"), "%s", err);
+    free(err);
+    cr_assert_eq(tu_run(NULL, &err, "run"), 2);
+    free(err);
+    cr_assert_eq(tu_run(NULL, &err, "report"), 2);
+    free(err);
+    cr_assert_eq(tu_run(NULL, &err, "report /nonexistent/r.db"), 1);
+    cr_assert_not_null(strstr(err, "does not exist"), "%s", err);
+    free(err);
+    cr_assert_eq(tu_run(NULL, &err, "report x.db --format latex"), 2);
+    free(err);
+}
+
+/* 'myobench report' reads a store written by the library (fake methods). */
+Test(harness_cli, report_prints_markdown_and_writes_files, .timeout = 60)
+{
+    char dir[64], db[128], args[512];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    struct hn_plan pl;
+    make_plan(&pl, dir, 0);
+    struct hn_run_stats st;
+    cr_assert_eq(run_plan(&st, &pl, db, 1), MB_OK);
+    char *out, *err;
+    snprintf(args, sizeof args, "report %s", db);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    cr_assert_not_null(strstr(out, "## tiny / fake-loso"), "%s", out);
+    cr_assert_not_null(strstr(out, "| Method |"), "%s", out);
+    cr_assert_not_null(strstr(out, "| fake-embed | n/a |"), "%s", out);
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "report %s --out %s/rep --format latex", db, dir);
+    cr_assert_eq(tu_run(NULL, &err, args), 0, "%s", err);
+    free(err);
+    char p[256];
+    snprintf(p, sizeof p, "%s/rep/tiny/fake-loso/table.tex", dir);
+    cr_assert(mb_fs_is_file(p));
+    snprintf(p, sizeof p, "%s/rep/tiny/fake-loso/table.md", dir);
+    cr_assert(!mb_fs_is_file(p), "--format latex writes LaTeX only");
+    hn_plan_release(&pl);
+}
