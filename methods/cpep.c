@@ -261,7 +261,7 @@ const struct mb_method mb_method_cpep = {
     .summary = "CPEP: EMG and pose MAEs, then EMG encoder + head aligned to the frozen pose encoder (InfoNCE); "
                "zero-shot by 10-NN over pose references",
     .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED | MB_CAP_ZERO_SHOT | MB_CAP_NEEDS_POSE,
-    .params = "",
+    .params = "mae_steps=150,align_steps=150,width=64,layers=2",
     .fit = cpep_fit,
     .predict_proba = mth_predict_proba,
     .embed = mth_embed,
