@@ -150,6 +150,16 @@ struct mb_method_model *mth_model_new(const char *method, const char *params, ui
 
 int mth_embed(float *Z, size_t *E, const struct mb_method_model *m, const struct pr_set *x)
 {
+    if (m->src == MTH_TDS) {
+        if (E)
+            *E = tds_dim(m->tds);
+        const float **r = mth_rows(x, MTH_EMG);
+        if (!r)
+            return MB_ENOMEM;
+        int rc = tds_embed(Z, m->tds, r, x->n);
+        free(r);
+        return rc;
+    }
     const struct menc *e = m->src == MTH_EMG ? &m->emg : &m->pose;
     if (E)
         *E = e->cfg.D;
@@ -165,6 +175,8 @@ int mth_embed(float *Z, size_t *E, const struct mb_method_model *m, const struct
 
 size_t mth_embed_dim(const struct mb_method_model *m)
 {
+    if (m->src == MTH_TDS)
+        return tds_dim(m->tds);
     return (m->src == MTH_EMG ? &m->emg : &m->pose)->cfg.D;
 }
 
@@ -227,6 +239,8 @@ void mth_param_hash(char hex[65], const struct mb_method_model *m)
         menc_hash(h[1], &m->pose);
     if (m->has_head)
         mb_sha256_hex(h[2], m->head.data, m->head.total * sizeof *m->head.data);
+    if (m->tds)
+        tds_hash(h[2], m->tds);
     int n = snprintf(cat, sizeof cat, "%s%s%s", h[0], h[1], h[2]);
     mb_sha256_hex(hex, cat, (size_t)n);
 }
@@ -240,6 +254,7 @@ void mth_free(struct mb_method_model *m)
     if (m->has_pose)
         menc_release(&m->pose);
     nn_params_release(&m->head);
+    tds_free(m->tds);
     if (m->clf)
         base_classifier_find("logreg")->free(m->clf);
     free(m->classes);

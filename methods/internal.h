@@ -1,5 +1,5 @@
 /* methods/internal.h - what the neural methods (emg_mae.c, pose_mae.c,
- * cpep.c, pose_upper_bound.c) share: their hyperparameters, the fitted
+ * cpep.c, emg2pose_tds.c) share: their hyperparameters, the fitted
  * model, and the plumbing from a pr_set to encoder rows. Not a public
  * interface: the methods are reached through mb_methods (protocol.h). */
 #ifndef MB_METHODS_INTERNAL_H
@@ -26,7 +26,18 @@ struct mth_hp {
 /* Parses 'params' over the defaults; MB_EINVAL naming the key. */
 int mth_hp_parse(struct mth_hp *hp, const char *params, const char *method) MB_MUST_CHECK;
 
-enum mth_src { MTH_EMG = 0, MTH_POSE = 1 };
+enum mth_src { MTH_EMG = 0, MTH_POSE = 1, MTH_TDS = 2 };
+
+/* emg2pose-tds's convolutional featuriser (emg2pose_tds.c). */
+struct tds;
+int tds_embed(float *Z, const struct tds *t, const float *const *rows, size_t n) MB_MUST_CHECK;
+size_t tds_dim(const struct tds *t);
+void tds_hash(char hex[65], const struct tds *t);
+void tds_free(struct tds *t);
+/* Test hooks: the parameters, and 0.5 sum (y - target)^2 over B windows
+ * (grad: its backward accumulated into the parameter gradients). */
+struct nn_params *tds_params(struct tds *t);
+double tds_sq_loss(struct tds *t, const float *const *rows, const float *target, size_t B, int grad);
 
 struct mb_method_model {
     const char *method;
@@ -34,6 +45,7 @@ struct mb_method_model {
     uint64_t seed;
     int has_emg, has_pose, has_head;
     struct menc emg, pose;       /* encoders (each with its MAE decoder) */
+    struct tds *tds;             /* emg2pose-tds */
     struct nn_params head;       /* CPEP: "proj.w" [Dp x De], "proj.b" [Dp], "logit_scale" [1] */
     enum mth_src src;            /* what embed() encodes */
     size_t K;
@@ -69,6 +81,6 @@ void mth_param_hash(char hex[65], const struct mb_method_model *m);
 void mth_free(struct mb_method_model *m);
 
 extern const struct mb_method mb_method_emg_mae, mb_method_pose_mae, mb_method_cpep,
-    mb_method_pose_upper_bound;
+    mb_method_pose_upper_bound, mb_method_emg2pose_tds;
 
 #endif
