@@ -66,6 +66,22 @@ const float **mth_rows(const struct pr_set *s, enum mth_src src)
     return r;
 }
 
+int mth_valid_pose(struct pr_set *out, size_t **buf, const struct pr_set *in)
+{
+    const struct pr_corpus *c = in->c;
+    *buf = malloc((in->n + 1) * sizeof **buf);
+    if (!*buf)
+        return mb_error(MB_ENOMEM, "out of memory");
+    size_t n = 0;
+    for (size_t k = 0; k < in->n; k++)
+        if (!c->pose_valid || c->pose_valid[in->idx[k]])
+            (*buf)[n++] = in->idx[k];   /* IK failures carry no pose */
+    *out = (struct pr_set){ c, n, *buf };
+    if (n < 2)
+        return mb_error(MB_EINVAL, "corpus '%s': %zu training windows with a valid pose", c->name ? c->name : "?", n);
+    return MB_OK;
+}
+
 struct menc_cfg mth_cfg(const struct mth_hp *hp, const struct pr_corpus *c, enum mth_src src)
 {
     struct menc_cfg g = {

@@ -139,10 +139,15 @@ static int cpep_fit(struct mb_method_model **out, const struct pr_set *train, co
     m->has_emg = m->has_pose = 1;
     const struct mth_hp *hp = &m->hp;
     long se = hp->no_emg_pretrain ? 0 : (long)hp->mae_steps, sp = hp->no_pose_pretrain ? 0 : (long)hp->mae_steps;
-    if (!(rc = mth_encoder_fit(&m->pose, &m->loss_pose, &m->n_loss_pose, hp, train, MTH_POSE, seed, sp)) &&
+    /* the pose side and the alignment see only windows with a valid pose */
+    struct pr_set vp;
+    size_t *vbuf = NULL;
+    if (!(rc = mth_valid_pose(&vp, &vbuf, train)) &&
+        !(rc = mth_encoder_fit(&m->pose, &m->loss_pose, &m->n_loss_pose, hp, &vp, MTH_POSE, seed, sp)) &&
         !(rc = mth_encoder_fit(&m->emg, &m->loss_emg, &m->n_loss_emg, hp, train, MTH_EMG, seed, se)) &&
-        !(rc = align(m, train)))
+        !(rc = align(m, &vp)))
         rc = mth_fit_head(m, train, classes, K);
+    free(vbuf);
     if (rc) {
         mth_free(m);
         return rc;

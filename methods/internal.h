@@ -58,6 +58,10 @@ struct mb_method_model {
 /* Rows of a set for an encoder: EMG windows [W x C] or end poses [J x 1]. */
 const float **mth_rows(const struct pr_set *s, enum mth_src src);
 
+/* The windows of 'in' with a valid pose (all when the corpus has no
+ * pose_valid array): out->idx points into *buf (caller frees). */
+int mth_valid_pose(struct pr_set *out, size_t **buf, const struct pr_set *in) MB_MUST_CHECK;
+
 /* Encoder configuration of a source for the corpus's view. */
 struct menc_cfg mth_cfg(const struct mth_hp *hp, const struct pr_corpus *c, enum mth_src src);
 struct menc_train mth_train_cfg(const struct mth_hp *hp, long steps);

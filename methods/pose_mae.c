@@ -5,6 +5,8 @@
  * papers report as the "Pose-MAE upper bound" of the linear probe
  * (methods.md §6.3); pose-mae is the same encoder, registered so the anchor
  * CPEP aligns to can be inspected on its own. docs/METHODS.md. */
+#include <stdlib.h>
+
 #include "methods/internal.h"
 
 static int pose_fit(struct mb_method_model **out, const char *name, const struct pr_set *train,
@@ -20,9 +22,13 @@ static int pose_fit(struct mb_method_model **out, const char *name, const struct
         return rc;
     m->src = MTH_POSE;
     m->has_pose = 1;
-    if (!(rc = mth_encoder_fit(&m->pose, &m->loss_pose, &m->n_loss_pose, &m->hp, train, MTH_POSE, seed,
+    struct pr_set vp;
+    size_t *vbuf = NULL;
+    if (!(rc = mth_valid_pose(&vp, &vbuf, train)) &&
+        !(rc = mth_encoder_fit(&m->pose, &m->loss_pose, &m->n_loss_pose, &m->hp, &vp, MTH_POSE, seed,
                                (long)m->hp.mae_steps)))
-        rc = mth_fit_head(m, train, classes, K);
+        rc = mth_fit_head(m, &vp, classes, K);
+    free(vbuf);
     if (rc) {
         mth_free(m);
         return rc;
