@@ -9,7 +9,8 @@
  *   - a plain HDF5 read: H5Dread of each whole compound into memory;
  *   - the converter's read path alone (conv_e2p_read in 64k-row blocks);
  *   - the conversion (conv_emg2pose, as 'myobench convert emg2pose -j N'),
- *     in a child process so its peak RSS (ru_maxrss) is its own;
+ *     in a child process so its peak RSS (ru_maxrss) is its own, once with
+ *     the default compression and once with --compression none;
  * and prints MB/s of source for both, their ratio (goal > 0.7) and the
  * conversion's peak RSS. Both passes read files the generator has just
  * written, so both see a warm page cache; the plain read runs twice and the
@@ -281,46 +282,51 @@ int bench_convert(int argc, char **argv)
             best_reader = dt;
     }
 
-    char outdir[] = "/tmp/mb-bench-out-XXXXXX", out[1100];
-    if (!mkdtemp(outdir))
-        return 1;
-    snprintf(out, sizeof out, "%s/emg2pose.h5", outdir);
-    fflush(stdout);
-    double t = now_s();
-    pid_t pid = fork();
-    if (pid == 0) {
-        /* The child does the whole conversion, so ru_maxrss is its own. */
-        omp_set_num_threads(threads);
-        struct mb_convert_opts o = { .src = src, .out = out, .threads = threads, .labels = "restimulus" };
-        struct mb_convert_result res = {0};
-        int rc = conv_emg2pose.convert(&o, &res);
-        _exit(rc == MB_OK && res.n_files == fl.n ? 0 : 1);
-    }
-    int status = 0;
-    struct rusage ru;
-    if (pid < 0 || wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
-        fprintf(stderr, "bench convert: the conversion failed\n");
-        return 1;
-    }
-    double conv_s = now_s() - t;
-    struct stat ost;
-    double out_bytes = stat(out, &ost) == 0 ? (double)ost.st_size : 0;
-
     double mb = bytes / 1e6;
     printf("  corpus          %zu files, %.1f MB of source (%.0f rows, checksum %.6g)\n", fl.n, mb,
            bytes / RECORD_BYTES, sum);
     printf("  plain H5Dread   %8.1f MB/s  (%.2f s)\n", mb / best_plain, best_plain);
     printf("  emg2pose reader %8.1f MB/s  (%.2f s; ratio %.2f to the plain read)\n", mb / best_reader,
            best_reader, best_plain / best_reader);
-    printf("  convert -j %-3d  %8.1f MB/s  (%.2f s; output %.1f MB)\n", threads, mb / conv_s, conv_s,
-           out_bytes / 1e6);
-    printf("  ratio           %8.2f      (convert / plain read; goal > 0.7)\n", best_plain / conv_s);
-    printf("  peak RSS        %8.1f MB    (conversion process, ru_maxrss)\n", (double)ru.ru_maxrss / 1024.0);
-    fflush(stdout);
+    /* The default output (shuffle + deflate) and --compression none: the
+     * second shows what the conversion costs without the compressor. */
+    for (int uncompressed = 0; uncompressed < 2; uncompressed++) {
+        char outdir[] = "/tmp/mb-bench-out-XXXXXX", out[1100];
+        if (!mkdtemp(outdir))
+            return 1;
+        snprintf(out, sizeof out, "%s/emg2pose.h5", outdir);
+        fflush(stdout);
+        double t = now_s();
+        pid_t pid = fork();
+        if (pid == 0) {
+            /* The child does the whole conversion, so ru_maxrss is its own. */
+            omp_set_num_threads(threads);
+            struct mb_convert_opts o = { .src = src, .out = out, .threads = threads, .labels = "restimulus",
+                                         .uncompressed = uncompressed };
+            struct mb_convert_result res = {0};
+            int rc = conv_emg2pose.convert(&o, &res);
+            _exit(rc == MB_OK && res.n_files == fl.n ? 0 : 1);
+        }
+        int status = 0;
+        struct rusage ru;
+        if (pid < 0 || wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
+            fprintf(stderr, "bench convert: the conversion failed\n");
+            return 1;
+        }
+        double conv_s = now_s() - t;
+        struct stat ost;
+        double out_bytes = stat(out, &ost) == 0 ? (double)ost.st_size : 0;
+        const char *what = uncompressed ? "--compression none" : "deflate (default)";
+        printf("  convert -j %-3d  %8.1f MB/s  (%.2f s; %s; output %.1f MB)\n", threads, mb / conv_s, conv_s,
+               what, out_bytes / 1e6);
+        printf("  ratio           %8.2f      (convert / plain read, %s; goal > 0.7)\n", best_plain / conv_s, what);
+        printf("  peak RSS        %8.1f MB    (conversion process, ru_maxrss)\n", (double)ru.ru_maxrss / 1024.0);
+        fflush(stdout);
+        unlink(out);
+        rmdir(outdir);
+    }
 
     conv_files_release(&fl);
-    unlink(out);
-    rmdir(outdir);
     if (made_dir && !keep)
         remove_tree(src);
     else if (made_dir)

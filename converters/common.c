@@ -296,3 +296,13 @@ int conv_csv_col(const struct conv_csv *t, const char *name)
             return (int)i;
     return -1;
 }
+
+int conv_create_output(struct mbh5_writer **w, const struct mb_convert_opts *o, const struct mbh5_corpus *corpus)
+{
+    int rc = mbh5_create(w, o->out, corpus);
+    if (rc == MB_OK && o->uncompressed && (rc = mbh5_set_compression(*w, MBH5_COMPRESS_NONE)) != MB_OK) {
+        mbh5_abort(*w);
+        *w = NULL;
+    }
+    return rc;
+}

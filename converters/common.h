@@ -19,6 +19,11 @@ struct conv_files {
     char **rel;            /* [n] paths relative to the root, sorted bytewise (strcmp) */
 };
 
+/* mbh5_create with the options' compression applied, so every converter
+ * honours --compression the same way. */
+int conv_create_output(struct mbh5_writer **w, const struct mb_convert_opts *o,
+                       const struct mbh5_corpus *corpus) MB_MUST_CHECK;
+
 /* Lists the regular files under 'root' (recursively; hidden files and
  * folders skipped) whose names end in 'suffix' (case-insensitive; NULL for
  * all). An empty result is not an error. */

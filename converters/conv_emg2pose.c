@@ -804,7 +804,7 @@ static int begin_output(struct ctx *c, char **notes, size_t n_notes)
         .converter_version = MB_VERSION,
         .params_json = params,
     };
-    int rc = mbh5_create(&c->w, c->o->out, &corpus);
+    int rc = conv_create_output(&c->w, c->o, &corpus);
     free(params);
     if (rc != MB_OK)
         return rc;

@@ -474,7 +474,7 @@ static int run_spec(const char *spec_arg, const char *conv_name, const struct mb
             .converter_version = MB_VERSION,
             .params_json = params,
         };
-        rc = mbh5_create(&c.w, o->out, &corpus);
+        rc = conv_create_output(&c.w, o, &corpus);
     }
     for (size_t k = 0; rc == MB_OK && k < c.s->n_notes; k++)
         rc = mbh5_add_note(c.w, c.s->notes[k]);

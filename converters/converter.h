@@ -31,6 +31,7 @@ struct mb_convert_opts {
     const char *labels;            /* NinaPro label vector: "restimulus" (default) or "stimulus" */
     int allow_nonfinite;           /* keep NaN/Inf samples (reported either way) */
     int progress;                  /* print a progress line on stderr */
+    int uncompressed;              /* --compression none: chunked but not deflated (faster, larger) */
 };
 
 /* What a conversion did, for the CLI's summary and exit status. */

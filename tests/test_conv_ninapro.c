@@ -788,3 +788,43 @@ Test(conv_ninapro, fuzz_regressions_fail_fast_with_a_message, .timeout = 30)
     cr_assert_eq(conv_np_load(&f, files[1], "plain", &lo), MB_EMAT);
     cr_assert(strstr(mb_last_error(), "'plain': corrupt MAT file"), "%s", mb_last_error());
 }
+
+/* --compression none changes how the samples are stored, never what they
+ * are: same recordings, same EMG, a larger file; a bad value is a usage error. */
+Test(conv_ninapro, compression_none_keeps_every_sample, .timeout = 120)
+{
+    TU_NEED_REAL("ninapro_db1/s1/S1_A1_E1.mat");
+    char dir[64], args[8192], a[128], b[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(a, sizeof a, "%s/deflate.h5", dir);
+    snprintf(b, sizeof b, "%s/none.h5", dir);
+    snprintf(args, sizeof args, "convert ninapro %s -o %s --limit-subjects 1 --no-progress",
+             tu_real("ninapro_db1"), a);
+    cr_assert_eq(tu_run(NULL, NULL, args), 0);
+    snprintf(args, sizeof args, "convert ninapro %s -o %s --limit-subjects 1 --no-progress --compression none",
+             tu_real("ninapro_db1"), b);
+    cr_assert_eq(tu_run(NULL, NULL, args), 0);
+    struct stat sa, sb;
+    cr_assert_eq(stat(a, &sa), 0);
+    cr_assert_eq(stat(b, &sb), 0);
+    cr_assert_gt(sb.st_size, sa.st_size, "uncompressed %lld <= compressed %lld", (long long)sb.st_size,
+                 (long long)sa.st_size);
+    struct mbh5_file *fa, *fb;
+    cr_assert_eq(mbh5_open(&fa, a), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(mbh5_open(&fb, b), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(fa->n_recordings, fb->n_recordings);
+    for (size_t r = 0; r < fa->n_recordings; r++) {
+        size_t T = fa->recordings[r].n_samples, C = fa->recordings[r].info.n_channels;
+        cr_assert_eq(T, fb->recordings[r].n_samples);
+        float *xa = malloc(T * C * sizeof *xa), *xb = malloc(T * C * sizeof *xb);
+        cr_assert_eq(mbh5_read_emg(fa, r, 0, T, xa), MB_OK);
+        cr_assert_eq(mbh5_read_emg(fb, r, 0, T, xb), MB_OK);
+        cr_assert_eq(memcmp(xa, xb, T * C * sizeof *xa), 0, "recording %zu differs", r);
+        free(xa);
+        free(xb);
+    }
+    mbh5_close(fa);
+    mbh5_close(fb);
+    snprintf(args, sizeof args, "convert ninapro %s -o %s/c.h5 --compression lz4", tu_real("ninapro_db1"), dir);
+    cr_assert_eq(tu_run(NULL, NULL, args), 2);
+}

@@ -12,9 +12,12 @@
  * exports MB_REAL_DATA. Returns a path into a static buffer. */
 static inline const char *tu_real(const char *rel)
 {
-    static _Thread_local char buf[4096];
+    static _Thread_local char buf[4096], abs_root[2048];
     const char *root = getenv("MB_REAL_DATA");
-    snprintf(buf, sizeof buf, "%s/%s", root ? root : "../shared/data/real", rel);
+    /* Absolute, because tests link and copy these files into temporary folders. */
+    if (!root)
+        root = realpath("../shared/data/real", abs_root) ? abs_root : "../shared/data/real";
+    snprintf(buf, sizeof buf, "%s/%s", root, rel);
     return buf;
 }
 
