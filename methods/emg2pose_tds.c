@@ -23,8 +23,9 @@
 #include "core/fs.h"
 #include "methods/internal.h"
 
-#define K1 11
+#define K1 11      /* conv1 kernel and stride (emg2pose's, at 2 kHz) */
 #define S1 5
+#define K1_SHORT 3 /* for windows too short for them (low view rates) */
 #define K2 5
 #define S2 2
 #define K3 5
@@ -32,6 +33,7 @@
 
 struct tds {
     size_t T, C, J, Ch, g;     /* g = Ch / TW channels per width position */
+    size_t k1, s1;             /* conv1 kernel and stride */
     size_t T1, T2, T3;         /* lengths after conv1, conv2, the TDS conv */
     int rectify;
     float *mean, *istd;        /* [C] input standardisation */
@@ -90,7 +92,7 @@ static int act_alloc(struct tds_act *a, const struct tds *t, size_t B)
 {
     memset(a, 0, sizeof *a);
     size_t Ch = t->Ch, n1 = B * t->T1 * Ch, n2 = B * t->T2 * Ch, n3 = B * t->T3 * Ch;
-    size_t c1 = B * t->T1 * K1 * t->C, c2 = B * t->T2 * K2 * Ch, c3 = B * TW * t->T3 * K3 * t->g;
+    size_t c1 = B * t->T1 * t->k1 * t->C, c2 = B * t->T2 * K2 * Ch, c3 = B * TW * t->T3 * K3 * t->g;
     size_t cmax = c1 > c2 ? c1 : c2;
     cmax = cmax > c3 ? cmax : c3;
     const size_t sz[NBUF] = {
@@ -136,7 +138,7 @@ static void from_groups(float *dst, const float *src, size_t B, size_t T, size_t
 static void forward(struct tds_act *a, const struct tds *t, size_t B)
 {
     size_t Ch = t->Ch, g = t->g, T1 = t->T1, T2 = t->T2, T3 = t->T3;
-    nn_conv1d_forward(a->a1, a->col1, a->x, PD("c1.w"), PD("c1.b"), B, t->T, t->C, Ch, K1, S1, 0);
+    nn_conv1d_forward(a->a1, a->col1, a->x, PD("c1.w"), PD("c1.b"), B, t->T, t->C, Ch, t->k1, t->s1, 0);
     relu(a->a1, B * T1 * Ch);
     nn_layernorm_forward(a->l1, a->mu1, a->rs1, a->a1, PD("ln1.w"), PD("ln1.b"), B * T1, Ch);
     nn_conv1d_forward(a->a2, a->col2, a->l1, PD("c2.w"), PD("c2.b"), B, T1, Ch, Ch, K2, S2, 0);
@@ -205,7 +207,7 @@ static void backward(struct tds_act *a, const struct tds *t, size_t B)
     memset(a->da1, 0, B * T1 * Ch * sizeof *a->da1);
     nn_layernorm_backward(a->da1, PG("ln1.w"), PG("ln1.b"), a->dl1, a->a1, a->mu1, a->rs1, PD("ln1.w"), B * T1, Ch);
     relu_back(a->da1, a->a1, B * T1 * Ch);
-    nn_conv1d_backward(NULL, PG("c1.w"), PG("c1.b"), a->dcol, a->da1, a->col1, PD("c1.w"), B, t->T, t->C, Ch, K1, S1, 0);
+    nn_conv1d_backward(NULL, PG("c1.w"), PG("c1.b"), a->dcol, a->da1, a->col1, PD("c1.w"), B, t->T, t->C, Ch, t->k1, t->s1, 0);
 }
 
 static void fill(struct tds_act *a, const struct tds *t, const float *const *rows, size_t B)
@@ -257,11 +259,22 @@ static int tds_init(struct tds **out, const struct mth_hp *hp, const struct pr_c
         return mb_error(MB_EINVAL, "emg2pose-tds: width %zu is not a multiple of %d", ch, TW);
     }
     t->g = t->Ch / TW;
-    if (t->T < K1 || (t->T1 = nn_conv1d_len(t->T, K1, S1, 0)) < K2 || (t->T2 = nn_conv1d_len(t->T1, K2, S2, 0)) < K3) {
+    /* emg2pose's first convolution needs (K3-1)*S1*S2 + (K2-1)*S1 + K1 = 71
+     * samples; shorter windows (low view rates) get kernel 3, stride 1 */
+    t->k1 = K1;
+    t->s1 = S1;
+    if (t->T < (size_t)((K3 - 1) * S1 * S2 + (K2 - 1) * S1 + K1)) {
+        t->k1 = K1_SHORT;
+        t->s1 = 1;
+    }
+    size_t need = (K3 - 1) * t->s1 * S2 + (K2 - 1) * t->s1 + t->k1;
+    if (t->T < need) {
         tds_free(t);
         return mb_error(MB_EINVAL, "emg2pose-tds: a window of %zu samples is too short for the convolutions "
-                        "(needs at least %d)", (size_t)c->W, (K3 - 1) * S1 * S2 + (K2 - 1) * S1 + K1);
+                        "(needs at least %zu)", (size_t)c->W, need);
     }
+    t->T1 = nn_conv1d_len(t->T, t->k1, t->s1, 0);
+    t->T2 = nn_conv1d_len(t->T1, K2, S2, 0);
     t->T3 = nn_conv1d_len(t->T2, K3, 1, 0);
     size_t Ch = t->Ch, g = t->g;
     t->mean = malloc(t->C * sizeof *t->mean);
@@ -269,7 +282,7 @@ static int tds_init(struct tds **out, const struct mth_hp *hp, const struct pr_c
     t->pmean = malloc(t->J * sizeof *t->pmean);
     t->pistd = malloc(t->J * sizeof *t->pistd);
     struct { const char *n; int decay, nd; size_t s[3]; } L[] = {
-        { "c1.w", 1, 3, { Ch, K1, t->C } }, { "c1.b", 0, 1, { Ch } }, { "ln1.w", 0, 1, { Ch } }, { "ln1.b", 0, 1, { Ch } },
+        { "c1.w", 1, 3, { Ch, t->k1, t->C } }, { "c1.b", 0, 1, { Ch } }, { "ln1.w", 0, 1, { Ch } }, { "ln1.b", 0, 1, { Ch } },
         { "c2.w", 1, 3, { Ch, K2, Ch } },   { "c2.b", 0, 1, { Ch } }, { "ln2.w", 0, 1, { Ch } }, { "ln2.b", 0, 1, { Ch } },
         { "t.w", 1, 3, { g, K3, g } },      { "t.b", 0, 1, { g } },   { "ln3.w", 0, 1, { Ch } }, { "ln3.b", 0, 1, { Ch } },
         { "f1.w", 1, 2, { Ch, Ch } },       { "f1.b", 0, 1, { Ch } }, { "f2.w", 1, 2, { Ch, Ch } }, { "f2.b", 0, 1, { Ch } },
