@@ -28,13 +28,20 @@ const char *mb_strerror(int err)
 void mb_log_set_level(enum mb_log_level level) { log_level = level; }
 enum mb_log_level mb_log_get_level(void) { return log_level; }
 
+/* Per thread: a caller that turns an error into its own report (a
+ * warning, a skipped file) must not leave a stray "error:" line behind. */
+static _Thread_local int quiet_depth;
+
+void mb_error_quiet_begin(void) { quiet_depth++; }
+void mb_error_quiet_end(void) { if (quiet_depth > 0) quiet_depth--; }
+
 int mb_error_at(const char *func, int err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
-    if (log_level >= MB_LOG_ERROR) {
+    if (log_level >= MB_LOG_ERROR && !quiet_depth) {
         if (log_level >= MB_LOG_DEBUG)
             fprintf(stderr, "myobench: error: %s (in %s)\n", last_error, func);
         else

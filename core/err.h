@@ -49,6 +49,13 @@ enum mb_log_level mb_log_get_level(void);
 int mb_error_at(const char *func, int err, const char *fmt, ...) MB_PRINTF(3, 4);
 #define mb_error(err, ...) mb_error_at(__func__, (err), __VA_ARGS__)
 
+/* Between mb_error_quiet_begin() and _end() (nestable, per thread),
+ * mb_error() records its message for mb_last_error() but prints nothing:
+ * for callers that handle a failure themselves and report it their own way
+ * (e.g. non-finite features turned into a warning). */
+void mb_error_quiet_begin(void);
+void mb_error_quiet_end(void);
+
 /* Last message recorded by mb_error() on this thread ("" if none). */
 const char *mb_last_error(void);
 

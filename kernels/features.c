@@ -4,6 +4,7 @@
  * Notation in comments: x[0..N-1] one channel of one window, d[i] =
  * x[i+1] - x[i] (N-1 values), d2[i] = d[i+1] - d[i] (N-2 values). */
 #include "kernels/features.h"
+#include "kernels/wavelet.h"
 
 #include <ctype.h>
 #include <fftw3.h>
@@ -18,12 +19,14 @@
 #endif
 
 #define EPS_SPACING 2.220446049250313e-16  /* numpy.spacing(1), LibEMG's eps */
+#define WAV_EPS 1e-10                      /* LibEMG's offset inside the wavelet features' logs */
 
 struct kern_fctx {
     const struct kern_feat_params *p;
     size_t C, N;
     const double *thr;        /* [3 x C]: zc, ssc, wamp in stored units */
     size_t nfft, K;           /* FFT length (next power of two >= N), one-sided bins K = nfft/2 */
+    int wlev;                 /* sym8 DWT level of the wavelet features */
 };
 
 /* Per-channel sums of the optimised path. */
@@ -45,11 +48,13 @@ struct kern_fwin {
     const double *P;          /* [C x K] one-sided power spectrum */
     const struct chstat *st;  /* [C] */
     double *scratch;          /* [4 N] */
+    const double *wst;        /* [C x 4 x (wlev + 1)] WENG, WV, WWL, WENT per band */
 };
 
 enum {
     NEED_FUSED = 1, NEED_XD = 2, NEED_MOM = 4 | NEED_XD, NEED_D2 = 8 | NEED_XD,
     NEED_LOG = 16 | NEED_XD, NEED_SPEC = 32, NEED_ROOT = 64 | NEED_XD, NEED_TDPSD = 128 | NEED_XD,
+    NEED_WAV = 256 | NEED_XD,
 };
 
 /* ---- parameters ---------------------------------------------------------- */
@@ -71,6 +76,12 @@ void kern_feat_params_default(struct kern_feat_params *p)
     p->zc_thr = 0;
     p->ssc_thr = 0;
     p->wamp_thr = 0.1;
+    p->wavelet_level = 0;
+}
+
+int kern_feat_wavelet_level(const struct kern_feat_params *p)
+{
+    return p->wavelet_level ? p->wavelet_level : kern_wav_level(p->fs);
 }
 
 static const double dftr_lo[6] = { 20, 92, 163, 235, 305, 378 };
@@ -80,6 +91,12 @@ static size_t one(const struct kern_feat_params *p) { (void)p; return 1; }
 static size_t n_ar(const struct kern_feat_params *p) { return (size_t)p->ar_order; }
 static size_t n_cc(const struct kern_feat_params *p) { return (size_t)p->cc_order; }
 static size_t n_mavslp(const struct kern_feat_params *p) { return (size_t)p->mavslp_segments - 1; }
+/* one output per band; parsing refuses a set whose level is out of range */
+static size_t n_wav(const struct kern_feat_params *p)
+{
+    int L = kern_feat_wavelet_level(p);
+    return L >= 1 && L <= KERN_WAV_MAXLEV ? (size_t)L + 1 : 1;
+}
 static size_t n_dftr(const struct kern_feat_params *p)
 {
     size_t n = 0;
@@ -525,6 +542,58 @@ static void r_phasor(double *o, const double *x, size_t N, const struct kern_fct
 REF(r_rmsphasor) { r_phasor(o, x, N, k, 0); }
 REF(r_wlphasor)  { r_phasor(o, x, N, k, 1); }
 
+/* Wavelet features (LibEMG's MSWT): pywt.wavedec(x, 'sym8', level=L) by the
+ * reference transform, then one statistic of e = c^2 per band c. */
+enum { WF_ENG, WF_V, WF_WL, WF_ENT, WF_N };
+
+static double r_wav_band(int which, const double *c, size_t m)
+{
+    double s = 0;
+    switch (which) {
+    case WF_ENG:
+        for (size_t i = 0; i < m; i++) s += c[i] * c[i];
+        return log(s + WAV_EPS);
+    case WF_V: {
+        double mean = 0;
+        for (size_t i = 0; i < m; i++) mean += c[i] * c[i];
+        mean /= (double)m;
+        for (size_t i = 0; i < m; i++) s += (c[i] * c[i] - mean) * (c[i] * c[i] - mean);
+        return log(s / (double)m + WAV_EPS);
+    }
+    case WF_WL:
+        for (size_t i = 0; i + 1 < m; i++) s += fabs(c[i + 1] * c[i + 1] - c[i] * c[i]);
+        return log(s + WAV_EPS);
+    default: {
+        double tot = 0;
+        for (size_t i = 0; i < m; i++) tot += c[i] * c[i];
+        if (!(tot > 0)) return NAN;  /* an all-zero band has no distribution */
+        for (size_t i = 0; i < m; i++) {
+            double q = c[i] * c[i] / tot;
+            if (q > 0) s -= q * log(q);  /* 0 ln 0 = 0, the limit */
+        }
+        return s;
+    }
+    }
+}
+
+static void r_wav(double *o, const double *x, size_t N, const struct kern_fctx *k, int which)
+{
+    size_t lens[KERN_WAV_MAXLEV + 1];
+    size_t tot = kern_wav_wavedec_lens(lens, N, k->wlev);
+    double *c = malloc((tot + kern_wav_work_len(N)) * sizeof *c);
+    kern_wav_wavedec_ref(c, c + tot, x, N, k->wlev);
+    const double *band = c;
+    for (int b = 0; b <= k->wlev; b++) {
+        o[b] = r_wav_band(which, band, lens[b]);
+        band += lens[b];
+    }
+    free(c);
+}
+REF(r_weng) { (void)ch; r_wav(o, x, N, k, WF_ENG); }
+REF(r_wv)   { (void)ch; r_wav(o, x, N, k, WF_V); }
+REF(r_wwl)  { (void)ch; r_wav(o, x, N, k, WF_WL); }
+REF(r_went) { (void)ch; r_wav(o, x, N, k, WF_ENT); }
+
 /* ---- optimised per-feature functions ------------------------------------- */
 
 #define OPT(name) static void name(double *o, const struct kern_fwin *w, size_t c)
@@ -725,6 +794,18 @@ static void o_phasor(double *o, const struct kern_fwin *w, int wl)
     }
     phasor(o, amp, del, C);
 }
+/* The four wavelet features of every band of channel c's one transform
+ * (computed per window in wav_stats). */
+static void o_wav(double *o, const struct kern_fwin *w, size_t c, int which)
+{
+    size_t nb = (size_t)w->k->wlev + 1;
+    memcpy(o, w->wst + (c * WF_N + (size_t)which) * nb, nb * sizeof *o);
+}
+OPT(o_weng) { o_wav(o, w, c, WF_ENG); }
+OPT(o_wv)   { o_wav(o, w, c, WF_V); }
+OPT(o_wwl)  { o_wav(o, w, c, WF_WL); }
+OPT(o_went) { o_wav(o, w, c, WF_ENT); }
+
 OPT(o_rmsphasor) { (void)c; o_phasor(o, w, 0); }
 OPT(o_wlphasor)  { (void)c; o_phasor(o, w, 1); }
 
@@ -783,6 +864,10 @@ const struct kern_feature kern_features[] = {
     F("DFTR", "DFT band amplitudes^(2/3), 20-450 Hz in 6 bands", KERN_FEAT_SPECTRAL, n_dftr, 2, r_dftr, o_dftr, NEED_SPEC),
     F("RMSPHASOR", "RMS phasor distances between channels", KERN_FEAT_PAIRS, one, 2, r_rmsphasor, o_rmsphasor, NEED_XD),
     F("WLPHASOR", "WL phasor distances between channels", KERN_FEAT_PAIRS, one, 3, r_wlphasor, o_wlphasor, NEED_XD),
+    F("WENG", "sym8 wavelet band log energy ln(sum c^2 + 1e-10)", KERN_FEAT_WAVELET, n_wav, 1, r_weng, o_weng, NEED_WAV),
+    F("WV", "sym8 wavelet band log variance of c^2", KERN_FEAT_WAVELET, n_wav, 1, r_wv, o_wv, NEED_WAV),
+    F("WWL", "sym8 wavelet band log waveform length of c^2", KERN_FEAT_WAVELET, n_wav, 1, r_wwl, o_wwl, NEED_WAV),
+    F("WENT", "sym8 wavelet band entropy of c^2 / sum c^2", KERN_FEAT_WAVELET, n_wav, 1, r_went, o_went, NEED_WAV),
     { NULL, NULL, 0, NULL, 0, NULL, NULL, 0 },
 };
 
@@ -799,6 +884,7 @@ const struct kern_feature_group kern_feature_groups[] = {
     { "HJORTH", "Hjorth parameters", "ACT,MOB,COMP" },
     { "COMB", "LibEMG's COMB with AR (its AR9 is not a feature name)", "WL,SSC,LD,AR" },
     { "SPECTRAL", "frequency-domain features", "MNF,MDF,MNP,TTP,PKF,SM0,SM1,SM2" },
+    { "MSWT", "multiscale wavelet transform features (sym8)", "WENG,WV,WWL,WENT" },
     { NULL, NULL, NULL },
 };
 
@@ -829,6 +915,8 @@ static int check_params(const struct kern_feat_params *p)
         "feature parameter thr_unit %d unknown", (int)p->thr_unit);
     BAD(!(p->zc_thr >= 0) || !(p->ssc_thr >= 0) || !(p->wamp_thr >= 0),
         "thresholds zc %g, ssc %g, wamp %g must be >= 0", p->zc_thr, p->ssc_thr, p->wamp_thr);
+    BAD(p->wavelet_level < 0 || p->wavelet_level > KERN_WAV_MAXLEV,
+        "feature parameter wavelet_level %d outside 0..%d (0: from fs)", p->wavelet_level, KERN_WAV_MAXLEV);
 #undef BAD
     return MB_OK;
 }
@@ -897,6 +985,12 @@ int kern_feature_set_parse(struct kern_feature_set *fs, const char *list, const 
     free(buf);
     if (!rc && fs->n == 0)
         rc = mb_error(MB_EINVAL, "feature list '%s' names no feature", list);
+    for (size_t i = 0; i < fs->n && !rc; i++) {
+        int L = kern_feat_wavelet_level(&fs->p);
+        if ((fs->feat[i]->flags & KERN_FEAT_WAVELET) && (L < 1 || L > KERN_WAV_MAXLEV))
+            rc = mb_error(MB_EINVAL, "feature '%s': wavelet level %d (from fs %g Hz) outside 1..%d; set wavelet_level",
+                          fs->feat[i]->name, L, fs->p.fs, KERN_WAV_MAXLEV);
+    }
     return rc;
 }
 
@@ -991,6 +1085,12 @@ int kern_feature_column_name(char *buf, size_t cap, const struct kern_feature_se
             return MB_OK;
         }
         size_t k = f->n_per_channel(&fs->p);
+        if (f->flags & KERN_FEAT_WAVELET) {
+            /* band b of L + 1: A_L, then D_L .. D_1 */
+            size_t b = j % k, L = k - 1;
+            snprintf(buf, cap, "%s_%c%zu_ch%zu", f->name, b ? 'D' : 'A', b ? L + 1 - b : L, j / k);
+            return MB_OK;
+        }
         if (k == 1) snprintf(buf, cap, "%s_ch%zu", f->name, j);
         else snprintf(buf, cap, "%s%zu_ch%zu", f->name, j % k + 1, j / k);
         return MB_OK;
@@ -1037,6 +1137,7 @@ static int prepare(struct kern_fctx *k, double **thr_own, const float *x, size_t
     k->N = N;
     k->nfft = next_pow2(N);
     k->K = k->nfft / 2;
+    k->wlev = kern_feat_wavelet_level(&fs->p);
     for (size_t i = 0; i < fs->n; i++) {
         const struct kern_feature *f = fs->feat[i];
         size_t mn = min_len(f, &fs->p);
@@ -1336,7 +1437,38 @@ static void deep_stats(struct chstat *s, const double *x, size_t N, unsigned nee
     }
 }
 
+/* The four wavelet features of every band from one transform: st [WF_N x
+ * (L + 1)], coef the bands of lens [L + 1] back to back. Two passes per
+ * band: energy and waveform length, then variance and entropy. */
+static void wav_stats(double *st, const double *coef, const size_t *lens, int L)
+{
+    size_t nb = (size_t)L + 1;
+    for (size_t b = 0; b < nb; b++) {
+        const double *c = coef;
+        size_t m = lens[b];
+        coef += m;
+        double se = 0, swl = 0, prev = c[0] * c[0];
+        for (size_t i = 0; i < m; i++) {
+            double e = c[i] * c[i];
+            se += e;
+            if (i) swl += fabs(e - prev);
+            prev = e;
+        }
+        double mean = se / (double)m, sv = 0, ent = 0;
+        for (size_t i = 0; i < m; i++) {
+            double e = c[i] * c[i], q = e / se;
+            sv += (e - mean) * (e - mean);
+            if (q > 0) ent -= q * log(q);
+        }
+        st[WF_ENG * nb + b] = log(se + WAV_EPS);
+        st[WF_V * nb + b] = log(sv / (double)m + WAV_EPS);
+        st[WF_WL * nb + b] = log(swl + WAV_EPS);
+        st[WF_ENT * nb + b] = se > 0 ? ent : NAN;
+    }
+}
+
 struct tbuf {
+    double *wc, *ww, *wst;    /* wavelet coefficients, transform work, band statistics */
     double *xd, *P, *scratch, *o;
     struct chstat *st;
     float *fin;
@@ -1346,13 +1478,21 @@ struct tbuf {
 static void tbuf_free(struct tbuf *b)
 {
     free(b->xd); free(b->P); free(b->scratch); free(b->o); free(b->st);
+    free(b->wc); free(b->ww); free(b->wst);
     if (b->fin) fftwf_free(b->fin);
     if (b->fout) fftwf_free(b->fout);
 }
 
-static int tbuf_alloc(struct tbuf *b, size_t C, size_t N, size_t F, const struct kern_fctx *k, int spec)
+static int tbuf_alloc(struct tbuf *b, size_t C, size_t N, size_t F, const struct kern_fctx *k, int spec,
+                      const size_t *wlens, size_t wtot)
 {
     memset(b, 0, sizeof *b);
+    if (wlens) {
+        b->wc = malloc(wtot * sizeof *b->wc);
+        b->ww = malloc(kern_wav_work_len(N) * sizeof *b->ww);
+        b->wst = malloc(C * WF_N * ((size_t)k->wlev + 1) * sizeof *b->wst);
+        if (!b->wc || !b->ww || !b->wst) return 0;
+    }
     size_t ns = 4 * N > 2 * C ? 4 * N : 2 * C;
     b->xd = malloc(C * N * sizeof *b->xd);
     b->P = malloc((spec ? C * k->K : 1) * sizeof *b->P);
@@ -1378,6 +1518,8 @@ int kern_features_extract(float *out, const float *x, size_t T, size_t C, const 
     for (size_t f = 0; f < fs->n; f++)
         need |= fs->feat[f]->need;
     int spec = (need & NEED_SPEC) != 0;
+    int wav = (need & NEED_WAV) == NEED_WAV;
+    size_t wlens[KERN_WAV_MAXLEV + 1], wtot = wav ? kern_wav_wavedec_lens(wlens, N, k.wlev) : 0;
     fftwf_plan plan = NULL;
     if (spec && w->n) {
         /* FFTW's planner is not thread-safe: plan under a named critical
@@ -1400,12 +1542,12 @@ int kern_features_extract(float *out, const float *x, size_t T, size_t C, const 
 #pragma omp parallel
     {
         struct tbuf b;
-        int ok = tbuf_alloc(&b, C, N, F, &k, spec);
+        int ok = tbuf_alloc(&b, C, N, F, &k, spec, wav ? wlens : NULL, wtot);
         if (!ok) {
 #pragma omp atomic write
             failed = 1;
         }
-        struct kern_fwin wd = { &k, N, C, b.xd, b.P, b.st, b.scratch };
+        struct kern_fwin wd = { &k, N, C, b.xd, b.P, b.st, b.scratch, b.wst };
 #pragma omp for schedule(dynamic, 4)
         for (size_t i = 0; i < w->n; i++) {
             if (!ok) continue;
@@ -1418,6 +1560,13 @@ int kern_features_extract(float *out, const float *x, size_t T, size_t C, const 
                         b.xd[c * N + t] = X[t * C + c];
                 for (size_t c = 0; c < C; c++)
                     deep_stats(&b.st[c], b.xd + c * N, N, need, fs->p.tm_order);
+            }
+            if (wav) {
+                /* one transform per channel serves all four features */
+                for (size_t c = 0; c < C; c++) {
+                    kern_wav_wavedec(b.wc, b.ww, b.xd + c * N, N, k.wlev);
+                    wav_stats(b.wst + c * WF_N * ((size_t)k.wlev + 1), b.wc, wlens, k.wlev);
+                }
             }
             if (spec) {
                 double inv = 1.0 / ((double)N * (double)N);

@@ -22,7 +22,9 @@
  *
  * Output row layout: features in set order; within a feature, channel by
  * channel, each channel's k outputs together (AR: a1..ap of channel 0, then
- * channel 1, ...). Cross-channel features (RMSPHASOR, WLPHASOR) give
+ * channel 1, ...; the wavelet features WENG, WV, WWL, WENT: L+1 bands of
+ * channel 0 in pywt's order A_L, D_L, ..., D_1, then channel 1, ...).
+ * Cross-channel features (RMSPHASOR, WLPHASOR) give
  * C(C-1)/2 log distances followed by C(C-1)/2 log distance ratios over the
  * pairs (i < j) in lexicographic order. kern_feature_column_name names
  * every column.
@@ -70,6 +72,7 @@ struct kern_feat_params {
     double zc_thr;            /* ZC: |x_i - x_i+1| >= thr (0) */
     double ssc_thr;           /* SSC: (x_i - x_i-1)(x_i - x_i+1) > thr^2 (0) */
     double wamp_thr;          /* WAMP: |x_i+1 - x_i| > thr (0.1, i.e. 0.1 x training RMS) */
+    int wavelet_level;        /* WENG/WV/WWL/WENT sym8 DWT level; 0: LibEMG's rule from fs (0) */
 };
 
 void kern_feat_params_default(struct kern_feat_params *p);
@@ -97,6 +100,7 @@ struct kern_feature {
 #define KERN_FEAT_PAIRS    2u  /* cross-channel: C(C-1) outputs in all */
 #define KERN_FEAT_THRESH   4u  /* uses an amplitude threshold */
 #define KERN_FEAT_QUAD     8u  /* O(N^2) per channel (entropies) */
+#define KERN_FEAT_WAVELET 16u  /* per-band outputs of the sym8 DWT (kernels/wavelet.h) */
 
 struct kern_feature_group {
     const char *name;
@@ -137,14 +141,21 @@ int kern_feature_set_thresholds(struct kern_feature_set *fs, size_t C, double vo
 /* Columns of the output row for C channels. */
 size_t kern_feature_set_width(const struct kern_feature_set *fs, size_t C);
 
-/* Name of column j, e.g. "MAV_ch3", "AR2_ch0", "RMSPHASOR_d_0_1"; channel
- * numbers from 0. Returns 0, or MB_EINVAL if j is out of range. */
+/* Name of column j, e.g. "MAV_ch3", "AR2_ch0", "RMSPHASOR_d_0_1",
+ * "WENG_A7_ch0" (wavelet band: A7 the approximation at level 7, D7..D1 the
+ * details); channel numbers from 0. Returns 0, or MB_EINVAL if j is out of
+ * range. */
 int kern_feature_column_name(char *buf, size_t cap, const struct kern_feature_set *fs, size_t C,
                              size_t j) MB_MUST_CHECK;
 
 /* Per-channel RMS of x [T x C] over the given windows (training windows:
  * the statistic KERN_THR_RMS thresholds are fractions of). rms is [C]. */
 void kern_channel_rms(double *rms, const float *x, size_t T, size_t C, const struct kern_windows *w);
+
+/* The sym8 DWT level of the wavelet features for these parameters:
+ * p->wavelet_level, or LibEMG's rule from p->fs when it is 0. Sets holding
+ * a wavelet feature are refused unless it lies in 1..KERN_WAV_MAXLEV. */
+int kern_feat_wavelet_level(const struct kern_feat_params *p);
 
 /* Features of every window: out [w->n x width]. MB_EINVAL if a feature is
  * not defined on windows of w->W samples (e.g. DFTR band without an FFT

@@ -42,7 +42,9 @@ static int features(float *F, const struct mb_method_model *m, const struct pr_s
      * "recording" whose window i starts at sample i * W */
     for (size_t k = 0; k < s->n; k++)
         w.start[k] = s->idx[k] * c->W;
+    mb_error_quiet_begin();    /* MB_ENUM is handled below, as a warning */
     int rc = kern_features_extract(F, c->x, c->n * c->W, c->C, &w, &m->fs);
+    mb_error_quiet_end();
     free(w.start);
     if (rc == MB_ENUM) {
         /* a constant window (quantised rest, dead channel) has undefined
@@ -55,6 +57,10 @@ static int features(float *F, const struct mb_method_model *m, const struct pr_s
             }
         mb_warn("%zu non-finite feature values set to 0 (%s)", bad, mb_last_error());
         rc = MB_OK;
+    } else if (rc != MB_OK) {
+        char msg[1024];              /* a copy: mb_error writes the buffer it would read */
+        snprintf(msg, sizeof msg, "%s", mb_last_error());
+        rc = mb_error(rc, "%s", msg);   /* printed now: it was silenced above */
     }
     return rc;
 }

@@ -1,5 +1,6 @@
 /* tests/test_core.c - core/: errors, the random generator, file helpers. */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -128,4 +129,20 @@ Test(cli, version_help_and_usage_errors)
     cr_assert_eq(tu_run(&out, &err, "convert --help"), 0);
     cr_assert(strstr(out, "usage: myobench convert"));
     free(out); free(err);
+}
+
+/* A silenced error is still recorded; nesting is counted per thread. */
+Test(core, quiet_errors_are_recorded_but_not_printed, .init = cr_redirect_stderr)
+{
+    mb_error_quiet_begin();
+    mb_error_quiet_begin();
+    cr_assert_eq(mb_error(MB_EINVAL, "silenced %d", 1), MB_EINVAL);
+    mb_error_quiet_end();
+    cr_assert_str_eq(mb_last_error(), "silenced 1");
+    mb_error_quiet_end();
+    mb_error_quiet_end();      /* unbalanced end: harmless */
+    cr_assert_eq(mb_error(MB_EIO, "loud"), MB_EIO);
+    cr_assert_str_eq(mb_last_error(), "loud");
+    fflush(stderr);
+    cr_assert_stderr_eq_str("myobench: error: loud\n");
 }
