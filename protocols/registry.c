@@ -7,6 +7,9 @@
 
 extern const struct mb_method meth_lda_td4, meth_qda_td4, meth_knn_td4, meth_logreg_td4, meth_svm_linear_td4,
     meth_svm_rbf_td4, meth_lda_ls9, meth_lda_tdpsd, meth_pose_ridge_td4;
+/* the neural methods (methods/) */
+extern const struct mb_method mb_method_emg_mae, mb_method_pose_mae, mb_method_cpep,
+    mb_method_pose_upper_bound, mb_method_emg2pose_tds;
 
 const struct mb_method *const mb_methods[] = {
     &meth_lda_td4,
@@ -18,6 +21,11 @@ const struct mb_method *const mb_methods[] = {
     &meth_lda_ls9,
     &meth_lda_tdpsd,
     &meth_pose_ridge_td4,
+    &mb_method_emg_mae,
+    &mb_method_pose_mae,
+    &mb_method_cpep,
+    &mb_method_pose_upper_bound,
+    &mb_method_emg2pose_tds,
     NULL
 };
 

@@ -1,0 +1,504 @@
+/* methods/emg2pose_tds.c - 'emg2pose-tds': the emg2pose supervised baseline
+ * (methods.md §6.2) at small scale: a time-depth-separable convolution
+ * featuriser trained to regress the joint angles at the window's end (L1
+ * loss, emg2pose's objective without the fingertip term); embed = its
+ * time-averaged features, linear-probed like the other encoders.
+ *
+ *   x [T x C] (rectified and standardised like the transformer's input)
+ *   -> Conv1d(C -> Ch, k 11, s 5) ReLU LayerNorm          ("Conv1dBlock")
+ *   -> Conv1d(Ch -> Ch, k 5, s 2) ReLU LayerNorm
+ *   -> TDS conv block: Ch viewed as (Ch/4 channels x 4 width); a Conv over
+ *      time (k 5) at each width position, ReLU, + the input cropped to the
+ *      last T3 steps, LayerNorm                           ("TDSConv2dBlock")
+ *   -> TDS fully connected block: Linear ReLU Linear, + input, LayerNorm
+ *   -> mean over time = the embedding [Ch]  -> Linear(Ch -> J) = the pose
+ * The emg2pose network has two TDS stages of two blocks each at 256
+ * channels and an LSTM/MLP decoder over a rollout; here one block of each
+ * kind at Ch = width (64) and a linear readout of the end pose.
+ * docs/METHODS.md. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fs.h"
+#include "methods/internal.h"
+
+#define K1 11      /* conv1 kernel and stride (emg2pose's, at 2 kHz) */
+#define S1 5
+#define K1_SHORT 3 /* for windows too short for them (low view rates) */
+#define K2 5
+#define S2 2
+#define K3 5
+#define TW 4   /* width of the (channels x width) view of the TDS conv block */
+
+struct tds {
+    size_t T, C, J, Ch, g;     /* g = Ch / TW channels per width position */
+    size_t k1, s1;             /* conv1 kernel and stride */
+    size_t T1, T2, T3;         /* lengths after conv1, conv2, the TDS conv */
+    int rectify;
+    float *mean, *istd;        /* [C] input standardisation */
+    float *pmean, *pistd;      /* [J] pose standardisation of the targets */
+    struct nn_params p;
+};
+
+/* Activations of a batch; names follow the forward. */
+struct tds_act {
+    float *x;                                  /* [B x T x C] */
+    float *col1, *a1, *l1, *mu1, *rs1;         /* conv1: col, ReLU output, LN output, LN stats */
+    float *col2, *a2, *l2, *mu2, *rs2;         /* conv2 */
+    float *tr, *col3, *a3, *res, *l3, *mu3, *rs3; /* TDS conv: transposed input, conv+ReLU, residual, LN */
+    float *h1, *res2, *l4, *mu4, *rs4;         /* TDS FC */
+    float *z, *y;                              /* [B x Ch], [B x J] */
+    float *dy, *dz, *dl4, *dres2, *dh1, *dl3, *dres, *da3, *dtr, *dcol, *dl2, *da2, *dl1, *da1;
+};
+
+static void relu(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = x[i] > 0 ? x[i] : 0;
+}
+
+/* d *= (y > 0), y the ReLU output. */
+static void relu_back(float *d, const float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(y[i] > 0))
+            d[i] = 0;
+}
+
+void tds_free(struct tds *t)
+{
+    if (!t)
+        return;
+    free(t->mean);
+    free(t->istd);
+    free(t->pmean);
+    free(t->pistd);
+    nn_params_release(&t->p);
+    free(t);
+}
+
+#define NBUF (sizeof(struct tds_act) / sizeof(float *))
+
+static void act_free(struct tds_act *a)
+{
+    float **f = (float **)a;
+    for (size_t i = 0; i < NBUF; i++)
+        free(f[i]);
+    memset(a, 0, sizeof *a);
+}
+
+static int act_alloc(struct tds_act *a, const struct tds *t, size_t B)
+{
+    memset(a, 0, sizeof *a);
+    size_t Ch = t->Ch, n1 = B * t->T1 * Ch, n2 = B * t->T2 * Ch, n3 = B * t->T3 * Ch;
+    size_t c1 = B * t->T1 * t->k1 * t->C, c2 = B * t->T2 * K2 * Ch, c3 = B * TW * t->T3 * K3 * t->g;
+    size_t cmax = c1 > c2 ? c1 : c2;
+    cmax = cmax > c3 ? cmax : c3;
+    const size_t sz[NBUF] = {
+        B * t->T * t->C,
+        c1, n1, n1, B * t->T1, B * t->T1,
+        c2, n2, n2, B * t->T2, B * t->T2,
+        n2, c3, n3, n3, n3, B * t->T3, B * t->T3,
+        n3, n3, n3, B * t->T3, B * t->T3,
+        B * Ch, B * t->J,
+        B * t->J, B * Ch, n3, n3, n3, n3, n3, n3, n2, cmax, n2, n2, n1, n1,
+    };
+    float **f = (float **)a;
+    for (size_t i = 0; i < NBUF; i++)
+        if (!(f[i] = malloc((sz[i] + 1) * sizeof *f[i]))) {
+            act_free(a);
+            return mb_error(MB_ENOMEM, "emg2pose-tds: out of memory for a batch of %zu", B);
+        }
+    return MB_OK;
+}
+
+#define PD(name) nn_params_data(&t->p, name)
+#define PG(name) nn_params_grad(&t->p, name)
+
+/* [B x T x (g*TW)] feature f = c*TW + j  <->  [(B*TW) x T x g] row (b*TW + j), channel c. */
+static void to_groups(float *dst, const float *src, size_t B, size_t T, size_t g)
+{
+    for (size_t b = 0; b < B; b++)
+        for (size_t j = 0; j < TW; j++)
+            for (size_t s = 0; s < T; s++)
+                for (size_t c = 0; c < g; c++)
+                    dst[((b * TW + j) * T + s) * g + c] = src[(b * T + s) * g * TW + c * TW + j];
+}
+
+static void from_groups(float *dst, const float *src, size_t B, size_t T, size_t g)
+{
+    for (size_t b = 0; b < B; b++)
+        for (size_t j = 0; j < TW; j++)
+            for (size_t s = 0; s < T; s++)
+                for (size_t c = 0; c < g; c++)
+                    dst[(b * T + s) * g * TW + c * TW + j] = src[((b * TW + j) * T + s) * g + c];
+}
+
+static void forward(struct tds_act *a, const struct tds *t, size_t B)
+{
+    size_t Ch = t->Ch, g = t->g, T1 = t->T1, T2 = t->T2, T3 = t->T3;
+    nn_conv1d_forward(a->a1, a->col1, a->x, PD("c1.w"), PD("c1.b"), B, t->T, t->C, Ch, t->k1, t->s1, 0);
+    relu(a->a1, B * T1 * Ch);
+    nn_layernorm_forward(a->l1, a->mu1, a->rs1, a->a1, PD("ln1.w"), PD("ln1.b"), B * T1, Ch);
+    nn_conv1d_forward(a->a2, a->col2, a->l1, PD("c2.w"), PD("c2.b"), B, T1, Ch, Ch, K2, S2, 0);
+    relu(a->a2, B * T2 * Ch);
+    nn_layernorm_forward(a->l2, a->mu2, a->rs2, a->a2, PD("ln2.w"), PD("ln2.b"), B * T2, Ch);
+    /* TDS conv: per width position, over time, mixing the g channels */
+    to_groups(a->tr, a->l2, B, T2, g);
+    float *tmp = a->dtr;   /* free during the forward: [B*TW x T3 x g] */
+    nn_conv1d_forward(tmp, a->col3, a->tr, PD("t.w"), PD("t.b"), B * TW, T2, g, g, K3, 1, 0);
+    relu(tmp, B * T3 * Ch);
+    from_groups(a->a3, tmp, B, T3, g);
+    for (size_t b = 0; b < B; b++)   /* residual: the input's last T3 steps */
+        for (size_t s = 0; s < T3; s++)
+            for (size_t f = 0; f < Ch; f++)
+                a->res[(b * T3 + s) * Ch + f] = a->a3[(b * T3 + s) * Ch + f] + a->l2[(b * T2 + (T2 - T3) + s) * Ch + f];
+    nn_layernorm_forward(a->l3, a->mu3, a->rs3, a->res, PD("ln3.w"), PD("ln3.b"), B * T3, Ch);
+    /* TDS fully connected */
+    nn_linear_forward(a->h1, a->l3, PD("f1.w"), PD("f1.b"), B * T3, Ch, Ch);
+    relu(a->h1, B * T3 * Ch);
+    nn_linear_forward(a->res2, a->h1, PD("f2.w"), PD("f2.b"), B * T3, Ch, Ch);
+    for (size_t i = 0; i < B * T3 * Ch; i++)
+        a->res2[i] += a->l3[i];
+    nn_layernorm_forward(a->l4, a->mu4, a->rs4, a->res2, PD("ln4.w"), PD("ln4.b"), B * T3, Ch);
+    nn_mean_pool_forward(a->z, a->l4, NULL, B, T3, Ch);
+    nn_linear_forward(a->y, a->z, PD("out.w"), PD("out.b"), B, Ch, t->J);
+}
+
+/* Backward from a->dy [B x J] into the parameter gradients. */
+static void backward(struct tds_act *a, const struct tds *t, size_t B)
+{
+    size_t Ch = t->Ch, g = t->g, T1 = t->T1, T2 = t->T2, T3 = t->T3, n3 = B * T3 * Ch;
+    memset(a->dz, 0, B * Ch * sizeof *a->dz);
+    nn_linear_backward(a->dz, PG("out.w"), PG("out.b"), a->dy, a->z, PD("out.w"), B, Ch, t->J);
+    memset(a->dl4, 0, n3 * sizeof *a->dl4);
+    nn_mean_pool_backward(a->dl4, a->dz, NULL, B, T3, Ch);
+    memset(a->dres2, 0, n3 * sizeof *a->dres2);
+    nn_layernorm_backward(a->dres2, PG("ln4.w"), PG("ln4.b"), a->dl4, a->res2, a->mu4, a->rs4, PD("ln4.w"), B * T3, Ch);
+    memset(a->dh1, 0, n3 * sizeof *a->dh1);
+    nn_linear_backward(a->dh1, PG("f2.w"), PG("f2.b"), a->dres2, a->h1, PD("f2.w"), B * T3, Ch, Ch);
+    relu_back(a->dh1, a->h1, n3);
+    memcpy(a->dl3, a->dres2, n3 * sizeof *a->dl3);   /* the residual path */
+    nn_linear_backward(a->dl3, PG("f1.w"), PG("f1.b"), a->dh1, a->l3, PD("f1.w"), B * T3, Ch, Ch);
+    memset(a->dres, 0, n3 * sizeof *a->dres);
+    nn_layernorm_backward(a->dres, PG("ln3.w"), PG("ln3.b"), a->dl3, a->res, a->mu3, a->rs3, PD("ln3.w"), B * T3, Ch);
+    /* residual into the cropped input, conv branch through ReLU */
+    memset(a->dl2, 0, B * T2 * Ch * sizeof *a->dl2);
+    for (size_t b = 0; b < B; b++)
+        for (size_t s = 0; s < T3; s++)
+            for (size_t f = 0; f < Ch; f++)
+                a->dl2[(b * T2 + (T2 - T3) + s) * Ch + f] += a->dres[(b * T3 + s) * Ch + f];
+    memcpy(a->da3, a->dres, n3 * sizeof *a->da3);
+    relu_back(a->da3, a->a3, n3);
+    float *dgr = a->dres2;   /* free now: the grouped conv-output gradient [B*TW x T3 x g] */
+    to_groups(dgr, a->da3, B, T3, g);
+    memset(a->dtr, 0, B * T2 * Ch * sizeof *a->dtr);
+    nn_conv1d_backward(a->dtr, PG("t.w"), PG("t.b"), a->dcol, dgr, a->col3, PD("t.w"), B * TW, T2, g, g, K3, 1, 0);
+    float *dl2g = a->da2;    /* free now: [B x T2 x Ch] */
+    from_groups(dl2g, a->dtr, B, T2, g);
+    for (size_t i = 0; i < B * T2 * Ch; i++)
+        a->dl2[i] += dl2g[i];
+    memset(a->da2, 0, B * T2 * Ch * sizeof *a->da2);
+    nn_layernorm_backward(a->da2, PG("ln2.w"), PG("ln2.b"), a->dl2, a->a2, a->mu2, a->rs2, PD("ln2.w"), B * T2, Ch);
+    relu_back(a->da2, a->a2, B * T2 * Ch);
+    memset(a->dl1, 0, B * T1 * Ch * sizeof *a->dl1);
+    nn_conv1d_backward(a->dl1, PG("c2.w"), PG("c2.b"), a->dcol, a->da2, a->col2, PD("c2.w"), B, T1, Ch, Ch, K2, S2, 0);
+    memset(a->da1, 0, B * T1 * Ch * sizeof *a->da1);
+    nn_layernorm_backward(a->da1, PG("ln1.w"), PG("ln1.b"), a->dl1, a->a1, a->mu1, a->rs1, PD("ln1.w"), B * T1, Ch);
+    relu_back(a->da1, a->a1, B * T1 * Ch);
+    nn_conv1d_backward(NULL, PG("c1.w"), PG("c1.b"), a->dcol, a->da1, a->col1, PD("c1.w"), B, t->T, t->C, Ch, t->k1, t->s1, 0);
+}
+
+static void fill(struct tds_act *a, const struct tds *t, const float *const *rows, size_t B)
+{
+    size_t n = t->T * t->C;
+    for (size_t b = 0; b < B; b++)
+        for (size_t k = 0; k < n; k++) {
+            size_t c = k % t->C;
+            float v = rows[b][k];
+            v = ((t->rectify ? fabsf(v) : v) - t->mean[c]) * t->istd[c];
+            a->x[b * n + k] = isfinite(v) ? v : 0.0f;
+        }
+}
+
+static void stats(float *mean, float *istd, const float *const *rows, size_t n, size_t T, size_t C, int rect)
+{
+    for (size_t c = 0; c < C; c++) {
+        double s = 0, s2 = 0;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t u = 0; u < T; u++) {
+                double v = rows[i][u * C + c];
+                v = rect ? fabs(v) : v;
+                if (isfinite(v)) {
+                    s += v;
+                    s2 += v * v;
+                    k++;
+                }
+            }
+        double m = k ? s / (double)k : 0, var = k ? s2 / (double)k - m * m : 0;
+        mean[c] = (float)m;
+        istd[c] = var > 1e-20 ? (float)(1 / sqrt(var)) : 1.0f;
+    }
+}
+
+static int tds_init(struct tds **out, const struct mth_hp *hp, const struct pr_corpus *c, uint64_t seed)
+{
+    struct tds *t = calloc(1, sizeof *t);
+    if (!t)
+        return mb_error(MB_ENOMEM, "out of memory");
+    t->T = c->W;
+    t->C = c->C;
+    t->J = c->J;
+    t->Ch = (size_t)hp->width;
+    t->rectify = (int)hp->rectify;
+    if (t->Ch % TW) {
+        size_t ch = t->Ch;
+        tds_free(t);
+        return mb_error(MB_EINVAL, "emg2pose-tds: width %zu is not a multiple of %d", ch, TW);
+    }
+    t->g = t->Ch / TW;
+    /* emg2pose's first convolution needs (K3-1)*S1*S2 + (K2-1)*S1 + K1 = 71
+     * samples; shorter windows (low view rates) get kernel 3, stride 1 */
+    t->k1 = K1;
+    t->s1 = S1;
+    if (t->T < (size_t)((K3 - 1) * S1 * S2 + (K2 - 1) * S1 + K1)) {
+        t->k1 = K1_SHORT;
+        t->s1 = 1;
+    }
+    size_t need = (K3 - 1) * t->s1 * S2 + (K2 - 1) * t->s1 + t->k1;
+    if (t->T < need) {
+        tds_free(t);
+        return mb_error(MB_EINVAL, "emg2pose-tds: a window of %zu samples is too short for the convolutions "
+                        "(needs at least %zu)", (size_t)c->W, need);
+    }
+    t->T1 = nn_conv1d_len(t->T, t->k1, t->s1, 0);
+    t->T2 = nn_conv1d_len(t->T1, K2, S2, 0);
+    t->T3 = nn_conv1d_len(t->T2, K3, 1, 0);
+    size_t Ch = t->Ch, g = t->g;
+    t->mean = malloc(t->C * sizeof *t->mean);
+    t->istd = malloc(t->C * sizeof *t->istd);
+    t->pmean = malloc(t->J * sizeof *t->pmean);
+    t->pistd = malloc(t->J * sizeof *t->pistd);
+    struct { const char *n; int decay, nd; size_t s[3]; } L[] = {
+        { "c1.w", 1, 3, { Ch, t->k1, t->C } }, { "c1.b", 0, 1, { Ch } }, { "ln1.w", 0, 1, { Ch } }, { "ln1.b", 0, 1, { Ch } },
+        { "c2.w", 1, 3, { Ch, K2, Ch } },   { "c2.b", 0, 1, { Ch } }, { "ln2.w", 0, 1, { Ch } }, { "ln2.b", 0, 1, { Ch } },
+        { "t.w", 1, 3, { g, K3, g } },      { "t.b", 0, 1, { g } },   { "ln3.w", 0, 1, { Ch } }, { "ln3.b", 0, 1, { Ch } },
+        { "f1.w", 1, 2, { Ch, Ch } },       { "f1.b", 0, 1, { Ch } }, { "f2.w", 1, 2, { Ch, Ch } }, { "f2.b", 0, 1, { Ch } },
+        { "ln4.w", 0, 1, { Ch } },          { "ln4.b", 0, 1, { Ch } }, { "out.w", 1, 2, { t->J, Ch } }, { "out.b", 0, 1, { t->J } },
+    };
+    int rc = (t->mean && t->istd && t->pmean && t->pistd) ? MB_OK : mb_error(MB_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < sizeof L / sizeof L[0]; i++) {
+        int r = nn_params_add(&t->p, L[i].n, L[i].decay, L[i].nd, L[i].s);
+        rc = r < 0 ? r : MB_OK;
+    }
+    if (!rc)
+        rc = nn_params_alloc(&t->p);
+    if (rc) {
+        tds_free(t);
+        return rc;
+    }
+    struct mb_rng r;
+    mb_rng_seed(&r, seed, 0x746473);   /* "tds": the init stream */
+    for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
+        float *w = PD(L[i].n);
+        size_t n = t->p.t[i].size;
+        if (strstr(L[i].n, "ln") == L[i].n && strstr(L[i].n, ".w"))
+            nn_init_const(w, n, 1);
+        else if (L[i].decay)   /* PyTorch's default bound 1/sqrt(fan_in) */
+            nn_init_uniform(w, n, 1.0f / sqrtf((float)(n / L[i].s[0])), &r);
+    }
+    *out = t;
+    return MB_OK;
+}
+
+int tds_embed(float *Z, const struct tds *t, const float *const *rows, size_t n)
+{
+    if (!n)
+        return MB_OK;
+    size_t B = n < 128 ? n : 128;
+    struct tds_act a;
+    int rc = act_alloc(&a, t, B);
+    if (rc)
+        return rc;
+    int prev = nn_set_blas_threads(1);
+    for (size_t i = 0; i < n; i += B) {
+        size_t b = n - i < B ? n - i : B;
+        fill(&a, t, rows + i, b);
+        forward(&a, t, b);
+        memcpy(Z + i * t->Ch, a.z, b * t->Ch * sizeof *Z);
+    }
+    nn_set_blas_threads(prev);
+    act_free(&a);
+    for (size_t i = 0; i < n * t->Ch; i++)
+        if (!isfinite(Z[i]))
+            return mb_error(MB_ENUM, "emg2pose-tds: non-finite embedding of window %zu", i / t->Ch);
+    return MB_OK;
+}
+
+size_t tds_dim(const struct tds *t) { return t->Ch; }
+
+void tds_hash(char hex[65], const struct tds *t)
+{
+    char h[2][65], cat[129];
+    mb_sha256_hex(h[0], t->p.data, t->p.total * sizeof *t->p.data);
+    mb_sha256_hex(h[1], t->mean, t->C * sizeof *t->mean);
+    snprintf(cat, sizeof cat, "%s%s", h[0], h[1]);
+    mb_sha256_hex(hex, cat, 128);
+}
+
+/* Trains on the training windows with a valid pose: L1 between the
+ * predicted and the true (standardised) end pose. */
+static int tds_train(struct tds *t, float **curve, size_t *n_curve, const struct mth_hp *hp,
+                     const struct pr_set *train, uint64_t seed)
+{
+    const struct pr_corpus *c = train->c;
+    size_t n = 0, J = t->J;
+    const float **rows = calloc(train->n + 1, sizeof *rows), **prow = calloc(train->n + 1, sizeof *prow);
+    int *perm = malloc((train->n + 1) * sizeof *perm);
+    long steps = (long)hp->mae_steps;
+    *curve = malloc(((size_t)steps + 1) * sizeof **curve);
+    if (!rows || !prow || !perm || !*curve) {
+        free(rows); free(prow); free(perm);
+        return mb_error(MB_ENOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < train->n; k++) {
+        size_t i = train->idx[k];
+        if (c->pose_valid && !c->pose_valid[i])
+            continue;   /* IK failures carry no pose */
+        rows[n] = c->x + i * c->W * c->C;
+        prow[n] = c->pose + i * J;
+        n++;
+    }
+    int rc = MB_OK;
+    stats(t->mean, t->istd, rows, n, t->T, t->C, t->rectify);
+    stats(t->pmean, t->pistd, prow, n, 1, J, 0);
+    if (n < 2 || steps <= 0) {
+        if (n < 2 && steps > 0)
+            rc = mb_error(MB_EINVAL, "emg2pose-tds: %zu training windows with a valid pose", n);
+        free(rows); free(prow); free(perm);
+        return rc;
+    }
+    *n_curve = (size_t)steps;
+    size_t B = (size_t)hp->batch < n ? (size_t)hp->batch : n;
+    struct tds_act a;
+    if ((rc = act_alloc(&a, t, B))) {
+        free(rows); free(prow); free(perm);
+        return rc;
+    }
+    const float **br = malloc(B * sizeof *br);
+    float *target = malloc(B * J * sizeof *target);
+    if (!br || !target) {
+        rc = mb_error(MB_ENOMEM, "out of memory");
+        goto out;
+    }
+    int prev = nn_set_blas_threads(1);
+    struct mb_rng rb;
+    mb_rng_seed(&rb, seed, 1);
+    for (size_t i = 0; i < n; i++)
+        perm[i] = (int)i;
+    size_t at = n;
+    struct nn_adamw opt = NN_ADAMW_DEFAULT;
+    opt.weight_decay = (float)0.05;
+    struct menc_train tr = mth_train_cfg(hp, steps);
+    for (long s = 0; s < steps; s++) {
+        if (at + B > n) {
+            mb_rng_shuffle_int(&rb, perm, n);
+            at = 0;
+        }
+        for (size_t b = 0; b < B; b++) {
+            size_t k = (size_t)perm[at + b];
+            br[b] = rows[k];
+            for (size_t j = 0; j < J; j++)
+                target[b * J + j] = (prow[k][j] - t->pmean[j]) * t->pistd[j];
+        }
+        at += B;
+        fill(&a, t, br, B);
+        nn_params_zero_grad(&t->p);
+        forward(&a, t, B);
+        double loss = 0;
+        float sc = 1.0f / (float)(B * J);
+        for (size_t i = 0; i < B * J; i++) {
+            float d = a.y[i] - target[i];
+            loss += fabsf(d);
+            a.dy[i] = d > 0 ? sc : d < 0 ? -sc : 0;   /* the L1 subgradient, mean over B x J */
+        }
+        loss /= (double)(B * J);
+        if (!isfinite(loss)) {
+            rc = mb_error(MB_ENUM, "emg2pose-tds: loss is %g at step %ld", loss, s);
+            break;
+        }
+        (*curve)[s] = (float)loss;
+        backward(&a, t, B);
+        nn_clip_grad_norm(t->p.grad, t->p.total, tr.clip);
+        nn_adamw_step(&t->p, &opt, nn_lr_cosine(s, tr.warmup, tr.steps, tr.lr, tr.lr_min), s + 1);
+    }
+    nn_set_blas_threads(prev);
+out:
+    act_free(&a);
+    free(br);
+    free(target);
+    free(rows);
+    free(prow);
+    free(perm);
+    return rc;
+}
+
+static int tds_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes, size_t K,
+                   const char *params, uint64_t seed)
+{
+    int rc;
+    *out = NULL;
+    if (!train->c->J)
+        return mb_error(MB_EINVAL, "emg2pose-tds: corpus '%s' has no pose stream to regress",
+                        train->c->name ? train->c->name : "?");
+    struct mb_method_model *m = mth_model_new("emg2pose-tds", params, seed, &rc);
+    if (!m)
+        return rc;
+    m->src = MTH_TDS;
+    if (!(rc = tds_init(&m->tds, &m->hp, train->c, seed)) &&
+        !(rc = tds_train(m->tds, &m->loss_emg, &m->n_loss_emg, &m->hp, train, seed)))
+        rc = mth_fit_head(m, train, classes, K);
+    if (rc) {
+        mth_free(m);
+        return rc;
+    }
+    *out = m;
+    return MB_OK;
+}
+
+const struct mb_method mb_method_emg2pose_tds = {
+    .name = "emg2pose-tds",
+    .summary = "emg2pose baseline: TDS convolution featuriser trained to regress the pose (L1), frozen; logistic head",
+    .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED | MB_CAP_NEEDS_POSE,
+    .params = "mae_steps=150,width=64",
+    .fit = tds_fit,
+    .predict_proba = mth_predict_proba,
+    .embed = mth_embed,
+    .param_hash = mth_param_hash,
+    .free = mth_free,
+    .embed_dim = mth_embed_dim,
+};
+
+/* Test hooks (internal.h). */
+struct nn_params *tds_params(struct tds *t) { return &t->p; }
+
+double tds_sq_loss(struct tds *t, const float *const *rows, const float *target, size_t B, int grad)
+{
+    struct tds_act a;
+    if (act_alloc(&a, t, B))
+        return NAN;
+    fill(&a, t, rows, B);
+    forward(&a, t, B);
+    double loss = 0;
+    for (size_t i = 0; i < B * t->J; i++) {
+        double d = (double)a.y[i] - target[i];
+        loss += 0.5 * d * d;
+        a.dy[i] = (float)d;
+    }
+    if (grad)
+        backward(&a, t, B);
+    act_free(&a);
+    return loss;
+}

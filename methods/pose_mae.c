@@ -1,0 +1,76 @@
+/* methods/pose_mae.c - 'pose-mae' and 'pose-upper-bound': the pose masked
+ * autoencoder of CPEP's stage 1, trained on the training windows' poses.
+ * Both read the TRUE pose of the windows they embed or classify, so both
+ * are oracles (a pose sensor at test time): pose-upper-bound is the row the
+ * papers report as the "Pose-MAE upper bound" of the linear probe
+ * (methods.md §6.3); pose-mae is the same encoder, registered so the anchor
+ * CPEP aligns to can be inspected on its own. docs/METHODS.md. */
+#include <stdlib.h>
+
+#include "methods/internal.h"
+
+static int pose_fit(struct mb_method_model **out, const char *name, const struct pr_set *train,
+                    const int32_t *classes, size_t K, const char *params, uint64_t seed)
+{
+    int rc;
+    *out = NULL;
+    if (!train->c->J)
+        return mb_error(MB_EINVAL, "%s: corpus '%s' has no pose stream", name,
+                        train->c->name ? train->c->name : "?");
+    struct mb_method_model *m = mth_model_new(name, params, seed, &rc);
+    if (!m)
+        return rc;
+    m->src = MTH_POSE;
+    m->has_pose = 1;
+    struct pr_set vp;
+    size_t *vbuf = NULL;
+    if (!(rc = mth_valid_pose(&vp, &vbuf, train)) &&
+        !(rc = mth_encoder_fit(&m->pose, &m->loss_pose, &m->n_loss_pose, &m->hp, &vp, MTH_POSE, seed,
+                               (long)m->hp.mae_steps)))
+        rc = mth_fit_head(m, &vp, classes, K);
+    free(vbuf);
+    if (rc) {
+        mth_free(m);
+        return rc;
+    }
+    *out = m;
+    return MB_OK;
+}
+
+static int pose_mae_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes,
+                        size_t K, const char *params, uint64_t seed)
+{
+    return pose_fit(out, "pose-mae", train, classes, K, params, seed);
+}
+
+static int pub_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes,
+                   size_t K, const char *params, uint64_t seed)
+{
+    return pose_fit(out, "pose-upper-bound", train, classes, K, params, seed);
+}
+
+const struct mb_method mb_method_pose_mae = {
+    .name = "pose-mae",
+    .summary = "pose masked autoencoder (joints as tokens), frozen, on the TRUE pose; logistic head (oracle)",
+    .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED | MB_CAP_NEEDS_POSE | MB_CAP_ORACLE,
+    .params = "mae_steps=150,width=64,layers=2",
+    .fit = pose_mae_fit,
+    .predict_proba = mth_predict_proba,
+    .embed = mth_embed,
+    .param_hash = mth_param_hash,
+    .free = mth_free,
+    .embed_dim = mth_embed_dim,
+};
+
+const struct mb_method mb_method_pose_upper_bound = {
+    .name = "pose-upper-bound",
+    .summary = "ORACLE: linear probe on the pose-MAE encoder fed the true pose of test windows",
+    .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED | MB_CAP_NEEDS_POSE | MB_CAP_ORACLE,
+    .params = "mae_steps=150,width=64,layers=2",
+    .fit = pub_fit,
+    .predict_proba = mth_predict_proba,
+    .embed = mth_embed,
+    .param_hash = mth_param_hash,
+    .free = mth_free,
+    .embed_dim = mth_embed_dim,
+};
