@@ -36,7 +36,7 @@ Test(demo, quick_demo_runs_the_protocols_and_prints_the_tables, .timeout = 600)
     fclose(f);
     out[n] = 0;
     /* Markdown tables of every protocol, baselines as rows */
-    static const char *const want[] = { "## emg2pose / within", "## emg2pose / loso", "## emg2pose / fewshot-k1",
+    static const char *const want[] = { "## ninapro-db1 / within", "## emg2pose / loso", "## ninapro-db1 / fewshot-k1",
                                         "## emg2pose / zeroshot-gestures", "## emg2pose / probe",
                                         "| lda-td4 |", "| pose-ridge-td4 |", "| Method |" };
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
