@@ -51,8 +51,9 @@ int pr_folds_return(struct pr_fold **out, size_t *n_out, struct pr_folds *fs, in
 int pr_subject_groups(size_t *n_groups, const struct pr_corpus *c, const struct pr_settings *s) MB_MUST_CHECK;
 int pr_subject_group(uint8_t *is_test, char *name, size_t cap, const struct pr_corpus *c,
                      const struct pr_settings *s, size_t g) MB_MUST_CHECK;
-/* Recordings left out of subject-level splits: excl [n_recordings] gets 1
- * for each (official split: recordings of held-out stages; see docs).
+/* Recordings of the official held-out stages: excl [n_recordings] gets 1
+ * for each (0 everywhere unless s->official). Subject-level splits leave
+ * them out; the unseen-gesture splits use them as their unseen side.
  * Returns a malloc'ed array, NULL (after reporting) when out of memory. */
 uint8_t *pr_rec_exclusions(const struct pr_corpus *c, const struct pr_settings *s);
 

@@ -620,3 +620,72 @@ Test(protocols, adapt_gives_only_target_windows, .init = setup, .fini = teardown
     pr_result_release(&r);
     folds_free(f, n);
 }
+
+/* ---- official emg2pose split: held-out user x held-out stage --------------- */
+
+/* Official unseen-gesture folds on an emg2pose-like corpus: the held-out
+ * stages live in recordings tagged held_out_stage, which used to be left out
+ * (test and references empty, the run n/a). */
+Test(protocols, official_unseen_uses_held_out_stages, .fini = teardown, .timeout = 120)
+{
+    setup_with(&(struct prf_opts){ .stages = 1 });
+    struct pr_settings s = { .seed = 1, .official = 1 };
+    struct pr_fold *f;
+    size_t n;
+    int32_t last = (int32_t)C.n_subjects - 1;
+    cr_assert_eq(P("zeroshot-gestures")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 1);
+    cr_expect_str_eq(f[0].id, "zeroshot-gestures/official");
+    cr_expect(strstr(f[0].manifest, "\"rule\":\"source-held-out\""), "%s", f[0].manifest);
+    cr_assert_gt(f[0].n_test, 0);
+    cr_assert_gt(f[0].n_ref, 0);
+    cr_assert_gt(f[0].n_train, 0);
+    for (size_t i = 0; i < f[0].n_test; i++) {
+        size_t w = f[0].test[i];
+        cr_assert_eq(C.subject[w], last, "test = the held-out user");
+        cr_assert(C.label[w] == 5 || C.label[w] == 6, "test = held-out stages, got %d", C.label[w]);
+    }
+    for (size_t i = 0; i < f[0].n_ref; i++) {
+        size_t w = f[0].ref[i];
+        cr_assert_neq(C.subject[w], last, "references from training users");
+        cr_assert(C.label[w] == 5 || C.label[w] == 6);
+    }
+    for (size_t i = 0; i < f[0].n_train; i++) {
+        size_t w = f[0].train[i];
+        cr_assert_neq(C.subject[w], last);
+        cr_assert(C.label[w] != 5 && C.label[w] != 6, "training = seen stages only");
+        cr_assert(!strstr(C.rec_tags_json[C.rec[w]], "\"held_out_stage\":\"true\""));
+    }
+    struct pr_result r;
+    cr_assert_eq(P("zeroshot-gestures")->run(&r, P("zeroshot-gestures"), M("pose-ridge-td4"), &C, &f[0], &s), MB_OK,
+                 "%s", mb_last_error());
+    cr_expect_eq(r.status, PR_OK, "%s", r.message);
+    cr_expect_eq(r.n_subjects, 1);
+    pr_result_release(&r);
+
+    /* empty references (or test) are a broken split: FAILED, not n/a */
+    size_t n_ref = f[0].n_ref;
+    f[0].n_ref = 0;
+    cr_expect_eq(P("zeroshot-gestures")->run(&r, P("zeroshot-gestures"), M("pose-ridge-td4"), &C, &f[0], &s),
+                 MB_EINVAL);
+    cr_expect_eq(r.status, PR_FAILED);
+    cr_expect(strstr(r.message, "empty reference set"), "%s", r.message);
+    pr_result_release(&r);
+    f[0].n_ref = n_ref;
+
+    /* invariants run before the capability check: a leaky fold fails even
+     * for a method that would be n/a */
+    push(&f[0].train, &f[0].n_train, f[0].ref[0]);
+    expect_refused("zeroshot-gestures", "lda-td4", &f[0], "unseen-gestures-absent-from-training");
+    folds_free(f, n);
+
+    cr_assert_eq(P("probe-unseen")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 1);
+    cr_assert_gt(f[0].n_test, 0);
+    cr_assert_gt(f[0].n_ref, 0);
+    cr_assert_eq(P("probe-unseen")->run(&r, P("probe-unseen"), M("lda-td4"), &C, &f[0], &s), MB_OK, "%s",
+                 mb_last_error());
+    cr_expect_eq(r.status, PR_OK, "%s", r.message);
+    pr_result_release(&r);
+    folds_free(f, n);
+}
