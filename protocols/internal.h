@@ -30,8 +30,17 @@ struct pr_folds {
     struct pr_fold *v;
 };
 
+/* Resampler reach of window i in view samples (0 without c->reach). */
+static inline int64_t pr_reach(const struct pr_corpus *c, size_t i)
+{
+    return c->reach ? (int64_t)c->reach[i] : 0;
+}
+
 /* Freezes roles into a new fold of fs (the lists are moved, role[] left
- * empty) and writes its manifest: protocol, fold id, seed, the corpus
+ * empty) and writes its manifest. First it drops every training,
+ * reference or adaptation window whose resampled samples reach a test
+ * window of the same recording (starts closer than W + reach, see
+ * pr_corpus.reach); at the native rate no window is dropped. Then: protocol, fold id, seed, the corpus
  * identity and view, 'extra' (settings of this protocol, a JSON object
  * stolen by the call, may be NULL) and per role the subjects, gestures,
  * window count and the (gesture, trial) units of every recording. */
