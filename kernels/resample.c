@@ -400,3 +400,9 @@ void kern_resample_f32(float *out, const float *in, size_t i0, size_t i1, size_t
     for (size_t jj = 0; jj < n; jj += RS_GROUP)
         group(out, in, i0, n_in, j0, jj, n, C, r);
 }
+
+size_t kern_resample_reach(const struct kern_resampler *r)
+{
+    unsigned long long num = (unsigned long long)r->half * (unsigned long long)r->up;
+    return (size_t)((num + (unsigned long long)r->down - 1) / (unsigned long long)r->down);
+}

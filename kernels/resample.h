@@ -42,6 +42,13 @@ void kern_resampler_free(struct kern_resampler *r);
 /* Output length for n_in input samples: ceil(n_in * up / down). */
 size_t kern_resample_length(const struct kern_resampler *r, size_t n_in);
 
+/* Reach of the filter in output samples: output j depends only on input
+ * samples at instants (in output samples) within (j - reach, j + reach],
+ * reach = ceil(half * up / down) (e.g. 2 kHz -> 200 Hz: 24, 120 ms). So
+ * output windows [a, a + W) and [b, b + W) of one recording depend on
+ * disjoint inputs only if they are at least W + reach apart. */
+size_t kern_resample_reach(const struct kern_resampler *r);
+
 /* Input samples [*i0, *i1) that output samples [j0, j0 + n) depend on,
  * clipped to [0, n_in). */
 void kern_resample_span(const struct kern_resampler *r, size_t j0, size_t n, size_t n_in,

@@ -34,7 +34,7 @@ static int reserve(struct pr_corpus *c, struct grow *g, size_t need)
     size_t WC = c->W * c->C;
     float *x = realloc(c->x, cap * WC * sizeof *x);
     if (x) c->x = x;
-    int32_t **i32[] = { &c->label, &c->rep, &c->subject, &c->rec, &c->session, &c->seg, &c->trial };
+    int32_t **i32[] = { &c->label, &c->rep, &c->subject, &c->rec, &c->session, &c->seg, &c->trial, &c->reach };
     for (size_t k = 0; k < sizeof i32 / sizeof i32[0]; k++) {
         int32_t *p = realloc(*i32[k], cap * sizeof *p);
         if (!p)
@@ -89,6 +89,7 @@ struct recbuf {
     float *x;          /* [T x C] */
     int32_t *lab;      /* [T] */
     int32_t *rep;      /* [T] or NULL */
+    size_t reach;      /* resampler reach in view samples, 0 at the native rate */
 };
 
 static void recbuf_free(struct recbuf *b)
@@ -119,7 +120,7 @@ static int read_rec(struct recbuf *b, struct mbh5_file *f, size_t ri, size_t C, 
         return rc;
     }
     if (rate == r->info.rate_hz || Tn == 0) {
-        *b = (struct recbuf){ Tn, x, lab, rep };
+        *b = (struct recbuf){ Tn, x, lab, rep, 0 };
         return MB_OK;
     }
     struct kern_resampler rs;
@@ -148,9 +149,10 @@ static int read_rec(struct recbuf *b, struct mbh5_file *f, size_t ri, size_t C, 
         if (r2)
             r2[j] = rep[k];
     }
+    size_t reach = kern_resample_reach(&rs);
     kern_resampler_free(&rs);
     free(x); free(lab); free(rep);
-    *b = (struct recbuf){ T, y, l2, r2 };
+    *b = (struct recbuf){ T, y, l2, r2, reach };
     return MB_OK;
 }
 
@@ -382,6 +384,7 @@ static int load(struct pr_corpus *c, struct mbh5_file *f, const struct pr_view_s
             c->rec[i] = (int32_t)ri;
             c->session[i] = c->rec_session[ri];
             c->start[i] = (int64_t)w.start[k];
+            c->reach[i] = (int32_t)b.reach;
             c->seg[i] = segof[w.start[k] + c->W - 1];
             if (c->J) {
                 float *pi = c->pose + i * c->J;
@@ -455,7 +458,7 @@ void pr_corpus_release(struct pr_corpus *c)
         return;
     free(c->path); free(c->name); free(c->x); free(c->label); free(c->rep); free(c->subject);
     free(c->rec); free(c->session); free(c->start); free(c->pose); free(c->pose_valid);
-    free(c->seg); free(c->trial);
+    free(c->seg); free(c->trial); free(c->reach);
     free_strv(c->subject_names, c->n_subjects);
     free_strv(c->session_names, c->n_sessions);
     free(c->gesture_ids);

@@ -30,8 +30,17 @@ struct pr_folds {
     struct pr_fold *v;
 };
 
+/* Resampler reach of window i in view samples (0 without c->reach). */
+static inline int64_t pr_reach(const struct pr_corpus *c, size_t i)
+{
+    return c->reach ? (int64_t)c->reach[i] : 0;
+}
+
 /* Freezes roles into a new fold of fs (the lists are moved, role[] left
- * empty) and writes its manifest: protocol, fold id, seed, the corpus
+ * empty) and writes its manifest. First it drops every training,
+ * reference or adaptation window whose resampled samples reach a test
+ * window of the same recording (starts closer than W + reach, see
+ * pr_corpus.reach); at the native rate no window is dropped. Then: protocol, fold id, seed, the corpus
  * identity and view, 'extra' (settings of this protocol, a JSON object
  * stolen by the call, may be NULL) and per role the subjects, gestures,
  * window count and the (gesture, trial) units of every recording. */
@@ -51,8 +60,9 @@ int pr_folds_return(struct pr_fold **out, size_t *n_out, struct pr_folds *fs, in
 int pr_subject_groups(size_t *n_groups, const struct pr_corpus *c, const struct pr_settings *s) MB_MUST_CHECK;
 int pr_subject_group(uint8_t *is_test, char *name, size_t cap, const struct pr_corpus *c,
                      const struct pr_settings *s, size_t g) MB_MUST_CHECK;
-/* Recordings left out of subject-level splits: excl [n_recordings] gets 1
- * for each (official split: recordings of held-out stages; see docs).
+/* Recordings of the official held-out stages: excl [n_recordings] gets 1
+ * for each (0 everywhere unless s->official). Subject-level splits leave
+ * them out; the unseen-gesture splits use them as their unseen side.
  * Returns a malloc'ed array, NULL (after reporting) when out of memory. */
 uint8_t *pr_rec_exclusions(const struct pr_corpus *c, const struct pr_settings *s);
 

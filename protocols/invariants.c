@@ -59,7 +59,8 @@ static int cmp_span(const void *a, const void *b)
     return (x->role > y->role) - (x->role < y->role);
 }
 
-/* No window of another role shares a sample with a test window. */
+/* No window of another role shares a sample with a test window, counting
+ * the resampler's reach: intervals [start - reach, start + W + reach). */
 static int check_overlap(const struct pr_corpus *c, const struct pr_fold *f)
 {
     static const char *const names[PR_N_ROLES] = { "train", "test", "ref", "adapt" };
@@ -95,7 +96,11 @@ static int check_overlap(const struct pr_corpus *c, const struct pr_fold *f)
                               names[o], who[o], names[r], s[k].win, c->subject_names[c->subject[s[k].win]],
                               c->rec_ids[s[k].rec]);
         }
-        int64_t e = s[k].start + (int64_t)c->W;
+        /* what the window depends on ends reach samples after it (the
+         * resampler's filter; reach is the same for every window of a
+         * recording, so checking the earlier window's widened end against
+         * the later start covers both directions) */
+        int64_t e = s[k].start + (int64_t)c->W + pr_reach(c, s[k].win);
         if (e > end[r])
             end[r] = e, who[r] = s[k].win;
     }

@@ -80,17 +80,18 @@ static int probe_run_common(struct pr_result *res, const struct mb_method *m, co
                             const struct pr_fold *f, const struct pr_settings *s, int unseen)
 {
     memset(res, 0, sizeof *res);
-    if (!(m->caps & MB_CAP_EMBED) || !m->embed || !m->embed_dim || !m->param_hash || !m->fit)
-        return pr_result_set(res, PR_NA, MB_OK, "method '%s' has no frozen representation to probe", m->name);
-    if ((m->caps & MB_CAP_NEEDS_POSE) && !c->J)
-        return pr_result_set(res, PR_NA, MB_OK, "method '%s' needs a pose stream; corpus '%s' has none",
-                             m->name, c->name);
+    /* invariants first: a leaky fold fails whatever the method can do */
     unsigned inv = PR_INV_SUBJECT | PR_INV_REP | PR_INV_OVERLAP | PR_INV_DISJOINT;
     if (unseen)
         inv |= PR_INV_UNSEEN | PR_INV_REF_SUBJ;
     int rc = pr_check_invariants(c, f, inv);
     if (rc)
         return pr_result_set(res, PR_FAILED, rc, "%s", mb_last_error());
+    if (!(m->caps & MB_CAP_EMBED) || !m->embed || !m->embed_dim || !m->param_hash || !m->fit)
+        return pr_result_set(res, PR_NA, MB_OK, "method '%s' has no frozen representation to probe", m->name);
+    if ((m->caps & MB_CAP_NEEDS_POSE) && !c->J)
+        return pr_result_set(res, PR_NA, MB_OK, "method '%s' needs a pose stream; corpus '%s' has none",
+                             m->name, c->name);
     /* the probe's training windows: the method's own (seen) or the
      * training subjects' unseen-gesture windows */
     const size_t *pidx = unseen ? f->ref : f->train;

@@ -77,8 +77,12 @@ int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct pr_corp
     size_t G = 0;
     const char *rule = "";
     uint8_t *is_test = malloc(c->n_subjects + 1), *unseen = malloc(c->n_gestures + 1);
-    uint8_t *excl = pr_rec_exclusions(c, s);
-    int rc = !excl ? MB_ENOMEM : is_test && unseen ? MB_OK : mb_error(MB_ENOMEM, "out of memory");
+    /* The official held-out-stage recordings are NOT left out here: they
+     * are exactly where the unseen gestures (held-out stages) live
+     * (emg2pose held-out user x held-out stage). They only never feed
+     * training, even with a label the vocabulary does not flag. */
+    uint8_t *stage = pr_rec_exclusions(c, s);
+    int rc = !stage ? MB_ENOMEM : is_test && unseen ? MB_OK : mb_error(MB_ENOMEM, "out of memory");
     if (!rc)
         rc = pr_unseen_gestures(unseen, &rule, c, s);
     if (!rc)
@@ -88,14 +92,13 @@ int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct pr_corp
         if ((rc = pr_subject_group(is_test, name, sizeof name, c, s, g)))
             break;
         for (size_t i = 0; !rc && i < c->n; i++) {
-            if (excl[c->rec[i]])
-                continue;
             int u = is_unseen(c, unseen, c->label[i]);
             if (is_test[c->subject[i]]) {
                 if (u)
                     rc = pr_idxv_push(&role[PR_TEST], i);
             } else if (!u) {
-                rc = pr_idxv_push(&role[PR_TRAIN], i);
+                if (!stage[c->rec[i]])
+                    rc = pr_idxv_push(&role[PR_TRAIN], i);
             } else if (!pose_refs || (c->J && c->pose_valid[i])) {
                 rc = pr_idxv_push(&role[PR_REF], i);
             }
@@ -116,7 +119,7 @@ int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct pr_corp
         pr_idxv_release(&role[r]);
     free(is_test);
     free(unseen);
-    free(excl);
+    free(stage);
     return pr_folds_return(folds, n_folds, &fs, rc);
 }
 
@@ -129,18 +132,26 @@ static int zsg_run(struct pr_result *res, const struct mb_protocol *p, const str
                    const struct pr_corpus *c, const struct pr_fold *f, const struct pr_settings *s)
 {
     memset(res, 0, sizeof *res);
-    if (!(m->caps & MB_CAP_ZERO_SHOT) || !m->zero_shot)
-        return pr_result_set(res, PR_NA, MB_OK, "method '%s' cannot name unseen gestures (no zero-shot capability)",
-                             m->name);
-    if (!c->J || !f->n_ref)
-        return pr_result_set(res, PR_NA, MB_OK, "corpus '%s' has no pose references for the unseen gestures",
-                             c->name);
+    /* invariants first: a leaky fold fails whatever the method can do */
     int rc = pr_check_invariants(c, f, PR_INV_SUBJECT | PR_INV_REF_SUBJ | PR_INV_UNSEEN | PR_INV_OVERLAP |
                                        PR_INV_DISJOINT);
     if (rc)
         return pr_result_set(res, PR_FAILED, rc, "%s", mb_last_error());
-    if (!f->n_train || !f->n_test)
-        return pr_result_set(res, PR_FAILED, mb_error(MB_EINVAL, "fold '%s': empty training or test set", f->id),
+    if (!(m->caps & MB_CAP_ZERO_SHOT) || !m->zero_shot)
+        return pr_result_set(res, PR_NA, MB_OK, "method '%s' cannot name unseen gestures (no zero-shot capability)",
+                             m->name);
+    /* a corpus without any pose stream cannot meet the method's need for
+     * pose references (like MB_CAP_NEEDS_POSE): n/a. A corpus with poses
+     * but an empty reference or test set is a broken split: FAILED. */
+    if (!c->J)
+        return pr_result_set(res, PR_NA, MB_OK, "method '%s' needs pose references; corpus '%s' has no pose stream",
+                             m->name, c->name);
+    if (!f->n_train || !f->n_test || !f->n_ref)
+        return pr_result_set(res, PR_FAILED,
+                             mb_error(MB_EINVAL, "fold '%s': empty %s set (%zu training, %zu test, %zu reference "
+                                      "windows with a valid pose)", f->id,
+                                      !f->n_train ? "training" : !f->n_test ? "test" : "reference",
+                                      f->n_train, f->n_test, f->n_ref),
                              "%s", mb_last_error());
     int32_t *classes = NULL, *tclasses = NULL, *pred = malloc((f->n_test + 1) * sizeof *pred);
     int32_t *ref_ids = malloc((f->n_ref + 1) * sizeof *ref_ids);

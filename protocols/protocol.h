@@ -63,6 +63,9 @@ struct pr_corpus {
                               * next movement's), else the 1-based occurrence of the segment among the
                               * subject's segments of that gesture; -1 if none */
     uint8_t *pose_valid;     /* [n] 1 if pose[i] is a valid pose sample (NULL if J == 0) */
+    int32_t *reach;          /* [n] view samples the resampler's filter reaches on either side of the
+                              * window (kern_resample_reach; 0 at the native rate): window i depends
+                              * on the recording's samples in [start - reach, start + W + reach) */
     int has_reps;            /* 1 if every recording has a repetition stream */
     int *subject_held_out;   /* [n_subjects] 1/0 from the source split, -1 unknown */
     char **rec_ids;          /* [n_recordings] "r000000"... */

@@ -132,6 +132,10 @@ int pr_run_classify(struct pr_result *res, const struct mb_protocol *p, const st
                     unsigned invariants, int use_adapt)
 {
     memset(res, 0, sizeof *res);
+    /* invariants first: a leaky fold fails whatever the method can do */
+    int rc = pr_check_invariants(c, f, invariants);
+    if (rc)
+        return pr_result_set(res, PR_FAILED, rc, "%s", mb_last_error());
     if (!(m->caps & MB_CAP_CLASSIFY) || !m->fit || !m->predict_proba)
         return pr_result_set(res, PR_NA, MB_OK, "method '%s' cannot classify", m->name);
     if (use_adapt && (!(m->caps & MB_CAP_ADAPT) || !m->adapt))
@@ -139,9 +143,6 @@ int pr_run_classify(struct pr_result *res, const struct mb_protocol *p, const st
     if ((m->caps & MB_CAP_NEEDS_POSE) && !c->J)
         return pr_result_set(res, PR_NA, MB_OK, "method '%s' needs a pose stream; corpus '%s' has none",
                              m->name, c->name);
-    int rc = pr_check_invariants(c, f, invariants);
-    if (rc)
-        return pr_result_set(res, PR_FAILED, rc, "%s", mb_last_error());
     if (!f->n_train || !f->n_test)
         return pr_result_set(res, PR_FAILED, mb_error(MB_EINVAL, "fold '%s': empty training or test set", f->id),
                              "%s", mb_last_error());

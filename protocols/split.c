@@ -113,6 +113,60 @@ fail:
     return NULL;
 }
 
+/* Test windows of a fold by (recording, start), to find neighbours. */
+struct tpos { int32_t rec; int64_t start; };
+
+static int cmp_tpos(const void *a, const void *b)
+{
+    const struct tpos *x = a, *y = b;
+    if (x->rec != y->rec) return (x->rec > y->rec) - (x->rec < y->rec);
+    return (x->start > y->start) - (x->start < y->start);
+}
+
+/* Drops the non-test windows whose filter support reaches a test window
+ * (docs/PROTOCOLS.md "Resampling and the split"): |start - t| < W + reach
+ * for a test window t of the same recording. The resampler is a
+ * symmetric FIR, so the leak goes both ways; one side must go, and the
+ * test side is what the protocol defines. */
+static int drop_near_test(const struct pr_corpus *c, struct pr_idxv role[PR_N_ROLES])
+{
+    int any = 0;
+    for (size_t k = 0; k < role[PR_TEST].n && !any; k++)
+        any = pr_reach(c, role[PR_TEST].v[k]) > 0;
+    if (!any)
+        return MB_OK;
+    size_t nt = role[PR_TEST].n;
+    struct tpos *t = malloc((nt + 1) * sizeof *t);
+    if (!t)
+        return mb_error(MB_ENOMEM, "out of memory for %zu test windows", nt);
+    for (size_t k = 0; k < nt; k++)
+        t[k] = (struct tpos){ c->rec[role[PR_TEST].v[k]], c->start[role[PR_TEST].v[k]] };
+    qsort(t, nt, sizeof *t, cmp_tpos);
+    for (int r = 0; r < PR_N_ROLES; r++) {
+        if (r == PR_TEST)
+            continue;
+        size_t keep = 0;
+        for (size_t k = 0; k < role[r].n; k++) {
+            size_t i = role[r].v[k];
+            int64_t gap = (int64_t)c->W + pr_reach(c, i);
+            /* first test window of the recording starting after start - gap */
+            struct tpos q = { c->rec[i], c->start[i] - gap + 1 };
+            size_t lo = 0, hi = nt;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (cmp_tpos(&t[mid], &q) < 0) lo = mid + 1;
+                else hi = mid;
+            }
+            int near = lo < nt && t[lo].rec == c->rec[i] && t[lo].start < c->start[i] + gap;
+            if (!near)
+                role[r].v[keep++] = i;
+        }
+        role[r].n = keep;
+    }
+    free(t);
+    return MB_OK;
+}
+
 int pr_fold_finish(struct pr_folds *fs, const struct pr_corpus *c, const char *protocol, const char *id,
                    uint64_t seed, json_t *extra, struct pr_idxv role[PR_N_ROLES])
 {
@@ -126,6 +180,11 @@ int pr_fold_finish(struct pr_folds *fs, const struct pr_corpus *c, const char *p
         }
         fs->v = p;
         fs->cap = cap;
+    }
+    int rc = drop_near_test(c, role);
+    if (rc) {
+        json_decref(extra);
+        return rc;
     }
     /* window lists in increasing order: the manifest and the methods see
      * the same order whatever order the plan pushed them in */

@@ -28,6 +28,9 @@ struct prf_opts {
     int with_reps;         /* write the repetition stream (default 1; -1 = none) */
     int sessions;          /* recordings (sessions) per subject, default 1 */
     int no_pose;           /* 1: no pose stream */
+    int stages;            /* 1: emg2pose-like official split: gestures 5, 6 are held-out stages
+                            * (vocabulary flag) recorded in a second recording per subject
+                            * tagged held_out_stage = "true", without rest labels */
 };
 
 static const float prf_pose[PRF_G + 1][PRF_J] = {
@@ -54,14 +57,17 @@ static inline int prf_write(const char *path, const struct prf_opts *o_in)
     if ((rc = mbh5_add_device(w, &dev)))
         goto bad;
     for (int g = 0; g <= PRF_G; g++)
-        if ((rc = mbh5_add_gesture(w, &(struct mbh5_gesture){ g, names[g], names[g], 0 })))
+        if ((rc = mbh5_add_gesture(w, &(struct mbh5_gesture){ g, names[g], names[g], o.stages && g >= 5 })))
             goto bad;
     size_t per = (size_t)(PRF_MOVE + PRF_REST);
     size_t T = (size_t)PRF_G * (size_t)o.reps * per;
     float *e = malloc(T * PRF_C * sizeof *e), *pose = malloc(T * PRF_J * sizeof *pose);
     int32_t *lab = malloc(T * sizeof *lab), *rep = malloc(T * sizeof *rep);
     for (int s = 0; s < o.subjects; s++)
-        for (int ss = 0; ss < o.sessions; ss++) {
+        for (int ss = 0; ss < o.sessions; ss++)
+        for (int part = 0; part < (o.stages ? 2 : 1); part++) {
+            /* part 0: every gesture (stages: 1..4), part 1: the held-out stages 5, 6 */
+            int g_lo = part ? 5 : 1, g_hi = o.stages && !part ? 4 : PRF_G;
             struct mb_rng r;
             mb_rng_seed(&r, 77, (uint64_t)(s * 16 + ss));
             float gain[PRF_C];
@@ -69,13 +75,13 @@ static inline int prf_write(const char *path, const struct prf_opts *o_in)
                 gain[ch] = (float)(0.8 + 0.4 * mb_rng_uniform(&r));
             size_t t = 0;
             for (int k = 0; k < o.reps; k++)
-                for (int g = 1; g <= PRF_G; g++) {
+                for (int g = g_lo; g <= g_hi; g++) {
                     /* each repetition at its own intensity: pose and EMG
                      * amplitude vary together inside a gesture */
                     double u = 0.6 + 0.8 * mb_rng_uniform(&r);
                     for (size_t q = 0; q < per; q++, t++) {
                         int gg = q < PRF_MOVE ? g : 0;
-                        lab[t] = gg;
+                        lab[t] = gg || !part ? gg : -1;
                         rep[t] = gg ? k + 1 : 0;
                         for (int j = 0; j < PRF_J; j++)
                             pose[t * PRF_J + j] = (float)(u * prf_pose[gg][j] + 0.02 * mb_rng_normal(&r));
@@ -98,13 +104,15 @@ static inline int prf_write(const char *path, const struct prf_opts *o_in)
             int sid = -1;
             if ((rc = mbh5_rec_begin(w, &rr, &info)) || (rc = mbh5_rec_add_tag(rr, "held_out_user", s == o.subjects - 1 ? "true" : "false")))
                 goto bad2;
+            if (o.stages && (rc = mbh5_rec_add_tag(rr, "held_out_stage", part ? "true" : "false")))
+                goto bad2;
             if (!o.no_pose &&
                 (rc = mbh5_rec_add_stream(rr, &sid, &(struct mbh5_stream_info){ "joint_angles", "pose", PRF_J, PRF_RATE,
                                                                                "rad", NULL, 0, 0 })))
                 goto bad2;
-            if ((rc = mbh5_rec_append(rr, e, lab, has_rep ? rep : NULL, NULL, T)))
+            if ((rc = mbh5_rec_append(rr, e, lab, has_rep ? rep : NULL, NULL, t)))
                 goto bad2;
-            if (!o.no_pose && (rc = mbh5_rec_append_stream(rr, sid, pose, NULL, T)))
+            if (!o.no_pose && (rc = mbh5_rec_append_stream(rr, sid, pose, NULL, t)))
                 goto bad2;
             if ((rc = mbh5_rec_end(rr)))
                 goto bad2;

@@ -3,6 +3,7 @@
 #include <jansson.h>
 
 #include "core/fs.h"
+#include "kernels/resample.h"
 #include "protocols/protocol.h"
 #include "pr_fixture.h"
 #include "testutil.h"
@@ -100,6 +101,16 @@ Test(corpus, resampled_view, .fini = cleanup, .timeout = 60)
         else e_rest += s, n_rest++;
     }
     cr_expect_gt(e_move / (double)n_move, 10 * e_rest / (double)n_rest);
+    /* 200 -> 100 Hz: up 1, down 2, filter half-length ceil(24 * 2 / 1) = 48
+     * native samples = 24 view samples on either side of each window */
+    for (size_t i = 0; i < c.n; i++)
+        cr_assert_eq(c.reach[i], 24, "window %zu reach %d", i, c.reach[i]);
+    pr_corpus_release(&c);
+    /* at the native rate nothing is filtered: no reach */
+    v.rate_hz = 0;
+    cr_assert_eq(pr_corpus_load(&c, path, &v), MB_OK, "%s", mb_last_error());
+    for (size_t i = 0; i < c.n; i++)
+        cr_assert_eq(c.reach[i], 0);
     pr_corpus_release(&c);
 }
 
@@ -125,4 +136,26 @@ Test(corpus, errors_name_the_file, .timeout = 30)
     struct pr_corpus c;
     cr_expect_neq(pr_corpus_load(&c, "/nonexistent/x.h5", NULL), MB_OK);
     cr_expect(strstr(mb_last_error(), "/nonexistent/x.h5"), "%s", mb_last_error());
+}
+
+/* kern_resample_reach bounds what the filter reads: output j depends only on
+ * inputs at instants (in output samples) within (j - reach, j + reach]. */
+Test(corpus, resample_reach_bounds_the_support, .timeout = 30)
+{
+    static const double rates[][2] = { { 200, 100 }, { 2000, 200 }, { 100, 200 }, { 2048, 1111 } };
+    for (size_t q = 0; q < sizeof rates / sizeof rates[0]; q++) {
+        struct kern_resampler r;
+        cr_assert_eq(kern_resampler_init(&r, rates[q][0], rates[q][1]), MB_OK, "%s", mb_last_error());
+        double reach = (double)kern_resample_reach(&r), ratio = (double)r.up / (double)r.down;
+        size_t n_in = 100000;
+        for (size_t j = 2000; j < 2600; j++) {
+            size_t i0, i1;
+            kern_resample_span(&r, j, 1, n_in, &i0, &i1);
+            cr_assert_gt((double)i0 * ratio, (double)j - reach, "%g->%g Hz j %zu", rates[q][0], rates[q][1], j);
+            cr_assert_leq((double)(i1 - 1) * ratio, (double)j + reach, "%g->%g Hz j %zu", rates[q][0], rates[q][1], j);
+        }
+        if (q == 1)
+            cr_expect_eq(kern_resample_reach(&r), 24, "2 kHz -> 200 Hz: 240 native samples = 24 view samples");
+        kern_resampler_free(&r);
+    }
 }

@@ -620,3 +620,136 @@ Test(protocols, adapt_gives_only_target_windows, .init = setup, .fini = teardown
     pr_result_release(&r);
     folds_free(f, n);
 }
+
+/* ---- official emg2pose split: held-out user x held-out stage --------------- */
+
+/* Official unseen-gesture folds on an emg2pose-like corpus: the held-out
+ * stages live in recordings tagged held_out_stage, which used to be left out
+ * (test and references empty, the run n/a). */
+Test(protocols, official_unseen_uses_held_out_stages, .fini = teardown, .timeout = 120)
+{
+    setup_with(&(struct prf_opts){ .stages = 1 });
+    struct pr_settings s = { .seed = 1, .official = 1 };
+    struct pr_fold *f;
+    size_t n;
+    int32_t last = (int32_t)C.n_subjects - 1;
+    cr_assert_eq(P("zeroshot-gestures")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 1);
+    cr_expect_str_eq(f[0].id, "zeroshot-gestures/official");
+    cr_expect(strstr(f[0].manifest, "\"rule\":\"source-held-out\""), "%s", f[0].manifest);
+    cr_assert_gt(f[0].n_test, 0);
+    cr_assert_gt(f[0].n_ref, 0);
+    cr_assert_gt(f[0].n_train, 0);
+    for (size_t i = 0; i < f[0].n_test; i++) {
+        size_t w = f[0].test[i];
+        cr_assert_eq(C.subject[w], last, "test = the held-out user");
+        cr_assert(C.label[w] == 5 || C.label[w] == 6, "test = held-out stages, got %d", C.label[w]);
+    }
+    for (size_t i = 0; i < f[0].n_ref; i++) {
+        size_t w = f[0].ref[i];
+        cr_assert_neq(C.subject[w], last, "references from training users");
+        cr_assert(C.label[w] == 5 || C.label[w] == 6);
+    }
+    for (size_t i = 0; i < f[0].n_train; i++) {
+        size_t w = f[0].train[i];
+        cr_assert_neq(C.subject[w], last);
+        cr_assert(C.label[w] != 5 && C.label[w] != 6, "training = seen stages only");
+        cr_assert(!strstr(C.rec_tags_json[C.rec[w]], "\"held_out_stage\":\"true\""));
+    }
+    struct pr_result r;
+    cr_assert_eq(P("zeroshot-gestures")->run(&r, P("zeroshot-gestures"), M("pose-ridge-td4"), &C, &f[0], &s), MB_OK,
+                 "%s", mb_last_error());
+    cr_expect_eq(r.status, PR_OK, "%s", r.message);
+    cr_expect_eq(r.n_subjects, 1);
+    pr_result_release(&r);
+
+    /* empty references (or test) are a broken split: FAILED, not n/a */
+    size_t n_ref = f[0].n_ref;
+    f[0].n_ref = 0;
+    cr_expect_eq(P("zeroshot-gestures")->run(&r, P("zeroshot-gestures"), M("pose-ridge-td4"), &C, &f[0], &s),
+                 MB_EINVAL);
+    cr_expect_eq(r.status, PR_FAILED);
+    cr_expect(strstr(r.message, "empty reference set"), "%s", r.message);
+    pr_result_release(&r);
+    f[0].n_ref = n_ref;
+
+    /* invariants run before the capability check: a leaky fold fails even
+     * for a method that would be n/a */
+    push(&f[0].train, &f[0].n_train, f[0].ref[0]);
+    expect_refused("zeroshot-gestures", "lda-td4", &f[0], "unseen-gestures-absent-from-training");
+    folds_free(f, n);
+
+    cr_assert_eq(P("probe-unseen")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 1);
+    cr_assert_gt(f[0].n_test, 0);
+    cr_assert_gt(f[0].n_ref, 0);
+    cr_assert_eq(P("probe-unseen")->run(&r, P("probe-unseen"), M("lda-td4"), &C, &f[0], &s), MB_OK, "%s",
+                 mb_last_error());
+    cr_expect_eq(r.status, PR_OK, "%s", r.message);
+    pr_result_release(&r);
+    folds_free(f, n);
+}
+
+/* ---- resampling does not leak across the split ----------------------------- */
+
+/* At 100 Hz (fixture at 200 Hz) each window depends on native samples up
+ * to reach = 24 view samples (240 ms) on either side. A within fold must
+ * not train on a window whose filter support reaches a test window, and a
+ * fold that does is refused even though the raw windows share no sample. */
+Test(protocols, resampled_within_keeps_filter_support_off_test, .fini = teardown, .timeout = 120)
+{
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/c.h5", dir);
+    cr_assert_eq(prf_write(path, &(struct prf_opts){ .subjects = 2 }), MB_OK, "%s", mb_last_error());
+    struct pr_view_settings v = { 100, 200, 50, 0 };
+    cr_assert_eq(pr_corpus_load(&C, path, &v), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(C.W, 20);
+    cr_assert_eq(C.reach[0], 24);
+    const int64_t gap = 20 + 24;
+    struct pr_settings s = { .seed = 1 };
+    struct pr_fold *f;
+    size_t n;
+    cr_assert_eq(P("within")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 2);
+    int32_t subj = C.subject[f[0].test[0]];
+    uint8_t *in_train = calloc(C.n, 1);
+    for (size_t k = 0; k < f[0].n_train; k++)
+        in_train[f[0].train[k]] = 1;
+    /* the ninapro-reps rule alone would train on every window of trials
+     * other than 2, 5, 7; those near a test window are left out */
+    size_t rule_train = 0, leaky = C.n;
+    for (size_t i = 0; i < C.n; i++) {
+        int32_t t = C.trial[i];
+        if (C.subject[i] != subj || t < 1 || t == 2 || t == 5 || t == 7)
+            continue;
+        rule_train++;
+        int near = 0;
+        for (size_t k = 0; k < f[0].n_test; k++) {
+            size_t w = f[0].test[k];
+            int64_t d = C.start[i] - C.start[w];
+            if (C.rec[w] == C.rec[i] && d < gap && d > -gap)
+                near = 1;
+        }
+        cr_assert_eq(in_train[i], !near, "window %zu (trial %d): near a test window %d, in training %d", i, t, near,
+                     in_train[i]);
+        if (near && leaky == C.n)
+            leaky = i;
+    }
+    cr_assert_lt(f[0].n_train, rule_train, "some training windows are within the filter's reach of test");
+    cr_assert_lt(leaky, C.n);
+    free(in_train);
+    /* the raw windows do not overlap (different segments), only the filter
+     * support does: the widened invariant refuses the hand-made fold */
+    for (size_t k = 0; k < f[0].n_test; k++) {
+        int64_t d = C.start[leaky] - C.start[f[0].test[k]];
+        cr_assert(d >= 20 || d <= -20);
+    }
+    push(&f[0].train, &f[0].n_train, leaky);
+    expect_refused("within", "lda-td4", &f[0], "no-window-across-split");
+    /* the planned fold runs */
+    struct pr_result r;
+    cr_assert_eq(P("within")->run(&r, P("within"), M("lda-td4"), &C, &f[1], &s), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(r.status, PR_OK, "%s", r.message);
+    pr_result_release(&r);
+    folds_free(f, n);
+}
