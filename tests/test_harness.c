@@ -764,6 +764,56 @@ Test(harness, report_marks_na_and_incomplete_cells)
     hn_plan_release(&pl);
 }
 
+/* A block mixing jobs of two plans (other settings, other parameters) is
+ * refused with a message naming the block, never averaged into one cell;
+ * different protocols in one store stay fine (the other tests). */
+Test(harness, report_refuses_blocks_mixing_settings_or_params)
+{
+    char dir[64], db[128], out[128], path[256];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    snprintf(out, sizeof out, "%s/rep", dir);
+    snprintf(path, sizeof path, "%s/plan.yaml", dir);
+    static const char *const plans[][2] = {
+        { "  - fake-loso\n", "sleep_ms=0" },
+        { "  - { name: fake-loso, folds: 2 }\n", "sleep_ms=0" },   /* other settings, same labels */
+        { "  - fake-loso\n", "sleep_ms=1" },                      /* other parameters, same labels */
+    };
+    static const char *const want[] = { NULL, "block tiny / fake-loso mixes jobs of different protocol settings",
+                                        "block tiny / fake-loso / fake-centroid mixes jobs of different method "
+                                        "parameters ('sleep_ms=0' and 'sleep_ms=1')" };
+    for (size_t i = 0; i < 3; i++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "data: [tiny.h5]\nview: { rate_hz: 200, window_ms: 20, stride_ms: 10 }\nprotocols:\n%s"
+                 "methods:\n  - { name: fake-centroid, params: \"%s\" }\n",
+                 plans[i][0], plans[i][1]);
+        write_text(path, text);
+        char db_i[160];
+        /* each mixed store starts from a copy of the first plan's results */
+        snprintf(db_i, sizeof db_i, "%s/r%zu.db", dir, i);
+        struct hn_plan pl;
+        cr_assert_eq(hn_plan_load(&pl, path, &t_reg), MB_OK, "%s", mb_last_error());
+        struct hn_run_stats st;
+        cr_assert_eq(run_plan(&st, &pl, i ? db_i : db, 1), MB_OK, "%s", mb_last_error());
+        hn_plan_release(&pl);
+        if (!i) {
+            cr_assert_eq(hn_report_write(db, out, HN_FMT_CSV), MB_OK, "%s", mb_last_error());
+            continue;
+        }
+        /* the first plan into the same store, then the report */
+        write_text(path, "data: [tiny.h5]\nview: { rate_hz: 200, window_ms: 20, stride_ms: 10 }\nprotocols:\n"
+                         "  - fake-loso\nmethods:\n  - { name: fake-centroid, params: \"sleep_ms=0\" }\n");
+        cr_assert_eq(hn_plan_load(&pl, path, &t_reg), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(run_plan(&st, &pl, db_i, 1), MB_OK, "%s", mb_last_error());
+        hn_plan_release(&pl);
+        mb_log_set_level(MB_LOG_QUIET);
+        cr_assert_eq(hn_report_write(db_i, out, HN_FMT_CSV), MB_EINVAL);
+        cr_assert_not_null(strstr(mb_last_error(), want[i]), "%s", mb_last_error());
+        cr_assert_not_null(strstr(mb_last_error(), "own --db"), "%s", mb_last_error());
+    }
+}
+
 /* Per-subject values are means over the seeds' folds, and the report's
  * numbers equal the stored ones. */
 Test(harness, report_values_are_means_over_seeds)
