@@ -532,6 +532,40 @@ Test(harness, plan_from_flags)
     cr_assert_not_null(strstr(mb_last_error(), "unknown method 'nope' (known: fake-centroid, fake-shifted"));
 }
 
+/* A plain fewshot (flags, YAML name alone, YAML entry without shots or
+ * percents) is the seven default budgets as seven blocks, never one block
+ * averaging them. */
+Test(harness, plain_fewshot_expands_to_seven_variants)
+{
+    static const char *const want[] = { "fewshot-k1", "fewshot-k5", "fewshot-k10", "fewshot-p5",
+                                        "fewshot-p20", "fewshot-p40", "fewshot-p80" };
+    static const int shots[] = { 1, 5, 10, 0, 0, 0, 0 }, percent[] = { 0, 0, 0, 5, 20, 40, 80 };
+    char dir[64], path[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/plan.yaml", dir);
+    for (int form = 0; form < 3; form++) {
+        struct hn_plan pl;
+        if (!form) {
+            struct hn_flags f = { .data = "a.h5", .protocols = "fewshot", .methods = "lda-td4", .seeds = "1",
+                                  .rate_hz = -1, .window_ms = -1, .stride_ms = -1, .folds = -1 };
+            cr_assert_eq(hn_plan_from_flags(&pl, &f, NULL), MB_OK, "%s", mb_last_error());
+        } else {
+            write_text(path, form == 1 ? "data: [a.h5]\nprotocols: [fewshot]\nmethods: [lda-td4]\n"
+                                       : "data: [a.h5]\nprotocols: [{ name: fewshot, episodes: 2 }]\n"
+                                         "methods: [lda-td4]\n");
+            cr_assert_eq(hn_plan_load(&pl, path, NULL), MB_OK, "%s", mb_last_error());
+        }
+        cr_assert_eq(pl.n_protocols, 7, "form %d: %zu variants", form, pl.n_protocols);
+        for (size_t i = 0; i < 7; i++) {
+            cr_assert_str_eq(pl.protocol[i].label, want[i]);
+            cr_assert_eq(pl.protocol[i].s.shots, shots[i]);
+            cr_assert_eq(pl.protocol[i].s.percent, percent[i]);
+            cr_assert_eq(pl.protocol[i].s.episodes, form == 2 ? 2 : 0);
+        }
+        hn_plan_release(&pl);
+    }
+}
+
 /* ---- keys ------------------------------------------------------------------------- */
 
 static const struct hn_job_rec key_rec = {
