@@ -34,24 +34,38 @@ void hn_caps_text(char *buf, size_t cap, unsigned caps)
 
 /* ---- keys ----------------------------------------------------------------------- */
 
+/* snprintf's answer: the length the whole text needs, whatever cap is. */
+static int key_text(char *buf, size_t cap, const struct hn_job_rec *j)
+{
+    return snprintf(buf, cap,
+                    "myobench-job/1\ncorpus %s\nprotocol %s\nsettings %s\nfold %s\nmanifest %s\n"
+                    "method %s\nparams %s\nseed %llu\nview %s\nversion %s\n",
+                    j->corpus_sha, j->protocol_name, j->settings, j->fold_id, j->manifest_sha, j->method_name,
+                    j->params, (unsigned long long)j->seed, j->view, MB_VERSION);
+}
+
 int hn_job_key_text(char *buf, size_t cap, const struct hn_job_rec *j)
 {
-    int n = snprintf(buf, cap,
-                     "myobench-job/1\ncorpus %s\nprotocol %s\nsettings %s\nfold %s\nmanifest %s\n"
-                     "method %s\nparams %s\nseed %llu\nview %s\nversion %s\n",
-                     j->corpus_sha, j->protocol_name, j->settings, j->fold_id, j->manifest_sha, j->method_name,
-                     j->params, (unsigned long long)j->seed, j->view, MB_VERSION);
+    int n = key_text(buf, cap, j);
     if (n < 0 || (size_t)n >= cap)
         return mb_error(MB_EINVAL, "job key text of fold '%s' is too long", j->fold_id);
     return MB_OK;
 }
 
-void hn_job_key(char key[65], const struct hn_job_rec *j)
+/* The text is sized to fit: a fixed buffer would give every overlong text
+ * (long parameter strings) one and the same key. */
+int hn_job_key(char key[65], const struct hn_job_rec *j)
 {
-    char text[8192];
-    if (hn_job_key_text(text, sizeof text, j) != MB_OK)
-        text[0] = 0;   /* reported; a key of "" cannot collide with a real one below */
-    mb_sha256_hex(key, text, strlen(text));
+    int n = key_text(NULL, 0, j);
+    if (n < 0)
+        return mb_error(MB_EINVAL, "job key text of fold '%s' cannot be formatted", j->fold_id);
+    char *text = malloc((size_t)n + 1);
+    if (!text)
+        return mb_error(MB_ENOMEM, "out of memory for the key text of fold '%s' (%d bytes)", j->fold_id, n);
+    key_text(text, (size_t)n + 1, j);
+    mb_sha256_hex(key, text, (size_t)n);
+    free(text);
+    return MB_OK;
 }
 
 /* ---- progress ------------------------------------------------------------------ */
@@ -208,10 +222,10 @@ int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d,
     }
     size_t k = 0;
     for (size_t pi = 0; pi < plan->n_protocols && !rc; pi++)
-        for (size_t si = 0; si < plan->n_seeds; si++) {
+        for (size_t si = 0; si < plan->n_seeds && !rc; si++) {
             const struct foldset *fs = &sets[pi * plan->n_seeds + si];
-            for (size_t fi = 0; fi < fs->n; fi++)
-                for (size_t mi = 0; mi < plan->n_methods; mi++, k++) {
+            for (size_t fi = 0; fi < fs->n && !rc; fi++)
+                for (size_t mi = 0; mi < plan->n_methods && !rc; mi++, k++) {
                     struct job *jb = &jobs[k];
                     jb->ps = &plan->protocol[pi];
                     jb->ms = &plan->method[mi];
@@ -239,7 +253,7 @@ int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d,
                     r->protocol_pos = pi;
                     r->method_pos = mi;
                     r->fold_pos = fi;
-                    hn_job_key(r->key, r);
+                    rc = hn_job_key(r->key, r);
                     recs[k] = *r;
                 }
         }

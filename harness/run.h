@@ -45,9 +45,11 @@ struct hn_run_stats {
     size_t n_skipped;            /* already ok or na in the store */
 };
 
-/* The canonical text hashed into a job's key, and the key itself. */
-int  hn_job_key_text(char *buf, size_t cap, const struct hn_job_rec *j) MB_MUST_CHECK;
-void hn_job_key(char key[65], const struct hn_job_rec *j);
+/* The canonical text hashed into a job's key (MB_EINVAL when it does not
+ * fit in cap), and the key itself (the text sized to fit, any length;
+ * fails only when out of memory). */
+int hn_job_key_text(char *buf, size_t cap, const struct hn_job_rec *j) MB_MUST_CHECK;
+int hn_job_key(char key[65], const struct hn_job_rec *j) MB_MUST_CHECK;
 
 /* Runs the whole plan into the store: one run row, then dataset by dataset
  * (load, plan folds, skip finished jobs, run the rest in parallel, release).

@@ -578,7 +578,7 @@ static const struct hn_job_rec key_rec = {
 Test(harness, job_key_is_stable_and_covers_every_field)
 {
     char key[65], text[2048];
-    hn_job_key(key, &key_rec);
+    cr_assert_eq(hn_job_key(key, &key_rec), MB_OK);
     cr_assert_eq(hn_job_key_text(text, sizeof text, &key_rec), MB_OK);
     cr_assert_str_eq(text, "myobench-job/1\ncorpus c0ffee\nprotocol fake-loso\n"
                            "settings folds=0,official=0,shots=0,percent=0,episodes=0,unseen_fraction=0\n"
@@ -588,13 +588,13 @@ Test(harness, job_key_is_stable_and_covers_every_field)
     if (!strcmp(MB_VERSION, "0.1.0"))
         cr_assert_str_eq(key, "fc195f3c2683dab04b0acf3780fb65c5987ce292b600edb2b2dc715d41ec50b4");
     char again[65];
-    hn_job_key(again, &key_rec);
+    cr_assert_eq(hn_job_key(again, &key_rec), MB_OK);
     cr_assert_str_eq(key, again);
     /* Display names are not part of the key; everything that defines numbers is. */
     struct hn_job_rec r = key_rec;
     r.method = "another label";
     r.dataset = "renamed";
-    hn_job_key(again, &r);
+    cr_assert_eq(hn_job_key(again, &r), MB_OK);
     cr_assert_str_eq(key, again);
     const char **fields[] = { &r.corpus_sha, &r.protocol_name, &r.settings, &r.method_name, &r.params,
                               &r.fold_id, &r.manifest_sha, &r.view };
@@ -602,13 +602,49 @@ Test(harness, job_key_is_stable_and_covers_every_field)
         r = key_rec;
         const char **fp = (const char **)((char *)&r + ((char *)fields[i] - (char *)&r));
         *fp = "changed";
-        hn_job_key(again, &r);
+        cr_assert_eq(hn_job_key(again, &r), MB_OK);
         cr_assert_str_neq(key, again, "field %zu does not change the key", i);
     }
     r = key_rec;
     r.seed = 2;
-    hn_job_key(again, &r);
+    cr_assert_eq(hn_job_key(again, &r), MB_OK);
     cr_assert_str_neq(key, again);
+}
+
+/* Key texts longer than any fixed buffer still get keys of their own
+ * (a key text that overflowed once made every such job share one key). */
+Test(harness, overlong_key_texts_keep_distinct_keys)
+{
+    size_t n = 20000;
+    char *pa = malloc(n + 1), *pb = malloc(n + 1);
+    cr_assert(pa && pb);
+    memset(pa, 'x', n);
+    memcpy(pb, pa, n);
+    pa[n] = pb[n] = 0;
+    pb[n - 1] = 'y';   /* differs only at the end */
+    struct hn_job_rec a = key_rec, b = key_rec, e = key_rec;
+    a.params = pa;
+    b.params = pb;
+    e.params = "";
+    char ka[65], kb[65], ke[65];
+    cr_assert_eq(hn_job_key(ka, &a), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(hn_job_key(kb, &b), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(hn_job_key(ke, &e), MB_OK);
+    cr_assert_str_neq(ka, kb);
+    cr_assert_str_neq(ka, ke);
+    /* the key is the SHA-256 of the whole text, however long */
+    size_t cap = n + 4096;
+    char *text = malloc(cap);
+    cr_assert_not_null(text);
+    cr_assert_eq(hn_job_key_text(text, cap, &a), MB_OK);
+    char want[65];
+    mb_sha256_hex(want, text, strlen(text));
+    cr_assert_str_eq(ka, want);
+    mb_log_set_level(MB_LOG_QUIET);
+    cr_assert_eq(hn_job_key_text(text, 100, &a), MB_EINVAL, "a text that does not fit the caller's buffer is refused");
+    free(text);
+    free(pa);
+    free(pb);
 }
 
 /* ---- runs --------------------------------------------------------------------------- */
