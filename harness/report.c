@@ -12,6 +12,7 @@
 
 #include "core/fs.h"
 #include "core/version.h"
+#include "harness/run.h"
 #include "harness/store.h"
 #include "reports/analysis.h"
 #include "reports/fmt.h"
@@ -629,7 +630,7 @@ static int write_info(struct rdb *r, const char *path)
     if (rc)
         return rc;
     FILE *f = o.f;
-    fprintf(f, "myobench report %s\n", MB_VERSION);
+    fprintf(f, "myobench report %s\n", hn_version());
     fprintf(f, "store schema %s\n\n", HN_STORE_SCHEMA);
     /* Only runs that computed a stored result: a resumed plan and an
      * uninterrupted one list the same versions, machines and threads. */

@@ -572,7 +572,7 @@ static const struct hn_job_rec key_rec = {
     .dataset = "tiny", .corpus_sha = "c0ffee", .protocol = "fake-loso", .protocol_name = "fake-loso",
     .settings = "folds=0,official=0,shots=0,percent=0,episodes=0,unseen_fraction=0", .method = "row",
     .method_name = "fake-centroid", .params = "sleep_ms=0", .seed = 1, .fold_id = "fake-loso/s01",
-    .manifest_sha = "abc123", .view = "rate_hz=200,window_ms=20,stride_ms=10,majority=0",
+    .manifest_sha = "abc123", .view = "rate_hz=200,window_ms=20,stride_ms=10,majority=0", .source = "5ca1ab1e",
 };
 
 Test(harness, job_key_is_stable_and_covers_every_field)
@@ -583,10 +583,11 @@ Test(harness, job_key_is_stable_and_covers_every_field)
     cr_assert_str_eq(text, "myobench-job/1\ncorpus c0ffee\nprotocol fake-loso\n"
                            "settings folds=0,official=0,shots=0,percent=0,episodes=0,unseen_fraction=0\n"
                            "fold fake-loso/s01\nmanifest abc123\nmethod fake-centroid\nparams sleep_ms=0\n"
-                           "seed 1\nview rate_hz=200,window_ms=20,stride_ms=10,majority=0\nversion " MB_VERSION "\n");
-    /* sha256 of that text by Python's hashlib (tests/ref/gen_harness_key.py), at version 0.1.0 */
+                           "seed 1\nview rate_hz=200,window_ms=20,stride_ms=10,majority=0\nversion " MB_VERSION "\n"
+                           "source 5ca1ab1e\n");
+    /* sha256 of that text by Python's hashlib (tests/ref/gen_harness_key.py), at version 0.1.0, source 5ca1ab1e */
     if (!strcmp(MB_VERSION, "0.1.0"))
-        cr_assert_str_eq(key, "fc195f3c2683dab04b0acf3780fb65c5987ce292b600edb2b2dc715d41ec50b4");
+        cr_assert_str_eq(key, "c03443a6d1d97bccf3f1001297baf9cbe91fea0529afa934bf243f136dde0b32");
     char again[65];
     cr_assert_eq(hn_job_key(again, &key_rec), MB_OK);
     cr_assert_str_eq(key, again);
@@ -597,7 +598,7 @@ Test(harness, job_key_is_stable_and_covers_every_field)
     cr_assert_eq(hn_job_key(again, &r), MB_OK);
     cr_assert_str_eq(key, again);
     const char **fields[] = { &r.corpus_sha, &r.protocol_name, &r.settings, &r.method_name, &r.params,
-                              &r.fold_id, &r.manifest_sha, &r.view };
+                              &r.fold_id, &r.manifest_sha, &r.view, &r.source };
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
         r = key_rec;
         const char **fp = (const char **)((char *)&r + ((char *)fields[i] - (char *)&r));
@@ -645,6 +646,29 @@ Test(harness, overlong_key_texts_keep_distinct_keys)
     free(text);
     free(pa);
     free(pb);
+}
+
+/* Another build (another hash of the library sources) gives other keys,
+ * so a re-run after a code change runs every job again; the runs record
+ * this build's hash. */
+Test(harness, job_key_changes_with_the_source_hash)
+{
+    struct hn_job_rec a = key_rec, b = key_rec;
+    a.source = "1111111111111111111111111111111111111111111111111111111111111111";
+    b.source = "2222222222222222222222222222222222222222222222222222222222222222";
+    char ka[65], kb[65], kb2[65];
+    cr_assert_eq(hn_job_key(ka, &a), MB_OK);
+    cr_assert_eq(hn_job_key(kb, &b), MB_OK);
+    cr_assert_eq(hn_job_key(kb2, &b), MB_OK);
+    cr_assert_str_neq(ka, kb);
+    cr_assert_str_eq(kb, kb2);
+    /* the build's own hash: 64 hex digits, and the version carries its prefix */
+    const char *h = hn_source_hash();
+    cr_assert_eq(strlen(h), 64);
+    cr_assert_eq(strspn(h, "0123456789abcdef"), 64);
+    char want[96];
+    snprintf(want, sizeof want, "%s+%.16s", MB_VERSION, h);
+    cr_assert_str_eq(hn_version(), want);
 }
 
 /* ---- runs --------------------------------------------------------------------------- */
