@@ -893,6 +893,17 @@ Test(harness, report_refuses_blocks_mixing_settings_or_params)
         hn_plan_release(&pl);
         if (!i) {
             cr_assert_eq(hn_report_write(db, out, HN_FMT_CSV), MB_OK, "%s", mb_last_error());
+            /* one job as if from another build */
+            sqlite3 *h;
+            cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+            cr_assert_eq(sqlite3_exec(h, "UPDATE jobs SET version = 'other-build' WHERE rowid = "
+                                         "(SELECT MIN(rowid) FROM jobs)", NULL, NULL, NULL), SQLITE_OK);
+            sqlite3_close(h);
+            mb_log_set_level(MB_LOG_QUIET);
+            cr_assert_eq(hn_report_write(db, out, HN_FMT_CSV), MB_EINVAL);
+            cr_assert_not_null(strstr(mb_last_error(), "block tiny / fake-loso mixes jobs of different software "
+                                                       "versions"), "%s", mb_last_error());
+            mb_log_set_level(MB_LOG_WARN);
             continue;
         }
         /* the first plan into the same store, then the report */
