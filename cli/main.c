@@ -7,6 +7,7 @@
 #include "cli/cmd.h"
 #include "core/err.h"
 #include "core/version.h"
+#include "harness/run.h"
 
 struct command {
     const char *name;
@@ -67,7 +68,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
             return main_usage(stdout, MB_EXIT_OK);
         else if (!strcmp(argv[i], "--version")) {
-            printf("myobench %s\n", MB_VERSION);
+            printf("myobench %s (library source SHA-256 %s)\n", MB_VERSION, hn_source_hash());
             return MB_EXIT_OK;
         } else {
             fprintf(stderr, "myobench: unknown option '%s'\n", argv[i]);

@@ -135,12 +135,34 @@ static int add_protocol(struct hn_plan *pl, const char *where, const struct mb_p
     return MB_OK;
 }
 
+/* Default variants of protocols whose one run covers several budgets:
+ * fewshot with neither shots nor percents plans every budget at once
+ * (protocols/proto_fewshot.c), and one block averaging k=1 with p=80 would
+ * be meaningless, so a plain entry becomes one variant per default budget. */
+static const struct {
+    const char *protocol;
+    long shots[4];
+    size_t n_shots;
+    long percents[4];
+    size_t n_percents;
+} default_variants[] = {
+    { "fewshot", { 1, 5, 10 }, 3, { 5, 20, 40, 80 }, 4 },
+};
+
 /* Expands one protocol entry into its variants: one per shots value and
- * one per percent value, or a single variant when there are none. */
+ * one per percent value; with none, the protocol's default_variants, or a
+ * single variant when it has none. */
 static int add_protocol_variants(struct hn_plan *pl, const char *where, const struct mb_protocol *p, const char *label,
                                  const struct pr_settings *base, const long *shots, size_t n_shots,
                                  const long *percents, size_t n_percents)
 {
+    for (size_t i = 0; !n_shots && !n_percents && i < sizeof default_variants / sizeof *default_variants; i++)
+        if (!strcmp(p->name, default_variants[i].protocol)) {
+            shots = default_variants[i].shots;
+            n_shots = default_variants[i].n_shots;
+            percents = default_variants[i].percents;
+            n_percents = default_variants[i].n_percents;
+        }
     if (!n_shots && !n_percents)
         return add_protocol(pl, where, p, label ? label : p->name, base);
     char name[256];
@@ -489,7 +511,7 @@ static int parse_protocol(struct hn_plan *pl, struct ydoc *d, yaml_node_t *n, co
                             yline(n), name, list);
         char where[4200];
         snprintf(where, sizeof where, "'%s' line %zu: key 'protocols'", d->path, yline(n));
-        return add_protocol(pl, where, p, name, &s);
+        return add_protocol_variants(pl, where, p, name, &s, NULL, 0, NULL, 0);
     }
     struct ykey k[] = { { "name", NULL }, { "label", NULL }, { "folds", NULL }, { "official", NULL },
                         { "shots", NULL }, { "percents", NULL }, { "episodes", NULL }, { "unseen_fraction", NULL } };
@@ -738,7 +760,7 @@ static int flag_protocol(struct hn_plan *pl, const char *t, const void *ctx)
     struct pr_settings s = { 0 };
     if (c->f->folds >= 0)
         s.folds = c->f->folds;
-    return add_protocol(pl, "command line", p, t, &s);
+    return add_protocol_variants(pl, "command line", p, t, &s, NULL, 0, NULL, 0);
 }
 
 static int flag_method(struct hn_plan *pl, const char *t, const void *ctx)

@@ -12,6 +12,7 @@
 
 #include "core/fs.h"
 #include "core/version.h"
+#include "harness/run.h"
 #include "harness/store.h"
 #include "reports/analysis.h"
 #include "reports/fmt.h"
@@ -288,6 +289,55 @@ out:
     return rc;
 }
 
+/* What must be the same across the jobs of one report block. A block is
+ * found by labels only (dataset, protocol variant, method), and the store
+ * keeps every job ever planned, so a re-plan with other settings, another
+ * build or another corpus of the same name would otherwise be averaged
+ * into the same cells. per_method: the column may differ between methods of
+ * a block (each row has its own parameters) but not within one row. */
+static const struct {
+    const char *col, *what;
+    int per_method;
+} same_cols[] = {
+    { "corpus_sha", "corpora (SHA-256)", 0 }, { "settings", "protocol settings", 0 },
+    { "view", "views", 0 },                   { "version", "software versions (version+source hash)", 0 },
+    { "params", "method parameters", 1 },
+};
+
+/* Refuses the store when some block mixes jobs that differ in a column of
+ * same_cols, naming the block and the two first differing values. */
+static int check_blocks_uniform(struct rdb *r)
+{
+    for (size_t i = 0; i < sizeof same_cols / sizeof *same_cols; i++) {
+        const char *c = same_cols[i].col;
+        const char *grp = same_cols[i].per_method ? "dataset, protocol, method" : "dataset, protocol";
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "SELECT dataset, protocol, %s, MIN(%s), MAX(%s) FROM jobs GROUP BY %s "
+                 "HAVING COUNT(DISTINCT %s) > 1 ORDER BY MIN(dataset_pos), 1, MIN(protocol_pos), 2, 3 LIMIT 1",
+                 same_cols[i].per_method ? "method" : "''", c, c, grp, c);
+        sqlite3_stmt *st;
+        int rc = prep(r, &st, sql);
+        if (rc)
+            return rc;
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            const char *m = col_text(st, 2);
+            rc = mb_error(MB_EINVAL,
+                          "results store '%s': block %s / %s%s%s mixes jobs of different %s ('%.100s' and "
+                          "'%.100s'), e.g. from runs of other plans, builds or corpora into the same store; "
+                          "run each into its own --db, or delete the old jobs",
+                          r->path, col_text(st, 0), col_text(st, 1), m[0] ? " / " : "", m, same_cols[i].what,
+                          col_text(st, 3), col_text(st, 4));
+        } else if (step != SQLITE_DONE)
+            rc = q_fail(r, "checking blocks");
+        sqlite3_finalize(st);
+        if (rc)
+            return rc;
+    }
+    return MB_OK;
+}
+
 static int rdb_open(struct rdb *r, const char *path)
 {
     memset(r, 0, sizeof *r);
@@ -305,6 +355,8 @@ static int rdb_open(struct rdb *r, const char *path)
         rc = mb_error(MB_ESCHEMA, "'%s' is not a myobench results store of schema '%s'", path, HN_STORE_SCHEMA);
     sqlite3_finalize(st);
     if (rc)
+        return rc;
+    if ((rc = check_blocks_uniform(r)))
         return rc;
     /* Methods in plan order. */
     if ((rc = prep(r, &st, "SELECT method, MIN(method_pos), MAX(method_caps) FROM jobs GROUP BY method "
@@ -578,7 +630,7 @@ static int write_info(struct rdb *r, const char *path)
     if (rc)
         return rc;
     FILE *f = o.f;
-    fprintf(f, "myobench report %s\n", MB_VERSION);
+    fprintf(f, "myobench report %s\n", hn_version());
     fprintf(f, "store schema %s\n\n", HN_STORE_SCHEMA);
     /* Only runs that computed a stored result: a resumed plan and an
      * uninterrupted one list the same versions, machines and threads. */

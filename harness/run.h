@@ -4,8 +4,9 @@
  * from protocol->plan on the loaded corpus with the job's seed. Its key is
  * the SHA-256 of a canonical text (hn_job_key_text) holding the corpus
  * file's SHA-256, the fold id and manifest SHA-256, the protocol name and
- * settings, the method name and parameters, the seed, the view and the
- * software version: anything that could change a number changes the key.
+ * settings, the method name and parameters, the seed, the view, the
+ * software version and the hash of the library sources (hn_source_hash):
+ * anything that could change a number changes the key.
  *
  * Jobs run with OpenMP across jobs (schedule dynamic, one job per
  * iteration) with OpenBLAS pinned to one thread inside the region, so no
@@ -45,9 +46,19 @@ struct hn_run_stats {
     size_t n_skipped;            /* already ok or na in the store */
 };
 
-/* The canonical text hashed into a job's key, and the key itself. */
-int  hn_job_key_text(char *buf, size_t cap, const struct hn_job_rec *j) MB_MUST_CHECK;
-void hn_job_key(char key[65], const struct hn_job_rec *j);
+/* SHA-256 (hex) of the library sources this binary was built from (every
+ * .c and .h under the Makefile's LIBDIRS, computed by the Makefile into
+ * $(BUILD)/gen/source_hash.h): part of every job key, so a code change
+ * re-runs every job. hn_version() is MB_VERSION "+" its first 16 digits,
+ * the version recorded in the store and info.txt. */
+const char *hn_source_hash(void);
+const char *hn_version(void);
+
+/* The canonical text hashed into a job's key (MB_EINVAL when it does not
+ * fit in cap), and the key itself (the text sized to fit, any length;
+ * fails only when out of memory). */
+int hn_job_key_text(char *buf, size_t cap, const struct hn_job_rec *j) MB_MUST_CHECK;
+int hn_job_key(char key[65], const struct hn_job_rec *j) MB_MUST_CHECK;
 
 /* Runs the whole plan into the store: one run row, then dataset by dataset
  * (load, plan folds, skip finished jobs, run the rest in parallel, release).

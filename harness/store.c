@@ -17,6 +17,7 @@
 
 #include "core/fs.h"
 #include "core/version.h"
+#include "harness/run.h"
 
 struct hn_store {
     sqlite3 *db;
@@ -115,7 +116,7 @@ static int check_meta(struct hn_store *s)
     machine(mach, sizeof mach);
     if (sqlite3_prepare_v2(s->db, "INSERT INTO meta(key, value) VALUES (?, ?)", -1, &st, NULL) != SQLITE_OK)
         return db_fail(s, "writing meta");
-    const char *kv[][2] = { { "schema", HN_STORE_SCHEMA }, { "version", MB_VERSION }, { "machine", mach },
+    const char *kv[][2] = { { "schema", HN_STORE_SCHEMA }, { "version", hn_version() }, { "machine", mach },
                             { "created", now } };
     for (size_t i = 0; i < 4 && !rc; i++) {
         sqlite3_bind_text(st, 1, kv[i][0], -1, SQLITE_STATIC);
@@ -207,7 +208,7 @@ int hn_store_begin_run(struct hn_store *s, int64_t *run_id, const char *plan_tex
         rc = db_fail(s, "recording the run");
     else {
         sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, MB_VERSION, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, hn_version(), -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, mach, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 4, threads);
         sqlite3_bind_text(st, 5, plan_text, -1, SQLITE_STATIC);
@@ -335,7 +336,10 @@ static void bind_job(sqlite3_stmt *st, const struct hn_job_rec *j)
     sqlite3_bind_text(st, i++, j->manifest_sha, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, i++, j->manifest, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, i++, j->view, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, i++, MB_VERSION, -1, SQLITE_STATIC);
+    /* the job's own build (version+source hash), so report can tell builds apart */
+    char ver[96];
+    snprintf(ver, sizeof ver, "%s+%.16s", MB_VERSION, j->source ? j->source : "");
+    sqlite3_bind_text(st, i++, ver, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, i++, (sqlite3_int64)j->dataset_pos);
     sqlite3_bind_int64(st, i++, (sqlite3_int64)j->protocol_pos);
     sqlite3_bind_int64(st, i++, (sqlite3_int64)j->method_pos);

@@ -40,6 +40,7 @@ struct hn_job_rec {
     const char *manifest_sha;
     const char *manifest;
     const char *view;             /* hn_view_text */
+    const char *source;           /* hn_source_hash() of the build that planned the job */
     size_t dataset_pos, protocol_pos, method_pos, fold_pos;   /* plan order, for the reports */
 };
 

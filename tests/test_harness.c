@@ -532,49 +532,143 @@ Test(harness, plan_from_flags)
     cr_assert_not_null(strstr(mb_last_error(), "unknown method 'nope' (known: fake-centroid, fake-shifted"));
 }
 
+/* A plain fewshot (flags, YAML name alone, YAML entry without shots or
+ * percents) is the seven default budgets as seven blocks, never one block
+ * averaging them. */
+Test(harness, plain_fewshot_expands_to_seven_variants)
+{
+    static const char *const want[] = { "fewshot-k1", "fewshot-k5", "fewshot-k10", "fewshot-p5",
+                                        "fewshot-p20", "fewshot-p40", "fewshot-p80" };
+    static const int shots[] = { 1, 5, 10, 0, 0, 0, 0 }, percent[] = { 0, 0, 0, 5, 20, 40, 80 };
+    char dir[64], path[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/plan.yaml", dir);
+    for (int form = 0; form < 3; form++) {
+        struct hn_plan pl;
+        if (!form) {
+            struct hn_flags f = { .data = "a.h5", .protocols = "fewshot", .methods = "lda-td4", .seeds = "1",
+                                  .rate_hz = -1, .window_ms = -1, .stride_ms = -1, .folds = -1 };
+            cr_assert_eq(hn_plan_from_flags(&pl, &f, NULL), MB_OK, "%s", mb_last_error());
+        } else {
+            write_text(path, form == 1 ? "data: [a.h5]\nprotocols: [fewshot]\nmethods: [lda-td4]\n"
+                                       : "data: [a.h5]\nprotocols: [{ name: fewshot, episodes: 2 }]\n"
+                                         "methods: [lda-td4]\n");
+            cr_assert_eq(hn_plan_load(&pl, path, NULL), MB_OK, "%s", mb_last_error());
+        }
+        cr_assert_eq(pl.n_protocols, 7, "form %d: %zu variants", form, pl.n_protocols);
+        for (size_t i = 0; i < 7; i++) {
+            cr_assert_str_eq(pl.protocol[i].label, want[i]);
+            cr_assert_eq(pl.protocol[i].s.shots, shots[i]);
+            cr_assert_eq(pl.protocol[i].s.percent, percent[i]);
+            cr_assert_eq(pl.protocol[i].s.episodes, form == 2 ? 2 : 0);
+        }
+        hn_plan_release(&pl);
+    }
+}
+
 /* ---- keys ------------------------------------------------------------------------- */
 
 static const struct hn_job_rec key_rec = {
     .dataset = "tiny", .corpus_sha = "c0ffee", .protocol = "fake-loso", .protocol_name = "fake-loso",
     .settings = "folds=0,official=0,shots=0,percent=0,episodes=0,unseen_fraction=0", .method = "row",
     .method_name = "fake-centroid", .params = "sleep_ms=0", .seed = 1, .fold_id = "fake-loso/s01",
-    .manifest_sha = "abc123", .view = "rate_hz=200,window_ms=20,stride_ms=10,majority=0",
+    .manifest_sha = "abc123", .view = "rate_hz=200,window_ms=20,stride_ms=10,majority=0", .source = "5ca1ab1e",
 };
 
 Test(harness, job_key_is_stable_and_covers_every_field)
 {
     char key[65], text[2048];
-    hn_job_key(key, &key_rec);
+    cr_assert_eq(hn_job_key(key, &key_rec), MB_OK);
     cr_assert_eq(hn_job_key_text(text, sizeof text, &key_rec), MB_OK);
     cr_assert_str_eq(text, "myobench-job/1\ncorpus c0ffee\nprotocol fake-loso\n"
                            "settings folds=0,official=0,shots=0,percent=0,episodes=0,unseen_fraction=0\n"
                            "fold fake-loso/s01\nmanifest abc123\nmethod fake-centroid\nparams sleep_ms=0\n"
-                           "seed 1\nview rate_hz=200,window_ms=20,stride_ms=10,majority=0\nversion " MB_VERSION "\n");
-    /* sha256 of that text by Python's hashlib (tests/ref/gen_harness_key.py), at version 0.1.0 */
+                           "seed 1\nview rate_hz=200,window_ms=20,stride_ms=10,majority=0\nversion " MB_VERSION "\n"
+                           "source 5ca1ab1e\n");
+    /* sha256 of that text by Python's hashlib (tests/ref/gen_harness_key.py), at version 0.1.0, source 5ca1ab1e */
     if (!strcmp(MB_VERSION, "0.1.0"))
-        cr_assert_str_eq(key, "fc195f3c2683dab04b0acf3780fb65c5987ce292b600edb2b2dc715d41ec50b4");
+        cr_assert_str_eq(key, "c03443a6d1d97bccf3f1001297baf9cbe91fea0529afa934bf243f136dde0b32");
     char again[65];
-    hn_job_key(again, &key_rec);
+    cr_assert_eq(hn_job_key(again, &key_rec), MB_OK);
     cr_assert_str_eq(key, again);
     /* Display names are not part of the key; everything that defines numbers is. */
     struct hn_job_rec r = key_rec;
     r.method = "another label";
     r.dataset = "renamed";
-    hn_job_key(again, &r);
+    cr_assert_eq(hn_job_key(again, &r), MB_OK);
     cr_assert_str_eq(key, again);
     const char **fields[] = { &r.corpus_sha, &r.protocol_name, &r.settings, &r.method_name, &r.params,
-                              &r.fold_id, &r.manifest_sha, &r.view };
+                              &r.fold_id, &r.manifest_sha, &r.view, &r.source };
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
         r = key_rec;
         const char **fp = (const char **)((char *)&r + ((char *)fields[i] - (char *)&r));
         *fp = "changed";
-        hn_job_key(again, &r);
+        cr_assert_eq(hn_job_key(again, &r), MB_OK);
         cr_assert_str_neq(key, again, "field %zu does not change the key", i);
     }
     r = key_rec;
     r.seed = 2;
-    hn_job_key(again, &r);
+    cr_assert_eq(hn_job_key(again, &r), MB_OK);
     cr_assert_str_neq(key, again);
+}
+
+/* Key texts longer than any fixed buffer still get keys of their own
+ * (a key text that overflowed once made every such job share one key). */
+Test(harness, overlong_key_texts_keep_distinct_keys)
+{
+    size_t n = 20000;
+    char *pa = malloc(n + 1), *pb = malloc(n + 1);
+    cr_assert(pa && pb);
+    memset(pa, 'x', n);
+    memcpy(pb, pa, n);
+    pa[n] = pb[n] = 0;
+    pb[n - 1] = 'y';   /* differs only at the end */
+    struct hn_job_rec a = key_rec, b = key_rec, e = key_rec;
+    a.params = pa;
+    b.params = pb;
+    e.params = "";
+    char ka[65], kb[65], ke[65];
+    cr_assert_eq(hn_job_key(ka, &a), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(hn_job_key(kb, &b), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(hn_job_key(ke, &e), MB_OK);
+    cr_assert_str_neq(ka, kb);
+    cr_assert_str_neq(ka, ke);
+    /* the key is the SHA-256 of the whole text, however long */
+    size_t cap = n + 4096;
+    char *text = malloc(cap);
+    cr_assert_not_null(text);
+    cr_assert_eq(hn_job_key_text(text, cap, &a), MB_OK);
+    char want[65];
+    mb_sha256_hex(want, text, strlen(text));
+    cr_assert_str_eq(ka, want);
+    mb_log_set_level(MB_LOG_QUIET);
+    cr_assert_eq(hn_job_key_text(text, 100, &a), MB_EINVAL, "a text that does not fit the caller's buffer is refused");
+    free(text);
+    free(pa);
+    free(pb);
+}
+
+/* Another build (another hash of the library sources) gives other keys,
+ * so a re-run after a code change runs every job again; the runs record
+ * this build's hash. */
+Test(harness, job_key_changes_with_the_source_hash)
+{
+    struct hn_job_rec a = key_rec, b = key_rec;
+    a.source = "1111111111111111111111111111111111111111111111111111111111111111";
+    b.source = "2222222222222222222222222222222222222222222222222222222222222222";
+    char ka[65], kb[65], kb2[65];
+    cr_assert_eq(hn_job_key(ka, &a), MB_OK);
+    cr_assert_eq(hn_job_key(kb, &b), MB_OK);
+    cr_assert_eq(hn_job_key(kb2, &b), MB_OK);
+    cr_assert_str_neq(ka, kb);
+    cr_assert_str_eq(kb, kb2);
+    /* the build's own hash: 64 hex digits, and the version carries its prefix */
+    const char *h = hn_source_hash();
+    cr_assert_eq(strlen(h), 64);
+    cr_assert_eq(strspn(h, "0123456789abcdef"), 64);
+    char want[96];
+    snprintf(want, sizeof want, "%s+%.16s", MB_VERSION, h);
+    cr_assert_str_eq(hn_version(), want);
 }
 
 /* ---- runs --------------------------------------------------------------------------- */
@@ -762,6 +856,67 @@ Test(harness, report_marks_na_and_incomplete_cells)
     cr_assert_not_null(strstr(svg, "fist"), "gesture names label the confusion matrix");
     free(svg);
     hn_plan_release(&pl);
+}
+
+/* A block mixing jobs of two plans (other settings, other parameters) is
+ * refused with a message naming the block, never averaged into one cell;
+ * different protocols in one store stay fine (the other tests). */
+Test(harness, report_refuses_blocks_mixing_settings_or_params)
+{
+    char dir[64], db[128], out[128], path[256];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    snprintf(out, sizeof out, "%s/rep", dir);
+    snprintf(path, sizeof path, "%s/plan.yaml", dir);
+    static const char *const plans[][2] = {
+        { "  - fake-loso\n", "sleep_ms=0" },
+        { "  - { name: fake-loso, folds: 2 }\n", "sleep_ms=0" },   /* other settings, same labels */
+        { "  - fake-loso\n", "sleep_ms=1" },                      /* other parameters, same labels */
+    };
+    static const char *const want[] = { NULL, "block tiny / fake-loso mixes jobs of different protocol settings",
+                                        "block tiny / fake-loso / fake-centroid mixes jobs of different method "
+                                        "parameters ('sleep_ms=0' and 'sleep_ms=1')" };
+    for (size_t i = 0; i < 3; i++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "data: [tiny.h5]\nview: { rate_hz: 200, window_ms: 20, stride_ms: 10 }\nprotocols:\n%s"
+                 "methods:\n  - { name: fake-centroid, params: \"%s\" }\n",
+                 plans[i][0], plans[i][1]);
+        write_text(path, text);
+        char db_i[160];
+        /* each mixed store starts from a copy of the first plan's results */
+        snprintf(db_i, sizeof db_i, "%s/r%zu.db", dir, i);
+        struct hn_plan pl;
+        cr_assert_eq(hn_plan_load(&pl, path, &t_reg), MB_OK, "%s", mb_last_error());
+        struct hn_run_stats st;
+        cr_assert_eq(run_plan(&st, &pl, i ? db_i : db, 1), MB_OK, "%s", mb_last_error());
+        hn_plan_release(&pl);
+        if (!i) {
+            cr_assert_eq(hn_report_write(db, out, HN_FMT_CSV), MB_OK, "%s", mb_last_error());
+            /* one job as if from another build */
+            sqlite3 *h;
+            cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+            cr_assert_eq(sqlite3_exec(h, "UPDATE jobs SET version = 'other-build' WHERE rowid = "
+                                         "(SELECT MIN(rowid) FROM jobs)", NULL, NULL, NULL), SQLITE_OK);
+            sqlite3_close(h);
+            mb_log_set_level(MB_LOG_QUIET);
+            cr_assert_eq(hn_report_write(db, out, HN_FMT_CSV), MB_EINVAL);
+            cr_assert_not_null(strstr(mb_last_error(), "block tiny / fake-loso mixes jobs of different software "
+                                                       "versions"), "%s", mb_last_error());
+            mb_log_set_level(MB_LOG_WARN);
+            continue;
+        }
+        /* the first plan into the same store, then the report */
+        write_text(path, "data: [tiny.h5]\nview: { rate_hz: 200, window_ms: 20, stride_ms: 10 }\nprotocols:\n"
+                         "  - fake-loso\nmethods:\n  - { name: fake-centroid, params: \"sleep_ms=0\" }\n");
+        cr_assert_eq(hn_plan_load(&pl, path, &t_reg), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(run_plan(&st, &pl, db_i, 1), MB_OK, "%s", mb_last_error());
+        hn_plan_release(&pl);
+        mb_log_set_level(MB_LOG_QUIET);
+        cr_assert_eq(hn_report_write(db_i, out, HN_FMT_CSV), MB_EINVAL);
+        cr_assert_not_null(strstr(mb_last_error(), want[i]), "%s", mb_last_error());
+        cr_assert_not_null(strstr(mb_last_error(), "own --db"), "%s", mb_last_error());
+    }
 }
 
 /* Per-subject values are means over the seeds' folds, and the report's

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Golden job key of tests/test_harness.c (job_key_is_stable_and_covers_every_field):
 the SHA-256 of the canonical job text of harness/run.c for the record key_rec, at
-software version 0.1.0. Run: /usr/bin/python3 tests/ref/gen_harness_key.py"""
+software version 0.1.0 with the made-up source hash 5ca1ab1e. Run: /usr/bin/python3 tests/ref/gen_harness_key.py"""
 import hashlib
 
 text = ("myobench-job/1\n"
@@ -14,5 +14,6 @@ text = ("myobench-job/1\n"
         "params sleep_ms=0\n"
         "seed 1\n"
         "view rate_hz=200,window_ms=20,stride_ms=10,majority=0\n"
-        "version 0.1.0\n")
+        "version 0.1.0\n"
+        "source 5ca1ab1e\n")
 print(hashlib.sha256(text.encode()).hexdigest())
