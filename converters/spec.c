@@ -14,220 +14,8 @@
 #include <yaml.h>
 
 #include "core/fs.h"
+#include "core/ydoc.h"
 #include "format/mbh5.h"
-
-/* ---- YAML access --------------------------------------------------------- */
-
-struct ydoc {
-    yaml_document_t doc;
-    const char *path;
-};
-
-static yaml_node_t *ynode(struct ydoc *d, int i)
-{
-    return yaml_document_get_node(&d->doc, i);
-}
-
-static size_t yline(const yaml_node_t *n)
-{
-    return n->start_mark.line + 1;
-}
-
-static const char *ytype(const yaml_node_t *n)
-{
-    switch (n->type) {
-    case YAML_SCALAR_NODE:   return "a scalar";
-    case YAML_SEQUENCE_NODE: return "a list";
-    case YAML_MAPPING_NODE:  return "a mapping";
-    default:                 return "empty";
-    }
-}
-
-/* Plain ~, null and the empty scalar mean "no value", as YAML says. */
-static int yis_null(const yaml_node_t *n)
-{
-    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return 0;
-    const char *v = (const char *)n->data.scalar.value;
-    return !v[0] || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
-}
-
-/* One key of a mapping as the schema sees it. */
-struct ykey {
-    const char *name;
-    yaml_node_t *val;              /* NULL if absent */
-    size_t line;                   /* line of the key */
-};
-
-/* Checks that 'map' is a mapping whose keys are all in keys[] (each at most
- * once) and fills keys[i].val. 'where' names the section in messages. */
-static int ymap(struct ydoc *d, yaml_node_t *map, const char *where, struct ykey *keys, size_t nk)
-{
-    if (map->type != YAML_MAPPING_NODE)
-        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be a mapping, got %s",
-                        d->path, yline(map), where, ytype(map));
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = ynode(d, p->key);
-        yaml_node_t *v = ynode(d, p->value);
-        if (!k || !v || k->type != YAML_SCALAR_NODE)
-            return mb_error(MB_EFORMAT, "'%s' line %zu: keys of '%s' must be plain names",
-                            d->path, k ? yline(k) : yline(map), where);
-        const char *name = (const char *)k->data.scalar.value;
-        size_t i = 0;
-        while (i < nk && strcmp(keys[i].name, name))
-            i++;
-        if (i == nk) {
-            char list[512] = "";
-            for (size_t j = 0; j < nk; j++) {
-                size_t l = strlen(list);
-                snprintf(list + l, sizeof list - l, "%s%s", j ? ", " : "", keys[j].name);
-            }
-            return mb_error(MB_EFORMAT, "'%s' line %zu: unknown key '%s' in '%s' (known: %s)",
-                            d->path, yline(k), name, where, list);
-        }
-        if (keys[i].val)
-            return mb_error(MB_EFORMAT, "'%s' line %zu: key '%s' appears twice in '%s' (first on line %zu)",
-                            d->path, yline(k), name, where, keys[i].line);
-        keys[i].val = v;
-        keys[i].line = yline(k);
-    }
-    /* A key given as "key:" with no value is the same as leaving it out. */
-    for (size_t i = 0; i < nk; i++)
-        if (keys[i].val && yis_null(keys[i].val))
-            keys[i].val = NULL;
-    return MB_OK;
-}
-
-static yaml_node_t *yget(struct ykey *keys, size_t nk, const char *name)
-{
-    for (size_t i = 0; i < nk; i++)
-        if (!strcmp(keys[i].name, name))
-            return keys[i].val;
-    return NULL;
-}
-
-static int yrequire(struct ydoc *d, yaml_node_t *map, const char *where, struct ykey *keys, size_t nk,
-                    const char *name)
-{
-    if (yget(keys, nk, name))
-        return MB_OK;
-    if (!where[0])
-        return mb_error(MB_EFORMAT, "'%s' line %zu: missing required key '%s'", d->path, yline(map), name);
-    return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' has no '%s' (required)", d->path, yline(map), where, name);
-}
-
-static int yscalar(struct ydoc *d, yaml_node_t *n, const char *what, const char **out)
-{
-    if (n->type != YAML_SCALAR_NODE)
-        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be a scalar, got %s", d->path, yline(n), what, ytype(n));
-    if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
-        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' contains a NUL byte", d->path, yline(n), what);
-    *out = (const char *)n->data.scalar.value;
-    return MB_OK;
-}
-
-static int ystrdup(struct ydoc *d, yaml_node_t *n, const char *what, char **out)
-{
-    const char *v;
-    int rc = yscalar(d, n, what, &v);
-    if (rc != MB_OK)
-        return rc;
-    free(*out);
-    *out = strdup(v);
-    return *out ? MB_OK : mb_error(MB_ENOMEM, "out of memory reading '%s'", d->path);
-}
-
-/* Optional string: keeps *out (a default, malloc'ed) when absent. */
-static int yopt_str(struct ydoc *d, struct ykey *keys, size_t nk, const char *name, const char *what, char **out)
-{
-    yaml_node_t *n = yget(keys, nk, name);
-    return n ? ystrdup(d, n, what, out) : MB_OK;
-}
-
-static int parse_long(const char *s, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int yint(struct ydoc *d, yaml_node_t *n, const char *what, long lo, long hi, long *out)
-{
-    const char *v;
-    int rc = yscalar(d, n, what, &v);
-    if (rc != MB_OK)
-        return rc;
-    long x;
-    if (parse_long(v, &x) || x < lo || x > hi)
-        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be an integer from %ld to %ld, got '%s'",
-                        d->path, yline(n), what, lo, hi, v);
-    *out = x;
-    return MB_OK;
-}
-
-static int ynum(struct ydoc *d, yaml_node_t *n, const char *what, double lo, double *out)
-{
-    const char *v;
-    int rc = yscalar(d, n, what, &v);
-    if (rc != MB_OK)
-        return rc;
-    double x;
-    if (parse_double(v, &x) || x < lo)
-        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be a number >= %g, got '%s'",
-                        d->path, yline(n), what, lo, v);
-    *out = x;
-    return MB_OK;
-}
-
-/* One of a fixed set of words; *out is its index. */
-static int yenum(struct ydoc *d, yaml_node_t *n, const char *what, const char *const *words, int *out)
-{
-    const char *v;
-    int rc = yscalar(d, n, what, &v);
-    if (rc != MB_OK)
-        return rc;
-    char list[256] = "";
-    for (int i = 0; words[i]; i++) {
-        if (!strcmp(v, words[i])) {
-            *out = i;
-            return MB_OK;
-        }
-        size_t l = strlen(list);
-        snprintf(list + l, sizeof list - l, "%s%s", i ? ", " : "", words[i]);
-    }
-    return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be one of %s, got '%s'", d->path, yline(n), what, list, v);
-}
-
-/* A single character; "\t" (as YAML escape or literally) and "tab" are a tab. */
-static int ychar(struct ydoc *d, yaml_node_t *n, const char *what, char *out)
-{
-    const char *v;
-    int rc = yscalar(d, n, what, &v);
-    if (rc != MB_OK)
-        return rc;
-    if (!strcmp(v, "tab") || !strcmp(v, "\\t"))
-        v = "\t";
-    if (strlen(v) != 1 || v[0] == '\n' || v[0] == '\r' || v[0] == '"')
-        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be one character (not a quote or newline), got '%s'",
-                        d->path, yline(n), what, v);
-    *out = v[0];
-    return MB_OK;
-}
 
 /* ---- labels ------------------------------------------------------------- */
 
@@ -267,7 +55,7 @@ int spec_label_lookup(const struct spec *s, const char *raw, size_t len, int32_t
         }
     if (s->identity) {
         long v;
-        if (!parse_long(c, &v) && v >= 0 && v <= INT32_MAX) {
+        if (!mb_parse_long(c, &v) && v >= 0 && v <= INT32_MAX) {
             *id = (int32_t)v;
             return MB_OK;
         }
@@ -284,19 +72,19 @@ const char *spec_label_name(const struct spec *s, int32_t id, char *buf, size_t 
     return buf;
 }
 
-static int add_label(struct ydoc *d, struct spec *s, yaml_node_t *at, const char *raw, int32_t id, const char *name)
+static int add_label(struct mb_ydoc *d, struct spec *s, yaml_node_t *at, const char *raw, int32_t id, const char *name)
 {
     char c[128];
     spec_canon_label(c, sizeof c, raw, strlen(raw));
     if (!c[0])
-        return mb_error(MB_EFORMAT, "'%s' line %zu: empty raw label value", d->path, yline(at));
+        return mb_error(MB_EFORMAT, "'%s' line %zu: empty raw label value", d->path, mb_yline(at));
     for (size_t i = 0; i < s->n_labels; i++) {
         if (!strcmp(s->labels[i].raw, c))
             return mb_error(MB_EFORMAT, "'%s' line %zu: raw label '%s' is given twice (map or unlabelled)",
-                            d->path, yline(at), raw);
+                            d->path, mb_yline(at), raw);
         if (name && s->labels[i].id == id && s->labels[i].name && strcmp(s->labels[i].name, name))
             return mb_error(MB_EFORMAT, "'%s' line %zu: gesture id %ld is named both '%s' and '%s'",
-                            d->path, yline(at), (long)id, s->labels[i].name, name);
+                            d->path, mb_yline(at), (long)id, s->labels[i].name, name);
     }
     struct spec_label *l = realloc(s->labels, (s->n_labels + 1) * sizeof *l);
     if (!l)
@@ -312,21 +100,21 @@ static int add_label(struct ydoc *d, struct spec *s, yaml_node_t *at, const char
 }
 
 /* Calls fn for a scalar or for each scalar of a list. */
-static int yeach_scalar(struct ydoc *d, yaml_node_t *n, const char *what,
-                        int (*fn)(struct ydoc *, struct spec *, yaml_node_t *, const char *), struct spec *s)
+static int yeach_scalar(struct mb_ydoc *d, yaml_node_t *n, const char *what,
+                        int (*fn)(struct mb_ydoc *, struct spec *, yaml_node_t *, const char *), struct spec *s)
 {
     if (n->type == YAML_SCALAR_NODE) {
         const char *v;
-        int rc = yscalar(d, n, what, &v);
+        int rc = mb_yscalar(d, n, what, &v);
         return rc != MB_OK ? rc : fn(d, s, n, v);
     }
     if (n->type != YAML_SEQUENCE_NODE)
         return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be a value or a list of values, got %s",
-                        d->path, yline(n), what, ytype(n));
+                        d->path, mb_yline(n), what, mb_ytype(n));
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-        yaml_node_t *e = ynode(d, *it);
+        yaml_node_t *e = mb_ynode(d, *it);
         const char *v;
-        int rc = e ? yscalar(d, e, what, &v) : MB_EFORMAT;
+        int rc = e ? mb_yscalar(d, e, what, &v) : MB_EFORMAT;
         if (rc == MB_OK)
             rc = fn(d, s, e, v);
         if (rc != MB_OK)
@@ -335,17 +123,17 @@ static int yeach_scalar(struct ydoc *d, yaml_node_t *n, const char *what,
     return MB_OK;
 }
 
-static int add_unlabelled(struct ydoc *d, struct spec *s, yaml_node_t *at, const char *raw)
+static int add_unlabelled(struct mb_ydoc *d, struct spec *s, yaml_node_t *at, const char *raw)
 {
     return add_label(d, s, at, raw, MBH5_UNLABELLED, NULL);
 }
 
-static int add_allowed(struct ydoc *d, struct spec *s, yaml_node_t *at, const char *raw)
+static int add_allowed(struct mb_ydoc *d, struct spec *s, yaml_node_t *at, const char *raw)
 {
     int32_t id;
     if (spec_label_lookup(s, raw, strlen(raw), &id) != MB_OK)
         return mb_error(MB_EFORMAT, "'%s' line %zu: 'labels.mismatch_allowed' value '%s' is not in the label map",
-                        d->path, yline(at), raw);
+                        d->path, mb_yline(at), raw);
     int32_t *a = realloc(s->allowed, (s->n_allowed + 1) * sizeof *a);
     if (!a)
         return mb_error(MB_ENOMEM, "out of memory reading '%s'", d->path);
@@ -354,10 +142,10 @@ static int add_allowed(struct ydoc *d, struct spec *s, yaml_node_t *at, const ch
     return MB_OK;
 }
 
-static int parse_map_entry(struct ydoc *d, struct spec *s, yaml_node_t *k, yaml_node_t *v)
+static int parse_map_entry(struct mb_ydoc *d, struct spec *s, yaml_node_t *k, yaml_node_t *v)
 {
     const char *raw;
-    int rc = yscalar(d, k, "labels.map key", &raw);
+    int rc = mb_yscalar(d, k, "labels.map key", &raw);
     if (rc != MB_OK)
         return rc;
     if (v->type == YAML_SCALAR_NODE) {
@@ -366,28 +154,28 @@ static int parse_map_entry(struct ydoc *d, struct spec *s, yaml_node_t *k, yaml_
         long id;
         char c[128];
         spec_canon_label(c, sizeof c, raw, strlen(raw));
-        if ((rc = yscalar(d, v, "labels.map name", &name)) != MB_OK)
+        if ((rc = mb_yscalar(d, v, "labels.map name", &name)) != MB_OK)
             return rc;
-        if (parse_long(c, &id) || id < 0 || id > INT32_MAX)
+        if (mb_parse_long(c, &id) || id < 0 || id > INT32_MAX)
             return mb_error(MB_EFORMAT, "'%s' line %zu: label '%s' is not a non-negative integer, so its "
-                            "entry needs '{id: N, name: ...}'", d->path, yline(k), raw);
-        if (!name[0] || yis_null(v))
-            return mb_error(MB_EFORMAT, "'%s' line %zu: label '%s' has an empty name", d->path, yline(v), raw);
+                            "entry needs '{id: N, name: ...}'", d->path, mb_yline(k), raw);
+        if (!name[0] || mb_yis_null(v))
+            return mb_error(MB_EFORMAT, "'%s' line %zu: label '%s' has an empty name", d->path, mb_yline(v), raw);
         return add_label(d, s, k, raw, (int32_t)id, name);
     }
-    struct ykey keys[] = { { "id", NULL, 0 }, { "name", NULL, 0 } };
+    struct mb_ykey keys[] = { { "id", NULL, 0 }, { "name", NULL, 0 } };
     const size_t nk = sizeof keys / sizeof *keys;
     char where[160];
     snprintf(where, sizeof where, "labels.map.%s", raw);
-    if ((rc = ymap(d, v, where, keys, nk)) != MB_OK)
+    if ((rc = mb_ymap(d, v, where, keys, nk)) != MB_OK)
         return rc;
-    if ((rc = yrequire(d, v, where, keys, nk, "id")) != MB_OK ||
-        (rc = yrequire(d, v, where, keys, nk, "name")) != MB_OK)
+    if ((rc = mb_yrequire(d, v, where, keys, nk, "id")) != MB_OK ||
+        (rc = mb_yrequire(d, v, where, keys, nk, "name")) != MB_OK)
         return rc;
     long id;
     const char *name;
-    if ((rc = yint(d, keys[0].val, "id", 0, INT32_MAX, &id)) != MB_OK ||
-        (rc = yscalar(d, keys[1].val, "name", &name)) != MB_OK)
+    if ((rc = mb_yint(d, keys[0].val, "id", 0, INT32_MAX, &id)) != MB_OK ||
+        (rc = mb_yscalar(d, keys[1].val, "name", &name)) != MB_OK)
         return rc;
     return add_label(d, s, k, raw, (int32_t)id, name);
 }
@@ -407,53 +195,53 @@ static int parse_range(const char *v, long *from, long *to)
     memcpy(a, v, la);
     a[la] = '\0';
     memcpy(b, dots + 2, lb + 1);
-    return !parse_long(a, from) && !parse_long(b, to);
+    return !mb_parse_long(a, from) && !mb_parse_long(b, to);
 }
 
 static int is_int_text(const char *v)
 {
     long x;
-    return !parse_long(v, &x);
+    return !mb_parse_long(v, &x);
 }
 
-static int ycol(struct ydoc *d, yaml_node_t *n, const char *what, int names_ok, struct spec_col *c)
+static int ycol(struct mb_ydoc *d, yaml_node_t *n, const char *what, int names_ok, struct spec_col *c)
 {
     const char *v;
-    int rc = yscalar(d, n, what, &v);
+    int rc = mb_yscalar(d, n, what, &v);
     if (rc != MB_OK)
         return rc;
     if (is_int_text(v)) {
-        parse_long(v, &c->index);
+        mb_parse_long(v, &c->index);
         c->by_name = 0;
         return MB_OK;
     }
     /* A quoted "3" is still a number; only non-numeric text is a name. */
     if (!names_ok)
         return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be a column index here, got '%s'",
-                        d->path, yline(n), what, v);
+                        d->path, mb_yline(n), what, v);
     if (!v[0])
-        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' is an empty column name", d->path, yline(n), what);
+        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' is an empty column name", d->path, mb_yline(n), what);
     c->by_name = 1;
     c->name = strdup(v);
     return c->name ? MB_OK : mb_error(MB_ENOMEM, "out of memory reading '%s'", d->path);
 }
 
-static int ycols(struct ydoc *d, yaml_node_t *n, const char *what, int names_ok, struct spec_cols *c)
+static int ycols(struct mb_ydoc *d, yaml_node_t *n, const char *what, int names_ok, struct spec_cols *c)
 {
     if (n->type == YAML_SCALAR_NODE) {
         const char *v;
-        int rc = yscalar(d, n, what, &v);
+        int rc = mb_yscalar(d, n, what, &v);
         if (rc != MB_OK)
             return rc;
         if (parse_range(v, &c->from, &c->to)) {
             if ((c->from >= 0) == (c->to >= 0) && c->from > c->to)
-                return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' range '%s' is empty", d->path, yline(n), what, v);
+                return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' range '%s' is empty", d->path, mb_yline(n), what, v);
             c->is_range = 1;
             return MB_OK;
         }
         if (strstr(v, ".."))
             return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' range '%s' must be 'first..last' with integer ends",
-                            d->path, yline(n), what, v);
+                            d->path, mb_yline(n), what, v);
         c->cols = calloc(1, sizeof *c->cols);
         if (!c->cols)
             return mb_error(MB_ENOMEM, "out of memory reading '%s'", d->path);
@@ -462,15 +250,15 @@ static int ycols(struct ydoc *d, yaml_node_t *n, const char *what, int names_ok,
     }
     if (n->type != YAML_SEQUENCE_NODE)
         return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be a column, a 'first..last' range or a list, got %s",
-                        d->path, yline(n), what, ytype(n));
+                        d->path, mb_yline(n), what, mb_ytype(n));
     size_t m = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     if (m == 0)
-        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' is an empty list", d->path, yline(n), what);
+        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' is an empty list", d->path, mb_yline(n), what);
     c->cols = calloc(m, sizeof *c->cols);
     if (!c->cols)
         return mb_error(MB_ENOMEM, "out of memory reading '%s'", d->path);
     for (size_t i = 0; i < m; i++) {
-        yaml_node_t *e = ynode(d, n->data.sequence.items.start[i]);
+        yaml_node_t *e = mb_ynode(d, n->data.sequence.items.start[i]);
         c->n = i + 1;
         int rc = e ? ycol(d, e, what, names_ok, &c->cols[i]) : MB_EFORMAT;
         if (rc != MB_OK)
@@ -545,15 +333,15 @@ static int has_default(const struct spec *s, const char *name)
     return 0;
 }
 
-static int parse_files(struct ydoc *d, struct spec *s, yaml_node_t *n)
+static int parse_files(struct mb_ydoc *d, struct spec *s, yaml_node_t *n)
 {
-    struct ykey k[] = { { "pattern", NULL, 0 }, { "defaults", NULL, 0 } };
+    struct mb_ykey k[] = { { "pattern", NULL, 0 }, { "defaults", NULL, 0 } };
     const size_t nk = sizeof k / sizeof *k;
-    int rc = ymap(d, n, "files", k, nk);
+    int rc = mb_ymap(d, n, "files", k, nk);
     if (rc == MB_OK)
-        rc = yrequire(d, n, "files", k, nk, "pattern");
+        rc = mb_yrequire(d, n, "files", k, nk, "pattern");
     if (rc == MB_OK)
-        rc = ystrdup(d, k[0].val, "files.pattern", &s->pattern);
+        rc = mb_ystrdup(d, k[0].val, "files.pattern", &s->pattern);
     if (rc != MB_OK)
         return rc;
     int ec;
@@ -563,7 +351,7 @@ static int parse_files(struct ydoc *d, struct spec *s, yaml_node_t *n)
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(ec, msg, sizeof msg);
         return mb_error(MB_ERX, "'%s' line %zu: 'files.pattern' does not compile at offset %zu: %s",
-                        d->path, yline(k[0].val), (size_t)eo, (const char *)msg);
+                        d->path, mb_yline(k[0].val), (size_t)eo, (const char *)msg);
     }
     /* JIT is an optimisation only; the interpreter gives the same matches. */
     (void)pcre2_jit_compile(s->re, PCRE2_JIT_COMPLETE);
@@ -571,23 +359,23 @@ static int parse_files(struct ydoc *d, struct spec *s, yaml_node_t *n)
     if (def) {
         if (def->type != YAML_MAPPING_NODE)
             return mb_error(MB_EFORMAT, "'%s' line %zu: 'files.defaults' must be a mapping group: value, got %s",
-                            d->path, yline(def), ytype(def));
+                            d->path, mb_yline(def), mb_ytype(def));
         size_t m = (size_t)(def->data.mapping.pairs.top - def->data.mapping.pairs.start);
         s->defaults = calloc(m ? m : 1, sizeof *s->defaults);
         if (!s->defaults)
             return mb_error(MB_ENOMEM, "out of memory reading '%s'", d->path);
         for (size_t i = 0; i < m; i++) {
-            yaml_node_t *kn = ynode(d, def->data.mapping.pairs.start[i].key);
-            yaml_node_t *vn = ynode(d, def->data.mapping.pairs.start[i].value);
+            yaml_node_t *kn = mb_ynode(d, def->data.mapping.pairs.start[i].key);
+            yaml_node_t *vn = mb_ynode(d, def->data.mapping.pairs.start[i].value);
             if (!kn || !vn)
-                return mb_error(MB_EFORMAT, "'%s' line %zu: bad 'files.defaults' entry", d->path, yline(def));
+                return mb_error(MB_EFORMAT, "'%s' line %zu: bad 'files.defaults' entry", d->path, mb_yline(def));
             char *key = NULL, *val = NULL;
-            rc = ystrdup(d, kn, "files.defaults key", &key);
+            rc = mb_ystrdup(d, kn, "files.defaults key", &key);
             if (rc == MB_OK && has_default(s, key))
                 rc = mb_error(MB_EFORMAT, "'%s' line %zu: group '%s' appears twice in 'files.defaults'",
-                              d->path, yline(kn), key);
+                              d->path, mb_yline(kn), key);
             if (rc == MB_OK)
-                rc = ystrdup(d, vn, "files.defaults value", &val);
+                rc = mb_ystrdup(d, vn, "files.defaults value", &val);
             if (rc != MB_OK) {
                 free(key);
                 free(val);
@@ -600,28 +388,28 @@ static int parse_files(struct ydoc *d, struct spec *s, yaml_node_t *n)
     }
     if (!group_number(s, "subject") && !has_default(s, "subject"))
         return mb_error(MB_EFORMAT, "'%s' line %zu: 'files.pattern' has no named group 'subject' "
-                        "(write (?<subject>...) or give 'files.defaults.subject')", d->path, yline(k[0].val));
+                        "(write (?<subject>...) or give 'files.defaults.subject')", d->path, mb_yline(k[0].val));
     if (group_number(s, "rep") && group_number(s, "repetition"))
         return mb_error(MB_EFORMAT, "'%s' line %zu: 'files.pattern' has both groups 'rep' and 'repetition'",
-                        d->path, yline(k[0].val));
+                        d->path, mb_yline(k[0].val));
     return MB_OK;
 }
 
-static int parse_format(struct ydoc *d, struct spec *s, yaml_node_t *n)
+static int parse_format(struct mb_ydoc *d, struct spec *s, yaml_node_t *n)
 {
     enum { K_TYPE, K_DELIM, K_HEADER, K_COMMENT, K_EMG, K_LABEL, K_TIME, K_ORIENT };
-    struct ykey k[] = { { "type", NULL, 0 }, { "delimiter", NULL, 0 }, { "header_lines", NULL, 0 },
+    struct mb_ykey k[] = { { "type", NULL, 0 }, { "delimiter", NULL, 0 }, { "header_lines", NULL, 0 },
                         { "comment", NULL, 0 }, { "emg", NULL, 0 }, { "label", NULL, 0 },
                         { "time", NULL, 0 }, { "orientation", NULL, 0 } };
     const size_t nk = sizeof k / sizeof *k;
-    int rc = ymap(d, n, "format", k, nk);
+    int rc = mb_ymap(d, n, "format", k, nk);
     if (rc == MB_OK)
-        rc = yrequire(d, n, "format", k, nk, "type");
+        rc = mb_yrequire(d, n, "format", k, nk, "type");
     if (rc != MB_OK)
         return rc;
     static const char *const types[] = { "csv", "whitespace", "mat", "hdf5", NULL };
     int t;
-    if ((rc = yenum(d, k[K_TYPE].val, "format.type", types, &t)) != MB_OK)
+    if ((rc = mb_yenum(d, k[K_TYPE].val, "format.type", types, &t)) != MB_OK)
         return rc;
     s->container = (enum spec_container)t;
     int text = s->container == SPEC_CSV || s->container == SPEC_WHITESPACE;
@@ -640,28 +428,28 @@ static int parse_format(struct ydoc *d, struct spec *s, yaml_node_t *n)
         return mb_error(MB_EFORMAT, "'%s' line %zu: 'format.delimiter' applies to csv only ('whitespace' splits "
                         "on runs of spaces and tabs)", d->path, k[K_DELIM].line);
     s->delimiter = ',';
-    if (k[K_DELIM].val && (rc = ychar(d, k[K_DELIM].val, "format.delimiter", &s->delimiter)) != MB_OK)
+    if (k[K_DELIM].val && (rc = mb_ychar(d, k[K_DELIM].val, "format.delimiter", &s->delimiter)) != MB_OK)
         return rc;
     long v;
     if (k[K_HEADER].val) {
-        if ((rc = yint(d, k[K_HEADER].val, "format.header_lines", 0, 1000000, &v)) != MB_OK)
+        if ((rc = mb_yint(d, k[K_HEADER].val, "format.header_lines", 0, 1000000, &v)) != MB_OK)
             return rc;
         s->header_lines = (size_t)v;
     }
-    if (k[K_COMMENT].val && (rc = ychar(d, k[K_COMMENT].val, "format.comment", &s->comment)) != MB_OK)
+    if (k[K_COMMENT].val && (rc = mb_ychar(d, k[K_COMMENT].val, "format.comment", &s->comment)) != MB_OK)
         return rc;
     if (s->comment && s->container == SPEC_CSV && s->comment == s->delimiter)
         return mb_error(MB_EFORMAT, "'%s' line %zu: 'format.comment' equals the delimiter", d->path, k[K_COMMENT].line);
     if (!text) {
-        if ((rc = yrequire(d, n, "format", k, nk, "emg")) != MB_OK ||
-            (rc = ystrdup(d, k[K_EMG].val, "format.emg", &s->var_emg)) != MB_OK ||
-            (rc = yopt_str(d, k, nk, "label", "format.label", &s->var_label)) != MB_OK ||
-            (rc = yopt_str(d, k, nk, "time", "format.time", &s->var_time)) != MB_OK)
+        if ((rc = mb_yrequire(d, n, "format", k, nk, "emg")) != MB_OK ||
+            (rc = mb_ystrdup(d, k[K_EMG].val, "format.emg", &s->var_emg)) != MB_OK ||
+            (rc = mb_yopt_str(d, k, nk, "label", "format.label", &s->var_label)) != MB_OK ||
+            (rc = mb_yopt_str(d, k, nk, "time", "format.time", &s->var_time)) != MB_OK)
             return rc;
         if (k[K_ORIENT].val) {
             static const char *const o[] = { "samples_by_channels", "channels_by_samples", NULL };
             int oi;
-            if ((rc = yenum(d, k[K_ORIENT].val, "format.orientation", o, &oi)) != MB_OK)
+            if ((rc = mb_yenum(d, k[K_ORIENT].val, "format.orientation", o, &oi)) != MB_OK)
                 return rc;
             s->orientation = (enum spec_orientation)oi;
         }
@@ -671,12 +459,12 @@ static int parse_format(struct ydoc *d, struct spec *s, yaml_node_t *n)
     return MB_OK;
 }
 
-static int parse_columns(struct ydoc *d, struct spec *s, yaml_node_t *n)
+static int parse_columns(struct mb_ydoc *d, struct spec *s, yaml_node_t *n)
 {
-    struct ykey k[] = { { "emg", NULL, 0 }, { "label", NULL, 0 }, { "time", NULL, 0 } };
+    struct mb_ykey k[] = { { "emg", NULL, 0 }, { "label", NULL, 0 }, { "time", NULL, 0 } };
     const size_t nk = sizeof k / sizeof *k;
     int text = s->container == SPEC_CSV || s->container == SPEC_WHITESPACE;
-    int rc = ymap(d, n, "columns", k, nk);
+    int rc = mb_ymap(d, n, "columns", k, nk);
     if (rc != MB_OK)
         return rc;
     if (!text) {
@@ -687,7 +475,7 @@ static int parse_columns(struct ydoc *d, struct spec *s, yaml_node_t *n)
         /* Channel selection inside the EMG matrix, by index only. */
         return k[0].val ? ycols(d, k[0].val, "columns.emg", 0, &s->emg) : MB_OK;
     }
-    if ((rc = yrequire(d, n, "columns", k, nk, "emg")) != MB_OK ||
+    if ((rc = mb_yrequire(d, n, "columns", k, nk, "emg")) != MB_OK ||
         (rc = ycols(d, k[0].val, "columns.emg", 1, &s->emg)) != MB_OK)
         return rc;
     if (k[1].val) {
@@ -703,15 +491,15 @@ static int parse_columns(struct ydoc *d, struct spec *s, yaml_node_t *n)
     return MB_OK;
 }
 
-static int parse_sampling(struct ydoc *d, struct spec *s, yaml_node_t *n, size_t *unit_line, int *has_unit)
+static int parse_sampling(struct mb_ydoc *d, struct spec *s, yaml_node_t *n, size_t *unit_line, int *has_unit)
 {
-    struct ykey k[] = { { "rate_hz", NULL, 0 }, { "time_unit", NULL, 0 }, { "tolerance", NULL, 0 } };
+    struct mb_ykey k[] = { { "rate_hz", NULL, 0 }, { "time_unit", NULL, 0 }, { "tolerance", NULL, 0 } };
     const size_t nk = sizeof k / sizeof *k;
-    int rc = ymap(d, n, "sampling", k, nk);
+    int rc = mb_ymap(d, n, "sampling", k, nk);
     if (rc != MB_OK)
         return rc;
     if (k[0].val) {
-        if ((rc = ynum(d, k[0].val, "sampling.rate_hz", 0, &s->rate_hz)) != MB_OK)
+        if ((rc = mb_ynum(d, k[0].val, "sampling.rate_hz", 0, INFINITY, &s->rate_hz)) != MB_OK)
             return rc;
         if (s->rate_hz <= 0 || s->rate_hz > 1e7)
             return mb_error(MB_EFORMAT, "'%s' line %zu: 'sampling.rate_hz' must be in (0, 1e7]", d->path, k[0].line);
@@ -720,14 +508,14 @@ static int parse_sampling(struct ydoc *d, struct spec *s, yaml_node_t *n, size_t
         static const char *const units[] = { "s", "ms", "us", NULL };
         static const double f[] = { 1.0, 1e-3, 1e-6 };
         int u;
-        if ((rc = yenum(d, k[1].val, "sampling.time_unit", units, &u)) != MB_OK)
+        if ((rc = mb_yenum(d, k[1].val, "sampling.time_unit", units, &u)) != MB_OK)
             return rc;
         s->time_to_s = f[u];
         *has_unit = 1;
         *unit_line = k[1].line;
     }
     if (k[2].val) {
-        if ((rc = ynum(d, k[2].val, "sampling.tolerance", 0, &s->tolerance)) != MB_OK)
+        if ((rc = mb_ynum(d, k[2].val, "sampling.tolerance", 0, INFINITY, &s->tolerance)) != MB_OK)
             return rc;
         if (s->tolerance <= 0 || s->tolerance >= 0.5)
             return mb_error(MB_EFORMAT, "'%s' line %zu: 'sampling.tolerance' must be in (0, 0.5)", d->path, k[2].line);
@@ -735,43 +523,43 @@ static int parse_sampling(struct ydoc *d, struct spec *s, yaml_node_t *n, size_t
     return MB_OK;
 }
 
-static int parse_values(struct ydoc *d, struct spec *s, yaml_node_t *n)
+static int parse_values(struct mb_ydoc *d, struct spec *s, yaml_node_t *n)
 {
-    struct ykey k[] = { { "type", NULL, 0 }, { "units", NULL, 0 }, { "scale", NULL, 0 } };
+    struct mb_ykey k[] = { { "type", NULL, 0 }, { "units", NULL, 0 }, { "scale", NULL, 0 } };
     const size_t nk = sizeof k / sizeof *k;
-    int rc = ymap(d, n, "values", k, nk);
+    int rc = mb_ymap(d, n, "values", k, nk);
     if (rc == MB_OK)
-        rc = yrequire(d, n, "values", k, nk, "type");
+        rc = mb_yrequire(d, n, "values", k, nk, "type");
     if (rc == MB_OK)
-        rc = yrequire(d, n, "values", k, nk, "units");
+        rc = mb_yrequire(d, n, "values", k, nk, "units");
     if (rc != MB_OK)
         return rc;
     static const char *const types[] = { "float", "int", NULL };
     int t;
-    if ((rc = yenum(d, k[0].val, "values.type", types, &t)) != MB_OK ||
-        (rc = ystrdup(d, k[1].val, "values.units", &s->units)) != MB_OK)
+    if ((rc = mb_yenum(d, k[0].val, "values.type", types, &t)) != MB_OK ||
+        (rc = mb_ystrdup(d, k[1].val, "values.units", &s->units)) != MB_OK)
         return rc;
     s->value_int = t == 1;
-    if (k[2].val && (rc = ynum(d, k[2].val, "values.scale", 0, &s->scale)) != MB_OK)
+    if (k[2].val && (rc = mb_ynum(d, k[2].val, "values.scale", 0, INFINITY, &s->scale)) != MB_OK)
         return rc;
     return MB_OK;
 }
 
-static int parse_labels(struct ydoc *d, struct spec *s, yaml_node_t *n)
+static int parse_labels(struct mb_ydoc *d, struct spec *s, yaml_node_t *n)
 {
     enum { K_SOURCE, K_UNLAB, K_MAP, K_MISMATCH, K_ALLOWED };
-    struct ykey k[] = { { "source", NULL, 0 }, { "unlabelled", NULL, 0 }, { "map", NULL, 0 },
+    struct mb_ykey k[] = { { "source", NULL, 0 }, { "unlabelled", NULL, 0 }, { "map", NULL, 0 },
                         { "mismatch", NULL, 0 }, { "mismatch_allowed", NULL, 0 } };
     const size_t nk = sizeof k / sizeof *k;
-    int rc = n ? ymap(d, n, "labels", k, nk) : MB_OK;
+    int rc = n ? mb_ymap(d, n, "labels", k, nk) : MB_OK;
     if (rc != MB_OK)
         return rc;
     int has_gesture = group_number(s, "gesture") || has_default(s, "gesture");
-    size_t line = n ? yline(n) : 1;
+    size_t line = n ? mb_yline(n) : 1;
     if (k[K_SOURCE].val) {
         static const char *const src[] = { "none", "column", "filename", NULL };
         int v;
-        if ((rc = yenum(d, k[K_SOURCE].val, "labels.source", src, &v)) != MB_OK)
+        if ((rc = mb_yenum(d, k[K_SOURCE].val, "labels.source", src, &v)) != MB_OK)
             return rc;
         s->label_source = (enum spec_label_source)v;
         line = k[K_SOURCE].line;
@@ -792,31 +580,31 @@ static int parse_labels(struct ydoc *d, struct spec *s, yaml_node_t *n)
         return MB_OK;
     if (!k[K_MAP].val)
         return mb_error(MB_EFORMAT, "'%s' line %zu: 'labels' has no 'map' (required: raw value -> gesture)",
-                        d->path, n ? yline(n) : 1);
+                        d->path, n ? mb_yline(n) : 1);
     if (k[K_UNLAB].val && (rc = yeach_scalar(d, k[K_UNLAB].val, "labels.unlabelled", add_unlabelled, s)) != MB_OK)
         return rc;
     yaml_node_t *map = k[K_MAP].val;
     if (map->type == YAML_SCALAR_NODE) {
         const char *v;
-        if ((rc = yscalar(d, map, "labels.map", &v)) != MB_OK)
+        if ((rc = mb_yscalar(d, map, "labels.map", &v)) != MB_OK)
             return rc;
         if (strcmp(v, "identity"))
             return mb_error(MB_EFORMAT, "'%s' line %zu: 'labels.map' must be a mapping or 'identity', got '%s'",
-                            d->path, yline(map), v);
+                            d->path, mb_yline(map), v);
         s->identity = 1;
     } else if (map->type == YAML_MAPPING_NODE) {
         if (map->data.mapping.pairs.top == map->data.mapping.pairs.start)
-            return mb_error(MB_EFORMAT, "'%s' line %zu: 'labels.map' is empty", d->path, yline(map));
+            return mb_error(MB_EFORMAT, "'%s' line %zu: 'labels.map' is empty", d->path, mb_yline(map));
         for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-            yaml_node_t *kn = ynode(d, p->key), *vn = ynode(d, p->value);
+            yaml_node_t *kn = mb_ynode(d, p->key), *vn = mb_ynode(d, p->value);
             if (!kn || !vn)
-                return mb_error(MB_EFORMAT, "'%s' line %zu: bad 'labels.map' entry", d->path, yline(map));
+                return mb_error(MB_EFORMAT, "'%s' line %zu: bad 'labels.map' entry", d->path, mb_yline(map));
             if ((rc = parse_map_entry(d, s, kn, vn)) != MB_OK)
                 return rc;
         }
     } else {
         return mb_error(MB_EFORMAT, "'%s' line %zu: 'labels.map' must be a mapping or 'identity', got %s",
-                        d->path, yline(map), ytype(map));
+                        d->path, mb_yline(map), mb_ytype(map));
     }
     if (k[K_MISMATCH].val || k[K_ALLOWED].val) {
         if (s->label_source != SPEC_LABELS_COLUMN || !has_gesture) {
@@ -828,7 +616,7 @@ static int parse_labels(struct ydoc *d, struct spec *s, yaml_node_t *n)
     if (k[K_MISMATCH].val) {
         static const char *const m[] = { "warn", "error", "ignore", NULL };
         int v;
-        if ((rc = yenum(d, k[K_MISMATCH].val, "labels.mismatch", m, &v)) != MB_OK)
+        if ((rc = mb_yenum(d, k[K_MISMATCH].val, "labels.mismatch", m, &v)) != MB_OK)
             return rc;
         s->mismatch = (enum spec_mismatch)v;
     }
@@ -837,75 +625,75 @@ static int parse_labels(struct ydoc *d, struct spec *s, yaml_node_t *n)
     return MB_OK;
 }
 
-static int parse_device(struct ydoc *d, struct spec *s, yaml_node_t *n)
+static int parse_device(struct mb_ydoc *d, struct spec *s, yaml_node_t *n)
 {
     enum { K_NAME, K_MANUF, K_MODEL, K_CH, K_CHNAMES, K_RATE, K_ADC, K_HW, K_SW, K_PL };
-    struct ykey k[] = { { "name", NULL, 0 }, { "manufacturer", NULL, 0 }, { "model", NULL, 0 },
+    struct mb_ykey k[] = { { "name", NULL, 0 }, { "manufacturer", NULL, 0 }, { "model", NULL, 0 },
                         { "channels", NULL, 0 }, { "channel_names", NULL, 0 }, { "rate_hz", NULL, 0 },
                         { "adc_bits", NULL, 0 }, { "hw_filters", NULL, 0 }, { "sw_filters", NULL, 0 },
                         { "power_line_hz", NULL, 0 } };
     const size_t nk = sizeof k / sizeof *k;
-    int rc = ymap(d, n, "device", k, nk);
+    int rc = mb_ymap(d, n, "device", k, nk);
     if (rc == MB_OK)
-        rc = yrequire(d, n, "device", k, nk, "name");
+        rc = mb_yrequire(d, n, "device", k, nk, "name");
     if (rc == MB_OK)
-        rc = ystrdup(d, k[K_NAME].val, "device.name", &s->dev_name);
+        rc = mb_ystrdup(d, k[K_NAME].val, "device.name", &s->dev_name);
     if (rc == MB_OK && !s->dev_name[0])
         rc = mb_error(MB_EFORMAT, "'%s' line %zu: 'device.name' is empty", d->path, k[K_NAME].line);
     if (rc == MB_OK)
-        rc = yopt_str(d, k, nk, "manufacturer", "device.manufacturer", &s->dev_manufacturer);
+        rc = mb_yopt_str(d, k, nk, "manufacturer", "device.manufacturer", &s->dev_manufacturer);
     if (rc == MB_OK)
-        rc = yopt_str(d, k, nk, "model", "device.model", &s->dev_model);
+        rc = mb_yopt_str(d, k, nk, "model", "device.model", &s->dev_model);
     if (rc == MB_OK)
-        rc = yopt_str(d, k, nk, "hw_filters", "device.hw_filters", &s->dev_hw_filters);
+        rc = mb_yopt_str(d, k, nk, "hw_filters", "device.hw_filters", &s->dev_hw_filters);
     if (rc == MB_OK)
-        rc = yopt_str(d, k, nk, "sw_filters", "device.sw_filters", &s->dev_sw_filters);
+        rc = mb_yopt_str(d, k, nk, "sw_filters", "device.sw_filters", &s->dev_sw_filters);
     if (rc != MB_OK)
         return rc;
     long v;
     if (k[K_CH].val) {
-        if ((rc = yint(d, k[K_CH].val, "device.channels", 1, 65536, &v)) != MB_OK)
+        if ((rc = mb_yint(d, k[K_CH].val, "device.channels", 1, 65536, &v)) != MB_OK)
             return rc;
         s->dev_channels = (int)v;
     }
     if (k[K_ADC].val) {
-        if ((rc = yint(d, k[K_ADC].val, "device.adc_bits", 0, 64, &v)) != MB_OK)
+        if ((rc = mb_yint(d, k[K_ADC].val, "device.adc_bits", 0, 64, &v)) != MB_OK)
             return rc;
         s->dev_adc_bits = (int)v;
     }
     if (k[K_RATE].val) {
-        if ((rc = ynum(d, k[K_RATE].val, "device.rate_hz", 0, &s->dev_rate_hz)) != MB_OK)
+        if ((rc = mb_ynum(d, k[K_RATE].val, "device.rate_hz", 0, INFINITY, &s->dev_rate_hz)) != MB_OK)
             return rc;
         if (s->dev_rate_hz <= 0)
             return mb_error(MB_EFORMAT, "'%s' line %zu: 'device.rate_hz' must be positive", d->path, k[K_RATE].line);
     }
-    if (k[K_PL].val && (rc = ynum(d, k[K_PL].val, "device.power_line_hz", 0, &s->dev_power_line_hz)) != MB_OK)
+    if (k[K_PL].val && (rc = mb_ynum(d, k[K_PL].val, "device.power_line_hz", 0, INFINITY, &s->dev_power_line_hz)) != MB_OK)
         return rc;
     yaml_node_t *cn = k[K_CHNAMES].val;
     if (cn) {
         if (cn->type != YAML_SEQUENCE_NODE)
             return mb_error(MB_EFORMAT, "'%s' line %zu: 'device.channel_names' must be a list, got %s",
-                            d->path, yline(cn), ytype(cn));
+                            d->path, mb_yline(cn), mb_ytype(cn));
         size_t m = (size_t)(cn->data.sequence.items.top - cn->data.sequence.items.start);
         s->channel_names = calloc(m ? m : 1, sizeof *s->channel_names);
         if (!s->channel_names)
             return mb_error(MB_ENOMEM, "out of memory reading '%s'", d->path);
         for (size_t i = 0; i < m; i++) {
-            yaml_node_t *e = ynode(d, cn->data.sequence.items.start[i]);
+            yaml_node_t *e = mb_ynode(d, cn->data.sequence.items.start[i]);
             if (!e)
-                return mb_error(MB_EFORMAT, "'%s' line %zu: bad 'device.channel_names' entry", d->path, yline(cn));
+                return mb_error(MB_EFORMAT, "'%s' line %zu: bad 'device.channel_names' entry", d->path, mb_yline(cn));
             s->n_channel_names = i + 1;
-            if ((rc = ystrdup(d, e, "device.channel_names", &s->channel_names[i])) != MB_OK)
+            if ((rc = mb_ystrdup(d, e, "device.channel_names", &s->channel_names[i])) != MB_OK)
                 return rc;
         }
         if (s->dev_channels && (size_t)s->dev_channels != m)
             return mb_error(MB_EFORMAT, "'%s' line %zu: 'device.channel_names' has %zu names for %d channels",
-                            d->path, yline(cn), m, s->dev_channels);
+                            d->path, mb_yline(cn), m, s->dev_channels);
     }
     return MB_OK;
 }
 
-static int add_note(struct ydoc *d, struct spec *s, yaml_node_t *at, const char *v)
+static int add_note(struct mb_ydoc *d, struct spec *s, yaml_node_t *at, const char *v)
 {
     (void)at;
     char **n = realloc(s->notes, (s->n_notes + 1) * sizeof *n);
@@ -929,22 +717,22 @@ static size_t fixed_emg_count(const struct spec *s)
     return s->emg.n;
 }
 
-static int parse_root(struct ydoc *d, struct spec *s, yaml_node_t *root)
+static int parse_root(struct mb_ydoc *d, struct spec *s, yaml_node_t *root)
 {
     enum { K_NAME, K_DATASET, K_VERSION, K_NOTES, K_FILES, K_FORMAT, K_COLUMNS, K_SAMPLING, K_VALUES,
            K_LABELS, K_DEVICE };
-    struct ykey k[] = { { "name", NULL, 0 }, { "dataset", NULL, 0 }, { "version", NULL, 0 },
+    struct mb_ykey k[] = { { "name", NULL, 0 }, { "dataset", NULL, 0 }, { "version", NULL, 0 },
                         { "notes", NULL, 0 }, { "files", NULL, 0 }, { "format", NULL, 0 },
                         { "columns", NULL, 0 }, { "sampling", NULL, 0 }, { "values", NULL, 0 },
                         { "labels", NULL, 0 }, { "device", NULL, 0 } };
     const size_t nk = sizeof k / sizeof *k;
-    int rc = ymap(d, root, "the spec", k, nk);
+    int rc = mb_ymap(d, root, "the spec", k, nk);
     /* Sections are checked in file order, each required one when its turn
      * comes, so the first problem reported is the first one in the file. */
     if (rc == MB_OK)
-        rc = yrequire(d, root, "", k, nk, "name");
+        rc = mb_yrequire(d, root, "", k, nk, "name");
     if (rc == MB_OK)
-        rc = ystrdup(d, k[K_NAME].val, "name", &s->name);
+        rc = mb_ystrdup(d, k[K_NAME].val, "name", &s->name);
     if (rc == MB_OK && !s->name[0])
         rc = mb_error(MB_EFORMAT, "'%s' line %zu: 'name' is empty", d->path, k[K_NAME].line);
     if (rc == MB_OK && !(s->dataset = strdup(s->name)))
@@ -952,23 +740,23 @@ static int parse_root(struct ydoc *d, struct spec *s, yaml_node_t *root)
     if (rc == MB_OK && !(s->version = strdup("")))
         rc = mb_error(MB_ENOMEM, "out of memory reading '%s'", d->path);
     if (rc == MB_OK)
-        rc = yopt_str(d, k, nk, "dataset", "dataset", &s->dataset);
+        rc = mb_yopt_str(d, k, nk, "dataset", "dataset", &s->dataset);
     if (rc == MB_OK)
-        rc = yopt_str(d, k, nk, "version", "version", &s->version);
+        rc = mb_yopt_str(d, k, nk, "version", "version", &s->version);
     if (rc == MB_OK && k[K_NOTES].val)
         rc = yeach_scalar(d, k[K_NOTES].val, "notes", add_note, s);
     if (rc == MB_OK)
-        rc = yrequire(d, root, "", k, nk, "files");
+        rc = mb_yrequire(d, root, "", k, nk, "files");
     if (rc == MB_OK)
         rc = parse_files(d, s, k[K_FILES].val);
     if (rc == MB_OK)
-        rc = yrequire(d, root, "", k, nk, "format");
+        rc = mb_yrequire(d, root, "", k, nk, "format");
     if (rc == MB_OK)
         rc = parse_format(d, s, k[K_FORMAT].val);
     int text = s->container == SPEC_CSV || s->container == SPEC_WHITESPACE;
     if (rc == MB_OK && text && !k[K_COLUMNS].val)
         rc = mb_error(MB_EFORMAT, "'%s' line %zu: missing required key 'columns' (text formats name their "
-                      "EMG columns)", d->path, yline(root));
+                      "EMG columns)", d->path, mb_yline(root));
     if (rc == MB_OK && k[K_COLUMNS].val)
         rc = parse_columns(d, s, k[K_COLUMNS].val);
     size_t unit_line = 0;
@@ -976,7 +764,7 @@ static int parse_root(struct ydoc *d, struct spec *s, yaml_node_t *root)
     if (rc == MB_OK && k[K_SAMPLING].val)
         rc = parse_sampling(d, s, k[K_SAMPLING].val, &unit_line, &has_unit);
     if (rc == MB_OK) {
-        size_t at = k[K_SAMPLING].val ? yline(k[K_SAMPLING].val) : yline(root);
+        size_t at = k[K_SAMPLING].val ? mb_yline(k[K_SAMPLING].val) : mb_yline(root);
         if (!s->has_time_col && s->rate_hz == 0)
             rc = mb_error(MB_EFORMAT, "'%s' line %zu: no sampling rate: give 'sampling.rate_hz' or a time column",
                           d->path, at);
@@ -990,23 +778,23 @@ static int parse_root(struct ydoc *d, struct spec *s, yaml_node_t *root)
             s->tolerance = 0.01;
     }
     if (rc == MB_OK)
-        rc = yrequire(d, root, "", k, nk, "values");
+        rc = mb_yrequire(d, root, "", k, nk, "values");
     if (rc == MB_OK)
         rc = parse_values(d, s, k[K_VALUES].val);
     if (rc == MB_OK)
         rc = parse_labels(d, s, k[K_LABELS].val);
     if (rc == MB_OK)
-        rc = yrequire(d, root, "", k, nk, "device");
+        rc = mb_yrequire(d, root, "", k, nk, "device");
     if (rc == MB_OK)
         rc = parse_device(d, s, k[K_DEVICE].val);
     if (rc == MB_OK) {
         size_t ne = fixed_emg_count(s);
         if (ne && s->dev_channels && (size_t)s->dev_channels != ne)
             rc = mb_error(MB_EFORMAT, "'%s' line %zu: 'device.channels' is %d but 'columns.emg' selects %zu columns",
-                          d->path, yline(k[K_DEVICE].val), s->dev_channels, ne);
+                          d->path, mb_yline(k[K_DEVICE].val), s->dev_channels, ne);
         else if (ne && s->n_channel_names && s->n_channel_names != ne)
             rc = mb_error(MB_EFORMAT, "'%s' line %zu: 'device.channel_names' has %zu names but 'columns.emg' "
-                          "selects %zu columns", d->path, yline(k[K_DEVICE].val), s->n_channel_names, ne);
+                          "selects %zu columns", d->path, mb_yline(k[K_DEVICE].val), s->n_channel_names, ne);
     }
     return rc;
 }
@@ -1028,7 +816,7 @@ int spec_parse(struct spec **out, const char *name, const char *text, size_t len
     mb_sha256_hex(s->sha256, text, len);
 
     yaml_parser_t parser;
-    struct ydoc d = { .path = name };
+    struct mb_ydoc d = { .path = name };
     if (!yaml_parser_initialize(&parser)) {
         spec_free(s);
         return mb_error(MB_ENOMEM, "cannot start the YAML parser for '%s'", name);
@@ -1207,13 +995,13 @@ int spec_match_path(const struct spec *s, void *mdv, const char *rel, struct spe
         goto done;
     }
     long v;
-    if (day && (parse_long(day, &v) || v < 0 || v > 1000000)) {
+    if (day && (mb_parse_long(day, &v) || v < 0 || v > 1000000)) {
         rc = mb_error(MB_EFORMAT, "'%s': group 'day' is '%s', not a non-negative integer", rel, day);
         goto done;
     }
     if (day)
         m->day = (int)v;
-    if (rep && (parse_long(rep, &v) || v < 0 || v > INT32_MAX)) {
+    if (rep && (mb_parse_long(rep, &v) || v < 0 || v > INT32_MAX)) {
         rc = mb_error(MB_EFORMAT, "'%s': group 'repetition' is '%s', not a non-negative integer", rel, rep);
         goto done;
     }

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "core/ydoc.h"
+
 /* ---- registry lookups ----------------------------------------------------- */
 
 static const struct mb_method *const *reg_methods(const struct hn_registry *reg)
@@ -296,17 +298,6 @@ void hn_plan_release(struct hn_plan *pl)
 
 /* ---- numbers --------------------------------------------------------------- */
 
-static int parse_long(const char *s, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_u64(const char *s, uint64_t *out)
 {
     char *end;
@@ -320,172 +311,8 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* ---- YAML access ----------------------------------------------------------- */
-
-struct ydoc {
-    yaml_document_t doc;
-    const char *path;
-};
-
-static yaml_node_t *ynode(struct ydoc *d, int i)
-{
-    return yaml_document_get_node(&d->doc, i);
-}
-
-static size_t yline(const yaml_node_t *n)
-{
-    return n->start_mark.line + 1;
-}
-
-static const char *ytype(const yaml_node_t *n)
-{
-    switch (n->type) {
-    case YAML_SCALAR_NODE:   return "a scalar";
-    case YAML_SEQUENCE_NODE: return "a list";
-    case YAML_MAPPING_NODE:  return "a mapping";
-    default:                 return "empty";
-    }
-}
-
-struct ykey {
-    const char *name;
-    yaml_node_t *val;            /* NULL if absent */
-};
-
-/* Checks that 'map' is a mapping whose keys are all in keys[] (each at most
- * once) and fills keys[i].val; 'where' names the section in messages. */
-static int ymap(struct ydoc *d, yaml_node_t *map, const char *where, struct ykey *keys, size_t nk)
-{
-    if (map->type != YAML_MAPPING_NODE)
-        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be a mapping, got %s", d->path, yline(map), where,
-                        ytype(map));
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = ynode(d, p->key), *v = ynode(d, p->value);
-        if (!k || !v || k->type != YAML_SCALAR_NODE)
-            return mb_error(MB_EFORMAT, "'%s' line %zu: keys of '%s' must be plain names", d->path,
-                            k ? yline(k) : yline(map), where);
-        const char *name = (const char *)k->data.scalar.value;
-        size_t i = 0;
-        while (i < nk && strcmp(keys[i].name, name))
-            i++;
-        if (i == nk) {
-            char list[512] = "";
-            for (size_t j = 0; j < nk; j++) {
-                size_t l = strlen(list);
-                snprintf(list + l, sizeof list - l, "%s%s", j ? ", " : "", keys[j].name);
-            }
-            return mb_error(MB_EFORMAT, "'%s' line %zu: unknown key '%s' in '%s' (known: %s)", d->path, yline(k),
-                            name, where, list);
-        }
-        if (keys[i].val)
-            return mb_error(MB_EFORMAT, "'%s' line %zu: key '%s' appears twice in '%s'", d->path, yline(k), name,
-                            where);
-        keys[i].val = v;
-    }
-    return MB_OK;
-}
-
-static yaml_node_t *yget(struct ykey *keys, size_t nk, const char *name)
-{
-    for (size_t i = 0; i < nk; i++)
-        if (!strcmp(keys[i].name, name))
-            return keys[i].val;
-    return NULL;
-}
-
-static int yscalar(struct ydoc *d, yaml_node_t *n, const char *what, const char **out)
-{
-    if (n->type != YAML_SCALAR_NODE || strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
-        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be a scalar, got %s", d->path, yline(n), what,
-                        ytype(n));
-    *out = (const char *)n->data.scalar.value;
-    return MB_OK;
-}
-
-static int yint(struct ydoc *d, yaml_node_t *n, const char *what, long lo, long hi, long *out)
-{
-    const char *v;
-    int rc = yscalar(d, n, what, &v);
-    if (rc)
-        return rc;
-    if (parse_long(v, out) || *out < lo || *out > hi)
-        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be an integer from %ld to %ld, got '%s'", d->path,
-                        yline(n), what, lo, hi, v);
-    return MB_OK;
-}
-
-static int ynum(struct ydoc *d, yaml_node_t *n, const char *what, double lo, double hi, double *out)
-{
-    const char *v;
-    int rc = yscalar(d, n, what, &v);
-    if (rc)
-        return rc;
-    if (parse_double(v, out) || *out < lo || *out > hi)
-        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be a number from %g to %g, got '%s'", d->path,
-                        yline(n), what, lo, hi, v);
-    return MB_OK;
-}
-
-/* A list node, or a single scalar read as a one-element list. */
-static int ylist(struct ydoc *d, yaml_node_t *n, const char *what, yaml_node_t ***items, size_t *count)
-{
-    *items = NULL;
-    *count = 0;
-    if (n->type == YAML_SCALAR_NODE) {
-        *items = malloc(sizeof **items);
-        if (!*items)
-            return mb_error(MB_ENOMEM, "out of memory reading '%s'", d->path);
-        (*items)[0] = n;
-        *count = 1;
-        return MB_OK;
-    }
-    if (n->type != YAML_SEQUENCE_NODE)
-        return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be a list, got %s", d->path, yline(n), what, ytype(n));
-    size_t len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-    *items = malloc((len + 1) * sizeof **items);
-    if (!*items)
-        return mb_error(MB_ENOMEM, "out of memory reading '%s'", d->path);
-    for (size_t i = 0; i < len; i++) {
-        (*items)[i] = ynode(d, n->data.sequence.items.start[i]);
-        if (!(*items)[i]) {
-            free(*items);
-            return mb_error(MB_EFORMAT, "'%s' line %zu: broken list '%s'", d->path, yline(n), what);
-        }
-    }
-    *count = len;
-    return MB_OK;
-}
-
-static int yint_list(struct ydoc *d, yaml_node_t *n, const char *what, long lo, long hi, long **out, size_t *count)
-{
-    yaml_node_t **it;
-    int rc = ylist(d, n, what, &it, count);
-    if (rc)
-        return rc;
-    *out = calloc(*count + 1, sizeof **out);
-    if (!*out) {
-        free(it);
-        return mb_error(MB_ENOMEM, "out of memory reading '%s'", d->path);
-    }
-    for (size_t i = 0; i < *count && !rc; i++)
-        rc = yint(d, it[i], what, lo, hi, &(*out)[i]);
-    free(it);
-    return rc;
-}
-
 /* A data path relative to the plan's folder. */
-static int add_data_rel(struct hn_plan *pl, struct ydoc *d, const char *v)
+static int add_data_rel(struct hn_plan *pl, struct mb_ydoc *d, const char *v)
 {
     const char *slash = strrchr(d->path, '/');
     if (v[0] == '/' || !slash)
@@ -497,7 +324,7 @@ static int add_data_rel(struct hn_plan *pl, struct ydoc *d, const char *v)
     return add_data(pl, buf);
 }
 
-static int parse_protocol(struct hn_plan *pl, struct ydoc *d, yaml_node_t *n, const struct hn_registry *reg)
+static int parse_protocol(struct hn_plan *pl, struct mb_ydoc *d, yaml_node_t *n, const struct hn_registry *reg)
 {
     struct pr_settings s = { 0 };
     const struct mb_protocol *p;
@@ -508,58 +335,58 @@ static int parse_protocol(struct hn_plan *pl, struct ydoc *d, yaml_node_t *n, co
         name = (const char *)n->data.scalar.value;
         if (!(p = lookup_protocol(reg, name, list, sizeof list)))
             return mb_error(MB_EINVAL, "'%s' line %zu: key 'protocols': unknown protocol '%s' (known: %s)", d->path,
-                            yline(n), name, list);
+                            mb_yline(n), name, list);
         char where[4200];
-        snprintf(where, sizeof where, "'%s' line %zu: key 'protocols'", d->path, yline(n));
+        snprintf(where, sizeof where, "'%s' line %zu: key 'protocols'", d->path, mb_yline(n));
         return add_protocol_variants(pl, where, p, name, &s, NULL, 0, NULL, 0);
     }
-    struct ykey k[] = { { "name", NULL }, { "label", NULL }, { "folds", NULL }, { "official", NULL },
-                        { "shots", NULL }, { "percents", NULL }, { "episodes", NULL }, { "unseen_fraction", NULL } };
+    struct mb_ykey k[] = { { "name", NULL, 0 }, { "label", NULL, 0 }, { "folds", NULL, 0 }, { "official", NULL, 0 },
+                        { "shots", NULL, 0 }, { "percents", NULL, 0 }, { "episodes", NULL, 0 }, { "unseen_fraction", NULL, 0 } };
     size_t nk = sizeof k / sizeof *k;
-    if ((rc = ymap(d, n, "protocols", k, nk)))
+    if ((rc = mb_ymap(d, n, "protocols", k, nk)))
         return rc;
     yaml_node_t *v;
-    if (!(v = yget(k, nk, "name")))
-        return mb_error(MB_EFORMAT, "'%s' line %zu: a protocol entry has no 'name' (required)", d->path, yline(n));
-    if ((rc = yscalar(d, v, "name", &name)))
+    if (!(v = mb_yget(k, nk, "name")))
+        return mb_error(MB_EFORMAT, "'%s' line %zu: a protocol entry has no 'name' (required)", d->path, mb_yline(n));
+    if ((rc = mb_yscalar(d, v, "name", &name)))
         return rc;
     if (!(p = lookup_protocol(reg, name, list, sizeof list)))
-        return mb_error(MB_EINVAL, "'%s' line %zu: key 'name': unknown protocol '%s' (known: %s)", d->path, yline(v),
+        return mb_error(MB_EINVAL, "'%s' line %zu: key 'name': unknown protocol '%s' (known: %s)", d->path, mb_yline(v),
                         name, list);
     const char *label = NULL;
-    if ((v = yget(k, nk, "label")) && (rc = yscalar(d, v, "label", &label)))
+    if ((v = mb_yget(k, nk, "label")) && (rc = mb_yscalar(d, v, "label", &label)))
         return rc;
     long x;
-    if ((v = yget(k, nk, "folds"))) {
-        if ((rc = yint(d, v, "folds", 0, 100000, &x)))
+    if ((v = mb_yget(k, nk, "folds"))) {
+        if ((rc = mb_yint(d, v, "folds", 0, 100000, &x)))
             return rc;
         s.folds = (int)x;
     }
-    if ((v = yget(k, nk, "official"))) {
+    if ((v = mb_yget(k, nk, "official"))) {
         const char *b;
-        if ((rc = yscalar(d, v, "official", &b)))
+        if ((rc = mb_yscalar(d, v, "official", &b)))
             return rc;
         if (!strcmp(b, "true") || !strcmp(b, "1"))
             s.official = 1;
         else if (strcmp(b, "false") && strcmp(b, "0"))
             return mb_error(MB_EFORMAT, "'%s' line %zu: 'official' must be true or false, got '%s'", d->path,
-                            yline(v), b);
+                            mb_yline(v), b);
     }
-    if ((v = yget(k, nk, "episodes"))) {
-        if ((rc = yint(d, v, "episodes", 1, 100000, &x)))
+    if ((v = mb_yget(k, nk, "episodes"))) {
+        if ((rc = mb_yint(d, v, "episodes", 1, 100000, &x)))
             return rc;
         s.episodes = (int)x;
     }
-    if ((v = yget(k, nk, "unseen_fraction")) && (rc = ynum(d, v, "unseen_fraction", 0, 1, &s.unseen_fraction)))
+    if ((v = mb_yget(k, nk, "unseen_fraction")) && (rc = mb_ynum(d, v, "unseen_fraction", 0, 1, &s.unseen_fraction)))
         return rc;
     long *shots = NULL, *percents = NULL;
     size_t n_shots = 0, n_percents = 0;
-    if ((v = yget(k, nk, "shots")))
-        rc = yint_list(d, v, "shots", 1, 100000, &shots, &n_shots);
-    if (!rc && (v = yget(k, nk, "percents")))
-        rc = yint_list(d, v, "percents", 1, 100, &percents, &n_percents);
+    if ((v = mb_yget(k, nk, "shots")))
+        rc = mb_yint_list(d, v, "shots", 1, 100000, &shots, &n_shots);
+    if (!rc && (v = mb_yget(k, nk, "percents")))
+        rc = mb_yint_list(d, v, "percents", 1, 100, &percents, &n_percents);
     char where[4200];
-    snprintf(where, sizeof where, "'%s' line %zu: key 'protocols'", d->path, yline(n));
+    snprintf(where, sizeof where, "'%s' line %zu: key 'protocols'", d->path, mb_yline(n));
     if (!rc)
         rc = add_protocol_variants(pl, where, p, label, &s, shots, n_shots, percents, n_percents);
     free(shots);
@@ -567,7 +394,7 @@ static int parse_protocol(struct hn_plan *pl, struct ydoc *d, yaml_node_t *n, co
     return rc;
 }
 
-static int parse_method(struct hn_plan *pl, struct ydoc *d, yaml_node_t *n, const struct hn_registry *reg)
+static int parse_method(struct hn_plan *pl, struct mb_ydoc *d, yaml_node_t *n, const struct hn_registry *reg)
 {
     const struct mb_method *m;
     const char *name, *params = NULL, *label = NULL;
@@ -577,81 +404,81 @@ static int parse_method(struct hn_plan *pl, struct ydoc *d, yaml_node_t *n, cons
         name = (const char *)n->data.scalar.value;
         if (!(m = lookup_method(reg, name, list, sizeof list)))
             return mb_error(MB_EINVAL, "'%s' line %zu: key 'methods': unknown method '%s' (known: %s)", d->path,
-                            yline(n), name, list);
+                            mb_yline(n), name, list);
         char where[4200];
-        snprintf(where, sizeof where, "'%s' line %zu: key 'methods'", d->path, yline(n));
+        snprintf(where, sizeof where, "'%s' line %zu: key 'methods'", d->path, mb_yline(n));
         return add_method(pl, where, m, NULL, NULL);
     }
-    struct ykey k[] = { { "name", NULL }, { "params", NULL }, { "label", NULL } };
-    if ((rc = ymap(d, n, "methods", k, 3)))
+    struct mb_ykey k[] = { { "name", NULL, 0 }, { "params", NULL, 0 }, { "label", NULL, 0 } };
+    if ((rc = mb_ymap(d, n, "methods", k, 3)))
         return rc;
     yaml_node_t *v;
-    if (!(v = yget(k, 3, "name")))
-        return mb_error(MB_EFORMAT, "'%s' line %zu: a method entry has no 'name' (required)", d->path, yline(n));
-    if ((rc = yscalar(d, v, "name", &name)))
+    if (!(v = mb_yget(k, 3, "name")))
+        return mb_error(MB_EFORMAT, "'%s' line %zu: a method entry has no 'name' (required)", d->path, mb_yline(n));
+    if ((rc = mb_yscalar(d, v, "name", &name)))
         return rc;
     if (!(m = lookup_method(reg, name, list, sizeof list)))
-        return mb_error(MB_EINVAL, "'%s' line %zu: key 'name': unknown method '%s' (known: %s)", d->path, yline(v),
+        return mb_error(MB_EINVAL, "'%s' line %zu: key 'name': unknown method '%s' (known: %s)", d->path, mb_yline(v),
                         name, list);
-    if ((v = yget(k, 3, "params")) && (rc = yscalar(d, v, "params", &params)))
+    if ((v = mb_yget(k, 3, "params")) && (rc = mb_yscalar(d, v, "params", &params)))
         return rc;
-    if ((v = yget(k, 3, "label")) && (rc = yscalar(d, v, "label", &label)))
+    if ((v = mb_yget(k, 3, "label")) && (rc = mb_yscalar(d, v, "label", &label)))
         return rc;
     char where[4200];
-    snprintf(where, sizeof where, "'%s' line %zu: key 'methods'", d->path, yline(n));
+    snprintf(where, sizeof where, "'%s' line %zu: key 'methods'", d->path, mb_yline(n));
     return add_method(pl, where, m, params, label);
 }
 
-static int parse_root(struct hn_plan *pl, struct ydoc *d, yaml_node_t *root, const struct hn_registry *reg)
+static int parse_root(struct hn_plan *pl, struct mb_ydoc *d, yaml_node_t *root, const struct hn_registry *reg)
 {
-    struct ykey k[] = { { "data", NULL }, { "view", NULL }, { "protocols", NULL }, { "methods", NULL },
-                        { "seeds", NULL } };
+    struct mb_ykey k[] = { { "data", NULL, 0 }, { "view", NULL, 0 }, { "protocols", NULL, 0 }, { "methods", NULL, 0 },
+                        { "seeds", NULL, 0 } };
     size_t nk = sizeof k / sizeof *k;
-    int rc = ymap(d, root, "plan", k, nk);
+    int rc = mb_ymap(d, root, "plan", k, nk);
     if (rc)
         return rc;
     static const char *const required[] = { "data", "protocols", "methods" };
     for (size_t i = 0; i < 3; i++)
-        if (!yget(k, nk, required[i]))
-            return mb_error(MB_EFORMAT, "'%s' line %zu: missing required key '%s'", d->path, yline(root),
+        if (!mb_yget(k, nk, required[i]))
+            return mb_error(MB_EFORMAT, "'%s' line %zu: missing required key '%s'", d->path, mb_yline(root),
                             required[i]);
     yaml_node_t **it = NULL, *v;
     size_t cnt = 0;
-    if ((rc = ylist(d, yget(k, nk, "data"), "data", &it, &cnt)))
+    if ((rc = mb_ylist(d, mb_yget(k, nk, "data"), "data", &it, &cnt)))
         return rc;
     for (size_t i = 0; i < cnt && !rc; i++) {
         const char *s;
-        if (!(rc = yscalar(d, it[i], "data", &s)))
+        if (!(rc = mb_yscalar(d, it[i], "data", &s)))
             rc = add_data_rel(pl, d, s);
     }
     free(it);
-    if (rc || (rc = ylist(d, yget(k, nk, "protocols"), "protocols", &it, &cnt)))
+    if (rc || (rc = mb_ylist(d, mb_yget(k, nk, "protocols"), "protocols", &it, &cnt)))
         return rc;
     for (size_t i = 0; i < cnt && !rc; i++)
         rc = parse_protocol(pl, d, it[i], reg);
     free(it);
-    if (rc || (rc = ylist(d, yget(k, nk, "methods"), "methods", &it, &cnt)))
+    if (rc || (rc = mb_ylist(d, mb_yget(k, nk, "methods"), "methods", &it, &cnt)))
         return rc;
     for (size_t i = 0; i < cnt && !rc; i++)
         rc = parse_method(pl, d, it[i], reg);
     free(it);
     if (rc)
         return rc;
-    if ((v = yget(k, nk, "seeds"))) {
-        if ((rc = ylist(d, v, "seeds", &it, &cnt)))
+    if ((v = mb_yget(k, nk, "seeds"))) {
+        if ((rc = mb_ylist(d, v, "seeds", &it, &cnt)))
             return rc;
         for (size_t i = 0; i < cnt && !rc; i++) {
             const char *s;
             uint64_t seed;
-            if (!(rc = yscalar(d, it[i], "seeds", &s))) {
+            if (!(rc = mb_yscalar(d, it[i], "seeds", &s))) {
                 if (parse_u64(s, &seed))
                     rc = mb_error(MB_EFORMAT, "'%s' line %zu: 'seeds' must hold non-negative integers, got '%s'",
-                                  d->path, yline(it[i]), s);
+                                  d->path, mb_yline(it[i]), s);
                 else
                     for (size_t j = 0; j < pl->n_seeds && !rc; j++)
                         if (pl->seed[j] == seed)
                             rc = mb_error(MB_EFORMAT, "'%s' line %zu: key 'seeds': seed %s appears twice", d->path,
-                                          yline(it[i]), s);
+                                          mb_yline(it[i]), s);
                 if (!rc)
                     rc = add_seed(pl, seed);
             }
@@ -660,21 +487,21 @@ static int parse_root(struct hn_plan *pl, struct ydoc *d, yaml_node_t *root, con
         if (rc)
             return rc;
     }
-    if ((v = yget(k, nk, "view"))) {
-        struct ykey vk[] = { { "rate_hz", NULL }, { "window_ms", NULL }, { "stride_ms", NULL },
-                             { "majority_label", NULL } };
-        if ((rc = ymap(d, v, "view", vk, 4)))
+    if ((v = mb_yget(k, nk, "view"))) {
+        struct mb_ykey vk[] = { { "rate_hz", NULL, 0 }, { "window_ms", NULL, 0 }, { "stride_ms", NULL, 0 },
+                             { "majority_label", NULL, 0 } };
+        if ((rc = mb_ymap(d, v, "view", vk, 4)))
             return rc;
         yaml_node_t *x;
-        if ((x = yget(vk, 4, "rate_hz")) && (rc = ynum(d, x, "rate_hz", 0, 1e6, &pl->view.rate_hz)))
+        if ((x = mb_yget(vk, 4, "rate_hz")) && (rc = mb_ynum(d, x, "rate_hz", 0, 1e6, &pl->view.rate_hz)))
             return rc;
-        if ((x = yget(vk, 4, "window_ms")) && (rc = ynum(d, x, "window_ms", 1e-3, 1e6, &pl->view.window_ms)))
+        if ((x = mb_yget(vk, 4, "window_ms")) && (rc = mb_ynum(d, x, "window_ms", 1e-3, 1e6, &pl->view.window_ms)))
             return rc;
-        if ((x = yget(vk, 4, "stride_ms")) && (rc = ynum(d, x, "stride_ms", 1e-3, 1e6, &pl->view.stride_ms)))
+        if ((x = mb_yget(vk, 4, "stride_ms")) && (rc = mb_ynum(d, x, "stride_ms", 1e-3, 1e6, &pl->view.stride_ms)))
             return rc;
         long mj;
-        if ((x = yget(vk, 4, "majority_label"))) {
-            if ((rc = yint(d, x, "majority_label", 0, 1, &mj)))
+        if ((x = mb_yget(vk, 4, "majority_label"))) {
+            if ((rc = mb_yint(d, x, "majority_label", 0, 1, &mj)))
                 return rc;
             pl->view.majority_label = (int)mj;
         }
@@ -690,7 +517,7 @@ int hn_plan_load(struct hn_plan *pl, const char *path, const struct hn_registry 
     if (!fp)
         return mb_error(MB_EIO, "cannot open plan '%s': %s", path, strerror(errno));
     yaml_parser_t parser;
-    struct ydoc d = { .path = path };
+    struct mb_ydoc d = { .path = path };
     int rc = MB_OK;
     if (!yaml_parser_initialize(&parser)) {
         fclose(fp);
