@@ -434,8 +434,10 @@ static int rdb_open(struct rdb *r, const char *path)
     return rc;
 }
 
-/* A cube holding block b of 'c' only. */
-static struct rep_cube *cube_one_block(const struct rep_cube *c, size_t b)
+static int copy_block(struct rep_cube *o, const struct rep_cube *c, size_t b);
+
+/* A cube holding blocks sel[0..n_sel) of 'c', in that order. */
+static struct rep_cube *cube_blocks(const struct rep_cube *c, const size_t *sel, size_t n_sel)
 {
     const char *names[c->n_methods + 1];
     for (size_t m = 0; m < c->n_methods; m++)
@@ -443,6 +445,24 @@ static struct rep_cube *cube_one_block(const struct rep_cube *c, size_t b)
     struct rep_cube *o = rep_cube_new(names, c->n_methods, c->metric, c->n_metrics);
     if (!o)
         return NULL;
+    int rc = MB_OK;
+    for (size_t i = 0; i < n_sel && !rc; i++)
+        rc = copy_block(o, c, sel[i]);
+    if (rc) {
+        rep_cube_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+static struct rep_cube *cube_one_block(const struct rep_cube *c, size_t b)
+{
+    return cube_blocks(c, &b, 1);
+}
+
+/* Appends block b of 'c' to 'o' (same methods and metrics). */
+static int copy_block(struct rep_cube *o, const struct rep_cube *c, size_t b)
+{
     const struct rep_block *bl = &c->block[b];
     size_t nb;
     int rc = rep_cube_add_block(o, &nb, bl->dataset, bl->protocol, (const char *const *)bl->subject, bl->n_subjects);
@@ -462,11 +482,7 @@ static struct rep_cube *cube_one_block(const struct rep_cube *c, size_t b)
                 rc = rep_cube_set(o, nb, m, k, rep_cube_values(c, b, m, k));
         }
     }
-    if (rc) {
-        rep_cube_free(o);
-        return NULL;
-    }
-    return o;
+    return rc;
 }
 
 /* Characters safe in a file name; everything else becomes '_'. */
@@ -671,6 +687,54 @@ static int analyse(struct rep_analysis **a, const struct rep_cube *c)
     return rep_analyse(a, c, &opts);
 }
 
+/* The table a paper prints per protocol: every dataset run under it as a column
+ * group, average ranks and the critical-difference diagram over all (dataset,
+ * subject) units, Stouffer across datasets. Written for protocols with two or
+ * more datasets (one dataset is its <dataset>/<protocol>/ table). */
+static int write_protocol_tables(const struct rep_cube *c, const char *out_dir, unsigned formats)
+{
+    size_t *sel = malloc((c->n_blocks ? c->n_blocks : 1) * sizeof *sel); /* [n_blocks] */
+    if (!sel)
+        return mb_error(MB_ENOMEM, "report: %zu blocks", c->n_blocks);
+    int rc = MB_OK;
+    for (size_t b = 0; b < c->n_blocks && !rc; b++) {
+        const char *proto = c->block[b].protocol;
+        int first = 1;
+        for (size_t e = 0; e < b && first; e++)
+            first = strcmp(c->block[e].protocol, proto) != 0;
+        if (!first)
+            continue;
+        size_t n = 0;
+        for (size_t e = b; e < c->n_blocks; e++)
+            if (!strcmp(c->block[e].protocol, proto))
+                sel[n++] = e;
+        if (n < 2)
+            continue;
+        char pr[256], dir[4096], p[4200];
+        slug(pr, sizeof pr, proto);
+        snprintf(dir, sizeof dir, "%s/protocols/%s", out_dir, pr);
+        if ((rc = mb_fs_mkdirs(dir)))
+            break;
+        struct rep_cube *sub = cube_blocks(c, sel, n);
+        if (!sub) {
+            rc = mb_error(MB_ENOMEM, "cannot build the cube of protocol %s", proto);
+            break;
+        }
+        struct rep_analysis *a = NULL;
+        rc = analyse(&a, sub);
+        if (!rc)
+            rc = write_tables(a, dir, "table", formats);
+        if (!rc && a->pooled[a->opts.rank_metric].d.valid) {
+            snprintf(p, sizeof p, "%s/cd-%s.svg", dir, metrics[a->opts.rank_metric].name);
+            rc = rep_write_cd_svg(p, a, REP_NONE, a->opts.rank_metric);
+        }
+        rep_analysis_free(a);
+        rep_cube_free(sub);
+    }
+    free(sel);
+    return rc;
+}
+
 int hn_report_write(const char *db_path, const char *out_dir, unsigned formats)
 {
     struct rdb r;
@@ -684,6 +748,8 @@ int hn_report_write(const char *db_path, const char *out_dir, unsigned formats)
             rc = write_tables(a, out_dir, "all", formats);
         rep_analysis_free(a);
     }
+    if (!rc)
+        rc = write_protocol_tables(r.cube, out_dir, formats);
     for (size_t i = 0; i < r.n_blocks && !rc; i++) {
         const struct blk *b = &r.blk[i];
         if (b->cube_block == REP_NONE)

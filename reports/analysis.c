@@ -213,6 +213,21 @@ static int analyse_column(struct rep_analysis *a, size_t b, size_t k, size_t *ra
     return rc;
 }
 
+/* The bootstrap stream of a cell: FNV-1a 64 of "dataset\0protocol\0method\0metric\0",
+ * so a cell's CI is the same in every table that shows it (one block, a protocol's
+ * datasets, everything), whatever the other cells. */
+static uint64_t cell_stream(const struct rep_cube *c, size_t b, size_t k, size_t m)
+{
+    const char *part[4] = { c->block[b].dataset, c->block[b].protocol, c->method[m].name, c->metric[k].name };
+    uint64_t h = 0xcbf29ce484222325u;
+    for (int i = 0; i < 4; i++) {
+        for (const unsigned char *q = (const unsigned char *)part[i]; *q; q++)
+            h = (h ^ *q) * 0x100000001b3u;
+        h = (h ^ 0) * 0x100000001b3u;
+    }
+    return h;
+}
+
 /* Pooled design over complete blocks and the Stouffer meta-analysis. */
 static int analyse_pooled(struct rep_analysis *a, size_t k, size_t *ranked)
 {
@@ -335,7 +350,7 @@ int rep_analyse(struct rep_analysis **out, const struct rep_cube *c, const struc
                     continue;
                 const double *v = rep_cube_values(c, b, m, k);
                 size_t n = c->block[b].n_subjects;
-                uint64_t stream = (uint64_t)((b * c->n_metrics + k) * c->n_methods + m);
+                uint64_t stream = cell_stream(c, b, k, m);
                 rc = stat_describe(&ce->s, v, n);
                 if (rc == MB_OK)
                     rc = stat_bootstrap_mean_ci(&ce->ci_lo, &ce->ci_hi, v, n, o->n_boot, o->ci_level,

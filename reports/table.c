@@ -109,6 +109,44 @@ static void put_rank(FILE *f, const struct rep_analysis *a, size_t m, enum flavo
         fputs(x, f);
 }
 
+/* Across several blocks, each method against the pooled reference (lowest average
+ * rank): Stouffer's weighted Z over the blocks' one-sided Wilcoxon p-values, so a
+ * paper can say whether a method is worse across datasets, not only within each. */
+static void put_stouffer(FILE *f, const struct rep_analysis *a, enum flavour fl)
+{
+    const struct rep_cube *c = a->cube;
+    const struct rep_pooled *po = &a->pooled[a->opts.rank_metric];
+    if (c->n_blocks < 2 || po->reference == REP_NONE)
+        return;
+    int tex = fl == TEX, any = 0;
+    for (size_t m = 0; m < c->n_methods; m++) {
+        const struct rep_meta *me = &po->meta[m];
+        if (m == po->reference || me->n_blocks < 2 || isnan(me->z))
+            continue;
+        char z[REP_NUM_CAP], p[REP_NUM_CAP];
+        if (!any) {
+            fputs("Across blocks (Stouffer's weighted Z, weights ", f);
+            fputs(tex ? "$\\sqrt{N}$" : "√N", f);
+            fputs(", of one-sided Wilcoxon p-values of ", f);
+            put_esc(f, c->metric[a->opts.rank_metric].label, fl);
+            fputs(" against ", f);
+            put_esc(f, c->method[po->reference].name, fl);
+            fputs(", the method of lowest average rank): ", f);
+        }
+        fputs(any ? "; " : "", f);
+        put_esc(f, c->method[m].name, fl);
+        if (me->p < 0.001)
+            snprintf(p, sizeof p, tex ? "<0.001" : "< 0.001");
+        else
+            rep_fmt_fixed(p, me->p, 3);
+        fprintf(f, tex ? " $Z=%s$, $p%s%s$ (%zu blocks)" : " Z = %s, p %s%s (%zu blocks)",
+                rep_fmt_fixed(z, me->z, 2), me->p < 0.001 ? "" : (tex ? "=" : "= "), p, me->n_blocks);
+        any = 1;
+    }
+    if (any)
+        fputs(". ", f);
+}
+
 /* The legend: what the cells, marks, tests and ranks mean. */
 static void put_legend(FILE *f, const struct rep_analysis *a, enum flavour fl)
 {
@@ -135,6 +173,7 @@ static void put_legend(FILE *f, const struct rep_analysis *a, enum flavour fl)
     } else {
         fputs("Avg. rank: not available (no block where every method has results). ", f);
     }
+    put_stouffer(f, a, fl);
     fputs("Oracle rows are upper bounds, neither ranked nor tested. n/a: the method cannot run the "
           "protocol.", f);
     /* only when needed, so tables without missing cells read as before */
@@ -162,12 +201,21 @@ static int same_group(const char *a, const char *b)
 static void md_table(FILE *f, const struct rep_analysis *a)
 {
     const struct rep_cube *c = a->cube;
+    /* Markdown has no column groups: one block gets its title above the table and
+     * plain metric columns; several repeat the block title in each column. */
+    int one = c->n_blocks == 1;
+    if (one) {
+        put_block_title(f, &c->block[0], MD);
+        fputs("\n\n", f);
+    }
     fputs("| Method |", f);
     for (size_t b = 0; b < c->n_blocks; b++)
         for (size_t k = 0; k < c->n_metrics; k++) {
             fputc(' ', f);
-            put_block_title(f, &c->block[b], MD);
-            fputs(": ", f);
+            if (!one) {
+                put_block_title(f, &c->block[b], MD);
+                fputs(": ", f);
+            }
             put_md(f, c->metric[k].label);
             fputs(" |", f);
         }

@@ -48,7 +48,8 @@ Test(demo, quick_demo_runs_the_protocols_and_prints_the_tables, .timeout = 600)
     const char *last = strrchr(out, '\n');
     cr_assert_str_eq(last ? last + 1 : out, "demo: all outputs are in demo-out/");
     static const char *const files[] = { "results.db", "report/info.txt", "report/all.tex",
-                                         "report/emg2pose/loso/table.md", "report/emg2pose/loso/cd-bacc.svg" };
+                                         "report/emg2pose/loso/table.md", "report/emg2pose/loso/cd-bacc.svg",
+                                         "report/protocols/loso/table.md", "report/protocols/loso/cd-bacc.svg" };
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         snprintf(p, sizeof p, "%s/demo-out/%s", dir, files[i]);
         cr_assert(mb_fs_is_file(p), "no '%s'", p);

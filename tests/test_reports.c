@@ -524,6 +524,50 @@ Test(reports, analysis_is_deterministic, .timeout = 60)
     rep_cube_free(c);
 }
 
+/* A cell's CI is the same whichever table shows it: the last block alone (a
+ * per-block table) gives the bits the three-block analysis gave, and its
+ * Markdown has plain metric columns under the block title. */
+Test(reports, a_cells_ci_does_not_depend_on_the_other_blocks, .timeout = 60)
+{
+    struct rep_cube *c = fixture();
+    struct rep_cube *one = rep_cube_new(fx_methods, 5, fx_metrics, 2);
+    cr_assert_not_null(one);
+    const struct rep_block *bl = &c->block[2];
+    size_t nb;
+    cr_assert_eq(rep_cube_add_block(one, &nb, bl->dataset, bl->protocol, (const char *const *)bl->subject,
+                                    bl->n_subjects), MB_OK);
+    for (size_t m = 0; m < 5; m++) {
+        cr_assert_eq(rep_cube_set_method(one, m, fx_groups[m], m == 4 ? REP_ORACLE : 0), MB_OK);
+        for (size_t k = 0; k < 2; k++)
+            cr_assert_eq(rep_cube_set(one, nb, m, k, rep_cube_values(c, 2, m, k)), MB_OK);
+    }
+    struct rep_analysis *a = analyse(c), *b = analyse(one);
+    for (size_t k = 0; k < 2; k++)
+        for (size_t m = 0; m < 5; m++) {
+            const struct rep_cell *x = rep_cell_at(a, 2, k, m), *y = rep_cell_at(b, 0, k, m);
+            cr_assert(x->ci_lo == y->ci_lo && x->ci_hi == y->ci_hi, "metric %zu method %zu: [%g, %g] vs [%g, %g]",
+                      k, m, x->ci_lo, x->ci_hi, y->ci_lo, y->ci_hi);
+        }
+    char dir[] = "/tmp/mbrep-XXXXXX", path[64];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/one.md", dir);
+    cr_assert_eq(rep_write_md(path, b), MB_OK, "%s", mb_last_error());
+    FILE *f = fopen(path, "r");
+    char line[512];
+    cr_assert_not_null(fgets(line, sizeof line, f));
+    cr_assert_str_eq(line, "emg2pose / unseen-users (N = 6)\n");
+    cr_assert_not_null(fgets(line, sizeof line, f));
+    cr_assert_not_null(fgets(line, sizeof line, f));
+    cr_assert_str_eq(line, "| Method | BAcc (%) | ECE | Avg. rank |\n");
+    fclose(f);
+    remove(path);
+    rmdir(dir);
+    rep_analysis_free(a);
+    rep_analysis_free(b);
+    rep_cube_free(one);
+    rep_cube_free(c);
+}
+
 /* Three methods over 14 subjects: A and B indistinguishable, C far behind.
  * The CD diagram must draw exactly one bar (A-B). */
 Test(reports, cd_diagram_joins_only_methods_not_significantly_different, .timeout = 60)
