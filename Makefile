@@ -101,7 +101,9 @@ $(BENCH_BIN): $(BENCH_OBJ) $(LIB)
 # are told where it is. OMP_NUM_THREADS is small because Criterion forks.
 test: deps
 	@$(MAKE) --no-print-directory $(TEST_BIN)
-	MB_BIN=$(abspath $(BIN)) OMP_NUM_THREADS=2 $(TEST_BIN) --jobs $(TEST_JOBS) $(TEST_ARGS)
+	@# one folder for every test's files, removed only when all passed
+	t=$$(mktemp -d /tmp/mbt.XXXXXX) && MB_TEST_TMP=$$t MB_BIN=$(abspath $(BIN)) OMP_NUM_THREADS=2 \
+	    $(TEST_BIN) --jobs $(TEST_JOBS) $(TEST_ARGS) && rm -rf $$t || { echo "test files kept in $$t" >&2; exit 1; }
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
@@ -111,8 +113,9 @@ asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	    build-asan/tests/run_unit build-asan/myobench
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	    MB_BIN=$(abspath build-asan/myobench) OMP_NUM_THREADS=2 build-asan/tests/run_unit --jobs $(TEST_JOBS) $(TEST_ARGS)
+	t=$$(mktemp -d /tmp/mbt.XXXXXX) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    MB_TEST_TMP=$$t MB_BIN=$(abspath build-asan/myobench) OMP_NUM_THREADS=2 \
+	    build-asan/tests/run_unit --jobs $(TEST_JOBS) $(TEST_ARGS) && rm -rf $$t || { echo "test files kept in $$t" >&2; exit 1; }
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCH_BIN) $(BIN)

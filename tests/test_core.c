@@ -8,6 +8,7 @@
 #include "core/err.h"
 #include "core/fs.h"
 #include "core/rng.h"
+#include "tests/testutil.h"
 
 Test(err, error_returns_code_and_keeps_message)
 {
@@ -86,8 +87,8 @@ Test(fs, tmpname_is_hidden_in_the_same_directory)
 
 Test(fs, commit_renames_and_sha256_reads_the_file)
 {
-    char dir[] = "/tmp/mbtest-XXXXXX";
-    cr_assert_not_null(mkdtemp(dir));
+    char dir[256];
+    tu_tmpdir(dir, sizeof dir);
     char sub[300], path[400], tmp[512];
     snprintf(sub, sizeof sub, "%s/a/b", dir);
     cr_assert_eq(mb_fs_mkdirs(sub), MB_OK);
@@ -109,8 +110,6 @@ Test(fs, commit_renames_and_sha256_reads_the_file)
     cr_assert_eq(mb_fs_sha256(hex, &n, "/nonexistent/file"), MB_EIO);
     cr_assert(strstr(mb_last_error(), "/nonexistent/file"));
 }
-
-#include "tests/testutil.h"
 
 Test(cli, version_help_and_usage_errors)
 {

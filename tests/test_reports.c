@@ -548,8 +548,8 @@ Test(reports, a_cells_ci_does_not_depend_on_the_other_blocks, .timeout = 60)
             cr_assert(x->ci_lo == y->ci_lo && x->ci_hi == y->ci_hi, "metric %zu method %zu: [%g, %g] vs [%g, %g]",
                       k, m, x->ci_lo, x->ci_hi, y->ci_lo, y->ci_hi);
         }
-    char dir[] = "/tmp/mbrep-XXXXXX", path[64];
-    cr_assert_not_null(mkdtemp(dir));
+    char dir[256], path[300];
+    tu_tmpdir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/one.md", dir);
     cr_assert_eq(rep_write_md(path, b), MB_OK, "%s", mb_last_error());
     FILE *f = fopen(path, "r");
