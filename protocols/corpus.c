@@ -34,7 +34,8 @@ static int reserve(struct pr_corpus *c, struct grow *g, size_t need)
     size_t WC = c->W * c->C;
     float *x = realloc(c->x, cap * WC * sizeof *x);
     if (x) c->x = x;
-    int32_t **i32[] = { &c->label, &c->rep, &c->subject, &c->rec, &c->session, &c->seg, &c->trial, &c->reach };
+    int32_t **i32[] = { &c->label, &c->rep, &c->subject, &c->rec, &c->session, &c->seg, &c->trial, &c->reach,
+                          &c->block };
     for (size_t k = 0; k < sizeof i32 / sizeof i32[0]; k++) {
         int32_t *p = realloc(*i32[k], cap * sizeof *p);
         if (!p)
@@ -178,8 +179,22 @@ static int read_pose(float **P, uint8_t **V, size_t *Ns, struct mbh5_file *f, si
 /* trial: see protocol.h. For corpora with repetitions, rest (repetition
  * <= 0) takes the repetition of the next movement segment in the same
  * recording (else the previous one). Otherwise occurrence numbers. */
+static int gesture_index(const struct pr_corpus *c, int32_t label)
+{
+    for (size_t g = 0; g < c->n_gestures; g++)
+        if (c->gesture_ids[g] == label)
+            return (int)g;
+    return -1;
+}
+
+/* Side of a recording as an index: 0 unknown, 1 left, 2 right. */
+static int side_index(const char *side)
+{
+    return side && !strcmp(side, "left") ? 1 : side && !strcmp(side, "right") ? 2 : 0;
+}
+
 static void assign_trials(struct pr_corpus *c, size_t w0, size_t w1, const struct recbuf *b, int has_rep,
-                          int32_t **occ, size_t *occ_cap)
+                          int side, int32_t **occ)
 {
     if (w0 == w1)
         return;
@@ -212,18 +227,50 @@ static void assign_trials(struct pr_corpus *c, size_t w0, size_t w1, const struc
         (void)b;
         return;
     }
-    (void)occ_cap;
-    /* occurrence counting per (subject, gesture): occ[subject * G + g] */
+    /* occurrence of the segment among those of (subject, side, gesture):
+     * occ[(subject * 3 + side) * G + g]; finished by finish_trials() */
     int32_t last_seg = -1, t = -1;
     for (size_t i = w0; i < w1; i++) {
         if (c->seg[i] != last_seg) {
             last_seg = c->seg[i];
-            int gi = -1;
-            for (size_t g = 0; g < c->n_gestures; g++)
-                if (c->gesture_ids[g] == c->label[i]) { gi = (int)g; break; }
-            t = gi < 0 ? -1 : ++(*occ)[(size_t)c->subject[i] * c->n_gestures + (size_t)gi];
+            int gi = gesture_index(c, c->label[i]);
+            t = gi < 0 ? -1 : ++(*occ)[((size_t)c->subject[i] * 3 + (size_t)side) * c->n_gestures + (size_t)gi];
         }
         c->trial[i] = t;
+    }
+}
+
+/* Time block (0..2) of the window [start, start + W) within its segment
+ * [s0, s0 + L): sample t is in block floor(3 (t - s0) / L); -2 when the
+ * window's first and last samples fall in different blocks. */
+static int32_t time_block(size_t s0, size_t L, size_t start, size_t W)
+{
+    size_t last = start + W - 1;
+    size_t b0 = 3 * (start - s0) / L, b1 = 3 * (last - s0) / L;
+    return b0 == b1 ? (int32_t)b0 : -2;
+}
+
+/* Without repetitions, a gesture the subject made once per side (emg2pose:
+ * each stage once per session and hand) has no second occurrence to test on;
+ * its segments are cut into three time blocks, which become its trials
+ * (docs/PROTOCOLS.md section 1). block[i] was set per window at load time
+ * (-2 across a block boundary); occ holds the counts of assign_trials. */
+static void finish_trials(struct pr_corpus *c, const int32_t *occ, const uint8_t *rec_has_rep)
+{
+    size_t G = c->n_gestures;
+    for (size_t i = 0; i < c->n; i++) {
+        int32_t b = c->block[i];
+        c->block[i] = -1;
+        if (rec_has_rep[c->rec[i]] || c->trial[i] < 0)
+            continue;
+        int gi = gesture_index(c, c->label[i]);
+        int single = 1;
+        for (size_t side = 0; side < 3; side++)
+            single &= occ[((size_t)c->subject[i] * 3 + side) * G + (size_t)gi] <= 1;
+        if (!single)
+            continue;
+        c->trial[i] = b >= 0 ? b + 1 : -1;
+        c->block[i] = b >= 0 ? b : -1;
     }
 }
 
@@ -297,7 +344,12 @@ static int load(struct pr_corpus *c, struct mbh5_file *f, const struct pr_view_s
     c->rec_ids = calloc(f->n_recordings, sizeof *c->rec_ids);
     c->rec_subject = calloc(f->n_recordings, sizeof *c->rec_subject);
     c->rec_session = calloc(f->n_recordings, sizeof *c->rec_session);
-    int32_t *occ = calloc((f->n_subjects + 1) * (f->n_gestures + 1), sizeof *occ);
+    int32_t *occ = calloc((f->n_subjects + 1) * 3 * (f->n_gestures + 1), sizeof *occ);
+    uint8_t *rec_has_rep = calloc(f->n_recordings + 1, 1);
+    if (!rec_has_rep) {
+        free(occ);
+        occ = NULL;
+    }
     if (!c->gesture_ids || !c->gesture_names || !c->gesture_held_out || !c->subject_names ||
         !c->subject_held_out || !c->rec_tags_json || !c->rec_ids || !c->rec_subject || !c->rec_session || !occ) {
         free(occ);
@@ -325,7 +377,6 @@ static int load(struct pr_corpus *c, struct mbh5_file *f, const struct pr_view_s
     };
     struct grow g = { 0 };
     int32_t seg_base = 0;
-    size_t occ_cap = 0;
     for (size_t ri = 0; ri < f->n_recordings; ri++) {
         const struct mbh5_recording *r = &f->recordings[ri];
         c->rec_ids[ri] = dupstr(r->id);
@@ -373,6 +424,21 @@ static int load(struct pr_corpus *c, struct mbh5_file *f, const struct pr_view_s
                 sid++;
             segof[t] = sid;
         }
+        rec_has_rep[ri] = r->info.has_repetition ? 1 : 0;
+        /* first sample of each segment of this recording, and T at the end */
+        size_t nseg = (size_t)(sid - seg_base + 1);
+        size_t *seg0 = malloc((nseg + 1) * sizeof *seg0);
+        if (!seg0) {
+            free(segof); free(P); free(V);
+            kern_windows_free(&w);
+            recbuf_free(&b);
+            rc = mb_error(MB_ENOMEM, "'%s' recording '%s': out of memory", path, r->id);
+            goto fail;
+        }
+        for (size_t t = 0; t < b.T; t++)
+            if (t == 0 || segof[t] != segof[t - 1])
+                seg0[segof[t] - seg_base] = t;
+        seg0[nseg] = b.T;
         size_t w0 = c->n;
         double srate = ps >= 0 ? r->streams[ps].info.rate_hz : 0;
         for (size_t k = 0; k < w.n; k++) {
@@ -386,6 +452,8 @@ static int load(struct pr_corpus *c, struct mbh5_file *f, const struct pr_view_s
             c->start[i] = (int64_t)w.start[k];
             c->reach[i] = (int32_t)b.reach;
             c->seg[i] = segof[w.start[k] + c->W - 1];
+            int32_t sk = c->seg[i] - seg_base;
+            c->block[i] = time_block(seg0[sk], seg0[sk + 1] - seg0[sk], w.start[k], c->W);
             if (c->J) {
                 float *pi = c->pose + i * c->J;
                 c->pose_valid[i] = 0;
@@ -403,12 +471,15 @@ static int load(struct pr_corpus *c, struct mbh5_file *f, const struct pr_view_s
             }
         }
         seg_base = sid + 1;
-        assign_trials(c, w0, c->n, &b, r->info.has_repetition, &occ, &occ_cap);
-        free(segof); free(P); free(V);
+        assign_trials(c, w0, c->n, &b, r->info.has_repetition, side_index(r->info.side), &occ);
+        free(segof); free(seg0); free(P); free(V);
         kern_windows_free(&w);
         recbuf_free(&b);
     }
+    if (c->n)
+        finish_trials(c, occ, rec_has_rep);
     free(occ);
+    free(rec_has_rep);
     if (!c->n)
         return mb_error(MB_EINVAL, "'%s': no labelled window of %g ms at %g Hz", path, v->window_ms, rate);
     return MB_OK;
@@ -416,6 +487,7 @@ nomem:
     rc = mb_error(MB_ENOMEM, "'%s': out of memory", path);
 fail:
     free(occ);
+    free(rec_has_rep);
     return rc;
 }
 
@@ -458,7 +530,7 @@ void pr_corpus_release(struct pr_corpus *c)
         return;
     free(c->path); free(c->name); free(c->x); free(c->label); free(c->rep); free(c->subject);
     free(c->rec); free(c->session); free(c->start); free(c->pose); free(c->pose_valid);
-    free(c->seg); free(c->trial); free(c->reach);
+    free(c->seg); free(c->trial); free(c->reach); free(c->block);
     free_strv(c->subject_names, c->n_subjects);
     free_strv(c->session_names, c->n_sessions);
     free(c->gesture_ids);

@@ -61,7 +61,11 @@ struct pr_corpus {
     int32_t *seg;            /* [n] segment id: run of equal (label, rep) in one recording, unique corpus-wide */
     int32_t *trial;          /* [n] repetition the splits use: the source repetition (rest takes the
                               * next movement's), else the 1-based occurrence of the segment among the
-                              * subject's segments of that gesture; -1 if none */
+                              * segments of that (subject, side, gesture), or, when the subject made
+                              * the gesture once per side, the time block 1..3 of the segment;
+                              * -1 if none (also a window across two blocks) */
+    int32_t *block;          /* [n] 0..2: the trial is that time block of a single-occurrence
+                              * segment; -1 otherwise (may be NULL in hand-built corpora) */
     uint8_t *pose_valid;     /* [n] 1 if pose[i] is a valid pose sample (NULL if J == 0) */
     int32_t *reach;          /* [n] view samples the resampler's filter reaches on either side of the
                               * window (kern_resample_reach; 0 at the native rate): window i depends

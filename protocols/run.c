@@ -76,9 +76,12 @@ int pr_score(struct pr_result *res, const struct pr_corpus *c, const size_t *idx
         return mb_error(MB_ENOMEM, "out of memory for %zu x %zu confusion matrices", K, K);
     }
     size_t ns = 0;
+    /* a flag, not a count: a uint8_t count wrapped to 0 at 256 windows and lost the subject */
     for (size_t k = 0; k < n; k++)
-        if (!has[c->subject[idx[k]]]++)
+        if (!has[c->subject[idx[k]]]) {
+            has[c->subject[idx[k]]] = 1;
             ns++;
+        }
     res->subjects = calloc(ns + 1, sizeof *res->subjects);
     if (!res->subjects) {
         free(has); free(cm);

@@ -405,7 +405,10 @@ int pr_within_split(int8_t *test, const char **rule, const struct pr_corpus *c, 
         return MB_OK;
     }
     int by_session = !ninapro && !c->has_reps && n_sessions >= 2;
-    *rule = ninapro ? "ninapro-reps" : by_session ? "last-session" : "trial-mod-3";
+    int blocks = 0;
+    for (size_t i = 0; c->block && i < c->n && !blocks; i++)
+        blocks = c->subject[i] == subj && c->block[i] >= 0;
+    *rule = ninapro ? "ninapro-reps" : by_session ? "last-session" : blocks ? "time-blocks" : "trial-mod-3";
     for (size_t i = 0; i < c->n; i++) {
         if (c->subject[i] != subj)
             continue;
@@ -414,6 +417,9 @@ int pr_within_split(int8_t *test, const char **rule, const struct pr_corpus *c, 
             test[i] = t < 0 ? -1 : (t == 2 || t == 5 || t == 7);
         else if (by_session)
             test[i] = c->session[i] == last_session;
+        else if (c->block && c->block[i] >= 0)
+            /* the last third of a single-occurrence segment: train on earlier data, test on later */
+            test[i] = c->block[i] == 2;
         else
             test[i] = t < 0 ? -1 : (t % 3 == 2);
     }

@@ -31,6 +31,8 @@ struct prf_opts {
     int stages;            /* 1: emg2pose-like official split: gestures 5, 6 are held-out stages
                             * (vocabulary flag) recorded in a second recording per subject
                             * tagged held_out_stage = "true", without rest labels */
+    int two_sides;         /* 1: every session recorded twice, side "left" and "right" (emg2pose's
+                            * two bands), with another channel gain per side */
 };
 
 static const float prf_pose[PRF_G + 1][PRF_J] = {
@@ -65,11 +67,12 @@ static inline int prf_write(const char *path, const struct prf_opts *o_in)
     int32_t *lab = malloc(T * sizeof *lab), *rep = malloc(T * sizeof *rep);
     for (int s = 0; s < o.subjects; s++)
         for (int ss = 0; ss < o.sessions; ss++)
-        for (int part = 0; part < (o.stages ? 2 : 1); part++) {
+        for (int part = 0; part < (o.stages ? 2 : 1); part++)
+        for (int side = 0; side < (o.two_sides ? 2 : 1); side++) {
             /* part 0: every gesture (stages: 1..4), part 1: the held-out stages 5, 6 */
             int g_lo = part ? 5 : 1, g_hi = o.stages && !part ? 4 : PRF_G;
             struct mb_rng r;
-            mb_rng_seed(&r, 77, (uint64_t)(s * 16 + ss));
+            mb_rng_seed(&r, 77 + (uint64_t)side, (uint64_t)(s * 16 + ss));
             float gain[PRF_C];
             for (int ch = 0; ch < PRF_C; ch++)
                 gain[ch] = (float)(0.8 + 0.4 * mb_rng_uniform(&r));
@@ -97,7 +100,7 @@ static inline int prf_write(const char *path, const struct prf_opts *o_in)
             snprintf(subj, sizeof subj, "s%d", s + 1);
             snprintf(sess, sizeof sess, o.sessions > 1 ? "d%d" : "", ss + 1);
             struct mbh5_rec_info info = {
-                .subject = subj, .session = sess, .side = "", .day = -1, .device = "band", .rate_hz = PRF_RATE,
+                .subject = subj, .session = sess, .side = o.two_sides ? (side ? "right" : "left") : "", .day = -1, .device = "band", .rate_hz = PRF_RATE,
                 .n_channels = PRF_C, .source = "fixture", .start_time = NAN, .has_repetition = has_rep,
             };
             struct mbh5_rec *rr;

@@ -7,6 +7,7 @@
 
 #include "baselines/classifier.h"
 #include "core/fs.h"
+#include "protocols/internal.h"
 #include "protocols/protocol.h"
 #include "pr_fixture.h"
 #include "testutil.h"
@@ -566,6 +567,151 @@ Test(protocols, within_rules_without_repetitions, .fini = teardown, .timeout = 6
     cr_expect_gt(r.subjects[0].balanced_accuracy, 0.5);
     pr_result_release(&r);
     folds_free(f, n);
+}
+
+/* emg2pose-like: two bands (left, right) record each session, every gesture once
+ * per side, no repetition stream. Occurrences are counted per side, so left and
+ * right are not "trials 1 and 2" (which made within a cross-arm test); each
+ * segment is cut into three time blocks and within tests the last one. */
+Test(protocols, within_two_arms_without_repetitions_uses_time_blocks, .fini = teardown, .timeout = 120)
+{
+    setup_with(&(struct prf_opts){ .subjects = 2, .reps = 1, .with_reps = -1, .two_sides = 1, .no_pose = 1 });
+    size_t n_blocked = 0, n_across = 0;
+    for (size_t i = 0; i < C.n; i++) {
+        if (C.label[i] == 0) {       /* rest: six segments per side, so real occurrences */
+            cr_assert_eq(C.block[i], -1);
+            cr_assert(C.trial[i] >= 1 && C.trial[i] <= 6, "rest trial %d", C.trial[i]);
+            continue;
+        }
+        if (C.trial[i] < 0) {
+            n_across++;
+            cr_assert_eq(C.block[i], -1);
+            continue;
+        }
+        n_blocked++;
+        cr_assert(C.block[i] >= 0 && C.block[i] <= 2);
+        cr_assert_eq(C.trial[i], C.block[i] + 1);
+    }
+    cr_assert_gt(n_blocked, 0);
+    cr_assert_gt(n_across, 0, "windows across a block boundary belong to no trial");
+
+    struct pr_settings s = { .seed = 1 };
+    struct pr_fold *f;
+    size_t n;
+    cr_assert_eq(P("within")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 2);
+    for (size_t k = 0; k < n; k++) {
+        cr_expect(strstr(f[k].manifest, "\"rule\":\"time-blocks\""), "%s", f[k].manifest);
+        /* every gesture of every arm is both trained and tested on that arm */
+        int tr[2][PRF_G + 1] = { { 0 } }, te[2][PRF_G + 1] = { { 0 } };
+        for (size_t i = 0; i < f[k].n_test; i++) {
+            size_t w = f[k].test[i];
+            if (C.label[w] > 0)
+                cr_assert_eq(C.block[w], 2, "test = the last third");
+            te[C.rec[w] % 2][C.label[w]]++;
+        }
+        for (size_t i = 0; i < f[k].n_train; i++) {
+            size_t w = f[k].train[i];
+            if (C.label[w] > 0)
+                cr_assert(C.block[w] == 0 || C.block[w] == 1);
+            tr[C.rec[w] % 2][C.label[w]]++;
+        }
+        for (int side = 0; side < 2; side++)
+            for (int g = 1; g <= PRF_G; g++)
+                cr_assert(tr[side][g] > 0 && te[side][g] > 0, "fold %zu side %d gesture %d: %d train, %d test",
+                          k, side, g, tr[side][g], te[side][g]);
+        struct pr_result r;
+        cr_assert_eq(P("within")->run(&r, P("within"), M("lda-td4"), &C, &f[k], &s), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(r.status, PR_OK, "%s", r.message);
+        cr_expect_gt(r.subjects[0].balanced_accuracy, 0.5);
+        pr_result_release(&r);
+    }
+    /* a window across the test block's boundary, put into training, shares samples with
+     * test windows: refused */
+    size_t leak = SIZE_MAX;
+    for (size_t i = 0; i < C.n && leak == SIZE_MAX; i++)
+        if (C.subject[i] == 0 && C.label[i] > 0 && C.trial[i] < 0 && i + 1 < C.n && C.block[i + 1] == 2)
+            leak = i;
+    cr_assert_neq(leak, SIZE_MAX);
+    size_t *tr2 = malloc((f[0].n_train + 1) * sizeof *tr2);
+    memcpy(tr2, f[0].train, f[0].n_train * sizeof *tr2);
+    tr2[f[0].n_train] = leak;
+    size_t *old = f[0].train;
+    f[0].train = tr2;
+    f[0].n_train++;
+    struct pr_result r;
+    cr_assert_neq(P("within")->run(&r, P("within"), M("lda-td4"), &C, &f[0], &s), MB_OK);
+    cr_expect(strstr(mb_last_error(), "no-window-across-split"), "%s", mb_last_error());
+    pr_result_release(&r);
+    f[0].train = old;
+    f[0].n_train--;
+    free(tr2);
+    folds_free(f, n);
+
+    /* few-shot draws blocks as units: one shot per gesture leaves two test blocks */
+    struct pr_settings k1 = { .seed = 1, .shots = 1, .episodes = 1 };
+    cr_assert_eq(P("fewshot")->plan(&f, &n, &C, &k1), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 2);
+    for (size_t i = 0; i < f[0].n_test; i++)
+        cr_assert_eq(C.subject[f[0].test[i]], 0);
+    int shots[PRF_G + 1] = { 0 };
+    for (size_t i = 0; i < f[0].n_train; i++) {
+        size_t w = f[0].train[i];
+        if (C.subject[w] == 0 && C.label[w] > 0)
+            shots[C.label[w]] |= 1 << C.block[w];
+    }
+    for (int g = 1; g <= PRF_G; g++)
+        cr_assert(shots[g] == 1 || shots[g] == 2 || shots[g] == 4, "gesture %d: one block as the shot (mask %d)",
+                  g, shots[g]);
+    folds_free(f, n);
+}
+
+/* A subject with 256 (or 512...) test windows is scored: the per-subject flag
+ * was a uint8_t count that wrapped to 0 and dropped the subject silently. */
+Test(protocols, score_keeps_a_subject_with_256_test_windows, .init = setup, .fini = teardown)
+{
+    size_t idx[512], n = 0;
+    int32_t pred[512];
+    for (size_t i = 0; i < C.n && n < 512; i++)
+        if (C.subject[i] == 1) {
+            pred[n] = C.label[i];
+            idx[n++] = i;
+        }
+    cr_assert_eq(n, 512);
+    int32_t *classes = NULL;
+    size_t K = 0;
+    cr_assert_eq(pr_classes_add(&classes, &K, &C, idx, n), MB_OK);
+    for (size_t m = 256; m <= 512; m += 256) {
+        struct pr_result r;
+        memset(&r, 0, sizeof r);
+        cr_assert_eq(pr_score(&r, &C, idx, m, pred, classes, K), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(r.n_subjects, 1, "%zu windows", m);
+        cr_expect_eq(r.subjects[0].subject, 1);
+        cr_expect_eq(r.subjects[0].n_test, m);
+        cr_expect_eq(r.subjects[0].accuracy, 1.0);
+        pr_result_release(&r);
+    }
+    free(classes);
+}
+
+/* The trial rules for corpora without repetitions must not move the manifests of
+ * corpora with them: hashes computed before the change. */
+Test(protocols, repetition_corpora_keep_their_manifests, .init = setup, .fini = teardown, .timeout = 60)
+{
+    struct pr_settings s = { .seed = 7, .shots = 1, .episodes = 1 };
+    static const struct { const char *proto, *sha; } want[] = {
+        { "within", "473d13c4aa592d98fcf0601f405e8c56c2dd012c22d4055c4de597728bc70f8a" },
+        { "fewshot", "930e61b641b1ee0a773e6c39ad9783571a05d07ae099d2d82ee249c9ff900fca" },
+        { "adapt", "972772f60be67e0e6468eca7f3c4013f38637d37f6bfacafa1bbeb23ef5ae9d1" },
+    };
+    for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+        struct pr_fold *f;
+        size_t n;
+        cr_assert_eq(P(want[k].proto)->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+        cr_log_info("%s %s", want[k].proto, f[0].sha256);
+        cr_expect_str_eq(f[0].sha256, want[k].sha, "%s", want[k].proto);
+        folds_free(f, n);
+    }
 }
 
 /* ---- adaptation: what adapt() receives --------------------------------------------- */
