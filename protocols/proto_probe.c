@@ -99,15 +99,19 @@ static int probe_run_common(struct pr_result *res, const struct mb_method *m, co
     if (!f->n_train || !f->n_test || !pn)
         return pr_result_set(res, PR_FAILED, mb_error(MB_EINVAL, "fold '%s': empty training, probe or test set", f->id),
                              "%s", mb_last_error());
-    int32_t *mcls = NULL, *classes = NULL, *y = NULL, *pred = NULL;
-    size_t mK = 0, K = 0, E = 0;
+    int32_t *mcls = NULL, *classes = NULL, *scored = NULL, *y = NULL, *pred = NULL;
+    size_t mK = 0, K = 0, KS = 0, E = 0;
     float *Z = NULL, *Zt = NULL, *P = NULL;
     int *fold = NULL;
     struct mb_method_model *model = NULL;
     struct base_model *bm = NULL;
     char h0[65], h1[65];
+    /* the probe learns its training gestures; the score counts over the union
+     * with the test gestures (one absent from the probe's training is a row of
+     * errors), as in pr_run_classify */
     if ((rc = pr_classes_add(&mcls, &mK, c, f->train, f->n_train)) ||
-        (rc = pr_classes_add(&classes, &K, c, pidx, pn)) || (rc = pr_classes_add(&classes, &K, c, f->test, f->n_test)))
+        (rc = pr_classes_add(&classes, &K, c, pidx, pn)) || (rc = pr_classes_add(&scored, &KS, c, pidx, pn)) ||
+        (rc = pr_classes_add(&scored, &KS, c, f->test, f->n_test)))
         goto out;
     struct pr_set train = { c, f->n_train, f->train }, pset = { c, pn, pidx }, test = { c, f->n_test, f->test };
     double t0 = pr_now();
@@ -183,7 +187,7 @@ static int probe_run_common(struct pr_result *res, const struct mb_method *m, co
                 b = k;
         pred[i] = classes[b];
     }
-    rc = pr_score(res, c, f->test, f->n_test, pred, classes, K);
+    rc = pr_score(res, c, f->test, f->n_test, pred, scored, KS);
     if (!rc)
         snprintf(res->message, sizeof res->message, "probe C=%g (grid 0.01..100, %d inner subject folds)", bestC,
                  n_inner);
@@ -192,7 +196,7 @@ out:
         base_classifier_find("logreg")->free(bm);
     if (model && m->free)
         m->free(model);
-    free(mcls); free(classes); free(y); free(pred); free(Z); free(Zt); free(P); free(fold);
+    free(mcls); free(classes); free(scored); free(y); free(pred); free(Z); free(Zt); free(P); free(fold);
     if (rc)
         return pr_result_set(res, PR_FAILED, rc, "%s", mb_last_error());
     res->status = PR_OK;

@@ -149,11 +149,16 @@ int pr_run_classify(struct pr_result *res, const struct mb_protocol *p, const st
     if (!f->n_train || !f->n_test)
         return pr_result_set(res, PR_FAILED, mb_error(MB_EINVAL, "fold '%s': empty training or test set", f->id),
                              "%s", mb_last_error());
-    int32_t *classes = NULL;
-    size_t K = 0;
+    /* The method learns the training gestures only (an empty class would be a
+     * column it could never justify); the score counts over the union, so a
+     * test gesture absent from training is a row of errors, not a dropped one. */
+    int32_t *classes = NULL, *scored = NULL;
+    size_t K = 0, KS = 0;
     if ((rc = pr_classes_add(&classes, &K, c, f->train, f->n_train)) ||
-        (rc = pr_classes_add(&classes, &K, c, f->test, f->n_test))) {
+        (rc = pr_classes_add(&scored, &KS, c, f->train, f->n_train)) ||
+        (rc = pr_classes_add(&scored, &KS, c, f->test, f->n_test))) {
         free(classes);
+        free(scored);
         return pr_result_set(res, PR_FAILED, rc, "%s", mb_last_error());
     }
     float *P = malloc((f->n_test * K + 1) * sizeof *P);
@@ -185,13 +190,14 @@ int pr_run_classify(struct pr_result *res, const struct mb_protocol *p, const st
                 best = k;
         pred[i] = classes[best];
     }
-    rc = pr_score(res, c, f->test, f->n_test, pred, classes, K);
+    rc = pr_score(res, c, f->test, f->n_test, pred, scored, KS);
 out:
     if (model && m->free)
         m->free(model);
     free(P);
     free(pred);
     free(classes);
+    free(scored);
     if (rc)
         return pr_result_set(res, PR_FAILED, rc, "%s", mb_last_error());
     (void)p;

@@ -694,6 +694,62 @@ Test(protocols, score_keeps_a_subject_with_256_test_windows, .init = setup, .fin
     free(classes);
 }
 
+/* A test gesture that training lacks: the method is fitted on the training gestures
+ * only (no empty class), and the test windows of the missing gesture are scored as
+ * errors in a confusion matrix over the union. */
+static size_t seen_K;
+
+static int k_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes, size_t K,
+                 const char *params, uint64_t seed)
+{
+    seen_K = K;
+    return M("lda-td4")->fit(out, train, classes, K, NULL, seed);
+}
+
+static int k_predict(float *P, const struct mb_method_model *m, const struct pr_set *t)
+{
+    return M("lda-td4")->predict_proba(P, m, t);
+}
+
+static void k_free(struct mb_method_model *m)
+{
+    M("lda-td4")->free(m);
+}
+
+static const struct mb_method k_method = {
+    .name = "k-recorder", .summary = "test only", .caps = MB_CAP_CLASSIFY, .params = "",
+    .fit = k_fit, .predict_proba = k_predict, .free = k_free,
+};
+
+Test(protocols, a_test_gesture_missing_from_training_is_scored_as_errors, .init = setup, .fini = teardown,
+     .timeout = 60)
+{
+    struct pr_settings s = { .seed = 1 };
+    struct pr_fold *f;
+    size_t n;
+    cr_assert_eq(P("loso")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    size_t kept = 0;
+    for (size_t i = 0; i < f[0].n_train; i++)
+        if (C.label[f[0].train[i]] != 3)
+            f[0].train[kept++] = f[0].train[i];
+    size_t n_train = f[0].n_train;
+    f[0].n_train = kept;
+    struct pr_result r;
+    cr_assert_eq(P("loso")->run(&r, P("loso"), &k_method, &C, &f[0], &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(r.status, PR_OK, "%s", r.message);
+    cr_expect_eq(seen_K, PRF_G, "fitted on rest + 5 gestures, not on an empty class");
+    cr_assert_eq(r.subjects[0].K, PRF_G + 1);
+    size_t row = 3, missing = 0;
+    for (size_t k = 0; k < r.subjects[0].K; k++) {
+        missing += (size_t)r.subjects[0].confusion[row * r.subjects[0].K + k];
+        cr_expect_eq(r.subjects[0].confusion[k * r.subjects[0].K + row], 0, "gesture 3 never predicted");
+    }
+    cr_expect_gt(missing, 0, "its test windows are kept");
+    pr_result_release(&r);
+    f[0].n_train = n_train;
+    folds_free(f, n);
+}
+
 /* The trial rules for corpora without repetitions must not move the manifests of
  * corpora with them: hashes computed before the change. */
 Test(protocols, repetition_corpora_keep_their_manifests, .init = setup, .fini = teardown, .timeout = 60)
