@@ -797,52 +797,29 @@ int hn_report_write(const char *db_path, const char *out_dir, unsigned formats)
     return rc;
 }
 
-static int cat_file(FILE *out, const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return mb_error(MB_EIO, "cannot read '%s': %s", path, strerror(errno));
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        fwrite(buf, 1, n, out);
-    fclose(f);
-    return MB_OK;
-}
-
 int hn_report_print_md(FILE *fp, const char *db_path)
 {
     struct rdb r;
     int rc = rdb_open(&r, db_path);
-    char dir[] = "/tmp/myobench-report-XXXXXX", p[128];
-    if (!rc && !mkdtemp(dir))
-        rc = mb_error(MB_EIO, "cannot create a temporary folder: %s", strerror(errno));
-    else if (!rc) {
-        snprintf(p, sizeof p, "%s/t.md", dir);
-        for (size_t i = 0; i < r.n_blocks && !rc; i++) {
-            const struct blk *b = &r.blk[i];
-            if (b->cube_block == REP_NONE) {
-                fprintf(fp, "## %s / %s\n\nno results\n\n", b->dataset, b->protocol);
-                continue;
-            }
-            struct rep_cube *one = cube_one_block(r.cube, b->cube_block);
-            struct rep_analysis *a = NULL;
-            rc = one ? analyse(&a, one) : mb_error(MB_ENOMEM, "cannot build the cube of %s / %s", b->dataset, b->protocol);
-            if (!rc)
-                rc = rep_write_md(p, a);
-            if (!rc) {
-                fprintf(fp, "## %s / %s\n\n", b->dataset, b->protocol);
-                rc = cat_file(fp, p);
-                fputc('\n', fp);
-            }
-            remove(p);
-            rep_analysis_free(a);
-            rep_cube_free(one);
+    for (size_t i = 0; !rc && i < r.n_blocks; i++) {
+        const struct blk *b = &r.blk[i];
+        if (b->cube_block == REP_NONE) {
+            fprintf(fp, "## %s / %s\n\nno results\n\n", b->dataset, b->protocol);
+            continue;
         }
-        if (!rc && r.notes)
-            fprintf(fp, "notes:\n%s", r.notes);
-        rmdir(dir);
+        struct rep_cube *one = cube_one_block(r.cube, b->cube_block);
+        struct rep_analysis *a = NULL;
+        rc = one ? analyse(&a, one) : mb_error(MB_ENOMEM, "cannot build the cube of %s / %s", b->dataset, b->protocol);
+        if (!rc) {
+            fputs("## ", fp);   /* a one-block table starts with its title line: "dataset / protocol (N = n)" */
+            rep_print_md(fp, a);
+            fputc('\n', fp);
+        }
+        rep_analysis_free(a);
+        rep_cube_free(one);
     }
+    if (!rc && r.notes)
+        fprintf(fp, "notes:\n%s", r.notes);
     rdb_close(&r);
     return rc;
 }

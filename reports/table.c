@@ -244,6 +244,11 @@ static void md_table(FILE *f, const struct rep_analysis *a)
     fputc('\n', f);
 }
 
+void rep_print_md(FILE *f, const struct rep_analysis *a)
+{
+    md_table(f, a);
+}
+
 int rep_write_md(const char *path, const struct rep_analysis *a)
 {
     struct rep_out o;

@@ -12,6 +12,7 @@
 #ifndef MB_REPORTS_TABLE_H
 #define MB_REPORTS_TABLE_H
 
+#include <stdio.h>
 #include "reports/analysis.h"
 
 /* One wide table: a row per method, a column per (block, metric), and the
@@ -19,6 +20,8 @@
  * bold, second <ins>underlined</ins>, † significantly worse than the best;
  * a legend paragraph follows the table. */
 int rep_write_md(const char *path, const struct rep_analysis *a) MB_MUST_CHECK;
+/* The same Markdown onto an open stream (stdout in `myobench report`). */
+void rep_print_md(FILE *f, const struct rep_analysis *a);
 
 /* The same table for LaTeX (booktabs): \multicolumn block headers with
  * "N = subjects", \cmidrule(lr) under each block, \midrule between method
