@@ -39,6 +39,9 @@ struct rdb {
     size_t n_methods;
     char **method;
     struct rep_cube *cube;
+    unsigned char *planned;      /* [n_blocks x n_methods] by cube block: 1 if the store has a job of
+                                  * (block, method); a method no plan paired with a block is left out
+                                  * of that block's own tables */
     char *notes;                 /* lines for info.txt */
     size_t notes_len;
 };
@@ -92,6 +95,7 @@ static void rdb_close(struct rdb *r)
         free(r->method[i]);
     free(r->method);
     rep_cube_free(r->cube);
+    free(r->planned);
     free(r->notes);
     if (r->db)
         sqlite3_close(r->db);
@@ -219,6 +223,13 @@ static int fill_cell(struct rdb *r, const struct blk *b, size_t cb, size_t m, co
     int rc = block_counts(r, &c, b, meth);
     if (rc)
         return rc;
+    r->planned[cb * r->n_methods + m] = c.total > 0;
+    if (!c.total) {
+        if ((rc = note(r, "n/a  %s / %s / %s: not in the plan (the store has no job of this pair)", b->dataset,
+                       b->protocol, meth)))
+            return rc;
+        return rep_cube_set_na(r->cube, cb, m);
+    }
     if (c.na) {
         if ((rc = block_message(r, msg, sizeof msg, b, meth, "na")))
             return rc;
@@ -413,6 +424,8 @@ static int rdb_open(struct rdb *r, const char *path)
     if (!rc && step != SQLITE_DONE)
         rc = q_fail(r, "reading blocks");
     sqlite3_finalize(st);
+    if (!rc && !(r->planned = calloc(r->n_blocks * r->n_methods + 1, 1)))
+        rc = mb_error(MB_ENOMEM, "out of memory reading '%s'", path);
     for (size_t i = 0; i < r->n_blocks && !rc; i++) {
         struct blk *b = &r->blk[i];
         int32_t *ids;
@@ -434,20 +447,49 @@ static int rdb_open(struct rdb *r, const char *path)
     return rc;
 }
 
-static int copy_block(struct rep_cube *o, const struct rep_cube *c, size_t b);
-
-/* A cube holding blocks sel[0..n_sel) of 'c', in that order. */
-static struct rep_cube *cube_blocks(const struct rep_cube *c, const size_t *sel, size_t n_sel)
+/* A cube holding blocks sel[0..n_sel) of 'c', in that order, and the methods that
+ * some plan paired with one of them (planned: [cube blocks x methods]). */
+static struct rep_cube *cube_blocks(const struct rep_cube *c, const size_t *sel, size_t n_sel,
+                                    const unsigned char *planned)
 {
     const char *names[c->n_methods + 1];
-    for (size_t m = 0; m < c->n_methods; m++)
-        names[m] = c->method[m].name;
-    struct rep_cube *o = rep_cube_new(names, c->n_methods, c->metric, c->n_metrics);
+    size_t keep[c->n_methods + 1], nk = 0;
+    for (size_t m = 0; m < c->n_methods; m++) {
+        int any = 0;
+        for (size_t i = 0; i < n_sel; i++)
+            any |= planned[sel[i] * c->n_methods + m];
+        if (any) {
+            names[nk] = c->method[m].name;
+            keep[nk++] = m;
+        }
+    }
+    struct rep_cube *o = nk ? rep_cube_new(names, nk, c->metric, c->n_metrics) : NULL;
     if (!o)
         return NULL;
     int rc = MB_OK;
-    for (size_t i = 0; i < n_sel && !rc; i++)
-        rc = copy_block(o, c, sel[i]);
+    for (size_t j = 0; j < nk && !rc; j++)
+        rc = rep_cube_set_method(o, j, c->method[keep[j]].group, c->method[keep[j]].flags);
+    for (size_t i = 0; i < n_sel && !rc; i++) {
+        const struct rep_block *bl = &c->block[sel[i]];
+        size_t nb;
+        rc = rep_cube_add_block(o, &nb, bl->dataset, bl->protocol, (const char *const *)bl->subject, bl->n_subjects);
+        for (size_t j = 0; j < nk && !rc; j++) {
+            size_t m = keep[j];
+            for (size_t k = 0; k < c->n_metrics && !rc; k++) {
+                enum rep_state st = rep_cube_state(c, sel[i], m, k);
+                if (st == REP_NA) {
+                    rc = rep_cube_set_na(o, nb, j);
+                    break;
+                }
+                if (st == REP_MISSING) {
+                    rc = rep_cube_set_missing(o, nb, j, rep_cube_reason(c, sel[i], m));
+                    break;
+                }
+                if (st == REP_VALUE)
+                    rc = rep_cube_set(o, nb, j, k, rep_cube_values(c, sel[i], m, k));
+            }
+        }
+    }
     if (rc) {
         rep_cube_free(o);
         return NULL;
@@ -455,34 +497,9 @@ static struct rep_cube *cube_blocks(const struct rep_cube *c, const size_t *sel,
     return o;
 }
 
-static struct rep_cube *cube_one_block(const struct rep_cube *c, size_t b)
+static struct rep_cube *cube_one_block(const struct rep_cube *c, size_t b, const unsigned char *planned)
 {
-    return cube_blocks(c, &b, 1);
-}
-
-/* Appends block b of 'c' to 'o' (same methods and metrics). */
-static int copy_block(struct rep_cube *o, const struct rep_cube *c, size_t b)
-{
-    const struct rep_block *bl = &c->block[b];
-    size_t nb;
-    int rc = rep_cube_add_block(o, &nb, bl->dataset, bl->protocol, (const char *const *)bl->subject, bl->n_subjects);
-    for (size_t m = 0; m < c->n_methods && !rc; m++) {
-        rc = rep_cube_set_method(o, m, c->method[m].group, c->method[m].flags);
-        for (size_t k = 0; k < c->n_metrics && !rc; k++) {
-            enum rep_state s = rep_cube_state(c, b, m, k);
-            if (s == REP_NA) {
-                rc = rep_cube_set_na(o, nb, m);
-                break;
-            }
-            if (s == REP_MISSING) {
-                rc = rep_cube_set_missing(o, nb, m, rep_cube_reason(c, b, m));
-                break;
-            }
-            if (s == REP_VALUE)
-                rc = rep_cube_set(o, nb, m, k, rep_cube_values(c, b, m, k));
-        }
-    }
-    return rc;
+    return cube_blocks(c, &b, 1, planned);
 }
 
 /* Characters safe in a file name; everything else becomes '_'. */
@@ -691,7 +708,8 @@ static int analyse(struct rep_analysis **a, const struct rep_cube *c)
  * group, average ranks and the critical-difference diagram over all (dataset,
  * subject) units, Stouffer across datasets. Written for protocols with two or
  * more datasets (one dataset is its <dataset>/<protocol>/ table). */
-static int write_protocol_tables(const struct rep_cube *c, const char *out_dir, unsigned formats)
+static int write_protocol_tables(const struct rep_cube *c, const unsigned char *planned, const char *out_dir,
+                                 unsigned formats)
 {
     size_t *sel = malloc((c->n_blocks ? c->n_blocks : 1) * sizeof *sel); /* [n_blocks] */
     if (!sel)
@@ -715,7 +733,7 @@ static int write_protocol_tables(const struct rep_cube *c, const char *out_dir, 
         snprintf(dir, sizeof dir, "%s/protocols/%s", out_dir, pr);
         if ((rc = mb_fs_mkdirs(dir)))
             break;
-        struct rep_cube *sub = cube_blocks(c, sel, n);
+        struct rep_cube *sub = cube_blocks(c, sel, n, planned);
         if (!sub) {
             rc = mb_error(MB_ENOMEM, "cannot build the cube of protocol %s", proto);
             break;
@@ -749,7 +767,7 @@ int hn_report_write(const char *db_path, const char *out_dir, unsigned formats)
         rep_analysis_free(a);
     }
     if (!rc)
-        rc = write_protocol_tables(r.cube, out_dir, formats);
+        rc = write_protocol_tables(r.cube, r.planned, out_dir, formats);
     for (size_t i = 0; i < r.n_blocks && !rc; i++) {
         const struct blk *b = &r.blk[i];
         if (b->cube_block == REP_NONE)
@@ -760,7 +778,7 @@ int hn_report_write(const char *db_path, const char *out_dir, unsigned formats)
         snprintf(dir, sizeof dir, "%s/%s/%s", out_dir, ds, pr);
         if ((rc = mb_fs_mkdirs(dir)))
             break;
-        struct rep_cube *one = cube_one_block(r.cube, b->cube_block);
+        struct rep_cube *one = cube_one_block(r.cube, b->cube_block, r.planned);
         if (!one) {
             rc = mb_error(MB_ENOMEM, "cannot build the cube of %s / %s", b->dataset, b->protocol);
             break;
@@ -776,13 +794,13 @@ int hn_report_write(const char *db_path, const char *out_dir, unsigned formats)
             snprintf(p, sizeof p, "%s/subjects-%s.svg", dir, metrics[0].name);
             rc = rep_write_strip_svg(p, a, 0, 0);
         }
-        for (size_t m = 0; m < r.n_methods && !rc; m++) {
+        for (size_t m = 0; m < one->n_methods && !rc; m++) {
             if (rep_cube_state(one, 0, m, 0) != REP_VALUE)
                 continue;
             char ms[256];
-            slug(ms, sizeof ms, r.method[m]);
+            slug(ms, sizeof ms, one->method[m].name);
             snprintf(p, sizeof p, "%s/confusion-%s.svg", dir, ms);
-            rc = write_confusion(&r, b, r.method[m], p);
+            rc = write_confusion(&r, b, one->method[m].name, p);
         }
         rep_analysis_free(a);
         a = NULL;
@@ -807,7 +825,7 @@ int hn_report_print_md(FILE *fp, const char *db_path)
             fprintf(fp, "## %s / %s\n\nno results\n\n", b->dataset, b->protocol);
             continue;
         }
-        struct rep_cube *one = cube_one_block(r.cube, b->cube_block);
+        struct rep_cube *one = cube_one_block(r.cube, b->cube_block, r.planned);
         struct rep_analysis *a = NULL;
         rc = one ? analyse(&a, one) : mb_error(MB_ENOMEM, "cannot build the cube of %s / %s", b->dataset, b->protocol);
         if (!rc) {

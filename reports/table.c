@@ -175,7 +175,7 @@ static void put_legend(FILE *f, const struct rep_analysis *a, enum flavour fl)
     }
     put_stouffer(f, a, fl);
     fputs("Oracle rows are upper bounds, neither ranked nor tested. n/a: the method cannot run the "
-          "protocol.", f);
+          "protocol, or no plan paired them.", f);
     /* only when needed, so tables without missing cells read as before */
     if (rep_cube_has_missing(c))
         fputs(" missing: no result although the method can run the protocol (its jobs failed or did not "

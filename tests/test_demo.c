@@ -37,7 +37,9 @@ Test(demo, quick_demo_runs_the_protocols_and_prints_the_tables, .timeout = 600)
     out[n] = 0;
     /* Markdown tables of every protocol, baselines as rows */
     static const char *const want[] = { "## ninapro-db1 / within", "## emg2pose / loso", "## ninapro-db1 / fewshot-k1",
-                                        "## emg2pose / zeroshot-gestures", "## emg2pose / probe",
+                                        "## emg2pose / within", "## emg2pose / fewshot-k1",
+                                        "## emg2pose / zeroshot-gestures", "## emg2pose / probe", "| cpep |",
+                                        "| emg-mae |", "| emg2pose-tds |", "| pose-upper-bound (oracle) |",
                                         "| lda-td4 |", "| pose-ridge-td4 |", "| Method |" };
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         cr_assert_not_null(strstr(out, want[i]), "'%s' not in the demo's output", want[i]);
@@ -53,6 +55,22 @@ Test(demo, quick_demo_runs_the_protocols_and_prints_the_tables, .timeout = 600)
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         snprintf(p, sizeof p, "%s/demo-out/%s", dir, files[i]);
         cr_assert(mb_fs_is_file(p), "no '%s'", p);
+    }
+    /* a block's table lists the methods its plan paired with it, no others */
+    static const struct { const char *file, *absent; } only[] = {
+        { "report/emg2pose/probe/table.md", "qda-td4" },
+        { "report/emg2pose/loso/table.md", "cpep" },
+        { "report/protocols/loso/table.md", "emg-mae" },
+    };
+    for (size_t i = 0; i < sizeof only / sizeof *only; i++) {
+        snprintf(p, sizeof p, "%s/demo-out/%s", dir, only[i].file);
+        f = fopen(p, "rb");
+        cr_assert_not_null(f, "no '%s'", p);
+        static char tb[1 << 16];
+        size_t m = fread(tb, 1, sizeof tb - 1, f);
+        fclose(f);
+        tb[m] = 0;
+        cr_expect_null(strstr(tb, only[i].absent), "'%s' lists %s", only[i].file, only[i].absent);
     }
     /* ~100 MB of corpora: removed when the test passed (kept on failure) */
     nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
