@@ -62,7 +62,7 @@ const float **mth_rows(const struct pr_set *s, enum mth_src src)
         return NULL;
     }
     for (size_t i = 0; i < s->n; i++)
-        r[i] = src == MTH_EMG ? c->x + s->idx[i] * c->W * c->C : c->pose + s->idx[i] * c->J;
+        r[i] = src == MTH_EMG ? c->x + s->idx[i] * c->W * c->C : pr_pose_row(c, s->idx[i]);
     return r;
 }
 
@@ -97,9 +97,16 @@ struct menc_cfg mth_cfg(const struct mth_hp *hp, const struct pr_corpus *c, enum
         g.C = c->C;
         g.rectify = (int)hp->rectify;
         g.P = P ? P : 1;
+    } else if (c->pose_seq) {
+        /* the pose sequence over the window, patched over time like the EMG
+         * (CPEP): Wp frames of J joints, patch_ms worth of frames per token */
+        double frame_ms = c->view.window_ms > 0 ? c->view.window_ms / (double)c->Wp : 20.0;
+        size_t P = (size_t)floor(hp->patch_ms / frame_ms + 0.5);
+        g.T = c->Wp;
+        g.C = c->J;
+        g.P = P < 1 ? 1 : P > c->Wp ? c->Wp : P;
     } else {
-        /* the pose at the window's end, one token per pose_patch joints
-         * (pr_corpus holds no pose sequence; docs/METHODS.md) */
+        /* a corpus with end poses only (hand-built): one token per pose_patch joints */
         g.T = c->J;
         g.C = 1;
         g.P = (size_t)hp->pose_patch;

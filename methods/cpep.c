@@ -191,7 +191,7 @@ static int cpep_zero_shot(int32_t *pred, const struct mb_method_model *m, const 
 {
     if (!n_refs)
         return mb_error(MB_EINVAL, "cpep: zero-shot needs pose references, got none");
-    size_t n = test->n, Dp = m->pose.cfg.D, J = m->pose.cfg.T;
+    size_t n = test->n, Dp = m->pose.cfg.D, row = m->pose.cfg.T * m->pose.cfg.C;  /* a reference pose row: [T x C] */
     size_t k = (size_t)m->hp.knn < n_refs ? (size_t)m->hp.knn : n_refs, CH = 256;
     float *U = malloc((n * Dp + 1) * sizeof *U), *Vr = malloc((n_refs * Dp + 1) * sizeof *Vr);
     float *S = malloc(CH * n_refs * sizeof *S);
@@ -203,7 +203,7 @@ static int cpep_zero_shot(int32_t *pred, const struct mb_method_model *m, const 
         goto out;
     }
     for (size_t i = 0; i < n_refs; i++)
-        rr[i] = ref_pose + i * J;
+        rr[i] = ref_pose + i * row;
     if ((rc = project(U, m, test)) || (rc = menc_embed(Vr, &m->pose, rr, n_refs)))
         goto out;
     l2_rows(U, n, Dp);

@@ -51,7 +51,9 @@ static int reserve(struct pr_corpus *c, struct grow *g, size_t need)
         if (p) c->pose = p;
         uint8_t *v = realloc(c->pose_valid, cap);
         if (v) c->pose_valid = v;
-        if (!p || !v)
+        float *q = realloc(c->pose_seq, cap * c->Wp * c->J * sizeof *q);
+        if (q) c->pose_seq = q;
+        if (!p || !v || !q)
             return mb_error(MB_ENOMEM, "'%s': out of memory for %zu pose rows", c->path, cap);
     }
     g->cap = cap;
@@ -331,6 +333,12 @@ static int load(struct pr_corpus *c, struct mbh5_file *f, const struct pr_view_s
         if (s >= 0)
             c->J = (size_t)f->recordings[i].streams[s].info.n_channels;
     }
+    /* pose frames per window: one per 20 ms (50 Hz: joint angles are smooth, and a
+     * 100 ms patch keeps 5 frames), at most one per EMG sample */
+    if (c->J) {
+        size_t wp = (size_t)floor(v->window_ms / 20.0 + 0.5);
+        c->Wp = wp < 1 ? 1 : wp > c->W ? c->W : wp;
+    }
     /* vocabulary and subjects */
     c->n_gestures = f->n_gestures;
     c->gesture_ids = calloc(f->n_gestures + 1, sizeof *c->gesture_ids);
@@ -455,18 +463,26 @@ static int load(struct pr_corpus *c, struct mbh5_file *f, const struct pr_view_s
             int32_t sk = c->seg[i] - seg_base;
             c->block[i] = time_block(seg0[sk], seg0[sk + 1] - seg0[sk], w.start[k], c->W);
             if (c->J) {
-                float *pi = c->pose + i * c->J;
+                float *pi = c->pose + i * c->J, *qi = c->pose_seq + i * c->Wp * c->J;
                 c->pose_valid[i] = 0;
                 memset(pi, 0, c->J * sizeof *pi);
+                memset(qi, 0, c->Wp * c->J * sizeof *qi);
                 if (ps >= 0 && Ns) {
-                    /* pose sample at the instant of the window's last EMG sample */
-                    double tsec = (double)(w.start[k] + c->W - 1) / rate;
-                    double q = floor(tsec * srate + 1e-9);
-                    size_t si = q < 0 ? 0 : (size_t)q;
-                    if (si >= Ns)
-                        si = Ns - 1;
-                    memcpy(pi, P + si * c->J, c->J * sizeof *pi);
-                    c->pose_valid[i] = V[si] ? 1 : 0;
+                    /* frame f: the pose sample at the instant of EMG view sample
+                     * start + floor((f + 1) W / Wp) - 1; the last frame is the
+                     * window's last sample, the pose the splits and ridge use */
+                    int valid = 1;
+                    for (size_t fr = 0; fr < c->Wp; fr++) {
+                        size_t e = w.start[k] + (fr + 1) * c->W / c->Wp - 1;
+                        double q = floor((double)e / rate * srate + 1e-9);
+                        size_t si = q < 0 ? 0 : (size_t)q;
+                        if (si >= Ns)
+                            si = Ns - 1;
+                        memcpy(qi + fr * c->J, P + si * c->J, c->J * sizeof *qi);
+                        valid &= V[si] != 0;
+                    }
+                    memcpy(pi, qi + (c->Wp - 1) * c->J, c->J * sizeof *pi);
+                    c->pose_valid[i] = (uint8_t)valid;
                 }
             }
         }
@@ -529,7 +545,7 @@ void pr_corpus_release(struct pr_corpus *c)
     if (!c)
         return;
     free(c->path); free(c->name); free(c->x); free(c->label); free(c->rep); free(c->subject);
-    free(c->rec); free(c->session); free(c->start); free(c->pose); free(c->pose_valid);
+    free(c->rec); free(c->session); free(c->start); free(c->pose); free(c->pose_seq); free(c->pose_valid);
     free(c->seg); free(c->trial); free(c->reach); free(c->block);
     free_strv(c->subject_names, c->n_subjects);
     free_strv(c->session_names, c->n_sessions);

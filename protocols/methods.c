@@ -375,12 +375,20 @@ static int ridge_predict(float *P, const struct mb_method_model *m, const struct
 static int ridge_zero_shot(int32_t *pred, const struct mb_method_model *m, const struct pr_set *test,
                            const float *ref_pose, const int32_t *ref_ids, size_t n_refs)
 {
+    /* ridge predicts the pose at the window's end: compare with each reference's end frame */
+    size_t Fr = pr_pose_frames(test->c), J = m->J;
+    float *end = malloc((n_refs * J + 1) * sizeof *end);
+    if (!end)
+        return mb_error(MB_ENOMEM, "out of memory for %zu reference poses", n_refs);
+    for (size_t k = 0; k < n_refs; k++)
+        memcpy(end + k * J, ref_pose + (k * Fr + Fr - 1) * J, J * sizeof *end);
     float *Yh;
     int rc = ridge_pose(&Yh, m, test);
-    if (rc)
-        return rc;
-    rc = base_pose_nearest(pred, Yh, test->n, m->J, ref_pose, ref_ids, n_refs);
-    free(Yh);
+    if (!rc) {
+        rc = base_pose_nearest(pred, Yh, test->n, J, end, ref_ids, n_refs);
+        free(Yh);
+    }
+    free(end);
     return rc;
 }
 

@@ -155,7 +155,8 @@ static int zsg_run(struct pr_result *res, const struct mb_protocol *p, const str
                              "%s", mb_last_error());
     int32_t *classes = NULL, *tclasses = NULL, *pred = malloc((f->n_test + 1) * sizeof *pred);
     int32_t *ref_ids = malloc((f->n_ref + 1) * sizeof *ref_ids);
-    float *ref_pose = malloc((f->n_ref * c->J + 1) * sizeof *ref_pose);
+    size_t row = pr_pose_frames(c) * c->J;   /* a reference's pose sequence */
+    float *ref_pose = malloc((f->n_ref * row + 1) * sizeof *ref_pose);
     size_t K = 0, KT = 0;
     struct mb_method_model *model = NULL;
     if (!pred || !ref_ids || !ref_pose) {
@@ -168,7 +169,7 @@ static int zsg_run(struct pr_result *res, const struct mb_protocol *p, const str
         goto out;
     for (size_t k = 0; k < f->n_ref; k++) {
         ref_ids[k] = c->label[f->ref[k]];
-        memcpy(ref_pose + k * c->J, c->pose + f->ref[k] * c->J, c->J * sizeof *ref_pose);
+        memcpy(ref_pose + k * row, pr_pose_row(c, f->ref[k]), row * sizeof *ref_pose);
     }
     struct pr_set train = { c, f->n_train, f->train }, test = { c, f->n_test, f->test };
     double t0 = pr_now();

@@ -53,6 +53,9 @@ struct pr_corpus {
     int64_t *start;          /* [n] first sample of the window, at the view rate */
     size_t J;                /* pose channels, 0 if the corpus has no pose stream */
     float *pose;             /* [n x J] pose at the window's end (NULL if J == 0) */
+    size_t Wp;               /* pose frames per window (0 in hand-built corpora without pose_seq) */
+    float *pose_seq;         /* [n x Wp x J] the pose over the window, oldest frame first, the last
+                              * frame = pose (NULL if J == 0 or not built) */
     size_t n_subjects;   char **subject_names;
     size_t n_sessions;   char **session_names;
     size_t n_gestures;   int32_t *gesture_ids; char **gesture_names; int *gesture_held_out;
@@ -66,7 +69,7 @@ struct pr_corpus {
                               * -1 if none (also a window across two blocks) */
     int32_t *block;          /* [n] 0..2: the trial is that time block of a single-occurrence
                               * segment; -1 otherwise (may be NULL in hand-built corpora) */
-    uint8_t *pose_valid;     /* [n] 1 if pose[i] is a valid pose sample (NULL if J == 0) */
+    uint8_t *pose_valid;     /* [n] 1 if every frame of the window's pose is valid (NULL if J == 0) */
     int32_t *reach;          /* [n] view samples the resampler's filter reaches on either side of the
                               * window (kern_resample_reach; 0 at the native rate): window i depends
                               * on the recording's samples in [start - reach, start + W + reach) */
@@ -78,6 +81,18 @@ struct pr_corpus {
 };
 
 int  pr_corpus_load(struct pr_corpus *c, const char *path, const struct pr_view_settings *v) MB_MUST_CHECK;
+
+/* Pose rows as methods and the zero-shot contract see them: the window's pose
+ * sequence [Wp x J] when the corpus has one, else the end pose [1 x J]. */
+static inline size_t pr_pose_frames(const struct pr_corpus *c)
+{
+    return c->pose_seq ? c->Wp : 1;
+}
+
+static inline const float *pr_pose_row(const struct pr_corpus *c, size_t i)
+{
+    return c->pose_seq ? c->pose_seq + i * c->Wp * c->J : c->pose + i * c->J;
+}
 void pr_corpus_release(struct pr_corpus *c);
 
 /* A subset of a corpus's windows, by index; what methods receive. */
@@ -114,8 +129,9 @@ struct mb_method {
     /* Representation Z [n x *E] (E fixed per model); NULL if not MB_CAP_EMBED. */
     int  (*embed)(float *Z, size_t *E, const struct mb_method_model *m, const struct pr_set *x);
     /* Zero-shot: predicts, for each test window, one of the n_ref_classes
-     * gesture ids using only labelled pose references (refs: pose
-     * [n_refs x J] with ids [n_refs]), which may include gestures never seen
+     * gesture ids using only labelled pose references (refs: pose rows
+     * [n_refs x pr_pose_frames(c) x J], i.e. each reference window's pose
+     * sequence, with ids [n_refs]), which may include gestures never seen
      * in training. NULL if not MB_CAP_ZERO_SHOT. */
     int  (*zero_shot)(int32_t *pred, const struct mb_method_model *m, const struct pr_set *test,
                       const float *ref_pose, const int32_t *ref_ids, size_t n_refs);
