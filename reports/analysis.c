@@ -241,10 +241,17 @@ static int analyse_pooled(struct rep_analysis *a, size_t k, size_t *ranked)
         return mb_error(MB_ENOMEM, "rep_analyse: pooled design of %zu blocks", c->n_blocks);
     for (size_t m = 0; m < c->n_methods; m++)
         po->meta[m].z = po->meta[m].p = po->meta[m].effect = NAN;
+    /* a method n/a in every block has nothing to rank and must not void the blocks
+     * (a one-block table with one n/a row would have no ranks at all); n/a in some
+     * blocks only, it stays and those blocks are left out */
     size_t nr = 0;
-    for (size_t m = 0; m < c->n_methods; m++)
-        if (!is_oracle(c, m))
+    for (size_t m = 0; m < c->n_methods; m++) {
+        int runs = 0;
+        for (size_t b = 0; b < c->n_blocks && !runs; b++)
+            runs = rep_cube_state(c, b, m, k) != REP_NA;
+        if (!is_oracle(c, m) && runs)
             ranked[nr++] = m;
+    }
     for (size_t b = 0; b < c->n_blocks; b++) {
         int complete = 1;
         for (size_t i = 0; i < nr; i++)

@@ -168,8 +168,8 @@ static void put_legend(FILE *f, const struct rep_analysis *a, enum flavour fl)
     if (po->d.valid) {
         fputs(tex ? "Avg.\\ rank: mean Friedman rank of " : "Avg. rank: mean Friedman rank of ", f);
         put_esc(f, c->metric[o->rank_metric].label, fl);
-        fprintf(f, " over %zu (dataset, subject) units from the %zu of %zu blocks where every method has "
-                "results (1 = best). ", po->d.n_units, po->n_blocks_used, c->n_blocks);
+        fprintf(f, " over %zu (dataset, subject) units from the %zu of %zu blocks where every ranked method "
+                "has results (1 = best; a method n/a in every block is not ranked). ", po->d.n_units, po->n_blocks_used, c->n_blocks);
     } else {
         fputs("Avg. rank: not available (no block where every method has results). ", f);
     }

@@ -524,6 +524,38 @@ Test(reports, analysis_is_deterministic, .timeout = 60)
     rep_cube_free(c);
 }
 
+/* One block where a method is n/a (a probe table with a zero-shot-only row): the
+ * others are ranked; the n/a method does not void the block. */
+Test(reports, a_method_na_everywhere_is_left_out_of_the_ranks, .timeout = 60)
+{
+    struct rep_cube *full = fixture();
+    struct rep_cube *c = rep_cube_new(fx_methods, 5, fx_metrics, 2);
+    cr_assert_not_null(c);
+    const struct rep_block *bl = &full->block[1];   /* DB5: TCN_zero-shot is n/a */
+    size_t nb;
+    cr_assert_eq(rep_cube_add_block(c, &nb, bl->dataset, bl->protocol, (const char *const *)bl->subject,
+                                    bl->n_subjects), MB_OK);
+    for (size_t m = 0; m < 5; m++) {
+        cr_assert_eq(rep_cube_set_method(c, m, fx_groups[m], m == 4 ? REP_ORACLE : 0), MB_OK);
+        if (m == 3) {
+            cr_assert_eq(rep_cube_set_na(c, nb, m), MB_OK);
+            continue;
+        }
+        for (size_t k = 0; k < 2; k++)
+            cr_assert_eq(rep_cube_set(c, nb, m, k, rep_cube_values(full, 1, m, k)), MB_OK);
+    }
+    struct rep_analysis *a = analyse(c);
+    const struct rep_pooled *po = &a->pooled[0];
+    cr_assert(po->d.valid, "ranks exist");
+    cr_assert_eq(po->d.k, 3, "LDA, SVM, CNN; not the n/a method, not the oracle");
+    cr_assert_eq(po->n_blocks_used, 1);
+    cr_assert(isnan(rep_design_rank(&po->d, 3)));
+    cr_assert(!isnan(rep_design_rank(&po->d, 0)));
+    rep_analysis_free(a);
+    rep_cube_free(c);
+    rep_cube_free(full);
+}
+
 /* A cell's CI is the same whichever table shows it: the last block alone (a
  * per-block table) gives the bits the three-block analysis gave, and its
  * Markdown has plain metric columns under the block title. */
