@@ -22,6 +22,7 @@ int cmd_convert(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_methods(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
 
 /* Prints the lines of 'usage' (NULL-terminated) to 'fp' and returns
  * 'status' (git's usage_with_options, without the exit). */

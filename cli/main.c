@@ -23,6 +23,7 @@ static const struct command commands[] = {
     { "methods",  cmd_methods,  "list the methods and protocols with their capabilities" },
     { "run",      cmd_run,      "run a plan of datasets x protocols x methods into a results store" },
     { "report",   cmd_report,   "tables, figures and info.txt from a results store" },
+    { "prune",    cmd_prune,    "remove jobs (of other builds, or of a dataset, protocol or method) from a results store" },
     { NULL, NULL, NULL }
 };
 

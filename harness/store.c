@@ -526,3 +526,55 @@ out:
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
+
+/* ---- pruning -------------------------------------------------------------------- */
+
+#define PRUNE_WHERE                                                                   \
+    "(?1 IS NULL OR dataset = ?1) AND (?2 IS NULL OR protocol = ?2) AND "               \
+    "(?3 IS NULL OR method = ?3) AND (?4 IS NULL OR version <> ?4)"
+
+static void bind_prune(sqlite3_stmt *st, const struct hn_prune *sel)
+{
+    const char *v[4] = { sel->dataset, sel->protocol, sel->method, sel->other_than_version };
+    for (int i = 0; i < 4; i++)
+        if (v[i])
+            sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, i + 1);
+}
+
+int hn_store_prune(struct hn_store *s, size_t *n_jobs, const struct hn_prune *sel, int dry_run)
+{
+    *n_jobs = 0;
+    if (!sel->dataset && !sel->protocol && !sel->method && !sel->other_than_version)
+        return mb_error(MB_EINVAL, "results store '%s': prune needs a dataset, protocol, method or version to "
+                        "select jobs", s->path);
+    static const char *const sql[] = {
+        "SELECT COUNT(*) FROM jobs WHERE " PRUNE_WHERE,
+        "DELETE FROM subject_metrics WHERE job IN (SELECT key FROM jobs WHERE " PRUNE_WHERE ")",
+        "DELETE FROM confusion WHERE job IN (SELECT key FROM jobs WHERE " PRUNE_WHERE ")",
+        "DELETE FROM jobs WHERE " PRUNE_WHERE,
+    };
+    pthread_mutex_lock(&s->lock);
+    int rc = exec(s, "BEGIN IMMEDIATE");
+    for (size_t q = 0; q < (dry_run ? 1u : 4u) && !rc; q++) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(s->db, sql[q], -1, &st, NULL) != SQLITE_OK) {
+            rc = db_fail(s, "pruning jobs");
+            break;
+        }
+        bind_prune(st, sel);
+        int step = sqlite3_step(st);
+        if (q == 0 && step == SQLITE_ROW)
+            *n_jobs = (size_t)sqlite3_column_int64(st, 0);
+        else if (step != SQLITE_DONE)
+            rc = db_fail(s, "pruning jobs");
+        sqlite3_finalize(st);
+    }
+    if (rc || dry_run)
+        (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    else
+        rc = exec(s, "COMMIT");
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}

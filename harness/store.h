@@ -78,6 +78,18 @@ int hn_store_commit_job(struct hn_store *s, const struct hn_job_rec *job, int64_
                         enum hn_job_status status, const char *message, const struct pr_result *res,
                         const char *const *subject_names, double seconds_total) MB_MUST_CHECK;
 
+/* Which jobs hn_store_prune removes: those matching every non-NULL field. */
+struct hn_prune {
+    const char *dataset, *protocol, *method;   /* labels as in the jobs table */
+    const char *other_than_version;            /* jobs whose version differs from this one */
+};
+
+/* Removes the matching jobs with their per-subject metrics and confusion
+ * counts in one transaction (*n_jobs: how many; with dry_run, only counted).
+ * At least one selector must be set. Manifests stay (they are content-named
+ * and may be shared). */
+int hn_store_prune(struct hn_store *s, size_t *n_jobs, const struct hn_prune *sel, int dry_run) MB_MUST_CHECK;
+
 /* The database path and its folder (for the manifests). */
 const char *hn_store_path(const struct hn_store *s);
 

@@ -1060,3 +1060,76 @@ Test(harness_cli, report_prints_markdown_and_writes_files, .timeout = 60)
     cr_assert(!mb_fs_is_file(p), "--format latex writes LaTeX only");
     hn_plan_release(&pl);
 }
+
+static long count_jobs(const char *db, const char *where)
+{
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM jobs WHERE %s", where);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(h));
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    long n = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return n;
+}
+
+/* 'myobench prune' removes exactly the selected jobs with their rows, so a block
+ * can be re-planned into the same store; the report then no longer shows it. */
+Test(harness_cli, prune_removes_the_selected_jobs, .timeout = 60)
+{
+    char dir[64], db[128], args[512];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    struct hn_plan pl;
+    make_plan(&pl, dir, 0);
+    struct hn_run_stats st;
+    cr_assert_eq(run_plan(&st, &pl, db, 1), MB_OK);
+    long all = count_jobs(db, "1"), loso = count_jobs(db, "protocol = 'fake-loso'");
+    cr_assert_gt(loso, 0);
+    cr_assert_lt(loso, all);
+    char *out, *err;
+    snprintf(args, sizeof args, "prune %s --protocol fake-loso --dry-run", db);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    char want[256];
+    snprintf(want, sizeof want, "would remove %ld jobs", loso);
+    cr_assert_not_null(strstr(out, want), "%s", out);
+    free(out), free(err);
+    cr_assert_eq(count_jobs(db, "1"), all, "a dry run removes nothing");
+    snprintf(args, sizeof args, "prune %s --protocol fake-loso", db);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    free(out), free(err);
+    cr_assert_eq(count_jobs(db, "1"), all - loso);
+    cr_assert_eq(count_jobs(db, "key IN (SELECT job FROM subject_metrics) AND protocol = 'fake-loso'"), 0);
+    snprintf(args, sizeof args, "report %s", db);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    cr_assert_null(strstr(out, "fake-loso"), "%s", out);
+    cr_assert_not_null(strstr(out, "fake-probe"), "%s", out);
+    free(out), free(err);
+    /* jobs of another build go with --other-builds; this build's stay */
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(h, "UPDATE jobs SET version = 'old' WHERE method = 'fake-shifted'", NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(h);
+    long old = count_jobs(db, "version = 'old'");
+    cr_assert_gt(old, 0);
+    snprintf(args, sizeof args, "prune %s --other-builds", db);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    free(out), free(err);
+    cr_assert_eq(count_jobs(db, "version = 'old'"), 0);
+    cr_assert_eq(count_jobs(db, "1"), all - loso - old);
+    /* no selector, or no store: refused, and no store is created */
+    snprintf(args, sizeof args, "prune %s", db);
+    cr_assert_eq(tu_run(NULL, &err, args), 2);
+    free(err);
+    snprintf(args, sizeof args, "prune %s/none.db --method x", dir);
+    cr_assert_eq(tu_run(NULL, &err, args), 1);
+    cr_assert_not_null(strstr(err, "none.db"), "%s", err);
+    free(err);
+    snprintf(want, sizeof want, "%s/none.db", dir);
+    cr_assert(!mb_fs_is_file(want));
+    hn_plan_release(&pl);
+}
