@@ -178,9 +178,6 @@ static int read_pose(float **P, uint8_t **V, size_t *Ns, struct mbh5_file *f, si
     return rc;
 }
 
-/* trial: see protocol.h. For corpora with repetitions, rest (repetition
- * <= 0) takes the repetition of the next movement segment in the same
- * recording (else the previous one). Otherwise occurrence numbers. */
 static int gesture_index(const struct pr_corpus *c, int32_t label)
 {
     for (size_t g = 0; g < c->n_gestures; g++)
@@ -195,6 +192,10 @@ static int side_index(const char *side)
     return side && !strcmp(side, "left") ? 1 : side && !strcmp(side, "right") ? 2 : 0;
 }
 
+/* trial: see protocol.h. For corpora with repetitions, rest (repetition
+ * <= 0) takes the repetition of the next movement segment in the same
+ * recording (else the previous one). Otherwise occurrence numbers per
+ * (subject, side, gesture), which finish_trials() may turn into time blocks. */
 static void assign_trials(struct pr_corpus *c, size_t w0, size_t w1, const struct recbuf *b, int has_rep,
                           int side, int32_t **occ)
 {
@@ -361,6 +362,7 @@ static int load(struct pr_corpus *c, struct mbh5_file *f, const struct pr_view_s
     if (!c->gesture_ids || !c->gesture_names || !c->gesture_held_out || !c->subject_names ||
         !c->subject_held_out || !c->rec_tags_json || !c->rec_ids || !c->rec_subject || !c->rec_session || !occ) {
         free(occ);
+        free(rec_has_rep);
         return mb_error(MB_ENOMEM, "'%s': out of memory for the tables", path);
     }
     for (size_t g = 0; g < f->n_gestures; g++) {
