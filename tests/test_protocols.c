@@ -955,3 +955,84 @@ Test(protocols, resampled_within_keeps_filter_support_off_test, .fini = teardown
     pr_result_release(&r);
     folds_free(f, n);
 }
+
+/* Two arms, no repetitions, resampled to 100 Hz (reach 24 view samples): the
+ * time blocks of within and few-shot keep every training window of the target
+ * at least W + reach from its test windows in the same recording (the fold
+ * guard), the invariants accept every planned fold, and few-shot k = 5 (more
+ * shots than blocks) takes two of the three blocks of each gesture. */
+Test(protocols, resampled_time_blocks_keep_filter_support_off_test, .fini = teardown, .timeout = 120)
+{
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/c.h5", dir);
+    cr_assert_eq(prf_write(path, &(struct prf_opts){ .subjects = 2, .reps = 1, .with_reps = -1, .two_sides = 1,
+                                                     .no_pose = 1 }),
+                 MB_OK, "%s", mb_last_error());
+    struct pr_view_settings v = { 100, 200, 50, 0 };
+    cr_assert_eq(pr_corpus_load(&C, path, &v), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(C.W, 20);
+    cr_assert_eq(C.reach[0], 24);
+    const int64_t gap = 20 + 24;
+    static const struct { const char *proto; int shots; } plans[] = { { "within", 0 }, { "fewshot", 1 },
+                                                                        { "fewshot", 5 }, { "adapt", 0 } };
+    for (size_t p = 0; p < sizeof plans / sizeof *plans; p++) {
+        struct pr_settings s = { .seed = 1, .shots = plans[p].shots, .episodes = 1 };
+        struct pr_fold *f;
+        size_t n;
+        cr_assert_eq(P(plans[p].proto)->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(n, 2, "%s", plans[p].proto);
+        for (size_t k = 0; k < n; k++) {
+            cr_assert_gt(f[k].n_test, 0, "%s", f[k].id);
+            int32_t subj = C.subject[f[k].test[0]];
+            /* the target's other windows: training (within, fewshot) or adaptation */
+            const size_t *other = f[k].n_adapt ? f[k].adapt : f[k].train;
+            size_t n_other = f[k].n_adapt ? f[k].n_adapt : f[k].n_train;
+            unsigned masks[2][PRF_G + 1] = { { 0 } };
+            for (size_t i = 0; i < n_other; i++) {
+                size_t w = other[i];
+                if (C.subject[w] != subj)
+                    continue;
+                for (size_t t = 0; t < f[k].n_test; t++) {
+                    size_t u = f[k].test[t];
+                    int64_t d = C.start[w] - C.start[u];
+                    cr_assert(C.rec[u] != C.rec[w] || d >= gap || d <= -gap, "%s: window %zu within %lld of test %zu",
+                              f[k].id, w, (long long)d, u);
+                }
+                if (C.label[w] > 0)
+                    masks[C.rec[w] % 2][C.label[w]] |= 1u << C.block[w];
+            }
+            unsigned tmask[2][PRF_G + 1] = { { 0 } };
+            for (size_t t = 0; t < f[k].n_test; t++) {
+                size_t u = f[k].test[t];
+                cr_assert_eq(C.subject[u], subj);
+                if (C.label[u] > 0)
+                    tmask[C.rec[u] % 2][C.label[u]] |= 1u << C.block[u];
+            }
+            /* within/adapt test the last block of each arm's gesture and train on earlier
+             * data of that arm; few-shot k = 1 tests two blocks, k = 5 one (three blocks: m = min(k, n - 1)) */
+            int kept[2] = { 0, 0 };
+            for (int side = 0; side < 2; side++)
+                for (int g = 1; g <= PRF_G; g++) {
+                    unsigned m = masks[side][g], tm = tmask[side][g];
+                    int nt = (tm & 1) + (tm >> 1 & 1) + (tm >> 2 & 1);
+                    cr_assert_eq(nt, plans[p].shots == 1 ? 2 : 1, "%s side %d gesture %d: test blocks %u", f[k].id,
+                                 side, g, tm);
+                    cr_assert(!(m & tm), "%s side %d gesture %d: a block both sides of the split", f[k].id, side, g);
+                    if (!plans[p].shots)
+                        cr_assert_eq(tm, 4u, "%s: test = last block", f[k].id);
+                    kept[side] += m != 0;
+                }
+            /* the guard may empty a gesture's earlier blocks (block 1 is within reach of
+             * block 2 in these 1 s segments, block 0 of the test rest before it), not all */
+            if (!plans[p].shots)
+                cr_assert(kept[0] >= 3 && kept[1] >= 3, "%s: gestures with training blocks %d, %d", f[k].id, kept[0],
+                          kept[1]);
+            struct pr_result r;
+            cr_assert_eq(P(plans[p].proto)->run(&r, P(plans[p].proto), M("lda-td4"), &C, &f[k], &s), MB_OK, "%s: %s",
+                         f[k].id, mb_last_error());
+            cr_expect(r.status == PR_OK || r.status == PR_NA, "%s: %s", f[k].id, r.message);
+            pr_result_release(&r);
+        }
+        folds_free(f, n);
+    }
+}
