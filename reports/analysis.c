@@ -274,7 +274,13 @@ static int analyse_pooled(struct rep_analysis *a, size_t k, size_t *ranked)
         free(pv), free(w);
         return mb_error(MB_ENOMEM, "rep_analyse: meta-analysis over %zu blocks", c->n_blocks);
     }
+    /* Stouffer assumes independent p-values: blocks of one dataset (two protocols on the
+     * same subjects, as in the report's all-blocks table) are not */
+    for (size_t b = 0; b < c->n_blocks && !po->shared_subjects; b++)
+        for (size_t b2 = b + 1; b2 < c->n_blocks && !po->shared_subjects; b2++)
+            po->shared_subjects = strcmp(c->block[b].dataset, c->block[b2].dataset) == 0;
     enum stat_alt alt = mt->higher_is_better ? STAT_GREATER : STAT_LESS;
+    enum stat_alt opp = mt->higher_is_better ? STAT_LESS : STAT_GREATER;
     double sgn = mt->higher_is_better ? 1.0 : -1.0;
     for (size_t i = 0; i < nr && rc == MB_OK; i++) {
         size_t m = ranked[i];
@@ -287,11 +293,17 @@ static int analyse_pooled(struct rep_analysis *a, size_t k, size_t *ranked)
                 continue;
             size_t n = c->block[b].n_subjects;
             const double *xr = rep_cube_values(c, b, po->reference, k), *xm = rep_cube_values(c, b, m, k);
-            struct stat_wilcoxon sw;
+            /* the mid-p P(T > t) + P(T = t) / 2 = (p_alt + 1 - p_opp) / 2 instead of the exact
+             * p: with few subjects the exact one-sided p of a block is 1 whenever the
+             * reference loses on every subject, Phi^-1(0) = -inf, and that one block would
+             * force Z = -inf and p = 1 whatever the others say; the mid-p lies in (0, 1) */
+            struct stat_wilcoxon sw, so;
             rc = stat_wilcoxon(&sw, xr, xm, n, alt);
+            if (!rc)
+                rc = stat_wilcoxon(&so, xr, xm, n, opp);
             if (rc)
                 break;
-            pv[me->n_blocks] = sw.p;
+            pv[me->n_blocks] = 0.5 * (sw.p + 1.0 - so.p);
             w[me->n_blocks++] = sqrt((double)n);
             double dz = sgn * stat_cohen_dz(xr, xm, n);
             if (isfinite(dz)) {
@@ -299,7 +311,7 @@ static int analyse_pooled(struct rep_analysis *a, size_t k, size_t *ranked)
                 ew += sqrt((double)n);
             }
         }
-        if (rc == MB_OK && me->n_blocks > 0)
+        if (rc == MB_OK && me->n_blocks > 0 && !po->shared_subjects)
             rc = stat_stouffer(&me->z, &me->p, pv, w, me->n_blocks);
         me->effect = ew > 0.0 ? es / ew : NAN;
     }

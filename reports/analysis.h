@@ -93,7 +93,8 @@ struct rep_column {
 
 struct rep_meta {            /* one method against the pooled best, across blocks */
     size_t n_blocks;         /* blocks where both have values */
-    double z, p;             /* Stouffer over one-sided Wilcoxon p-values; NaN if n_blocks == 0 */
+    double z, p;             /* Stouffer over one-sided Wilcoxon mid-p values; NaN if n_blocks == 0
+                              * or the blocks are not independent (rep_pooled.shared_subjects) */
     double effect;           /* sqrt(n)-weighted mean d_z (> 0: the reference is better) */
 };
 
@@ -103,6 +104,9 @@ struct rep_pooled {
     struct rep_design d;
     size_t reference;        /* lowest mean rank; REP_NONE if the design is not valid */
     struct rep_meta *meta;   /* [n_methods]; n_blocks 0 for the reference, oracles */
+    /* 1 when two blocks come from one dataset (one protocol table per dataset: the same
+     * subjects twice); Stouffer needs independent blocks, so meta[].z and .p stay NaN */
+    int shared_subjects;
 };
 
 struct rep_analysis {

@@ -250,6 +250,7 @@ static json_t *report_json(struct jb *j, const struct rep_analysis *a)
         put(j, p, "blocks", used);
         put(j, p, "design", design_json(j, c, &po->d));
         put(j, p, "reference", method_name(c, po->reference));
+        put(j, p, "independent_blocks", json_boolean(!po->shared_subjects));
         json_t *meta = json_array();
         for (size_t m = 0; meta && m < c->n_methods; m++) {
             if (po->meta[m].n_blocks == 0)

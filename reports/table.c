@@ -119,6 +119,11 @@ static void put_stouffer(FILE *f, const struct rep_analysis *a, enum flavour fl)
     if (c->n_blocks < 2 || po->reference == REP_NONE)
         return;
     int tex = fl == TEX, any = 0;
+    if (po->shared_subjects) {
+        fputs("Across blocks: not combined (Stouffer's Z needs independent blocks, and some blocks "
+              "share a dataset's subjects; the per-protocol tables combine datasets). ", f);
+        return;
+    }
     for (size_t m = 0; m < c->n_methods; m++) {
         const struct rep_meta *me = &po->meta[m];
         if (m == po->reference || me->n_blocks < 2 || isnan(me->z))
@@ -127,7 +132,7 @@ static void put_stouffer(FILE *f, const struct rep_analysis *a, enum flavour fl)
         if (!any) {
             fputs("Across blocks (Stouffer's weighted Z, weights ", f);
             fputs(tex ? "$\\sqrt{N}$" : "√N", f);
-            fputs(", of one-sided Wilcoxon p-values of ", f);
+            fputs(", of one-sided Wilcoxon mid-p values of ", f);
             put_esc(f, c->metric[a->opts.rank_metric].label, fl);
             fputs(" against ", f);
             put_esc(f, c->method[po->reference].name, fl);

@@ -23,6 +23,7 @@
 #include "reports/analysis.h"
 #include "reports/cube.h"
 #include "reports/metrics.h"
+#include "reports/stats.h"
 #include "reports/svg.h"
 #include "reports/table.h"
 #include "tests/testutil.h"
@@ -772,6 +773,70 @@ Test(reports, options_change_the_cells_and_the_test, .timeout = 60)
     free(svg);
     remove(path);
     rmdir(dir);
+    rep_analysis_free(a);
+    rep_cube_free(c);
+}
+
+/* ---- Stouffer across blocks ------------------------------------------------------ */
+
+/* Three blocks of three subjects: A beats B on every subject of blocks 1 and 2, B beats
+ * A on every subject of block 3. */
+static struct rep_cube *stouffer_cube(const char *const ds[3], const char *const pr[3])
+{
+    static const char *const meth[] = { "A", "B" };
+    static const char *const subj[] = { "s1", "s2", "s3" };
+    struct rep_cube *c = rep_cube_new(meth, 2, fx_metrics, 1);
+    cr_assert_not_null(c, "%s", mb_last_error());
+    for (size_t i = 0; i < 3; i++) {
+        size_t b;
+        cr_assert_eq(rep_cube_add_block(c, &b, ds[i], pr[i], subj, 3), MB_OK, "%s", mb_last_error());
+        const double hi[] = { 0.61, 0.72, 0.53 }, lo[] = { 0.50, 0.60, 0.40 };
+        cr_assert_eq(rep_cube_set(c, b, 0, 0, i < 2 ? hi : lo), MB_OK);
+        cr_assert_eq(rep_cube_set(c, b, 1, 0, i < 2 ? lo : hi), MB_OK);
+    }
+    return c;
+}
+
+/* With three subjects the exact one-sided p of block 3 is 1 (the reference loses on
+ * every subject); Phi^-1(0) = -inf would make Z = -inf and p = 1 whatever blocks 1
+ * and 2 say. The mid-p values are 1/16, 1/16 and 15/16, so Z = Phi^-1(15/16) / sqrt(3). */
+Test(reports, stouffer_survives_a_block_the_reference_loses_on_every_subject)
+{
+    const char *const ds[] = { "d1", "d2", "d3" }, *const pr[] = { "loso", "loso", "loso" };
+    struct rep_cube *c = stouffer_cube(ds, pr);
+    struct rep_analysis *a = analyse(c);
+    const struct rep_pooled *po = &a->pooled[0];
+    cr_assert_eq(po->reference, 0);
+    cr_assert_not(po->shared_subjects);
+    const struct rep_meta *me = &po->meta[1];
+    cr_assert_eq(me->n_blocks, 3);
+    double want = stat_norm_isf(1.0 / 16.0) / sqrt(3.0);
+    cr_assert(fabs(me->z - want) < 1e-9, "Z = %g, want %g", me->z, want);
+    cr_assert(me->p > 0.0 && me->p < 0.5, "p = %g", me->p);
+    rep_analysis_free(a);
+    rep_cube_free(c);
+}
+
+/* Two protocols of one dataset are the same subjects twice: not independent, so the
+ * blocks are not combined and the legend says why. */
+Test(reports, stouffer_is_not_run_over_blocks_that_share_subjects)
+{
+    const char *const ds[] = { "d1", "d1", "d2" }, *const pr[] = { "loso", "within", "loso" };
+    struct rep_cube *c = stouffer_cube(ds, pr);
+    struct rep_analysis *a = analyse(c);
+    const struct rep_pooled *po = &a->pooled[0];
+    cr_assert(po->shared_subjects);
+    cr_assert(isnan(po->meta[1].z) && isnan(po->meta[1].p));
+    char dir[256], path[300];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/table.md", dir);
+    cr_assert_eq(rep_write_md(path, a), MB_OK, "%s", mb_last_error());
+    size_t n;
+    char *s = slurp(path, &n);
+    cr_assert_not_null(s);
+    cr_assert_not_null(strstr(s, "Across blocks: not combined"), "%s", s);
+    cr_assert_null(strstr(s, "Z = "), "%s", s);
+    free(s);
     rep_analysis_free(a);
     rep_cube_free(c);
 }
