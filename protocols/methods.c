@@ -303,7 +303,7 @@ static int ridge_fit(struct mb_method_model **out, const struct pr_set *train, c
         rc = class_of(y, train, classes, K);
     for (size_t k = 0; !rc && k < train->n; k++) {
         size_t i = train->idx[k];
-        if (!c->pose_valid[i])
+        if (c->pose_valid && !c->pose_valid[i])
             continue;   /* IK failures carry no pose */
         memcpy(X + nv * m->D, F + k * m->D, m->D * sizeof *X);
         memcpy(Y + nv * J, c->pose + i * J, J * sizeof *Y);

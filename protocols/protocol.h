@@ -12,9 +12,11 @@
  *   protocol->run()        fold + method -> per-test-subject metrics and
  *                          confusion matrices; asserts its invariants first
  *
- * Methods see windows, never the corpus: a method's fit gets the training
- * window set only, so statistics it fits (feature thresholds, scalers) come
- * from training data by construction.
+ * Methods see windows by index: a method's fit gets the training window set,
+ * and must read only those windows (struct pr_set also reaches the rest of the
+ * corpus), so statistics it fits (feature thresholds, scalers) come from
+ * training data; tests/test_methods.c checks every registered method for it
+ * (fit_reads_only_its_training_windows).
  */
 #ifndef MB_PROTOCOLS_PROTOCOL_H
 #define MB_PROTOCOLS_PROTOCOL_H
@@ -116,7 +118,7 @@ enum {
 struct mb_method_model;          /* a method's fitted state */
 
 struct mb_method {
-    const char *name;            /* "lda-td4", "svm-td4", "pose-ridge", ... */
+    const char *name;            /* "lda-td4", "svm-linear-td4", "pose-ridge-td4", ... */
     const char *summary;
     unsigned caps;               /* MB_CAP_* */
     const char *params;          /* default parameter string, part of the job key */

@@ -359,3 +359,70 @@ Test(methods, emg2pose_tds_fits_and_its_pose_loss_falls)
     m->free(mm);
     free_corpus(&t);
 }
+
+/* "Statistics fitted on training data only" is a property of every registered method,
+ * checked here rather than assumed: a method's fit gets the whole corpus through
+ * pr_set.c, and nothing but discipline keeps it to the indices of its set. Each
+ * method is fitted twice on the same training windows, once with the other windows'
+ * EMG and pose replaced by large garbage; the two models must predict the held-out
+ * windows bit for bit alike. A scaler, threshold or normaliser fitted over the whole
+ * corpus would see the garbage and differ. */
+Test(methods, fit_reads_only_its_training_windows, .timeout = 300)
+{
+    struct tcorpus t;
+    make_corpus(&t, 0, TSEEN, 6, 5);
+    const struct pr_corpus *c = &t.c;
+    size_t n_tr = 0, n_te = 0;
+    size_t *tr = malloc(c->n * sizeof *tr), *te = malloc(c->n * sizeof *te);   /* [n] */
+    for (size_t i = 0; i < c->n; i++) {
+        if (i % 3 == 2)
+            te[n_te++] = i;
+        else
+            tr[n_tr++] = i;
+    }
+    struct pr_corpus g = *c;   /* shallow: only x and pose are replaced */
+    g.x = malloc(c->n * c->W * c->C * sizeof *g.x);      /* [n x W x C] */
+    g.pose = malloc(c->n * c->J * sizeof *g.pose);       /* [n x J] */
+    cr_assert(tr && te && g.x && g.pose);
+    memcpy(g.x, c->x, c->n * c->W * c->C * sizeof *g.x);
+    memcpy(g.pose, c->pose, c->n * c->J * sizeof *g.pose);
+    struct mb_rng r;
+    mb_rng_seed(&r, 99, 0);
+    for (size_t k = 0; k < n_te; k++) {
+        size_t i = te[k];
+        for (size_t s = 0; s < c->W * c->C; s++)
+            g.x[i * c->W * c->C + s] = 500.0f + 300.0f * (float)mb_rng_normal(&r);
+        for (size_t j = 0; j < c->J; j++)
+            g.pose[i * c->J + j] = -40.0f;
+    }
+    struct pr_set train = { c, n_tr, tr }, train_g = { &g, n_tr, tr }, test = { c, n_te, te };
+    float *P1 = malloc(n_te * TSEEN * sizeof *P1), *P2 = malloc(n_te * TSEEN * sizeof *P2); /* [n_te x K] */
+    cr_assert(P1 && P2);
+    size_t checked = 0;
+    for (size_t k = 0; mb_methods[k]; k++) {
+        const struct mb_method *m = mb_methods[k];
+        if (!(m->caps & MB_CAP_CLASSIFY))
+            continue;
+        const char *params = !strstr(m->params, "mae_steps") ? m->params
+                             : strstr(m->params, "align_steps") ? "mae_steps=20,align_steps=20,batch=32"
+                                                               : "mae_steps=20,batch=32";
+        struct mb_method_model *a = NULL, *b = NULL;
+        cr_assert_eq(m->fit(&a, &train, SEEN, TSEEN, params, 3), MB_OK, "%s: %s", m->name, mb_last_error());
+        cr_assert_eq(m->fit(&b, &train_g, SEEN, TSEEN, params, 3), MB_OK, "%s: %s", m->name, mb_last_error());
+        cr_assert_eq(m->predict_proba(P1, a, &test), MB_OK, "%s: %s", m->name, mb_last_error());
+        cr_assert_eq(m->predict_proba(P2, b, &test), MB_OK, "%s: %s", m->name, mb_last_error());
+        cr_assert_eq(memcmp(P1, P2, n_te * TSEEN * sizeof *P1), 0,
+                     "%s: the fit depends on windows outside its training set", m->name);
+        m->free(a);
+        m->free(b);
+        checked++;
+    }
+    cr_assert_geq(checked, 10, "only %zu methods checked", checked);
+    free(P1);
+    free(P2);
+    free(g.x);
+    free(g.pose);
+    free(tr);
+    free(te);
+    free_corpus(&t);
+}
