@@ -32,6 +32,8 @@ struct base_classifier {
     const char *name;         /* "lda", "qda", "knn", "logreg", "svm-linear", "svm-rbf" */
     const char *summary;      /* one line for `myobench methods` */
     const char *defaults;     /* default params, e.g. "shrinkage=auto" */
+    /* Parses params as fit would, without data: MB_EINVAL naming the key. */
+    int  (*check_params)(const char *params) MB_MUST_CHECK;
     int  (*fit)(struct base_model **out, const float *X, const int32_t *y, size_t n, size_t D,
                 size_t K, const char *params, uint64_t seed) MB_MUST_CHECK;
     int  (*predict_proba)(float *P, const struct base_model *m, const float *X, size_t n) MB_MUST_CHECK;

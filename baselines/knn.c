@@ -34,13 +34,25 @@ static void knn_free(struct base_model *bm)
     free(m);
 }
 
+static int knn_params(double *kk, const char *params)
+{
+    *kk = 5;
+    const struct base_param spec[] = { { "k", 1, 1e6, NULL, 1, kk }, { NULL, 0, 0, NULL, 0, NULL } };
+    return base_params_parse(params, spec, "knn");
+}
+
+static int knn_check(const char *params)
+{
+    double kk;
+    return knn_params(&kk, params);
+}
+
 static int knn_fit(struct base_model **out, const float *X, const int32_t *y, size_t n, size_t D, size_t K,
                    const char *params, uint64_t seed)
 {
     *out = NULL;
-    double kk = 5;
-    const struct base_param spec[] = { { "k", 1, 1e6, NULL, 1, &kk }, { NULL, 0, 0, NULL, 0, NULL } };
-    int err = base_params_parse(params, spec, "knn");
+    double kk;
+    int err = knn_params(&kk, params);
     if (err) return err;
     size_t *count = malloc(K * sizeof *count);
     if (!count) return mb_error(MB_ENOMEM, "knn: %zu classes", K);
@@ -136,6 +148,7 @@ const struct base_classifier base_knn = {
     .name = "knn",
     .summary = "k-nearest neighbours, Euclidean, uniform votes (ties to the lower training index)",
     .defaults = "k=5",
+    .check_params = knn_check,
     .fit = knn_fit,
     .predict_proba = knn_predict,
     .free = knn_free,

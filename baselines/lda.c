@@ -126,13 +126,26 @@ static void lda_free(struct base_model *bm)
     free(m);
 }
 
+/* Parses before any data is touched, so a plan's parameters are checked at load. */
+static int lda_params(double *shrink, const char *params)
+{
+    *shrink = NAN;
+    const struct base_param spec[] = { { "shrinkage", 0, 1, "auto", 0, shrink }, { NULL, 0, 0, NULL, 0, NULL } };
+    return base_params_parse(params, spec, "lda");
+}
+
+static int lda_check(const char *params)
+{
+    double shrink;
+    return lda_params(&shrink, params);
+}
+
 static int lda_fit(struct base_model **out, const float *X, const int32_t *y, size_t n, size_t D, size_t K,
                    const char *params, uint64_t seed)
 {
     *out = NULL;
-    double shrink = NAN;
-    const struct base_param spec[] = { { "shrinkage", 0, 1, "auto", 0, &shrink }, { NULL, 0, 0, NULL, 0, NULL } };
-    int err = base_params_parse(params, spec, "lda");
+    double shrink;
+    int err = lda_params(&shrink, params);
     if (err) return err;
     size_t *count = malloc(K * sizeof *count);
     if (!count) return mb_error(MB_ENOMEM, "lda: %zu classes", K);
@@ -203,6 +216,7 @@ const struct base_classifier base_lda = {
     .name = "lda",
     .summary = "linear discriminant analysis, pooled covariance with shrinkage (Ledoit-Wolf by default)",
     .defaults = "shrinkage=auto",
+    .check_params = lda_check,
     .fit = lda_fit,
     .predict_proba = lda_predict,
     .free = lda_free,

@@ -95,19 +95,34 @@ static void logreg_free(struct base_model *bm)
     free(m);
 }
 
+struct logreg_hp { double C, max_iter, tol; };
+
+static int logreg_params(struct logreg_hp *hp, const char *params)
+{
+    *hp = (struct logreg_hp){ 1.0, 1000, 1e-5 };
+    const struct base_param spec[] = {
+        { "C", 1e-12, 1e12, NULL, 0, &hp->C },
+        { "max_iter", 1, 1e7, NULL, 1, &hp->max_iter },
+        { "tol", 1e-15, 1, NULL, 0, &hp->tol },
+        { NULL, 0, 0, NULL, 0, NULL },
+    };
+    return base_params_parse(params, spec, "logreg");
+}
+
+static int logreg_check(const char *params)
+{
+    struct logreg_hp hp;
+    return logreg_params(&hp, params);
+}
+
 static int logreg_fit(struct base_model **out, const float *X, const int32_t *y, size_t n, size_t D, size_t K,
                       const char *params, uint64_t seed)
 {
     *out = NULL;
-    double C = 1.0, max_iter = 1000, tol = 1e-5;
-    const struct base_param spec[] = {
-        { "C", 1e-12, 1e12, NULL, 0, &C },
-        { "max_iter", 1, 1e7, NULL, 1, &max_iter },
-        { "tol", 1e-15, 1, NULL, 0, &tol },
-        { NULL, 0, 0, NULL, 0, NULL },
-    };
-    int err = base_params_parse(params, spec, "logreg");
+    struct logreg_hp hp;
+    int err = logreg_params(&hp, params);
     if (err) return err;
+    double C = hp.C, max_iter = hp.max_iter, tol = hp.tol;
     pthread_once(&gsl_once, gsl_quiet);
     size_t *count = malloc(K * sizeof *count);
     int32_t *col = malloc(K * sizeof *col);      /* [K] column of each class, -1 if absent */
@@ -210,6 +225,7 @@ const struct base_classifier base_logreg = {
     .name = "logreg",
     .summary = "multinomial logistic regression, L2 on the weights (not the intercept), BFGS",
     .defaults = "C=1,max_iter=1000,tol=1e-5",
+    .check_params = logreg_check,
     .fit = logreg_fit,
     .predict_proba = logreg_predict,
     .free = logreg_free,

@@ -36,13 +36,25 @@ static void qda_free(struct base_model *bm)
     free(m);
 }
 
+static int qda_params(double *reg, const char *params)
+{
+    *reg = 0.1;
+    const struct base_param spec[] = { { "reg", 0, 1, NULL, 0, reg }, { NULL, 0, 0, NULL, 0, NULL } };
+    return base_params_parse(params, spec, "qda");
+}
+
+static int qda_check(const char *params)
+{
+    double reg;
+    return qda_params(&reg, params);
+}
+
 static int qda_fit(struct base_model **out, const float *X, const int32_t *y, size_t n, size_t D, size_t K,
                    const char *params, uint64_t seed)
 {
     *out = NULL;
-    double reg = 0.1;
-    const struct base_param spec[] = { { "reg", 0, 1, NULL, 0, &reg }, { NULL, 0, 0, NULL, 0, NULL } };
-    int err = base_params_parse(params, spec, "qda");
+    double reg;
+    int err = qda_params(&reg, params);
     if (err) return err;
     size_t *count = malloc(K * sizeof *count);
     if (!count) return mb_error(MB_ENOMEM, "qda: %zu classes", K);
@@ -133,6 +145,7 @@ const struct base_classifier base_qda = {
     .name = "qda",
     .summary = "quadratic discriminant analysis, per-class covariance regularised toward the identity",
     .defaults = "reg=0.1",
+    .check_params = qda_check,
     .fit = qda_fit,
     .predict_proba = qda_predict,
     .free = qda_free,

@@ -43,26 +43,47 @@ static void svmc_free(struct base_model *bm)
     free(m);
 }
 
+struct svmc_hp { double C, gamma, tol, cache; };
+
+static int svmc_params(struct svmc_hp *hp, const char *params, int kernel, const char *name)
+{
+    *hp = (struct svmc_hp){ 1.0, NAN, 1e-3, 100 };
+    const struct base_param spec_lin[] = {
+        { "C", 1e-12, 1e12, NULL, 0, &hp->C },
+        { "tol", 1e-12, 1, NULL, 0, &hp->tol },
+        { "cache_mb", 1, 1e5, NULL, 0, &hp->cache },
+        { NULL, 0, 0, NULL, 0, NULL },
+    };
+    const struct base_param spec_rbf[] = {
+        { "C", 1e-12, 1e12, NULL, 0, &hp->C },
+        { "gamma", 1e-300, 1e300, "scale", 0, &hp->gamma },
+        { "tol", 1e-12, 1, NULL, 0, &hp->tol },
+        { "cache_mb", 1, 1e5, NULL, 0, &hp->cache },
+        { NULL, 0, 0, NULL, 0, NULL },
+    };
+    return base_params_parse(params, kernel == RBF ? spec_rbf : spec_lin, name);
+}
+
+static int svmc_linear_check(const char *params)
+{
+    struct svmc_hp hp;
+    return svmc_params(&hp, params, LINEAR, "svm-linear");
+}
+
+static int svmc_rbf_check(const char *params)
+{
+    struct svmc_hp hp;
+    return svmc_params(&hp, params, RBF, "svm-rbf");
+}
+
 static int svmc_fit_kernel(struct base_model **out, const float *X, const int32_t *y, size_t n, size_t D,
                           size_t K, const char *params, uint64_t seed, int kernel, const char *name)
 {
     *out = NULL;
-    double C = 1.0, gamma = NAN, tol = 1e-3, cache = 100;
-    const struct base_param spec_lin[] = {
-        { "C", 1e-12, 1e12, NULL, 0, &C },
-        { "tol", 1e-12, 1, NULL, 0, &tol },
-        { "cache_mb", 1, 1e5, NULL, 0, &cache },
-        { NULL, 0, 0, NULL, 0, NULL },
-    };
-    const struct base_param spec_rbf[] = {
-        { "C", 1e-12, 1e12, NULL, 0, &C },
-        { "gamma", 1e-300, 1e300, "scale", 0, &gamma },
-        { "tol", 1e-12, 1, NULL, 0, &tol },
-        { "cache_mb", 1, 1e5, NULL, 0, &cache },
-        { NULL, 0, 0, NULL, 0, NULL },
-    };
-    int err = base_params_parse(params, kernel == RBF ? spec_rbf : spec_lin, name);
+    struct svmc_hp hp;
+    int err = svmc_params(&hp, params, kernel, name);
     if (err) return err;
+    double C = hp.C, gamma = hp.gamma, tol = hp.tol, cache = hp.cache;
     if ((size_t)(int)n != n || (size_t)(int)D != D || D >= (size_t)INT32_MAX)
         return mb_error(MB_EINVAL, "%s: %zu x %zu rows exceed libsvm's int sizes", name, n, D);
     size_t *count = malloc(K * sizeof *count);
@@ -176,6 +197,7 @@ const struct base_classifier base_svm_linear = {
     .name = "svm-linear",
     .summary = "support vector machine, linear kernel (libsvm C-SVC, Platt probabilities)",
     .defaults = "C=1,tol=1e-3,cache_mb=100",
+    .check_params = svmc_linear_check,
     .fit = svmc_linear_fit,
     .predict_proba = svmc_predict,
     .free = svmc_free,
@@ -185,6 +207,7 @@ const struct base_classifier base_svm_rbf = {
     .name = "svm-rbf",
     .summary = "support vector machine, RBF kernel with gamma=scale (libsvm C-SVC, Platt probabilities)",
     .defaults = "C=1,gamma=scale,tol=1e-3,cache_mb=100",
+    .check_params = svmc_rbf_check,
     .fit = svmc_rbf_fit,
     .predict_proba = svmc_predict,
     .free = svmc_free,

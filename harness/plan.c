@@ -189,6 +189,18 @@ static int add_method(struct hn_plan *pl, const char *where, const struct mb_met
 {
     const char *lab = label ? label : m->name;
     const char *par = params ? params : m->params ? m->params : "";
+    if (m->check_params) {
+        /* a bad parameter would otherwise fail every job of the row, one by one, with
+         * no pointer back to the plan */
+        mb_error_quiet_begin();
+        int rc = m->check_params(par);
+        mb_error_quiet_end();
+        if (rc) {
+            char msg[1024];          /* a copy: mb_error writes the buffer it would read */
+            snprintf(msg, sizeof msg, "%s", mb_last_error());
+            return mb_error(MB_EINVAL, "%s: method '%s': %s", where, m->name, msg);
+        }
+    }
     for (size_t i = 0; i < pl->n_methods; i++) {
         if (!strcmp(pl->method[i].label, lab))
             return mb_error(MB_EINVAL, "%s: method row '%s' appears twice in the plan (give one a 'label')", where,
@@ -360,6 +372,9 @@ static int parse_protocol(struct hn_plan *pl, struct mb_ydoc *d, yaml_node_t *n,
     if ((v = mb_yget(k, nk, "folds"))) {
         if ((rc = mb_yint(d, v, "folds", 0, 100000, &x)))
             return rc;
+        if (x == 1)
+            return mb_error(MB_EINVAL, "'%s' line %zu: key 'folds': 1 fold leaves no training subject (0 = one "
+                            "fold per subject, k >= 2 = grouped k-fold)", d->path, mb_yline(v));
         s.folds = (int)x;
     }
     if ((v = mb_yget(k, nk, "official"))) {
@@ -379,6 +394,9 @@ static int parse_protocol(struct hn_plan *pl, struct mb_ydoc *d, yaml_node_t *n,
     }
     if ((v = mb_yget(k, nk, "unseen_fraction")) && (rc = mb_ynum(d, v, "unseen_fraction", 0, 1, &s.unseen_fraction)))
         return rc;
+    if (s.unseen_fraction >= 1)
+        return mb_error(MB_EINVAL, "'%s' line %zu: key 'unseen_fraction': 1 holds out every gesture (give a share "
+                        "in (0, 1); 0 = the default 0.25)", d->path, mb_yline(v));
     long *shots = NULL, *percents = NULL;
     size_t n_shots = 0, n_percents = 0;
     if ((v = mb_yget(k, nk, "shots")))

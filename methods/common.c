@@ -53,6 +53,12 @@ int mth_hp_parse(struct mth_hp *hp, const char *params, const char *method)
     return rc;
 }
 
+int mth_check_params(const char *params)
+{
+    struct mth_hp hp;
+    return mth_hp_parse(&hp, params, "neural method");
+}
+
 const float **mth_rows(const struct pr_set *s, enum mth_src src)
 {
     const struct pr_corpus *c = s->c;

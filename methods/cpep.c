@@ -267,6 +267,7 @@ const struct mb_method mb_method_cpep = {
                "zero-shot by 10-NN over pose references",
     .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED | MB_CAP_ZERO_SHOT | MB_CAP_NEEDS_POSE,
     .params = "mae_steps=150,align_steps=150,width=64,layers=2",
+    .check_params = mth_check_params,
     .fit = cpep_fit,
     .predict_proba = mth_predict_proba,
     .embed = mth_embed,

@@ -473,6 +473,7 @@ const struct mb_method mb_method_emg2pose_tds = {
     .summary = "emg2pose baseline: TDS convolution featuriser trained to regress the pose (L1), frozen; logistic head",
     .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED | MB_CAP_NEEDS_POSE,
     .params = "mae_steps=150,width=64",
+    .check_params = mth_check_params,
     .fit = tds_fit,
     .predict_proba = mth_predict_proba,
     .embed = mth_embed,

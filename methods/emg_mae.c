@@ -31,6 +31,7 @@ const struct mb_method mb_method_emg_mae = {
     .summary = "transformer over 100 ms EMG patches pre-trained by masked autoencoding (50 %), frozen; logistic head",
     .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED,
     .params = "mae_steps=150,width=64,layers=2",
+    .check_params = mth_check_params,
     .fit = emg_mae_fit,
     .predict_proba = mth_predict_proba,
     .embed = mth_embed,

@@ -25,6 +25,8 @@ struct mth_hp {
 
 /* Parses 'params' over the defaults; MB_EINVAL naming the key. */
 int mth_hp_parse(struct mth_hp *hp, const char *params, const char *method) MB_MUST_CHECK;
+/* mb_method.check_params of the neural methods (they share one parameter table). */
+int mth_check_params(const char *params);
 
 enum mth_src { MTH_EMG = 0, MTH_POSE = 1, MTH_TDS = 2 };
 

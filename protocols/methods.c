@@ -276,6 +276,12 @@ static int ridge_lambda(double *lambda, const char *params)
     return MB_OK;
 }
 
+static int ridge_check(const char *params)
+{
+    double lambda;
+    return ridge_lambda(&lambda, params);
+}
+
 static int ridge_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes, size_t K,
                      const char *params, uint64_t seed)
 {
@@ -400,9 +406,15 @@ static int ridge_zero_shot(int32_t *pred, const struct mb_method_model *m, const
     {                                                                                                        \
         return feat_fit(out, train, classes, K, params, seed, clf, group);                                  \
     }                                                                                                        \
+    static int check_##ident(const char *params)                                                             \
+    {                                                                                                        \
+        const struct base_classifier *k = base_classifier_find(clf);                                         \
+        return k ? k->check_params(params)                                                                   \
+                 : mb_error(MB_EINVAL, "classifier '%s' is not in the baselines registry", clf);            \
+    }                                                                                                        \
     const struct mb_method meth_##ident = {                                                                  \
         .name = mname, .summary = text, .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED, .params = defaults,         \
-        .fit = fit_##ident, .predict_proba = feat_predict, .embed = feat_embed, .param_hash = feat_hash,     \
+        .check_params = check_##ident, .fit = fit_##ident, .predict_proba = feat_predict, .embed = feat_embed, .param_hash = feat_hash,     \
         .embed_dim = feat_dim,                                                                               \
         .free = model_free,                                                                                  \
     };
@@ -425,6 +437,7 @@ const struct mb_method meth_pose_ridge_td4 = {
     .summary = "ridge regression TD4 -> pose; names gestures by the nearest (reference) pose, unseen ones too",
     .caps = MB_CAP_CLASSIFY | MB_CAP_ZERO_SHOT | MB_CAP_NEEDS_POSE,
     .params = "lambda=1",
+    .check_params = ridge_check,
     .fit = ridge_fit,
     .predict_proba = ridge_predict,
     .zero_shot = ridge_zero_shot,

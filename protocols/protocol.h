@@ -122,6 +122,9 @@ struct mb_method {
     const char *summary;
     unsigned caps;               /* MB_CAP_* */
     const char *params;          /* default parameter string, part of the job key */
+    /* Parses a parameter string as fit would, without data (MB_EINVAL naming the key),
+     * so a plan with a bad parameter fails when it is loaded, not in every job. */
+    int  (*check_params)(const char *params);
     /* Fits on labelled training windows. n_classes: labels are mapped by
      * the protocol to [0, K) through 'classes' (global gesture ids). */
     int  (*fit)(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes,

@@ -128,6 +128,14 @@ static void features(double f[T_C], const struct pr_corpus *c, size_t i)
     }
 }
 
+static int centroid_check(const char *params)
+{
+    long ms;
+    if (params && sscanf(params, "sleep_ms=%ld", &ms) != 1 && params[0])
+        return mb_error(MB_EINVAL, "fake-centroid: bad params '%s'", params);
+    return MB_OK;
+}
+
 static int centroid_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes, size_t K,
                         const char *params, uint64_t seed)
 {
@@ -188,7 +196,7 @@ static void centroid_free(struct mb_method_model *m)
 
 static const struct mb_method fake_centroid = {
     .name = "fake-centroid", .summary = "nearest class mean of channel means", .caps = MB_CAP_CLASSIFY,
-    .params = "sleep_ms=0", .fit = centroid_fit, .predict_proba = centroid_predict, .free = centroid_free,
+    .params = "sleep_ms=0", .check_params = centroid_check, .fit = centroid_fit, .predict_proba = centroid_predict, .free = centroid_free,
 };
 
 /* Same model, shifted features: a second, different row. */
@@ -498,6 +506,13 @@ Test(harness, plan_yaml_errors_name_file_line_and_key)
           { "line 4", "key 'protocols'", "appears twice" } },
         { "data: [a.h5]\nprotocols: [fake-loso]\nmethods: [fake-centroid]\nview: { window_ms: -3 }\n",
           { "line 4", "'window_ms' must be a number", "'-3'" } },
+        /* parameters are parsed at load, not in every job */
+        { "data: [a.h5]\nprotocols: [fake-loso]\nmethods:\n  - { name: fake-centroid, params: \"sleep=3\" }\n",
+          { "line 4", "method 'fake-centroid'", "bad params 'sleep=3'" } },
+        { "data: [a.h5]\nprotocols:\n  - { name: fake-loso, folds: 1 }\nmethods: [fake-centroid]\n",
+          { "line 3", "key 'folds'", "no training subject" } },
+        { "data: [a.h5]\nprotocols:\n  - { name: fake-loso, unseen_fraction: 1 }\nmethods: [fake-centroid]\n",
+          { "line 3", "key 'unseen_fraction'", "every gesture" } },
     };
     char dir[64], path[128];
     tu_tmpdir(dir, sizeof dir);
@@ -1022,6 +1037,16 @@ Test(harness_cli, methods_run_and_report_usage, .timeout = 30)
     cr_assert_not_null(strstr(err, "unknown protocol 'nope'"), "%s", err);
     free(err);
     cr_assert_eq(tu_run(NULL, &err, "run"), 2);
+    free(err);
+    /* a missing dataset stops the run before any job, and no store is written */
+    char dir[64], cmd[256], db[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    snprintf(cmd, sizeof cmd, "run --data %s/missing.h5 --protocol loso --methods lda-td4 --db %s", dir, db);
+    cr_assert_eq(tu_run(NULL, &err, cmd), 1);
+    cr_assert_not_null(strstr(err, "cannot read dataset"), "%s", err);
+    cr_assert_not_null(strstr(err, "missing.h5"), "%s", err);
+    cr_assert_neq(access(db, F_OK), 0, "a store was created");
     free(err);
     cr_assert_eq(tu_run(NULL, &err, "report"), 2);
     free(err);

@@ -426,3 +426,20 @@ Test(methods, fit_reads_only_its_training_windows, .timeout = 300)
     free(te);
     free_corpus(&t);
 }
+
+/* Every registered method parses its parameters without data, so a plan is checked
+ * when it is loaded: its defaults pass, an unknown key does not. */
+Test(methods, every_method_checks_its_parameters_without_data)
+{
+    for (size_t k = 0; mb_methods[k]; k++) {
+        const struct mb_method *m = mb_methods[k];
+        cr_assert_not_null(m->check_params, "%s has no check_params", m->name);
+        cr_assert_eq(m->check_params(m->params), MB_OK, "%s: its defaults '%s': %s", m->name, m->params,
+                     mb_last_error());
+        mb_error_quiet_begin();
+        int rc = m->check_params("no_such_key=1");
+        mb_error_quiet_end();
+        cr_assert_eq(rc, MB_EINVAL, "%s accepted an unknown key", m->name);
+        cr_assert_not_null(strstr(mb_last_error(), "no_such_key"), "%s: '%s'", m->name, mb_last_error());
+    }
+}
