@@ -10,6 +10,7 @@
 
 static const char *const synth_usage[] = {
     "usage: myobench synth --out DIR [--preset tiny|default|large] [--subjects N] [--seed S] [--emg2pose-f32]",
+    "                      [--subject-spread F] [--only LIST] [-j N]",
     "",
     "Generates one synthetic population and writes it in the native layout of each corpus:",
     "  DIR/emg2pose/           HDF5 per hand and stage, plus metadata.csv",
@@ -23,6 +24,9 @@ static const char *const synth_usage[] = {
     "  -n, --subjects N        number of subjects (overrides the preset)",
     "  -s, --seed S            random seed (default 1)",
     "      --emg2pose-f32      emg2pose variant: float32 joint_angles, chunked + gzip",
+    "      --subject-spread F  between-subject spread of anatomy and armband placement,",
+    "                          0 to 2 (default 1: the preset's population; 0: every",
+    "                          subject has the mean anatomy and band position)",
     "      --only LIST         comma-separated subset: emg2pose, ninapro_db1, ninapro_db2,",
     "                          ninapro_db5, myo_readings, kaufmann_multiday, uci_gestures",
     "  -j, --jobs N            threads (default: all cores)",
@@ -57,6 +61,7 @@ int cmd_synth(int argc, char **argv)
         { "seed",         required_argument, NULL, 's' },
         { "emg2pose-f32", no_argument,       NULL, 'f' },
         { "only",         required_argument, NULL, 'O' },
+        { "subject-spread", required_argument, NULL, 'S' },
         { "jobs",         required_argument, NULL, 'j' },
         { "help",         no_argument,       NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -64,6 +69,7 @@ int cmd_synth(int argc, char **argv)
     const char *out = NULL, *preset = "default";
     long subjects = 0, seed = 1, jobs = 0, v;
     int f32 = 0;
+    double spread = 1.0;
     unsigned only = 0;
     int c;
     optind = 1;
@@ -79,6 +85,15 @@ int cmd_synth(int argc, char **argv)
         case 's': if (cli_parse_long(&v, "--seed", optarg)) return cli_usage(stderr, synth_usage, MB_EXIT_USAGE);
                   seed = v; break;
         case 'f': f32 = 1; break;
+        case 'S': {
+            char *end;
+            spread = strtod(optarg, &end);
+            if (end == optarg || *end || !(spread >= 0.0 && spread <= 2.0)) {
+                fprintf(stderr, "myobench: synth: --subject-spread takes a number from 0 to 2, got '%s'\n", optarg);
+                return MB_EXIT_USAGE;
+            }
+            break;
+        }
         case 'O': if (parse_only(&only, optarg)) return MB_EXIT_USAGE;
                   break;
         case 'j': if (cli_parse_long(&v, "-j", optarg) || v < 1) return cli_usage(stderr, synth_usage, MB_EXIT_USAGE);
@@ -103,6 +118,7 @@ int cmd_synth(int argc, char **argv)
     if (p.e2p_held_out_users >= p.n_subjects)
         p.e2p_held_out_users = p.n_subjects > 1 ? 1 : 0;
     p.e2p_f32 = f32;
+    p.subject_spread = spread;
     if (only)
         p.devices = only;
     if (jobs)

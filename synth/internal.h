@@ -78,7 +78,9 @@ struct synth_subject {
     double osc_hz;
 };
 
-void synth_subject_make(struct synth_subject *s, uint64_t seed, int subject);
+/* spread: synth_params.subject_spread; the random draws are the same for any spread,
+ * so spread 1 gives the population of earlier versions bit for bit. */
+void synth_subject_make(struct synth_subject *s, uint64_t seed, int subject, double spread);
 
 /* The subject's version of gesture g (rep-level jitter from r if not NULL):
  * target pose in q[SYNTH_N_DOF]. */

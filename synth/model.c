@@ -122,7 +122,7 @@ static double uniform(struct mb_rng *r, double a, double b)
     return a + (b - a) * mb_rng_uniform(r);
 }
 
-void synth_subject_make(struct synth_subject *s, uint64_t seed, int subject)
+void synth_subject_make(struct synth_subject *s, uint64_t seed, int subject, double spread)
 {
     struct mb_rng r;
     mb_rng_seed(&r, seed, synth_stream(ST_SUBJECT, 0, subject, 0, 0, 0));
@@ -130,17 +130,17 @@ void synth_subject_make(struct synth_subject *s, uint64_t seed, int subject)
     for (int m = 0; m < SYNTH_N_MUSCLES; m++) {
         /* Anatomy differs between people by a few tens of degrees around
          * the forearm and by a factor of about 1.5 in muscle size. */
-        s->muscle_angle[m] = (muscles[m].angle + 14.0 * mb_rng_normal(&r)) * M_PI / 180.0;
-        s->muscle_gain[m] = lognormal(&r, 0.35);
-        s->muscle_fc[m] = muscles[m].fc * lognormal(&r, 0.15);
+        s->muscle_angle[m] = (muscles[m].angle + spread * 14.0 * mb_rng_normal(&r)) * M_PI / 180.0;
+        s->muscle_gain[m] = lognormal(&r, spread * 0.35);
+        s->muscle_fc[m] = muscles[m].fc * lognormal(&r, spread * 0.15);
         for (int j = 0; j < SYNTH_N_DOF; j++)
             for (int k = 0; k < 2; k++)
-                s->map_scale[m][j][k] = lognormal(&r, 0.3);
+                s->map_scale[m][j][k] = lognormal(&r, spread * 0.3);
     }
     s->cocontraction = uniform(&r, 0.05, 0.3);
     /* Where a subject habitually places an armband: strong between-subject
      * rotation is what makes cross-subject recognition hard. */
-    s->rotation = uniform(&r, -0.75, 0.75);
+    s->rotation = spread * uniform(&r, -0.75, 0.75);
     s->tissue_fc = uniform(&r, 150, 400);
     s->powerline_hz = mb_rng_uniform(&r) < 0.5 ? 50.0 : 60.0;
     s->ramp_s = uniform(&r, 0.25, 0.5);

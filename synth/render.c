@@ -25,6 +25,7 @@ int synth_params_preset(struct synth_params *p, const char *preset, uint64_t see
     p->seed = seed;
     p->devices = (1u << SYNTH_N_DEVICES) - 1;
     p->e2p_ik_fail = 0.01;
+    p->subject_spread = 1.0;
     if (!strcmp(preset, "tiny")) {
         static const int st[] = { ST_POINTING, ST_WRISTFLEX, ST_GESTURE2, ST_GESTURE3 };
         p->n_subjects = 3;
@@ -265,6 +266,8 @@ int synth_params_check(const struct synth_params *p)
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
         if (!(d[i] > 0.0 && d[i] < 1e5))
             return mb_error(MB_EINVAL, "synth: duration %zu of the parameters is %g s (must be > 0)", i, d[i]);
+    if (!(p->subject_spread >= 0.0 && p->subject_spread <= 2.0))
+        return mb_error(MB_EINVAL, "synth: subject_spread %g (0 to 2)", p->subject_spread);
     if (!(p->e2p_ik_fail >= 0.0 && p->e2p_ik_fail <= 0.5))
         return mb_error(MB_EINVAL, "synth: e2p_ik_fail %g (0 to 0.5)", p->e2p_ik_fail);
     return MB_OK;
@@ -1105,7 +1108,7 @@ int synth_render(struct synth_recording *out, const struct synth_params *p, cons
     if (f->subject < 0 || f->subject >= p->n_subjects)
         return mb_error(MB_EINVAL, "synth: subject %d out of range (0..%d)", f->subject, p->n_subjects - 1);
     struct synth_subject S;
-    synth_subject_make(&S, p->seed, f->subject);
+    synth_subject_make(&S, p->seed, f->subject, p->subject_spread);
     switch (f->dev) {
     case SYNTH_EMG2POSE: rc = render_e2p(out, p, f, &S); break;
     case SYNTH_DB1: case SYNTH_DB2: case SYNTH_DB5:

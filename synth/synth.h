@@ -99,6 +99,12 @@ enum synth_device {
 struct synth_params {
     uint64_t seed;
     int n_subjects;
+    /* Scales the between-subject spread of anatomy and armband placement (muscle
+     * angles, sizes and filters, the pose-to-activation maps, the habitual armband
+     * rotation): 1 = the presets' population, 0 = every subject has the mean anatomy
+     * and wears the band the same way (habits such as pace still differ). For
+     * studying how much cross-user variability costs a method; 0 to 2. */
+    double subject_spread;
     unsigned devices;           /* bit (1u << dev) set: write that device */
     /* emg2pose */
     int e2p_f32;                /* 1: float32 joint_angles, chunked + gzip */

@@ -828,3 +828,34 @@ Test(synth, cli_writes_a_corpus_and_reports_usage_errors, .timeout = 120)
     free(err);
     rm_rf(dir);
 }
+
+/* subject_spread scales anatomy and placement only: 0 gives every subject the mean
+ * anatomy and band position, 1 the population of the presets, and the random draws
+ * are the same for any spread (so habits such as pace do not change with it). */
+Test(synth, subject_spread_scales_anatomy_and_placement)
+{
+    struct synth_subject a0, b0, a1, b1, h;
+    synth_subject_make(&a0, 1, 0, 0.0);
+    synth_subject_make(&b0, 1, 5, 0.0);
+    synth_subject_make(&a1, 1, 0, 1.0);
+    synth_subject_make(&b1, 1, 5, 1.0);
+    synth_subject_make(&h, 1, 0, 0.5);
+    cr_assert_eq(a0.rotation, 0.0);
+    cr_assert_eq(b0.rotation, 0.0);
+    cr_assert_neq(a1.rotation, b1.rotation);
+    cr_assert_float_eq(h.rotation, 0.5 * a1.rotation, 1e-15);
+    for (int m = 0; m < SYNTH_N_MUSCLES; m++) {
+        cr_assert_eq(a0.muscle_angle[m], b0.muscle_angle[m], "muscle %d", m);
+        cr_assert_eq(a0.muscle_gain[m], 1.0);
+        cr_assert_eq(a0.map_scale[m][0][0], 1.0);
+    }
+    cr_assert_eq(a0.pace, a1.pace, "habits do not depend on the spread");
+    cr_assert_neq(a0.pace, b0.pace, "habits still differ between subjects");
+    struct synth_params p;
+    cr_assert_eq(synth_params_preset(&p, "tiny", 1), MB_OK);
+    cr_assert_eq(p.subject_spread, 1.0);
+    p.subject_spread = 2.5;
+    mb_log_set_level(MB_LOG_QUIET);
+    cr_assert_eq(synth_params_check(&p), MB_EINVAL);
+    cr_assert_not_null(strstr(mb_last_error(), "subject_spread"));
+}
