@@ -181,6 +181,21 @@ static void put_legend(FILE *f, const struct rep_analysis *a, enum flavour fl)
     put_stouffer(f, a, fl);
     fputs("Oracle rows are upper bounds, neither ranked nor tested. n/a: the method cannot run the "
           "protocol, or no plan paired them.", f);
+    /* A paired test of N subjects cannot give a two-sided p below 2 / 2^N (every
+     * subject on one side), so with few subjects no † can appear however large the
+     * gap; the reader must not take its absence as "no difference". */
+    size_t n_small = 0;
+    for (size_t b = 0; b < c->n_blocks; b++)
+        n_small += c->block[b].n_subjects >= 1 && ldexp(2.0, -(int)c->block[b].n_subjects) > o->alpha;
+    if (n_small) {
+        size_t need = 2;
+        while (ldexp(2.0, -(int)need) > o->alpha)
+            need++;
+        fprintf(f, " %s needs at least %zu subjects at %s = %g (an exact paired test of N subjects gives no "
+                "two-sided p below 2/2%sN%s), more than %s has.", tex ? "$^\\dagger$" : "†", need,
+                tex ? "$\\alpha$" : "α", o->alpha, tex ? "$^{" : "^", tex ? "}$" : "",
+                n_small == c->n_blocks ? (c->n_blocks == 1 ? "this block" : "any block here") : "some blocks here");
+    }
     /* only when needed, so tables without missing cells read as before */
     if (rep_cube_has_missing(c))
         fputs(" missing: no result although the method can run the protocol (its jobs failed or did not "

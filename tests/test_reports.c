@@ -836,6 +836,9 @@ Test(reports, stouffer_is_not_run_over_blocks_that_share_subjects)
     cr_assert_not_null(s);
     cr_assert_not_null(strstr(s, "Across blocks: not combined"), "%s", s);
     cr_assert_null(strstr(s, "Z = "), "%s", s);
+    /* three subjects per block: no two-sided p below 2/8, so no dagger is possible */
+    cr_assert_not_null(strstr(s, "† needs at least 6 subjects at α = 0.05"), "%s", s);
+    cr_assert_not_null(strstr(s, "more than any block here has."), "%s", s);
     free(s);
     rep_analysis_free(a);
     rep_cube_free(c);
