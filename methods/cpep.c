@@ -13,7 +13,6 @@
  * (only h trained, the paper's "EMG encoder frozen" row), learn_temp=0
  * (fixed temperature), cls=0 (mean pooling, the "AvgPool" row).
  * docs/METHODS.md. */
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,18 +155,6 @@ static int cpep_fit(struct mb_method_model **out, const struct pr_set *train, co
     return MB_OK;
 }
 
-static void l2_rows(float *x, size_t n, size_t d)
-{
-    for (size_t i = 0; i < n; i++) {
-        double s = 0;
-        for (size_t k = 0; k < d; k++)
-            s += (double)x[i * d + k] * x[i * d + k];
-        float inv = (float)(1 / fmax(sqrt(s), 1e-12));
-        for (size_t k = 0; k < d; k++)
-            x[i * d + k] *= inv;
-    }
-}
-
 /* Projected EMG embeddings U [n x Dp] (the space aligned to the poses). */
 static int project(float *U, const struct mb_method_model *m, const struct pr_set *x)
 {
@@ -187,77 +174,17 @@ static int project(float *U, const struct mb_method_model *m, const struct pr_se
 }
 
 static int cpep_zero_shot(int32_t *pred, const struct mb_method_model *m, const struct pr_set *test,
-                   const float *ref_pose, const int32_t *ref_ids, size_t n_refs)
+                          const float *ref_pose, const int32_t *ref_ids, size_t n_refs)
 {
     if (!n_refs)
         return mb_error(MB_EINVAL, "cpep: zero-shot needs pose references, got none");
-    size_t n = test->n, Dp = m->pose.cfg.D, row = m->pose.cfg.T * m->pose.cfg.C;  /* a reference pose row: [T x C] */
-    size_t k = (size_t)m->hp.knn < n_refs ? (size_t)m->hp.knn : n_refs, CH = 256;
-    float *U = malloc((n * Dp + 1) * sizeof *U), *Vr = malloc((n_refs * Dp + 1) * sizeof *Vr);
-    float *S = malloc(CH * n_refs * sizeof *S);
-    const float **rr = malloc(n_refs * sizeof *rr);
-    size_t *top = malloc(k * sizeof *top);
-    int rc = MB_OK;
-    if (!U || !Vr || !S || !rr || !top) {
-        rc = mb_error(MB_ENOMEM, "cpep: out of memory for %zu x %zu similarities", n, n_refs);
-        goto out;
-    }
-    for (size_t i = 0; i < n_refs; i++)
-        rr[i] = ref_pose + i * row;
-    if ((rc = project(U, m, test)) || (rc = menc_embed(Vr, &m->pose, rr, n_refs)))
-        goto out;
-    l2_rows(U, n, Dp);
-    l2_rows(Vr, n_refs, Dp);
-    int prev = nn_set_blas_threads(1);
-    for (size_t i0 = 0; i0 < n; i0 += CH) {
-        size_t b = n - i0 < CH ? n - i0 : CH;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b, (int)n_refs, (int)Dp, 1.0f, U + i0 * Dp,
-                    (int)Dp, Vr, (int)Dp, 0.0f, S, (int)n_refs);
-        for (size_t i = 0; i < b; i++) {
-            const float *s = S + i * n_refs;
-            /* the k most similar references, ties to the lower index */
-            size_t nt = 0;
-            for (size_t j = 0; j < n_refs; j++) {
-                size_t p = nt;
-                while (p > 0 && s[top[p - 1]] < s[j])
-                    p--;
-                if (p >= k)
-                    continue;
-                size_t end = nt < k ? nt : k - 1;
-                memmove(top + p + 1, top + p, (end - p) * sizeof *top);
-                top[p] = j;
-                if (nt < k)
-                    nt++;
-            }
-            /* majority vote; a tie goes to the larger summed similarity */
-            int32_t best = ref_ids[top[0]];
-            size_t bc = 0;
-            double bs = -INFINITY;
-            for (size_t a = 0; a < nt; a++) {
-                int32_t id = ref_ids[top[a]];
-                size_t cnt = 0;
-                double sum = 0;
-                for (size_t q = 0; q < nt; q++)
-                    if (ref_ids[top[q]] == id) {
-                        cnt++;
-                        sum += s[top[q]];
-                    }
-                if (cnt > bc || (cnt == bc && sum > bs)) {
-                    best = id;
-                    bc = cnt;
-                    bs = sum;
-                }
-            }
-            pred[i0 + i] = best;
-        }
-    }
-    nn_set_blas_threads(prev);
-out:
+    float *U = malloc((test->n * m->pose.cfg.D + 1) * sizeof *U);   /* [n x Dp] */
+    if (!U)
+        return mb_error(MB_ENOMEM, "cpep: out of memory for %zu embeddings", test->n);
+    int rc = project(U, m, test);
+    if (!rc)
+        rc = mth_zero_shot_vote(pred, U, test->n, m, ref_pose, ref_ids, n_refs);
     free(U);
-    free(Vr);
-    free(S);
-    free(rr);
-    free(top);
     return rc;
 }
 

@@ -64,6 +64,14 @@ const float **mth_rows(const struct pr_set *s, enum mth_src src);
  * pose_valid array): out->idx points into *buf (caller frees). */
 int mth_valid_pose(struct pr_set *out, size_t **buf, const struct pr_set *in) MB_MUST_CHECK;
 
+/* Zero-shot naming shared by cpep and the pose oracle: U [n x Dp] are the test
+ * windows in the pose encoder's space (L2-normalised here, in place); each takes the
+ * majority label of its hp.knn most cosine-similar references, the pose rows
+ * ref_pose [n_refs x T x J] embedded by m->pose (a tie goes to the larger summed
+ * similarity, equal similarities to the lower reference index). */
+int mth_zero_shot_vote(int32_t *pred, float *U, size_t n, const struct mb_method_model *m, const float *ref_pose,
+                       const int32_t *ref_ids, size_t n_refs) MB_MUST_CHECK;
+
 /* Encoder configuration of a source for the corpus's view. */
 struct menc_cfg mth_cfg(const struct mth_hp *hp, const struct pr_corpus *c, enum mth_src src);
 struct menc_train mth_train_cfg(const struct mth_hp *hp, long steps);

@@ -49,6 +49,25 @@ static int pub_fit(struct mb_method_model **out, const struct pr_set *train, con
     return pose_fit(out, "pose-upper-bound", train, classes, K, params, seed);
 }
 
+/* The zero-shot ceiling: the test windows' TRUE poses through the same pose encoder
+ * and the same k-NN vote as cpep, i.e. cpep with an EMG encoder that had learnt the
+ * pose encoder's map exactly. Where this is near chance the protocol cannot be won
+ * from the pose references, whatever the EMG side does. */
+static int pub_zero_shot(int32_t *pred, const struct mb_method_model *m, const struct pr_set *test,
+                         const float *ref_pose, const int32_t *ref_ids, size_t n_refs)
+{
+    if (!n_refs)
+        return mb_error(MB_EINVAL, "pose-upper-bound: zero-shot needs pose references, got none");
+    float *U = malloc((test->n * m->pose.cfg.D + 1) * sizeof *U);   /* [n x Dp] */
+    if (!U)
+        return mb_error(MB_ENOMEM, "pose-upper-bound: out of memory for %zu embeddings", test->n);
+    int rc = mth_embed(U, NULL, m, test);
+    if (!rc)
+        rc = mth_zero_shot_vote(pred, U, test->n, m, ref_pose, ref_ids, n_refs);
+    free(U);
+    return rc;
+}
+
 const struct mb_method mb_method_pose_mae = {
     .name = "pose-mae",
     .summary = "pose masked autoencoder (joints as tokens), frozen, on the TRUE pose; logistic head (oracle)",
@@ -65,13 +84,15 @@ const struct mb_method mb_method_pose_mae = {
 
 const struct mb_method mb_method_pose_upper_bound = {
     .name = "pose-upper-bound",
-    .summary = "ORACLE: linear probe on the pose-MAE encoder fed the true pose of test windows",
-    .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED | MB_CAP_NEEDS_POSE | MB_CAP_ORACLE,
+    .summary = "ORACLE: linear probe on the pose-MAE encoder fed the true pose of test windows; zero-shot: "
+               "cpep's 10-NN vote on the true pose (the protocol's ceiling)",
+    .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED | MB_CAP_ZERO_SHOT | MB_CAP_NEEDS_POSE | MB_CAP_ORACLE,
     .params = "mae_steps=150,width=64,layers=2",
     .check_params = mth_check_params,
     .fit = pub_fit,
     .predict_proba = mth_predict_proba,
     .embed = mth_embed,
+    .zero_shot = pub_zero_shot,
     .param_hash = mth_param_hash,
     .free = mth_free,
     .embed_dim = mth_embed_dim,
