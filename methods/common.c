@@ -1,6 +1,6 @@
 /* methods/common.c - plumbing the neural methods share (internal.h):
  * hyperparameters, encoder set-up from a corpus view, the logistic head,
- * embedding, hashing. */
+ * embedding, hashing, the zero-shot k-NN vote. */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
