@@ -1,7 +1,7 @@
 /* methods/emg2pose_tds.c - 'emg2pose-tds': the emg2pose supervised baseline
  * (methods.md §6.2) at small scale: a time-depth-separable convolution
- * featuriser trained to regress the joint angles at the window's end (L1
- * loss, emg2pose's objective without the fingertip term); embed = its
+ * featuriser trained to regress the joint-angle trajectory over the window
+ * (L1 loss, emg2pose's objective without the fingertip term); embed = its
  * time-averaged features, linear-probed like the other encoders.
  *
  *   x [T x C] (rectified and standardised like the transformer's input)
@@ -11,10 +11,15 @@
  *      time (k 5) at each width position, ReLU, + the input cropped to the
  *      last T3 steps, LayerNorm                           ("TDSConv2dBlock")
  *   -> TDS fully connected block: Linear ReLU Linear, + input, LayerNorm
- *   -> mean over time = the embedding [Ch]  -> Linear(Ch -> J) = the pose
+ *   -> features [T3 x Ch], each step ending at a known input sample
+ *   -> interpolated to the pose frames (one per 20 ms, emg2pose's 50 Hz
+ *      rollout) that some step's receptive field reaches, Linear(Ch -> J)
+ *      per frame = the pose trajectory                    (the training path)
+ *   -> mean over time = the embedding [Ch]                (the probe's input)
  * The emg2pose network has two TDS stages of two blocks each at 256
- * channels and an LSTM/MLP decoder over a rollout; here one block of each
- * kind at Ch = width (64) and a linear readout of the end pose.
+ * channels and an LSTM/MLP decoder that also sees the previous pose; here one
+ * block of each kind at Ch = width (64) and a linear per-frame decoder. A
+ * corpus without pose sequences has one frame, the window's end pose.
  * docs/METHODS.md. */
 #include <math.h>
 #include <stdlib.h>
@@ -35,6 +40,9 @@ struct tds {
     size_t T, C, J, Ch, g;     /* g = Ch / TW channels per width position */
     size_t k1, s1;             /* conv1 kernel and stride */
     size_t T1, T2, T3;         /* lengths after conv1, conv2, the TDS conv */
+    size_t F, f0, Fu;          /* pose frames per window, the first regressed, how many (F - f0) */
+    size_t *lo;                /* [Fu] feature step at or before each regressed frame's end */
+    float *wt;                 /* [Fu] weight of step lo + 1 in the frame's feature (linear) */
     int rectify;
     float *mean, *istd;        /* [C] input standardisation */
     float *pmean, *pistd;      /* [J] pose standardisation of the targets */
@@ -48,8 +56,8 @@ struct tds_act {
     float *col2, *a2, *l2, *mu2, *rs2;         /* conv2 */
     float *tr, *col3, *a3, *res, *l3, *mu3, *rs3; /* TDS conv: transposed input, conv+ReLU, residual, LN */
     float *h1, *res2, *l4, *mu4, *rs4;         /* TDS FC */
-    float *z, *y;                              /* [B x Ch], [B x J] */
-    float *dy, *dz, *dl4, *dres2, *dh1, *dl3, *dres, *da3, *dtr, *dcol, *dl2, *da2, *dl1, *da1;
+    float *z, *hf, *y;                         /* [B x Ch], [B x Fu x Ch], [B x Fu x J] */
+    float *dy, *dhf, *dl4, *dres2, *dh1, *dl3, *dres, *da3, *dtr, *dcol, *dl2, *da2, *dl1, *da1;
 };
 
 static void relu(float *x, size_t n)
@@ -74,6 +82,8 @@ void tds_free(struct tds *t)
     free(t->istd);
     free(t->pmean);
     free(t->pistd);
+    free(t->lo);
+    free(t->wt);
     nn_params_release(&t->p);
     free(t);
 }
@@ -91,7 +101,7 @@ static void act_free(struct tds_act *a)
 static int act_alloc(struct tds_act *a, const struct tds *t, size_t B)
 {
     memset(a, 0, sizeof *a);
-    size_t Ch = t->Ch, n1 = B * t->T1 * Ch, n2 = B * t->T2 * Ch, n3 = B * t->T3 * Ch;
+    size_t Ch = t->Ch, n1 = B * t->T1 * Ch, n2 = B * t->T2 * Ch, n3 = B * t->T3 * Ch, nf = B * t->Fu;
     size_t c1 = B * t->T1 * t->k1 * t->C, c2 = B * t->T2 * K2 * Ch, c3 = B * TW * t->T3 * K3 * t->g;
     size_t cmax = c1 > c2 ? c1 : c2;
     cmax = cmax > c3 ? cmax : c3;
@@ -101,8 +111,8 @@ static int act_alloc(struct tds_act *a, const struct tds *t, size_t B)
         c2, n2, n2, B * t->T2, B * t->T2,
         n2, c3, n3, n3, n3, B * t->T3, B * t->T3,
         n3, n3, n3, B * t->T3, B * t->T3,
-        B * Ch, B * t->J,
-        B * t->J, B * Ch, n3, n3, n3, n3, n3, n3, n2, cmax, n2, n2, n1, n1,
+        B * Ch, nf * Ch, nf * t->J,
+        nf * t->J, nf * Ch, n3, n3, n3, n3, n3, n3, n2, cmax, n2, n2, n1, n1,
     };
     float **f = (float **)a;
     for (size_t i = 0; i < NBUF; i++)
@@ -163,17 +173,33 @@ static void forward(struct tds_act *a, const struct tds *t, size_t B)
         a->res2[i] += a->l3[i];
     nn_layernorm_forward(a->l4, a->mu4, a->rs4, a->res2, PD("ln4.w"), PD("ln4.b"), B * T3, Ch);
     nn_mean_pool_forward(a->z, a->l4, NULL, B, T3, Ch);
-    nn_linear_forward(a->y, a->z, PD("out.w"), PD("out.b"), B, Ch, t->J);
+    /* the trajectory: each regressed frame's features, then the per-frame readout */
+    for (size_t b = 0; b < B; b++)
+        for (size_t f = 0; f < t->Fu; f++) {
+            const float *p = a->l4 + (b * T3 + t->lo[f]) * Ch, *q = t->wt[f] > 0 ? p + Ch : p;
+            float w = t->wt[f], *h = a->hf + (b * t->Fu + f) * Ch;
+            for (size_t k = 0; k < Ch; k++)
+                h[k] = (1 - w) * p[k] + w * q[k];
+        }
+    nn_linear_forward(a->y, a->hf, PD("out.w"), PD("out.b"), B * t->Fu, Ch, t->J);
 }
 
-/* Backward from a->dy [B x J] into the parameter gradients. */
+/* Backward from a->dy [B x Fu x J] into the parameter gradients. */
 static void backward(struct tds_act *a, const struct tds *t, size_t B)
 {
     size_t Ch = t->Ch, g = t->g, T1 = t->T1, T2 = t->T2, T3 = t->T3, n3 = B * T3 * Ch;
-    memset(a->dz, 0, B * Ch * sizeof *a->dz);
-    nn_linear_backward(a->dz, PG("out.w"), PG("out.b"), a->dy, a->z, PD("out.w"), B, Ch, t->J);
+    memset(a->dhf, 0, B * t->Fu * Ch * sizeof *a->dhf);
+    nn_linear_backward(a->dhf, PG("out.w"), PG("out.b"), a->dy, a->hf, PD("out.w"), B * t->Fu, Ch, t->J);
     memset(a->dl4, 0, n3 * sizeof *a->dl4);
-    nn_mean_pool_backward(a->dl4, a->dz, NULL, B, T3, Ch);
+    for (size_t b = 0; b < B; b++)
+        for (size_t f = 0; f < t->Fu; f++) {
+            float *p = a->dl4 + (b * T3 + t->lo[f]) * Ch, *q = t->wt[f] > 0 ? p + Ch : p;
+            const float w = t->wt[f], *d = a->dhf + (b * t->Fu + f) * Ch;
+            for (size_t k = 0; k < Ch; k++) {
+                p[k] += (1 - w) * d[k];
+                q[k] += w * d[k];
+            }
+        }
     memset(a->dres2, 0, n3 * sizeof *a->dres2);
     nn_layernorm_backward(a->dres2, PG("ln4.w"), PG("ln4.b"), a->dl4, a->res2, a->mu4, a->rs4, PD("ln4.w"), B * T3, Ch);
     memset(a->dh1, 0, n3 * sizeof *a->dh1);
@@ -277,6 +303,30 @@ static int tds_init(struct tds **out, const struct mth_hp *hp, const struct pr_c
     t->T2 = nn_conv1d_len(t->T1, K2, S2, 0);
     t->T3 = nn_conv1d_len(t->T2, K3, 1, 0);
     size_t Ch = t->Ch, g = t->g;
+    /* Step s of the features has seen input up to sample end(s) (exclusive); frame f
+     * of F ends at (f + 1) T / F (the corpus's pose_seq). A frame is regressed from
+     * the features interpolated at its end, as emg2pose interpolates its features to
+     * the 50 Hz rollout; frames ending before the first step's receptive field is
+     * complete have no features yet (emg2pose pads a left context instead) and are
+     * left out. */
+    t->F = pr_pose_frames(c);
+    size_t e0 = ((K3 - 1) * S2 + K2 - 1) * t->s1 + t->k1, de = S2 * t->s1;  /* end(s) = e0 + s de */
+    t->f0 = 0;
+    while (t->f0 < t->F && (t->f0 + 1) * t->T / t->F < e0)
+        t->f0++;
+    t->Fu = t->F - t->f0;   /* >= 1: the last frame ends at T >= e0 */
+    t->lo = malloc(t->Fu * sizeof *t->lo);
+    t->wt = malloc(t->Fu * sizeof *t->wt);
+    for (size_t f = 0; t->lo && t->wt && f < t->Fu; f++) {
+        size_t end = (t->f0 + f + 1) * t->T / t->F, s = (end - e0) / de;
+        if (s >= t->T3 - 1) {
+            t->lo[f] = t->T3 - 1;
+            t->wt[f] = 0;
+        } else {
+            t->lo[f] = s;
+            t->wt[f] = (float)(end - e0 - s * de) / (float)de;
+        }
+    }
     t->mean = malloc(t->C * sizeof *t->mean);
     t->istd = malloc(t->C * sizeof *t->istd);
     t->pmean = malloc(t->J * sizeof *t->pmean);
@@ -288,7 +338,8 @@ static int tds_init(struct tds **out, const struct mth_hp *hp, const struct pr_c
         { "f1.w", 1, 2, { Ch, Ch } },       { "f1.b", 0, 1, { Ch } }, { "f2.w", 1, 2, { Ch, Ch } }, { "f2.b", 0, 1, { Ch } },
         { "ln4.w", 0, 1, { Ch } },          { "ln4.b", 0, 1, { Ch } }, { "out.w", 1, 2, { t->J, Ch } }, { "out.b", 0, 1, { t->J } },
     };
-    int rc = (t->mean && t->istd && t->pmean && t->pistd) ? MB_OK : mb_error(MB_ENOMEM, "out of memory");
+    int rc = (t->mean && t->istd && t->pmean && t->pistd && t->lo && t->wt) ? MB_OK
+             : mb_error(MB_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < sizeof L / sizeof L[0]; i++) {
         int r = nn_params_add(&t->p, L[i].n, L[i].decay, L[i].nd, L[i].s);
         rc = r < 0 ? r : MB_OK;
@@ -349,7 +400,7 @@ void tds_hash(char hex[65], const struct tds *t)
 }
 
 /* Trains on the training windows with a valid pose: L1 between the
- * predicted and the true (standardised) end pose. */
+ * predicted and the true (standardised) pose of the regressed frames. */
 static int tds_train(struct tds *t, float **curve, size_t *n_curve, const struct mth_hp *hp,
                      const struct pr_set *train, uint64_t seed)
 {
@@ -368,12 +419,12 @@ static int tds_train(struct tds *t, float **curve, size_t *n_curve, const struct
         if (c->pose_valid && !c->pose_valid[i])
             continue;   /* IK failures carry no pose */
         rows[n] = c->x + i * c->W * c->C;
-        prow[n] = c->pose + i * J;
+        prow[n] = pr_pose_row(c, i) + t->f0 * J;   /* [Fu x J]: the regressed frames */
         n++;
     }
     int rc = MB_OK;
     stats(t->mean, t->istd, rows, n, t->T, t->C, t->rectify);
-    stats(t->pmean, t->pistd, prow, n, 1, J, 0);
+    stats(t->pmean, t->pistd, prow, n, t->Fu, J, 0);
     if (n < 2 || steps <= 0) {
         if (n < 2 && steps > 0)
             rc = mb_error(MB_EINVAL, "emg2pose-tds: %zu training windows with a valid pose", n);
@@ -388,7 +439,8 @@ static int tds_train(struct tds *t, float **curve, size_t *n_curve, const struct
         return rc;
     }
     const float **br = malloc(B * sizeof *br);
-    float *target = malloc(B * J * sizeof *target);
+    size_t FJ = t->Fu * J;
+    float *target = malloc(B * FJ * sizeof *target);   /* [B x Fu x J] */
     if (!br || !target) {
         rc = mb_error(MB_ENOMEM, "out of memory");
         goto out;
@@ -410,21 +462,21 @@ static int tds_train(struct tds *t, float **curve, size_t *n_curve, const struct
         for (size_t b = 0; b < B; b++) {
             size_t k = (size_t)perm[at + b];
             br[b] = rows[k];
-            for (size_t j = 0; j < J; j++)
-                target[b * J + j] = (prow[k][j] - t->pmean[j]) * t->pistd[j];
+            for (size_t f = 0; f < FJ; f++)
+                target[b * FJ + f] = (prow[k][f] - t->pmean[f % J]) * t->pistd[f % J];
         }
         at += B;
         fill(&a, t, br, B);
         nn_params_zero_grad(&t->p);
         forward(&a, t, B);
         double loss = 0;
-        float sc = 1.0f / (float)(B * J);
-        for (size_t i = 0; i < B * J; i++) {
+        float sc = 1.0f / (float)(B * FJ);
+        for (size_t i = 0; i < B * FJ; i++) {
             float d = a.y[i] - target[i];
             loss += fabsf(d);
-            a.dy[i] = d > 0 ? sc : d < 0 ? -sc : 0;   /* the L1 subgradient, mean over B x J */
+            a.dy[i] = d > 0 ? sc : d < 0 ? -sc : 0;   /* the L1 subgradient, mean over B x Fu x J */
         }
-        loss /= (double)(B * J);
+        loss /= (double)(B * FJ);
         if (!isfinite(loss)) {
             rc = mb_error(MB_ENUM, "emg2pose-tds: loss is %g at step %ld", loss, s);
             break;
@@ -484,6 +536,7 @@ const struct mb_method mb_method_emg2pose_tds = {
 
 /* Test hooks (internal.h). */
 struct nn_params *tds_params(struct tds *t) { return &t->p; }
+size_t tds_frames(const struct tds *t) { return t->Fu; }
 
 double tds_sq_loss(struct tds *t, const float *const *rows, const float *target, size_t B, int grad)
 {
@@ -493,7 +546,7 @@ double tds_sq_loss(struct tds *t, const float *const *rows, const float *target,
     fill(&a, t, rows, B);
     forward(&a, t, B);
     double loss = 0;
-    for (size_t i = 0; i < B * t->J; i++) {
+    for (size_t i = 0; i < B * t->Fu * t->J; i++) {
         double d = (double)a.y[i] - target[i];
         loss += 0.5 * d * d;
         a.dy[i] = (float)d;

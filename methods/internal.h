@@ -36,9 +36,11 @@ int tds_embed(float *Z, const struct tds *t, const float *const *rows, size_t n)
 size_t tds_dim(const struct tds *t);
 void tds_hash(char hex[65], const struct tds *t);
 void tds_free(struct tds *t);
-/* Test hooks: the parameters, and 0.5 sum (y - target)^2 over B windows
- * (grad: its backward accumulated into the parameter gradients). */
+/* Test hooks: the parameters, the pose frames regressed per window (Fu), and
+ * 0.5 sum (y - target)^2 over B windows, target [B x Fu x J] (grad: its
+ * backward accumulated into the parameter gradients). */
 struct nn_params *tds_params(struct tds *t);
+size_t tds_frames(const struct tds *t);
 double tds_sq_loss(struct tds *t, const float *const *rows, const float *target, size_t B, int grad);
 
 struct mb_method_model {

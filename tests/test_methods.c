@@ -86,9 +86,24 @@ static void make_corpus(struct tcorpus *t, int g0, int g1, size_t n_per, uint64_
         }
 }
 
+/* Gives each window a pose sequence of Wp frames ramping from 0 to its end pose
+ * (the corpus's pose_seq layout: the last frame is the end pose). */
+static void add_pose_seq(struct tcorpus *t, size_t Wp)
+{
+    struct pr_corpus *c = &t->c;
+    c->Wp = Wp;
+    c->pose_seq = malloc(c->n * Wp * c->J * sizeof *c->pose_seq);   /* [n x Wp x J] */
+    cr_assert_not_null(c->pose_seq);
+    for (size_t i = 0; i < c->n; i++)
+        for (size_t f = 0; f < Wp; f++)
+            for (size_t j = 0; j < c->J; j++)
+                c->pose_seq[(i * Wp + f) * c->J + j] = c->pose[i * c->J + j] * (float)(f + 1) / (float)Wp;
+}
+
 static void free_corpus(struct tcorpus *t)
 {
     free(t->c.x);
+    free(t->c.pose_seq);
     free(t->c.pose);
     free(t->c.label);
     free(t->c.subject);
@@ -324,50 +339,62 @@ Test(methods, bad_parameters_and_missing_pose_are_refused)
     free_corpus(&t);
 }
 
+/* With the end pose only (one frame, the last feature step) and with a pose
+ * sequence of 5 frames of 80 ms: the first ends before the first feature step
+ * (71 samples) and is not regressed, the next three interpolate between steps,
+ * the last takes the last step. */
 Test(methods, emg2pose_tds_backward_matches_finite_differences)
 {
-    struct tcorpus t;
-    make_corpus(&t, 0, TSEEN, 2, 13);
-    struct pr_set s = all(&t);
-    const struct mb_method *m = mb_method_find("emg2pose-tds");
-    cr_assert_not_null(m);
-    struct mb_method_model *mm = NULL;
-    /* no training: random weights, fitted standardisation */
-    cr_assert_eq(m->fit(&mm, &s, SEEN, TSEEN, "mae_steps=0,width=8", 1), MB_OK, "%s", mb_last_error());
-    enum { B = 3 };
-    const float *rows[B] = { t.c.x, t.c.x + 5 * TW * TC, t.c.x + 11 * TW * TC };
-    float target[B * TJ];
-    for (size_t i = 0; i < B * TJ; i++)
-        target[i] = 0.1f * (float)i - 0.5f;
-    struct nn_params *p = tds_params(mm->tds);
-    nn_params_zero_grad(p);
-    tds_sq_loss(mm->tds, rows, target, B, 1);
-    /* a few entries of every tensor, central differences; the step is small
-     * (1e-4) because ReLU kinks near zero spoil larger ones (1e-2 and 1e-3
-     * failed on the first layers, 1e-4 agrees to 2 %) */
-    size_t checked = 0;
-    for (size_t k = 0; k < p->n; k++)
-        for (size_t e = 0; e < p->t[k].size; e += p->t[k].size / 3 + 1) {
-            float *w = p->data + p->t[k].offset + e, w0 = *w, h = 1e-4f;
-            *w = w0 + h;
-            double lp = tds_sq_loss(mm->tds, rows, target, B, 0);
-            *w = w0 - h;
-            double lm = tds_sq_loss(mm->tds, rows, target, B, 0);
-            *w = w0;
-            double num = (lp - lm) / (2 * h), ana = p->grad[p->t[k].offset + e];
-            cr_expect_leq(fabs(num - ana), 2e-2 * fmax(fabs(num), fabs(ana)) + 5e-3,
-                          "%s[%zu]: analytic %g, numeric %g", p->t[k].name, e, ana, num);
-            checked++;
-        }
-    cr_assert_gt(checked, 40u);
-    m->free(mm);
-    free_corpus(&t);
+    for (size_t Wp = 0; Wp <= 5; Wp += 5) {
+        struct tcorpus t;
+        make_corpus(&t, 0, TSEEN, 2, 13);
+        if (Wp)
+            add_pose_seq(&t, Wp);
+        struct pr_set s = all(&t);
+        const struct mb_method *m = mb_method_find("emg2pose-tds");
+        cr_assert_not_null(m);
+        struct mb_method_model *mm = NULL;
+        /* no training: random weights, fitted standardisation */
+        cr_assert_eq(m->fit(&mm, &s, SEEN, TSEEN, "mae_steps=0,width=8", 1), MB_OK, "%s", mb_last_error());
+        size_t Fu = tds_frames(mm->tds);
+        cr_assert_eq(Fu, Wp ? 4u : 1u, "Wp %zu: %zu frames regressed", Wp, Fu);
+        enum { B = 3 };
+        const float *rows[B] = { t.c.x, t.c.x + 5 * TW * TC, t.c.x + 11 * TW * TC };
+        float target[B * 4 * TJ];
+        for (size_t i = 0; i < B * Fu * TJ; i++)
+            target[i] = 0.1f * (float)i - 0.5f;
+        struct nn_params *p = tds_params(mm->tds);
+        nn_params_zero_grad(p);
+        tds_sq_loss(mm->tds, rows, target, B, 1);
+        /* a few entries of every tensor, central differences; the step is small
+         * (1e-4) because ReLU kinks near zero spoil larger ones (1e-2 and 1e-3
+         * failed on the first layers, 1e-4 agrees to 2 %) */
+        size_t checked = 0;
+        for (size_t k = 0; k < p->n; k++)
+            for (size_t e = 0; e < p->t[k].size; e += p->t[k].size / 3 + 1) {
+                float *w = p->data + p->t[k].offset + e, w0 = *w, h = 1e-4f;
+                *w = w0 + h;
+                double lp = tds_sq_loss(mm->tds, rows, target, B, 0);
+                *w = w0 - h;
+                double lm = tds_sq_loss(mm->tds, rows, target, B, 0);
+                *w = w0;
+                double num = (lp - lm) / (2 * h), ana = p->grad[p->t[k].offset + e];
+                cr_expect_leq(fabs(num - ana), 2e-2 * fmax(fabs(num), fabs(ana)) + 5e-3,
+                              "Wp %zu: %s[%zu]: analytic %g, numeric %g", Wp, p->t[k].name, e, ana, num);
+                checked++;
+            }
+        cr_assert_gt(checked, 40u);
+        m->free(mm);
+        free_corpus(&t);
+    }
 }
 
+/* On a corpus with pose sequences (20 frames, the trajectory regressed). */
 Test(methods, emg2pose_tds_fits_and_its_pose_loss_falls)
 {
     struct tcorpus t;
     make_corpus(&t, 0, TSEEN, 12, 17);
+    add_pose_seq(&t, 20);
     struct pr_set s = all(&t);
     const struct mb_method *m = mb_method_find("emg2pose-tds");
     struct mb_method_model *mm = NULL;
