@@ -130,6 +130,7 @@ void synth_traj_eval(float q[SYNTH_N_DOF], float dq[SYNTH_N_DOF], const struct s
 /* Stream id for mb_rng_seed from the tuple that names a piece of randomness. */
 uint64_t synth_stream(int purpose, int dev, int subject, int session, int group, int rep);
 
-enum { ST_SUBJECT = 1, ST_STYLE, ST_REP, ST_NOISE, ST_SESSION, ST_SCHED, ST_IK, ST_IDS, ST_TIME, ST_GLOVE };
+enum { ST_SUBJECT = 1, ST_STYLE, ST_REP, ST_NOISE, ST_SESSION, ST_SCHED, ST_IK, ST_IDS, ST_TIME, ST_GLOVE,
+       ST_GLOVE_FIT };
 
 #endif

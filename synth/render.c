@@ -641,18 +641,27 @@ static int render_nina(struct synth_recording *out, const struct synth_params *p
             }
         }
         out->label_offset = global ? 0 : off;
-        /* Glove and accelerometers follow the same pose. */
-        struct mb_rng gr;
-        mb_rng_seed(&gr, p->seed, synth_stream(ST_GLOVE, dev, f->subject, 0, ex, 0));
+        /* Glove and accelerometers follow the same pose. The glove, not the wearer,
+         * fixes each sensor's polarity, resting level and sensitivity (one stream per
+         * database); the wearer's fit shifts the level by about 10 and scales the
+         * sensitivity by about 15 % (one stream per subject, shared by the exercises
+         * of the session; scaled by --subject-spread like the anatomy). Measured on the real files in
+         * shared/data/real: DB1 (raw 8-bit counts) rests at 74 to 140 by sensor,
+         * within about 10 counts across its four subjects, sd 5-35 during movements;
+         * DB5 (calibrated) rests at -25 to 75 by sensor, within about 15 across its
+         * two subjects, sd 3-32. A per-subject random sign (before 2026-12-07) made
+         * the glove useless across subjects, unlike the real ones (a pose probe on
+         * real DB1: 49 % balanced accuracy across subjects). */
+        struct mb_rng gr, gd, gw;
+        mb_rng_seed(&gr, p->seed, synth_stream(ST_GLOVE, dev, f->subject, 0, ex, 0));   /* reading noise */
+        mb_rng_seed(&gd, p->seed, synth_stream(ST_GLOVE, dev, 0, 0, 0, 1));   /* the glove (rep 1: no noise stream) */
+        mb_rng_seed(&gw, p->seed, synth_stream(ST_GLOVE_FIT, dev, f->subject, 0, 0, 0)); /* the fit */
         double goff[22], ggain[22];
         for (int k = 0; k < 22; k++) {
-            if (dev == SYNTH_DB1) {
-                goff[k] = 90 + 60 * mb_rng_uniform(&gr);       /* raw 8-bit sensor counts */
-                ggain[k] = (mb_rng_uniform(&gr) < 0.5 ? -1 : 1) * (45 + 20 * mb_rng_uniform(&gr));
-            } else {
-                goff[k] = 200 * mb_rng_normal(&gr);
-                ggain[k] = (mb_rng_uniform(&gr) < 0.5 ? -1 : 1) * (150 + 100 * mb_rng_uniform(&gr));
-            }
+            double base = dev == SYNTH_DB1 ? 75 + 65 * mb_rng_uniform(&gd) : 30 * mb_rng_normal(&gd);
+            double sign = mb_rng_uniform(&gd) < 0.5 ? -1 : 1, sens = 45 + 20 * mb_rng_uniform(&gd);
+            goff[k] = base + p->subject_spread * 10 * mb_rng_normal(&gw);
+            ggain[k] = sign * sens * exp(p->subject_spread * 0.15 * mb_rng_normal(&gw));
         }
         double acc_ang[12];
         for (int k = 0; k < 12; k++)

@@ -859,3 +859,60 @@ Test(synth, subject_spread_scales_anatomy_and_placement)
     cr_assert_eq(synth_params_check(&p), MB_EINVAL);
     cr_assert_not_null(strstr(mb_last_error(), "subject_spread"));
 }
+
+static double corr(const double *a, const double *b, size_t n)
+{
+    double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
+    for (size_t i = 0; i < n; i++) {
+        ma += a[i] / (double)n;
+        mb += b[i] / (double)n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sab += (a[i] - ma) * (b[i] - mb);
+        saa += (a[i] - ma) * (a[i] - ma);
+        sbb += (b[i] - mb) * (b[i] - mb);
+    }
+    return sab / sqrt(saa * sbb);
+}
+
+/* The glove fixes each sensor's polarity and resting level, the wearer only
+ * shifts them a little, as in the real DB1 files (rest levels 74-140 by sensor,
+ * within about 10 counts across subjects): so a sensor's resting level and its
+ * response to each gesture agree between subjects. (A per-subject random sign
+ * and level, before, made them unrelated: correlations near 0.) */
+Test(synth, glove_sensors_keep_polarity_and_level_across_subjects, .timeout = 120)
+{
+    struct synth_params p;
+    small_params(&p);
+    p.n_subjects = 4;
+    enum { S = 4, K = 22, G = 12 };
+    double rest[S][K] = { { 0 } }, resp[S][G * K] = { { 0 } };
+    for (int s = 0; s < S; s++) {
+        struct synth_file f = { .dev = SYNTH_DB1, .subject = s, .group = 1 };
+        struct synth_recording r;
+        cr_assert_eq(synth_render(&r, &p, &f), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(r.n_glove, K);
+        size_t cnt[G + 1] = { 0 };
+        double sum[G + 1][K] = { { 0 } };
+        for (size_t i = 0; i < r.n; i++) {
+            int g = r.stimulus[i];
+            cr_assert(g >= 0 && g <= G);
+            cnt[g]++;
+            for (int k = 0; k < K; k++)
+                sum[g][k] += r.glove[i * K + (size_t)k];
+        }
+        for (int k = 0; k < K; k++) {
+            rest[s][k] = sum[0][k] / (double)cnt[0];
+            for (int g = 1; g <= G; g++)
+                resp[s][(g - 1) * K + k] = sum[g][k] / (double)cnt[g] - rest[s][k];
+        }
+        synth_recording_free(&r);
+    }
+    for (int a = 0; a < S; a++)
+        for (int b = a + 1; b < S; b++) {
+            double cl = corr(rest[a], rest[b], K), cr = corr(resp[a], resp[b], G * K);
+            cr_log_info("subjects %d, %d: rest levels r = %.2f, gesture responses r = %.2f", a, b, cl, cr);
+            cr_expect_gt(cl, 0.6, "subjects %d, %d: rest levels r = %.2f", a, b, cl);
+            cr_expect_gt(cr, 0.5, "subjects %d, %d: gesture responses r = %.2f", a, b, cr);
+        }
+}
