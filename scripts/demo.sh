@@ -47,7 +47,8 @@ done
 # make the standard split; emg2pose, without repetitions, is split in time
 # blocks per arm (docs/PROTOCOLS.md, "time-blocks").
 # The representation-learning methods (docs/METHODS.md) run on emg2pose, the
-# corpus with pose, in their own plan: at 1 kHz with 400 ms windows (four
+# corpus with pose, in their own plan, and cpep names NinaPro's unseen
+# gestures from the glove in the zero-shot plan. emg2pose at 1 kHz with 400 ms windows (four
 # 100 ms patches, of which the MAEs mask half), the linear probe and
 # zero-shot on unseen gestures with two subject folds, beside classical
 # methods under the same view so the rows compare. The quick demo trains
@@ -74,11 +75,15 @@ protocols:
 methods: $methods
 EOF
 cat >"$out/plan-zeroshot.yaml" <<EOF
-# unseen gestures named from the glove's pose references
+# unseen gestures named from the glove's pose references: the classical rows, cpep
+# through its pose encoder, and the pose oracle (400 ms windows: four 100 ms patches)
 data: $zs
-view: { window_ms: 200, stride_ms: 100 }
-protocols: [zeroshot-gestures]
-methods: $methods
+view: { window_ms: 400, stride_ms: 200 }
+protocols: [{ name: zeroshot-gestures, folds: 2 }]
+methods:
+  - pose-ridge-td4
+  - $(neural cpep)
+  - $(neural pose-upper-bound)
 EOF
 cat >"$out/plan-representations.yaml" <<EOF
 data: [emg2pose.h5]
