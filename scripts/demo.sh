@@ -47,12 +47,13 @@ done
 # make the standard split; emg2pose, without repetitions, is split in time
 # blocks per arm (docs/PROTOCOLS.md, "time-blocks").
 # The representation-learning methods (docs/METHODS.md) run on emg2pose, the
-# corpus with pose, in their own plan, and cpep names NinaPro's unseen
-# gestures from the glove in the zero-shot plan. emg2pose at 1 kHz with 400 ms windows (four
+# corpus with pose, in their own plan: at 1 kHz with 400 ms windows (four
 # 100 ms patches, of which the MAEs mask half), the linear probe and
 # zero-shot on unseen gestures with two subject folds, beside classical
-# methods under the same view so the rows compare. The quick demo trains
-# them for fewer steps (info.txt lists every method's parameters).
+# methods under the same view so the rows compare. cpep and the pose oracle
+# also name NinaPro's unseen gestures from the glove in the zero-shot plan.
+# The quick demo trains them for fewer steps (info.txt lists every method's
+# parameters).
 if [ "$preset" = tiny ]; then
   all="[emg2pose.h5, ninapro_db1.h5]" zs="[ninapro_db1.h5]" shots="[1]" episodes=2
   steps="mae_steps=20,align_steps=20"
@@ -75,8 +76,9 @@ protocols:
 methods: $methods
 EOF
 cat >"$out/plan-zeroshot.yaml" <<EOF
-# unseen gestures named from the glove's pose references: the classical rows, cpep
-# through its pose encoder, and the pose oracle (400 ms windows: four 100 ms patches)
+# unseen gestures named from the glove's pose references: by ridge regression to the
+# glove, by cpep through its pose encoder, and by the pose oracle (400 ms windows:
+# four 100 ms patches)
 data: $zs
 view: { window_ms: 400, stride_ms: 200 }
 protocols: [{ name: zeroshot-gestures, folds: 2 }]

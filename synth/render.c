@@ -645,13 +645,14 @@ static int render_nina(struct synth_recording *out, const struct synth_params *p
          * fixes each sensor's polarity, resting level and sensitivity (one stream per
          * database); the wearer's fit shifts the level by about 10 and scales the
          * sensitivity by about 15 % (one stream per subject, shared by the exercises
-         * of the session; scaled by --subject-spread like the anatomy). Measured on the real files in
-         * shared/data/real: DB1 (raw 8-bit counts) rests at 74 to 140 by sensor,
-         * within about 10 counts across its four subjects, sd 5-35 during movements;
-         * DB5 (calibrated) rests at -25 to 75 by sensor, within about 15 across its
-         * two subjects, sd 3-32. A per-subject random sign (before 2026-12-07) made
-         * the glove useless across subjects, unlike the real ones (a pose probe on
-         * real DB1: 49 % balanced accuracy across subjects). */
+         * of the session; scaled by --subject-spread like the anatomy). Measured on
+         * the real files in shared/data/real: DB1 (raw 8-bit counts) rests at 74 to
+         * 140 by sensor, within about 10 counts across its four subjects, sd 5-35
+         * during movements; DB5 (calibrated) rests at -25 to 75 by sensor, within
+         * about 15 across its two subjects, sd 3-32. A per-subject random sign
+         * (before 2026-12-07) made the glove useless across subjects, unlike the
+         * real ones (a pose probe on real DB1: 49 % balanced accuracy across
+         * subjects). */
         struct mb_rng gr, gd, gw;
         mb_rng_seed(&gr, p->seed, synth_stream(ST_GLOVE, dev, f->subject, 0, ex, 0));   /* reading noise */
         mb_rng_seed(&gd, p->seed, synth_stream(ST_GLOVE, dev, 0, 0, 0, 1));   /* the glove (rep 1: no noise stream) */
