@@ -215,21 +215,47 @@ Test(methods, same_seed_same_parameters_and_predictions)
     free_corpus(&t);
 }
 
-Test(methods, one_and_two_threads_identical)
+/* Every registered method (classical and neural), fitted at 1 and at 2 OpenMP
+ * threads on a corpus with pose sequences: the same parameters and the same
+ * probabilities, bit for bit. */
+Test(methods, one_and_two_threads_identical, .timeout = 300)
 {
     struct tcorpus t;
     make_corpus(&t, 0, TSEEN, 8, 5);
+    add_pose_seq(&t, 20);
     struct pr_set s = all(&t);
-    float *P1 = malloc(s.n * TSEEN * sizeof *P1), *P2 = malloc(s.n * TSEEN * sizeof *P2);
-    char a[65], b[65];
+    float *P1 = malloc(s.n * TSEEN * sizeof *P1), *P2 = malloc(s.n * TSEEN * sizeof *P2);   /* [n x K] */
+    cr_assert(P1 && P2);
     int prev = omp_get_max_threads();
-    omp_set_num_threads(1);
-    fit_cpep(a, P1, &s, 21);
-    omp_set_num_threads(2);
-    fit_cpep(b, P2, &s, 21);
+    size_t checked = 0;
+    for (size_t k = 0; mb_methods[k]; k++) {
+        const struct mb_method *m = mb_methods[k];
+        if (!(m->caps & MB_CAP_CLASSIFY))
+            continue;
+        const char *params = !strstr(m->params, "mae_steps") ? m->params
+                             : strstr(m->params, "align_steps") ? "mae_steps=20,align_steps=20,batch=32"
+                                                               : "mae_steps=20,batch=32";
+        char a[65] = "", b[65] = "";
+        struct mb_method_model *ma = NULL, *mb = NULL;
+        omp_set_num_threads(1);
+        cr_assert_eq(m->fit(&ma, &s, SEEN, TSEEN, params, 21), MB_OK, "%s: %s", m->name, mb_last_error());
+        cr_assert_eq(m->predict_proba(P1, ma, &s), MB_OK, "%s: %s", m->name, mb_last_error());
+        omp_set_num_threads(2);
+        cr_assert_eq(m->fit(&mb, &s, SEEN, TSEEN, params, 21), MB_OK, "%s: %s", m->name, mb_last_error());
+        cr_assert_eq(m->predict_proba(P2, mb, &s), MB_OK, "%s: %s", m->name, mb_last_error());
+        if (m->param_hash) {
+            m->param_hash(a, ma);
+            m->param_hash(b, mb);
+        }
+        cr_expect_str_eq(a, b, "%s: parameters differ between 1 and 2 OpenMP threads", m->name);
+        cr_expect_eq(memcmp(P1, P2, s.n * TSEEN * sizeof *P1), 0, "%s: probabilities differ between 1 and 2 "
+                     "OpenMP threads", m->name);
+        m->free(ma);
+        m->free(mb);
+        checked++;
+    }
     omp_set_num_threads(prev);
-    cr_assert_str_eq(a, b, "parameters differ between 1 and 2 OpenMP threads");
-    cr_assert_eq(memcmp(P1, P2, s.n * TSEEN * sizeof *P1), 0);
+    cr_assert_geq(checked, 10, "only %zu methods checked", checked);
     free(P1);
     free(P2);
     free_corpus(&t);
