@@ -17,6 +17,18 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return remove(path);
 }
 
+/* demo-out/REL under dir into buf [cap], NUL-terminated. */
+static void read_report(char *buf, size_t cap, const char *dir, const char *rel)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/demo-out/%s", dir, rel);
+    FILE *f = fopen(p, "rb");
+    cr_assert_not_null(f, "no '%s'", p);
+    size_t m = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[m] = 0;
+}
+
 Test(demo, quick_demo_runs_the_protocols_and_prints_the_tables, .timeout = 600)
 {
     char script[PATH_MAX], bin[PATH_MAX], dir[64], cmd[3 * PATH_MAX], p[256];
@@ -63,27 +75,17 @@ Test(demo, quick_demo_runs_the_protocols_and_prints_the_tables, .timeout = 600)
         { "report/emg2pose/loso/table.md", "cpep" },
         { "report/protocols/loso/table.md", "emg-mae" },
     };
+    static char tb[1 << 16];
     for (size_t i = 0; i < sizeof only / sizeof *only; i++) {
-        snprintf(p, sizeof p, "%s/demo-out/%s", dir, only[i].file);
-        f = fopen(p, "rb");
-        cr_assert_not_null(f, "no '%s'", p);
-        static char tb[1 << 16];
-        size_t m = fread(tb, 1, sizeof tb - 1, f);
-        fclose(f);
-        tb[m] = 0;
+        read_report(tb, sizeof tb, dir, only[i].file);
         cr_expect_null(strstr(tb, only[i].absent), "'%s' lists %s", only[i].file, only[i].absent);
     }
     /* the neural methods run on NinaPro's glove too: cpep names DB1's unseen gestures */
-    snprintf(p, sizeof p, "%s/demo-out/report/ninapro-db1/zeroshot-gestures/table.md", dir);
-    f = fopen(p, "rb");
-    cr_assert_not_null(f, "no '%s'", p);
-    static char zt[1 << 16];
-    size_t zn = fread(zt, 1, sizeof zt - 1, f);
-    fclose(f);
-    zt[zn] = 0;
-    cr_expect_not_null(strstr(zt, "| cpep | "), "'%s' has no cpep row", p);
-    cr_expect_null(strstr(zt, "| cpep | n/a"), "cpep is n/a on DB1's glove");
-    cr_expect_not_null(strstr(zt, "| pose-upper-bound (oracle) | "), "'%s' has no oracle row", p);
+    const char *zt = "report/ninapro-db1/zeroshot-gestures/table.md";
+    read_report(tb, sizeof tb, dir, zt);
+    cr_expect_not_null(strstr(tb, "| cpep | "), "'%s' has no cpep row", zt);
+    cr_expect_null(strstr(tb, "| cpep | n/a"), "cpep is n/a on DB1's glove");
+    cr_expect_not_null(strstr(tb, "| pose-upper-bound (oracle) | "), "'%s' has no oracle row", zt);
     /* ~100 MB of corpora: removed when the test passed (kept on failure) */
     nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

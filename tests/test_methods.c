@@ -118,6 +118,14 @@ static struct pr_set all(const struct tcorpus *t)
 static const int32_t SEEN[TSEEN] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
 #define FAST "mae_steps=30,align_steps=30,batch=32"
 
+/* A method's defaults, with the neural methods cut to 20 training steps. */
+static const char *quick_params(const struct mb_method *m)
+{
+    if (!strstr(m->params, "mae_steps"))
+        return m->params;
+    return strstr(m->params, "align_steps") ? "mae_steps=20,align_steps=20,batch=32" : "mae_steps=20,batch=32";
+}
+
 static int all_finite(const float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -232,9 +240,7 @@ Test(methods, one_and_two_threads_identical, .timeout = 300)
         const struct mb_method *m = mb_methods[k];
         if (!(m->caps & MB_CAP_CLASSIFY))
             continue;
-        const char *params = !strstr(m->params, "mae_steps") ? m->params
-                             : strstr(m->params, "align_steps") ? "mae_steps=20,align_steps=20,batch=32"
-                                                               : "mae_steps=20,batch=32";
+        const char *params = quick_params(m);
         char a[65] = "", b[65] = "";
         struct mb_method_model *ma = NULL, *mb = NULL;
         omp_set_num_threads(1);
@@ -485,9 +491,7 @@ Test(methods, fit_reads_only_its_training_windows, .timeout = 300)
         const struct mb_method *m = mb_methods[k];
         if (!(m->caps & MB_CAP_CLASSIFY))
             continue;
-        const char *params = !strstr(m->params, "mae_steps") ? m->params
-                             : strstr(m->params, "align_steps") ? "mae_steps=20,align_steps=20,batch=32"
-                                                               : "mae_steps=20,batch=32";
+        const char *params = quick_params(m);
         struct mb_method_model *a = NULL, *b = NULL;
         cr_assert_eq(m->fit(&a, &train, SEEN, TSEEN, params, 3), MB_OK, "%s: %s", m->name, mb_last_error());
         cr_assert_eq(m->fit(&b, &train_g, SEEN, TSEEN, params, 3), MB_OK, "%s: %s", m->name, mb_last_error());

@@ -499,9 +499,9 @@ Test(protocols, probe_fails_when_the_representation_changes, .init = setup, .fin
 
 #include "converters/converter.h"
 
-Test(protocols, ninapro_db1_within_lda_td4, .timeout = 300)
+/* The real DB1 sample converted into path (under a new dir), labels from restimulus. */
+static void convert_real_db1(void)
 {
-    TU_NEED_REAL("ninapro_db1/s1/S1_A1_E1.mat");
     tu_tmpdir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/db1.h5", dir);
     struct mb_convert_opts o = { .src = tu_real("ninapro_db1"), .out = path, .threads = 1, .labels = "restimulus" };
@@ -509,6 +509,12 @@ Test(protocols, ninapro_db1_within_lda_td4, .timeout = 300)
     const struct mb_converter *cv = mb_converter_find("ninapro");
     cr_assert_not_null(cv);
     cr_assert_eq(cv->convert(&o, &cres), MB_OK, "%s", mb_last_error());
+}
+
+Test(protocols, ninapro_db1_within_lda_td4, .timeout = 300)
+{
+    TU_NEED_REAL("ninapro_db1/s1/S1_A1_E1.mat");
+    convert_real_db1();
     struct pr_view_settings v = { 0, 200, 50, 0 };   /* native 100 Hz: W = 20, S = 5 */
     cr_assert_eq(pr_corpus_load(&C, path, &v), MB_OK, "%s", mb_last_error());
     cr_expect_eq(C.W, 20);
@@ -567,11 +573,7 @@ Test(protocols, ninapro_db1_within_lda_td4, .timeout = 300)
 Test(protocols, ninapro_db1_glove_zero_shot_with_cpep_and_the_pose_oracle, .timeout = 600)
 {
     TU_NEED_REAL("ninapro_db1/s1/S1_A1_E1.mat");
-    tu_tmpdir(dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/db1.h5", dir);
-    struct mb_convert_opts o = { .src = tu_real("ninapro_db1"), .out = path, .threads = 1, .labels = "restimulus" };
-    struct mb_convert_result cres = { 0 };
-    cr_assert_eq(mb_converter_find("ninapro")->convert(&o, &cres), MB_OK, "%s", mb_last_error());
+    convert_real_db1();
     struct pr_view_settings v = { 0, 400, 400, 0 };
     cr_assert_eq(pr_corpus_load(&C, path, &v), MB_OK, "%s", mb_last_error());
     cr_assert_eq(C.J, 22, "the glove is the pose stream");
