@@ -537,7 +537,10 @@ static int run_spec(const char *spec_arg, const char *conv_name, const struct mb
         char note[1024];
         snprintf(note, sizeof note, "%zu files under the source folder do not match the spec's pattern and were "
                  "ignored (e.g. '%s')", ignored, ignored_example);
-        mb_info("%s", note);
+        /* A warning, not info: a file the pattern misses is a recording
+         * silently left out when the pattern is wrong. */
+        mb_warn("%zu file%s in '%s' did not match the pattern of '%s' and %s ignored, e.g. '%s'", ignored,
+                ignored == 1 ? "" : "s", o->src, c.s->path, ignored == 1 ? "was" : "were", ignored_example);
         rc = mbh5_add_note(c.w, note);
     }
     if (rc == MB_OK && o->limit_subjects > 0) {

@@ -68,6 +68,7 @@ Test(cli_info, prints_the_summary_table, .timeout = 30)
     cr_expect(strstr(out, "1* fist"), "held-out gestures are marked: %s", out);
     cr_expect(strstr(out, "split: train 1, test 1"), "%s", out);
     cr_expect(strstr(out, "sources     1 files"), "%s", out);
+    cr_expect(strstr(out, "\nnotes       1\n  1. a note\n"), "the notes themselves, not only their count: %s", out);
     free(out);
     free(err);
     cleanup(dir);
@@ -95,6 +96,9 @@ Test(cli_info, json_has_the_same_content, .timeout = 30)
     cr_expect_eq(json_integer_value(json_object_get(g, "segments")), 2);
     json_t *split = json_object_get(json_object_get(o, "split_tags"), "split");
     cr_expect_eq(json_integer_value(json_object_get(split, "test")), 1);
+    json_t *notes = json_object_get(o, "notes");
+    cr_expect_eq(json_array_size(notes), 1);
+    cr_expect_str_eq(json_string_value(json_array_get(notes, 0)), "a note");
     json_decref(o);
     free(out);
     free(err);

@@ -957,6 +957,21 @@ Test(conv_spec, a_copy_of_the_binary_outside_the_repository_has_the_shipped_spec
     cr_assert_eq(system(cmd), 0);
 }
 
+Test(conv_spec, files_the_pattern_ignores_are_counted_in_a_warning, .timeout = 60)
+{
+    TU_NEED_REAL("kaufmann_multiday");
+    char dir[64], args[1024], want[512], *out, *err;
+    tu_tmpdir(dir, sizeof dir);
+    /* the real folder holds SOURCE.txt beside the 22 recordings */
+    SPRINTF(args, "convert spec kaufmann_multiday %s -o %s/k.h5 --limit-subjects 1 --no-progress",
+            tu_real("kaufmann_multiday"), dir);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    SPRINTF(want, "warning: 1 file in '%s' did not match the pattern of 'converters/specs/kaufmann_multiday.yaml' "
+            "and was ignored, e.g. 'SOURCE.txt'", tu_real("kaufmann_multiday"));
+    cr_assert(strstr(err, want), "%s", err);
+    free(out); free(err);
+}
+
 Test(conv_spec, convert_help_lists_the_shipped_specs, .timeout = 30)
 {
     char *out, *err;
