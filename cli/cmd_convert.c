@@ -3,7 +3,6 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cmd.h"
 #include "converters/converter.h"
@@ -38,7 +37,8 @@ static const char *const convert_options[] = {
     "      --allow-nonfinite   keep NaN/Inf samples instead of failing (always reported)",
     "      --compression C     deflate (default: shuffle + deflate, about 0.8 of raw size) or none",
     "                          (chunked but uncompressed: several times faster to write, larger)",
-    "      --no-progress       no progress line on stderr",
+    "      --no-progress       no progress on stderr (default: files done and ETA, in place on a",
+    "                          terminal, else one line every few seconds)",
     "  -h, --help              this text",
     "",
     "SPEC is a spec file, or the name of a spec in $MYOBENCH_SPECS or shipped.",
@@ -132,7 +132,7 @@ int cmd_convert(int argc, char **argv)
         { "help",            no_argument,       NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
-    struct mb_convert_opts o = { .threads = 1, .labels = "restimulus", .progress = isatty(2) };
+    struct mb_convert_opts o = { .threads = 1, .labels = "restimulus", .progress = 1 };
     long v;
     int c;
     optind = 1;

@@ -972,6 +972,26 @@ Test(conv_spec, files_the_pattern_ignores_are_counted_in_a_warning, .timeout = 6
     free(out); free(err);
 }
 
+/* stderr is a file here, not a terminal: progress is still shown, as
+ * lines (the first after one file, with an ETA; the last with the total). */
+Test(conv_spec, convert_prints_progress_with_an_eta_off_a_terminal, .timeout = 60)
+{
+    TU_NEED_REAL("kaufmann_multiday");
+    char dir[64], args[1024], *out, *err;
+    tu_tmpdir(dir, sizeof dir);
+    SPRINTF(args, "convert spec kaufmann_multiday %s -o %s/k.h5 -j 1", tu_real("kaufmann_multiday"), dir);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    cr_assert(strstr(err, "myobench: convert spec: 1/22 files, ") && strstr(err, " elapsed, ETA "), "%s", err);
+    cr_assert(strstr(err, "myobench: convert spec: 22/22 files in "), "%s", err);
+    cr_assert(!strchr(err, '\r'), "no carriage returns in a log: %s", err);
+    free(out); free(err);
+    /* --no-progress silences it */
+    SPRINTF(args, "convert spec kaufmann_multiday %s -o %s/k2.h5 --no-progress", tu_real("kaufmann_multiday"), dir);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    cr_assert(!strstr(err, "/22 files") && !strstr(err, "ETA"), "%s", err);
+    free(out); free(err);
+}
+
 Test(conv_spec, convert_help_lists_the_shipped_specs, .timeout = 30)
 {
     char *out, *err;
