@@ -7,9 +7,9 @@
 
 /* Two recordings of two subjects, one held-out gesture, split tags; a NaN
  * at row 7 channel 1 of the second recording when 'nan' is set. */
-static void write_fixture(const char *p, int nan)
+static void write_named_fixture(const char *p, const char *name, int nan)
 {
-    struct mbh5_corpus corpus = { .name = "cli-corpus", .source_dataset = "CLI DB", .source_version = "2",
+    struct mbh5_corpus corpus = { .name = name, .source_dataset = "CLI DB", .source_version = "2",
                                   .converter = "unit", .converter_version = "0.1", .params_json = "{}" };
     struct mbh5_writer *w;
     cr_assert_eq(mbh5_create(&w, p, &corpus), MB_OK);
@@ -39,6 +39,11 @@ static void write_fixture(const char *p, int nan)
         cr_assert_eq(mbh5_rec_end(r), MB_OK);
     }
     cr_assert_eq(mbh5_commit(w), MB_OK);
+}
+
+static void write_fixture(const char *p, int nan)
+{
+    write_named_fixture(p, "cli-corpus", nan);
 }
 
 static void fixture_path(char *p, size_t cap, char *dir, size_t dcap, const char *name, int nan)
@@ -180,4 +185,29 @@ Test(cli_validate, usage_has_its_exit_codes, .timeout = 30)
     cr_expect(strstr(out, "usage: myobench validate"), "%s", out);
     free(out);
     free(err);
+}
+
+/* ---- run ----------------------------------------------------------------- */
+
+/* Two datasets: the job count runs over both (it restarted per dataset,
+ * printing two "2/2" for 4 jobs), the dataset is named, and while the
+ * second is not planned yet the total is marked as a lower bound. */
+Test(cli_run, progress_counts_jobs_over_every_dataset, .timeout = 60)
+{
+    char dir[64], a[128], b[128], args[1024], *out, *err;
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(a, sizeof a, "%s/a.h5", dir);
+    snprintf(b, sizeof b, "%s/b.h5", dir);
+    write_named_fixture(a, "alpha", 0);
+    write_named_fixture(b, "beta", 0);
+    snprintf(args, sizeof args, "run --data %s,%s --protocol loso --methods lda-td4 --db %s/r.db --progress lines -j 1",
+             a, b, dir);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    cr_expect(strstr(err, "[1/2+] ok     alpha / loso / lda-td4 / loso/u1") &&
+              strstr(err, "[2/2+] ok     alpha / loso / lda-td4 / loso/u2") &&
+              strstr(err, "[3/4] ok     beta / loso / lda-td4 / loso/u1") &&
+              strstr(err, "[4/4] ok     beta / loso / lda-td4 / loso/u2"), "%s", err);
+    free(out);
+    free(err);
+    cleanup(dir);
 }
