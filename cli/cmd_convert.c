@@ -43,8 +43,8 @@ static const char *const convert_options[] = {
     "",
     "SPEC is a spec file, or the name of a spec in $MYOBENCH_SPECS or shipped.",
     "",
-    "exit status: 0 converted, 1 failure (nothing written; with --keep-going: files",
-    "were skipped), 2 usage error",
+    "exit status: 0 converted, 1 failure (nothing written; or, with --keep-going, written",
+    "without the bad files listed), 2 usage error",
     NULL
 };
 

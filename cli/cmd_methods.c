@@ -14,6 +14,8 @@ static const char *const methods_usage[] = {
     "",
     "options:",
     "  -h, --help  this text",
+    "",
+    "exit status: 0 listed, 2 usage error",
     NULL
 };
 

@@ -211,3 +211,88 @@ Test(cli_run, progress_counts_jobs_over_every_dataset, .timeout = 60)
     free(err);
     cleanup(dir);
 }
+
+/* ---- every command's --help -------------------------------------------------- */
+
+/* The commands 'myobench --help' lists, each malloc'ed into names[]. */
+static size_t list_commands(char *names[], size_t cap)
+{
+    char *out, *err;
+    cr_assert_eq(tu_run(&out, &err, "--help"), 0);
+    size_t n = 0;
+    const char *p = strstr(out, "commands:\n");
+    cr_assert_not_null(p, "%s", out);
+    for (p = strchr(p, '\n') + 1; n < cap && !strncmp(p, "  ", 2) && p[2] != ' '; p = strchr(p, '\n') + 1) {
+        size_t l = strcspn(p + 2, " ");
+        names[n++] = strndup(p + 2, l);
+    }
+    free(out);
+    free(err);
+    cr_assert_geq(n, 8, "synth, convert, info, validate, methods, run, report, prune at least");
+    return n;
+}
+
+Test(cli_help, every_command_states_its_exit_statuses, .timeout = 60)
+{
+    char *names[32], args[64], *out, *err;
+    size_t n = list_commands(names, 32);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(args, sizeof args, "%s --help", names[i]);
+        cr_assert_eq(tu_run(&out, &err, args), 0, "%s", args);
+        const char *st = strstr(out, "exit status: 0 ");
+        cr_expect(st && strstr(st, ", 2 usage error"), "'%s' gives the meaning of 0 and 2 (and 1 where it can "
+                  "fail): %s", args, out);
+        if (strcmp(names[i], "methods"))
+            cr_expect(st && strstr(st, ", 1 "), "'%s' gives the meaning of 1: %s", args, out);
+        free(out);
+        free(err);
+        free(names[i]);
+    }
+}
+
+/* One spelling: every command that takes a thread count takes -j/--jobs
+ * and no help text says --threads. */
+Test(cli_help, the_thread_flag_is_j_jobs_everywhere, .timeout = 60)
+{
+    char *names[32], args[64], *out, *err;
+    size_t n = list_commands(names, 32);
+    const char *threaded[] = { "synth", "convert", "validate", "run" };
+    for (size_t i = 0; i < n; i++) {
+        snprintf(args, sizeof args, "%s --help", names[i]);
+        cr_assert_eq(tu_run(&out, &err, args), 0, "%s", args);
+        cr_expect(!strstr(out, "--threads"), "'%s' says --threads: %s", args, out);
+        int want = 0;
+        for (size_t k = 0; k < sizeof threaded / sizeof *threaded; k++)
+            want |= !strcmp(threaded[k], names[i]);
+        cr_expect(!want || strstr(out, "-j, --jobs N"), "'%s' lists -j, --jobs N: %s", args, out);
+        free(out);
+        free(err);
+        free(names[i]);
+    }
+}
+
+Test(cli_help, run_takes_jobs_and_still_the_old_threads_spelling, .timeout = 60)
+{
+    char dir[64], a[128], args[1024], *out, *err;
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(a, sizeof a, "%s/a.h5", dir);
+    write_named_fixture(a, "alpha", 0);
+    const char *flags[] = { "--jobs 2", "-j 2", "--threads 2" };
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(args, sizeof args, "run --data %s --protocol loso --methods lda-td4 --db %s/r%zu.db --progress none %s",
+                 a, dir, i, flags[i]);
+        cr_expect_eq(tu_run(&out, &err, args), 0, "%s: %s", flags[i], err);
+        free(out);
+        free(err);
+    }
+    snprintf(args, sizeof args, "run --data %s --protocol loso --methods lda-td4 --db %s/x.db --jobs 0", a, dir);
+    cr_expect_eq(tu_run(&out, &err, args), 2);
+    cr_expect(strstr(err, "-j/--jobs needs 1..1024"), "%s", err);
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "validate --jobs 2 %s", a);
+    cr_expect_eq(tu_run(&out, &err, args), 0, "%s", err);
+    free(out);
+    free(err);
+    cleanup(dir);
+}
