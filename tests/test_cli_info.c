@@ -296,3 +296,42 @@ Test(cli_help, run_takes_jobs_and_still_the_old_threads_spelling, .timeout = 60)
     free(err);
     cleanup(dir);
 }
+
+/* ---- methods ------------------------------------------------------------- */
+
+/* Every row's columns start where the header's do, however long a
+ * capability list or parameter string is (cpep's pushed its row out). */
+Test(cli_methods, table_columns_line_up_for_long_capability_lists, .timeout = 30)
+{
+    char *out, *err;
+    cr_assert_eq(tu_run(&out, &err, "methods"), 0);
+    const char *cols[] = { "capabilities", "default params", "summary" };
+    size_t at[3];
+    const char *line = out, *end = strchr(line, '\n');
+    for (size_t k = 0; k < 3; k++) {
+        const char *h = strstr(line, cols[k]);
+        cr_assert(h && h < end, "header has '%s': %s", cols[k], out);
+        at[k] = (size_t)(h - line);
+    }
+    size_t rows = 0;
+    int long_caps = 0;
+    for (line = end + 1; *line && *line != '\n'; line = strchr(line, '\n') + 1, rows++) {
+        size_t len = (size_t)(strchr(line, '\n') - line);
+        for (size_t k = 0; k < 3; k++)
+            cr_expect(len > at[k] && line[at[k] - 1] == ' ' && line[at[k]] != ' ',
+                      "column '%s' of row %zu starts at %zu: %.*s", cols[k], rows + 1, at[k], (int)len, line);
+        long_caps |= !strncmp(line + at[0], "classify, embed, zero-shot, needs-pose, oracle", 46);
+    }
+    cr_expect_geq(rows, 10);
+    cr_expect(long_caps, "the longest capability list is among the rows: %s", out);
+    /* the protocol table below lines up with its own header */
+    line = strstr(out, "\nprotocol ");
+    cr_assert_not_null(line);
+    line++;
+    size_t needs = (size_t)(strstr(line, "needs") - line), summ = (size_t)(strstr(line, "summary") - line);
+    for (line = strchr(line, '\n') + 1; *line; line = strchr(line, '\n') + 1)
+        cr_expect(line[needs - 1] == ' ' && line[needs] != ' ' && line[summ - 1] == ' ' && line[summ] != ' ',
+                  "%.*s", (int)(strchr(line, '\n') - line), line);
+    free(out);
+    free(err);
+}
