@@ -6,7 +6,8 @@
 #include "testutil.h"
 
 /* Two recordings of two subjects, one held-out gesture, split tags; a NaN
- * at row 7 channel 1 of the second recording when 'nan' is set. */
+ * at row index 7, channel index 1 (sample 8, channel 2) of the second
+ * recording when 'nan' is set. */
 static void write_named_fixture(const char *p, const char *name, int nan)
 {
     struct mbh5_corpus corpus = { .name = name, .source_dataset = "CLI DB", .source_version = "2",
@@ -150,7 +151,7 @@ Test(cli_validate, problems_are_lines_on_stdout_and_exit_1, .timeout = 30)
     fixture_path(p, sizeof p, dir, sizeof dir, "nan.h5", 1);
     snprintf(args, sizeof args, "validate '%s'", p);
     cr_expect_eq(tu_run(&out, &err, args), 1);
-    snprintf(want, sizeof want, "%s: /recordings/r000001/emg: 1 NaN/Inf values, first at row 7 channel 1\n", p);
+    snprintf(want, sizeof want, "%s: /recordings/r000001/emg: 1 NaN/Inf values, first at sample 8 channel 2\n", p);
     cr_expect_str_eq(out, want);
     cr_expect(strstr(err, "1 problem"), "%s", err);
     free(out);
