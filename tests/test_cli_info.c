@@ -213,6 +213,36 @@ Test(cli_run, progress_counts_jobs_over_every_dataset, .timeout = 60)
     cleanup(dir);
 }
 
+/* The fixture's gestures have one segment each, cut into three time blocks:
+ * 5 shots cannot leave one to test, so fewshot-k5 is refused (n/a, with
+ * the reason in the report) instead of running 2 shots under the name k5. */
+Test(cli_run, a_fewshot_budget_above_the_repetitions_is_refused_and_the_report_says_why, .timeout = 60)
+{
+    char dir[64], a[128], plan[160], args[1024], *out, *err;
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(a, sizeof a, "%s/a.h5", dir);
+    write_named_fixture(a, "alpha", 0);
+    snprintf(plan, sizeof plan, "%s/plan.yaml", dir);
+    FILE *f = fopen(plan, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "data: [%s]\nprotocols: [{ name: fewshot, shots: [1, 5], episodes: 1 }]\nmethods: [lda-td4]\n", a);
+    fclose(f);
+    snprintf(args, sizeof args, "run %s --db %s/r.db --progress none", plan, dir);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "n/a is not a failure: %s", err);
+    cr_expect(strstr(err, "4 jobs: 2 ok, 2 n/a, 0 failed"), "%s", err);
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "report %s/r.db", dir);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    cr_expect(strstr(out, "## alpha / fewshot-k1 (N = 2)"), "%s", out);
+    cr_expect(strstr(out, "## alpha / fewshot-k5\n\nno results"), "%s", out);
+    cr_expect(strstr(out, "n/a: fewshot-k5 refused: 5 shots of every gesture and one repetition left to test need 6 "
+                          "repetitions (or time blocks) per gesture; subject 'u1' has 3 of gesture"), "%s", out);
+    free(out);
+    free(err);
+    cleanup(dir);
+}
+
 /* ---- every command's --help -------------------------------------------------- */
 
 /* The commands 'myobench --help' lists, each malloc'ed into names[]. */
