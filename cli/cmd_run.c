@@ -31,7 +31,7 @@ static const char *const run_usage[] = {
     "  --folds K          grouped k-fold over subjects instead of one fold per subject",
     "",
     "options:",
-    "  -j, --threads N    jobs run in parallel (default: OpenMP's default)",
+    "  -j, --jobs N       jobs run in parallel (default: OpenMP's default)",
     "  --db FILE          results store (default results.db)",
     "  --out DIR          also write the report (all formats) into DIR",
     "  --progress MODE    bar, lines or none (default: bar on a terminal, else lines)",
@@ -67,6 +67,9 @@ int cmd_run(int argc, char **argv)
         { "window-ms", required_argument, NULL, O_WIN },
         { "stride-ms", required_argument, NULL, O_STRIDE },
         { "folds", required_argument, NULL, O_FOLDS },
+        { "jobs", required_argument, NULL, 'j' },
+        /* --threads was this flag's documented name before -j/--jobs became
+         * the one spelling of every command; kept working, no longer listed */
         { "threads", required_argument, NULL, 'j' },
         { "db", required_argument, NULL, O_DB },
         { "out", required_argument, NULL, O_OUT },
@@ -104,8 +107,8 @@ int cmd_run(int argc, char **argv)
             flags_used = 1;
             break;
         case 'j':
-            if (cli_parse_long(&v, "--threads", optarg) || v < 1 || v > 1024) {
-                fprintf(stderr, "myobench: run: --threads needs 1..1024\n");
+            if (cli_parse_long(&v, "--jobs", optarg) || v < 1 || v > 1024) {
+                fprintf(stderr, "myobench: run: -j/--jobs needs 1..1024\n");
                 return MB_EXIT_USAGE;
             }
             ro.threads = (int)v;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "core/fs.h"
+#include "core/progress.h"
 
 /* ---- folder walk -------------------------------------------------------- */
 
@@ -154,6 +155,12 @@ int conv_run_pipeline(const struct conv_pipeline *p, struct mb_convert_result *r
         return mb_error(MB_ENOMEM, "out of memory starting the %s conversion", p->what);
     }
     int rc = MB_OK;
+    struct mb_progress pr;
+    if (p->progress) {
+        char what[96];
+        snprintf(what, sizeof what, "myobench: convert %s", p->what);
+        mb_progress_start(&pr, stderr, what, "files", p->n, mb_progress_now());
+    }
     for (size_t b = 0; b < p->n && rc == MB_OK; b += batch) {
         size_t m = p->n - b < batch ? p->n - b : batch;
         /* Items of a batch load concurrently; each thread writes only its
@@ -182,10 +189,10 @@ int conv_run_pipeline(const struct conv_pipeline *p, struct mb_convert_result *r
             items[k] = NULL;
         }
         if (p->progress)
-            fprintf(stderr, "\r%s: %zu/%zu files", p->what, b + m, p->n);
+            mb_progress_update(&pr, b + m, mb_progress_now());
     }
     if (p->progress)
-        fputc('\n', stderr);
+        mb_progress_end(&pr, mb_progress_now());
     free(items);
     free(st);
     return rc;

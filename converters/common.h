@@ -54,7 +54,7 @@ struct conv_pipeline {
     void *ctx;
     int threads;           /* items loaded at once (memory bound: threads items) */
     int keep_going;        /* a failed load is listed and skipped instead of fatal */
-    int progress;          /* "\r<what>: i/n" on stderr */
+    int progress;          /* progress on stderr with an ETA (core/progress.h: in place on a terminal, else a line every few seconds) */
     const char *what;      /* e.g. "emg2pose" */
 };
 

@@ -575,7 +575,7 @@ static int map_labels(struct conv_np_file *f, const struct conv_np_load_opts *o,
         }
     for (size_t i = 0; i < n; i++)
         if (L[i] < 0)
-            return mb_error(MB_EFORMAT, "'%s' row %zu: %s value %d is negative", f->path, i + 1, f->label_var, L[i]);
+            return mb_error(MB_EFORMAT, "'%s' sample %zu: %s value %d is negative", f->path, i + 1, f->label_var, L[i]);
     if (d->numbering == CONV_NP_OBSERVED || lo == INT32_MAX)
         return MB_OK;   /* rest only, or no table to check against */
     const int ex = o->exercise;
@@ -604,7 +604,7 @@ static int map_labels(struct conv_np_file *f, const struct conv_np_load_opts *o,
     const int32_t first = local ? 1 : off + 1, last = local ? size : off + size;
     for (size_t i = 0; i < n; i++) {
         if (L[i] && (L[i] < first || L[i] > last))
-            return mb_error(MB_EFORMAT, "'%s' row %zu: %s value %d is outside exercise %d's movements %d..%d "
+            return mb_error(MB_EFORMAT, "'%s' sample %zu: %s value %d is outside exercise %d's movements %d..%d "
                             "(DB%d numbers them %s; use --db if this is another database)", f->path, i + 1,
                             f->label_var, L[i], ex, first, last, d->db, local ? "within each exercise" : "globally");
         if (L[i] && local)
@@ -619,7 +619,7 @@ static int read_ints(int32_t *out, const matvar_t *v, size_t n, const char *show
     for (size_t i = 0; i < n; i++) {
         double x = at(v, i);
         if (!(x == floor(x)) || fabs(x) > 1e9)
-            return mb_error(MB_EFORMAT, "'%s' row %zu: %s value %g is not an integer", shown, i + 1, name, x);
+            return mb_error(MB_EFORMAT, "'%s' sample %zu: %s value %g is not an integer", shown, i + 1, name, x);
         out[i] = (int32_t)x;
     }
     return MB_OK;
@@ -724,10 +724,10 @@ static int check_finite(struct conv_np_file *f, const struct conv_np_load_opts *
         if (!count)
             continue;
         if (!o->allow_nonfinite)
-            return mb_error(MB_ENUM, "'%s' row %zu: non-finite '%s' value in column %zu (%zu in all; use "
+            return mb_error(MB_ENUM, "'%s' sample %zu: non-finite '%s' value in channel %zu (%zu in all; use "
                             "--allow-nonfinite to keep them)", f->path, first_r + 1, name, first_c + 1, count);
         f->n_nonfinite += count;
-        fwarn(f, oom, "'%s': %zu non-finite '%s' values (first at row %zu, column %zu); kept (--allow-nonfinite)",
+        fwarn(f, oom, "'%s': %zu non-finite '%s' values (first at sample %zu, channel %zu); kept (--allow-nonfinite)",
               f->path, count, name, first_r + 1, first_c + 1);
     }
     return MB_OK;
@@ -811,7 +811,8 @@ static int load_open(struct conv_np_file *f, mat_t *mat, const struct conv_np_lo
             goto out;
         for (size_t i = 0; i < f->n; i++)
             if (f->reps[i] < 0) {
-                rc = mb_error(MB_EFORMAT, "'%s' row %zu: %s value %d is negative", f->path, i + 1, f->rep_var, f->reps[i]);
+                rc = mb_error(MB_EFORMAT, "'%s' sample %zu: %s value %d is negative", f->path, i + 1, f->rep_var,
+                              f->reps[i]);
                 goto out;
             }
     } else {

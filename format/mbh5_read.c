@@ -783,8 +783,8 @@ int mbh5_impl_use_rec(struct mbh5_file *f, size_t rec)
 static int check_span(const struct mbh5_file *f, size_t rec, const char *what, size_t start, size_t n, size_t len)
 {
     if (start > len || n > len - start)
-        return mb_error(MB_EINVAL, "'%s': /recordings/%s/%s: rows [%zu, %zu) outside [0, %zu)", f->path,
-                        f->recordings[rec].id, what, start, start + n, len);
+        return mb_error(MB_EINVAL, "'%s': /recordings/%s/%s: samples %zu..%zu outside 1..%zu", f->path,
+                        f->recordings[rec].id, what, start + 1, start + n, len);
     return MB_OK;
 }
 
@@ -825,8 +825,8 @@ static int read_emg_chunks(struct mbh5_file *f, size_t rec, size_t c0, size_t c1
                                          m->emg_shuffle && !(mask[j] & (1u << (m->emg_shuffle - 1))),
                                          m->emg_deflate && !(mask[j] & (1u << (m->emg_deflate - 1)))) != 0;
         if (!rc && bad)
-            rc = mb_error(MB_EFORMAT, "'%s': /recordings/%s/emg: a chunk near row %zu does not decode (corrupt)",
-                          f->path, f->recordings[rec].id, b0 * R);
+            rc = mb_error(MB_EFORMAT, "'%s': /recordings/%s/emg: a chunk near sample %zu does not decode (corrupt)",
+                          f->path, f->recordings[rec].id, b0 * R + 1);
     }
     free(raw);
     free(scr);

@@ -196,7 +196,7 @@ static int col_flush(struct col *c, const char *file, const char *obj)
     }
     if (bad)
         return mb_error(MB_EIO, "'%s': %s: compressing rows from %llu failed", file, obj,
-                        (unsigned long long)c->nrows);
+                        (unsigned long long)c->nrows + 1);
     hsize_t size[2] = { c->nrows + c->nbuf, c->width };
     herr_t st = H5Dset_extent(c->dset, size);
     for (size_t j = 0; j < k && st >= 0; j++) {
@@ -207,8 +207,8 @@ static int col_flush(struct col *c, const char *file, const char *obj)
     if (st < 0) {
         char name[256] = "?";
         H5Iget_name(c->dset, name, sizeof name);
-        return mb_error(MB_EH5, "'%s': %s: cannot write rows [%llu, %llu) of '%s' (disk full?)", file, obj,
-                        (unsigned long long)c->nrows, (unsigned long long)(c->nrows + c->nbuf), name);
+        return mb_error(MB_EH5, "'%s': %s: cannot write rows %llu..%llu of '%s' (disk full?)", file, obj,
+                        (unsigned long long)c->nrows + 1, (unsigned long long)(c->nrows + c->nbuf), name);
     }
     c->nrows += c->nbuf;
     c->nbuf = 0;

@@ -81,10 +81,17 @@ int hn_job_key(char key[65], const struct hn_job_rec *j)
 
 /* ---- progress ------------------------------------------------------------------ */
 
+/* One count over the whole run: jobs of earlier datasets are part of done
+ * and total, and the dataset being run is named. Datasets are planned one
+ * at a time (each is loaded only for its own jobs), so while later ones are
+ * still to plan the total is a lower bound, marked '+'. */
 struct progress {
     enum hn_progress mode;
-    size_t total, done;
-    double t0;
+    size_t base;                 /* jobs run for earlier datasets of this run */
+    size_t total, done;          /* this dataset's jobs to run, and finished */
+    size_t d, n_data;            /* dataset index, datasets in the plan */
+    const char *dataset;         /* its label */
+    double t0;                   /* start of the run */
 };
 
 static void clock_text(char *buf, size_t cap, double s)
@@ -103,18 +110,21 @@ static void progress_step(struct progress *p, const struct hn_job_rec *j, const 
     if (p->mode == HN_PROGRESS_NONE)
         return;
     double el = omp_get_wtime() - p->t0;
+    size_t done = p->base + p->done, total = p->base + p->total;
+    const char *more = p->d + 1 < p->n_data ? "+" : "";
     if (p->mode == HN_PROGRESS_LINES) {
-        fprintf(stderr, "[%zu/%zu] %-6s %s / %s / %s / %s seed %llu (%.2f s)\n", p->done, p->total, status,
+        fprintf(stderr, "[%zu/%zu%s] %-6s %s / %s / %s / %s seed %llu (%.2f s)\n", done, total, more, status,
                 j->dataset, j->protocol, j->method, j->fold_id, (unsigned long long)j->seed, seconds);
         return;
     }
     char e[32], eta[32] = "--:--";
     clock_text(e, sizeof e, el);
-    if (p->done)
-        clock_text(eta, sizeof eta, el / (double)p->done * (double)(p->total - p->done));
-    int width = 30, fill = p->total ? (int)((double)width * (double)p->done / (double)p->total) : width;
-    fprintf(stderr, "\r[%.*s%*s] %zu/%zu jobs, %s elapsed, ETA %s ", fill,
-            "##############################", width - fill, "", p->done, p->total, e, eta);
+    if (done)
+        clock_text(eta, sizeof eta, el / (double)done * (double)(total - done));
+    int width = 30, fill = total ? (int)((double)width * (double)done / (double)total) : width;
+    fprintf(stderr, "\r[%.*s%*s] %zu/%zu%s jobs, dataset %zu/%zu '%s', %s elapsed, ETA %s%s ", fill,
+            "##############################", width - fill, "", done, total, more, p->d + 1, p->n_data, p->dataset,
+            e, eta, more);
     if (p->done == p->total)
         fprintf(stderr, "\n");
     fflush(stderr);
@@ -281,7 +291,9 @@ int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d,
     }
     st->n_jobs += n_jobs;
     if (!rc && n_todo) {
-        struct progress prog = { o->progress, n_todo, 0, omp_get_wtime() };
+        /* st holds the jobs the earlier datasets ran */
+        struct progress prog = { o->progress, st->n_ok + st->n_na + st->n_failed, n_todo, 0, d, plan->n_data,
+                                 c->name, st->t_start > 0 ? st->t_start : omp_get_wtime() };
         if (prog.mode == HN_PROGRESS_AUTO)
             prog.mode = isatty(STDERR_FILENO) ? HN_PROGRESS_BAR : HN_PROGRESS_LINES;
         int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
@@ -316,6 +328,7 @@ int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d,
 int hn_run(struct hn_run_stats *st, const struct hn_plan *plan, struct hn_store *s, const struct hn_run_opts *o)
 {
     memset(st, 0, sizeof *st);
+    st->t_start = omp_get_wtime();
     int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     int64_t run_id;
     int rc = hn_store_begin_run(s, &run_id, plan->text, threads);

@@ -642,14 +642,24 @@ Test(conv_ninapro, nonfinite_samples_fail_unless_allowed, .timeout = 60)
     snprintf(out, sizeof out, "%s/o.h5", dir);
     struct mb_convert_opts o = { .db = 1 };
     cr_assert_eq(run_convert(dir, out, &o, NULL), MB_ENUM);
-    cr_assert(strstr(mb_last_error(), "'s1/S1_A1_E1.mat' row 18: non-finite 'emg' value in column 4"), "%s",
+    cr_assert(strstr(mb_last_error(), "'s1/S1_A1_E1.mat' sample 18: non-finite 'emg' value in channel 4"), "%s",
               mb_last_error());
     o.allow_nonfinite = 1;
     cr_assert_eq(run_convert(dir, out, &o, NULL), MB_OK, "%s", mb_last_error());
     struct mbh5_file *f;
     cr_assert_eq(mbh5_open(&f, out), MB_OK);
     cr_assert(has_note(f, "1 non-finite 'emg' values"));
+    /* the note and 'validate' name the same place as the error did (both
+     * counted from 1; validate counted from 0 before) */
+    cr_assert(has_note(f, "first at sample 18, channel 4"));
     mbh5_close(f);
+    char *rep = NULL;
+    size_t len = 0;
+    FILE *mf = open_memstream(&rep, &len);
+    cr_assert_eq(mbh5_validate(out, mf), 1);
+    fclose(mf);
+    cr_assert(strstr(rep, "/emg: 1 NaN/Inf values, first at sample 18 channel 4"), "%s", rep);
+    free(rep);
     small_free(&s);
 }
 

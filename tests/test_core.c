@@ -7,6 +7,7 @@
 
 #include "core/err.h"
 #include "core/fs.h"
+#include "core/progress.h"
 #include "core/rng.h"
 #include "tests/testutil.h"
 
@@ -144,4 +145,39 @@ Test(core, quiet_errors_are_recorded_but_not_printed, .init = cr_redirect_stderr
     cr_assert_str_eq(mb_last_error(), "loud");
     fflush(stderr);
     cr_assert_stderr_eq_str("myobench: error: loud\n");
+}
+
+/* Not on a terminal: a line after the first step, then at most one per
+ * MB_PROGRESS_INTERVAL seconds, then the last one; each with done/total,
+ * elapsed time and ETA. Times are given, so nothing waits. */
+Test(progress, off_a_terminal_prints_a_line_every_few_seconds_with_an_eta)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    cr_assert_not_null(fp);
+    struct mb_progress p;
+    mb_progress_start(&p, fp, "myobench: convert x", "files", 100, 1000.0);
+    cr_assert_eq(p.tty, 0, "a memory stream is not a terminal");
+    mb_progress_update(&p, 1, 1000.5);                 /* first step: a line with an early ETA */
+    for (size_t i = 2; i <= 40; i++)                  /* 0.1 s apart: one line per interval */
+        mb_progress_update(&p, i, 1000.5 + 0.1 * (double)i);
+    mb_progress_update(&p, 60, 1000.5 + MB_PROGRESS_INTERVAL + 0.1);
+    mb_progress_end(&p, 1100.0);
+    fclose(fp);
+    const char *want =
+        "myobench: convert x: 1/100 files, 00:01 elapsed, ETA 00:50\n"
+        "myobench: convert x: 60/100 files, 00:06 elapsed, ETA 00:04\n"
+        "myobench: convert x: 60/100 files in 01:40\n";
+    cr_assert_str_eq(buf, want);
+    free(buf);
+}
+
+Test(progress, clock_is_minutes_then_hours)
+{
+    char b[32];
+    mb_progress_clock(b, sizeof b, 59.6);
+    cr_assert_str_eq(b, "01:00");
+    mb_progress_clock(b, sizeof b, 3600 * 2 + 61);
+    cr_assert_str_eq(b, "2:01:01");
 }
