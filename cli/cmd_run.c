@@ -1,6 +1,5 @@
 /* cli/cmd_run.c - 'myobench run': a plan (PLAN.yaml or flags) run into the
  * results store, optionally followed by the report. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,13 +135,10 @@ int cmd_run(int argc, char **argv)
         return flags_used && rc == MB_EINVAL ? MB_EXIT_USAGE : MB_EXIT_FAIL;
     /* every dataset is checked before any job runs: a typo in the last path would
      * otherwise surface only after the other datasets' jobs, and no store is created */
-    for (size_t i = 0; i < plan.n_data; i++)
-        if (access(plan.data[i], R_OK) != 0) {
-            mb_error(MB_EIO, "%s: cannot read dataset '%s': %s", flags_used ? "--data" : argv[optind],
-                     plan.data[i], strerror(errno));
-            hn_plan_release(&plan);
-            return MB_EXIT_FAIL;
-        }
+    if (hn_plan_check_data(&plan, flags_used ? "--data" : argv[optind])) {
+        hn_plan_release(&plan);
+        return MB_EXIT_FAIL;
+    }
     struct hn_store *st;
     if (hn_store_open(&st, db)) {
         hn_plan_release(&plan);

@@ -1158,3 +1158,102 @@ Test(harness_cli, prune_removes_the_selected_jobs, .timeout = 60)
     cr_assert(!mb_fs_is_file(want));
     hn_plan_release(&pl);
 }
+
+/* ---- datasets refused before the store is opened ------------------------------------ */
+
+#include "pr_fixture.h"
+
+/* A NinaPro-like unified file (rest 0, gestures 1..6, repetitions) of 4
+ * subjects at dir/name. */
+static void fixture(char *path, size_t cap, const char *dir, const char *name)
+{
+    snprintf(path, cap, "%s/%s", dir, name);
+    cr_assert_eq(prf_write(path, &(struct prf_opts){ .subjects = 4, .reps = 2 }), MB_OK, "%s", mb_last_error());
+}
+
+static void assert_nothing_written(const char *dir, const char *db, const char *what)
+{
+    char m[256];
+    snprintf(m, sizeof m, "%s/manifests", dir);
+    cr_expect_neq(access(db, F_OK), 0, "%s: a store was created", what);
+    cr_expect_neq(access(m, F_OK), 0, "%s: a manifests folder was created", what);
+}
+
+/* A label outside the recording's vocabulary (99 where the gestures are
+ * 0..6) used to run "ok" with a class of its own; run refuses it as
+ * validate does, naming the file, the recording and the sample (1-based),
+ * before any store exists. */
+Test(harness_cli, run_refuses_labels_outside_the_vocabulary, .timeout = 60)
+{
+    char dir[64], h5[128], db[128], args[512], want[256], *err;
+    tu_tmpdir(dir, sizeof dir);
+    fixture(h5, sizeof h5, dir, "db1.h5");
+    cr_assert_eq(prf_poke_label(h5, "r000002", 1233, 99), MB_OK);
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    snprintf(args, sizeof args, "run --data %s --protocol loso --methods lda-td4 --db %s --progress none", h5, db);
+    cr_assert_eq(tu_run(NULL, &err, args), 1, "%s", err);
+    snprintf(want, sizeof want, "'%s' recording 'r000002' sample 1234: label 99 is neither -1 nor a gesture id", h5);
+    cr_expect(strstr(err, want), "%s", err);
+    assert_nothing_written(dir, db, "label 99");
+    free(err);
+}
+
+/* An unreadable, truncated or random-bytes .h5 is refused before the store
+ * is created: no database, no manifests folder, exit 1, the file named; and
+ * so is a plan whose second dataset is bad (its first would otherwise have
+ * run into the store). */
+Test(harness_cli, bad_datasets_are_refused_before_the_store_is_created, .timeout = 60)
+{
+    char dir[64], good[128], db[128], args[1024], bad[4][128], *err;
+    tu_tmpdir(dir, sizeof dir);
+    fixture(good, sizeof good, dir, "good.h5");
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    size_t n_bad = 0;
+    /* truncated: the first half of a valid file */
+    snprintf(bad[n_bad], sizeof bad[n_bad], "%s/truncated.h5", dir);
+    struct stat sb;
+    cr_assert_eq(stat(good, &sb), 0);
+    snprintf(args, sizeof args, "head -c %lld '%s' > '%s'", (long long)sb.st_size / 2, good, bad[n_bad]);
+    cr_assert_eq(system(args), 0);
+    n_bad++;
+    /* random bytes */
+    snprintf(bad[n_bad], sizeof bad[n_bad], "%s/random.h5", dir);
+    FILE *f = fopen(bad[n_bad], "wb");
+    cr_assert_not_null(f);
+    uint32_t lcg = 7;
+    for (int i = 0; i < 100000; i++) {
+        lcg = lcg * 1664525u + 1013904223u;
+        fputc((int)(lcg >> 24), f);
+    }
+    fclose(f);
+    n_bad++;
+    /* unreadable: a folder, whatever the user (root reads any file) */
+    snprintf(bad[n_bad], sizeof bad[n_bad], "%s/folder.h5", dir);
+    cr_assert_eq(mkdir(bad[n_bad], 0755), 0);
+    n_bad++;
+    /* unreadable: no read permission, where permissions apply */
+    if (geteuid() != 0) {
+        snprintf(bad[n_bad], sizeof bad[n_bad], "%s/noperm.h5", dir);
+        snprintf(args, sizeof args, "cp '%s' '%s' && chmod 000 '%s'", good, bad[n_bad], bad[n_bad]);
+        cr_assert_eq(system(args), 0);
+        n_bad++;
+    }
+    for (size_t i = 0; i < n_bad; i++) {
+        snprintf(args, sizeof args, "run --data %s --protocol loso --methods lda-td4 --db %s --progress none", bad[i],
+                 db);
+        cr_assert_eq(tu_run(NULL, &err, args), 1, "%s: %s", bad[i], err);
+        cr_expect(strstr(err, bad[i]), "the message names '%s': %s", bad[i], err);
+        assert_nothing_written(dir, db, bad[i]);
+        free(err);
+        /* in a plan, after a good dataset */
+        char plan[160];
+        snprintf(plan, sizeof plan, "%s/plan.yaml", dir);
+        snprintf(args, sizeof args, "data: [%s, %s]\nprotocols: [loso]\nmethods: [lda-td4]\n", good, bad[i]);
+        write_text(plan, args);
+        snprintf(args, sizeof args, "run %s --db %s --progress none", plan, db);
+        cr_assert_eq(tu_run(NULL, &err, args), 1, "%s: %s", bad[i], err);
+        cr_expect(strstr(err, bad[i]), "the message names '%s': %s", bad[i], err);
+        assert_nothing_written(dir, db, bad[i]);
+        free(err);
+    }
+}
