@@ -34,6 +34,8 @@ static const char *const run_usage[] = {
     "  --db FILE          results store (default results.db)",
     "  --out DIR          also write the report (all formats) into DIR",
     "  --progress MODE    bar, lines or none (default: bar on a terminal, else lines)",
+    "  --lease-expiry S   seconds without a heartbeat after which another run may take",
+    "                     over this run's jobs (default 300; runs may share one --db)",
     "  -h, --help         this text",
     "",
     "exit status: 0 every job ok or n/a, 1 a job failed or the store cannot be",
@@ -55,7 +57,8 @@ static int parse_real(double *out, const char *opt, const char *val)
 
 int cmd_run(int argc, char **argv)
 {
-    enum { O_DATA = 256, O_PROTO, O_METHODS, O_SEEDS, O_RATE, O_WIN, O_STRIDE, O_FOLDS, O_DB, O_OUT, O_PROGRESS };
+    enum { O_DATA = 256, O_PROTO, O_METHODS, O_SEEDS, O_RATE, O_WIN, O_STRIDE, O_FOLDS, O_DB, O_OUT, O_PROGRESS,
+           O_LEASE };
     static const struct option options[] = {
         { "data", required_argument, NULL, O_DATA },
         { "protocol", required_argument, NULL, O_PROTO },
@@ -70,12 +73,14 @@ int cmd_run(int argc, char **argv)
         { "db", required_argument, NULL, O_DB },
         { "out", required_argument, NULL, O_OUT },
         { "progress", required_argument, NULL, O_PROGRESS },
+        { "lease-expiry", required_argument, NULL, O_LEASE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     struct hn_flags fl = { .rate_hz = -1, .window_ms = -1, .stride_ms = -1, .folds = -1 };
     struct hn_run_opts ro = { 0 };
     const char *db = "results.db", *out = NULL;
+    double lease_expiry = 0;
     int c, flags_used = 0;
     long v;
     optind = 1;
@@ -120,6 +125,13 @@ int cmd_run(int argc, char **argv)
                 return MB_EXIT_USAGE;
             }
             break;
+        case O_LEASE:
+            if (parse_real(&lease_expiry, "--lease-expiry", optarg)) return MB_EXIT_USAGE;
+            if (!(lease_expiry > 0)) {
+                fprintf(stderr, "myobench: run: --lease-expiry needs a positive number of seconds\n");
+                return MB_EXIT_USAGE;
+            }
+            break;
         case 'h': return cli_usage(stdout, run_usage, MB_EXIT_OK);
         default:  return cli_usage(stderr, run_usage, MB_EXIT_USAGE);
         }
@@ -144,12 +156,14 @@ int cmd_run(int argc, char **argv)
         hn_plan_release(&plan);
         return MB_EXIT_FAIL;
     }
+    hn_store_set_lease_expiry(st, lease_expiry);
     struct hn_run_stats stats;
     rc = hn_run(&stats, &plan, st, &ro);
     hn_store_close(st);
     hn_plan_release(&plan);
-    fprintf(stderr, "myobench: run: %zu jobs: %zu ok, %zu n/a, %zu failed, %zu already done; results in '%s'\n",
-            stats.n_jobs, stats.n_ok, stats.n_na, stats.n_failed, stats.n_skipped, db);
+    fprintf(stderr, "myobench: run: %zu jobs: %zu ok, %zu n/a, %zu failed, %zu already done, %zu by another run; "
+            "results in '%s'\n", stats.n_jobs, stats.n_ok, stats.n_na, stats.n_failed, stats.n_skipped,
+            stats.n_other, db);
     int status = rc ? MB_EXIT_FAIL : MB_EXIT_OK;
     if (out && stats.n_jobs) {
         if (hn_report_write(db, out, HN_FMT_ALL))
