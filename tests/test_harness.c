@@ -1163,12 +1163,12 @@ Test(harness_cli, prune_removes_the_selected_jobs, .timeout = 60)
 
 #include "pr_fixture.h"
 
-/* A NinaPro-like unified file (rest 0, gestures 1..6, repetitions) of 4
- * subjects at dir/name. */
-static void fixture(char *path, size_t cap, const char *dir, const char *name)
+/* A NinaPro-like unified file (rest 0, gestures 1..6, 'reps' repetitions)
+ * of 4 subjects at dir/name. */
+static void fixture(char *path, size_t cap, const char *dir, const char *name, int reps)
 {
     snprintf(path, cap, "%s/%s", dir, name);
-    cr_assert_eq(prf_write(path, &(struct prf_opts){ .subjects = 4, .reps = 2 }), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(prf_write(path, &(struct prf_opts){ .subjects = 4, .reps = reps }), MB_OK, "%s", mb_last_error());
 }
 
 static void assert_nothing_written(const char *dir, const char *db, const char *what)
@@ -1187,7 +1187,7 @@ Test(harness_cli, run_refuses_labels_outside_the_vocabulary, .timeout = 60)
 {
     char dir[64], h5[128], db[128], args[512], want[256], *err;
     tu_tmpdir(dir, sizeof dir);
-    fixture(h5, sizeof h5, dir, "db1.h5");
+    fixture(h5, sizeof h5, dir, "db1.h5", 2);
     cr_assert_eq(prf_poke_label(h5, "r000002", 1233, 99), MB_OK);
     snprintf(db, sizeof db, "%s/r.db", dir);
     snprintf(args, sizeof args, "run --data %s --protocol loso --methods lda-td4 --db %s --progress none", h5, db);
@@ -1206,7 +1206,7 @@ Test(harness_cli, bad_datasets_are_refused_before_the_store_is_created, .timeout
 {
     char dir[64], good[128], db[128], args[1024], bad[4][128], *err;
     tu_tmpdir(dir, sizeof dir);
-    fixture(good, sizeof good, dir, "good.h5");
+    fixture(good, sizeof good, dir, "good.h5", 2);
     snprintf(db, sizeof db, "%s/r.db", dir);
     size_t n_bad = 0;
     /* truncated: the first half of a valid file */
@@ -1482,7 +1482,8 @@ Test(harness_cli, two_runs_on_one_store_run_each_job_once, .timeout = 240)
 {
     char dir[64], h5[128], db[128], single[128], args[512], e1[160], e2[160];
     tu_tmpdir(dir, sizeof dir);
-    fixture(h5, sizeof h5, dir, "db1.h5");
+    /* 10 repetitions: jobs of some milliseconds, so the two runs overlap */
+    fixture(h5, sizeof h5, dir, "db1.h5", 10);
     snprintf(db, sizeof db, "%s/shared.db", dir);
     snprintf(single, sizeof single, "%s/single/r.db", dir);
     snprintf(e1, sizeof e1, "%s/e1", dir);
