@@ -671,23 +671,37 @@ const char *hn_store_owner(const struct hn_store *s)
     return s->owner;
 }
 
-/* One query's first row as text columns into bufs (empty when no row). */
-static int query_row(struct hn_store *s, int *found, const char *sql, const char *key, int64_t arg, char **bufs,
-                     const size_t *caps, int ncols)
+/* The claim's reading step, one statement: the job's status, its lease (NULLs
+ * without one) and whether a claim was made since this run began. */
+static int read_claim(struct hn_store *s, char status[16], struct hn_lease *l, int *tried, const char *key,
+                      time_t now)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT j.status, l.owner, l.host, l.pid, l.heartbeat, l.expiry, "
+                           "EXISTS(SELECT 1 FROM claims c WHERE c.job = j.key AND c.id > ?2) "
+                           "FROM jobs j LEFT JOIN leases l ON l.job = j.key WHERE j.key = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
         return db_fail(s, "claiming a job");
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    if (sqlite3_bind_parameter_count(st) >= 2)
-        sqlite3_bind_int64(st, 2, arg);
+    sqlite3_bind_int64(st, 2, s->claims_before_run);
     int step = sqlite3_step(st), rc = MB_OK;
-    *found = step == SQLITE_ROW;
-    for (int i = 0; i < ncols; i++) {
-        const char *v = *found ? (const char *)sqlite3_column_text(st, i) : NULL;
-        snprintf(bufs[i], caps[i], "%s", v ? v : "");
-    }
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
+    memset(l, 0, sizeof *l);
+    if (step == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        snprintf(status, 16, "%s", v ? v : "");
+        if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+            snprintf(l->owner, sizeof l->owner, "%s", (const char *)sqlite3_column_text(st, 1));
+            v = (const char *)sqlite3_column_text(st, 2);
+            snprintf(l->host, sizeof l->host, "%s", v ? v : "");
+            l->pid = sqlite3_column_int64(st, 3);
+            l->age = difftime(now, (time_t)sqlite3_column_int64(st, 4));
+            l->expiry = sqlite3_column_double(st, 5);
+        }
+        *tried = sqlite3_column_int(st, 6);
+    } else if (step == SQLITE_DONE)
+        rc = mb_error(MB_EINVAL, "results store '%s': job %.16s is not planned", s->path, key);
+    else
         rc = db_fail(s, "claiming a job");
     sqlite3_finalize(st);
     return rc;
@@ -696,41 +710,21 @@ static int query_row(struct hn_store *s, int *found, const char *sql, const char
 int hn_store_claim(struct hn_store *s, enum hn_claim *out, struct hn_lease *holder, const char *key, int64_t run_id)
 {
     struct hn_lease prev;
-    memset(&prev, 0, sizeof prev);
-    char status[16], pid[32], beat[32], expiry[32], tried[8];
+    char status[16] = "";
+    int tried = 0;
     *out = HN_CLAIM_BUSY;
     time_t now = time(NULL);
     pthread_mutex_lock(&s->lock);
     /* IMMEDIATE: the read and the lease write are one step, so two runs
      * can never both see the job free */
-    int rc = exec(s, "BEGIN IMMEDIATE"), found;
+    int rc = exec(s, "BEGIN IMMEDIATE");
+    if (rc)
+        memset(&prev, 0, sizeof prev);
+    else
+        rc = read_claim(s, status, &prev, &tried, key, now);
+    if (!rc && !strcmp(prev.owner, s->owner))
+        memset(&prev, 0, sizeof prev);   /* our own lease: ours to (re)claim */
     if (!rc) {
-        char *b[] = { status };
-        size_t c[] = { sizeof status };
-        rc = query_row(s, &found, "SELECT status FROM jobs WHERE key = ?1", key, 0, b, c, 1);
-        if (!rc && !found)
-            rc = mb_error(MB_EINVAL, "results store '%s': job %.16s is not planned", s->path, key);
-    }
-    if (!rc) {
-        char *b[] = { prev.owner, prev.host, pid, beat, expiry };
-        size_t c[] = { sizeof prev.owner, sizeof prev.host, sizeof pid, sizeof beat, sizeof expiry };
-        rc = query_row(s, &found, "SELECT owner, host, pid, heartbeat, expiry FROM leases WHERE job = ?1", key, 0,
-                       b, c, 5);
-        prev.pid = atoll(pid);
-        prev.age = found ? difftime(now, (time_t)atoll(beat)) : 0;
-        prev.expiry = atof(expiry);
-        if (found && !strcmp(prev.owner, s->owner))
-            found = 0;   /* our own lease: ours to (re)claim */
-        if (!found)
-            memset(&prev, 0, sizeof prev);
-    }
-    if (!rc) {
-        char *b[] = { tried };
-        size_t c[] = { sizeof tried };
-        rc = query_row(s, &found, "SELECT 1 FROM claims WHERE job = ?1 AND id > ?2 LIMIT 1", key,
-                       s->claims_before_run, b, c, 1);
-        if (rc)
-            goto out;
         if (!strcmp(status, "ok") || !strcmp(status, "na")) {
             *out = HN_CLAIM_DONE;
         } else if (prev.owner[0]) {
@@ -739,7 +733,7 @@ int hn_store_claim(struct hn_store *s, enum hn_claim *out, struct hn_lease *hold
             prev.expired = prev.age > prev.expiry;
             prev.dead = !strcmp(prev.host, s->host) && !pid_running(prev.pid);
             *out = prev.expired || prev.dead ? HN_CLAIMED : HN_CLAIM_BUSY;
-        } else if (!strcmp(status, "failed") && found) {
+        } else if (!strcmp(status, "failed") && tried) {
             /* another run tried it since this one began, and it failed: running
              * it again here would only repeat that failure */
             *out = HN_CLAIM_FAILED;
