@@ -127,8 +127,8 @@ int cmd_run(int argc, char **argv)
             break;
         case O_LEASE:
             if (parse_real(&lease_expiry, "--lease-expiry", optarg)) return MB_EXIT_USAGE;
-            if (!(lease_expiry > 0)) {
-                fprintf(stderr, "myobench: run: --lease-expiry needs a positive number of seconds\n");
+            if (!(lease_expiry >= 1)) {   /* leases are renewed every expiry / 4 */
+                fprintf(stderr, "myobench: run: --lease-expiry needs at least 1 second, got '%s'\n", optarg);
                 return MB_EXIT_USAGE;
             }
             break;

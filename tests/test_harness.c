@@ -1533,9 +1533,9 @@ Test(harness_cli, two_runs_on_one_store_run_each_job_once, .timeout = 240)
     cr_expect_str_eq(r1, r2);
     free(r1);
     free(r2);
-    snprintf(args, sizeof args, "run --data %s %s --db %s --lease-expiry 0", h5, plan, db);
+    snprintf(args, sizeof args, "run --data %s %s --db %s --lease-expiry 0.5", h5, plan, db);
     cr_expect_eq(tu_run(NULL, &err, args), 2, "%s", err);
-    cr_expect(strstr(err, "--lease-expiry needs a positive number of seconds"), "%s", err);
+    cr_expect(strstr(err, "--lease-expiry needs at least 1 second, got '0.5'"), "%s", err);
     free(err);
 }
 
