@@ -223,6 +223,11 @@ void mbh5_close(struct mbh5_file *f);
 const char *mbh5_tag(const struct mbh5_recording *r, const char *key);
 /* Index of a gesture id in f->gestures, -1 if absent. */
 int  mbh5_gesture_index(const struct mbh5_file *f, int32_t id);
+/* The label check: index of the first of labels[0..n) that is neither
+ * MBH5_UNLABELLED nor a gesture id of f's vocabulary, n when every label is
+ * known. Shared by mbh5_validate and the readers of labels (protocols/
+ * corpus.c), so 'validate' and 'run' refuse the same files. */
+size_t mbh5_find_unknown_label(const struct mbh5_file *f, const int32_t *labels, size_t n);
 
 /* Raw reads at native rate; only the chunks covering [start, start+n) are read. */
 int  mbh5_read_emg(struct mbh5_file *f, size_t rec, size_t start, size_t n, float *out /* [n x C] */) MB_MUST_CHECK;

@@ -689,6 +689,22 @@ int mbh5_gesture_index(const struct mbh5_file *f, int32_t id)
     return -1;
 }
 
+size_t mbh5_find_unknown_label(const struct mbh5_file *f, const int32_t *labels, size_t n)
+{
+    /* Labels come in long runs: remember the last known value so a recording
+     * costs one comparison per sample, not a vocabulary scan. */
+    int32_t known = MBH5_UNLABELLED;
+    for (size_t i = 0; i < n; i++) {
+        int32_t l = labels[i];
+        if (l == known || l == MBH5_UNLABELLED)
+            continue;
+        if (mbh5_gesture_index(f, l) < 0)
+            return i;
+        known = l;
+    }
+    return n;
+}
+
 /* ---- raw reads ---------------------------------------------------------- */
 
 /* 1 if EMG chunks are whole rows [R x C] of float32 with no filters but

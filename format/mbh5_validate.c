@@ -194,12 +194,14 @@ static void check_recording(struct vctx *v, struct mbh5_file *f, size_t ri)
             for (size_t c = 0; c < C; c++)
                 if (!isfinite(emg[i * C + c]))
                     tally(&nonfinite, t0 + i, c);
+        size_t unknown = mbh5_find_unknown_label(f, lab, k);   /* next label outside the vocabulary */
         for (size_t i = 0; i < k; i++) {
             int32_t l = lab[i], p = rep[i];
-            if (l != MBH5_UNLABELLED && mbh5_gesture_index(f, l) < 0) {
+            if (i == unknown) {
                 if (!badlab.count)
                     first_bad_label = l;
                 tally(&badlab, t0 + i, 0);
+                unknown = i + 1 + mbh5_find_unknown_label(f, lab + i + 1, k - i - 1);
             }
             if (p < -1)
                 tally(&badrep, t0 + i, 0);

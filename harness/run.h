@@ -48,6 +48,8 @@ struct hn_run_stats {
     size_t n_ok, n_na, n_failed; /* run now */
     size_t n_skipped;            /* already ok or na in the store */
     double t_start;              /* omp_get_wtime() when hn_run began (progress over the whole run) */
+    size_t n_other;              /* finished by another run of the same store while this one went on */
+    size_t n_other_failed;       /* of those, failed */
 };
 
 /* SHA-256 (hex) of the library sources this binary was built from (every
