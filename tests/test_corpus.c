@@ -168,7 +168,7 @@ Test(corpus, labels_outside_the_vocabulary_are_refused, .fini = cleanup, .timeou
     long np = mbh5_validate(path, m);
     fclose(m);
     cr_expect_gt(np, 0);
-    cr_expect(strstr(rep, "/recordings/r000001/labels: 1 labels neither -1 nor a gesture id, first 99 at row"), "%s",
+    cr_expect(strstr(rep, "/recordings/r000001/labels: 1 labels neither -1 nor a gesture id, first 99 at sample 1234"), "%s",
               rep);
     free(rep);
     /* -1 (unlabelled) stays fine */
