@@ -7,6 +7,7 @@
 
 #include "cli/cmd.h"
 #include "converters/converter.h"
+#include "format/mbh5.h"
 
 static const char *const convert_usage[] = {
     "usage: myobench convert <converter> [SPEC.yaml] SRC_DIR -o OUT.h5 [options]",
@@ -138,6 +139,10 @@ int cmd_convert(int argc, char **argv)
     if (rc != MB_OK) {
         fprintf(stderr, "myobench: convert %s: failed (%s); no output written to '%s'\n",
                 conv->name, mb_strerror(rc), o.out);
+        if (mbh5_unclean_close()) {   /* libhdf5's exit-time teardown would crash (format/mbh5.h) */
+            fflush(NULL);
+            _exit(MB_EXIT_FAIL);
+        }
         return MB_EXIT_FAIL;
     }
     fprintf(stderr, "myobench: convert %s: %zu files, %zu recordings, %zu warnings -> '%s'\n",
