@@ -7,6 +7,7 @@
 
 #include "cli/cmd.h"
 #include "converters/converter.h"
+#include "core/fs.h"
 #include "format/mbh5.h"
 
 static const char *const convert_usage[] = {
@@ -116,6 +117,9 @@ int cmd_convert(int argc, char **argv)
         fprintf(stderr, "myobench: convert: -o OUT.h5 is required\n");
         return usage(stderr, MB_EXIT_USAGE);
     }
+    /* A folder, a missing or read-only folder: said now, not after the work. */
+    if (mb_fs_check_output(o.out) != MB_OK)
+        return MB_EXIT_FAIL;
     if (!strcmp(name, "auto")) {
         conv = mb_converter_detect(o.src);
         if (!conv) {

@@ -1,23 +1,83 @@
-/* core/fs.c - temporary names, atomic commit, mkdir -p, SHA-256 (libcrypto). */
+/* core/fs.c - temporary names, output checks, atomic commit, mkdir -p,
+ * SHA-256 (libcrypto). */
 #include "core/fs.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The hidden stem of the temporary names of 'base': ".<base>" or, for a
+ * long base, ".<first bytes>~<12 hex of SHA-256(base)>"; 'stem' holds
+ * MB_FS_TMP_BASE_MAX + 2 bytes. */
+static void tmp_stem(char *stem, const char *base)
+{
+    size_t n = strlen(base);
+    if (n <= MB_FS_TMP_BASE_MAX) {
+        stem[0] = '.';
+        memcpy(stem + 1, base, n + 1);
+        return;
+    }
+    char hex[65];
+    mb_sha256_hex(hex, base, n);
+    size_t keep = MB_FS_TMP_BASE_MAX - 13;   /* room for "~" and 12 hex digits */
+    /* Do not cut a UTF-8 character in two: back off over continuation bytes. */
+    while (keep > 0 && ((unsigned char)base[keep] & 0xC0) == 0x80)
+        keep--;
+    snprintf(stem, MB_FS_TMP_BASE_MAX + 2, ".%.*s~%.12s", (int)keep, base, hex);
+}
+
 int mb_fs_tmpname(char *tmp, size_t cap, const char *path)
 {
     const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    char stem[MB_FS_TMP_BASE_MAX + 2];
+    tmp_stem(stem, base);
     int n;
     if (slash)
-        n = snprintf(tmp, cap, "%.*s/.%s.part-%ld", (int)(slash - path), path, slash + 1, (long)getpid());
+        n = snprintf(tmp, cap, "%.*s/%s.part-%ld", (int)(slash - path), path, stem, (long)getpid());
     else
-        n = snprintf(tmp, cap, ".%s.part-%ld", path, (long)getpid());
+        n = snprintf(tmp, cap, "%s.part-%ld", stem, (long)getpid());
     if (n < 0 || (size_t)n >= cap)
         return mb_error(MB_EINVAL, "'%s': path too long", path);
+    return MB_OK;
+}
+
+/* Folder part of 'path' into 'dir' ("." without a slash, "/" for "/x"). */
+static int parent_dir(char *dir, size_t cap, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    int n = !slash ? snprintf(dir, cap, ".")
+          : slash == path ? snprintf(dir, cap, "/")
+          : snprintf(dir, cap, "%.*s", (int)(slash - path), path);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+int mb_fs_check_output(const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+        return mb_error(MB_EIO, "cannot write '%s': not a file name", path);
+    if (mb_fs_is_dir(path))
+        return mb_error(MB_EIO, "cannot write '%s': it is a folder (give a file name, e.g. '%s/out.h5')", path, path);
+    if (strlen(base) > NAME_MAX)
+        return mb_error(MB_EIO, "cannot write '%s': %s (%zu bytes, the limit is %d)", path,
+                        strerror(ENAMETOOLONG), strlen(base), NAME_MAX);
+    if (parent_dir(dir, sizeof dir, path) != 0)
+        return mb_error(MB_EIO, "cannot write '%s': %s", path, strerror(ENAMETOOLONG));
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return mb_error(MB_EIO, "cannot write '%s': folder '%s': %s", path, dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return mb_error(MB_EIO, "cannot write '%s': '%s' is not a folder", path, dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return mb_error(MB_EIO, "cannot write '%s': folder '%s': %s", path, dir, strerror(errno));
     return MB_OK;
 }
 

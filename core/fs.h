@@ -11,8 +11,18 @@
 /* Writes into 'tmp' (of size 'cap') the temporary name under which 'path'
  * is built: "<dir>/.<base>.part-<pid>". The name is in the same directory,
  * so the final rename() is atomic, and it starts with a dot so a
- * half-written file never looks like an output. */
+ * half-written file never looks like an output. A base longer than
+ * MB_FS_TMP_BASE_MAX bytes is shortened to its first bytes (cut on a UTF-8
+ * character boundary), '~' and 12 hex digits of its SHA-256, so the
+ * temporary name stays under NAME_MAX (255) whatever the output's length. */
+#define MB_FS_TMP_BASE_MAX 200
 int mb_fs_tmpname(char *tmp, size_t cap, const char *path) MB_MUST_CHECK;
+
+/* Checks, before any work is done, that 'path' can become an output file:
+ * not an existing folder, a name that fits NAME_MAX, in a folder that
+ * exists and is writable. MB_EIO with the reason (and the errno text)
+ * otherwise. */
+int mb_fs_check_output(const char *path) MB_MUST_CHECK;
 
 /* Renames 'tmp' onto 'path' (atomic on POSIX) and fsyncs nothing else. */
 int mb_fs_commit(const char *tmp, const char *path) MB_MUST_CHECK;

@@ -296,7 +296,9 @@ int mbh5_create(struct mbh5_writer **out, const char *path, const struct mbh5_co
     }
     w->fid = w->g_devices = w->g_recordings = -1;
     w->compress = 1;
-    int rc = mb_fs_tmpname(w->tmp, sizeof w->tmp, path);
+    int rc = mb_fs_check_output(path);
+    if (!rc)
+        rc = mb_fs_tmpname(w->tmp, sizeof w->tmp, path);
     if (rc) {
         free(w->path);
         free(w);

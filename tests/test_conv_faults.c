@@ -229,6 +229,54 @@ Test(conv_faults, a_real_full_tmpfs_fails_cleanly, .timeout = 300, .fini = unmou
         }
 }
 
+/* ---- output paths ---------------------------------------------------------- */
+
+/* Was: everything converted, then "cannot rename" at the very end. */
+Test(conv_faults, an_unwritable_output_path_is_refused_before_any_work, .timeout = 60)
+{
+    char dir[256], sub[300];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(sub, sizeof sub, "%s/existing", dir);
+    cr_assert_eq(mkdir(sub, 0777), 0);
+    char *err;
+    /* The source does not even exist: the output is checked first. */
+    int rc = sh(&err, "%s convert ninapro %s/no-such-source -o %s", bin(), dir, sub);
+    cr_assert_eq(rc, 1, "%s", err);
+    cr_assert(strstr(err, "it is a folder"), "%s", err);
+    cr_assert_null(strstr(err, "no-such-source"), "nothing read before: %s", err);
+    cr_assert_eq(count_entries(sub), 0);
+    free(err);
+    rc = sh(&err, "%s convert ninapro %s/no-such-source -o %s/missing/x.h5", bin(), dir, dir);
+    cr_assert_eq(rc, 1, "%s", err);
+    cr_assert(strstr(err, "/missing': No such file or directory"), "%s", err);
+    free(err);
+    if (geteuid() != 0) {   /* root writes anywhere */
+        cr_assert_eq(chmod(sub, 0555), 0);
+        rc = sh(&err, "%s convert ninapro %s/no-such-source -o %s/x.h5", bin(), dir, sub);
+        cr_assert_eq(rc, 1, "%s", err);
+        cr_assert(strstr(err, "Permission denied"), "%s", err);
+        free(err);
+        chmod(sub, 0755);
+    }
+}
+
+/* Was: ".<250 characters>.part-PID" is over 255 bytes, and "cannot create
+ * the temporary file" said no more. */
+Test(conv_faults, a_250_character_output_name_converts, .timeout = 120)
+{
+    char corpus[256], args[600], out[1024], name[260];
+    make_corpus(corpus, sizeof corpus);
+    memset(name, 'n', 247);
+    memcpy(name + 247, ".h5", 4);
+    snprintf(out, sizeof out, "%s/%s", corpus, name);
+    convert_args(args, sizeof args, 0, corpus);
+    char *err;
+    int rc = sh(&err, "%s %s -o %s --no-progress", bin(), args, out);
+    cr_assert_eq(rc, 0, "%s", err);
+    cr_assert_eq(mbh5_validate(out, stderr), 0);
+    free(err);
+}
+
 /* ---- HDF5 handles on error paths --------------------------------------------- */
 
 /* HDF5 identifiers still open on any file: files, groups, datasets,
