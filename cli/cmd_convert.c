@@ -118,7 +118,7 @@ int cmd_convert(int argc, char **argv)
         return usage(stderr, MB_EXIT_USAGE);
     }
     /* A folder, a missing or read-only folder: said now, not after the work. */
-    if (mb_fs_check_output(o.out) != MB_OK)
+    if (mb_fs_check_output(o.out) != MB_OK || mb_fs_cleanup_on_signals() != MB_OK)
         return MB_EXIT_FAIL;
     if (!strcmp(name, "auto")) {
         conv = mb_converter_detect(o.src);

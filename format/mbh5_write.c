@@ -304,6 +304,7 @@ int mbh5_create(struct mbh5_writer **out, const char *path, const struct mbh5_co
         free(w);
         return rc;
     }
+    mb_fs_remove_stale_tmp(path);
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fcpl >= 0)
@@ -314,6 +315,8 @@ int mbh5_create(struct mbh5_writer **out, const char *path, const struct mbh5_co
         H5Pclose(fapl);
         fapl = -1;
     }
+    /* Tracked before it exists, so a signal never finds it untracked. */
+    mb_fs_track_tmp(w->tmp);
     errno = 0;
     w->fid = (fcpl < 0 || fapl < 0) ? -1 : H5Fcreate(w->tmp, H5F_ACC_TRUNC, fcpl, fapl);
     int e = errno;
@@ -324,6 +327,7 @@ int mbh5_create(struct mbh5_writer **out, const char *path, const struct mbh5_co
     if (w->fid < 0) {
         rc = mb_error(MB_EIO, "'%s': cannot create the temporary file '%s': %s", path, w->tmp,
                       e ? strerror(e) : "HDF5 error");
+        mb_fs_untrack_tmp(w->tmp);
         free(w->path);
         free(w);
         return rc;
@@ -953,6 +957,7 @@ int mbh5_commit(struct mbh5_writer *w)
         rc = mb_fs_commit(w->tmp, w->path);
     if (rc)
         unlink(w->tmp);
+    mb_fs_untrack_tmp(w->tmp);
     writer_free(w);
     return rc;
 }
@@ -963,5 +968,6 @@ void mbh5_abort(struct mbh5_writer *w)
         return;
     close_file(w, 1);
     unlink(w->tmp);
+    mb_fs_untrack_tmp(w->tmp);
     writer_free(w);
 }

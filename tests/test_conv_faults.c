@@ -277,6 +277,133 @@ Test(conv_faults, a_250_character_output_name_converts, .timeout = 120)
     free(err);
 }
 
+/* ---- signals and stale temporary files ----------------------------------- */
+
+/* A corpus that takes seconds to convert (so a signal lands mid-write) at
+ * no disk cost: one text file of 150,000 rows, hard-linked 80 times under
+ * the names the shipped kaufmann_multiday spec expects. */
+static void make_slow_corpus(char *src, size_t cap, const char *dir)
+{
+    snprintf(src, cap, "%s/slow", dir);
+    cr_assert_eq(mkdir(src, 0777), 0);
+    char first[512];
+    snprintf(first, sizeof first, "%s/S1_D1_C0.csv", src);
+    FILE *f = fopen(first, "w");
+    cr_assert_not_null(f);
+    for (int i = 0; i < 150000; i++)
+        fprintf(f, "%.6e %.6e %.6e %.6e\n", 0.001 * (i % 97), -0.002 * (i % 89), 0.003 * (i % 83), 0.0005 * i);
+    cr_assert_eq(fclose(f), 0);
+    for (int d = 1; d <= 20; d++)
+        for (int c = 0; c < 4; c++) {
+            if (d == 1 && c == 0)
+                continue;
+            char p[512];
+            snprintf(p, sizeof p, "%s/S1_D%d_C%d.csv", src, d, c);
+            cr_assert_eq(link(first, p), 0, "link %s: %s", p, strerror(errno));
+        }
+}
+
+/* Starts "myobench convert spec kaufmann_multiday SRC -o OUT -j 1" with
+ * default signal dispositions; returns its PID. */
+static pid_t start_convert(const char *src, const char *out)
+{
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        int fd = open("/dev/null", O_RDWR);
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(bin(), bin(), "convert", "spec", "kaufmann_multiday", src, "-o", out, "-j", "1", "--no-progress",
+              (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Polls (never a fixed sleep) until 'path' exists; fails after 120 s or if
+ * the process ended first. */
+static void wait_for_file(const char *path, pid_t pid)
+{
+    for (int i = 0; i < 120000; i++) {
+        if (access(path, F_OK) == 0)
+            return;
+        int st;
+        cr_assert_eq(waitpid(pid, &st, WNOHANG), 0, "the conversion ended before '%s' appeared", path);
+        struct timespec ms = { 0, 1000000 };
+        nanosleep(&ms, NULL);
+    }
+    cr_assert_fail("'%s' did not appear in 120 s", path);
+}
+
+/* Was: SIGTERM or Ctrl-C left the .NAME.part-PID file behind (140 MB on a
+ * real corpus). Now it is removed and the exit status still says which
+ * signal ended the process. */
+Test(conv_faults, sigterm_and_sigint_remove_the_temporary_file, .timeout = 300)
+{
+    char dir[256], src[300], out[400], part[512];
+    tu_tmpdir(dir, sizeof dir);
+    make_slow_corpus(src, sizeof src, dir);
+    static const int sigs[] = { SIGTERM, SIGINT };
+    for (int k = 0; k < 2; k++) {
+        snprintf(out, sizeof out, "%s/out%d", dir, k);
+        cr_assert_eq(mkdir(out, 0777), 0);
+        snprintf(out, sizeof out, "%s/out%d/x.h5", dir, k);
+        pid_t pid = start_convert(src, out);
+        snprintf(part, sizeof part, "%s/out%d/.x.h5.part-%ld", dir, k, (long)pid);
+        wait_for_file(part, pid);
+        cr_assert_eq(kill(pid, sigs[k]), 0);
+        int st;
+        cr_assert_eq(waitpid(pid, &st, 0), pid);
+        cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == sigs[k], "killed by signal %d, status 0x%x", sigs[k], st);
+        snprintf(out, sizeof out, "%s/out%d", dir, k);
+        cr_assert_eq(count_entries(out), 0, "signal %d: no temporary file left", sigs[k]);
+    }
+}
+
+/* kill -9 cannot be caught: the next conversion to the same output removes
+ * the dead process's file and says so; a live process's file stays. */
+Test(conv_faults, the_next_convert_removes_the_temporary_file_of_a_killed_process, .timeout = 300)
+{
+    char dir[256], src[300], outdir[300], out[400], part[512], live[512];
+    tu_tmpdir(dir, sizeof dir);
+    make_slow_corpus(src, sizeof src, dir);
+    snprintf(outdir, sizeof outdir, "%s/out", dir);
+    cr_assert_eq(mkdir(outdir, 0777), 0);
+    snprintf(out, sizeof out, "%s/x.h5", outdir);
+    pid_t pid = start_convert(src, out);
+    snprintf(part, sizeof part, "%s/.x.h5.part-%ld", outdir, (long)pid);
+    wait_for_file(part, pid);
+    cr_assert_eq(kill(pid, SIGKILL), 0);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    cr_assert_eq(access(part, F_OK), 0, "kill -9 leaves the file");
+    /* A file of a process that runs (this one) is not touched. */
+    snprintf(live, sizeof live, "%s/.x.h5.part-%ld", outdir, (long)getpid());
+    FILE *f = fopen(live, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    /* The next conversion, of anything, to the same output. */
+    char corpus[256], args[600], *err;
+    make_corpus(corpus, sizeof corpus);
+    convert_args(args, sizeof args, 0, corpus);
+    cr_assert_eq(sh(&err, "%s %s -o %s --no-progress", bin(), args, out), 0, "%s", err);
+    cr_assert_neq(access(part, F_OK), 0, "the dead process's file is removed");
+    char said[640];
+    snprintf(said, sizeof said, "removed '%s', left by process %ld, which no longer runs", part, (long)pid);
+    cr_assert(strstr(err, said), "said on stderr: %s", err);
+    cr_assert_eq(access(live, F_OK), 0, "a live process's file stays");
+    cr_assert_eq(mbh5_validate(out, stderr), 0);
+    remove(live);
+    free(err);
+}
+
 /* ---- HDF5 handles on error paths --------------------------------------------- */
 
 /* HDF5 identifiers still open on any file: files, groups, datasets,

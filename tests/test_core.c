@@ -2,9 +2,11 @@
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/err.h"
@@ -145,6 +147,81 @@ Test(fs, check_output_refuses_folders_missing_folders_and_long_names)
     snprintf(p, sizeof p, "%s/x.h5", dir);
     cr_assert_eq(mb_fs_check_output(p), MB_OK, "%s", mb_last_error());
     cr_assert_eq(mb_fs_check_output("relative-name.h5"), MB_OK, "a bare name is in '.'");
+}
+
+/* A PID that is certainly not running: a child that has been reaped. */
+static long dead_pid(void)
+{
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0)
+        _exit(0);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    return (long)pid;
+}
+
+static void touch(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fclose(f);
+}
+
+Test(fs, stale_temporary_files_of_dead_processes_are_removed_and_others_kept)
+{
+    char dir[256], out[300], dead[400], live[400], mine[400], other[400], tmp[400];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(out, sizeof out, "%s/x.h5", dir);
+    snprintf(dead, sizeof dead, "%s/.x.h5.part-%ld", dir, dead_pid());
+    snprintf(live, sizeof live, "%s/.x.h5.part-1", dir);             /* init: always alive */
+    snprintf(other, sizeof other, "%s/.y.h5.part-%ld", dir, dead_pid());   /* another output's */
+    cr_assert_eq(mb_fs_tmpname(mine, sizeof mine, out), MB_OK);      /* this process's */
+    snprintf(tmp, sizeof tmp, "%s/.x.h5.part-12ab", dir);            /* not ours */
+    touch(dead);
+    touch(live);
+    touch(other);
+    touch(mine);
+    touch(tmp);
+    mb_log_set_level(MB_LOG_QUIET);
+    cr_assert_eq(mb_fs_remove_stale_tmp(out), 1);
+    cr_assert_neq(access(dead, F_OK), 0);
+    cr_assert_eq(access(live, F_OK), 0);
+    cr_assert_eq(access(other, F_OK), 0);
+    cr_assert_eq(access(mine, F_OK), 0);
+    cr_assert_eq(access(tmp, F_OK), 0);
+}
+
+/* In a child: a tracked file, the handlers, then SIGTERM from itself. */
+Test(fs, a_signal_removes_tracked_files_and_still_kills)
+{
+    char dir[256], a[300], b[300], c[300];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(a, sizeof a, "%s/.a.part-1", dir);
+    snprintf(b, sizeof b, "%s/.b.part-1", dir);
+    snprintf(c, sizeof c, "%s/.c.part-1", dir);
+    touch(a);
+    touch(b);
+    touch(c);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        signal(SIGTERM, SIG_DFL);
+        mb_fs_track_tmp(a);
+        mb_fs_track_tmp(b);
+        mb_fs_track_tmp(c);
+        mb_fs_untrack_tmp(b);   /* committed: not ours to remove any more */
+        if (mb_fs_cleanup_on_signals() != MB_OK)
+            _exit(3);
+        kill(getpid(), SIGTERM);
+        _exit(4);
+    }
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "status 0x%x", st);
+    cr_assert_neq(access(a, F_OK), 0);
+    cr_assert_eq(access(b, F_OK), 0);
+    cr_assert_neq(access(c, F_OK), 0);
 }
 
 Test(fs, commit_renames_and_sha256_reads_the_file)
