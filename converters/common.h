@@ -56,6 +56,10 @@ struct conv_pipeline {
     int keep_going;        /* a failed load is listed and skipped instead of fatal */
     int progress;          /* "\r<what>: i/n" on stderr */
     const char *what;      /* e.g. "emg2pose" */
+    /* Optional: under keep_going, each skipped item is noted here with the
+     * reason its load gave ("--keep-going: skipped 'x.mat': <error>"), so
+     * the output says what it lacks and why. */
+    struct mbh5_writer *notes;
 };
 
 /* Runs the pipeline. Counts files and skips into res. Returns MB_OK, or the

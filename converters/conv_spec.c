@@ -509,6 +509,7 @@ static int run_spec(const char *spec_arg, const char *conv_name, const struct mb
             .keep_going = o->keep_going,
             .progress = o->progress,
             .what = conv_name,
+            .notes = c.w,
         };
         rc = conv_run_pipeline(&p, res);
         if (rc == MB_OK && res->n_files == 0)
