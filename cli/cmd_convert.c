@@ -31,6 +31,9 @@ static const char *const convert_options[] = {
     "      --db N              NinaPro database number (default: detect)",
     "      --labels L          NinaPro label vector: restimulus (default) or stimulus",
     "      --allow-nonfinite   keep NaN/Inf samples instead of failing (always reported)",
+    "      --allow-truncation  convert a file whose per-sample variables differ in length by more",
+    "                          than 0.1 % (at least 10 samples) by cutting all to the shortest;",
+    "                          without it that is an error (smaller cuts are warnings)",
     "      --compression C     deflate (default: shuffle + deflate, about 0.8 of raw size) or none",
     "                          (chunked but uncompressed: several times faster to write, larger)",
     "      --no-progress       no progress line on stderr",
@@ -56,6 +59,7 @@ int cmd_convert(int argc, char **argv)
         { "db",              required_argument, NULL, 'd' },
         { "labels",          required_argument, NULL, 'l' },
         { "allow-nonfinite", no_argument,       NULL, 'n' },
+        { "allow-truncation", no_argument,      NULL, 'T' },
         { "no-progress",     no_argument,       NULL, 'P' },
         { "compression",     required_argument, NULL, 'c' },
         { "help",            no_argument,       NULL, 'h' },
@@ -85,6 +89,7 @@ int cmd_convert(int argc, char **argv)
                   }
                   o.labels = optarg; break;
         case 'n': o.allow_nonfinite = 1; break;
+        case 'T': o.allow_truncation = 1; break;
         case 'P': o.progress = 0; break;
         case 'c': if (strcmp(optarg, "deflate") && strcmp(optarg, "none")) {
                       fprintf(stderr, "myobench: --compression takes 'deflate' or 'none', got '%s'\n", optarg);
