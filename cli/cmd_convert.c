@@ -3,10 +3,13 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cmd.h"
 #include "converters/converter.h"
 #include "converters/spec.h"
+#include "core/fs.h"
+#include "format/mbh5.h"
 
 static const char *const convert_usage[] = {
     "usage: myobench convert <converter> [SPEC] SRC_DIR -o OUT.h5 [options]",
@@ -35,6 +38,9 @@ static const char *const convert_options[] = {
     "      --db N              NinaPro database number (default: detect)",
     "      --labels L          NinaPro label vector: restimulus (default) or stimulus",
     "      --allow-nonfinite   keep NaN/Inf samples instead of failing (always reported)",
+    "      --allow-truncation  convert a file whose per-sample variables differ in length by more",
+    "                          than 0.1 % (at least 10 samples) by cutting all to the shortest;",
+    "                          without it that is an error (smaller cuts are warnings)",
     "      --compression C     deflate (default: shuffle + deflate, about 0.8 of raw size) or none",
     "                          (chunked but uncompressed: several times faster to write, larger)",
     "      --no-progress       no progress on stderr (default: files done and ETA, in place on a",
@@ -127,6 +133,7 @@ int cmd_convert(int argc, char **argv)
         { "db",              required_argument, NULL, 'd' },
         { "labels",          required_argument, NULL, 'l' },
         { "allow-nonfinite", no_argument,       NULL, 'n' },
+        { "allow-truncation", no_argument,      NULL, 'T' },
         { "no-progress",     no_argument,       NULL, 'P' },
         { "compression",     required_argument, NULL, 'c' },
         { "help",            no_argument,       NULL, 'h' },
@@ -156,6 +163,7 @@ int cmd_convert(int argc, char **argv)
                   }
                   o.labels = optarg; break;
         case 'n': o.allow_nonfinite = 1; break;
+        case 'T': o.allow_truncation = 1; break;
         case 'P': o.progress = 0; break;
         case 'c': if (strcmp(optarg, "deflate") && strcmp(optarg, "none")) {
                       fprintf(stderr, "myobench: --compression takes 'deflate' or 'none', got '%s'\n", optarg);
@@ -199,12 +207,20 @@ int cmd_convert(int argc, char **argv)
             return usage(stderr, MB_EXIT_USAGE);
         }
     }
+    /* A folder, a missing or read-only folder: said before any
+     * source file is read, not after the work. */
+    if (mb_fs_check_output(o.out) != MB_OK || mb_fs_cleanup_on_signals() != MB_OK)
+        return MB_EXIT_FAIL;
     omp_set_num_threads(o.threads);
     struct mb_convert_result res = {0};
     int rc = conv->convert(&o, &res);
     if (rc != MB_OK) {
         fprintf(stderr, "myobench: convert %s: failed (%s); no output written to '%s'\n",
                 conv->name, mb_strerror(rc), o.out);
+        if (mbh5_unclean_close()) {   /* libhdf5's exit-time teardown would crash (format/mbh5.h) */
+            fflush(NULL);
+            _exit(MB_EXIT_FAIL);
+        }
         return MB_EXIT_FAIL;
     }
     fprintf(stderr, "myobench: convert %s: %zu files, %zu recordings, %zu warnings -> '%s'\n",

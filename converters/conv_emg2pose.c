@@ -867,7 +867,7 @@ static int convert(const struct mb_convert_opts *o, struct mb_convert_result *re
         struct conv_pipeline p = {
             .n = c.n_rows, .load = load, .write = write_item, .drop = drop, .name = item_name,
             .ctx = &c, .threads = o->threads, .keep_going = o->keep_going, .progress = o->progress,
-            .what = "emg2pose",
+            .what = "emg2pose", .notes = c.w,
         };
         rc = conv_run_pipeline(&p, res);
     }

@@ -287,7 +287,8 @@ static int sp_load(void *ctx, size_t i, void **out)
         free(path);
         return mb_error(MB_ENOMEM, "out of memory reading '%s'", f->rel);
     }
-    struct spec_read_opts ro = { .allow_nonfinite = c->o->allow_nonfinite };
+    struct spec_read_opts ro = { .allow_nonfinite = c->o->allow_nonfinite,
+                                 .allow_truncation = c->o->allow_truncation };
     int rc = MB_OK;
     if (f->m.gesture && s->label_source != SPEC_LABELS_NONE) {
         if (spec_label_lookup(s, f->m.gesture, strlen(f->m.gesture), &ro.file_gesture) != MB_OK)
@@ -499,6 +500,8 @@ static char *params_json(const struct sp_ctx *c, size_t matched, size_t ignored)
     json_t *text = json_string(s->text);
     json_object_set_new(j, "spec_text", text ? text : json_null());
     json_object_set_new(j, "allow_nonfinite", json_boolean(c->o->allow_nonfinite));
+    if (c->o->allow_truncation)   /* only when given, as in conv_ninapro.c */
+        json_object_set_new(j, "allow_truncation", json_true());
     json_object_set_new(j, "limit_subjects", json_integer(c->o->limit_subjects));
     json_object_set_new(j, "files_matched", json_integer((json_int_t)matched));
     json_object_set_new(j, "files_ignored", json_integer((json_int_t)ignored));
@@ -567,6 +570,7 @@ static int run_spec(const char *spec_arg, const char *conv_name, const struct mb
             .keep_going = o->keep_going,
             .progress = o->progress,
             .what = conv_name,
+            .notes = c.w,
         };
         rc = conv_run_pipeline(&p, res);
         if (rc == MB_OK && res->n_files == 0)

@@ -161,6 +161,7 @@ void  spec_match_release(struct spec_match *m);
 
 struct spec_read_opts {
     int allow_nonfinite;           /* keep NaN/Inf (warned) instead of failing */
+    int allow_truncation;          /* cut vectors of very different lengths (warned) instead of failing */
     int has_file_gesture;          /* 1: the file name gives a gesture ... */
     int32_t file_gesture;          /* ... with this global id */
 };

@@ -178,6 +178,12 @@ int  mbh5_rec_end(struct mbh5_rec *r) MB_MUST_CHECK;
 int  mbh5_commit(struct mbh5_writer *w) MB_MUST_CHECK;
 /* Closes and deletes the temporary file; frees w. NULL is fine. */
 void mbh5_abort(struct mbh5_writer *w);
+/* 1 if a writer's file could not be closed in this process (a write
+ * error that even discarding the file's data did not clear, e.g. a
+ * file-size limit). libhdf5 1.10 is then left with a freed file in its
+ * tables and crashes in its exit-time teardown: a program about to exit
+ * should leave with _exit() (after flushing its streams). */
+int  mbh5_unclean_close(void);
 
 /* ---- reader ------------------------------------------------------------- */
 

@@ -1098,6 +1098,41 @@ Test(conv_spec, mat_variables_convert_with_channel_selection_and_truncation_warn
     mbh5_close(f);
 }
 
+/* Was: labels of 100 samples for 1,000 of EMG cut the recording to 100,
+ * with a warning only (whose text also ran the label's name into its
+ * length). More than 0.1 % (at least 10 samples) lost is now an error
+ * unless --allow-truncation. */
+Test(conv_spec, mat_vectors_of_very_different_lengths_are_an_error_unless_allowed, .timeout = 30)
+{
+    char dir[64], src[128], p[256], spec[256], out[256];
+    tu_tmpdir(dir, sizeof dir);
+    make_dirs(src, sizeof src, dir);
+    snprintf(p, sizeof p, "%s/s1/S1_E1.mat", src);
+    write_mat(p, 1000, 100, 1);
+    snprintf(spec, sizeof spec, "%s/mat.yaml", dir);
+    write_text(spec, MAT_SPEC);
+    snprintf(out, sizeof out, "%s/out.h5", dir);
+    mb_log_set_level(MB_LOG_QUIET);
+    struct mb_convert_result res;
+    cr_assert_eq(convert("spec", spec, src, out, 1, 0, 0, &res), MB_EFORMAT);
+    cr_assert(strstr(mb_last_error(), "'emg' has 1000 samples, 'restimulus' 100: cutting to the shortest (100) "
+                     "would drop 900 samples (90.0 % of the recording); use --allow-truncation"),
+              "%s", mb_last_error());
+    cr_assert_neq(access(out, F_OK), 0);
+    const struct mb_converter *c = mb_converter_find("spec");
+    struct mb_convert_opts o = { .src = src, .out = out, .spec = spec, .threads = 1, .allow_truncation = 1 };
+    memset(&res, 0, sizeof res);
+    cr_assert_eq(c->convert(&o, &res), MB_OK, "%s", mb_last_error());
+    struct mbh5_file *f = open_valid(out);
+    cr_assert_eq(f->recordings[0].n_samples, 100);
+    int noted = 0;
+    for (size_t i = 0; i < f->n_notes; i++)
+        noted |= strstr(f->notes[i], "'emg' has 1000 samples, 'restimulus' 100; truncated to the shortest, 100 "
+                                     "(--allow-truncation)") != NULL;
+    cr_assert(noted, "the cut is noted, with the flag that allowed it");
+    mbh5_close(f);
+}
+
 Test(conv_spec, mat_errors_name_the_file_and_the_variable, .timeout = 30)
 {
     char dir[64], p[256], bad[256];
