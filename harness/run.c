@@ -139,7 +139,7 @@ static void progress_step(struct progress *p, const struct hn_job_rec *j, const 
 
 struct job {
     struct hn_job_rec r;
-    char settings[256];
+    char settings[512];
     const struct hn_protocol_spec *ps;
     const struct hn_method_spec *ms;
     const struct pr_fold *fold;
@@ -155,7 +155,7 @@ struct foldset {
 
 /* Claims the job, then runs and commits it; *busy = 1 when another live
  * run holds it (the caller asks again later). */
-static void run_one(struct job *jb, const struct pr_corpus *c, struct hn_store *s, int64_t run_id, int threads,
+static void run_one(struct job *jb, const struct cp_corpus *c, struct hn_store *s, int64_t run_id, int threads,
                     struct progress *prog, struct hn_run_stats *st, int *store_err, int *busy,
                     struct hn_lease *holder)
 {
@@ -200,11 +200,7 @@ static void run_one(struct job *jb, const struct pr_corpus *c, struct hn_store *
                  p->name, has);
         status = HN_NA;
     } else {
-        /* The protocol fits with m->params (the contract has no other way
-         * in), so the job's own parameters travel in a copy of the method. */
-        struct mb_method mj = *m;
-        mj.params = jb->ms->params;
-        int rc = p->run(&res, p, &mj, c, jb->fold, &jb->s);
+        int rc = p->run(&res, p, m, jb->ms->hp, c, jb->fold, &jb->s, NULL);
         have_res = 1;
         if (rc != MB_OK) {
             snprintf(msg, sizeof msg, "%s", mb_last_error()[0] ? mb_last_error() : mb_strerror(rc));
@@ -243,7 +239,7 @@ static void run_one(struct job *jb, const struct pr_corpus *c, struct hn_store *
     }
 }
 
-int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d, const struct pr_corpus *c,
+int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d, const struct cp_corpus *c,
                   struct hn_store *s, int64_t run_id, const struct hn_run_opts *o)
 {
     size_t n_sets = plan->n_protocols * plan->n_seeds;
@@ -289,7 +285,7 @@ int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d,
                     jb->fold = &fs->folds[fi];
                     jb->s = jb->ps->s;
                     jb->s.seed = plan->seed[si];
-                    hn_settings_text(jb->settings, sizeof jb->settings, &jb->ps->s);
+                    hn_settings_text(jb->settings, sizeof jb->settings, jb->ps->p, &jb->ps->s);
                     struct hn_job_rec *r = &jb->r;
                     r->dataset = c->name;
                     r->corpus_sha = c->sha256;
@@ -461,16 +457,16 @@ int hn_run(struct hn_run_stats *st, const struct hn_plan *plan, struct hn_store 
     struct beat beat;
     beat_start(&beat, s);
     for (size_t d = 0; d < plan->n_data && !rc; d++) {
-        struct pr_corpus c;
+        struct cp_corpus c;
         memset(&c, 0, sizeof c);
-        rc = o->load ? o->load(&c, plan->data[d], &plan->view) : pr_corpus_load(&c, plan->data[d], &plan->view);
+        rc = o->load ? o->load(&c, plan->data[d], &plan->view) : cp_corpus_load(&c, plan->data[d], &plan->view);
         if (rc)
             break;
         rc = hn_run_corpus(st, plan, d, &c, s, run_id, o);
         if (o->release)
             o->release(&c);
         else
-            pr_corpus_release(&c);
+            cp_corpus_release(&c);
     }
     beat_stop(&beat);
     /* normally none is left: each commit drops its lease */

@@ -37,10 +37,10 @@ enum hn_progress { HN_PROGRESS_AUTO = 0, HN_PROGRESS_BAR, HN_PROGRESS_LINES, HN_
 struct hn_run_opts {
     int threads;                 /* OpenMP threads across jobs; 0 = OpenMP's default */
     enum hn_progress progress;
-    /* Corpus loader and its release; NULL = pr_corpus_load / pr_corpus_release.
+    /* Corpus loader and its release; NULL = cp_corpus_load / cp_corpus_release.
      * Tests plug in hand-made corpora here. */
-    int  (*load)(struct pr_corpus *c, const char *path, const struct pr_view_settings *v);
-    void (*release)(struct pr_corpus *c);
+    int  (*load)(struct cp_corpus *c, const char *path, const struct cp_view *v);
+    void (*release)(struct cp_corpus *c);
 };
 
 struct hn_run_stats {
@@ -76,7 +76,7 @@ int hn_run(struct hn_run_stats *st, const struct hn_plan *plan, struct hn_store 
 
 /* The jobs of dataset d of the plan on its loaded corpus c, as part of run
  * run_id (hn_store_begin_run). Adds to *st. */
-int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d, const struct pr_corpus *c,
+int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d, const struct cp_corpus *c,
                   struct hn_store *s, int64_t run_id, const struct hn_run_opts *o) MB_MUST_CHECK;
 
 /* "classify, embed" for a capability mask (for messages and listings). */

@@ -334,7 +334,7 @@ int hn_store_end_run(struct hn_store *s, int64_t run_id, size_t n_ok, size_t n_n
     return rc;
 }
 
-int hn_store_add_corpus(struct hn_store *s, const struct pr_corpus *c)
+int hn_store_add_corpus(struct hn_store *s, const struct cp_corpus *c)
 {
     pthread_mutex_lock(&s->lock);
     sqlite3_stmt *a = NULL, *g = NULL;

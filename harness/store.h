@@ -68,7 +68,7 @@ int hn_store_end_run(struct hn_store *s, int64_t run_id, size_t n_ok, size_t n_n
                      size_t n_skipped) MB_MUST_CHECK;
 
 /* Records a corpus and its gesture names (idempotent). */
-int hn_store_add_corpus(struct hn_store *s, const struct pr_corpus *c) MB_MUST_CHECK;
+int hn_store_add_corpus(struct hn_store *s, const struct cp_corpus *c) MB_MUST_CHECK;
 
 /* Declares the n planned jobs in one transaction: new keys become
  * 'pending', known keys keep their status and take the plan positions;

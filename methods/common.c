@@ -3,79 +3,67 @@
  * embedding, hashing, the zero-shot k-NN vote. */
 #include <cblas.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "baselines/params.h"
 #include "core/fs.h"
 #include "methods/internal.h"
 
 /* Small defaults: a fit trains in seconds on 2 cores (docs/METHODS.md). */
-static const struct mth_hp hp_default = {
-    .mae_steps = 150, .align_steps = 150, .batch = 64,
-    .width = 64, .layers = 2, .heads = 4, .ffn = 0, .dec_width = 32, .cls = 1, .rectify = 1,
-    .patch_ms = 100, .pose_patch = 1, .mask = 0.5,
-    .lr = 1e-3, .wd = 0.05, .warmup = 15, .clip = 1.0,
-    .temp = 0.07, .learn_temp = 1, .knn = 10,
-    .no_emg_pretrain = 0, .no_pose_pretrain = 0, .freeze_emg = 0,
+#define K(f) offsetof(struct mth_hp, f)
+const struct mb_param mth_params[] = {
+    { "mae_steps", MB_PT_INT, K(mae_steps), 150, 0, 1e6, NULL, "masked-autoencoder (or regression) training steps" },
+    { "align_steps", MB_PT_INT, K(align_steps), 150, 0, 1e6, NULL, "CPEP alignment steps" },
+    { "batch", MB_PT_INT, K(batch), 64, 2, 4096, NULL, "minibatch size" },
+    { "width", MB_PT_INT, K(width), 64, 4, 1024, NULL, "model width D (feed-forward 2 D)" },
+    { "layers", MB_PT_INT, K(layers), 2, 1, MENC_MAX_LAYERS, NULL, "transformer blocks" },
+    { "heads", MB_PT_INT, K(heads), 4, 1, 64, NULL, "attention heads (width must be a multiple)" },
+    { "dec_width", MB_PT_INT, K(dec_width), 32, 4, 1024, NULL, "MAE decoder width" },
+    { "cls", MB_PT_BOOL, K(cls), 1, 0, 1, NULL, "embed by a CLS token (0: mean of the tokens)" },
+    { "rectify", MB_PT_BOOL, K(rectify), 1, 0, 1, NULL, "rectify the EMG before standardising" },
+    { "patch_ms", MB_PT_REAL, K(patch_ms), 100, 1e-3, 1e5, NULL, "token length in ms (EMG and pose sequences)" },
+    { "pose_patch", MB_PT_INT, K(pose_patch), 1, 1, 1024, NULL, "joints per token for end poses" },
+    { "mask", MB_PT_REAL, K(mask), 0.5, 0, 0.95, NULL, "share of tokens the MAE masks" },
+    { "lr", MB_PT_REAL, K(lr), 1e-3, 1e-7, 1, NULL, "AdamW peak learning rate (cosine to 5 %)" },
+    { "wd", MB_PT_REAL, K(wd), 0.05, 0, 1, NULL, "AdamW weight decay (matrices only)" },
+    { "warmup", MB_PT_INT, K(warmup), 15, 0, 1e6, NULL, "linear warm-up steps" },
+    { "clip", MB_PT_REAL, K(clip), 1.0, 1e-6, 1e6, NULL, "global gradient-norm clipping" },
+    { "temp", MB_PT_REAL, K(temp), 0.07, 0.01, 1, NULL, "InfoNCE temperature (initial when learnt)" },
+    { "learn_temp", MB_PT_BOOL, K(learn_temp), 1, 0, 1, NULL, "learn the temperature" },
+    { "knn", MB_PT_INT, K(knn), 10, 1, 1000, NULL, "references that vote in zero-shot" },
+    { "no_emg_pretrain", MB_PT_BOOL, K(no_emg_pretrain), 0, 0, 1, NULL, "CPEP ablation: no EMG MAE" },
+    { "no_pose_pretrain", MB_PT_BOOL, K(no_pose_pretrain), 0, 0, 1, NULL, "CPEP ablation: no pose MAE" },
+    { "freeze_emg", MB_PT_BOOL, K(freeze_emg), 0, 0, 1, NULL, "CPEP ablation: EMG encoder frozen in alignment" },
+    MB_PARAM_END
 };
+#undef K
 
-int mth_hp_parse(struct mth_hp *hp, const char *params, const char *method)
+int mth_check(const void *hpv, const char *name)
 {
-    *hp = hp_default;
-    const struct base_param spec[] = {
-        { "mae_steps", 0, 1e6, NULL, 1, &hp->mae_steps },
-        { "align_steps", 0, 1e6, NULL, 1, &hp->align_steps },
-        { "batch", 2, 4096, NULL, 1, &hp->batch },
-        { "width", 4, 1024, NULL, 1, &hp->width },
-        { "layers", 1, MENC_MAX_LAYERS, NULL, 1, &hp->layers },
-        { "heads", 1, 64, NULL, 1, &hp->heads },
-        { "cls", 0, 1, NULL, 1, &hp->cls },
-        { "rectify", 0, 1, NULL, 1, &hp->rectify },
-        { "patch_ms", 1e-3, 1e5, NULL, 0, &hp->patch_ms },
-        { "mask", 0, 0.95, NULL, 0, &hp->mask },
-        { "lr", 1e-7, 1, NULL, 0, &hp->lr },
-        { "temp", 0.01, 1, NULL, 0, &hp->temp },
-        { "learn_temp", 0, 1, NULL, 1, &hp->learn_temp },
-        { "no_emg_pretrain", 0, 1, NULL, 1, &hp->no_emg_pretrain },
-        { "no_pose_pretrain", 0, 1, NULL, 1, &hp->no_pose_pretrain },
-        { "freeze_emg", 0, 1, NULL, 1, &hp->freeze_emg },
-        { NULL, 0, 0, NULL, 0, NULL },
-    };
-    /* baselines/params.h takes 16 keys: the decoder width, pose tokens,
-     * weight decay, warm-up, clipping, the zero-shot k and the
-     * feed-forward width (2 x width) are fixed
-     * (docs/METHODS.md) */
-    int rc = base_params_parse(params, spec, method);
-    hp->ffn = 2 * hp->width;
-    if (!rc && (size_t)hp->width % (size_t)hp->heads)
-        rc = mb_error(MB_EINVAL, "%s: width %g is not a multiple of heads %g", method, hp->width, hp->heads);
-    return rc;
+    const struct mth_hp *hp = hpv;
+    if (hp->width % hp->heads)
+        return mb_error(MB_EINVAL, "%s: width %ld is not a multiple of heads %ld", name, hp->width, hp->heads);
+    return MB_OK;
 }
 
-int mth_check_params(const char *params)
+const float **mth_rows(const struct cp_set *s, enum mth_src src)
 {
-    struct mth_hp hp;
-    return mth_hp_parse(&hp, params, "neural method");
-}
-
-const float **mth_rows(const struct pr_set *s, enum mth_src src)
-{
-    const struct pr_corpus *c = s->c;
+    const struct cp_corpus *c = s->c;
     const float **r = malloc((s->n + 1) * sizeof *r);
     if (!r) {
         mb_error(MB_ENOMEM, "out of memory for %zu rows", s->n);
         return NULL;
     }
     for (size_t i = 0; i < s->n; i++)
-        r[i] = src == MTH_EMG ? c->x + s->idx[i] * c->W * c->C : pr_pose_row(c, s->idx[i]);
+        r[i] = src == MTH_EMG ? c->x + s->idx[i] * c->W * c->C : cp_pose_row(c, s->idx[i]);
     return r;
 }
 
-int mth_valid_pose(struct pr_set *out, size_t **buf, const struct pr_set *in)
+int mth_valid_pose(struct cp_set *out, size_t **buf, const struct cp_set *in)
 {
-    const struct pr_corpus *c = in->c;
+    const struct cp_corpus *c = in->c;
     *buf = malloc((in->n + 1) * sizeof **buf);
     if (!*buf)
         return mb_error(MB_ENOMEM, "out of memory");
@@ -83,16 +71,16 @@ int mth_valid_pose(struct pr_set *out, size_t **buf, const struct pr_set *in)
     for (size_t k = 0; k < in->n; k++)
         if (!c->pose_valid || c->pose_valid[in->idx[k]])
             (*buf)[n++] = in->idx[k];   /* IK failures carry no pose */
-    *out = (struct pr_set){ c, n, *buf };
+    *out = (struct cp_set){ c, n, *buf };
     if (n < 2)
         return mb_error(MB_EINVAL, "corpus '%s': %zu training windows with a valid pose", c->name ? c->name : "?", n);
     return MB_OK;
 }
 
-struct menc_cfg mth_cfg(const struct mth_hp *hp, const struct pr_corpus *c, enum mth_src src)
+struct menc_cfg mth_cfg(const struct mth_hp *hp, const struct cp_corpus *c, enum mth_src src)
 {
     struct menc_cfg g = {
-        .D = (size_t)hp->width, .L = (size_t)hp->layers, .H = (size_t)hp->heads, .F = (size_t)hp->ffn,
+        .D = (size_t)hp->width, .L = (size_t)hp->layers, .H = (size_t)hp->heads, .F = 2 * (size_t)hp->width,
         .cls = (int)hp->cls, .Dd = (size_t)hp->dec_width, .mask_ratio = hp->mask,
     };
     if (src == MTH_EMG) {
@@ -133,9 +121,9 @@ struct menc_train mth_train_cfg(const struct mth_hp *hp, long steps)
 }
 
 int mth_encoder_fit(struct menc *e, float **curve, size_t *n_curve, const struct mth_hp *hp,
-                    const struct pr_set *train, enum mth_src src, uint64_t seed, long steps)
+                    const struct cp_set *train, enum mth_src src, uint64_t seed, long steps)
 {
-    const struct pr_corpus *c = train->c;
+    const struct cp_corpus *c = train->c;
     if (src == MTH_POSE && !c->J)
         return mb_error(MB_EINVAL, "corpus '%s' has no pose stream", c->name ? c->name : "?");
     struct menc_cfg g = mth_cfg(hp, c, src);
@@ -162,7 +150,7 @@ int mth_encoder_fit(struct menc *e, float **curve, size_t *n_curve, const struct
     return rc;
 }
 
-struct mb_method_model *mth_model_new(const char *method, const char *params, uint64_t seed, int *rc)
+struct mb_method_model *mth_model_new(const char *method, const void *hp, uint64_t seed, int *rc)
 {
     struct mb_method_model *m = calloc(1, sizeof *m);
     if (!m) {
@@ -171,14 +159,12 @@ struct mb_method_model *mth_model_new(const char *method, const char *params, ui
     }
     m->method = method;
     m->seed = seed;
-    if ((*rc = mth_hp_parse(&m->hp, params, method))) {
-        free(m);
-        return NULL;
-    }
+    m->hp = *(const struct mth_hp *)hp;
+    *rc = MB_OK;
     return m;
 }
 
-int mth_embed(float *Z, size_t *E, const struct mb_method_model *m, const struct pr_set *x)
+int mth_embed(float *Z, size_t *E, const struct mb_method_model *m, const struct cp_set *x)
 {
     if (m->src == MTH_TDS) {
         if (E)
@@ -210,7 +196,7 @@ size_t mth_embed_dim(const struct mb_method_model *m)
     return (m->src == MTH_EMG ? &m->emg : &m->pose)->cfg.D;
 }
 
-int mth_fit_head(struct mb_method_model *m, const struct pr_set *train, const int32_t *classes, size_t K)
+int mth_fit_head(struct mb_method_model *m, const struct cp_set *train, const int32_t *classes, size_t K)
 {
     size_t E = mth_embed_dim(m), n = train->n;
     float *Z = malloc((n * E + 1) * sizeof *Z);
@@ -238,14 +224,14 @@ int mth_fit_head(struct mb_method_model *m, const struct pr_set *train, const in
     if ((rc = mth_embed(Z, NULL, m, train)))
         goto out;
     const struct base_classifier *lr = base_classifier_find("logreg");
-    rc = lr->fit(&m->clf, Z, y, n, E, K, lr->defaults, m->seed);
+    rc = base_fit_text(&m->clf, lr, Z, y, n, E, K, NULL, m->seed);
 out:
     free(Z);
     free(y);
     return rc;
 }
 
-int mth_predict_proba(float *P, const struct mb_method_model *m, const struct pr_set *test)
+int mth_predict_proba(float *P, const struct mb_method_model *m, const struct cp_set *test)
 {
     size_t E = mth_embed_dim(m);
     float *Z = malloc((test->n * E + 1) * sizeof *Z);

@@ -19,7 +19,7 @@
 
 #include "methods/internal.h"
 
-static int align(struct mb_method_model *m, const struct pr_set *train)
+static int align(struct mb_method_model *m, const struct cp_set *train)
 {
     const struct mth_hp *hp = &m->hp;
     struct menc *ex = &m->emg, *ep = &m->pose;
@@ -124,14 +124,14 @@ out:
     return rc;
 }
 
-static int cpep_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes,
-                    size_t K, const char *params, uint64_t seed)
+static int cpep_fit(struct mb_method_model **out, const struct cp_set *train, const int32_t *classes,
+                    size_t K, const void *hpv, uint64_t seed, struct mb_shared *sh)
 {
     int rc;
     *out = NULL;
     if (!train->c->J)
         return mb_error(MB_EINVAL, "cpep: corpus '%s' has no pose stream", train->c->name ? train->c->name : "?");
-    struct mb_method_model *m = mth_model_new("cpep", params, seed, &rc);
+    struct mb_method_model *m = mth_model_new("cpep", hpv, seed, &rc);
     if (!m)
         return rc;
     m->src = MTH_EMG;
@@ -139,7 +139,7 @@ static int cpep_fit(struct mb_method_model **out, const struct pr_set *train, co
     const struct mth_hp *hp = &m->hp;
     long se = hp->no_emg_pretrain ? 0 : (long)hp->mae_steps, sp = hp->no_pose_pretrain ? 0 : (long)hp->mae_steps;
     /* the pose side and the alignment see only windows with a valid pose */
-    struct pr_set vp;
+    struct cp_set vp;
     size_t *vbuf = NULL;
     if (!(rc = mth_valid_pose(&vp, &vbuf, train)) &&
         !(rc = mth_encoder_fit(&m->pose, &m->loss_pose, &m->n_loss_pose, hp, &vp, MTH_POSE, seed, sp)) &&
@@ -156,7 +156,7 @@ static int cpep_fit(struct mb_method_model **out, const struct pr_set *train, co
 }
 
 /* Projected EMG embeddings U [n x Dp] (the space aligned to the poses). */
-static int project(float *U, const struct mb_method_model *m, const struct pr_set *x)
+static int project(float *U, const struct mb_method_model *m, const struct cp_set *x)
 {
     size_t De = m->emg.cfg.D, Dp = m->pose.cfg.D;
     float *Z = malloc((x->n * De + 1) * sizeof *Z);
@@ -173,7 +173,7 @@ static int project(float *U, const struct mb_method_model *m, const struct pr_se
     return rc;
 }
 
-static int cpep_zero_shot(int32_t *pred, const struct mb_method_model *m, const struct pr_set *test,
+static int cpep_zero_shot(int32_t *pred, const struct mb_method_model *m, const struct cp_set *test,
                           const float *ref_pose, const int32_t *ref_ids, size_t n_refs)
 {
     if (!n_refs)
@@ -193,8 +193,9 @@ const struct mb_method mb_method_cpep = {
     .summary = "CPEP: EMG and pose MAEs, then EMG encoder + head aligned to the frozen pose encoder (InfoNCE); "
                "zero-shot by 10-NN over pose references",
     .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED | MB_CAP_ZERO_SHOT | MB_CAP_NEEDS_POSE,
-    .params = "mae_steps=150,align_steps=150,width=64,layers=2",
-    .check_params = mth_check_params,
+    .params = mth_params,
+    .hp_size = sizeof(struct mth_hp),
+    .check = mth_check,
     .fit = cpep_fit,
     .predict_proba = mth_predict_proba,
     .embed = mth_embed,

@@ -269,7 +269,7 @@ static void stats(float *mean, float *istd, const float *const *rows, size_t n, 
     }
 }
 
-static int tds_init(struct tds **out, const struct mth_hp *hp, const struct pr_corpus *c, uint64_t seed)
+static int tds_init(struct tds **out, const struct mth_hp *hp, const struct cp_corpus *c, uint64_t seed)
 {
     struct tds *t = calloc(1, sizeof *t);
     if (!t)
@@ -309,7 +309,7 @@ static int tds_init(struct tds **out, const struct mth_hp *hp, const struct pr_c
      * the 50 Hz rollout; frames ending before the first step's receptive field is
      * complete have no features yet (emg2pose pads a left context instead) and are
      * left out. */
-    t->F = pr_pose_frames(c);
+    t->F = cp_pose_frames(c);
     size_t e0 = ((K3 - 1) * S2 + K2 - 1) * t->s1 + t->k1, de = S2 * t->s1;  /* end(s) = e0 + s de */
     t->f0 = 0;
     while (t->f0 < t->F && (t->f0 + 1) * t->T / t->F < e0)
@@ -402,9 +402,9 @@ void tds_hash(char hex[65], const struct tds *t)
 /* Trains on the training windows with a valid pose: L1 between the
  * predicted and the true (standardised) pose of the regressed frames. */
 static int tds_train(struct tds *t, float **curve, size_t *n_curve, const struct mth_hp *hp,
-                     const struct pr_set *train, uint64_t seed)
+                     const struct cp_set *train, uint64_t seed)
 {
-    const struct pr_corpus *c = train->c;
+    const struct cp_corpus *c = train->c;
     size_t n = 0, J = t->J;
     const float **rows = calloc(train->n + 1, sizeof *rows), **prow = calloc(train->n + 1, sizeof *prow);
     int *perm = malloc((train->n + 1) * sizeof *perm);
@@ -419,7 +419,7 @@ static int tds_train(struct tds *t, float **curve, size_t *n_curve, const struct
         if (c->pose_valid && !c->pose_valid[i])
             continue;   /* IK failures carry no pose */
         rows[n] = c->x + i * c->W * c->C;
-        prow[n] = pr_pose_row(c, i) + t->f0 * J;   /* [Fu x J]: the regressed frames */
+        prow[n] = cp_pose_row(c, i) + t->f0 * J;   /* [Fu x J]: the regressed frames */
         n++;
     }
     int rc = MB_OK;
@@ -497,15 +497,15 @@ out:
     return rc;
 }
 
-static int tds_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes, size_t K,
-                   const char *params, uint64_t seed)
+static int tds_fit(struct mb_method_model **out, const struct cp_set *train, const int32_t *classes, size_t K,
+                   const void *hp, uint64_t seed, struct mb_shared *sh)
 {
     int rc;
     *out = NULL;
     if (!train->c->J)
         return mb_error(MB_EINVAL, "emg2pose-tds: corpus '%s' has no pose stream to regress",
                         train->c->name ? train->c->name : "?");
-    struct mb_method_model *m = mth_model_new("emg2pose-tds", params, seed, &rc);
+    struct mb_method_model *m = mth_model_new("emg2pose-tds", hp, seed, &rc);
     if (!m)
         return rc;
     m->src = MTH_TDS;
@@ -524,8 +524,9 @@ const struct mb_method mb_method_emg2pose_tds = {
     .name = "emg2pose-tds",
     .summary = "emg2pose baseline: TDS convolution featuriser trained to regress the pose (L1), frozen; logistic head",
     .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED | MB_CAP_NEEDS_POSE,
-    .params = "mae_steps=150,width=64",
-    .check_params = mth_check_params,
+    .params = mth_params,
+    .hp_size = sizeof(struct mth_hp),
+    .check = mth_check,
     .fit = tds_fit,
     .predict_proba = mth_predict_proba,
     .embed = mth_embed,

@@ -5,11 +5,11 @@
  * embedding. docs/METHODS.md. */
 #include "methods/internal.h"
 
-static int emg_mae_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes,
-                       size_t K, const char *params, uint64_t seed)
+static int emg_mae_fit(struct mb_method_model **out, const struct cp_set *train, const int32_t *classes,
+                       size_t K, const void *hp, uint64_t seed, struct mb_shared *sh)
 {
     int rc;
-    struct mb_method_model *m = mth_model_new("emg-mae", params, seed, &rc);
+    struct mb_method_model *m = mth_model_new("emg-mae", hp, seed, &rc);
     *out = NULL;
     if (!m)
         return rc;
@@ -30,8 +30,9 @@ const struct mb_method mb_method_emg_mae = {
     .name = "emg-mae",
     .summary = "transformer over 100 ms EMG patches pre-trained by masked autoencoding (50 %), frozen; logistic head",
     .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED,
-    .params = "mae_steps=150,width=64,layers=2",
-    .check_params = mth_check_params,
+    .params = mth_params,
+    .hp_size = sizeof(struct mth_hp),
+    .check = mth_check,
     .fit = emg_mae_fit,
     .predict_proba = mth_predict_proba,
     .embed = mth_embed,

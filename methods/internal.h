@@ -1,6 +1,6 @@
 /* methods/internal.h - what the neural methods (emg_mae.c, pose_mae.c,
  * cpep.c, emg2pose_tds.c) share: their hyperparameters, the fitted
- * model, and the plumbing from a pr_set to encoder rows. Not a public
+ * model, and the plumbing from a cp_set to encoder rows. Not a public
  * interface: the methods are reached through mb_methods (protocol.h). */
 #ifndef MB_METHODS_INTERNAL_H
 #define MB_METHODS_INTERNAL_H
@@ -10,23 +10,29 @@
 
 #include "baselines/classifier.h"
 #include "methods/encoder.h"
-#include "protocols/protocol.h"
+#include "methods/method.h"
 
-/* Hyperparameters (docs/METHODS.md lists keys and defaults). Numbers are
- * doubles because baselines/params.h parses them. */
+/* Hyperparameters (docs/METHODS.md lists keys and defaults); the typed
+ * table is mth_params. The feed-forward width is 2 x width. */
 struct mth_hp {
-    double mae_steps, align_steps, batch;
-    double width, layers, heads, ffn, dec_width, cls, rectify;
-    double patch_ms, pose_patch, mask;
-    double lr, wd, warmup, clip;
-    double temp, learn_temp, knn;
-    double no_emg_pretrain, no_pose_pretrain, freeze_emg;
+    long mae_steps, align_steps, batch;
+    long width, layers, heads, dec_width;
+    int cls, rectify;
+    double patch_ms;
+    long pose_patch;
+    double mask;
+    double lr, wd;
+    long warmup;
+    double clip;
+    double temp;
+    int learn_temp;
+    long knn;
+    int no_emg_pretrain, no_pose_pretrain, freeze_emg;
 };
 
-/* Parses 'params' over the defaults; MB_EINVAL naming the key. */
-int mth_hp_parse(struct mth_hp *hp, const char *params, const char *method) MB_MUST_CHECK;
-/* mb_method.check_params of the neural methods (they share one parameter table). */
-int mth_check_params(const char *params);
+extern const struct mb_param mth_params[];
+/* mb_method.check of the neural methods: width a multiple of heads. */
+int mth_check(const void *hp, const char *name);
 
 enum mth_src { MTH_EMG = 0, MTH_POSE = 1, MTH_TDS = 2 };
 
@@ -64,11 +70,11 @@ struct mb_method_model {
 };
 
 /* Rows of a set for an encoder: EMG windows [W x C] or end poses [J x 1]. */
-const float **mth_rows(const struct pr_set *s, enum mth_src src);
+const float **mth_rows(const struct cp_set *s, enum mth_src src);
 
 /* The windows of 'in' with a valid pose (all when the corpus has no
  * pose_valid array): out->idx points into *buf (caller frees). */
-int mth_valid_pose(struct pr_set *out, size_t **buf, const struct pr_set *in) MB_MUST_CHECK;
+int mth_valid_pose(struct cp_set *out, size_t **buf, const struct cp_set *in) MB_MUST_CHECK;
 
 /* Zero-shot naming shared by cpep and the pose oracle: U [n x Dp] are the test
  * windows in the pose encoder's space (L2-normalised here, in place); each takes the
@@ -79,24 +85,25 @@ int mth_zero_shot_vote(int32_t *pred, float *U, size_t n, const struct mb_method
                        const int32_t *ref_ids, size_t n_refs) MB_MUST_CHECK;
 
 /* Encoder configuration of a source for the corpus's view. */
-struct menc_cfg mth_cfg(const struct mth_hp *hp, const struct pr_corpus *c, enum mth_src src);
+struct menc_cfg mth_cfg(const struct mth_hp *hp, const struct cp_corpus *c, enum mth_src src);
 struct menc_train mth_train_cfg(const struct mth_hp *hp, long steps);
 
 /* Builds, standardises and (steps > 0) MAE-trains one encoder on the
  * training set. */
 int mth_encoder_fit(struct menc *e, float **curve, size_t *n_curve, const struct mth_hp *hp,
-                    const struct pr_set *train, enum mth_src src, uint64_t seed, long steps) MB_MUST_CHECK;
+                    const struct cp_set *train, enum mth_src src, uint64_t seed, long steps) MB_MUST_CHECK;
 
 /* Fits the logistic-regression head on the training embeddings. */
-int mth_fit_head(struct mb_method_model *m, const struct pr_set *train, const int32_t *classes, size_t K) MB_MUST_CHECK;
+int mth_fit_head(struct mb_method_model *m, const struct cp_set *train, const int32_t *classes, size_t K) MB_MUST_CHECK;
 
-struct mb_method_model *mth_model_new(const char *method, const char *params, uint64_t seed, int *rc);
+/* A new model of the method with a copy of the parsed parameters. */
+struct mb_method_model *mth_model_new(const char *method, const void *hp, uint64_t seed, int *rc);
 
 /* The generic method functions (embed of m->src, its width, logreg
  * probabilities, hash of every encoder and head, free). */
-int mth_embed(float *Z, size_t *E, const struct mb_method_model *m, const struct pr_set *x);
+int mth_embed(float *Z, size_t *E, const struct mb_method_model *m, const struct cp_set *x);
 size_t mth_embed_dim(const struct mb_method_model *m);
-int mth_predict_proba(float *P, const struct mb_method_model *m, const struct pr_set *test);
+int mth_predict_proba(float *P, const struct mb_method_model *m, const struct cp_set *test);
 void mth_param_hash(char hex[65], const struct mb_method_model *m);
 void mth_free(struct mb_method_model *m);
 

@@ -2,6 +2,8 @@
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <limits.h>
+#include <math.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 
 #include "core/err.h"
 #include "core/fs.h"
+#include "core/params.h"
 #include "core/progress.h"
 #include "core/rng.h"
 #include "tests/testutil.h"
@@ -319,4 +322,64 @@ Test(progress, clock_is_minutes_then_hours)
     cr_assert_str_eq(b, "01:00");
     mb_progress_clock(b, sizeof b, 3600 * 2 + 61);
     cr_assert_str_eq(b, "2:01:01");
+}
+
+/* ---- typed parameter tables ------------------------------------------------ */
+
+struct tp { double alpha; long beta; double gamma; int flag; };
+static const struct mb_param tp_table[] = {
+    { "alpha", MB_PT_REAL, offsetof(struct tp, alpha), 1, 0, 10, NULL, "a real" },
+    { "beta", MB_PT_INT, offsetof(struct tp, beta), 2, 1, 100, NULL, "an integer" },
+    { "gamma", MB_PT_REAL, offsetof(struct tp, gamma), NAN, 0, 1, "auto", "a real or auto" },
+    { "flag", MB_PT_BOOL, offsetof(struct tp, flag), 0, 0, 1, NULL, "a switch" },
+    MB_PARAM_END
+};
+
+Test(params, parse_sets_given_keys_over_the_defaults_and_refuses_bad_text)
+{
+    struct tp v;
+    cr_assert_eq(mb_params_parse(&v, tp_table, NULL, "t"), MB_OK);
+    cr_assert(v.alpha == 1 && v.beta == 2 && isnan(v.gamma) && v.flag == 0);
+    cr_assert_eq(mb_params_parse(&v, tp_table, "  ", "t"), MB_OK);
+    cr_assert_eq(mb_params_parse(&v, tp_table, " beta = 40 , gamma=0.5,flag=1", "t"), MB_OK);
+    cr_assert(v.alpha == 1 && v.beta == 40 && v.gamma == 0.5 && v.flag == 1);
+    mb_log_set_level(MB_LOG_QUIET);
+    static const char *const bad[] = { "alpha=5,beta=0", "delta=1", "alpha=", "alpha=1x", "alpha=nan", ",alpha=1",
+                                       "beta=2.5", "flag=2", "alpha=1,alpha=2", "alpha", "alpha=11", "gamma=scale" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cr_assert_eq(mb_params_parse(&v, tp_table, bad[i], "t"), MB_EINVAL, "'%s' accepted", bad[i]);
+        cr_assert(v.alpha == 1 && v.beta == 2 && v.flag == 0, "'%s': a failed parse left non-defaults", bad[i]);
+        cr_assert(!strncmp(mb_last_error(), "t: ", 3), "'%s': %s", bad[i], mb_last_error());
+    }
+    cr_assert_eq(mb_params_parse(&v, tp_table, "delta=1", "t"), MB_EINVAL);
+    cr_assert(strstr(mb_last_error(), "known: alpha, beta, gamma, flag"), "%s", mb_last_error());
+    cr_assert_eq(mb_params_parse(&v, tp_table, "beta=0", "t"), MB_EINVAL);
+    cr_assert(strstr(mb_last_error(), "'beta'"), "%s", mb_last_error());
+    mb_log_set_level(MB_LOG_WARN);
+}
+
+/* The canonical text lists every key in table order, reads back to the same
+ * values, and is the same for every spelling of the same values. */
+Test(params, canonical_text_is_complete_exact_and_spelling_free)
+{
+    struct tp a, b;
+    char ta[256], tb[256];
+    cr_assert_eq(mb_params_parse(&a, tp_table, NULL, "t"), MB_OK);
+    mb_params_text(ta, sizeof ta, tp_table, &a);
+    cr_assert_str_eq(ta, "alpha=1,beta=2,gamma=auto,flag=0");
+    cr_assert_eq(mb_params_parse(&a, tp_table, "flag=1,alpha=0.1", "t"), MB_OK);
+    cr_assert_eq(mb_params_parse(&b, tp_table, " alpha = 1e-1 , beta=2, flag=1", "t"), MB_OK);
+    mb_params_text(ta, sizeof ta, tp_table, &a);
+    mb_params_text(tb, sizeof tb, tp_table, &b);
+    cr_assert_str_eq(ta, tb);
+    cr_assert_str_eq(ta, "alpha=0.1,beta=2,gamma=auto,flag=1");
+    cr_assert_eq(mb_params_parse(&a, tp_table, "alpha=0.30000000000000004", "t"), MB_OK);
+    mb_params_text(ta, sizeof ta, tp_table, &a);
+    cr_assert_eq(mb_params_parse(&b, tp_table, ta, "t"), MB_OK);
+    cr_assert(a.alpha == b.alpha && a.alpha != 0.3, "%s", ta);
+    /* the length needed, as snprintf: a short buffer is cut, never overrun */
+    char small[8];
+    size_t need = mb_params_text(small, sizeof small, tp_table, &a);
+    cr_assert_eq(need, strlen(ta));
+    cr_assert_eq(strlen(small), sizeof small - 1);
 }

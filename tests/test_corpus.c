@@ -1,20 +1,20 @@
-/* tests/test_corpus.c - pr_corpus_load on a hand-made unified file
- * (tests/pr_fixture.h): windows, labels, trials, pose, identity, views. */
+/* tests/test_corpus.c - cp_corpus_load on a hand-made unified file
+ * (tests/corpus_fixture.h): windows, labels, trials, pose, identity, views. */
 #include <jansson.h>
 
 #include "core/fs.h"
 #include "kernels/resample.h"
 #include "protocols/protocol.h"
-#include "pr_fixture.h"
+#include "corpus_fixture.h"
 #include "testutil.h"
 
 static char dir[64], path[128];
 
-static void make(const struct prf_opts *o)
+static void make(const struct cpf_opts *o)
 {
     tu_tmpdir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/c.h5", dir);
-    cr_assert_eq(prf_write(path, o), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(cpf_write(path, o), MB_OK, "%s", mb_last_error());
 }
 
 static void cleanup(void)
@@ -26,30 +26,30 @@ static void cleanup(void)
 Test(corpus, windows_labels_trials, .fini = cleanup, .timeout = 60)
 {
     make(NULL);
-    struct pr_corpus c;
-    struct pr_view_settings v = { 0, 200, 50, 0 };
-    cr_assert_eq(pr_corpus_load(&c, path, &v), MB_OK, "%s", mb_last_error());
-    cr_expect_eq(c.C, PRF_C);
+    struct cp_corpus c;
+    struct cp_view v = { 0, 200, 50, 0 };
+    cr_assert_eq(cp_corpus_load(&c, path, &v), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(c.C, CPF_C);
     cr_expect_eq(c.W, 40);
-    cr_expect_eq(c.view.rate_hz, PRF_RATE);
+    cr_expect_eq(c.view.rate_hz, CPF_RATE);
     /* movement 200 samples -> 17 windows, rest 100 -> 7, 60 trials, 4 subjects */
     cr_expect_eq(c.n, 4u * 60u * 24u);
     cr_expect_eq(c.n_subjects, 4);
-    cr_expect_eq(c.n_gestures, PRF_G + 1);
+    cr_expect_eq(c.n_gestures, CPF_G + 1);
     cr_expect_eq(c.has_reps, 1);
-    cr_expect_eq(c.J, PRF_J);
+    cr_expect_eq(c.J, CPF_J);
     char sha[65];
     cr_assert_eq(mb_fs_sha256(sha, NULL, path), MB_OK);
     cr_expect_str_eq(c.sha256, sha);
     size_t n_rest = 0;
     for (size_t i = 0; i < c.n; i++) {
-        cr_assert(c.label[i] >= 0 && c.label[i] <= PRF_G);
+        cr_assert(c.label[i] >= 0 && c.label[i] <= CPF_G);
         cr_assert(c.trial[i] >= 1 && c.trial[i] <= 10, "window %zu trial %d", i, c.trial[i]);
         if (c.label[i]) {
             cr_assert_eq(c.trial[i], c.rep[i]);
             cr_assert(c.pose_valid[i]);
             for (size_t j = 0; j < c.J; j++)   /* pose of the window's gesture (times its intensity 0.6..1.4) */
-                cr_assert_eq(c.pose[i * c.J + j] > 0.3f, prf_pose[c.label[i]][j] > 0, "pose at the window end");
+                cr_assert_eq(c.pose[i * c.J + j] > 0.3f, cpf_pose[c.label[i]][j] > 0, "pose at the window end");
         } else {
             n_rest++;
         }
@@ -77,15 +77,15 @@ Test(corpus, windows_labels_trials, .fini = cleanup, .timeout = 60)
     cr_expect_str_eq(json_string_value(json_object_get(t, "held_out_user")), "true");
     json_decref(t);
     cr_expect_str_eq(c.rec_ids[0], "r000000");
-    pr_corpus_release(&c);
+    cp_corpus_release(&c);
 }
 
 Test(corpus, resampled_view, .fini = cleanup, .timeout = 60)
 {
-    make(&(struct prf_opts){ .subjects = 2 });
-    struct pr_corpus c;
-    struct pr_view_settings v = { 100, 200, 50, 0 };
-    cr_assert_eq(pr_corpus_load(&c, path, &v), MB_OK, "%s", mb_last_error());
+    make(&(struct cpf_opts){ .subjects = 2 });
+    struct cp_corpus c;
+    struct cp_view v = { 100, 200, 50, 0 };
+    cr_assert_eq(cp_corpus_load(&c, path, &v), MB_OK, "%s", mb_last_error());
     cr_expect_eq(c.W, 20);
     cr_expect_eq(c.view.rate_hz, 100);
     /* at 100 Hz: movement 100 samples -> 17 windows, rest 50 -> 7 */
@@ -105,20 +105,20 @@ Test(corpus, resampled_view, .fini = cleanup, .timeout = 60)
      * native samples = 24 view samples on either side of each window */
     for (size_t i = 0; i < c.n; i++)
         cr_assert_eq(c.reach[i], 24, "window %zu reach %d", i, c.reach[i]);
-    pr_corpus_release(&c);
+    cp_corpus_release(&c);
     /* at the native rate nothing is filtered: no reach */
     v.rate_hz = 0;
-    cr_assert_eq(pr_corpus_load(&c, path, &v), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(cp_corpus_load(&c, path, &v), MB_OK, "%s", mb_last_error());
     for (size_t i = 0; i < c.n; i++)
         cr_assert_eq(c.reach[i], 0);
-    pr_corpus_release(&c);
+    cp_corpus_release(&c);
 }
 
 Test(corpus, no_reps_numbers_occurrences, .fini = cleanup, .timeout = 60)
 {
-    make(&(struct prf_opts){ .subjects = 2, .with_reps = -1, .no_pose = 1 });
-    struct pr_corpus c;
-    cr_assert_eq(pr_corpus_load(&c, path, NULL), MB_OK, "%s", mb_last_error());
+    make(&(struct cpf_opts){ .subjects = 2, .with_reps = -1, .no_pose = 1 });
+    struct cp_corpus c;
+    cr_assert_eq(cp_corpus_load(&c, path, NULL), MB_OK, "%s", mb_last_error());
     cr_expect_eq(c.has_reps, 0);
     cr_expect_eq(c.J, 0);
     cr_expect_null(c.pose);
@@ -128,38 +128,38 @@ Test(corpus, no_reps_numbers_occurrences, .fini = cleanup, .timeout = 60)
         if (c.subject[i] == 1 && c.label[i] == 3 && (i == 0 || c.seg[i] != c.seg[i - 1]))
             cr_expect_eq(c.trial[i], ++seen);
     cr_expect_eq(seen, 10);
-    pr_corpus_release(&c);
+    cp_corpus_release(&c);
 }
 
 Test(corpus, errors_name_the_file, .timeout = 30)
 {
-    struct pr_corpus c;
-    cr_expect_neq(pr_corpus_load(&c, "/nonexistent/x.h5", NULL), MB_OK);
+    struct cp_corpus c;
+    cr_expect_neq(cp_corpus_load(&c, "/nonexistent/x.h5", NULL), MB_OK);
     cr_expect(strstr(mb_last_error(), "/nonexistent/x.h5"), "%s", mb_last_error());
 }
 
 /* A label outside the vocabulary (99 in a NinaPro-like file whose gestures
  * are 0..6) would become a class of its own and change every metric
  * silently. The loader refuses it with the check mbh5_validate makes, and
- * names the file, the recording and the sample (1-based); pr_corpus_check,
+ * names the file, the recording and the sample (1-based); cp_corpus_check,
  * which 'myobench run' calls before it opens the store, refuses it too. */
 Test(corpus, labels_outside_the_vocabulary_are_refused, .fini = cleanup, .timeout = 60)
 {
-    make(&(struct prf_opts){ .subjects = 3, .reps = 2 });
-    struct pr_view_settings v = { 0, 200, 50, 0 };
-    cr_assert_eq(pr_corpus_check(path, &v), MB_OK, "%s", mb_last_error());
-    cr_assert_eq(prf_poke_label(path, "r000001", 1233, 99), MB_OK);
+    make(&(struct cpf_opts){ .subjects = 3, .reps = 2 });
+    struct cp_view v = { 0, 200, 50, 0 };
+    cr_assert_eq(cp_corpus_check(path, &v), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(cpf_poke_label(path, "r000001", 1233, 99), MB_OK);
     char want[256];
     snprintf(want, sizeof want, "'%s' recording 'r000001' sample 1234: label 99 is neither -1 nor a gesture id", path);
     mb_log_set_level(MB_LOG_QUIET);
-    struct pr_corpus c;
-    cr_expect_eq(pr_corpus_load(&c, path, &v), MB_EFORMAT);
+    struct cp_corpus c;
+    cr_expect_eq(cp_corpus_load(&c, path, &v), MB_EFORMAT);
     cr_expect(strstr(mb_last_error(), want), "%s", mb_last_error());
-    cr_expect_eq(pr_corpus_check(path, &v), MB_EFORMAT);
+    cr_expect_eq(cp_corpus_check(path, &v), MB_EFORMAT);
     cr_expect(strstr(mb_last_error(), want), "%s", mb_last_error());
     /* at another view too: the check is on the native labels */
-    struct pr_view_settings v100 = { 100, 200, 50, 0 };
-    cr_expect_eq(pr_corpus_load(&c, path, &v100), MB_EFORMAT);
+    struct cp_view v100 = { 100, 200, 50, 0 };
+    cr_expect_eq(cp_corpus_load(&c, path, &v100), MB_EFORMAT);
     mb_log_set_level(MB_LOG_WARN);
     /* validate finds the same label at the same place */
     char *rep = NULL;
@@ -172,10 +172,10 @@ Test(corpus, labels_outside_the_vocabulary_are_refused, .fini = cleanup, .timeou
               rep);
     free(rep);
     /* -1 (unlabelled) stays fine */
-    cr_assert_eq(prf_poke_label(path, "r000001", 1233, -1), MB_OK);
-    cr_expect_eq(pr_corpus_check(path, &v), MB_OK, "%s", mb_last_error());
-    cr_expect_eq(pr_corpus_load(&c, path, &v), MB_OK, "%s", mb_last_error());
-    pr_corpus_release(&c);
+    cr_assert_eq(cpf_poke_label(path, "r000001", 1233, -1), MB_OK);
+    cr_expect_eq(cp_corpus_check(path, &v), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(cp_corpus_load(&c, path, &v), MB_OK, "%s", mb_last_error());
+    cp_corpus_release(&c);
 }
 
 /* kern_resample_reach bounds what the filter reads: output j depends only on

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,7 +37,7 @@
 
 static const int32_t t_gesture_ids[T_GESTURES] = { 10, 20, 30 };
 
-static int fake_load(struct pr_corpus *c, const char *path, const struct pr_view_settings *v)
+static int fake_load(struct cp_corpus *c, const char *path, const struct cp_view *v)
 {
     memset(c, 0, sizeof *c);
     c->path = strdup(path);
@@ -87,7 +88,7 @@ static int fake_load(struct pr_corpus *c, const char *path, const struct pr_view
     return MB_OK;
 }
 
-static void fake_release(struct pr_corpus *c)
+static void fake_release(struct cp_corpus *c)
 {
     free(c->path);
     free(c->name);
@@ -118,7 +119,7 @@ struct mb_method_model {
 static int g_fits;                 /* fits in this process (n/a and skip checks) */
 static int g_fail_subject = -1;    /* fake-loso fails fake-centroid's fold of this subject */
 
-static void features(double f[T_C], const struct pr_corpus *c, size_t i)
+static void features(double f[T_C], const struct cp_corpus *c, size_t i)
 {
     for (int k = 0; k < T_C; k++) {
         f[k] = 0;
@@ -128,20 +129,17 @@ static void features(double f[T_C], const struct pr_corpus *c, size_t i)
     }
 }
 
-static int centroid_check(const char *params)
-{
-    long ms;
-    if (params && sscanf(params, "sleep_ms=%ld", &ms) != 1 && params[0])
-        return mb_error(MB_EINVAL, "fake-centroid: bad params '%s'", params);
-    return MB_OK;
-}
+struct centroid_hp { long sleep_ms; };
+static const struct mb_param centroid_params[] = {
+    { "sleep_ms", MB_PT_INT, offsetof(struct centroid_hp, sleep_ms), 0, 0, 100000, NULL, "sleep in every fit" },
+    MB_PARAM_END
+};
 
-static int centroid_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes, size_t K,
-                        const char *params, uint64_t seed)
+static int centroid_fit(struct mb_method_model **out, const struct cp_set *train, const int32_t *classes, size_t K,
+                        const void *hp, uint64_t seed, struct mb_shared *sh)
 {
-    long ms = 0;
-    if (params && sscanf(params, "sleep_ms=%ld", &ms) != 1 && params[0])
-        return mb_error(MB_EINVAL, "fake-centroid: bad params '%s'", params);
+    (void)sh;
+    long ms = hp ? ((const struct centroid_hp *)hp)->sleep_ms : 0;
     __atomic_add_fetch(&g_fits, 1, __ATOMIC_RELAXED);
     if (ms > 0) {
         struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -168,7 +166,7 @@ static int centroid_fit(struct mb_method_model **out, const struct pr_set *train
     return MB_OK;
 }
 
-static int centroid_predict(float *P, const struct mb_method_model *m, const struct pr_set *test)
+static int centroid_predict(float *P, const struct mb_method_model *m, const struct cp_set *test)
 {
     for (size_t j = 0; j < test->n; j++) {
         double f[T_C], best = INFINITY;
@@ -196,11 +194,11 @@ static void centroid_free(struct mb_method_model *m)
 
 static const struct mb_method fake_centroid = {
     .name = "fake-centroid", .summary = "nearest class mean of channel means", .caps = MB_CAP_CLASSIFY,
-    .params = "sleep_ms=0", .check_params = centroid_check, .fit = centroid_fit, .predict_proba = centroid_predict, .free = centroid_free,
+    .params = centroid_params, .hp_size = sizeof(struct centroid_hp), .fit = centroid_fit, .predict_proba = centroid_predict, .free = centroid_free,
 };
 
 /* Same model, shifted features: a second, different row. */
-static int shifted_predict(float *P, const struct mb_method_model *m, const struct pr_set *test)
+static int shifted_predict(float *P, const struct mb_method_model *m, const struct cp_set *test)
 {
     struct mb_method_model s = *m;
     for (size_t k = 0; k < m->K * T_C; k++)
@@ -210,18 +208,18 @@ static int shifted_predict(float *P, const struct mb_method_model *m, const stru
 
 static const struct mb_method fake_shifted = {
     .name = "fake-shifted", .summary = "nearest shifted class mean", .caps = MB_CAP_CLASSIFY,
-    .params = "", .fit = centroid_fit, .predict_proba = shifted_predict, .free = centroid_free,
+    .params = centroid_params, .hp_size = sizeof(struct centroid_hp), .fit = centroid_fit, .predict_proba = shifted_predict, .free = centroid_free,
 };
 
 /* Embeds only: cannot classify, so classifying protocols record n/a. */
 static const struct mb_method fake_embed = {
-    .name = "fake-embed", .summary = "representation only", .caps = MB_CAP_EMBED, .params = "",
-    .fit = centroid_fit, .free = centroid_free,
+    .name = "fake-embed", .summary = "representation only", .caps = MB_CAP_EMBED,
+    .params = centroid_params, .hp_size = sizeof(struct centroid_hp), .fit = centroid_fit, .free = centroid_free,
 };
 
 /* ---- a fake LOSO protocol ----------------------------------------------------- */
 
-static int loso_plan(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c, const struct pr_settings *s)
+static int loso_plan(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c, const struct pr_settings *s)
 {
     *n_folds = c->n_subjects;
     *folds = calloc(c->n_subjects, sizeof **folds);
@@ -246,15 +244,16 @@ static int loso_plan(struct pr_fold **folds, size_t *n_folds, const struct pr_co
     return MB_OK;
 }
 
-static int loso_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m,
-                    const struct pr_corpus *c, const struct pr_fold *f, const struct pr_settings *s)
+static int loso_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m, const void *hp,
+                    const struct cp_corpus *c, const struct pr_fold *f, const struct pr_settings *s,
+                    struct mb_shared *sh)
 {
     int32_t subj = c->subject[f->test[0]];
     if (subj == g_fail_subject && !strcmp(m->name, "fake-centroid"))
         return mb_error(MB_EINVAL, "fake-loso: injected failure on subject %d", subj);
-    struct pr_set train = { c, f->n_train, f->train }, test = { c, f->n_test, f->test };
+    struct cp_set train = { c, f->n_train, f->train }, test = { c, f->n_test, f->test };
     struct mb_method_model *model;
-    int rc = m->fit(&model, &train, c->gesture_ids, c->n_gestures, m->params, s->seed);
+    int rc = m->fit(&model, &train, c->gesture_ids, c->n_gestures, hp, s->seed, sh);
     if (rc)
         return rc;
     size_t K = c->n_gestures;
@@ -300,14 +299,32 @@ static int loso_run(struct pr_result *res, const struct mb_protocol *p, const st
     return rc;
 }
 
+static const struct mb_param fake_loso_settings[] = {
+    { "folds", MB_PT_INT, offsetof(struct pr_settings, folds), 0, 0, 1000, NULL, "folds" },
+    MB_PARAM_END
+};
+
 static const struct mb_protocol fake_loso = {
-    .name = "fake-loso", .summary = "one fold per subject", .needs = MB_CAP_CLASSIFY, .plan = loso_plan,
-    .run = loso_run,
+    .name = "fake-loso", .summary = "one fold per subject", .needs = MB_CAP_CLASSIFY, .settings = fake_loso_settings,
+    .plan = loso_plan, .run = loso_run,
+};
+
+/* Budgets without defaults: a plain entry is one variant. */
+static const struct mb_param fake_probe_settings[] = {
+    { "shots", MB_PT_INT, offsetof(struct pr_settings, shots), 0, 0, 1000, NULL, "shots" },
+    { "percent", MB_PT_INT, offsetof(struct pr_settings, percent), 0, 0, 100, NULL, "percent" },
+    { "episodes", MB_PT_INT, offsetof(struct pr_settings, episodes), 0, 0, 1000, NULL, "episodes" },
+    MB_PARAM_END
+};
+static const struct pr_budget fake_probe_budgets[] = {
+    { "shots", "shots", "k", 1, 1000, NULL, 0 },
+    { "percents", "percent", "p", 1, 100, NULL, 0 },
+    { NULL, NULL, NULL, 0, 0, NULL, 0 },
 };
 
 static const struct mb_protocol fake_probe = {
     .name = "fake-probe", .summary = "needs a representation", .needs = MB_CAP_EMBED | MB_CAP_CLASSIFY,
-    .plan = loso_plan, .run = loso_run,
+    .settings = fake_probe_settings, .budgets = fake_probe_budgets, .plan = loso_plan, .run = loso_run,
 };
 
 static const struct mb_method *const t_methods[] = { &fake_centroid, &fake_shifted, &fake_embed, NULL };
@@ -478,7 +495,7 @@ Test(harness, plan_yaml_expands_variants_and_resolves_names)
     cr_assert_float_eq(pl.view.rate_hz, 200, 0);
     cr_assert_float_eq(pl.view.window_ms, 150, 0);
     cr_assert_float_eq(pl.view.stride_ms, 25, 0);
-    cr_assert_not_null(strstr(pl.text, "protocol loso5 fake-loso folds=5,"));
+    cr_assert_not_null(strstr(pl.text, "protocol loso5 fake-loso folds=5\n"), "%s", pl.text);
     hn_plan_release(&pl);
 }
 
@@ -508,11 +525,10 @@ Test(harness, plan_yaml_errors_name_file_line_and_key)
           { "line 4", "'window_ms' must be a number", "'-3'" } },
         /* parameters are parsed at load, not in every job */
         { "data: [a.h5]\nprotocols: [fake-loso]\nmethods:\n  - { name: fake-centroid, params: \"sleep=3\" }\n",
-          { "line 4", "method 'fake-centroid'", "bad params 'sleep=3'" } },
-        { "data: [a.h5]\nprotocols:\n  - { name: fake-loso, folds: 1 }\nmethods: [fake-centroid]\n",
-          { "line 3", "key 'folds'", "no training subject" } },
-        { "data: [a.h5]\nprotocols:\n  - { name: fake-loso, unseen_fraction: 1 }\nmethods: [fake-centroid]\n",
-          { "line 3", "key 'unseen_fraction'", "every gesture" } },
+          { "line 4", "method 'fake-centroid'", "unknown parameter 'sleep' (known: sleep_ms)" } },
+        /* a protocol accepts only the keys it declares */
+        { "data: [a.h5]\nprotocols:\n  - { name: fake-loso, unseen_fraction: 0.5 }\nmethods: [fake-centroid]\n",
+          { "line 3", "unknown key 'unseen_fraction'", "known: name, label, folds" } },
     };
     char dir[64], path[128];
     tu_tmpdir(dir, sizeof dir);
@@ -527,6 +543,39 @@ Test(harness, plan_yaml_errors_name_file_line_and_key)
         for (int k = 0; k < 3; k++)
             cr_assert_not_null(strstr(msg, cases[i].want[k]), "case %zu: '%s' not in '%s'", i, cases[i].want[k], msg);
     }
+}
+
+/* The registered protocols' own checks, reported with the plan's file and
+ * line: 1 fold leaves no training subject, an unseen share of 1 holds out
+ * every gesture, and loso has no unseen share to give. */
+Test(harness, plan_yaml_protocol_settings_are_checked_by_their_protocol)
+{
+    static const struct {
+        const char *yaml, *want[3];
+    } cases[] = {
+        { "data: [a.h5]\nprotocols:\n  - { name: loso, folds: 1 }\nmethods: [lda-td4]\n",
+          { "line 3", "protocol 'loso'", "no training subject" } },
+        { "data: [a.h5]\nprotocols:\n  - { name: zeroshot-gestures, unseen_fraction: 1 }\nmethods: [lda-td4]\n",
+          { "line 3", "protocol 'zeroshot-gestures'", "every gesture" } },
+        { "data: [a.h5]\nprotocols:\n  - { name: loso, unseen_fraction: 0.5 }\nmethods: [lda-td4]\n",
+          { "line 3", "unknown key 'unseen_fraction'", "known: name, label, folds, official" } },
+        { "data: [a.h5]\nprotocols:\n  - { name: fewshot, shots: [0] }\nmethods: [lda-td4]\n",
+          { "line 3", "shots", "0" } },
+    };
+    char dir[64], path[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/plan.yaml", dir);
+    mb_log_set_level(MB_LOG_QUIET);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        write_text(path, cases[i].yaml);
+        struct hn_plan pl;
+        cr_assert_neq(hn_plan_load(&pl, path, NULL), MB_OK, "case %zu accepted", i);
+        const char *msg = mb_last_error();
+        cr_assert_not_null(strstr(msg, path), "case %zu: no file in '%s'", i, msg);
+        for (int k = 0; k < 3; k++)
+            cr_assert_not_null(strstr(msg, cases[i].want[k]), "case %zu: '%s' not in '%s'", i, cases[i].want[k], msg);
+    }
+    mb_log_set_level(MB_LOG_WARN);
 }
 
 Test(harness, plan_from_flags)
@@ -575,7 +624,7 @@ Test(harness, plain_fewshot_expands_to_seven_variants)
             cr_assert_str_eq(pl.protocol[i].label, want[i]);
             cr_assert_eq(pl.protocol[i].s.shots, shots[i]);
             cr_assert_eq(pl.protocol[i].s.percent, percent[i]);
-            cr_assert_eq(pl.protocol[i].s.episodes, form == 2 ? 2 : 0);
+            cr_assert_eq(pl.protocol[i].s.episodes, form == 2 ? 2 : 10);   /* fewshot's default */
         }
         hn_plan_release(&pl);
     }
@@ -1161,14 +1210,14 @@ Test(harness_cli, prune_removes_the_selected_jobs, .timeout = 60)
 
 /* ---- datasets refused before the store is opened ------------------------------------ */
 
-#include "pr_fixture.h"
+#include "corpus_fixture.h"
 
 /* A NinaPro-like unified file (rest 0, gestures 1..6, 'reps' repetitions)
  * of 4 subjects at dir/name. */
 static void fixture(char *path, size_t cap, const char *dir, const char *name, int reps)
 {
     snprintf(path, cap, "%s/%s", dir, name);
-    cr_assert_eq(prf_write(path, &(struct prf_opts){ .subjects = 4, .reps = reps }), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(cpf_write(path, &(struct cpf_opts){ .subjects = 4, .reps = reps }), MB_OK, "%s", mb_last_error());
 }
 
 static void assert_nothing_written(const char *dir, const char *db, const char *what)
@@ -1188,7 +1237,7 @@ Test(harness_cli, run_refuses_labels_outside_the_vocabulary, .timeout = 60)
     char dir[64], h5[128], db[128], args[512], want[256], *err;
     tu_tmpdir(dir, sizeof dir);
     fixture(h5, sizeof h5, dir, "db1.h5", 2);
-    cr_assert_eq(prf_poke_label(h5, "r000002", 1233, 99), MB_OK);
+    cr_assert_eq(cpf_poke_label(h5, "r000002", 1233, 99), MB_OK);
     snprintf(db, sizeof db, "%s/r.db", dir);
     snprintf(args, sizeof args, "run --data %s --protocol loso --methods lda-td4 --db %s --progress none", h5, db);
     cr_assert_eq(tu_run(NULL, &err, args), 1, "%s", err);

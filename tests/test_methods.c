@@ -21,6 +21,7 @@
 #include "core/rng.h"
 #include "methods/internal.h"
 #include "protocols/protocol.h"
+#include "tests/method_util.h"
 #include "tests/testutil.h"
 
 #define TC 8      /* channels */
@@ -30,7 +31,7 @@
 #define TSEEN 12
 
 struct tcorpus {
-    struct pr_corpus c;
+    struct cp_corpus c;
     size_t *idx;          /* [n] 0..n-1 */
 };
 
@@ -50,7 +51,7 @@ static void make_corpus(struct tcorpus *t, int g0, int g1, size_t n_per, uint64_
         for (int j = 0; j < TJ; j++)
             q[g][j] = 2.0f * (float)mb_rng_normal(&rq);
     mb_rng_seed(&r, seed, 1);
-    struct pr_corpus *c = &t->c;
+    struct cp_corpus *c = &t->c;
     memset(t, 0, sizeof *t);
     c->name = "tiny";
     c->view.rate_hz = 500;
@@ -90,7 +91,7 @@ static void make_corpus(struct tcorpus *t, int g0, int g1, size_t n_per, uint64_
  * (the corpus's pose_seq layout: the last frame is the end pose). */
 static void add_pose_seq(struct tcorpus *t, size_t Wp)
 {
-    struct pr_corpus *c = &t->c;
+    struct cp_corpus *c = &t->c;
     c->Wp = Wp;
     c->pose_seq = malloc(c->n * Wp * c->J * sizeof *c->pose_seq);   /* [n x Wp x J] */
     cr_assert_not_null(c->pose_seq);
@@ -110,20 +111,28 @@ static void free_corpus(struct tcorpus *t)
     free(t->idx);
 }
 
-static struct pr_set all(const struct tcorpus *t)
+static struct cp_set all(const struct tcorpus *t)
 {
-    return (struct pr_set){ &t->c, t->c.n, t->idx };
+    return (struct cp_set){ &t->c, t->c.n, t->idx };
 }
 
 static const int32_t SEEN[TSEEN] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
 #define FAST "mae_steps=30,align_steps=30,batch=32"
 
+static int has_key(const struct mb_method *m, const char *key)
+{
+    for (size_t i = 0; m->params && m->params[i].key; i++)
+        if (!strcmp(m->params[i].key, key))
+            return 1;
+    return 0;
+}
+
 /* A method's defaults, with the neural methods cut to 20 training steps. */
 static const char *quick_params(const struct mb_method *m)
 {
-    if (!strstr(m->params, "mae_steps"))
-        return m->params;
-    return strstr(m->params, "align_steps") ? "mae_steps=20,align_steps=20,batch=32" : "mae_steps=20,batch=32";
+    if (!has_key(m, "mae_steps"))
+        return NULL;
+    return has_key(m, "align_steps") ? "mae_steps=20,align_steps=20,batch=32" : "mae_steps=20,batch=32";
 }
 
 static int all_finite(const float *x, size_t n)
@@ -150,12 +159,12 @@ Test(methods, fit_embed_predict_finite_and_hash_unchanged)
 {
     struct tcorpus t;
     make_corpus(&t, 0, TSEEN, 12, 7);
-    struct pr_set s = all(&t);
+    struct cp_set s = all(&t);
     const char *names[] = { "emg-mae", "pose-mae", "cpep", "pose-upper-bound" };
     for (size_t k = 0; k < 4; k++) {
         const struct mb_method *m = mb_method_find(names[k]);
         struct mb_method_model *mm = NULL;
-        cr_assert_eq(m->fit(&mm, &s, SEEN, TSEEN, FAST, 1), MB_OK, "%s: %s", names[k], mb_last_error());
+        cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, FAST, 1), MB_OK, "%s: %s", names[k], mb_last_error());
         char h0[65], h1[65];
         m->param_hash(h0, mm);
         size_t E = mth_embed_dim(mm);
@@ -195,11 +204,11 @@ Test(methods, fit_embed_predict_finite_and_hash_unchanged)
 }
 
 /* Fits cpep and returns its hash and the probabilities on the set. */
-static void fit_cpep(char hex[65], float *P, const struct pr_set *s, uint64_t seed)
+static void fit_cpep(char hex[65], float *P, const struct cp_set *s, uint64_t seed)
 {
     const struct mb_method *m = mb_method_find("cpep");
     struct mb_method_model *mm = NULL;
-    cr_assert_eq(m->fit(&mm, s, SEEN, TSEEN, FAST, seed), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(tu_fit(m, &mm, s, SEEN, TSEEN, FAST, seed), MB_OK, "%s", mb_last_error());
     m->param_hash(hex, mm);
     cr_assert_eq(m->predict_proba(P, mm, s), MB_OK, "%s", mb_last_error());
     m->free(mm);
@@ -209,7 +218,7 @@ Test(methods, same_seed_same_parameters_and_predictions)
 {
     struct tcorpus t;
     make_corpus(&t, 0, TSEEN, 8, 3);
-    struct pr_set s = all(&t);
+    struct cp_set s = all(&t);
     float *P1 = malloc(s.n * TSEEN * sizeof *P1), *P2 = malloc(s.n * TSEEN * sizeof *P2);
     char a[65], b[65], c[65];
     fit_cpep(a, P1, &s, 11);
@@ -231,7 +240,7 @@ Test(methods, one_and_two_threads_identical, .timeout = 300)
     struct tcorpus t;
     make_corpus(&t, 0, TSEEN, 8, 5);
     add_pose_seq(&t, 20);
-    struct pr_set s = all(&t);
+    struct cp_set s = all(&t);
     float *P1 = malloc(s.n * TSEEN * sizeof *P1), *P2 = malloc(s.n * TSEEN * sizeof *P2);   /* [n x K] */
     cr_assert(P1 && P2);
     int prev = omp_get_max_threads();
@@ -244,10 +253,10 @@ Test(methods, one_and_two_threads_identical, .timeout = 300)
         char a[65] = "", b[65] = "";
         struct mb_method_model *ma = NULL, *mb = NULL;
         omp_set_num_threads(1);
-        cr_assert_eq(m->fit(&ma, &s, SEEN, TSEEN, params, 21), MB_OK, "%s: %s", m->name, mb_last_error());
+        cr_assert_eq(tu_fit(m, &ma, &s, SEEN, TSEEN, params, 21), MB_OK, "%s: %s", m->name, mb_last_error());
         cr_assert_eq(m->predict_proba(P1, ma, &s), MB_OK, "%s: %s", m->name, mb_last_error());
         omp_set_num_threads(2);
-        cr_assert_eq(m->fit(&mb, &s, SEEN, TSEEN, params, 21), MB_OK, "%s: %s", m->name, mb_last_error());
+        cr_assert_eq(tu_fit(m, &mb, &s, SEEN, TSEEN, params, 21), MB_OK, "%s: %s", m->name, mb_last_error());
         cr_assert_eq(m->predict_proba(P2, mb, &s), MB_OK, "%s: %s", m->name, mb_last_error());
         if (m->param_hash) {
             m->param_hash(a, ma);
@@ -279,10 +288,10 @@ Test(methods, mae_losses_fall_and_alignment_loss_falls)
 {
     struct tcorpus t;
     make_corpus(&t, 0, TSEEN, 12, 9);
-    struct pr_set s = all(&t);
+    struct cp_set s = all(&t);
     const struct mb_method *m = mb_method_find("cpep");
     struct mb_method_model *mm = NULL;
-    cr_assert_eq(m->fit(&mm, &s, SEEN, TSEEN, "mae_steps=120,align_steps=120,batch=32", 2), MB_OK, "%s",
+    cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "mae_steps=120,align_steps=120,batch=32", 2), MB_OK, "%s",
                  mb_last_error());
     cr_assert_eq(mm->n_loss_emg, 120u);
     cr_assert_eq(mm->n_loss_pose, 120u);
@@ -304,10 +313,10 @@ Test(methods, cpep_zero_shot_names_unseen_gestures_above_chance)
     make_corpus(&tr, 0, TSEEN, 24, 100);       /* training: seen gestures only */
     make_corpus(&te, TSEEN, TG, 30, 200);      /* test: unseen gestures' EMG */
     make_corpus(&rf, TSEEN, TG, 20, 300);      /* references: unseen gestures' poses */
-    struct pr_set s = all(&tr), st = all(&te);
+    struct cp_set s = all(&tr), st = all(&te);
     const struct mb_method *m = mb_method_find("cpep");
     struct mb_method_model *mm = NULL;
-    cr_assert_eq(m->fit(&mm, &s, SEEN, TSEEN, "mae_steps=100,align_steps=300,batch=64,lr=2e-3", 4), MB_OK, "%s",
+    cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "mae_steps=100,align_steps=300,batch=64,lr=2e-3", 4), MB_OK, "%s",
                  mb_last_error());
     int32_t *pred = malloc(st.n * sizeof *pred);
     cr_assert_eq(m->zero_shot(pred, mm, &st, rf.c.pose, rf.c.label, rf.c.n), MB_OK, "%s", mb_last_error());
@@ -333,11 +342,11 @@ Test(methods, pose_upper_bound_zero_shot_is_the_ceiling)
     make_corpus(&tr, 0, TSEEN, 24, 100);
     make_corpus(&te, TSEEN, TG, 30, 200);
     make_corpus(&rf, TSEEN, TG, 20, 300);
-    struct pr_set s = all(&tr), st = all(&te);
+    struct cp_set s = all(&tr), st = all(&te);
     const struct mb_method *m = mb_method_find("pose-upper-bound");
     cr_assert(m->caps & MB_CAP_ZERO_SHOT && m->caps & MB_CAP_ORACLE);
     struct mb_method_model *mm = NULL;
-    cr_assert_eq(m->fit(&mm, &s, SEEN, TSEEN, "mae_steps=100,batch=64,lr=2e-3", 4), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "mae_steps=100,batch=64,lr=2e-3", 4), MB_OK, "%s", mb_last_error());
     int32_t *pred = malloc(st.n * sizeof *pred);
     cr_assert_eq(m->zero_shot(pred, mm, &st, rf.c.pose, rf.c.label, rf.c.n), MB_OK, "%s", mb_last_error());
     size_t ok = 0;
@@ -357,15 +366,15 @@ Test(methods, bad_parameters_and_missing_pose_are_refused)
 {
     struct tcorpus t;
     make_corpus(&t, 0, TSEEN, 4, 1);
-    struct pr_set s = all(&t);
+    struct cp_set s = all(&t);
     struct mb_method_model *mm = NULL;
     const struct mb_method *m = mb_method_find("emg-mae");
-    cr_assert_eq(m->fit(&mm, &s, SEEN, TSEEN, "widht=64", 1), MB_EINVAL);
+    cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "widht=64", 1), MB_EINVAL);
     cr_assert(strstr(mb_last_error(), "widht"), "%s", mb_last_error());
-    cr_assert_eq(m->fit(&mm, &s, SEEN, TSEEN, "width=30,heads=4", 1), MB_EINVAL);
+    cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "width=30,heads=4", 1), MB_EINVAL);
     cr_assert_null(mm);
     t.c.J = 0;
-    cr_assert_eq(mb_method_find("cpep")->fit(&mm, &s, SEEN, TSEEN, FAST, 1), MB_EINVAL);
+    cr_assert_eq(tu_fit(mb_method_find("cpep"), &mm, &s, SEEN, TSEEN, FAST, 1), MB_EINVAL);
     cr_assert(strstr(mb_last_error(), "pose"), "%s", mb_last_error());
     t.c.J = TJ;
     free_corpus(&t);
@@ -382,12 +391,12 @@ Test(methods, emg2pose_tds_backward_matches_finite_differences)
         make_corpus(&t, 0, TSEEN, 2, 13);
         if (Wp)
             add_pose_seq(&t, Wp);
-        struct pr_set s = all(&t);
+        struct cp_set s = all(&t);
         const struct mb_method *m = mb_method_find("emg2pose-tds");
         cr_assert_not_null(m);
         struct mb_method_model *mm = NULL;
         /* no training: random weights, fitted standardisation */
-        cr_assert_eq(m->fit(&mm, &s, SEEN, TSEEN, "mae_steps=0,width=8", 1), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "mae_steps=0,width=8", 1), MB_OK, "%s", mb_last_error());
         size_t Fu = tds_frames(mm->tds);
         cr_assert_eq(Fu, Wp ? 4u : 1u, "Wp %zu: %zu frames regressed", Wp, Fu);
         enum { B = 3 };
@@ -447,10 +456,10 @@ Test(methods, emg2pose_tds_fits_and_its_pose_loss_falls)
     struct tcorpus t;
     make_corpus(&t, 0, TSEEN, 12, 17);
     add_pose_seq(&t, 20);
-    struct pr_set s = all(&t);
+    struct cp_set s = all(&t);
     const struct mb_method *m = mb_method_find("emg2pose-tds");
     struct mb_method_model *mm = NULL;
-    cr_assert_eq(m->fit(&mm, &s, SEEN, TSEEN, "mae_steps=120,batch=32", 3), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "mae_steps=120,batch=32", 3), MB_OK, "%s", mb_last_error());
     cr_assert_eq(mm->n_loss_emg, 120u);
     double l0 = mean(mm->loss_emg, 15), l1 = mean(mm->loss_emg + 105, 15);
     cr_log_info("emg2pose-tds L1 %.4f -> %.4f", l0, l1);
@@ -470,7 +479,7 @@ Test(methods, emg2pose_tds_fits_and_its_pose_loss_falls)
 
 /* "Statistics fitted on training data only" is a property of every registered method,
  * checked here rather than assumed: a method's fit gets the whole corpus through
- * pr_set.c, and nothing but discipline keeps it to the indices of its set. Each
+ * cp_set.c, and nothing but discipline keeps it to the indices of its set. Each
  * method is fitted twice on the same training windows, once with the other windows'
  * EMG and pose replaced by large garbage; the two models must predict the held-out
  * windows bit for bit alike. A scaler, threshold or normaliser fitted over the whole
@@ -479,7 +488,7 @@ Test(methods, fit_reads_only_its_training_windows, .timeout = 300)
 {
     struct tcorpus t;
     make_corpus(&t, 0, TSEEN, 6, 5);
-    const struct pr_corpus *c = &t.c;
+    const struct cp_corpus *c = &t.c;
     size_t n_tr = 0, n_te = 0;
     size_t *tr = malloc(c->n * sizeof *tr), *te = malloc(c->n * sizeof *te);   /* [n] */
     for (size_t i = 0; i < c->n; i++) {
@@ -488,7 +497,7 @@ Test(methods, fit_reads_only_its_training_windows, .timeout = 300)
         else
             tr[n_tr++] = i;
     }
-    struct pr_corpus g = *c;   /* shallow: only x and pose are replaced */
+    struct cp_corpus g = *c;   /* shallow: only x and pose are replaced */
     g.x = malloc(c->n * c->W * c->C * sizeof *g.x);      /* [n x W x C] */
     g.pose = malloc(c->n * c->J * sizeof *g.pose);       /* [n x J] */
     cr_assert(tr && te && g.x && g.pose);
@@ -503,7 +512,7 @@ Test(methods, fit_reads_only_its_training_windows, .timeout = 300)
         for (size_t j = 0; j < c->J; j++)
             g.pose[i * c->J + j] = -40.0f;
     }
-    struct pr_set train = { c, n_tr, tr }, train_g = { &g, n_tr, tr }, test = { c, n_te, te };
+    struct cp_set train = { c, n_tr, tr }, train_g = { &g, n_tr, tr }, test = { c, n_te, te };
     float *P1 = malloc(n_te * TSEEN * sizeof *P1), *P2 = malloc(n_te * TSEEN * sizeof *P2); /* [n_te x K] */
     cr_assert(P1 && P2);
     size_t checked = 0;
@@ -513,8 +522,8 @@ Test(methods, fit_reads_only_its_training_windows, .timeout = 300)
             continue;
         const char *params = quick_params(m);
         struct mb_method_model *a = NULL, *b = NULL;
-        cr_assert_eq(m->fit(&a, &train, SEEN, TSEEN, params, 3), MB_OK, "%s: %s", m->name, mb_last_error());
-        cr_assert_eq(m->fit(&b, &train_g, SEEN, TSEEN, params, 3), MB_OK, "%s: %s", m->name, mb_last_error());
+        cr_assert_eq(tu_fit(m, &a, &train, SEEN, TSEEN, params, 3), MB_OK, "%s: %s", m->name, mb_last_error());
+        cr_assert_eq(tu_fit(m, &b, &train_g, SEEN, TSEEN, params, 3), MB_OK, "%s: %s", m->name, mb_last_error());
         cr_assert_eq(m->predict_proba(P1, a, &test), MB_OK, "%s: %s", m->name, mb_last_error());
         cr_assert_eq(m->predict_proba(P2, b, &test), MB_OK, "%s: %s", m->name, mb_last_error());
         cr_assert_eq(memcmp(P1, P2, n_te * TSEEN * sizeof *P1), 0,
@@ -534,18 +543,30 @@ Test(methods, fit_reads_only_its_training_windows, .timeout = 300)
 }
 
 /* Every registered method parses its parameters without data, so a plan is checked
- * when it is loaded: its defaults pass, an unknown key does not. */
+ * when it is loaded: its defaults pass and their canonical text reads back to the
+ * same text, an unknown key does not pass, and every key is documented. */
 Test(methods, every_method_checks_its_parameters_without_data)
 {
     for (size_t k = 0; mb_methods[k]; k++) {
         const struct mb_method *m = mb_methods[k];
-        cr_assert_not_null(m->check_params, "%s has no check_params", m->name);
-        cr_assert_eq(m->check_params(m->params), MB_OK, "%s: its defaults '%s': %s", m->name, m->params,
-                     mb_last_error());
+        cr_assert_not_null(m->params, "%s has no parameter table", m->name);
+        for (size_t i = 0; m->params[i].key; i++)
+            cr_expect(m->params[i].doc && m->params[i].doc[0], "%s: key '%s' has no doc", m->name, m->params[i].key);
+        void *hp = NULL, *hp2 = NULL;
+        cr_assert_eq(mb_method_parse(&hp, m, NULL), MB_OK, "%s: its defaults: %s", m->name, mb_last_error());
+        char *text = mb_method_params_text(m, hp);
+        cr_assert_eq(mb_method_parse(&hp2, m, text), MB_OK, "%s: '%s': %s", m->name, text, mb_last_error());
+        char *text2 = mb_method_params_text(m, hp2);
+        cr_expect_str_eq(text, text2, "%s", m->name);
+        free(text);
+        free(text2);
+        free(hp);
+        free(hp2);
         mb_error_quiet_begin();
-        int rc = m->check_params("no_such_key=1");
+        int rc = mb_method_parse(&hp, m, "no_such_key=1");
         mb_error_quiet_end();
         cr_assert_eq(rc, MB_EINVAL, "%s accepted an unknown key", m->name);
+        cr_assert_null(hp);
         cr_assert_not_null(strstr(mb_last_error(), "no_such_key"), "%s: '%s'", m->name, mb_last_error());
     }
 }

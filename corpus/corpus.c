@@ -17,14 +17,14 @@
 #include "format/mbh5.h"
 #include "kernels/resample.h"
 #include "kernels/window.h"
-#include "protocols/protocol.h"
+#include "corpus/corpus.h"
 
 /* Growable per-window arrays. */
 struct grow {
     size_t cap;
 };
 
-static int reserve(struct pr_corpus *c, struct grow *g, size_t need)
+static int reserve(struct cp_corpus *c, struct grow *g, size_t need)
 {
     if (need <= g->cap)
         return MB_OK;
@@ -193,7 +193,7 @@ static int read_pose(float **P, uint8_t **V, size_t *Ns, struct mbh5_file *f, si
     return rc;
 }
 
-static int gesture_index(const struct pr_corpus *c, int32_t label)
+static int gesture_index(const struct cp_corpus *c, int32_t label)
 {
     for (size_t g = 0; g < c->n_gestures; g++)
         if (c->gesture_ids[g] == label)
@@ -211,7 +211,7 @@ static int side_index(const char *side)
  * <= 0) takes the repetition of the next movement segment in the same
  * recording (else the previous one). Otherwise occurrence numbers per
  * (subject, side, gesture), which finish_trials() may turn into time blocks. */
-static void assign_trials(struct pr_corpus *c, size_t w0, size_t w1, const struct recbuf *b, int has_rep,
+static void assign_trials(struct cp_corpus *c, size_t w0, size_t w1, const struct recbuf *b, int has_rep,
                           int side, int32_t **occ)
 {
     if (w0 == w1)
@@ -273,7 +273,7 @@ static int32_t time_block(size_t s0, size_t L, size_t start, size_t W)
  * its segments are cut into three time blocks, which become its trials
  * (docs/PROTOCOLS.md section 1). block[i] was set per window at load time
  * (-2 across a block boundary); occ holds the counts of assign_trials. */
-static void finish_trials(struct pr_corpus *c, const int32_t *occ, const uint8_t *rec_has_rep)
+static void finish_trials(struct cp_corpus *c, const int32_t *occ, const uint8_t *rec_has_rep)
 {
     size_t G = c->n_gestures;
     for (size_t i = 0; i < c->n; i++) {
@@ -292,7 +292,7 @@ static void finish_trials(struct pr_corpus *c, const int32_t *occ, const uint8_t
     }
 }
 
-static int session_index(struct pr_corpus *c, const char *subject, const char *session, int32_t *out)
+static int session_index(struct cp_corpus *c, const char *subject, const char *session, int32_t *out)
 {
     size_t len = strlen(subject) + strlen(session) + 2;
     char *key = malloc(len);
@@ -317,7 +317,7 @@ static int session_index(struct pr_corpus *c, const char *subject, const char *s
 }
 
 /* What a view needs of the file's tables, checked by the loader and by
- * pr_corpus_check alike. */
+ * cp_corpus_check alike. */
 struct layout {
     double rate;          /* view rate */
     size_t C, W;          /* channels, samples per window */
@@ -325,7 +325,7 @@ struct layout {
 };
 
 static int check_layout(struct layout *lo, const struct mbh5_file *f, const char *path,
-                        const struct pr_view_settings *v)
+                        const struct cp_view *v)
 {
     int rc;
     memset(lo, 0, sizeof *lo);
@@ -361,7 +361,7 @@ static int check_layout(struct layout *lo, const struct mbh5_file *f, const char
     return MB_OK;
 }
 
-static int load(struct pr_corpus *c, struct mbh5_file *f, const struct pr_view_settings *v)
+static int load(struct cp_corpus *c, struct mbh5_file *f, const struct cp_view *v)
 {
     const char *path = c->path;
     int rc;
@@ -547,9 +547,9 @@ fail:
     return rc;
 }
 
-static struct pr_view_settings view_defaults(const struct pr_view_settings *v)
+static struct cp_view view_defaults(const struct cp_view *v)
 {
-    struct pr_view_settings vv = v ? *v : (struct pr_view_settings){ 0, 200, 50, 0 };
+    struct cp_view vv = v ? *v : (struct cp_view){ 0, 200, 50, 0 };
     if (vv.window_ms <= 0)
         vv.window_ms = 200;
     if (vv.stride_ms <= 0)
@@ -557,9 +557,9 @@ static struct pr_view_settings view_defaults(const struct pr_view_settings *v)
     return vv;
 }
 
-int pr_corpus_check(const char *path, const struct pr_view_settings *v)
+int cp_corpus_check(const char *path, const struct cp_view *v)
 {
-    struct pr_view_settings vv = view_defaults(v);
+    struct cp_view vv = view_defaults(v);
     struct mbh5_file *f;
     int rc = mbh5_open(&f, path);
     if (rc)
@@ -583,10 +583,10 @@ int pr_corpus_check(const char *path, const struct pr_view_settings *v)
     return rc;
 }
 
-int pr_corpus_load(struct pr_corpus *c, const char *path, const struct pr_view_settings *v)
+int cp_corpus_load(struct cp_corpus *c, const char *path, const struct cp_view *v)
 {
     memset(c, 0, sizeof *c);
-    struct pr_view_settings vv = view_defaults(v);
+    struct cp_view vv = view_defaults(v);
     if (!(c->path = strdup(path)))
         return mb_error(MB_ENOMEM, "out of memory");
     int rc = mb_fs_sha256(c->sha256, NULL, path);
@@ -599,7 +599,7 @@ int pr_corpus_load(struct pr_corpus *c, const char *path, const struct pr_view_s
     mbh5_close(f);
 out:
     if (rc)
-        pr_corpus_release(c);
+        cp_corpus_release(c);
     return rc;
 }
 
@@ -612,7 +612,7 @@ static void free_strv(char **v, size_t n)
     free(v);
 }
 
-void pr_corpus_release(struct pr_corpus *c)
+void cp_corpus_release(struct cp_corpus *c)
 {
     if (!c)
         return;
