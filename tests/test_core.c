@@ -3,7 +3,10 @@
 #include <criterion/redirect.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 #include "core/params.h"
 #include "core/progress.h"
 #include "core/rng.h"
+#include "core/shared.h"
 #include "tests/testutil.h"
 
 Test(err, error_returns_code_and_keeps_message)
@@ -382,4 +386,147 @@ Test(params, canonical_text_is_complete_exact_and_spelling_free)
     size_t need = mb_params_text(small, sizeof small, tp_table, &a);
     cr_assert_eq(need, strlen(ta));
     cr_assert_eq(strlen(small), sizeof small - 1);
+}
+
+/* ---- shared work ---------------------------------------------------------------- */
+
+
+static int n_made, n_destroyed;
+struct make_ctx { int value; size_t bytes; int fail; long sleep_ms; };
+
+static int make_int(void **val, size_t *bytes, void *ctx)
+{
+    struct make_ctx *c = ctx;
+    __atomic_add_fetch(&n_made, 1, __ATOMIC_SEQ_CST);
+    if (c->sleep_ms) {
+        struct timespec ts = { 0, c->sleep_ms * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    if (c->fail)
+        return mb_error(MB_EINVAL, "make failed on purpose");
+    int *v = malloc(sizeof *v);
+    *v = c->value;
+    *val = v;
+    *bytes = c->bytes;
+    return MB_OK;
+}
+
+static void destroy_int(void *v)
+{
+    __atomic_add_fetch(&n_destroyed, 1, __ATOMIC_SEQ_CST);
+    free(v);
+}
+
+Test(shared, a_result_is_computed_once_and_reused)
+{
+    n_made = n_destroyed = 0;
+    struct mb_shared *sh = mb_shared_new(1 << 20);
+    struct make_ctx c = { 7, 100, 0, 0 };
+    struct mb_shared_ref a, b, x;
+    cr_assert_eq(mb_shared_get(&a, sh, "k1", make_int, &c, destroy_int), MB_OK);
+    c.value = 8;   /* a second get of the same key must not compute */
+    cr_assert_eq(mb_shared_get(&b, sh, "k1", make_int, &c, destroy_int), MB_OK);
+    cr_assert_eq(*(const int *)a.val, 7);
+    cr_assert_eq(a.val, b.val);
+    cr_assert_eq(mb_shared_get(&x, sh, "k2", make_int, &c, destroy_int), MB_OK);
+    cr_assert_eq(*(const int *)x.val, 8);
+    struct mb_shared_stats st;
+    mb_shared_stats(&st, sh);
+    cr_assert(st.hits == 1 && st.misses == 2 && st.entries == 2 && st.bytes == 200, "%zu %zu %zu %zu", st.hits,
+              st.misses, st.entries, st.bytes);
+    mb_shared_unref(sh, &a);
+    mb_shared_unref(sh, &b);
+    mb_shared_unref(sh, &x);
+    cr_assert_eq(n_made, 2);
+    cr_assert_eq(n_destroyed, 0, "kept while within the budget");
+    mb_shared_free(sh);
+    cr_assert_eq(n_destroyed, 2);
+    /* without a cache: computed every time, destroyed on unref */
+    cr_assert_eq(mb_shared_get(&a, NULL, "k1", make_int, &c, destroy_int), MB_OK);
+    cr_assert_eq(*(const int *)a.val, 8);
+    mb_shared_unref(NULL, &a);
+    cr_assert_eq(n_made, 3);
+    cr_assert_eq(n_destroyed, 3);
+}
+
+Test(shared, unheld_results_beyond_the_budget_go_least_recently_used_first)
+{
+    n_made = n_destroyed = 0;
+    struct mb_shared *sh = mb_shared_new(130);
+    struct make_ctx c = { 1, 60, 0, 0 };
+    struct mb_shared_ref r[3];
+    const char *keys[3] = { "a", "b", "c" };
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(mb_shared_get(&r[i], sh, keys[i], make_int, &c, destroy_int), MB_OK);
+    cr_assert_eq(n_destroyed, 0, "held entries are never dropped, whatever the budget");
+    mb_shared_unref(sh, &r[1]);   /* b: 60 unheld bytes */
+    mb_shared_unref(sh, &r[0]);   /* a: 120 */
+    cr_assert_eq(n_destroyed, 0);
+    mb_shared_unref(sh, &r[2]);   /* c: 180 > 130: the least recently used (a) goes */
+    cr_assert_eq(n_destroyed, 1);
+    cr_assert_eq(mb_shared_get(&r[0], sh, "b", make_int, &c, destroy_int), MB_OK);
+    cr_assert_eq(n_made, 3, "b is still there");
+    mb_shared_unref(sh, &r[0]);
+    cr_assert_eq(mb_shared_get(&r[0], sh, "a", make_int, &c, destroy_int), MB_OK);
+    cr_assert_eq(n_made, 4, "a was dropped and is computed again");
+    mb_shared_unref(sh, &r[0]);
+    struct mb_shared_stats st;
+    mb_shared_stats(&st, sh);
+    cr_assert_leq(st.bytes, 130);
+    cr_assert_geq(st.evicted, 2);
+    mb_shared_free(sh);
+}
+
+Test(shared, a_failed_computation_holds_nothing_and_is_retried)
+{
+    n_made = n_destroyed = 0;
+    struct mb_shared *sh = mb_shared_new(1000);
+    struct make_ctx c = { 5, 10, 1, 0 };
+    struct mb_shared_ref r;
+    mb_log_set_level(MB_LOG_QUIET);
+    cr_assert_eq(mb_shared_get(&r, sh, "k", make_int, &c, destroy_int), MB_EINVAL);
+    mb_log_set_level(MB_LOG_WARN);
+    cr_assert_null(r.val);
+    c.fail = 0;
+    cr_assert_eq(mb_shared_get(&r, sh, "k", make_int, &c, destroy_int), MB_OK);
+    cr_assert_eq(*(const int *)r.val, 5);
+    cr_assert_eq(n_made, 2);
+    mb_shared_unref(sh, &r);
+    mb_shared_free(sh);
+}
+
+struct racer { struct mb_shared *sh; struct make_ctx *c; const void *val; int rc; };
+
+static void *race(void *p)
+{
+    struct racer *r = p;
+    struct mb_shared_ref ref;
+    r->rc = mb_shared_get(&ref, r->sh, "same", make_int, r->c, destroy_int);
+    r->val = ref.val;
+    mb_shared_unref(r->sh, &ref);
+    return NULL;
+}
+
+/* Eight threads ask for one key while it is being computed (20 ms): one
+ * computes, the others wait for its result. */
+Test(shared, threads_asking_for_the_same_key_share_one_computation)
+{
+    n_made = n_destroyed = 0;
+    struct mb_shared *sh = mb_shared_new(1000);
+    struct make_ctx c = { 3, 10, 0, 20 };
+    pthread_t t[8];
+    struct racer r[8];
+    for (int i = 0; i < 8; i++) {
+        r[i] = (struct racer){ sh, &c, NULL, -1 };
+        pthread_create(&t[i], NULL, race, &r[i]);
+    }
+    for (int i = 0; i < 8; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 8; i++) {
+        cr_assert_eq(r[i].rc, MB_OK);
+        cr_assert_eq(r[i].val, r[0].val);
+    }
+    cr_assert_eq(n_made, 1);
+    mb_shared_free(sh);
+    cr_assert_eq(n_destroyed, 1);
 }
