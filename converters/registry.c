@@ -29,3 +29,11 @@ const struct mb_converter *mb_converter_detect(const char *src)
             return *c;
     return NULL;
 }
+
+const struct mb_conv_opt *mb_converter_option(const struct mb_converter *c, const char *name)
+{
+    for (const struct mb_conv_opt *o = c->options; o && o->name; o++)
+        if (!strcmp(o->name, name))
+            return o;
+    return NULL;
+}

@@ -507,7 +507,7 @@ static void convert_real_db1(void)
 {
     tu_tmpdir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/db1.h5", dir);
-    struct mb_convert_opts o = { .src = tu_real("ninapro_db1"), .out = path, .threads = 1, .labels = "restimulus" };
+    struct mb_convert_opts o = { .src = tu_real("ninapro_db1"), .out = path, .threads = 1 };
     struct mb_convert_result cres = { 0 };
     const struct mb_converter *cv = mb_converter_find("ninapro");
     cr_assert_not_null(cv);
