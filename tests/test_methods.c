@@ -11,13 +11,16 @@
  * levels are a fixed linear map of the pose (the same for every subject)
  * plus noise. So EMG determines pose, and an EMG encoder aligned to the
  * pose encoder can place unseen gestures' windows near their poses. */
+#include <cblas.h>
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
+#include "core/fs.h"
 #include "core/rng.h"
 #include "methods/internal.h"
 #include "protocols/protocol.h"
@@ -569,4 +572,136 @@ Test(methods, every_method_checks_its_parameters_without_data)
         cr_assert_null(hp);
         cr_assert_not_null(strstr(mb_last_error(), "no_such_key"), "%s: '%s'", m->name, mb_last_error());
     }
+}
+
+/* ---- pinned numbers ------------------------------------------------------------ */
+
+/* Every neural method, fitted briefly on the in-memory corpus, must give these
+ * exact numbers: the parameter hash, the SHA-256 of its probabilities on the
+ * training windows (and of its zero-shot predictions where it has them), and
+ * three probabilities bit for bit. They were computed by the code of branch
+ * 'arch' before the neural methods were split into one file each (issue 13),
+ * so a restructuring that changes one bit of one method fails here. The cases
+ * cover the end-pose and the pose-sequence corpus (the encoder set-up's two
+ * pose branches, emg2pose-tds's end pose and trajectory) and cpep's ablation
+ * switches.
+ *
+ * Float results depend on the OpenBLAS kernel's summation order, so the values
+ * are pinned per kernel (openblas_get_corename(): this machine's default and
+ * the two `make test` forces, scripts/blas-kernels.sh); under a kernel with no
+ * pinned values the test only checks that a second fit gives the same numbers.
+ * MB_PIN_PRINT=1 prints the table for the running kernel, to re-pin
+ * deliberately when a change is meant to change the numbers. */
+struct pin_case {
+    const char *method, *params;
+    int pose_seq;          /* 1: 20 pose frames per window, 0: end poses only */
+};
+static const struct pin_case PIN_CASES[] = {
+    { "emg-mae", "mae_steps=20,batch=32", 0 },
+    { "pose-mae", "mae_steps=20,batch=32", 0 },
+    { "pose-upper-bound", "mae_steps=20,batch=32", 1 },
+    { "cpep", "mae_steps=20,align_steps=20,batch=32", 1 },
+    { "cpep", "mae_steps=20,align_steps=20,batch=32,no_emg_pretrain=1,freeze_emg=1,learn_temp=0,cls=0", 0 },
+    { "cpep", "mae_steps=20,align_steps=20,batch=32,no_pose_pretrain=1,knn=3,temp=0.2", 0 },
+    { "emg2pose-tds", "mae_steps=20,batch=32", 1 },
+    { "emg2pose-tds", "mae_steps=20,batch=32,width=16,rectify=0", 0 },
+};
+#define N_PIN (sizeof PIN_CASES / sizeof PIN_CASES[0])
+
+struct pin_value {
+    char hash[65], proba[65], zs[65];   /* zs "" without zero-shot */
+    uint32_t p[3];                      /* bits of P[0][0], P[17][3], P[95][11] */
+};
+struct pin_table {
+    const char *core;                   /* openblas_get_corename() */
+    struct pin_value v[N_PIN];
+};
+static const struct pin_table PINS[] = {
+#include "tests/golden/methods_pins.h"
+};
+
+static double bits_float(uint32_t b)
+{
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
+static void pin_compute(struct pin_value *out, const struct pin_case *pc)
+{
+    struct tcorpus t;
+    make_corpus(&t, 0, TSEEN, 8, 31);
+    if (pc->pose_seq)
+        add_pose_seq(&t, 20);
+    struct cp_set s = all(&t);
+    const struct mb_method *m = mb_method_find(pc->method);
+    cr_assert_not_null(m, "%s", pc->method);
+    struct mb_method_model *mm = NULL;
+    cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, pc->params, 5), MB_OK, "%s: %s", pc->method, mb_last_error());
+    memset(out, 0, sizeof *out);
+    m->param_hash(out->hash, mm);
+    float *P = malloc(s.n * TSEEN * sizeof *P);   /* [n x K] */
+    cr_assert_not_null(P);
+    cr_assert_eq(m->predict_proba(P, mm, &s), MB_OK, "%s: %s", pc->method, mb_last_error());
+    mb_sha256_hex(out->proba, P, s.n * TSEEN * sizeof *P);
+    const size_t at[3] = { 0, 17 * TSEEN + 3, 95 * TSEEN + 11 };
+    for (size_t k = 0; k < 3; k++)
+        memcpy(&out->p[k], &P[at[k]], sizeof out->p[k]);
+    if (m->zero_shot) {
+        /* references: the poses of every 4th window (a pose row per window) */
+        size_t F = pc->pose_seq ? 20 : 1, row = F * TJ, nr = s.n / 4;
+        float *ref = malloc(nr * row * sizeof *ref);
+        int32_t *ids = malloc(nr * sizeof *ids), *pred = malloc(s.n * sizeof *pred);
+        cr_assert(ref && ids && pred);
+        for (size_t r = 0; r < nr; r++) {
+            memcpy(ref + r * row, cp_pose_row(&t.c, 4 * r), row * sizeof *ref);
+            ids[r] = t.c.label[4 * r];
+        }
+        cr_assert_eq(m->zero_shot(pred, mm, &s, ref, ids, nr), MB_OK, "%s: %s", pc->method, mb_last_error());
+        mb_sha256_hex(out->zs, pred, s.n * sizeof *pred);
+        free(ref);
+        free(ids);
+        free(pred);
+    }
+    free(P);
+    m->free(mm);
+    free_corpus(&t);
+}
+
+Test(methods, pinned_numbers_of_every_neural_method, .timeout = 600)
+{
+    const char *core = openblas_get_corename();
+    const struct pin_table *pin = NULL;
+    for (size_t k = 0; k < sizeof PINS / sizeof PINS[0]; k++)
+        if (core && !strcmp(PINS[k].core, core))
+            pin = &PINS[k];
+    int print = getenv("MB_PIN_PRINT") != NULL;
+    if (print)
+        fprintf(stderr, "{ \"%s\", {\n", core ? core : "?");
+    for (size_t i = 0; i < N_PIN; i++) {
+        const struct pin_case *pc = &PIN_CASES[i];
+        struct pin_value v, w;
+        pin_compute(&v, pc);
+        if (print)
+            fprintf(stderr, "    { \"%s\",\n      \"%s\",\n      \"%s\", { 0x%08" PRIx32 "u, 0x%08" PRIx32
+                    "u, 0x%08" PRIx32 "u } },   /* %s %s */\n", v.hash, v.proba, v.zs, v.p[0], v.p[1], v.p[2],
+                    pc->method, pc->params);
+        if (!pin) {
+            pin_compute(&w, pc);
+            cr_expect_eq(memcmp(&v, &w, sizeof v), 0, "%s %s: a second fit gave other numbers", pc->method,
+                         pc->params);
+            continue;
+        }
+        const struct pin_value *e = &pin->v[i];
+        cr_expect_str_eq(v.hash, e->hash, "%s %s (%s): parameter hash", pc->method, pc->params, core);
+        cr_expect_str_eq(v.proba, e->proba, "%s %s (%s): probabilities", pc->method, pc->params, core);
+        cr_expect_str_eq(v.zs, e->zs, "%s %s (%s): zero-shot predictions", pc->method, pc->params, core);
+        for (size_t k = 0; k < 3; k++)
+            cr_expect_eq(v.p[k], e->p[k], "%s %s (%s): probability %zu is %a, pinned %a", pc->method, pc->params,
+                         core, k, bits_float(v.p[k]), bits_float(e->p[k]));
+    }
+    if (print)
+        fprintf(stderr, "} },\n");
+    if (!pin)
+        cr_log_warn("no pinned numbers for OpenBLAS kernel '%s': only run-to-run equality checked", core ? core : "?");
 }
