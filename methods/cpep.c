@@ -28,14 +28,13 @@ static int align(struct mb_method_model *m, const struct cp_set *train)
     size_t B = (size_t)hp->batch < n ? (size_t)hp->batch : n;
     struct nn_params *hd = &m->head;
     int rc;
-    if ((rc = nn_params_add(hd, "proj.w", 1, 2, (size_t[]){ Dp, De })) < 0 ||
-        (rc = nn_params_add(hd, "proj.b", 0, 1, (size_t[]){ Dp })) < 0 ||
-        (rc = nn_params_add(hd, "logit_scale", 0, 1, (size_t[]){ 1 })) < 0 || (rc = nn_params_alloc(hd)))
+    if ((rc = nn_params_add(hd, "proj.w", 1, 2, (size_t[]){ Dp, De }, &m->pw, &m->gpw)) < 0 ||
+        (rc = nn_params_add(hd, "proj.b", 0, 1, (size_t[]){ Dp }, &m->pb, &m->gpb)) < 0 ||
+        (rc = nn_params_add(hd, "logit_scale", 0, 1, (size_t[]){ 1 }, &m->ls, &m->gls)) < 0 ||
+        (rc = nn_params_alloc(hd)))
         return rc;
     m->has_head = 1;
-    float *pw = nn_params_data(hd, "proj.w"), *pb = nn_params_data(hd, "proj.b");
-    float *gpw = nn_params_grad(hd, "proj.w"), *gpb = nn_params_grad(hd, "proj.b");
-    float *ls = nn_params_data(hd, "logit_scale"), *gls = nn_params_grad(hd, "logit_scale");
+    float *pw = m->pw, *pb = m->pb, *gpw = m->gpw, *gpb = m->gpb, *ls = m->ls, *gls = m->gls;
     struct mb_rng r;
     mb_rng_seed(&r, m->seed, 0x70726f6a);   /* "proj": the head's init stream */
     nn_init_uniform(pw, Dp * De, 1.0f / sqrtf((float)De), &r);
@@ -165,8 +164,7 @@ static int project(float *U, const struct mb_method_model *m, const struct cp_se
     int rc = mth_embed(Z, NULL, m, x);
     if (!rc) {
         int prev = nn_set_blas_threads(1);
-        nn_linear_forward(U, Z, nn_params_data(&m->head, "proj.w"), nn_params_data(&m->head, "proj.b"), x->n,
-                          De, Dp);
+        nn_linear_forward(U, Z, m->pw, m->pb, x->n, De, Dp);
         nn_set_blas_threads(prev);
     }
     free(Z);

@@ -36,6 +36,15 @@
 #define K3 5
 #define TW 4   /* width of the (channels x width) view of the TDS conv block */
 
+/* Views of the tensors (bound when they are laid out, tds_init). */
+struct tds_w {
+    float *c1_w, *c1_b, *ln1_w, *ln1_b;   /* [Ch x k1 x C], [Ch], [Ch], [Ch] */
+    float *c2_w, *c2_b, *ln2_w, *ln2_b;   /* [Ch x K2 x Ch], [Ch] x3 */
+    float *t_w, *t_b, *ln3_w, *ln3_b;     /* [g x K3 x g], [g], [Ch], [Ch] */
+    float *f1_w, *f1_b, *f2_w, *f2_b;     /* [Ch x Ch], [Ch], [Ch x Ch], [Ch] */
+    float *ln4_w, *ln4_b, *out_w, *out_b; /* [Ch], [Ch], [J x Ch], [J] */
+};
+
 struct tds {
     size_t T, C, J, Ch, g;     /* g = Ch / TW channels per width position */
     size_t k1, s1;             /* conv1 kernel and stride */
@@ -47,6 +56,7 @@ struct tds {
     float *mean, *istd;        /* [C] input standardisation */
     float *pmean, *pistd;      /* [J] pose standardisation of the targets */
     struct nn_params p;
+    struct tds_w w, gw;        /* views of the parameters and of their gradients */
 };
 
 /* Activations of a batch; names follow the forward. */
@@ -123,9 +133,6 @@ static int act_alloc(struct tds_act *a, const struct tds *t, size_t B)
     return MB_OK;
 }
 
-#define PD(name) nn_params_data(&t->p, name)
-#define PG(name) nn_params_grad(&t->p, name)
-
 /* [B x T x (g*TW)] feature f = c*TW + j  <->  [(B*TW) x T x g] row (b*TW + j), channel c. */
 static void to_groups(float *dst, const float *src, size_t B, size_t T, size_t g)
 {
@@ -148,30 +155,30 @@ static void from_groups(float *dst, const float *src, size_t B, size_t T, size_t
 static void forward(struct tds_act *a, const struct tds *t, size_t B)
 {
     size_t Ch = t->Ch, g = t->g, T1 = t->T1, T2 = t->T2, T3 = t->T3;
-    nn_conv1d_forward(a->a1, a->col1, a->x, PD("c1.w"), PD("c1.b"), B, t->T, t->C, Ch, t->k1, t->s1, 0);
+    nn_conv1d_forward(a->a1, a->col1, a->x, t->w.c1_w, t->w.c1_b, B, t->T, t->C, Ch, t->k1, t->s1, 0);
     relu(a->a1, B * T1 * Ch);
-    nn_layernorm_forward(a->l1, a->mu1, a->rs1, a->a1, PD("ln1.w"), PD("ln1.b"), B * T1, Ch);
-    nn_conv1d_forward(a->a2, a->col2, a->l1, PD("c2.w"), PD("c2.b"), B, T1, Ch, Ch, K2, S2, 0);
+    nn_layernorm_forward(a->l1, a->mu1, a->rs1, a->a1, t->w.ln1_w, t->w.ln1_b, B * T1, Ch);
+    nn_conv1d_forward(a->a2, a->col2, a->l1, t->w.c2_w, t->w.c2_b, B, T1, Ch, Ch, K2, S2, 0);
     relu(a->a2, B * T2 * Ch);
-    nn_layernorm_forward(a->l2, a->mu2, a->rs2, a->a2, PD("ln2.w"), PD("ln2.b"), B * T2, Ch);
+    nn_layernorm_forward(a->l2, a->mu2, a->rs2, a->a2, t->w.ln2_w, t->w.ln2_b, B * T2, Ch);
     /* TDS conv: per width position, over time, mixing the g channels */
     to_groups(a->tr, a->l2, B, T2, g);
     float *tmp = a->dtr;   /* free during the forward: [B*TW x T3 x g] */
-    nn_conv1d_forward(tmp, a->col3, a->tr, PD("t.w"), PD("t.b"), B * TW, T2, g, g, K3, 1, 0);
+    nn_conv1d_forward(tmp, a->col3, a->tr, t->w.t_w, t->w.t_b, B * TW, T2, g, g, K3, 1, 0);
     relu(tmp, B * T3 * Ch);
     from_groups(a->a3, tmp, B, T3, g);
     for (size_t b = 0; b < B; b++)   /* residual: the input's last T3 steps */
         for (size_t s = 0; s < T3; s++)
             for (size_t f = 0; f < Ch; f++)
                 a->res[(b * T3 + s) * Ch + f] = a->a3[(b * T3 + s) * Ch + f] + a->l2[(b * T2 + (T2 - T3) + s) * Ch + f];
-    nn_layernorm_forward(a->l3, a->mu3, a->rs3, a->res, PD("ln3.w"), PD("ln3.b"), B * T3, Ch);
+    nn_layernorm_forward(a->l3, a->mu3, a->rs3, a->res, t->w.ln3_w, t->w.ln3_b, B * T3, Ch);
     /* TDS fully connected */
-    nn_linear_forward(a->h1, a->l3, PD("f1.w"), PD("f1.b"), B * T3, Ch, Ch);
+    nn_linear_forward(a->h1, a->l3, t->w.f1_w, t->w.f1_b, B * T3, Ch, Ch);
     relu(a->h1, B * T3 * Ch);
-    nn_linear_forward(a->res2, a->h1, PD("f2.w"), PD("f2.b"), B * T3, Ch, Ch);
+    nn_linear_forward(a->res2, a->h1, t->w.f2_w, t->w.f2_b, B * T3, Ch, Ch);
     for (size_t i = 0; i < B * T3 * Ch; i++)
         a->res2[i] += a->l3[i];
-    nn_layernorm_forward(a->l4, a->mu4, a->rs4, a->res2, PD("ln4.w"), PD("ln4.b"), B * T3, Ch);
+    nn_layernorm_forward(a->l4, a->mu4, a->rs4, a->res2, t->w.ln4_w, t->w.ln4_b, B * T3, Ch);
     nn_mean_pool_forward(a->z, a->l4, NULL, B, T3, Ch);
     /* the trajectory: each regressed frame's features, then the per-frame readout */
     for (size_t b = 0; b < B; b++)
@@ -181,7 +188,7 @@ static void forward(struct tds_act *a, const struct tds *t, size_t B)
             for (size_t k = 0; k < Ch; k++)
                 h[k] = (1 - w) * p[k] + w * q[k];
         }
-    nn_linear_forward(a->y, a->hf, PD("out.w"), PD("out.b"), B * t->Fu, Ch, t->J);
+    nn_linear_forward(a->y, a->hf, t->w.out_w, t->w.out_b, B * t->Fu, Ch, t->J);
 }
 
 /* Backward from a->dy [B x Fu x J] into the parameter gradients. */
@@ -189,7 +196,7 @@ static void backward(struct tds_act *a, const struct tds *t, size_t B)
 {
     size_t Ch = t->Ch, g = t->g, T1 = t->T1, T2 = t->T2, T3 = t->T3, n3 = B * T3 * Ch;
     memset(a->dhf, 0, B * t->Fu * Ch * sizeof *a->dhf);
-    nn_linear_backward(a->dhf, PG("out.w"), PG("out.b"), a->dy, a->hf, PD("out.w"), B * t->Fu, Ch, t->J);
+    nn_linear_backward(a->dhf, t->gw.out_w, t->gw.out_b, a->dy, a->hf, t->w.out_w, B * t->Fu, Ch, t->J);
     memset(a->dl4, 0, n3 * sizeof *a->dl4);
     for (size_t b = 0; b < B; b++)
         for (size_t f = 0; f < t->Fu; f++) {
@@ -201,14 +208,14 @@ static void backward(struct tds_act *a, const struct tds *t, size_t B)
             }
         }
     memset(a->dres2, 0, n3 * sizeof *a->dres2);
-    nn_layernorm_backward(a->dres2, PG("ln4.w"), PG("ln4.b"), a->dl4, a->res2, a->mu4, a->rs4, PD("ln4.w"), B * T3, Ch);
+    nn_layernorm_backward(a->dres2, t->gw.ln4_w, t->gw.ln4_b, a->dl4, a->res2, a->mu4, a->rs4, t->w.ln4_w, B * T3, Ch);
     memset(a->dh1, 0, n3 * sizeof *a->dh1);
-    nn_linear_backward(a->dh1, PG("f2.w"), PG("f2.b"), a->dres2, a->h1, PD("f2.w"), B * T3, Ch, Ch);
+    nn_linear_backward(a->dh1, t->gw.f2_w, t->gw.f2_b, a->dres2, a->h1, t->w.f2_w, B * T3, Ch, Ch);
     relu_back(a->dh1, a->h1, n3);
     memcpy(a->dl3, a->dres2, n3 * sizeof *a->dl3);   /* the residual path */
-    nn_linear_backward(a->dl3, PG("f1.w"), PG("f1.b"), a->dh1, a->l3, PD("f1.w"), B * T3, Ch, Ch);
+    nn_linear_backward(a->dl3, t->gw.f1_w, t->gw.f1_b, a->dh1, a->l3, t->w.f1_w, B * T3, Ch, Ch);
     memset(a->dres, 0, n3 * sizeof *a->dres);
-    nn_layernorm_backward(a->dres, PG("ln3.w"), PG("ln3.b"), a->dl3, a->res, a->mu3, a->rs3, PD("ln3.w"), B * T3, Ch);
+    nn_layernorm_backward(a->dres, t->gw.ln3_w, t->gw.ln3_b, a->dl3, a->res, a->mu3, a->rs3, t->w.ln3_w, B * T3, Ch);
     /* residual into the cropped input, conv branch through ReLU */
     memset(a->dl2, 0, B * T2 * Ch * sizeof *a->dl2);
     for (size_t b = 0; b < B; b++)
@@ -220,20 +227,20 @@ static void backward(struct tds_act *a, const struct tds *t, size_t B)
     float *dgr = a->dres2;   /* free now: the grouped conv-output gradient [B*TW x T3 x g] */
     to_groups(dgr, a->da3, B, T3, g);
     memset(a->dtr, 0, B * T2 * Ch * sizeof *a->dtr);
-    nn_conv1d_backward(a->dtr, PG("t.w"), PG("t.b"), a->dcol, dgr, a->col3, PD("t.w"), B * TW, T2, g, g, K3, 1, 0);
+    nn_conv1d_backward(a->dtr, t->gw.t_w, t->gw.t_b, a->dcol, dgr, a->col3, t->w.t_w, B * TW, T2, g, g, K3, 1, 0);
     float *dl2g = a->da2;    /* free now: [B x T2 x Ch] */
     from_groups(dl2g, a->dtr, B, T2, g);
     for (size_t i = 0; i < B * T2 * Ch; i++)
         a->dl2[i] += dl2g[i];
     memset(a->da2, 0, B * T2 * Ch * sizeof *a->da2);
-    nn_layernorm_backward(a->da2, PG("ln2.w"), PG("ln2.b"), a->dl2, a->a2, a->mu2, a->rs2, PD("ln2.w"), B * T2, Ch);
+    nn_layernorm_backward(a->da2, t->gw.ln2_w, t->gw.ln2_b, a->dl2, a->a2, a->mu2, a->rs2, t->w.ln2_w, B * T2, Ch);
     relu_back(a->da2, a->a2, B * T2 * Ch);
     memset(a->dl1, 0, B * T1 * Ch * sizeof *a->dl1);
-    nn_conv1d_backward(a->dl1, PG("c2.w"), PG("c2.b"), a->dcol, a->da2, a->col2, PD("c2.w"), B, T1, Ch, Ch, K2, S2, 0);
+    nn_conv1d_backward(a->dl1, t->gw.c2_w, t->gw.c2_b, a->dcol, a->da2, a->col2, t->w.c2_w, B, T1, Ch, Ch, K2, S2, 0);
     memset(a->da1, 0, B * T1 * Ch * sizeof *a->da1);
-    nn_layernorm_backward(a->da1, PG("ln1.w"), PG("ln1.b"), a->dl1, a->a1, a->mu1, a->rs1, PD("ln1.w"), B * T1, Ch);
+    nn_layernorm_backward(a->da1, t->gw.ln1_w, t->gw.ln1_b, a->dl1, a->a1, a->mu1, a->rs1, t->w.ln1_w, B * T1, Ch);
     relu_back(a->da1, a->a1, B * T1 * Ch);
-    nn_conv1d_backward(NULL, PG("c1.w"), PG("c1.b"), a->dcol, a->da1, a->col1, PD("c1.w"), B, t->T, t->C, Ch, t->k1, t->s1, 0);
+    nn_conv1d_backward(NULL, t->gw.c1_w, t->gw.c1_b, a->dcol, a->da1, a->col1, t->w.c1_w, B, t->T, t->C, Ch, t->k1, t->s1, 0);
 }
 
 static void fill(struct tds_act *a, const struct tds *t, const float *const *rows, size_t B)
@@ -331,17 +338,28 @@ static int tds_init(struct tds **out, const struct mth_hp *hp, const struct cp_c
     t->istd = malloc(t->C * sizeof *t->istd);
     t->pmean = malloc(t->J * sizeof *t->pmean);
     t->pistd = malloc(t->J * sizeof *t->pistd);
-    struct { const char *n; int decay, nd; size_t s[3]; } L[] = {
-        { "c1.w", 1, 3, { Ch, t->k1, t->C } }, { "c1.b", 0, 1, { Ch } }, { "ln1.w", 0, 1, { Ch } }, { "ln1.b", 0, 1, { Ch } },
-        { "c2.w", 1, 3, { Ch, K2, Ch } },   { "c2.b", 0, 1, { Ch } }, { "ln2.w", 0, 1, { Ch } }, { "ln2.b", 0, 1, { Ch } },
-        { "t.w", 1, 3, { g, K3, g } },      { "t.b", 0, 1, { g } },   { "ln3.w", 0, 1, { Ch } }, { "ln3.b", 0, 1, { Ch } },
-        { "f1.w", 1, 2, { Ch, Ch } },       { "f1.b", 0, 1, { Ch } }, { "f2.w", 1, 2, { Ch, Ch } }, { "f2.b", 0, 1, { Ch } },
-        { "ln4.w", 0, 1, { Ch } },          { "ln4.b", 0, 1, { Ch } }, { "out.w", 1, 2, { t->J, Ch } }, { "out.b", 0, 1, { t->J } },
+    /* the layout; init: weights U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (PyTorch's default),
+     * norms' weights 1, biases 0 */
+    enum { ZERO, ONE, FAN_IN };
+#define T(name, field, decay, nd, init, ...) { name, offsetof(struct tds_w, field), decay, nd, init, { __VA_ARGS__ } }
+    const struct { const char *n; size_t off; int decay, nd, init; size_t s[3]; } L[] = {
+        T("c1.w", c1_w, 1, 3, FAN_IN, Ch, t->k1, t->C), T("c1.b", c1_b, 0, 1, ZERO, Ch),
+        T("ln1.w", ln1_w, 0, 1, ONE, Ch),               T("ln1.b", ln1_b, 0, 1, ZERO, Ch),
+        T("c2.w", c2_w, 1, 3, FAN_IN, Ch, K2, Ch),      T("c2.b", c2_b, 0, 1, ZERO, Ch),
+        T("ln2.w", ln2_w, 0, 1, ONE, Ch),               T("ln2.b", ln2_b, 0, 1, ZERO, Ch),
+        T("t.w", t_w, 1, 3, FAN_IN, g, K3, g),          T("t.b", t_b, 0, 1, ZERO, g),
+        T("ln3.w", ln3_w, 0, 1, ONE, Ch),               T("ln3.b", ln3_b, 0, 1, ZERO, Ch),
+        T("f1.w", f1_w, 1, 2, FAN_IN, Ch, Ch),          T("f1.b", f1_b, 0, 1, ZERO, Ch),
+        T("f2.w", f2_w, 1, 2, FAN_IN, Ch, Ch),          T("f2.b", f2_b, 0, 1, ZERO, Ch),
+        T("ln4.w", ln4_w, 0, 1, ONE, Ch),               T("ln4.b", ln4_b, 0, 1, ZERO, Ch),
+        T("out.w", out_w, 1, 2, FAN_IN, t->J, Ch),      T("out.b", out_b, 0, 1, ZERO, t->J),
     };
+#undef T
     int rc = (t->mean && t->istd && t->pmean && t->pistd && t->lo && t->wt) ? MB_OK
              : mb_error(MB_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < sizeof L / sizeof L[0]; i++) {
-        int r = nn_params_add(&t->p, L[i].n, L[i].decay, L[i].nd, L[i].s);
+        int r = nn_params_add(&t->p, L[i].n, L[i].decay, L[i].nd, L[i].s, (float **)((char *)&t->w + L[i].off),
+                              (float **)((char *)&t->gw + L[i].off));
         rc = r < 0 ? r : MB_OK;
     }
     if (!rc)
@@ -353,11 +371,11 @@ static int tds_init(struct tds **out, const struct mth_hp *hp, const struct cp_c
     struct mb_rng r;
     mb_rng_seed(&r, seed, 0x746473);   /* "tds": the init stream */
     for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
-        float *w = PD(L[i].n);
+        float *w = *(float **)((char *)&t->w + L[i].off);
         size_t n = t->p.t[i].size;
-        if (strstr(L[i].n, "ln") == L[i].n && strstr(L[i].n, ".w"))
+        if (L[i].init == ONE)
             nn_init_const(w, n, 1);
-        else if (L[i].decay)   /* PyTorch's default bound 1/sqrt(fan_in) */
+        else if (L[i].init == FAN_IN)
             nn_init_uniform(w, n, 1.0f / sqrtf((float)(n / L[i].s[0])), &r);
     }
     *out = t;

@@ -61,6 +61,7 @@ struct mb_method_model {
     struct menc emg, pose;       /* encoders (each with its MAE decoder) */
     struct tds *tds;             /* emg2pose-tds */
     struct nn_params head;       /* CPEP: "proj.w" [Dp x De], "proj.b" [Dp], "logit_scale" [1] */
+    float *pw, *pb, *ls, *gpw, *gpb, *gls;   /* views of head's tensors and gradients */
     enum mth_src src;            /* what embed() encodes */
     size_t K;
     int32_t *classes;            /* [K] */
