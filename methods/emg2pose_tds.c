@@ -26,7 +26,12 @@
 #include <string.h>
 
 #include "core/fs.h"
-#include "methods/internal.h"
+#include "methods/common.h"
+#include "methods/head.h"
+#include "methods/hooks.h"
+#include "methods/hp_keys.h"
+#include "methods/method.h"
+#include "methods/train.h"
 
 #define K1 11      /* conv1 kernel and stride (emg2pose's, at 2 kHz) */
 #define S1 5
@@ -35,6 +40,37 @@
 #define S2 2
 #define K3 5
 #define TW 4   /* width of the (channels x width) view of the TDS conv block */
+#define TDS_WD 0.05   /* AdamW weight decay: fixed, not the key 'wd' (it never read one) */
+
+struct tds_hp {
+    long mae_steps;              /* regression steps */
+    struct mth_opt_hp opt;       /* wd unused (TDS_WD): not a key */
+    long width;                  /* Ch */
+    int rectify;
+};
+
+#define S struct tds_hp
+static const struct mb_param tds_params_table[] = {
+    MTH_P_MAE_STEPS(S, mae_steps),
+    MTH_P_BATCH(S, opt.batch),
+    /* the shared key's default and range; here it counts channels */
+    MTH_KEY("width", MB_PT_INT, S, width, 64, 4, 1024,
+            "convolution channels Ch = the embedding width (a multiple of 4)"),
+    MTH_P_RECTIFY(S, rectify),
+    MTH_P_LR(S, opt.lr),
+    MTH_P_WARMUP(S, opt.warmup),
+    MTH_P_CLIP(S, opt.clip),
+    MB_PARAM_END
+};
+#undef S
+
+static int tds_check(const void *hpv, const char *name)
+{
+    const struct tds_hp *hp = hpv;
+    if (hp->width % TW)
+        return mb_error(MB_EINVAL, "%s: width %ld is not a multiple of %d", name, hp->width, TW);
+    return MB_OK;
+}
 
 /* Views of the tensors (bound when they are laid out, tds_init). */
 struct tds_w {
@@ -45,6 +81,7 @@ struct tds_w {
     float *ln4_w, *ln4_b, *out_w, *out_b; /* [Ch], [Ch], [J x Ch], [J] */
 };
 
+/* The method's fitted state (the contract's struct mb_method_model). */
 struct tds {
     size_t T, C, J, Ch, g;     /* g = Ch / TW channels per width position */
     size_t k1, s1;             /* conv1 kernel and stride */
@@ -57,6 +94,8 @@ struct tds {
     float *pmean, *pistd;      /* [J] pose standardisation of the targets */
     struct nn_params p;
     struct tds_w w, gw;        /* views of the parameters and of their gradients */
+    struct mth_curve loss;     /* L1 per training step */
+    struct mth_head head;      /* logistic regression on the embedding (predict_proba) */
 };
 
 /* Activations of a batch; names follow the forward. */
@@ -84,10 +123,12 @@ static void relu_back(float *d, const float *y, size_t n)
             d[i] = 0;
 }
 
-void tds_free(struct tds *t)
+static void tds_free(struct tds *t)
 {
     if (!t)
         return;
+    mth_curve_release(&t->loss);
+    mth_head_release(&t->head);
     free(t->mean);
     free(t->istd);
     free(t->pmean);
@@ -240,7 +281,8 @@ static void backward(struct tds_act *a, const struct tds *t, size_t B)
     memset(a->da1, 0, B * T1 * Ch * sizeof *a->da1);
     nn_layernorm_backward(a->da1, t->gw.ln1_w, t->gw.ln1_b, a->dl1, a->a1, a->mu1, a->rs1, t->w.ln1_w, B * T1, Ch);
     relu_back(a->da1, a->a1, B * T1 * Ch);
-    nn_conv1d_backward(NULL, t->gw.c1_w, t->gw.c1_b, a->dcol, a->da1, a->col1, t->w.c1_w, B, t->T, t->C, Ch, t->k1, t->s1, 0);
+    nn_conv1d_backward(NULL, t->gw.c1_w, t->gw.c1_b, a->dcol, a->da1, a->col1, t->w.c1_w, B, t->T, t->C, Ch, t->k1,
+                       t->s1, 0);
 }
 
 static void fill(struct tds_act *a, const struct tds *t, const float *const *rows, size_t B)
@@ -276,7 +318,7 @@ static void stats(float *mean, float *istd, const float *const *rows, size_t n, 
     }
 }
 
-static int tds_init(struct tds **out, const struct mth_hp *hp, const struct cp_corpus *c, uint64_t seed)
+static int tds_init(struct tds **out, const struct tds_hp *hp, const struct cp_corpus *c, uint64_t seed)
 {
     struct tds *t = calloc(1, sizeof *t);
     if (!t)
@@ -382,7 +424,7 @@ static int tds_init(struct tds **out, const struct mth_hp *hp, const struct cp_c
     return MB_OK;
 }
 
-int tds_embed(float *Z, const struct tds *t, const float *const *rows, size_t n)
+static int tds_embed_rows(float *Z, const struct tds *t, const float *const *rows, size_t n)
 {
     if (!n)
         return MB_OK;
@@ -406,29 +448,27 @@ int tds_embed(float *Z, const struct tds *t, const float *const *rows, size_t n)
     return MB_OK;
 }
 
-size_t tds_dim(const struct tds *t) { return t->Ch; }
-
-void tds_hash(char hex[65], const struct tds *t)
+/* Z [x->n x Ch]: the embedding of a set's EMG windows (the head's input). */
+static int tds_embed_set(float *Z, const void *ctx, const struct cp_set *x)
 {
-    char h[2][65], cat[129];
-    mb_sha256_hex(h[0], t->p.data, t->p.total * sizeof *t->p.data);
-    mb_sha256_hex(h[1], t->mean, t->C * sizeof *t->mean);
-    snprintf(cat, sizeof cat, "%s%s", h[0], h[1]);
-    mb_sha256_hex(hex, cat, 128);
+    const float **r = mth_rows(x, MTH_EMG);
+    if (!r)
+        return MB_ENOMEM;
+    int rc = tds_embed_rows(Z, ctx, r, x->n);
+    free(r);
+    return rc;
 }
 
 /* Trains on the training windows with a valid pose: L1 between the
  * predicted and the true (standardised) pose of the regressed frames. */
-static int tds_train(struct tds *t, float **curve, size_t *n_curve, const struct mth_hp *hp,
-                     const struct cp_set *train, uint64_t seed)
+static int tds_train(struct tds *t, const struct tds_hp *hp, const struct cp_set *train, uint64_t seed)
 {
     const struct cp_corpus *c = train->c;
     size_t n = 0, J = t->J;
     const float **rows = calloc(train->n + 1, sizeof *rows), **prow = calloc(train->n + 1, sizeof *prow);
     int *perm = malloc((train->n + 1) * sizeof *perm);
     long steps = (long)hp->mae_steps;
-    *curve = malloc(((size_t)steps + 1) * sizeof **curve);
-    if (!rows || !prow || !perm || !*curve) {
+    if (!rows || !prow || !perm) {
         free(rows); free(prow); free(perm);
         return mb_error(MB_ENOMEM, "out of memory");
     }
@@ -449,10 +489,9 @@ static int tds_train(struct tds *t, float **curve, size_t *n_curve, const struct
         free(rows); free(prow); free(perm);
         return rc;
     }
-    *n_curve = (size_t)steps;
-    size_t B = (size_t)hp->batch < n ? (size_t)hp->batch : n;
+    size_t B = (size_t)hp->opt.batch < n ? (size_t)hp->opt.batch : n;
     struct tds_act a;
-    if ((rc = act_alloc(&a, t, B))) {
+    if ((rc = mth_curve_alloc(&t->loss, steps)) || (rc = act_alloc(&a, t, B))) {
         free(rows); free(prow); free(perm);
         return rc;
     }
@@ -469,9 +508,11 @@ static int tds_train(struct tds *t, float **curve, size_t *n_curve, const struct
     for (size_t i = 0; i < n; i++)
         perm[i] = (int)i;
     size_t at = n;
+    struct mth_opt_hp o = hp->opt;
+    o.wd = TDS_WD;
+    struct mth_train tr = mth_train_cfg(&o, steps);
     struct nn_adamw opt = NN_ADAMW_DEFAULT;
-    opt.weight_decay = (float)0.05;
-    struct menc_train tr = mth_train_cfg(hp, steps);
+    opt.weight_decay = tr.wd;
     for (long s = 0; s < steps; s++) {
         if (at + B > n) {
             mb_rng_shuffle_int(&rb, perm, n);
@@ -499,7 +540,7 @@ static int tds_train(struct tds *t, float **curve, size_t *n_curve, const struct
             rc = mb_error(MB_ENUM, "emg2pose-tds: loss is %g at step %ld", loss, s);
             break;
         }
-        (*curve)[s] = (float)loss;
+        t->loss.v[s] = (float)loss;
         backward(&a, t, B);
         nn_clip_grad_norm(t->p.grad, t->p.total, tr.clip);
         nn_adamw_step(&t->p, &opt, nn_lr_cosine(s, tr.warmup, tr.steps, tr.lr, tr.lr_min), s + 1);
@@ -516,46 +557,77 @@ out:
 }
 
 static int tds_fit(struct mb_method_model **out, const struct cp_set *train, const int32_t *classes, size_t K,
-                   const void *hp, uint64_t seed, struct mb_shared *sh)
+                   const void *hpv, uint64_t seed, struct mb_shared *sh)
 {
-    int rc;
+    (void)sh;
+    const struct tds_hp *hp = hpv;
     *out = NULL;
     if (!train->c->J)
         return mb_error(MB_EINVAL, "emg2pose-tds: corpus '%s' has no pose stream to regress",
                         train->c->name ? train->c->name : "?");
-    struct mb_method_model *m = mth_model_new("emg2pose-tds", hp, seed, &rc);
-    if (!m)
-        return rc;
-    m->src = MTH_TDS;
-    if (!(rc = tds_init(&m->tds, &m->hp, train->c, seed)) &&
-        !(rc = tds_train(m->tds, &m->loss_emg, &m->n_loss_emg, &m->hp, train, seed)))
-        rc = mth_fit_head(m, train, classes, K);
+    struct tds *t = NULL;
+    int rc;
+    if (!(rc = tds_init(&t, hp, train->c, seed)) && !(rc = tds_train(t, hp, train, seed)))
+        rc = mth_head_fit(&t->head, tds_embed_set, t, t->Ch, train, classes, K, seed, "emg2pose-tds");
     if (rc) {
-        mth_free(m);
+        tds_free(t);
         return rc;
     }
-    *out = m;
+    *out = (struct mb_method_model *)t;
     return MB_OK;
 }
+
+static int tds_predict(float *P, const struct mb_method_model *mm, const struct cp_set *test)
+{
+    const struct tds *t = (const struct tds *)mm;
+    return mth_head_predict(P, &t->head, tds_embed_set, t, t->Ch, test);
+}
+
+static int tds_embed(float *Z, size_t *E, const struct mb_method_model *mm, const struct cp_set *x)
+{
+    const struct tds *t = (const struct tds *)mm;
+    if (E)
+        *E = t->Ch;
+    return tds_embed_set(Z, t, x);
+}
+
+static size_t tds_dim(const struct mb_method_model *mm) { return ((const struct tds *)mm)->Ch; }
+
+/* The representation: the weights and the input standardisation (not the
+ * pose standardisation of the targets, nor the logistic head). */
+static void tds_hash(char hex[65], const struct mb_method_model *mm)
+{
+    const struct tds *t = (const struct tds *)mm;
+    char h[2][65], cat[129], net[65];
+    mb_sha256_hex(h[0], t->p.data, t->p.total * sizeof *t->p.data);
+    mb_sha256_hex(h[1], t->mean, t->C * sizeof *t->mean);
+    snprintf(cat, sizeof cat, "%s%s", h[0], h[1]);
+    mb_sha256_hex(net, cat, 128);
+    mb_sha256_hex(hex, net, 64);   /* hashed again, as every method's representation */
+}
+
+static void tds_release(struct mb_method_model *mm) { tds_free((struct tds *)mm); }
 
 const struct mb_method mb_method_emg2pose_tds = {
     .name = "emg2pose-tds",
     .summary = "emg2pose baseline: TDS convolution featuriser trained to regress the pose (L1), frozen; logistic head",
     .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED | MB_CAP_NEEDS_POSE,
-    .params = mth_params,
-    .hp_size = sizeof(struct mth_hp),
-    .check = mth_check,
+    .params = tds_params_table,
+    .hp_size = sizeof(struct tds_hp),
+    .check = tds_check,
     .fit = tds_fit,
-    .predict_proba = mth_predict_proba,
-    .embed = mth_embed,
-    .param_hash = mth_param_hash,
-    .free = mth_free,
-    .embed_dim = mth_embed_dim,
+    .predict_proba = tds_predict,
+    .embed = tds_embed,
+    .param_hash = tds_hash,
+    .free = tds_release,
+    .embed_dim = tds_dim,
 };
 
-/* Test hooks (internal.h). */
-struct nn_params *tds_params(struct tds *t) { return &t->p; }
-size_t tds_frames(const struct tds *t) { return t->Fu; }
+/* ---- test hooks (methods/hooks.h) ---------------------------------------------- */
+
+const struct mth_curve *tds_curve(const struct mb_method_model *m) { return &((const struct tds *)m)->loss; }
+struct nn_params *tds_params(struct mb_method_model *m) { return &((struct tds *)m)->p; }
+size_t tds_frames(const struct mb_method_model *m) { return ((const struct tds *)m)->Fu; }
 
 /* FNV-1a over the on/off bits of n ReLU outputs. */
 static uint64_t relu_pattern(uint64_t h, const float *y, size_t n)
@@ -565,9 +637,10 @@ static uint64_t relu_pattern(uint64_t h, const float *y, size_t n)
     return h;
 }
 
-double tds_sq_loss(struct tds *t, const float *const *rows, const float *target, size_t B, int grad,
+double tds_sq_loss(struct mb_method_model *m, const float *const *rows, const float *target, size_t B, int grad,
                    uint64_t *relu_sig)
 {
+    struct tds *t = (struct tds *)m;
     struct tds_act a;
     if (act_alloc(&a, t, B))
         return NAN;

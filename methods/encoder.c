@@ -382,7 +382,7 @@ float menc_mae_loss(struct menc_ws *w, const struct menc *e, size_t B, struct mb
     return loss;
 }
 
-int menc_train_mae(struct menc *e, const float *const *rows, size_t n, const struct menc_train *t,
+int menc_train_mae(struct menc *e, const float *const *rows, size_t n, const struct mth_train *t,
                    uint64_t seed, float *loss_curve)
 {
     if (!n)

@@ -22,7 +22,7 @@
 #include "core/err.h"
 #include "core/fs.h"
 #include "core/rng.h"
-#include "methods/internal.h"
+#include "methods/hooks.h"
 #include "protocols/protocol.h"
 #include "tests/method_util.h"
 #include "tests/testutil.h"
@@ -121,6 +121,7 @@ static struct cp_set all(const struct tcorpus *t)
 
 static const int32_t SEEN[TSEEN] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
 #define FAST "mae_steps=30,align_steps=30,batch=32"
+#define FAST_MAE "mae_steps=30,batch=32"   /* FAST for a method without alignment */
 
 static int has_key(const struct mb_method *m, const char *key)
 {
@@ -167,10 +168,11 @@ Test(methods, fit_embed_predict_finite_and_hash_unchanged)
     for (size_t k = 0; k < 4; k++) {
         const struct mb_method *m = mb_method_find(names[k]);
         struct mb_method_model *mm = NULL;
-        cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, FAST, 1), MB_OK, "%s: %s", names[k], mb_last_error());
+        const char *fast = has_key(m, "align_steps") ? FAST : FAST_MAE;
+        cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, fast, 1), MB_OK, "%s: %s", names[k], mb_last_error());
         char h0[65], h1[65];
         m->param_hash(h0, mm);
-        size_t E = mth_embed_dim(mm);
+        size_t E = m->embed_dim(mm);
         cr_assert(E > 0);
         float *Z = malloc(s.n * E * sizeof *Z), *P = malloc(s.n * TSEEN * sizeof *P);
         size_t E2 = 0;
@@ -296,12 +298,14 @@ Test(methods, mae_losses_fall_and_alignment_loss_falls)
     struct mb_method_model *mm = NULL;
     cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "mae_steps=120,align_steps=120,batch=32", 2), MB_OK, "%s",
                  mb_last_error());
-    cr_assert_eq(mm->n_loss_emg, 120u);
-    cr_assert_eq(mm->n_loss_pose, 120u);
-    cr_assert_eq(mm->n_loss_align, 120u);
-    double e0 = mean(mm->loss_emg, 15), e1 = mean(mm->loss_emg + 105, 15);
-    double p0 = mean(mm->loss_pose, 15), p1 = mean(mm->loss_pose + 105, 15);
-    double a0 = mean(mm->loss_align, 15), a1 = mean(mm->loss_align + 105, 15);
+    const struct mth_curve *le, *lp, *la;
+    cpep_curves(&le, &lp, &la, mm);
+    cr_assert_eq(le->n, 120u);
+    cr_assert_eq(lp->n, 120u);
+    cr_assert_eq(la->n, 120u);
+    double e0 = mean(le->v, 15), e1 = mean(le->v + 105, 15);
+    double p0 = mean(lp->v, 15), p1 = mean(lp->v + 105, 15);
+    double a0 = mean(la->v, 15), a1 = mean(la->v + 105, 15);
     cr_log_info("EMG MAE %.4f -> %.4f, pose MAE %.4f -> %.4f, InfoNCE %.4f -> %.4f", e0, e1, p0, p1, a0, a1);
     cr_assert_lt(e1, 0.8 * e0, "EMG MAE loss %g -> %g", e0, e1);
     cr_assert_lt(p1, 0.8 * p0, "pose MAE loss %g -> %g", p0, p1);
@@ -400,17 +404,17 @@ Test(methods, emg2pose_tds_backward_matches_finite_differences)
         struct mb_method_model *mm = NULL;
         /* no training: random weights, fitted standardisation */
         cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "mae_steps=0,width=8", 1), MB_OK, "%s", mb_last_error());
-        size_t Fu = tds_frames(mm->tds);
+        size_t Fu = tds_frames(mm);
         cr_assert_eq(Fu, Wp ? 4u : 1u, "Wp %zu: %zu frames regressed", Wp, Fu);
         enum { B = 3 };
         const float *rows[B] = { t.c.x, t.c.x + 5 * TW * TC, t.c.x + 11 * TW * TC };
         float target[B * 4 * TJ];
         for (size_t i = 0; i < B * Fu * TJ; i++)
             target[i] = 0.1f * (float)i - 0.5f;
-        struct nn_params *p = tds_params(mm->tds);
+        struct nn_params *p = tds_params(mm);
         nn_params_zero_grad(p);
         uint64_t sig0;
-        tds_sq_loss(mm->tds, rows, target, B, 1, &sig0);
+        tds_sq_loss(mm, rows, target, B, 1, &sig0);
         /* A few entries of every tensor, by central differences. The forward
          * runs in float32: the loss (about 30 here) carries rounding of about
          * 1e-6 that depends on the BLAS kernel's summation order, so the step
@@ -430,9 +434,9 @@ Test(methods, emg2pose_tds_backward_matches_finite_differences)
                     uint64_t sp, sm;
                     float h = steps[si];
                     *w = w0 + h;
-                    double lp = tds_sq_loss(mm->tds, rows, target, B, 0, &sp);
+                    double lp = tds_sq_loss(mm, rows, target, B, 0, &sp);
                     *w = w0 - h;
-                    double lm = tds_sq_loss(mm->tds, rows, target, B, 0, &sm);
+                    double lm = tds_sq_loss(mm, rows, target, B, 0, &sm);
                     *w = w0;
                     if (sp == sig0 && sm == sig0)   /* (w0 + h) - (w0 - h) is not 2h in float */
                         num = (lp - lm) / ((double)(w0 + h) - (double)(w0 - h));
@@ -463,11 +467,12 @@ Test(methods, emg2pose_tds_fits_and_its_pose_loss_falls)
     const struct mb_method *m = mb_method_find("emg2pose-tds");
     struct mb_method_model *mm = NULL;
     cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "mae_steps=120,batch=32", 3), MB_OK, "%s", mb_last_error());
-    cr_assert_eq(mm->n_loss_emg, 120u);
-    double l0 = mean(mm->loss_emg, 15), l1 = mean(mm->loss_emg + 105, 15);
+    const struct mth_curve *l = tds_curve(mm);
+    cr_assert_eq(l->n, 120u);
+    double l0 = mean(l->v, 15), l1 = mean(l->v + 105, 15);
     cr_log_info("emg2pose-tds L1 %.4f -> %.4f", l0, l1);
     cr_assert_lt(l1, 0.8 * l0, "L1 %g -> %g", l0, l1);
-    size_t E = mth_embed_dim(mm);
+    size_t E = m->embed_dim(mm);
     float *Z = malloc(s.n * E * sizeof *Z);
     char h0[65], h1[65];
     m->param_hash(h0, mm);
@@ -572,6 +577,58 @@ Test(methods, every_method_checks_its_parameters_without_data)
         cr_assert_null(hp);
         cr_assert_not_null(strstr(mb_last_error(), "no_such_key"), "%s: '%s'", m->name, mb_last_error());
     }
+}
+
+/* Each neural method's table lists the keys its code reads and no other, so a key
+ * it would ignore (align_steps for emg-mae, heads for emg2pose-tds) is refused when
+ * the plan loads instead of silently changing nothing but the job key; a key two
+ * methods share has one type, default and range (methods/hp_keys.h). */
+Test(methods, each_neural_method_takes_the_keys_it_reads_and_no_other)
+{
+#define ENC "batch,width,layers,heads,dec_width,cls"
+#define OPT "mask,lr,wd,warmup,clip"
+    static const struct { const char *method, *keys; } want[] = {
+        { "emg-mae", "mae_steps," ENC ",rectify,patch_ms," OPT },
+        { "pose-mae", "mae_steps," ENC ",patch_ms,pose_patch," OPT },
+        { "pose-upper-bound", "mae_steps," ENC ",patch_ms,pose_patch," OPT ",knn" },
+        { "cpep", "mae_steps,align_steps," ENC ",rectify,patch_ms,pose_patch," OPT
+                  ",temp,learn_temp,knn,no_emg_pretrain,no_pose_pretrain,freeze_emg" },
+        { "emg2pose-tds", "mae_steps,batch,width,rectify,lr,warmup,clip" },
+    };
+#undef ENC
+#undef OPT
+    const struct mb_param *seen[64] = { 0 };
+    size_t n_seen = 0;
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+        const struct mb_method *m = mb_method_find(want[k].method);
+        cr_assert_not_null(m);
+        char keys[512] = "";
+        for (const struct mb_param *p = m->params; p->key; p++) {
+            if (keys[0])
+                strcat(keys, ",");
+            strcat(keys, p->key);
+            for (size_t j = 0; j < n_seen; j++)
+                if (!strcmp(seen[j]->key, p->key))
+                    cr_expect(seen[j]->type == p->type && seen[j]->def == p->def && seen[j]->lo == p->lo &&
+                              seen[j]->hi == p->hi, "%s: key '%s' differs from another method's", m->name, p->key);
+            if (n_seen < 64)
+                seen[n_seen++] = p;
+        }
+        cr_expect_str_eq(keys, want[k].keys, "%s", m->name);
+    }
+    void *hp = NULL;
+    mb_error_quiet_begin();
+    int rc = mb_method_parse(&hp, mb_method_find("emg-mae"), "mae_steps=5,align_steps=5");
+    mb_error_quiet_end();
+    cr_assert_eq(rc, MB_EINVAL);
+    cr_expect(strstr(mb_last_error(), "align_steps"), "%s", mb_last_error());
+    /* emg2pose-tds's width is checked when the plan loads, not by its first fit */
+    mb_error_quiet_begin();
+    rc = mb_method_parse(&hp, mb_method_find("emg2pose-tds"), "width=6");
+    mb_error_quiet_end();
+    cr_assert_eq(rc, MB_EINVAL);
+    cr_expect(strstr(mb_last_error(), "width 6 is not a multiple of 4"), "%s", mb_last_error());
+    cr_assert_null(hp);
 }
 
 /* ---- pinned numbers ------------------------------------------------------------ */
