@@ -32,7 +32,9 @@ int mth_check_enc(const struct mth_enc_hp *hp, const char *name) MB_MUST_CHECK;
 /* The stream an encoder reads. */
 enum mth_src { MTH_EMG = 0, MTH_POSE = 1 };
 
-/* Rows of a set for an encoder: EMG windows [W x C] or end poses [J x 1]. */
+/* Rows of a set for an encoder, malloc'ed [s->n] (NULL after reporting when
+ * out of memory): EMG windows [W x C], or pose rows (cp_pose_row: the
+ * window's pose sequence [Wp x J], or its end pose [J]). */
 const float **mth_rows(const struct cp_set *s, enum mth_src src);
 
 /* The windows of 'in' with a valid pose (all when the corpus has no

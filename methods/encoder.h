@@ -52,7 +52,7 @@ struct menc {
     size_t Tp;           /* samples used = Np * P (the last Tp of the window) */
     float *mean, *istd;  /* [C] per-channel standardisation (training windows only) */
     struct nn_params p;  /* encoder + decoder weights, gradients, Adam moments */
-    /* encoder views (parameters; g* gradients) */
+    /* encoder views (parameters; g* gradients), bound when menc_init lays them out */
     float *pe_w, *pe_b, *pos, *cls, *lnf_w, *lnf_b;
     float *gpe_w, *gpe_b, *gpos, *gcls, *glnf_w, *glnf_b;
     struct nn_block_w blk[MENC_MAX_LAYERS], gblk[MENC_MAX_LAYERS];
