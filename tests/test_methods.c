@@ -11,15 +11,18 @@
  * levels are a fixed linear map of the pose (the same for every subject)
  * plus noise. So EMG determines pose, and an EMG encoder aligned to the
  * pose encoder can place unseen gestures' windows near their poses. */
+#include <cblas.h>
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
+#include "core/fs.h"
 #include "core/rng.h"
-#include "methods/internal.h"
+#include "methods/hooks.h"
 #include "protocols/protocol.h"
 #include "tests/method_util.h"
 #include "tests/testutil.h"
@@ -118,6 +121,7 @@ static struct cp_set all(const struct tcorpus *t)
 
 static const int32_t SEEN[TSEEN] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
 #define FAST "mae_steps=30,align_steps=30,batch=32"
+#define FAST_MAE "mae_steps=30,batch=32"   /* FAST for a method without alignment */
 
 static int has_key(const struct mb_method *m, const char *key)
 {
@@ -164,10 +168,11 @@ Test(methods, fit_embed_predict_finite_and_hash_unchanged)
     for (size_t k = 0; k < 4; k++) {
         const struct mb_method *m = mb_method_find(names[k]);
         struct mb_method_model *mm = NULL;
-        cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, FAST, 1), MB_OK, "%s: %s", names[k], mb_last_error());
+        const char *fast = has_key(m, "align_steps") ? FAST : FAST_MAE;
+        cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, fast, 1), MB_OK, "%s: %s", names[k], mb_last_error());
         char h0[65], h1[65];
         m->param_hash(h0, mm);
-        size_t E = mth_embed_dim(mm);
+        size_t E = m->embed_dim(mm);
         cr_assert(E > 0);
         float *Z = malloc(s.n * E * sizeof *Z), *P = malloc(s.n * TSEEN * sizeof *P);
         size_t E2 = 0;
@@ -293,12 +298,14 @@ Test(methods, mae_losses_fall_and_alignment_loss_falls)
     struct mb_method_model *mm = NULL;
     cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "mae_steps=120,align_steps=120,batch=32", 2), MB_OK, "%s",
                  mb_last_error());
-    cr_assert_eq(mm->n_loss_emg, 120u);
-    cr_assert_eq(mm->n_loss_pose, 120u);
-    cr_assert_eq(mm->n_loss_align, 120u);
-    double e0 = mean(mm->loss_emg, 15), e1 = mean(mm->loss_emg + 105, 15);
-    double p0 = mean(mm->loss_pose, 15), p1 = mean(mm->loss_pose + 105, 15);
-    double a0 = mean(mm->loss_align, 15), a1 = mean(mm->loss_align + 105, 15);
+    const struct mth_curve *le, *lp, *la;
+    cpep_curves(&le, &lp, &la, mm);
+    cr_assert_eq(le->n, 120u);
+    cr_assert_eq(lp->n, 120u);
+    cr_assert_eq(la->n, 120u);
+    double e0 = mean(le->v, 15), e1 = mean(le->v + 105, 15);
+    double p0 = mean(lp->v, 15), p1 = mean(lp->v + 105, 15);
+    double a0 = mean(la->v, 15), a1 = mean(la->v + 105, 15);
     cr_log_info("EMG MAE %.4f -> %.4f, pose MAE %.4f -> %.4f, InfoNCE %.4f -> %.4f", e0, e1, p0, p1, a0, a1);
     cr_assert_lt(e1, 0.8 * e0, "EMG MAE loss %g -> %g", e0, e1);
     cr_assert_lt(p1, 0.8 * p0, "pose MAE loss %g -> %g", p0, p1);
@@ -397,17 +404,17 @@ Test(methods, emg2pose_tds_backward_matches_finite_differences)
         struct mb_method_model *mm = NULL;
         /* no training: random weights, fitted standardisation */
         cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "mae_steps=0,width=8", 1), MB_OK, "%s", mb_last_error());
-        size_t Fu = tds_frames(mm->tds);
+        size_t Fu = tds_frames(mm);
         cr_assert_eq(Fu, Wp ? 4u : 1u, "Wp %zu: %zu frames regressed", Wp, Fu);
         enum { B = 3 };
         const float *rows[B] = { t.c.x, t.c.x + 5 * TW * TC, t.c.x + 11 * TW * TC };
         float target[B * 4 * TJ];
         for (size_t i = 0; i < B * Fu * TJ; i++)
             target[i] = 0.1f * (float)i - 0.5f;
-        struct nn_params *p = tds_params(mm->tds);
+        struct nn_params *p = tds_params(mm);
         nn_params_zero_grad(p);
         uint64_t sig0;
-        tds_sq_loss(mm->tds, rows, target, B, 1, &sig0);
+        tds_sq_loss(mm, rows, target, B, 1, &sig0);
         /* A few entries of every tensor, by central differences. The forward
          * runs in float32: the loss (about 30 here) carries rounding of about
          * 1e-6 that depends on the BLAS kernel's summation order, so the step
@@ -427,9 +434,9 @@ Test(methods, emg2pose_tds_backward_matches_finite_differences)
                     uint64_t sp, sm;
                     float h = steps[si];
                     *w = w0 + h;
-                    double lp = tds_sq_loss(mm->tds, rows, target, B, 0, &sp);
+                    double lp = tds_sq_loss(mm, rows, target, B, 0, &sp);
                     *w = w0 - h;
-                    double lm = tds_sq_loss(mm->tds, rows, target, B, 0, &sm);
+                    double lm = tds_sq_loss(mm, rows, target, B, 0, &sm);
                     *w = w0;
                     if (sp == sig0 && sm == sig0)   /* (w0 + h) - (w0 - h) is not 2h in float */
                         num = (lp - lm) / ((double)(w0 + h) - (double)(w0 - h));
@@ -460,11 +467,12 @@ Test(methods, emg2pose_tds_fits_and_its_pose_loss_falls)
     const struct mb_method *m = mb_method_find("emg2pose-tds");
     struct mb_method_model *mm = NULL;
     cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "mae_steps=120,batch=32", 3), MB_OK, "%s", mb_last_error());
-    cr_assert_eq(mm->n_loss_emg, 120u);
-    double l0 = mean(mm->loss_emg, 15), l1 = mean(mm->loss_emg + 105, 15);
+    const struct mth_curve *l = tds_curve(mm);
+    cr_assert_eq(l->n, 120u);
+    double l0 = mean(l->v, 15), l1 = mean(l->v + 105, 15);
     cr_log_info("emg2pose-tds L1 %.4f -> %.4f", l0, l1);
     cr_assert_lt(l1, 0.8 * l0, "L1 %g -> %g", l0, l1);
-    size_t E = mth_embed_dim(mm);
+    size_t E = m->embed_dim(mm);
     float *Z = malloc(s.n * E * sizeof *Z);
     char h0[65], h1[65];
     m->param_hash(h0, mm);
@@ -569,4 +577,188 @@ Test(methods, every_method_checks_its_parameters_without_data)
         cr_assert_null(hp);
         cr_assert_not_null(strstr(mb_last_error(), "no_such_key"), "%s: '%s'", m->name, mb_last_error());
     }
+}
+
+/* Each neural method's table lists the keys its code reads and no other, so a key
+ * it would ignore (align_steps for emg-mae, heads for emg2pose-tds) is refused when
+ * the plan loads instead of silently changing nothing but the job key; a key two
+ * methods share has one type, default and range (methods/hp_keys.h). */
+Test(methods, each_neural_method_takes_the_keys_it_reads_and_no_other)
+{
+#define ENC "batch,width,layers,heads,dec_width,cls"
+#define OPT "mask,lr,wd,warmup,clip"
+    static const struct { const char *method, *keys; } want[] = {
+        { "emg-mae", "mae_steps," ENC ",rectify,patch_ms," OPT },
+        { "pose-mae", "mae_steps," ENC ",patch_ms,pose_patch," OPT },
+        { "pose-upper-bound", "mae_steps," ENC ",patch_ms,pose_patch," OPT ",knn" },
+        { "cpep", "mae_steps,align_steps," ENC ",rectify,patch_ms,pose_patch," OPT
+                  ",temp,learn_temp,knn,no_emg_pretrain,no_pose_pretrain,freeze_emg" },
+        { "emg2pose-tds", "mae_steps,batch,width,rectify,lr,warmup,clip" },
+    };
+#undef ENC
+#undef OPT
+    const struct mb_param *seen[64] = { 0 };
+    size_t n_seen = 0;
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+        const struct mb_method *m = mb_method_find(want[k].method);
+        cr_assert_not_null(m);
+        char keys[512] = "";
+        for (const struct mb_param *p = m->params; p->key; p++) {
+            if (keys[0])
+                strcat(keys, ",");
+            strcat(keys, p->key);
+            for (size_t j = 0; j < n_seen; j++)
+                if (!strcmp(seen[j]->key, p->key))
+                    cr_expect(seen[j]->type == p->type && seen[j]->def == p->def && seen[j]->lo == p->lo &&
+                              seen[j]->hi == p->hi, "%s: key '%s' differs from another method's", m->name, p->key);
+            if (n_seen < 64)
+                seen[n_seen++] = p;
+        }
+        cr_expect_str_eq(keys, want[k].keys, "%s", m->name);
+    }
+    void *hp = NULL;
+    mb_error_quiet_begin();
+    int rc = mb_method_parse(&hp, mb_method_find("emg-mae"), "mae_steps=5,align_steps=5");
+    mb_error_quiet_end();
+    cr_assert_eq(rc, MB_EINVAL);
+    cr_expect(strstr(mb_last_error(), "align_steps"), "%s", mb_last_error());
+    /* emg2pose-tds's width is checked when the plan loads, not by its first fit */
+    mb_error_quiet_begin();
+    rc = mb_method_parse(&hp, mb_method_find("emg2pose-tds"), "width=6");
+    mb_error_quiet_end();
+    cr_assert_eq(rc, MB_EINVAL);
+    cr_expect(strstr(mb_last_error(), "width 6 is not a multiple of 4"), "%s", mb_last_error());
+    cr_assert_null(hp);
+}
+
+/* ---- pinned numbers ------------------------------------------------------------ */
+
+/* Every neural method, fitted briefly on the in-memory corpus, must give these
+ * exact numbers: the parameter hash, the SHA-256 of its probabilities on the
+ * training windows (and of its zero-shot predictions where it has them), and
+ * three probabilities bit for bit. They were computed by the code of branch
+ * 'arch' before the neural methods were split into one file each (issue 13),
+ * so a restructuring that changes one bit of one method fails here. The cases
+ * cover the end-pose and the pose-sequence corpus (the encoder set-up's two
+ * pose branches, emg2pose-tds's end pose and trajectory) and cpep's ablation
+ * switches.
+ *
+ * Float results depend on the OpenBLAS kernel's summation order, so the values
+ * are pinned per kernel (openblas_get_corename(): this machine's default and
+ * the two `make test` forces, scripts/blas-kernels.sh); under a kernel with no
+ * pinned values the test only checks that a second fit gives the same numbers.
+ * MB_PIN_PRINT=1 prints the table for the running kernel, to re-pin
+ * deliberately when a change is meant to change the numbers. */
+struct pin_case {
+    const char *method, *params;
+    int pose_seq;          /* 1: 20 pose frames per window, 0: end poses only */
+};
+static const struct pin_case PIN_CASES[] = {
+    { "emg-mae", "mae_steps=20,batch=32", 0 },
+    { "pose-mae", "mae_steps=20,batch=32", 0 },
+    { "pose-upper-bound", "mae_steps=20,batch=32", 1 },
+    { "cpep", "mae_steps=20,align_steps=20,batch=32", 1 },
+    { "cpep", "mae_steps=20,align_steps=20,batch=32,no_emg_pretrain=1,freeze_emg=1,learn_temp=0,cls=0", 0 },
+    { "cpep", "mae_steps=20,align_steps=20,batch=32,no_pose_pretrain=1,knn=3,temp=0.2", 0 },
+    { "emg2pose-tds", "mae_steps=20,batch=32", 1 },
+    { "emg2pose-tds", "mae_steps=20,batch=32,width=16,rectify=0", 0 },
+};
+#define N_PIN (sizeof PIN_CASES / sizeof PIN_CASES[0])
+
+struct pin_value {
+    char hash[65], proba[65], zs[65];   /* zs "" without zero-shot */
+    uint32_t p[3];                      /* bits of P[0][0], P[17][3], P[95][11] */
+};
+struct pin_table {
+    const char *core;                   /* openblas_get_corename() */
+    struct pin_value v[N_PIN];
+};
+static const struct pin_table PINS[] = {
+#include "tests/golden/methods_pins.h"
+};
+
+static double bits_float(uint32_t b)
+{
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
+static void pin_compute(struct pin_value *out, const struct pin_case *pc)
+{
+    struct tcorpus t;
+    make_corpus(&t, 0, TSEEN, 8, 31);
+    if (pc->pose_seq)
+        add_pose_seq(&t, 20);
+    struct cp_set s = all(&t);
+    const struct mb_method *m = mb_method_find(pc->method);
+    cr_assert_not_null(m, "%s", pc->method);
+    struct mb_method_model *mm = NULL;
+    cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, pc->params, 5), MB_OK, "%s: %s", pc->method, mb_last_error());
+    memset(out, 0, sizeof *out);
+    m->param_hash(out->hash, mm);
+    float *P = malloc(s.n * TSEEN * sizeof *P);   /* [n x K] */
+    cr_assert_not_null(P);
+    cr_assert_eq(m->predict_proba(P, mm, &s), MB_OK, "%s: %s", pc->method, mb_last_error());
+    mb_sha256_hex(out->proba, P, s.n * TSEEN * sizeof *P);
+    const size_t at[3] = { 0, 17 * TSEEN + 3, 95 * TSEEN + 11 };
+    for (size_t k = 0; k < 3; k++)
+        memcpy(&out->p[k], &P[at[k]], sizeof out->p[k]);
+    if (m->zero_shot) {
+        /* references: the poses of every 4th window (a pose row per window) */
+        size_t F = pc->pose_seq ? 20 : 1, row = F * TJ, nr = s.n / 4;
+        float *ref = malloc(nr * row * sizeof *ref);
+        int32_t *ids = malloc(nr * sizeof *ids), *pred = malloc(s.n * sizeof *pred);
+        cr_assert(ref && ids && pred);
+        for (size_t r = 0; r < nr; r++) {
+            memcpy(ref + r * row, cp_pose_row(&t.c, 4 * r), row * sizeof *ref);
+            ids[r] = t.c.label[4 * r];
+        }
+        cr_assert_eq(m->zero_shot(pred, mm, &s, ref, ids, nr), MB_OK, "%s: %s", pc->method, mb_last_error());
+        mb_sha256_hex(out->zs, pred, s.n * sizeof *pred);
+        free(ref);
+        free(ids);
+        free(pred);
+    }
+    free(P);
+    m->free(mm);
+    free_corpus(&t);
+}
+
+Test(methods, pinned_numbers_of_every_neural_method, .timeout = 600)
+{
+    const char *core = openblas_get_corename();
+    const struct pin_table *pin = NULL;
+    for (size_t k = 0; k < sizeof PINS / sizeof PINS[0]; k++)
+        if (core && !strcmp(PINS[k].core, core))
+            pin = &PINS[k];
+    int print = getenv("MB_PIN_PRINT") != NULL;
+    if (print)
+        fprintf(stderr, "{ \"%s\", {\n", core ? core : "?");
+    for (size_t i = 0; i < N_PIN; i++) {
+        const struct pin_case *pc = &PIN_CASES[i];
+        struct pin_value v, w;
+        pin_compute(&v, pc);
+        if (print)
+            fprintf(stderr, "    { \"%s\",\n      \"%s\",\n      \"%s\", { 0x%08" PRIx32 "u, 0x%08" PRIx32
+                    "u, 0x%08" PRIx32 "u } },   /* %s %s */\n", v.hash, v.proba, v.zs, v.p[0], v.p[1], v.p[2],
+                    pc->method, pc->params);
+        if (!pin) {
+            pin_compute(&w, pc);
+            cr_expect_eq(memcmp(&v, &w, sizeof v), 0, "%s %s: a second fit gave other numbers", pc->method,
+                         pc->params);
+            continue;
+        }
+        const struct pin_value *e = &pin->v[i];
+        cr_expect_str_eq(v.hash, e->hash, "%s %s (%s): parameter hash", pc->method, pc->params, core);
+        cr_expect_str_eq(v.proba, e->proba, "%s %s (%s): probabilities", pc->method, pc->params, core);
+        cr_expect_str_eq(v.zs, e->zs, "%s %s (%s): zero-shot predictions", pc->method, pc->params, core);
+        for (size_t k = 0; k < 3; k++)
+            cr_expect_eq(v.p[k], e->p[k], "%s %s (%s): probability %zu is %a, pinned %a", pc->method, pc->params,
+                         core, k, bits_float(v.p[k]), bits_float(e->p[k]));
+    }
+    if (print)
+        fprintf(stderr, "} },\n");
+    if (!pin)
+        cr_log_warn("no pinned numbers for OpenBLAS kernel '%s': only run-to-run equality checked", core ? core : "?");
 }

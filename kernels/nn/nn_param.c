@@ -13,7 +13,8 @@
 
 /* ---- table and blocks --------------------------------------------------------- */
 
-int nn_params_add(struct nn_params *p, const char *name, int decay, int ndim, const size_t *shape)
+int nn_params_add(struct nn_params *p, const char *name, int decay, int ndim, const size_t *shape, float **view,
+                  float **gview)
 {
     if (p->data)
         return mb_error(MB_EINVAL, "parameter '%s' added after the blocks were allocated", name);
@@ -42,6 +43,8 @@ int nn_params_add(struct nn_params *p, const char *name, int decay, int ndim, co
         e->size *= e->shape[i];
     }
     e->decay = decay;
+    e->view = view;
+    e->gview = gview;
     e->offset = (p->total + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
     p->total = e->offset + e->size;
     return (int)p->n++;
@@ -59,6 +62,14 @@ int nn_params_alloc(struct nn_params *p)
             return mb_error(MB_ENOMEM, "parameter block of %zu floats", p->total);
         memset(*blocks[i], 0, bytes);
     }
+    for (size_t i = 0; i < p->n; i++) {
+        struct nn_param *e = &p->t[i];
+        if (e->view)
+            *e->view = p->data + e->offset;
+        if (e->gview)
+            *e->gview = p->grad + e->offset;
+        e->view = e->gview = NULL;   /* the caller's struct may move from now on */
+    }
     return MB_OK;
 }
 
@@ -69,19 +80,6 @@ int nn_params_find(const struct nn_params *p, const char *name)
             return (int)i;
     return -1;
 }
-
-static const struct nn_param *must_find(const struct nn_params *p, const char *name)
-{
-    int i = nn_params_find(p, name);
-    if (i < 0) {
-        mb_error(MB_EINVAL, "no parameter '%s'", name);
-        MB_ASSERT(i >= 0);
-    }
-    return &p->t[i];
-}
-
-float *nn_params_data(const struct nn_params *p, const char *name) { return p->data + must_find(p, name)->offset; }
-float *nn_params_grad(const struct nn_params *p, const char *name) { return p->grad + must_find(p, name)->offset; }
 
 void nn_params_zero_grad(struct nn_params *p) { memset(p->grad, 0, p->total * sizeof *p->grad); }
 
