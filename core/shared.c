@@ -27,6 +27,7 @@ struct mb_shared {
     size_t budget, bytes;
     uint64_t tick;
     struct mb_shared_stats st;
+    char *dir;
 };
 
 struct mb_shared *mb_shared_new(size_t budget)
@@ -60,6 +61,7 @@ void mb_shared_free(struct mb_shared *sh)
     }
     pthread_cond_destroy(&sh->cv);
     pthread_mutex_destroy(&sh->mu);
+    free(sh->dir);
     free(sh);
 }
 
@@ -197,4 +199,19 @@ void mb_shared_stats(struct mb_shared_stats *st, struct mb_shared *sh)
     *st = sh->st;
     st->bytes = sh->bytes;
     pthread_mutex_unlock(&sh->mu);
+}
+
+int mb_shared_set_dir(struct mb_shared *sh, const char *dir)
+{
+    char *d = dir ? strdup(dir) : NULL;
+    if (dir && !d)
+        return mb_error(MB_ENOMEM, "out of memory");
+    free(sh->dir);
+    sh->dir = d;
+    return MB_OK;
+}
+
+const char *mb_shared_dir(const struct mb_shared *sh)
+{
+    return sh ? sh->dir : NULL;
 }

@@ -62,4 +62,11 @@ void mb_shared_unref(struct mb_shared *sh, struct mb_shared_ref *ref);
 
 void mb_shared_stats(struct mb_shared_stats *st, struct mb_shared *sh);
 
+/* A folder where results that are worth keeping across runs (pre-trained
+ * encoders, as checkpoints) are written and looked for; NULL = none (the
+ * default). The folder must exist; its name should identify the build, so a
+ * result of other code is never read back. The string is copied. */
+int mb_shared_set_dir(struct mb_shared *sh, const char *dir) MB_MUST_CHECK;
+const char *mb_shared_dir(const struct mb_shared *sh);   /* NULL for none or sh NULL */
+
 #endif

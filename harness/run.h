@@ -41,6 +41,9 @@ struct hn_run_opts {
      * Tests plug in hand-made corpora here. */
     int  (*load)(struct cp_corpus *c, const char *path, const struct cp_view *v);
     void (*release)(struct cp_corpus *c);
+    /* Work shared by the jobs (core/shared.h: features, pre-trained
+     * encoders), owned by the caller; NULL = every job computes its own. */
+    struct mb_shared *shared;
 };
 
 struct hn_run_stats {
@@ -78,6 +81,14 @@ int hn_run(struct hn_run_stats *st, const struct hn_plan *plan, struct hn_store 
  * run_id (hn_store_begin_run). Adds to *st. */
 int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d, const struct cp_corpus *c,
                   struct hn_store *s, int64_t run_id, const struct hn_run_opts *o) MB_MUST_CHECK;
+
+/* The shared work of a run on store 'db' (core/shared.h): results nobody
+ * holds are kept up to 'budget' bytes, and pre-trained encoders are also
+ * kept as checkpoints in "<db>.cache/<first 16 hex of the source hash>/",
+ * so a resumed or concurrent run on the same store reuses them and a build
+ * of other code never reads them. Free with mb_shared_free. */
+struct mb_shared;
+int hn_shared_open(struct mb_shared **out, const char *db, size_t budget) MB_MUST_CHECK;
 
 /* "classify, embed" for a capability mask (for messages and listings). */
 void hn_caps_text(char *buf, size_t cap, unsigned caps);

@@ -54,6 +54,18 @@ struct menc_cfg mth_cfg(const struct mth_enc_hp *hp, const struct cp_corpus *c, 
 int mth_encoder_fit(struct menc *e, struct mth_curve *curve, const struct menc_cfg *g, const struct mth_train *t,
                     const struct cp_set *train, enum mth_src src, uint64_t seed) MB_MUST_CHECK;
 
+/* mth_encoder_fit through the plan's shared work (core/shared.h): an
+ * encoder pre-trained from the same corpus, view, windows, configuration,
+ * training settings and seed is computed once and copied to every job that
+ * asks (cpep's and emg-mae's EMG encoders, cpep's and the pose oracle's pose
+ * encoders); with a cache folder (mb_shared_dir) also kept as a checkpoint
+ * there, for later runs. Bit-identical to mth_encoder_fit; sh NULL is
+ * mth_encoder_fit. */
+struct mb_shared;
+int mth_encoder_fit_shared(struct menc *e, struct mth_curve *curve, const struct menc_cfg *g,
+                           const struct mth_train *t, const struct cp_set *train, enum mth_src src, uint64_t seed,
+                           struct mb_shared *sh) MB_MUST_CHECK;
+
 /* Pooled embeddings Z [x->n x D] of a set's rows of stream 'src' ('who'
  * names the method in errors: the pose stream of a corpus without pose). */
 int mth_encoder_embed(float *Z, const struct menc *e, const struct cp_set *x, enum mth_src src, const char *who)

@@ -212,7 +212,6 @@ static int embed_emg(float *Z, const void *ctx, const struct cp_set *x)
 static int cpep_fit(struct mb_method_model **out, const struct cp_set *train, const int32_t *classes,
                     size_t K, const void *hpv, uint64_t seed, struct mb_shared *sh)
 {
-    (void)sh;
     *out = NULL;
     if (!train->c->J)
         return mb_error(MB_EINVAL, "cpep: corpus '%s' has no pose stream", train->c->name ? train->c->name : "?");
@@ -230,8 +229,8 @@ static int cpep_fit(struct mb_method_model **out, const struct cp_set *train, co
     size_t *vbuf = NULL;
     int rc;
     if (!(rc = mth_valid_pose(&vp, &vbuf, train)) &&
-        !(rc = mth_encoder_fit(&m->pose, &m->loss_pose, &gp, &tp, &vp, MTH_POSE, seed)) &&
-        !(rc = mth_encoder_fit(&m->emg, &m->loss_emg, &ge, &te, train, MTH_EMG, seed)) &&
+        !(rc = mth_encoder_fit_shared(&m->pose, &m->loss_pose, &gp, &tp, &vp, MTH_POSE, seed, sh)) &&
+        !(rc = mth_encoder_fit_shared(&m->emg, &m->loss_emg, &ge, &te, train, MTH_EMG, seed, sh)) &&
         !(rc = align(m, &vp)))
         rc = mth_head_fit(&m->head, embed_emg, m, m->emg.cfg.D, train, classes, K, seed, "cpep");
     free(vbuf);

@@ -56,13 +56,12 @@ static void emg_mae_free(struct mb_method_model *mm)
 static int emg_mae_fit(struct mb_method_model **out, const struct cp_set *train, const int32_t *classes,
                        size_t K, const void *hpv, uint64_t seed, struct mb_shared *sh)
 {
-    (void)sh;
     const struct emg_mae_hp *hp = hpv;
     *out = NULL;
     struct emg_mae *m = calloc(1, sizeof *m);
     if (!m)
         return mb_error(MB_ENOMEM, "emg-mae: out of memory");
-    int rc = mth_probe_fit(&m->p, "emg-mae", MTH_EMG, &hp->enc, &hp->opt, hp->mae_steps, train, classes, K, seed);
+    int rc = mth_probe_fit(&m->p, "emg-mae", MTH_EMG, &hp->enc, &hp->opt, hp->mae_steps, train, classes, K, seed, sh);
     if (rc) {
         emg_mae_free((struct mb_method_model *)m);
         return rc;

@@ -14,7 +14,7 @@ static int embed_ctx(float *Z, const void *ctx, const struct cp_set *x)
 
 int mth_probe_fit(struct mth_probe *p, const char *who, enum mth_src src, const struct mth_enc_hp *enc,
                   const struct mth_opt_hp *opt, long steps, const struct cp_set *train, const int32_t *classes,
-                  size_t K, uint64_t seed)
+                  size_t K, uint64_t seed, struct mb_shared *sh)
 {
     memset(p, 0, sizeof *p);
     p->who = who;
@@ -29,7 +29,7 @@ int mth_probe_fit(struct mth_probe *p, const char *who, enum mth_src src, const 
         rc = mth_valid_pose(&vp, &vbuf, train);
     struct menc_cfg g = mth_cfg(enc, c, src);
     struct mth_train t = mth_train_cfg(opt, steps);
-    if (!rc && !(rc = mth_encoder_fit(&p->enc, &p->loss, &g, &t, &vp, src, seed)))
+    if (!rc && !(rc = mth_encoder_fit_shared(&p->enc, &p->loss, &g, &t, &vp, src, seed, sh)))
         rc = mth_head_fit(&p->head, embed_ctx, p, mth_probe_dim(p), &vp, classes, K, seed, who);
     free(vbuf);
     return rc;

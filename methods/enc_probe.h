@@ -25,11 +25,12 @@ struct mth_probe {
 /* Fits on the training windows (the pose stream: those with a valid pose,
  * and MB_EINVAL on a corpus without pose): the encoder of configuration
  * mth_cfg(enc, corpus, src), pre-trained for 'steps' steps with the
- * optimiser's keys 'opt', then the head with 'seed'. p is zeroed first; on
+ * optimiser's keys 'opt' (through the plan's shared work 'sh', may be
+ * NULL), then the head with 'seed'. p is zeroed first; on
  * error mth_probe_release frees what was made. */
 int mth_probe_fit(struct mth_probe *p, const char *who, enum mth_src src, const struct mth_enc_hp *enc,
                   const struct mth_opt_hp *opt, long steps, const struct cp_set *train, const int32_t *classes,
-                  size_t K, uint64_t seed) MB_MUST_CHECK;
+                  size_t K, uint64_t seed, struct mb_shared *sh) MB_MUST_CHECK;
 
 /* The embedding width (the encoder's D). */
 size_t mth_probe_dim(const struct mth_probe *p);

@@ -31,7 +31,7 @@ static void fc_free(struct mb_method_model *mm)
 }
 
 static int fc_fit(struct mb_method_model **out, const struct cp_set *train, const int32_t *classes, size_t K,
-                  const void *hp, uint64_t seed, const char *clf, const char *group)
+                  const void *hp, uint64_t seed, struct mb_shared *sh, const char *clf, const char *group)
 {
     *out = NULL;
     struct feat_clf *m = calloc(1, sizeof *m);
@@ -41,7 +41,7 @@ static int fc_fit(struct mb_method_model **out, const struct cp_set *train, cons
     if (!rc && !(m->k = base_classifier_find(clf)))
         rc = mb_error(MB_EINVAL, "classifier '%s' is not in the baselines registry", clf);
     if (!rc)
-        rc = mth_feat_fit(&m->f, &F, train, group);
+        rc = mth_feat_fit(&m->f, &F, train, group, sh);
     if (!rc)
         rc = mth_class_of(y, train, classes, K);
     if (!rc)
@@ -108,8 +108,7 @@ static void fc_hash(char hex[65], const struct mb_method_model *mm)
     static int fit_##ident(struct mb_method_model **out, const struct cp_set *train, const int32_t *classes,   \
                            size_t K, const void *hp, uint64_t seed, struct mb_shared *sh)                      \
     {                                                                                                          \
-        (void)sh;                                                                                              \
-        return fc_fit(out, train, classes, K, hp, seed, clf, group);                                           \
+        return fc_fit(out, train, classes, K, hp, seed, sh, clf, group);                                       \
     }                                                                                                          \
     const struct mb_method meth_##ident = {                                                                    \
         .name = mname, .summary = text, .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED,                                \

@@ -13,17 +13,28 @@
 #include "corpus/corpus.h"
 #include "kernels/features.h"
 
+struct mb_shared;
+
 struct mth_feat {
     struct kern_feature_set fs;   /* with the training thresholds */
     struct base_scaler sc;        /* fitted on the training features */
     size_t C, D;                  /* channels, feature columns */
+    char group[32];               /* the feature group */
+    struct mb_shared *sh;         /* the plan's shared work (core/shared.h), or NULL */
 };
 
 /* Fits thresholds and scaler on the training windows; *F receives their
- * standardised features [train->n x f->D] (malloc'ed, caller frees). */
-int mth_feat_fit(struct mth_feat *f, float **F, const struct cp_set *train, const char *group) MB_MUST_CHECK;
+ * standardised features [train->n x f->D] (malloc'ed, caller frees).
+ * Through the plan's shared work 'sh' (may be NULL): methods of a fold
+ * that use the same group on the same training windows (lda-td4, qda-td4,
+ * knn-td4, pose-ridge-td4, ...) compute them once; the bytes are the same
+ * either way. */
+int mth_feat_fit(struct mth_feat *f, float **F, const struct cp_set *train, const char *group,
+                 struct mb_shared *sh) MB_MUST_CHECK;
 
-/* Standardised features of any window set: *F [s->n x f->D], malloc'ed. */
+/* Standardised features of any window set: *F [s->n x f->D], malloc'ed
+ * (shared like the fit's, with the featurizer's thresholds and scaler in
+ * the key). */
 int mth_feat_apply(float **F, const struct mth_feat *f, const struct cp_set *s) MB_MUST_CHECK;
 
 /* Bytes that define the representation (thresholds, scaler), appended to

@@ -58,13 +58,12 @@ static void pose_mae_free(struct mb_method_model *mm)
 static int pose_mae_fit(struct mb_method_model **out, const struct cp_set *train, const int32_t *classes,
                         size_t K, const void *hpv, uint64_t seed, struct mb_shared *sh)
 {
-    (void)sh;
     const struct pose_mae_hp *hp = hpv;
     *out = NULL;
     struct pose_mae *m = calloc(1, sizeof *m);
     if (!m)
         return mb_error(MB_ENOMEM, "pose-mae: out of memory");
-    int rc = mth_probe_fit(&m->p, "pose-mae", MTH_POSE, &hp->enc, &hp->opt, hp->mae_steps, train, classes, K, seed);
+    int rc = mth_probe_fit(&m->p, "pose-mae", MTH_POSE, &hp->enc, &hp->opt, hp->mae_steps, train, classes, K, seed, sh);
     if (rc) {
         pose_mae_free((struct mb_method_model *)m);
         return rc;

@@ -44,7 +44,6 @@ static int pr_fit(struct mb_method_model **out, const struct cp_set *train, cons
                   const void *hpv, uint64_t seed, struct mb_shared *sh)
 {
     (void)seed;
-    (void)sh;
     *out = NULL;
     const struct cp_corpus *c = train->c;
     double lambda = ((const struct ridge_hp *)hpv)->lambda;
@@ -54,7 +53,7 @@ static int pr_fit(struct mb_method_model **out, const struct cp_set *train, cons
     if (!m)
         return mb_error(MB_ENOMEM, "out of memory");
     float *F = NULL;
-    int rc = mth_feat_fit(&m->f, &F, train, "TD4");
+    int rc = mth_feat_fit(&m->f, &F, train, "TD4", sh);
     if (rc) {
         free(m);
         return rc;

@@ -64,7 +64,6 @@ static void pub_free(struct mb_method_model *mm)
 static int pub_fit(struct mb_method_model **out, const struct cp_set *train, const int32_t *classes, size_t K,
                    const void *hpv, uint64_t seed, struct mb_shared *sh)
 {
-    (void)sh;
     const struct pub_hp *hp = hpv;
     *out = NULL;
     struct pub *m = calloc(1, sizeof *m);
@@ -72,7 +71,7 @@ static int pub_fit(struct mb_method_model **out, const struct cp_set *train, con
         return mb_error(MB_ENOMEM, "pose-upper-bound: out of memory");
     m->knn = (size_t)hp->knn;
     int rc = mth_probe_fit(&m->p, "pose-upper-bound", MTH_POSE, &hp->enc, &hp->opt, hp->mae_steps, train, classes,
-                           K, seed);
+                           K, seed, sh);
     if (rc) {
         pub_free((struct mb_method_model *)m);
         return rc;

@@ -8,16 +8,24 @@
 #include "methods/method.h"
 #include "protocols/protocol.h"
 
-/* m->fit with parameters from text (NULL = defaults). */
-static inline int tu_fit(const struct mb_method *m, struct mb_method_model **out, const struct cp_set *train,
-                         const int32_t *classes, size_t K, const char *params, uint64_t seed)
+/* m->fit with parameters from text (NULL = defaults) and shared work sh (may be NULL). */
+static inline int tu_fit_sh(const struct mb_method *m, struct mb_method_model **out, const struct cp_set *train,
+                            const int32_t *classes, size_t K, const char *params, uint64_t seed,
+                            struct mb_shared *sh)
 {
     void *hp = NULL;
     int rc = mb_method_parse(&hp, m, params);
     if (!rc)
-        rc = m->fit(out, train, classes, K, hp, seed, NULL);
+        rc = m->fit(out, train, classes, K, hp, seed, sh);
     free(hp);
     return rc;
+}
+
+/* m->fit with parameters from text (NULL = defaults). */
+static inline int tu_fit(const struct mb_method *m, struct mb_method_model **out, const struct cp_set *train,
+                         const int32_t *classes, size_t K, const char *params, uint64_t seed)
+{
+    return tu_fit_sh(m, out, train, classes, K, params, seed, NULL);
 }
 
 /* p->run of method m with parameters from text (NULL = defaults). */

@@ -21,6 +21,7 @@
 
 #include "core/err.h"
 #include "core/fs.h"
+#include "core/shared.h"
 #include "core/rng.h"
 #include "methods/hooks.h"
 #include "protocols/protocol.h"
@@ -761,4 +762,76 @@ Test(methods, pinned_numbers_of_every_neural_method, .timeout = 600)
         fprintf(stderr, "} },\n");
     if (!pin)
         cr_log_warn("no pinned numbers for OpenBLAS kernel '%s': only run-to-run equality checked", core ? core : "?");
+}
+
+/* Shared work never changes a number: every method fitted through one cache
+ * (where cpep takes emg-mae's EMG encoder and the pose-MAE's pose encoder,
+ * and the pose oracle the pose-MAE's), and again through a new cache that
+ * finds the encoders only as checkpoints in its folder, gives the parameters
+ * and probabilities of a fit without any sharing, bit for bit. The cache
+ * must really have been used: hits counted, checkpoints written. */
+Test(methods, shared_work_gives_the_same_numbers, .timeout = 300)
+{
+    struct tcorpus t;
+    make_corpus(&t, 0, TSEEN, 8, 5);
+    add_pose_seq(&t, 20);
+    struct cp_set s = all(&t);
+    char dir[4096];
+    tu_tmpdir(dir, sizeof dir);
+    enum { NM = 32 };
+    char want[NM][65];
+    float *P[NM] = { 0 }, *Q = malloc(s.n * TSEEN * sizeof *Q);   /* [n x K] each */
+    size_t nm = 0;
+    for (size_t k = 0; mb_methods[k] && nm < NM; k++, nm++) {
+        const struct mb_method *m = mb_methods[k];
+        struct mb_method_model *mm = NULL;
+        want[nm][0] = 0;
+        if (!(m->caps & MB_CAP_CLASSIFY))
+            continue;
+        cr_assert_eq(tu_fit_sh(m, &mm, &s, SEEN, TSEEN, quick_params(m), 21, NULL), MB_OK, "%s: %s", m->name,
+                     mb_last_error());
+        P[nm] = malloc(s.n * TSEEN * sizeof *P[nm]);
+        cr_assert_eq(m->predict_proba(P[nm], mm, &s), MB_OK, "%s", mb_last_error());
+        if (m->param_hash)
+            m->param_hash(want[nm], mm);
+        m->free(mm);
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        struct mb_shared *sh = mb_shared_new((size_t)1 << 30);
+        cr_assert_eq(mb_shared_set_dir(sh, dir), MB_OK);
+        for (size_t k = 0; k < nm; k++) {
+            const struct mb_method *m = mb_methods[k];
+            if (!P[k])
+                continue;
+            struct mb_method_model *mm = NULL;
+            char got[65] = "";
+            cr_assert_eq(tu_fit_sh(m, &mm, &s, SEEN, TSEEN, quick_params(m), 21, sh), MB_OK, "%s: %s", m->name,
+                         mb_last_error());
+            cr_assert_eq(m->predict_proba(Q, mm, &s), MB_OK, "%s", mb_last_error());
+            if (m->param_hash)
+                m->param_hash(got, mm);
+            cr_expect_str_eq(got, want[k], "pass %d %s: parameters differ with shared work", pass, m->name);
+            cr_expect_eq(memcmp(Q, P[k], s.n * TSEEN * sizeof *Q), 0, "pass %d %s: probabilities differ with "
+                         "shared work", pass, m->name);
+            m->free(mm);
+        }
+        struct mb_shared_stats st;
+        mb_shared_stats(&st, sh);
+        cr_log_info("pass %d: %zu hits, %zu computed", pass, st.hits, st.misses);
+        /* the EMG and pose encoders are each pre-trained once (in pass 1 read from
+         * the folder), then found by the other methods */
+        cr_expect_geq(st.hits, 3, "pass %d: %zu hits", pass, st.hits);
+        mb_shared_free(sh);
+    }
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "ls %s/enc-*.h5 2>/dev/null | wc -l", dir);
+    FILE *p = popen(cmd, "r");
+    int nfiles = 0;
+    cr_assert_eq(fscanf(p, "%d", &nfiles), 1);
+    pclose(p);
+    cr_expect_geq(nfiles, 2, "encoder checkpoints written: %d", nfiles);
+    for (size_t k = 0; k < nm; k++)
+        free(P[k]);
+    free(Q);
+    free_corpus(&t);
 }

@@ -4,6 +4,7 @@
 
 #include <hdf5.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,6 +221,12 @@ static int write_block(hid_t f, const char *name, const float *v, size_t n)
 
 int nn_params_save(const struct nn_params *p, const char *path, long step, int moments)
 {
+    return nn_params_save_x(p, path, step, moments, NULL, 0);
+}
+
+int nn_params_save_x(const struct nn_params *p, const char *path, long step, int moments, const struct nn_extra *x,
+                     size_t nx)
+{
     char tmp[4096];
     int err = mb_fs_tmpname(tmp, sizeof tmp, path);
     if (err)
@@ -253,6 +260,14 @@ int nn_params_save(const struct nn_params *p, const char *path, long step, int m
         (moments && (write_block(f, "adam_m", p->m, p->total) || write_block(f, "adam_v", p->v, p->total)))) {
         err = mb_error(MB_EH5, "'%s': cannot write the parameter blocks", tmp);
         goto out;
+    }
+    for (size_t i = 0; i < nx; i++) {
+        char name[NN_NAME_MAX + 8];
+        snprintf(name, sizeof name, "extra.%s", x[i].name);
+        if (write_block(f, name, x[i].v, x[i].n)) {
+            err = mb_error(MB_EH5, "'%s': cannot write '%s'", tmp, name);
+            goto out;
+        }
     }
     st = H5Tcopy(H5T_C_S1);
     H5Tset_size(st, NN_NAME_MAX);
@@ -316,6 +331,12 @@ static int read_block(hid_t f, const char *name, float *v, size_t n, const char 
 }
 
 int nn_params_load(struct nn_params *p, const char *path, long *step, int moments)
+{
+    return nn_params_load_x(p, path, step, moments, NULL, 0);
+}
+
+int nn_params_load_x(struct nn_params *p, const char *path, long *step, int moments, const struct nn_extra *x,
+                     size_t nx)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -392,6 +413,12 @@ int nn_params_load(struct nn_params *p, const char *path, long *step, int moment
     if (moments && ((err = read_block(f, "adam_m", p->m, p->total, path)) ||
                     (err = read_block(f, "adam_v", p->v, p->total, path))))
         goto out;
+    for (size_t i = 0; i < nx; i++) {
+        char name[NN_NAME_MAX + 8];
+        snprintf(name, sizeof name, "extra.%s", x[i].name);
+        if ((err = read_block(f, name, x[i].v, x[i].n, path)))
+            goto out;
+    }
     if (step) {
         int64_t s = 0;
         if (get_attr(f, "step", H5T_NATIVE_INT64, &s, 1)) {

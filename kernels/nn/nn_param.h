@@ -114,4 +114,17 @@ int nn_params_save(const struct nn_params *p, const char *path, long step, int m
  * is set (MB_EFORMAT if asked for and absent). step may be NULL. */
 int nn_params_load(struct nn_params *p, const char *path, long *step, int moments) MB_MUST_CHECK;
 
+/* The same with named float vectors beside the blocks (a model's scaler, a
+ * loss curve), datasets "extra.<name>": saved from x[i].v, loaded into it
+ * (MB_EFORMAT when absent or of another length than x[i].n). */
+struct nn_extra {
+    const char *name;
+    float *v;
+    size_t n;
+};
+int nn_params_save_x(const struct nn_params *p, const char *path, long step, int moments, const struct nn_extra *x,
+                     size_t nx) MB_MUST_CHECK;
+int nn_params_load_x(struct nn_params *p, const char *path, long *step, int moments, const struct nn_extra *x,
+                     size_t nx) MB_MUST_CHECK;
+
 #endif
