@@ -1,34 +1,33 @@
-/* methods/registry.c - the static table of methods; the only file to edit
- * (besides the method's own file) when one is added. `myobench methods`
- * lists mb_methods in this order. */
+/* methods/registry.c - the static table of methods: adding one is one line
+ * of METHODS below (besides the method's own file, its test and its doc
+ * paragraph; docs/CONTRIBUTING.md). `myobench methods` lists them in this
+ * order. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "methods/method.h"
 
-extern const struct mb_method meth_lda_td4, meth_qda_td4, meth_knn_td4, meth_logreg_td4, meth_svm_linear_td4,
-    meth_svm_rbf_td4, meth_lda_ls9, meth_lda_tdpsd, meth_pose_ridge_td4;
-/* the neural methods (methods/) */
-extern const struct mb_method mb_method_emg_mae, mb_method_pose_mae, mb_method_cpep,
-    mb_method_pose_upper_bound, mb_method_emg2pose_tds;
+/* One line per method, in listing order. */
+#define METHODS(X)                  \
+    X(meth_lda_td4)                 \
+    X(meth_qda_td4)                 \
+    X(meth_knn_td4)                 \
+    X(meth_logreg_td4)              \
+    X(meth_svm_linear_td4)          \
+    X(meth_svm_rbf_td4)             \
+    X(meth_lda_ls9)                 \
+    X(meth_lda_tdpsd)               \
+    X(meth_pose_ridge_td4)          \
+    X(mb_method_emg_mae)            \
+    X(mb_method_pose_mae)           \
+    X(mb_method_cpep)               \
+    X(mb_method_pose_upper_bound)   \
+    X(mb_method_emg2pose_tds)
 
-const struct mb_method *const mb_methods[] = {
-    &meth_lda_td4,
-    &meth_qda_td4,
-    &meth_knn_td4,
-    &meth_logreg_td4,
-    &meth_svm_linear_td4,
-    &meth_svm_rbf_td4,
-    &meth_lda_ls9,
-    &meth_lda_tdpsd,
-    &meth_pose_ridge_td4,
-    &mb_method_emg_mae,
-    &mb_method_pose_mae,
-    &mb_method_cpep,
-    &mb_method_pose_upper_bound,
-    &mb_method_emg2pose_tds,
-    NULL
-};
+#define DECLARE(m) extern const struct mb_method m;
+#define ENTRY(m) &m,
+METHODS(DECLARE)
+const struct mb_method *const mb_methods[] = { METHODS(ENTRY) NULL };
 
 const struct mb_method *mb_method_find(const char *name)
 {

@@ -1,24 +1,26 @@
-/* protocols/registry.c - the static table of protocols; the only file to
- * edit (besides the protocol's own file) when one is added. `myobench
- * methods` lists mb_protocols in this order. */
+/* protocols/registry.c - the static table of protocols: adding one is one
+ * line of PROTOCOLS below (besides the protocol's own file, its test and its
+ * doc paragraph; docs/CONTRIBUTING.md). `myobench protocols` lists them in
+ * this order. */
 #include <string.h>
 
 #include "protocols/protocol.h"
 
-extern const struct mb_protocol proto_within, proto_loso, proto_zeroshot_users, proto_zeroshot_gestures,
-    proto_fewshot, proto_adapt, proto_probe, proto_probe_unseen;
+/* One line per protocol, in listing order. */
+#define PROTOCOLS(X)              \
+    X(proto_within)               \
+    X(proto_loso)                 \
+    X(proto_zeroshot_users)       \
+    X(proto_zeroshot_gestures)    \
+    X(proto_fewshot)              \
+    X(proto_probe)                \
+    X(proto_probe_unseen)         \
+    X(proto_adapt)
 
-const struct mb_protocol *const mb_protocols[] = {
-    &proto_within,
-    &proto_loso,
-    &proto_zeroshot_users,
-    &proto_zeroshot_gestures,
-    &proto_fewshot,
-    &proto_probe,
-    &proto_probe_unseen,
-    &proto_adapt,
-    NULL
-};
+#define DECLARE(p) extern const struct mb_protocol p;
+#define ENTRY(p) &p,
+PROTOCOLS(DECLARE)
+const struct mb_protocol *const mb_protocols[] = { PROTOCOLS(ENTRY) NULL };
 
 const struct mb_protocol *mb_protocol_find(const char *name)
 {
