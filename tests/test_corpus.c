@@ -96,7 +96,7 @@ Test(corpus, resampled_view, .fini = cleanup, .timeout = 60)
     for (size_t i = 0; i < c.n; i++) {
         double s = 0;
         for (size_t k = 0; k < c.W * c.C; k++)
-            s += (double)c.x[i * c.W * c.C + k] * c.x[i * c.W * c.C + k];
+            s += (double)cp_window(&c, i)[k] * cp_window(&c, i)[k];
         if (c.label[i]) e_move += s, n_move++;
         else e_rest += s, n_rest++;
     }
