@@ -20,21 +20,12 @@
 #include "kernels/window.h"
 #include "corpus/corpus.h"
 
-/* Growable per-window arrays (window metadata only: the samples stay in
- * c->emg). */
-struct grow {
-    size_t cap;
-};
-
-static int reserve(struct cp_corpus *c, struct grow *g, size_t need)
+/* The per-window arrays (window metadata only: the samples stay in c->emg)
+ * resized to cap windows. */
+static int resize_windows(struct cp_corpus *c, size_t cap)
 {
-    if (need <= g->cap)
-        return MB_OK;
-    size_t cap = g->cap ? g->cap : 1024;
-    while (cap < need)
-        cap *= 2;
     int32_t **i32[] = { &c->label, &c->rep, &c->subject, &c->rec, &c->session, &c->seg, &c->trial, &c->reach,
-                          &c->block };
+                        &c->block };
     for (size_t k = 0; k < sizeof i32 / sizeof i32[0]; k++) {
         int32_t *p = realloc(*i32[k], cap * sizeof *p);
         if (!p)
@@ -42,9 +33,9 @@ static int reserve(struct cp_corpus *c, struct grow *g, size_t need)
         *i32[k] = p;
     }
     int64_t *st = realloc(c->start, cap * sizeof *st);
-    if (st) c->start = st;
     if (!st)
         return mb_error(MB_ENOMEM, "'%s': out of memory for %zu windows", c->path, cap);
+    c->start = st;
     if (c->J) {
         float *p = realloc(c->pose, cap * c->J * sizeof *p);
         if (p) c->pose = p;
@@ -55,8 +46,21 @@ static int reserve(struct cp_corpus *c, struct grow *g, size_t need)
         if (!p || !v || !q)
             return mb_error(MB_ENOMEM, "'%s': out of memory for %zu pose rows", c->path, cap);
     }
-    g->cap = cap;
     return MB_OK;
+}
+
+/* Room for 'need' windows, growing by doubling; *cap is the current room. */
+static int reserve(struct cp_corpus *c, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return MB_OK;
+    size_t n = *cap ? *cap : 1024;
+    while (n < need)
+        n *= 2;
+    int rc = resize_windows(c, n);
+    if (!rc)
+        *cap = n;
+    return rc;
 }
 
 /* The stream used as pose: the first of kind "pose", else the first "glove". */
@@ -565,7 +569,7 @@ struct loader {
     struct kern_window_spec spec;
     struct resamplers rsv;
     int32_t seg_base;          /* id of the next recording's first segment */
-    struct grow g;             /* capacity of the per-window arrays */
+    size_t cap;                /* room of the per-window arrays, in windows */
     int32_t *occ;              /* [(n_subjects * 3 + side) * G + g] occurrences (assign_trials) */
     uint8_t *rec_has_rep;      /* [n_recordings] */
 };
@@ -622,7 +626,7 @@ static int load_recording(struct cp_corpus *c, struct loader *ld, struct mbh5_fi
     if (!rc)
         rc = read_pose(&p, f, ri, c->J);
     if (!rc)
-        rc = reserve(c, &ld->g, c->n + w.n);
+        rc = reserve(c, &ld->cap, c->n + w.n);
     if (!rc) {
         size_t w0 = c->n;
         add_windows(c, ri, r->subject, &w, &b, &sg, &p);
@@ -671,6 +675,8 @@ static int load(struct cp_corpus *c, struct mbh5_file *f, const struct cp_view *
         rc = load_recording(c, &ld, f, ri);
     if (!rc && c->n)
         finish_trials(c, ld.occ, ld.rec_has_rep);
+    if (!rc && c->n < ld.cap)
+        rc = resize_windows(c, c->n);   /* the corpus keeps no spare room: it lives as long as the plan */
     if (!rc && !c->n)
         rc = mb_error(MB_EINVAL, "'%s': no labelled window of %g ms at %g Hz", c->path, v->window_ms, lo.rate);
     free(ld.occ);
