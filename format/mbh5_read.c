@@ -678,7 +678,6 @@ void mbh5_close(struct mbh5_file *f)
     if (m) {
         if (m->cur != (size_t)-1)
             mbh5_impl_drop_rec(m);
-        mbh5_impl_free_views(m);
         if (m->fid > 0)
             H5Fclose(m->fid);
         for (size_t i = 0; i < m->n_owned; i++)
