@@ -121,7 +121,8 @@ static void resamplers_release(struct resamplers *s)
 }
 
 /* The resampler from recording ri's native rate to the view rate; *out =
- * NULL at the native rate (the samples are used as they are). */
+ * NULL at the native rate (the samples are used as they are). *out is valid
+ * until the next call (the array may move). */
 static int resampler_of(const struct kern_resampler **out, struct resamplers *s, const struct mbh5_file *f,
                         size_t ri)
 {
@@ -225,11 +226,11 @@ static int read_labels(struct reclab *b, struct mbh5_file *f, size_t ri, const s
     int rc = Tn ? mbh5_read_labels(f, ri, 0, Tn, lab, rep) : MB_OK;
     if (!rc)
         rc = check_labels(f, ri, lab, 0, Tn);
-    if (rc || !rs || !Tn) {
-        if (rc) {
-            free(lab); free(rep);
-            return rc;
-        }
+    if (rc) {
+        free(lab); free(rep);
+        return rc;
+    }
+    if (!rs || !Tn) {
         *b = (struct reclab){ Tn, lab, rep, 0 };
         return MB_OK;
     }
@@ -675,7 +676,7 @@ static int load(struct cp_corpus *c, struct mbh5_file *f, const struct cp_view *
         rc = load_recording(c, &ld, f, ri);
     if (!rc && c->n)
         finish_trials(c, ld.occ, ld.rec_has_rep);
-    if (!rc && c->n < ld.cap)
+    if (!rc && c->n && c->n < ld.cap)
         rc = resize_windows(c, c->n);   /* the corpus keeps no spare room: it lives as long as the plan */
     if (!rc && !c->n)
         rc = mb_error(MB_EINVAL, "'%s': no labelled window of %g ms at %g Hz", c->path, v->window_ms, lo.rate);
