@@ -157,7 +157,7 @@ asan: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCH_BIN) $(BIN)
-	OMP_WAIT_POLICY=passive $(BENCH_BIN) $(BENCH_ARGS)
+	MB_BIN=$(abspath $(BIN)) OMP_WAIT_POLICY=passive $(BENCH_BIN) $(BENCH_ARGS)
 
 clean:
 	rm -rf build build-asan

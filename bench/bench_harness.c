@@ -37,13 +37,23 @@ static int bench_load(struct cp_corpus *c, const char *path, const struct cp_vie
     c->C = B_C;
     c->W = B_W;
     c->n = b_subjects * B_G * B_REPS * B_WPR;
-    c->x = malloc(c->n * B_W * B_C * sizeof *c->x);
+    /* one recording holding the windows back to back (corpus/corpus.h) */
+    c->n_recordings = 1;
+    c->emg = malloc(c->n * B_W * B_C * sizeof *c->emg);
+    c->rec_off = malloc(2 * sizeof *c->rec_off);
+    c->rec = calloc(c->n, sizeof *c->rec);
+    c->start = malloc(c->n * sizeof *c->start);
     c->label = malloc(c->n * sizeof *c->label);
     c->subject = malloc(c->n * sizeof *c->subject);
     c->subject_names = calloc(b_subjects, sizeof *c->subject_names);
     c->gesture_ids = malloc(B_G * sizeof *c->gesture_ids);
-    if (!c->path || !c->name || !c->x || !c->label || !c->subject || !c->subject_names || !c->gesture_ids)
+    if (!c->path || !c->name || !c->emg || !c->rec_off || !c->rec || !c->start || !c->label || !c->subject ||
+        !c->subject_names || !c->gesture_ids)
         return mb_error(MB_ENOMEM, "bench corpus");
+    c->rec_off[0] = 0;
+    c->rec_off[1] = c->n * B_W;
+    for (size_t i = 0; i < c->n; i++)
+        c->start[i] = (int64_t)(i * B_W);
     struct mb_rng rng;
     mb_rng_seed(&rng, 7, 0);
     size_t i = 0;
@@ -53,7 +63,7 @@ static int bench_load(struct cp_corpus *c, const char *path, const struct cp_vie
                 c->label[i] = g;
                 c->subject[i] = (int32_t)s;
                 for (size_t k = 0; k < B_W * B_C; k++)
-                    c->x[i * B_W * B_C + k] =
+                    c->emg[i * B_W * B_C + k] =
                         (float)((mb_rng_uniform(&rng) - 0.5) * (1.0 + 0.3 * (double)((k % B_C + (size_t)g) % B_C)));
             }
     c->n_subjects = b_subjects;
@@ -75,7 +85,10 @@ static void bench_release(struct cp_corpus *c)
     free(c->subject_names);
     free(c->path);
     free(c->name);
-    free(c->x);
+    free(c->emg);
+    free(c->rec_off);
+    free(c->rec);
+    free(c->start);
     free(c->label);
     free(c->subject);
     free(c->gesture_ids);
@@ -91,7 +104,7 @@ static void mav(double f[B_C], const struct cp_corpus *c, size_t i)
         f[k] = 0;
     for (int t = 0; t < B_W; t++)
         for (int k = 0; k < B_C; k++)
-            f[k] += fabsf(c->x[(i * B_W + (size_t)t) * B_C + (size_t)k]);
+            f[k] += fabsf(cp_window(c, i)[(size_t)t * B_C + (size_t)k]);
 }
 
 static int nm_fit(struct mb_method_model **out, const struct cp_set *tr, const int32_t *classes, size_t K,

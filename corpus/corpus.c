@@ -1,12 +1,13 @@
-/* protocols/corpus.c - a unified file seen as windows at one view (see
- * protocol.h and docs/PROTOCOLS.md "Corpus").
+/* corpus/corpus.c - a unified file seen as windows at one view (see
+ * corpus.h and docs/PROTOCOLS.md "Corpus").
  *
- * Each recording is read whole at its native rate, resampled to the view
- * rate when it differs (kernels/resample; labels and repetitions take the
- * value of the latest native sample at or before the output instant, so
- * they stay causal), cut into windows by kernels/window (unlabelled and
- * straddling windows dropped) and the windows copied out. One recording is
- * in memory at a time. */
+ * Each recording is read whole at its native rate and, when the view rate
+ * differs, resampled (kernels/resample; labels and repetitions take the value
+ * of the latest native sample at or before the output instant, so they stay
+ * causal) into its place in the corpus's one block of EMG. Its windows
+ * (kernels/window: unlabelled and straddling windows dropped) are views into
+ * that block, never copies: the corpus holds each sample once, whatever the
+ * window overlap. Labels and pose are read one recording at a time. */
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -19,23 +20,12 @@
 #include "kernels/window.h"
 #include "corpus/corpus.h"
 
-/* Growable per-window arrays. */
-struct grow {
-    size_t cap;
-};
-
-static int reserve(struct cp_corpus *c, struct grow *g, size_t need)
+/* The per-window arrays (window metadata only: the samples stay in c->emg)
+ * resized to cap windows. */
+static int resize_windows(struct cp_corpus *c, size_t cap)
 {
-    if (need <= g->cap)
-        return MB_OK;
-    size_t cap = g->cap ? g->cap : 1024;
-    while (cap < need)
-        cap *= 2;
-    size_t WC = c->W * c->C;
-    float *x = realloc(c->x, cap * WC * sizeof *x);
-    if (x) c->x = x;
     int32_t **i32[] = { &c->label, &c->rep, &c->subject, &c->rec, &c->session, &c->seg, &c->trial, &c->reach,
-                          &c->block };
+                        &c->block };
     for (size_t k = 0; k < sizeof i32 / sizeof i32[0]; k++) {
         int32_t *p = realloc(*i32[k], cap * sizeof *p);
         if (!p)
@@ -43,9 +33,9 @@ static int reserve(struct cp_corpus *c, struct grow *g, size_t need)
         *i32[k] = p;
     }
     int64_t *st = realloc(c->start, cap * sizeof *st);
-    if (st) c->start = st;
-    if (!x || !st)
+    if (!st)
         return mb_error(MB_ENOMEM, "'%s': out of memory for %zu windows", c->path, cap);
+    c->start = st;
     if (c->J) {
         float *p = realloc(c->pose, cap * c->J * sizeof *p);
         if (p) c->pose = p;
@@ -56,8 +46,21 @@ static int reserve(struct cp_corpus *c, struct grow *g, size_t need)
         if (!p || !v || !q)
             return mb_error(MB_ENOMEM, "'%s': out of memory for %zu pose rows", c->path, cap);
     }
-    g->cap = cap;
     return MB_OK;
+}
+
+/* Room for 'need' windows, growing by doubling; *cap is the current room. */
+static int reserve(struct cp_corpus *c, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return MB_OK;
+    size_t n = *cap ? *cap : 1024;
+    while (n < need)
+        n *= 2;
+    int rc = resize_windows(c, n);
+    if (!rc)
+        *cap = n;
+    return rc;
 }
 
 /* The stream used as pose: the first of kind "pose", else the first "glove". */
@@ -99,98 +102,263 @@ static int check_labels(const struct mbh5_file *f, size_t ri, const int32_t *lab
                     f->path, f->recordings[ri].id, t0 + i + 1, (int)lab[i]);
 }
 
-/* Samples of one recording at the view rate. */
-struct recbuf {
+/* Resamplers of one load, one per native rate (a corpus has few), so the
+ * lengths at the view rate and the samples come from the same filter. */
+struct resamplers {
+    size_t n;
+    double *rate_in;             /* [n] */
+    struct kern_resampler *rs;   /* [n] */
+    double rate_out;
+};
+
+static void resamplers_release(struct resamplers *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        kern_resampler_free(&s->rs[i]);
+    free(s->rs);
+    free(s->rate_in);
+    memset(s, 0, sizeof *s);
+}
+
+/* The resampler from recording ri's native rate to the view rate; *out =
+ * NULL at the native rate (the samples are used as they are). *out is valid
+ * until the next call (the array may move). */
+static int resampler_of(const struct kern_resampler **out, struct resamplers *s, const struct mbh5_file *f,
+                        size_t ri)
+{
+    const struct mbh5_recording *r = &f->recordings[ri];
+    *out = NULL;
+    if (r->info.rate_hz == s->rate_out)
+        return MB_OK;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->rate_in[i] == r->info.rate_hz) {
+            *out = &s->rs[i];
+            return MB_OK;
+        }
+    double *ri2 = realloc(s->rate_in, (s->n + 1) * sizeof *ri2);
+    if (ri2)
+        s->rate_in = ri2;
+    struct kern_resampler *rs = ri2 ? realloc(s->rs, (s->n + 1) * sizeof *rs) : NULL;
+    if (!rs)
+        return mb_error(MB_ENOMEM, "'%s': out of memory for a resampler", f->path);
+    s->rs = rs;
+    int rc = kern_resampler_init(&s->rs[s->n], r->info.rate_hz, s->rate_out);
+    if (rc)
+        return mb_error(rc, "'%s' recording '%s': cannot resample %g Hz to %g Hz", f->path, r->id,
+                        r->info.rate_hz, s->rate_out);
+    s->rate_in[s->n] = r->info.rate_hz;
+    *out = &s->rs[s->n++];
+    return MB_OK;
+}
+
+/* Places every recording at the view rate in one block: c->rec_off from the
+ * lengths, c->emg allocated (not yet read). */
+static int alloc_emg(struct cp_corpus *c, const struct mbh5_file *f, struct resamplers *rsv)
+{
+    if (!(c->rec_off = malloc((f->n_recordings + 1) * sizeof *c->rec_off)))
+        return mb_error(MB_ENOMEM, "'%s': out of memory for the recording table", c->path);
+    size_t T = 0;
+    for (size_t ri = 0; ri < f->n_recordings; ri++) {
+        const struct kern_resampler *rs;
+        int rc = resampler_of(&rs, rsv, f, ri);
+        if (rc)
+            return rc;
+        size_t Tn = f->recordings[ri].n_samples;
+        c->rec_off[ri] = T;
+        T += rs ? kern_resample_length(rs, Tn) : Tn;
+    }
+    c->rec_off[f->n_recordings] = T;
+    if (!(c->emg = malloc((T ? T : 1) * c->C * sizeof *c->emg)))
+        return mb_error(MB_ENOMEM, "'%s': out of memory for %zu samples of %zu channels at %g Hz", c->path, T,
+                        c->C, c->view.rate_hz);
+    return MB_OK;
+}
+
+/* Recording ri's EMG at the view rate, into its place in c->emg. */
+static int read_emg(struct cp_corpus *c, struct mbh5_file *f, size_t ri, const struct kern_resampler *rs)
+{
+    const struct mbh5_recording *r = &f->recordings[ri];
+    size_t Tn = r->n_samples, C = c->C;
+    float *dst = c->emg + c->rec_off[ri] * C;
+    if (!Tn)
+        return MB_OK;
+    if (!rs)
+        return mbh5_read_emg(f, ri, 0, Tn, dst);
+    float *x = malloc(Tn * C * sizeof *x);   /* [Tn x C] native */
+    if (!x)
+        return mb_error(MB_ENOMEM, "'%s' recording '%s': out of memory for %zu samples", f->path, r->id, Tn);
+    int rc = mbh5_read_emg(f, ri, 0, Tn, x);
+    if (!rc)
+        kern_resample_f32(dst, x, 0, Tn, Tn, 0, c->rec_off[ri + 1] - c->rec_off[ri], C, rs);
+    free(x);
+    return rc;
+}
+
+/* Labels of one recording at the view rate. */
+struct reclab {
     size_t T;
-    float *x;          /* [T x C] */
     int32_t *lab;      /* [T] */
     int32_t *rep;      /* [T] or NULL */
     size_t reach;      /* resampler reach in view samples, 0 at the native rate */
 };
 
-static void recbuf_free(struct recbuf *b)
+static void reclab_free(struct reclab *b)
 {
-    free(b->x);
     free(b->lab);
     free(b->rep);
     memset(b, 0, sizeof *b);
 }
 
-static int read_rec(struct recbuf *b, struct mbh5_file *f, size_t ri, size_t C, double rate)
+/* Labels and repetitions of recording ri, checked against the vocabulary,
+ * at the view rate: output j takes the latest native sample at or before
+ * its instant (causal). */
+static int read_labels(struct reclab *b, struct mbh5_file *f, size_t ri, const struct kern_resampler *rs)
 {
     const struct mbh5_recording *r = &f->recordings[ri];
     size_t Tn = r->n_samples;
-    float *x = malloc((Tn ? Tn : 1) * C * sizeof *x);
     int32_t *lab = malloc((Tn ? Tn : 1) * sizeof *lab);
     int32_t *rep = r->info.has_repetition ? malloc((Tn ? Tn : 1) * sizeof *rep) : NULL;
     memset(b, 0, sizeof *b);
-    if (!x || !lab || (r->info.has_repetition && !rep)) {
-        free(x); free(lab); free(rep);
-        return mb_error(MB_ENOMEM, "'%s' recording '%s': out of memory for %zu samples", f->path, r->id, Tn);
+    if (!lab || (r->info.has_repetition && !rep)) {
+        free(lab); free(rep);
+        return mb_error(MB_ENOMEM, "'%s' recording '%s': out of memory for %zu labels", f->path, r->id, Tn);
     }
-    int rc = Tn ? mbh5_read_emg(f, ri, 0, Tn, x) : MB_OK;
-    if (!rc && Tn)
-        rc = mbh5_read_labels(f, ri, 0, Tn, lab, rep);
+    int rc = Tn ? mbh5_read_labels(f, ri, 0, Tn, lab, rep) : MB_OK;
     if (!rc)
         rc = check_labels(f, ri, lab, 0, Tn);
     if (rc) {
-        free(x); free(lab); free(rep);
+        free(lab); free(rep);
         return rc;
     }
-    if (rate == r->info.rate_hz || Tn == 0) {
-        *b = (struct recbuf){ Tn, x, lab, rep, 0 };
+    if (!rs || !Tn) {
+        *b = (struct reclab){ Tn, lab, rep, 0 };
         return MB_OK;
     }
-    struct kern_resampler rs;
-    if ((rc = kern_resampler_init(&rs, r->info.rate_hz, rate)) != MB_OK) {
-        free(x); free(lab); free(rep);
-        return mb_error(rc, "'%s' recording '%s': cannot resample %g Hz to %g Hz", f->path, r->id,
-                        r->info.rate_hz, rate);
-    }
-    size_t T = kern_resample_length(&rs, Tn);
-    float *y = malloc((T ? T : 1) * C * sizeof *y);
+    size_t T = kern_resample_length(rs, Tn);
     int32_t *l2 = malloc((T ? T : 1) * sizeof *l2);
     int32_t *r2 = rep ? malloc((T ? T : 1) * sizeof *r2) : NULL;
-    if (!y || !l2 || (rep && !r2)) {
-        free(y); free(l2); free(r2); free(x); free(lab); free(rep);
-        kern_resampler_free(&rs);
-        return mb_error(MB_ENOMEM, "'%s' recording '%s': out of memory resampling", f->path, r->id);
+    if (!l2 || (rep && !r2)) {
+        free(l2); free(r2); free(lab); free(rep);
+        return mb_error(MB_ENOMEM, "'%s' recording '%s': out of memory resampling the labels", f->path, r->id);
     }
-    kern_resample_f32(y, x, 0, Tn, Tn, 0, T, C, &rs);
     for (size_t j = 0; j < T; j++) {
-        /* output j is at the instant of native sample j*down/up: take the
-         * latest native sample at or before it (causal) */
-        size_t k = (size_t)((unsigned long long)j * (unsigned long long)rs.down / (unsigned long long)rs.up);
+        /* output j is at the instant of native sample j*down/up */
+        size_t k = (size_t)((unsigned long long)j * (unsigned long long)rs->down / (unsigned long long)rs->up);
         if (k >= Tn)
             k = Tn - 1;
         l2[j] = lab[k];
         if (r2)
             r2[j] = rep[k];
     }
-    size_t reach = kern_resample_reach(&rs);
-    kern_resampler_free(&rs);
-    free(x); free(lab); free(rep);
-    *b = (struct recbuf){ T, y, l2, r2, reach };
+    free(lab); free(rep);
+    *b = (struct reclab){ T, l2, r2, kern_resample_reach(rs) };
     return MB_OK;
 }
 
-/* Pose of a recording: the whole stream, read once. */
-static int read_pose(float **P, uint8_t **V, size_t *Ns, struct mbh5_file *f, size_t ri, int s)
+/* The pose stream of one recording, read whole at its own rate. */
+struct recpose {
+    int s;             /* stream index, -1 if the recording has none */
+    size_t Ns;         /* samples */
+    double rate;       /* its rate */
+    float *P;          /* [Ns x J] */
+    uint8_t *V;        /* [Ns] 1 if valid */
+};
+
+static void recpose_free(struct recpose *p)
 {
-    const struct mbh5_stream *st = &f->recordings[ri].streams[s];
-    size_t n = st->n_samples, J = (size_t)st->info.n_channels;
-    *P = malloc((n ? n : 1) * J * sizeof **P);
-    *V = malloc(n ? n : 1);
-    *Ns = n;
-    if (!*P || !*V)
+    free(p->P);
+    free(p->V);
+    memset(p, 0, sizeof *p);
+    p->s = -1;
+}
+
+static int read_pose(struct recpose *p, struct mbh5_file *f, size_t ri, size_t J)
+{
+    memset(p, 0, sizeof *p);
+    p->s = J ? pose_stream(&f->recordings[ri]) : -1;
+    if (p->s < 0)
+        return MB_OK;
+    /* pose widths were checked by check_layout */
+    const struct mbh5_stream *st = &f->recordings[ri].streams[p->s];
+    size_t n = st->n_samples;
+    p->Ns = n;
+    p->rate = st->info.rate_hz;
+    p->P = malloc((n ? n : 1) * J * sizeof *p->P);
+    p->V = malloc(n ? n : 1);
+    if (!p->P || !p->V)
         return mb_error(MB_ENOMEM, "'%s' recording '%s': out of memory for the pose stream", f->path,
                         f->recordings[ri].id);
     if (!n)
         return MB_OK;
-    int rc = mbh5_read_stream(f, ri, s, 0, n, *P, st->info.has_valid ? *V : NULL);
+    int rc = mbh5_read_stream(f, ri, p->s, 0, n, p->P, st->info.has_valid ? p->V : NULL);
     if (!rc && !st->info.has_valid)
-        memset(*V, 1, n);
+        memset(p->V, 1, n);
     return rc;
+}
+
+/* Pose of window i starting at view sample 'start': frame fr is the pose
+ * sample at the instant of EMG view sample start + floor((fr + 1) W / Wp) - 1;
+ * the last frame is the window's last sample, the pose the splits and ridge
+ * use. Zero and invalid without a pose stream. */
+static void window_pose(struct cp_corpus *c, size_t i, size_t start, const struct recpose *p)
+{
+    float *pi = c->pose + i * c->J, *qi = c->pose_seq + i * c->Wp * c->J;
+    c->pose_valid[i] = 0;
+    memset(pi, 0, c->J * sizeof *pi);
+    memset(qi, 0, c->Wp * c->J * sizeof *qi);
+    if (p->s < 0 || !p->Ns)
+        return;
+    int valid = 1;
+    for (size_t fr = 0; fr < c->Wp; fr++) {
+        size_t e = start + (fr + 1) * c->W / c->Wp - 1;
+        double q = floor((double)e / c->view.rate_hz * p->rate + 1e-9);
+        size_t si = q < 0 ? 0 : (size_t)q;
+        if (si >= p->Ns)
+            si = p->Ns - 1;
+        memcpy(qi + fr * c->J, p->P + si * c->J, c->J * sizeof *qi);
+        valid &= p->V[si] != 0;
+    }
+    memcpy(pi, qi + (c->Wp - 1) * c->J, c->J * sizeof *pi);
+    c->pose_valid[i] = (uint8_t)valid;
+}
+
+/* Segments of one recording: runs of equal (label, rep), numbered from
+ * 'base' corpus-wide. */
+struct recsegs {
+    int32_t base;      /* id of the recording's first segment */
+    int32_t *of;       /* [T] segment id of each view sample */
+    size_t n;          /* segments */
+    size_t *first;     /* [n + 1] first sample of each segment, and T */
+};
+
+static void recsegs_free(struct recsegs *s)
+{
+    free(s->of);
+    free(s->first);
+    memset(s, 0, sizeof *s);
+}
+
+static int find_segments(struct recsegs *s, const struct reclab *b, int32_t base, const char *path,
+                         const char *rec_id)
+{
+    memset(s, 0, sizeof *s);
+    s->base = base;
+    if (!(s->of = malloc((b->T ? b->T : 1) * sizeof *s->of)))
+        return mb_error(MB_ENOMEM, "'%s' recording '%s': out of memory for the segments", path, rec_id);
+    int32_t sid = base - 1;
+    for (size_t t = 0; t < b->T; t++) {
+        if (t == 0 || b->lab[t] != b->lab[t - 1] || (b->rep && b->rep[t] != b->rep[t - 1]))
+            sid++;
+        s->of[t] = sid;
+    }
+    s->n = (size_t)(sid - base + 1);
+    if (!(s->first = malloc((s->n + 1) * sizeof *s->first)))
+        return mb_error(MB_ENOMEM, "'%s' recording '%s': out of memory for %zu segments", path, rec_id, s->n);
+    for (size_t t = 0; t < b->T; t++)
+        if (t == 0 || s->of[t] != s->of[t - 1])
+            s->first[s->of[t] - base] = t;
+    s->first[s->n] = b->T;
+    return MB_OK;
 }
 
 static int gesture_index(const struct cp_corpus *c, int32_t label)
@@ -211,8 +379,7 @@ static int side_index(const char *side)
  * <= 0) takes the repetition of the next movement segment in the same
  * recording (else the previous one). Otherwise occurrence numbers per
  * (subject, side, gesture), which finish_trials() may turn into time blocks. */
-static void assign_trials(struct cp_corpus *c, size_t w0, size_t w1, const struct recbuf *b, int has_rep,
-                          int side, int32_t **occ)
+static void assign_trials(struct cp_corpus *c, size_t w0, size_t w1, int has_rep, int side, int32_t *occ)
 {
     if (w0 == w1)
         return;
@@ -242,7 +409,6 @@ static void assign_trials(struct cp_corpus *c, size_t w0, size_t w1, const struc
             }
         }
         free(nextrep);
-        (void)b;
         return;
     }
     /* occurrence of the segment among those of (subject, side, gesture):
@@ -252,7 +418,7 @@ static void assign_trials(struct cp_corpus *c, size_t w0, size_t w1, const struc
         if (c->seg[i] != last_seg) {
             last_seg = c->seg[i];
             int gi = gesture_index(c, c->label[i]);
-            t = gi < 0 ? -1 : ++(*occ)[((size_t)c->subject[i] * 3 + (size_t)side) * c->n_gestures + (size_t)gi];
+            t = gi < 0 ? -1 : ++occ[((size_t)c->subject[i] * 3 + (size_t)side) * c->n_gestures + (size_t)gi];
         }
         c->trial[i] = t;
     }
@@ -361,27 +527,11 @@ static int check_layout(struct layout *lo, const struct mbh5_file *f, const char
     return MB_OK;
 }
 
-static int load(struct cp_corpus *c, struct mbh5_file *f, const struct cp_view *v)
+/* The file's vocabulary, subjects and recording table; the per-recording
+ * arrays are allocated (filled by load_recording). */
+static int load_tables(struct cp_corpus *c, const struct mbh5_file *f)
 {
-    const char *path = c->path;
-    int rc;
     c->name = dupstr(f->corpus.name);
-    struct layout lo;
-    if ((rc = check_layout(&lo, f, path, v)) != MB_OK)
-        return rc;
-    double rate = lo.rate;
-    c->C = lo.C;
-    c->W = lo.W;
-    c->J = lo.J;
-    c->view = *v;
-    c->view.rate_hz = rate;
-    /* pose frames per window: one per 20 ms (50 Hz: joint angles are smooth, and a
-     * 100 ms patch keeps 5 frames), at most one per EMG sample */
-    if (c->J) {
-        size_t wp = (size_t)floor(v->window_ms / 20.0 + 0.5);
-        c->Wp = wp < 1 ? 1 : wp > c->W ? c->W : wp;
-    }
-    /* vocabulary and subjects */
     c->n_gestures = f->n_gestures;
     c->gesture_ids = calloc(f->n_gestures + 1, sizeof *c->gesture_ids);
     c->gesture_names = calloc(f->n_gestures + 1, sizeof *c->gesture_names);
@@ -394,156 +544,145 @@ static int load(struct cp_corpus *c, struct mbh5_file *f, const struct cp_view *
     c->rec_ids = calloc(f->n_recordings, sizeof *c->rec_ids);
     c->rec_subject = calloc(f->n_recordings, sizeof *c->rec_subject);
     c->rec_session = calloc(f->n_recordings, sizeof *c->rec_session);
-    int32_t *occ = calloc((f->n_subjects + 1) * 3 * (f->n_gestures + 1), sizeof *occ);
-    uint8_t *rec_has_rep = calloc(f->n_recordings + 1, 1);
-    if (!rec_has_rep) {
-        free(occ);
-        occ = NULL;
-    }
-    if (!c->gesture_ids || !c->gesture_names || !c->gesture_held_out || !c->subject_names ||
-        !c->subject_held_out || !c->rec_tags_json || !c->rec_ids || !c->rec_subject || !c->rec_session || !occ) {
-        free(occ);
-        free(rec_has_rep);
-        return mb_error(MB_ENOMEM, "'%s': out of memory for the tables", path);
-    }
+    if (!c->name || !c->gesture_ids || !c->gesture_names || !c->gesture_held_out || !c->subject_names ||
+        !c->subject_held_out || !c->rec_tags_json || !c->rec_ids || !c->rec_subject || !c->rec_session)
+        return mb_error(MB_ENOMEM, "'%s': out of memory for the tables", c->path);
     for (size_t g = 0; g < f->n_gestures; g++) {
         c->gesture_ids[g] = f->gestures[g].id;
         c->gesture_held_out[g] = f->gestures[g].held_out;
         if (!(c->gesture_names[g] = dupstr(f->gestures[g].name)))
-            goto nomem;
+            return mb_error(MB_ENOMEM, "'%s': out of memory", c->path);
     }
     for (size_t s = 0; s < f->n_subjects; s++) {
         c->subject_held_out[s] = f->subjects[s].held_out;
         if (!(c->subject_names[s] = dupstr(f->subjects[s].name)))
-            goto nomem;
+            return mb_error(MB_ENOMEM, "'%s': out of memory", c->path);
     }
     c->has_reps = 1;
     for (size_t i = 0; i < f->n_recordings; i++)
         if (!f->recordings[i].info.has_repetition)
             c->has_reps = 0;
-
-    struct kern_window_spec spec = {
-        .win_ms = v->window_ms, .stride_ms = v->stride_ms,
-        .label = v->majority_label ? KERN_LABEL_MAJORITY : KERN_LABEL_END,
-    };
-    struct grow g = { 0 };
-    int32_t seg_base = 0;
-    for (size_t ri = 0; ri < f->n_recordings; ri++) {
-        const struct mbh5_recording *r = &f->recordings[ri];
-        c->rec_ids[ri] = dupstr(r->id);
-        c->rec_tags_json[ri] = tags_json(r);
-        c->rec_subject[ri] = r->subject;
-        if (!c->rec_ids[ri] || !c->rec_tags_json[ri])
-            goto nomem;
-        if ((rc = session_index(c, f->subjects[r->subject].name, r->info.session ? r->info.session : "",
-                                &c->rec_session[ri])) != MB_OK)
-            goto fail;
-        struct recbuf b;
-        if ((rc = read_rec(&b, f, ri, c->C, rate)) != MB_OK)
-            goto fail;
-        struct kern_windows w;
-        if ((rc = kern_windows_make(&w, &spec, rate, b.lab, b.rep, b.T)) != MB_OK) {
-            recbuf_free(&b);
-            rc = mb_error(rc, "'%s' recording '%s': cannot cut windows", path, r->id);
-            goto fail;
-        }
-        /* segment id of each view sample: changes of (label, rep) */
-        int32_t *segof = malloc((b.T ? b.T : 1) * sizeof *segof);
-        float *P = NULL;
-        uint8_t *V = NULL;
-        size_t Ns = 0;
-        int ps = c->J ? pose_stream(r) : -1;
-        if (!segof) {
-            rc = mb_error(MB_ENOMEM, "'%s' recording '%s': out of memory", path, r->id);
-        } else {   /* pose widths were checked by check_layout */
-            rc = ps >= 0 ? read_pose(&P, &V, &Ns, f, ri, ps) : MB_OK;
-        }
-        if (!rc)
-            rc = reserve(c, &g, c->n + w.n);
-        if (rc) {
-            free(segof); free(P); free(V);
-            kern_windows_free(&w);
-            recbuf_free(&b);
-            goto fail;
-        }
-        int32_t sid = seg_base - 1;
-        for (size_t t = 0; t < b.T; t++) {
-            if (t == 0 || b.lab[t] != b.lab[t - 1] || (b.rep && b.rep[t] != b.rep[t - 1]))
-                sid++;
-            segof[t] = sid;
-        }
-        rec_has_rep[ri] = r->info.has_repetition ? 1 : 0;
-        /* first sample of each segment of this recording, and T at the end */
-        size_t nseg = (size_t)(sid - seg_base + 1);
-        size_t *seg0 = malloc((nseg + 1) * sizeof *seg0);
-        if (!seg0) {
-            free(segof); free(P); free(V);
-            kern_windows_free(&w);
-            recbuf_free(&b);
-            rc = mb_error(MB_ENOMEM, "'%s' recording '%s': out of memory", path, r->id);
-            goto fail;
-        }
-        for (size_t t = 0; t < b.T; t++)
-            if (t == 0 || segof[t] != segof[t - 1])
-                seg0[segof[t] - seg_base] = t;
-        seg0[nseg] = b.T;
-        size_t w0 = c->n;
-        double srate = ps >= 0 ? r->streams[ps].info.rate_hz : 0;
-        for (size_t k = 0; k < w.n; k++) {
-            size_t i = c->n++;
-            memcpy(c->x + i * c->W * c->C, b.x + w.start[k] * c->C, c->W * c->C * sizeof *c->x);
-            c->label[i] = w.label[k];
-            c->rep[i] = w.rep[k];
-            c->subject[i] = r->subject;
-            c->rec[i] = (int32_t)ri;
-            c->session[i] = c->rec_session[ri];
-            c->start[i] = (int64_t)w.start[k];
-            c->reach[i] = (int32_t)b.reach;
-            c->seg[i] = segof[w.start[k] + c->W - 1];
-            int32_t sk = c->seg[i] - seg_base;
-            c->block[i] = time_block(seg0[sk], seg0[sk + 1] - seg0[sk], w.start[k], c->W);
-            if (c->J) {
-                float *pi = c->pose + i * c->J, *qi = c->pose_seq + i * c->Wp * c->J;
-                c->pose_valid[i] = 0;
-                memset(pi, 0, c->J * sizeof *pi);
-                memset(qi, 0, c->Wp * c->J * sizeof *qi);
-                if (ps >= 0 && Ns) {
-                    /* frame f: the pose sample at the instant of EMG view sample
-                     * start + floor((f + 1) W / Wp) - 1; the last frame is the
-                     * window's last sample, the pose the splits and ridge use */
-                    int valid = 1;
-                    for (size_t fr = 0; fr < c->Wp; fr++) {
-                        size_t e = w.start[k] + (fr + 1) * c->W / c->Wp - 1;
-                        double q = floor((double)e / rate * srate + 1e-9);
-                        size_t si = q < 0 ? 0 : (size_t)q;
-                        if (si >= Ns)
-                            si = Ns - 1;
-                        memcpy(qi + fr * c->J, P + si * c->J, c->J * sizeof *qi);
-                        valid &= V[si] != 0;
-                    }
-                    memcpy(pi, qi + (c->Wp - 1) * c->J, c->J * sizeof *pi);
-                    c->pose_valid[i] = (uint8_t)valid;
-                }
-            }
-        }
-        seg_base = sid + 1;
-        assign_trials(c, w0, c->n, &b, r->info.has_repetition, side_index(r->info.side), &occ);
-        free(segof); free(seg0); free(P); free(V);
-        kern_windows_free(&w);
-        recbuf_free(&b);
-    }
-    if (c->n)
-        finish_trials(c, occ, rec_has_rep);
-    free(occ);
-    free(rec_has_rep);
-    if (!c->n)
-        return mb_error(MB_EINVAL, "'%s': no labelled window of %g ms at %g Hz", path, v->window_ms, rate);
     return MB_OK;
-nomem:
-    rc = mb_error(MB_ENOMEM, "'%s': out of memory", path);
-fail:
-    free(occ);
-    free(rec_has_rep);
+}
+
+/* State of a load across recordings. */
+struct loader {
+    struct kern_window_spec spec;
+    struct resamplers rsv;
+    int32_t seg_base;          /* id of the next recording's first segment */
+    size_t cap;                /* room of the per-window arrays, in windows */
+    int32_t *occ;              /* [(n_subjects * 3 + side) * G + g] occurrences (assign_trials) */
+    uint8_t *rec_has_rep;      /* [n_recordings] */
+};
+
+/* Window metadata for the windows w of recording ri, appended to the corpus:
+ * no samples are copied (cp_window finds them in c->emg). */
+static void add_windows(struct cp_corpus *c, size_t ri, int32_t subject, const struct kern_windows *w,
+                        const struct reclab *b, const struct recsegs *sg, const struct recpose *p)
+{
+    for (size_t k = 0; k < w->n; k++) {
+        size_t i = c->n++;
+        c->label[i] = w->label[k];
+        c->rep[i] = w->rep[k];
+        c->subject[i] = subject;
+        c->rec[i] = (int32_t)ri;
+        c->session[i] = c->rec_session[ri];
+        c->start[i] = (int64_t)w->start[k];
+        c->reach[i] = (int32_t)b->reach;
+        c->seg[i] = sg->of[w->start[k] + c->W - 1];
+        int32_t sk = c->seg[i] - sg->base;
+        c->block[i] = time_block(sg->first[sk], sg->first[sk + 1] - sg->first[sk], w->start[k], c->W);
+        if (c->J)
+            window_pose(c, i, w->start[k], p);
+    }
+}
+
+/* Recording ri: its identity, its EMG into c->emg, its windows, segments,
+ * trials and pose. */
+static int load_recording(struct cp_corpus *c, struct loader *ld, struct mbh5_file *f, size_t ri)
+{
+    const struct mbh5_recording *r = &f->recordings[ri];
+    int rc;
+    c->rec_ids[ri] = dupstr(r->id);
+    c->rec_tags_json[ri] = tags_json(r);
+    c->rec_subject[ri] = r->subject;
+    if (!c->rec_ids[ri] || !c->rec_tags_json[ri])
+        return mb_error(MB_ENOMEM, "'%s': out of memory", c->path);
+    if ((rc = session_index(c, f->subjects[r->subject].name, r->info.session ? r->info.session : "",
+                            &c->rec_session[ri])) != MB_OK)
+        return rc;
+    const struct kern_resampler *rs;
+    if ((rc = resampler_of(&rs, &ld->rsv, f, ri)) != MB_OK || (rc = read_emg(c, f, ri, rs)) != MB_OK)
+        return rc;
+    struct reclab b;
+    if ((rc = read_labels(&b, f, ri, rs)) != MB_OK)
+        return rc;
+    struct kern_windows w = { 0 };
+    struct recsegs sg = { 0 };
+    struct recpose p = { .s = -1 };
+    if ((rc = kern_windows_make(&w, &ld->spec, c->view.rate_hz, b.lab, b.rep, b.T)) != MB_OK)
+        rc = mb_error(rc, "'%s' recording '%s': cannot cut windows", c->path, r->id);
+    if (!rc)
+        rc = find_segments(&sg, &b, ld->seg_base, c->path, r->id);
+    if (!rc)
+        rc = read_pose(&p, f, ri, c->J);
+    if (!rc)
+        rc = reserve(c, &ld->cap, c->n + w.n);
+    if (!rc) {
+        size_t w0 = c->n;
+        add_windows(c, ri, r->subject, &w, &b, &sg, &p);
+        ld->seg_base = sg.base + (int32_t)sg.n;
+        ld->rec_has_rep[ri] = r->info.has_repetition ? 1 : 0;
+        assign_trials(c, w0, c->n, r->info.has_repetition, side_index(r->info.side), ld->occ);
+    }
+    recpose_free(&p);
+    recsegs_free(&sg);
+    kern_windows_free(&w);
+    reclab_free(&b);
+    return rc;
+}
+
+static int load(struct cp_corpus *c, struct mbh5_file *f, const struct cp_view *v)
+{
+    struct layout lo;
+    int rc = check_layout(&lo, f, c->path, v);
+    if (rc)
+        return rc;
+    c->C = lo.C;
+    c->W = lo.W;
+    c->J = lo.J;
+    c->view = *v;
+    c->view.rate_hz = lo.rate;
+    /* pose frames per window: one per 20 ms (50 Hz: joint angles are smooth, and a
+     * 100 ms patch keeps 5 frames), at most one per EMG sample */
+    if (c->J) {
+        size_t wp = (size_t)floor(v->window_ms / 20.0 + 0.5);
+        c->Wp = wp < 1 ? 1 : wp > c->W ? c->W : wp;
+    }
+    struct loader ld = {
+        .spec = { .win_ms = v->window_ms, .stride_ms = v->stride_ms,
+                  .label = v->majority_label ? KERN_LABEL_MAJORITY : KERN_LABEL_END },
+        .rsv = { .rate_out = lo.rate },
+        .occ = calloc((f->n_subjects + 1) * 3 * (f->n_gestures + 1), sizeof(int32_t)),
+        .rec_has_rep = calloc(f->n_recordings + 1, 1),
+    };
+    if (!ld.occ || !ld.rec_has_rep)
+        rc = mb_error(MB_ENOMEM, "'%s': out of memory for the tables", c->path);
+    if (!rc)
+        rc = load_tables(c, f);
+    if (!rc)
+        rc = alloc_emg(c, f, &ld.rsv);
+    for (size_t ri = 0; ri < f->n_recordings && !rc; ri++)
+        rc = load_recording(c, &ld, f, ri);
+    if (!rc && c->n)
+        finish_trials(c, ld.occ, ld.rec_has_rep);
+    if (!rc && c->n && c->n < ld.cap)
+        rc = resize_windows(c, c->n);   /* the corpus keeps no spare room: it lives as long as the plan */
+    if (!rc && !c->n)
+        rc = mb_error(MB_EINVAL, "'%s': no labelled window of %g ms at %g Hz", c->path, v->window_ms, lo.rate);
+    free(ld.occ);
+    free(ld.rec_has_rep);
+    resamplers_release(&ld.rsv);
     return rc;
 }
 
@@ -616,7 +755,7 @@ void cp_corpus_release(struct cp_corpus *c)
 {
     if (!c)
         return;
-    free(c->path); free(c->name); free(c->x); free(c->label); free(c->rep); free(c->subject);
+    free(c->path); free(c->name); free(c->emg); free(c->rec_off); free(c->label); free(c->rep); free(c->subject);
     free(c->rec); free(c->session); free(c->start); free(c->pose); free(c->pose_seq); free(c->pose_valid);
     free(c->seg); free(c->trial); free(c->reach); free(c->block);
     free_strv(c->subject_names, c->n_subjects);

@@ -4,6 +4,9 @@
  *   cp_corpus_load()   unified file -> windows at one view (rate, W ms,
  *                      stride S ms), labels, subjects, repetitions, trials,
  *                      pose; the corpus owns every array
+ *   cp_window()        the samples of window i: a view into its recording,
+ *                      never a copy, so memory is the recordings' samples
+ *                      whatever the window overlap
  *   struct cp_set      a subset of the windows by index: what methods get
  *
  * Methods see windows by index: a method's fit gets the training window set,
@@ -30,7 +33,14 @@ struct cp_view {
 
 /* All windows of one corpus at one view. Windows never cross a segment
  * (label or repetition change) or a recording boundary; unlabelled
- * windows are dropped. The corpus owns every array. */
+ * windows are dropped. The corpus owns every array.
+ *
+ * The samples: every recording at the view rate, back to back in one block
+ * (emg), recording r at rows [rec_off[r], rec_off[r + 1]). Window i is the
+ * [W x C] block at row rec_off[rec[i]] + start[i] (cp_window). A hand-built
+ * corpus (tests, benchmarks) is simplest as one recording holding its
+ * windows back to back: n_recordings 1, rec_off {0, n W}, rec[i] 0,
+ * start[i] i W. */
 struct cp_corpus {
     char *path;              /* unified file */
     char sha256[65];         /* of the unified file: part of every job key */
@@ -39,13 +49,14 @@ struct cp_corpus {
     size_t C;                /* channels (recordings with another count are refused) */
     size_t W;                /* samples per window at the view rate */
     size_t n;                /* windows */
-    float *x;                /* [n x W x C] EMG windows (copied out of the recordings) */
+    float *emg;              /* [rec_off[n_recordings] x C] the recordings at the view rate, back to back */
+    size_t *rec_off;         /* [n_recordings + 1] first row of each recording in emg, then the total */
     int32_t *label;          /* [n] global gesture id */
     int32_t *rep;            /* [n] repetition, -1 if none */
     int32_t *subject;        /* [n] index into subject_names */
-    int32_t *rec;            /* [n] recording index in the unified file */
+    int32_t *rec;            /* [n] recording index in the unified file (and in rec_off) */
     int32_t *session;        /* [n] index into session_names */
-    int64_t *start;          /* [n] first sample of the window, at the view rate */
+    int64_t *start;          /* [n] first sample of the window in its recording, at the view rate */
     size_t J;                /* pose channels, 0 if the corpus has no pose stream */
     float *pose;             /* [n x J] pose at the window's end (NULL if J == 0) */
     size_t Wp;               /* pose frames per window (0 in hand-built corpora without pose_seq) */
@@ -84,6 +95,20 @@ int  cp_corpus_load(struct cp_corpus *c, const char *path, const struct cp_view 
  * tables and the labels only, so 'myobench run' checks every dataset before
  * it opens the results store. */
 int  cp_corpus_check(const char *path, const struct cp_view *v) MB_MUST_CHECK;
+
+/* Row of emg where window i begins: a kernel that takes one recording and
+ * window starts (kern_features_extract) sees emg as one long recording. */
+static inline size_t cp_window_row(const struct cp_corpus *c, size_t i)
+{
+    return c->rec_off[c->rec[i]] + (size_t)c->start[i];
+}
+
+/* Window i: W rows of C floats (row stride C) inside its recording's
+ * samples, never a copy; valid while the corpus is. */
+static inline const float *cp_window(const struct cp_corpus *c, size_t i)
+{
+    return c->emg + cp_window_row(c, i) * c->C;
+}
 
 /* Pose rows as methods and the zero-shot contract see them: the window's pose
  * sequence [Wp x J] when the corpus has one, else the end pose [1 x J]. */

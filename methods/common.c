@@ -26,7 +26,7 @@ const float **mth_rows(const struct cp_set *s, enum mth_src src)
         return NULL;
     }
     for (size_t i = 0; i < s->n; i++)
-        r[i] = src == MTH_EMG ? c->x + s->idx[i] * c->W * c->C : cp_pose_row(c, s->idx[i]);
+        r[i] = src == MTH_EMG ? cp_window(c, s->idx[i]) : cp_pose_row(c, s->idx[i]);
     return r;
 }
 

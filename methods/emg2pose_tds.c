@@ -476,7 +476,7 @@ static int tds_train(struct tds *t, const struct tds_hp *hp, const struct cp_set
         size_t i = train->idx[k];
         if (c->pose_valid && !c->pose_valid[i])
             continue;   /* IK failures carry no pose */
-        rows[n] = c->x + i * c->W * c->C;
+        rows[n] = cp_window(c, i);
         prow[n] = cp_pose_row(c, i) + t->f0 * J;   /* [Fu x J]: the regressed frames */
         n++;
     }

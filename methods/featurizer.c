@@ -17,12 +17,12 @@ static int features(float *F, const struct mth_feat *f, const struct cp_set *s)
     w.start = malloc((s->n + 1) * sizeof *w.start);
     if (!w.start)
         return mb_error(MB_ENOMEM, "out of memory for %zu windows", s->n);
-    /* the corpus windows are contiguous [n x W x C] blocks: one long
-     * "recording" whose window i starts at sample i * W */
+    /* the windows are views into the corpus's one block of samples, every
+     * recording back to back: one long "recording" for the kernel */
     for (size_t k = 0; k < s->n; k++)
-        w.start[k] = s->idx[k] * c->W;
+        w.start[k] = cp_window_row(c, s->idx[k]);
     mb_error_quiet_begin();    /* MB_ENUM is handled below, as a warning */
-    int rc = kern_features_extract(F, c->x, c->n * c->W, c->C, &w, &f->fs);
+    int rc = kern_features_extract(F, c->emg, c->rec_off[c->n_recordings], c->C, &w, &f->fs);
     mb_error_quiet_end();
     free(w.start);
     if (rc == MB_ENUM) {
@@ -58,7 +58,7 @@ static int setup(struct mth_feat *f, const struct cp_set *train, const char *gro
     if (!rms)
         return mb_error(MB_ENOMEM, "out of memory");
     for (size_t k = 0; k < train->n; k++) {
-        const float *x = c->x + train->idx[k] * c->W * c->C;
+        const float *x = cp_window(c, train->idx[k]);
         for (size_t t = 0; t < c->W; t++)
             for (size_t ch = 0; ch < c->C; ch++)
                 rms[ch] += (double)x[t * c->C + ch] * x[t * c->C + ch];

@@ -96,7 +96,7 @@ Test(corpus, resampled_view, .fini = cleanup, .timeout = 60)
     for (size_t i = 0; i < c.n; i++) {
         double s = 0;
         for (size_t k = 0; k < c.W * c.C; k++)
-            s += (double)c.x[i * c.W * c.C + k] * c.x[i * c.W * c.C + k];
+            s += (double)cp_window(&c, i)[k] * cp_window(&c, i)[k];
         if (c.label[i]) e_move += s, n_move++;
         else e_rest += s, n_rest++;
     }
@@ -197,5 +197,123 @@ Test(corpus, resample_reach_bounds_the_support, .timeout = 30)
         if (q == 1)
             cr_expect_eq(kern_resample_reach(&r), 24, "2 kHz -> 200 Hz: 240 native samples = 24 view samples");
         kern_resampler_free(&r);
+    }
+}
+
+/* ---- windows are views ---------------------------------------------------- */
+
+#include <hdf5.h>
+#include <malloc.h>
+
+/* Recording 'id' of the file as [T x C], read with plain HDF5 (not through
+ * the corpus or the format's reader); *T receives its length. */
+static float *raw_emg(const char *file, const char *id, size_t C, size_t *T)
+{
+    char obj[96];
+    snprintf(obj, sizeof obj, "/recordings/%s/emg", id);
+    hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, obj, H5P_DEFAULT);
+    hid_t sp = H5Dget_space(d);
+    hsize_t dims[2] = { 0, 0 };
+    cr_assert(f >= 0 && d >= 0 && H5Sget_simple_extent_dims(sp, dims, NULL) == 2 && dims[1] == C, "%s", obj);
+    float *x = malloc((dims[0] + 1) * C * sizeof *x);   /* [T x C] */
+    cr_assert(x && H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) >= 0, "%s", obj);
+    H5Sclose(sp);
+    H5Dclose(d);
+    H5Fclose(f);
+    *T = dims[0];
+    return x;
+}
+
+/* Window i's samples are rows [start, start + W) of its recording at the view
+ * rate: at the native rate the file's own samples, at another rate the whole
+ * recording resampled at once (what the corpus copied out before windows
+ * became views), bit for bit. */
+Test(corpus, window_is_its_recordings_samples_at_the_view_rate, .fini = cleanup, .timeout = 60)
+{
+    make(&(struct cpf_opts){ .subjects = 2, .sessions = 2 });
+    static const double rates[] = { 0, 100, 300 };
+    for (size_t k = 0; k < sizeof rates / sizeof *rates; k++) {
+        struct cp_corpus c;
+        struct cp_view v = { rates[k], 200, 30, 0 };
+        cr_assert_eq(cp_corpus_load(&c, path, &v), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(c.n_recordings, 4);
+        size_t checked = 0;
+        for (size_t r = 0; r < c.n_recordings; r++) {
+            size_t Tn, T;
+            float *x = raw_emg(path, c.rec_ids[r], c.C, &Tn), *y = x;
+            struct kern_resampler rs;
+            if (rates[k] > 0) {
+                cr_assert_eq(kern_resampler_init(&rs, CPF_RATE, rates[k]), MB_OK);
+                T = kern_resample_length(&rs, Tn);
+                y = malloc(T * c.C * sizeof *y);   /* [T x C] */
+                cr_assert_not_null(y);
+                kern_resample_f32(y, x, 0, Tn, Tn, 0, T, c.C, &rs);
+                kern_resampler_free(&rs);
+            } else {
+                T = Tn;
+            }
+            cr_assert_eq(c.rec_off[r + 1] - c.rec_off[r], T, "rate %g recording %zu: %zu samples, expected %zu",
+                         rates[k], r, c.rec_off[r + 1] - c.rec_off[r], T);
+            for (size_t i = 0; i < c.n; i++) {
+                if ((size_t)c.rec[i] != r)
+                    continue;
+                cr_assert_leq((size_t)c.start[i] + c.W, T);
+                cr_assert_eq(memcmp(cp_window(&c, i), y + (size_t)c.start[i] * c.C, c.W * c.C * sizeof *y), 0,
+                             "rate %g window %zu (recording %zu, start %lld) differs from its recording's samples",
+                             rates[k], i, r, (long long)c.start[i]);
+                checked++;
+            }
+            if (y != x)
+                free(y);
+            free(x);
+        }
+        cr_assert_eq(checked, c.n);
+        cp_corpus_release(&c);
+    }
+}
+
+/* Heap in use (malloc'ed and not freed), main arena and mmapped blocks. */
+static long heap_bytes(void)
+{
+    struct mallinfo2 m = mallinfo2();
+    return (long)(m.uordblks + m.hblkhd);
+}
+
+/* The corpus holds each recording's samples once: its EMG block is the
+ * recordings' bytes at the view rate whatever the stride, and what it holds
+ * beyond them grows with the windows by their metadata only, far less than a
+ * copy of each window (W x C floats; the corpus held those until windows
+ * became views). */
+Test(corpus, holds_each_sample_once_whatever_the_stride, .fini = cleanup, .timeout = 60)
+{
+#ifdef __SANITIZE_ADDRESS__
+    cr_skip_test("mallinfo2 does not see ASan's allocator");
+#endif
+    make(NULL);
+    struct mbh5_file *f;
+    cr_assert_eq(mbh5_open(&f, path), MB_OK, "%s", mb_last_error());
+    size_t samples = 0;
+    for (size_t r = 0; r < f->n_recordings; r++)
+        samples += f->recordings[r].n_samples;
+    mbh5_close(f);
+    struct cp_corpus c;
+    struct cp_view v = { 0, 200, 50, 0 };
+    cr_assert_eq(cp_corpus_load(&c, path, &v), MB_OK, "%s", mb_last_error());   /* libraries' first-use state */
+    cp_corpus_release(&c);
+    static const double strides[] = { 50, 10, 5 };
+    for (size_t k = 0; k < sizeof strides / sizeof *strides; k++) {
+        v.stride_ms = strides[k];
+        long h0 = heap_bytes();
+        cr_assert_eq(cp_corpus_load(&c, path, &v), MB_OK, "%s", mb_last_error());
+        long held = heap_bytes() - h0;
+        size_t emg = c.rec_off[c.n_recordings] * c.C * sizeof *c.emg, win = c.W * c.C * sizeof *c.emg;
+        cr_assert_eq(c.rec_off[c.n_recordings], samples, "stride %g ms: %zu samples in the corpus, %zu in the file",
+                     strides[k], c.rec_off[c.n_recordings], samples);
+        double per_window = (double)(held - (long)emg) / (double)c.n;
+        cr_expect_lt(per_window, 0.5 * (double)win,
+                     "stride %g ms: %zu windows of %zu bytes; the corpus holds %ld bytes, %zu of samples, so "
+                     "%.0f bytes per window besides them", strides[k], c.n, win, held, emg, per_window);
+        cp_corpus_release(&c);
     }
 }

@@ -24,6 +24,7 @@
 #include "harness/run.h"
 #include "harness/store.h"
 #include "reports/metrics.h"
+#include "corpus_util.h"
 #include "testutil.h"
 
 /* ---- a tiny corpus: 4 subjects x 3 gestures x 2 repetitions x 3 windows ---- */
@@ -47,13 +48,12 @@ static int fake_load(struct cp_corpus *c, const char *path, const struct cp_view
     c->C = T_C;
     c->W = T_W;
     c->n = T_SUBJECTS * T_GESTURES * T_REPS * T_WPR;
-    c->x = malloc(c->n * T_W * T_C * sizeof *c->x);
+    if (tu_corpus_pack(c) != MB_OK)
+        return MB_ENOMEM;
     c->label = malloc(c->n * sizeof *c->label);
     c->rep = malloc(c->n * sizeof *c->rep);
     c->subject = malloc(c->n * sizeof *c->subject);
-    c->rec = calloc(c->n, sizeof *c->rec);
     c->session = calloc(c->n, sizeof *c->session);
-    c->start = calloc(c->n, sizeof *c->start);
     uint32_t lcg = 12345;
     size_t i = 0;
     for (int s = 0; s < T_SUBJECTS; s++)
@@ -67,7 +67,7 @@ static int fake_load(struct cp_corpus *c, const char *path, const struct cp_view
                         lcg = lcg * 1664525u + 1013904223u;
                         double noise = ((double)(lcg >> 8) / 16777216.0 - 0.5) * 1.6;
                         /* class means 1.0 apart, subject shifts, noise: errors happen */
-                        c->x[i * T_W * T_C + (size_t)k] =
+                        tu_window(c, i)[k] =
                             (float)((k % T_C == 0 ? g : 2 - g) + 0.3 * s + noise);
                     }
                 }
@@ -92,13 +92,11 @@ static void fake_release(struct cp_corpus *c)
 {
     free(c->path);
     free(c->name);
-    free(c->x);
+    tu_corpus_unpack(c);
     free(c->label);
     free(c->rep);
     free(c->subject);
-    free(c->rec);
     free(c->session);
-    free(c->start);
     for (size_t s = 0; s < c->n_subjects; s++)
         free(c->subject_names[s]);
     free(c->subject_names);
@@ -124,7 +122,7 @@ static void features(double f[T_C], const struct cp_corpus *c, size_t i)
     for (int k = 0; k < T_C; k++) {
         f[k] = 0;
         for (int t = 0; t < T_W; t++)
-            f[k] += c->x[(i * T_W + (size_t)t) * T_C + (size_t)k];
+            f[k] += cp_window(c, i)[(size_t)t * T_C + (size_t)k];
         f[k] /= T_W;
     }
 }

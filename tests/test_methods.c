@@ -25,6 +25,7 @@
 #include "core/rng.h"
 #include "methods/hooks.h"
 #include "protocols/protocol.h"
+#include "tests/corpus_util.h"
 #include "tests/method_util.h"
 #include "tests/testutil.h"
 
@@ -65,12 +66,12 @@ static void make_corpus(struct tcorpus *t, int g0, int g1, size_t n_per, uint64_
     c->W = TW;
     c->J = TJ;
     c->n = (size_t)(g1 - g0) * n_per;
-    c->x = malloc(c->n * TW * TC * sizeof *c->x);
+    cr_assert_eq(tu_corpus_pack(c), MB_OK);
     c->pose = malloc(c->n * TJ * sizeof *c->pose);
     c->label = malloc(c->n * sizeof *c->label);
     c->subject = malloc(c->n * sizeof *c->subject);
     t->idx = malloc(c->n * sizeof *t->idx);
-    cr_assert(c->x && c->pose && c->label && c->subject && t->idx);
+    cr_assert(c->pose && c->label && c->subject && t->idx);
     size_t i = 0;
     for (int g = g0; g < g1; g++)
         for (size_t k = 0; k < n_per; k++, i++) {
@@ -83,7 +84,7 @@ static void make_corpus(struct tcorpus *t, int g0, int g1, size_t n_per, uint64_
                     lvl += MIX[ch][j] * p[j];
                 float amp = expf(0.5f * lvl);   /* EMG-like: zero-mean, the amplitude carries the pose */
                 for (int s = 0; s < TW; s++)
-                    c->x[(i * TW + (size_t)s) * TC + (size_t)ch] = amp * (float)mb_rng_normal(&r);
+                    tu_window(c, i)[(size_t)s * TC + (size_t)ch] = amp * (float)mb_rng_normal(&r);
             }
             c->label[i] = g;
             c->subject[i] = (int32_t)(k % 3);
@@ -107,7 +108,7 @@ static void add_pose_seq(struct tcorpus *t, size_t Wp)
 
 static void free_corpus(struct tcorpus *t)
 {
-    free(t->c.x);
+    tu_corpus_unpack(&t->c);
     free(t->c.pose_seq);
     free(t->c.pose);
     free(t->c.label);
@@ -408,7 +409,7 @@ Test(methods, emg2pose_tds_backward_matches_finite_differences)
         size_t Fu = tds_frames(mm);
         cr_assert_eq(Fu, Wp ? 4u : 1u, "Wp %zu: %zu frames regressed", Wp, Fu);
         enum { B = 3 };
-        const float *rows[B] = { t.c.x, t.c.x + 5 * TW * TC, t.c.x + 11 * TW * TC };
+        const float *rows[B] = { cp_window(&t.c, 0), cp_window(&t.c, 5), cp_window(&t.c, 11) };
         float target[B * 4 * TJ];
         for (size_t i = 0; i < B * Fu * TJ; i++)
             target[i] = 0.1f * (float)i - 0.5f;
@@ -506,18 +507,19 @@ Test(methods, fit_reads_only_its_training_windows, .timeout = 300)
         else
             tr[n_tr++] = i;
     }
-    struct cp_corpus g = *c;   /* shallow: only x and pose are replaced */
-    g.x = malloc(c->n * c->W * c->C * sizeof *g.x);      /* [n x W x C] */
+    struct cp_corpus g = *c;   /* shallow: only the samples and pose are replaced */
+    size_t T = c->rec_off[c->n_recordings];
+    g.emg = malloc(T * c->C * sizeof *g.emg);            /* [T x C] */
     g.pose = malloc(c->n * c->J * sizeof *g.pose);       /* [n x J] */
-    cr_assert(tr && te && g.x && g.pose);
-    memcpy(g.x, c->x, c->n * c->W * c->C * sizeof *g.x);
+    cr_assert(tr && te && g.emg && g.pose);
+    memcpy(g.emg, c->emg, T * c->C * sizeof *g.emg);
     memcpy(g.pose, c->pose, c->n * c->J * sizeof *g.pose);
     struct mb_rng r;
     mb_rng_seed(&r, 99, 0);
     for (size_t k = 0; k < n_te; k++) {
         size_t i = te[k];
         for (size_t s = 0; s < c->W * c->C; s++)
-            g.x[i * c->W * c->C + s] = 500.0f + 300.0f * (float)mb_rng_normal(&r);
+            tu_window(&g, i)[s] = 500.0f + 300.0f * (float)mb_rng_normal(&r);
         for (size_t j = 0; j < c->J; j++)
             g.pose[i * c->J + j] = -40.0f;
     }
@@ -544,7 +546,7 @@ Test(methods, fit_reads_only_its_training_windows, .timeout = 300)
     cr_assert_geq(checked, 10, "only %zu methods checked", checked);
     free(P1);
     free(P2);
-    free(g.x);
+    free(g.emg);
     free(g.pose);
     free(tr);
     free(te);
