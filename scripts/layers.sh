@@ -25,7 +25,7 @@ declare -A rank=(
 )
 folders=(core format kernels kernels/nn baselines reports synth converters corpus methods protocols harness cli)
 
-declare -A edge_inc edge_sym
+declare -A edge_inc=() edge_sym=()
 bad=0
 
 # includes: "folder/file.h" (generated headers of build/gen are not folders)
@@ -47,12 +47,16 @@ if [ -n "$build" ] && [ -d "$build" ]; then
   for d in "${folders[@]}"; do
     for o in "$build/$d"/*.o; do
       [ -e "$o" ] || continue
+      # an object whose source is gone (a removed file, an old build) is not the code
+      [ -e "$d/$(basename "${o%.o}").c" ] || continue
       while read -r s; do owner[$s]=$d; done < <(nm -g --defined-only "$o" | awk '{print $3}')
     done
   done
   for d in "${folders[@]}"; do
     for o in "$build/$d"/*.o; do
       [ -e "$o" ] || continue
+      # an object whose source is gone (a removed file, an old build) is not the code
+      [ -e "$d/$(basename "${o%.o}").c" ] || continue
       while read -r s; do
         t=${owner[$s]:-}
         [ -n "$t" ] && [ "$t" != "$d" ] && edge_sym["$d -> $t"]=1

@@ -12,10 +12,12 @@ Test(layout, no_folder_uses_a_folder_above_it, .timeout = 120)
 {
     /* the objects beside the binary the tests run: build/ or build-asan/ */
     const char *bin = getenv("MB_BIN");
-    char dir[4096] = "build";
+    char dir[4096] = "build", path[4096];
     if (bin) {
-        snprintf(dir, sizeof dir, "%s", bin);
-        snprintf(dir, sizeof dir, "%s", dirname(dir));
+        /* dirname() writes into its argument: copy MB_BIN first, and never
+         * snprintf a buffer into itself (that emptied dir) */
+        snprintf(path, sizeof path, "%s", bin);
+        snprintf(dir, sizeof dir, "%s", dirname(path));
     }
     char cmd[4200], out[8192] = "";
     snprintf(cmd, sizeof cmd, "scripts/layers.sh '%s' 2>&1", dir);
