@@ -310,11 +310,13 @@ void hn_plan_release(struct hn_plan *pl)
 
 /* ---- numbers --------------------------------------------------------------- */
 
+/* Digits only: strtoull also skips blanks and takes a sign, and would
+ * read " -1" as 2^64 - 1. */
 static int parse_u64(const char *s, uint64_t *out)
 {
     char *end;
     errno = 0;
-    if (*s == '-')
+    if (*s < '0' || *s > '9')
         return -1;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || end == s || *end)

@@ -529,6 +529,39 @@ Test(harness, plan_yaml_errors_name_file_line_and_key)
     }
 }
 
+/* strtoull skips blanks and takes a sign, so " -1" used to become seed
+ * 18446744073709551615 without a word; a seed is digits only. */
+Test(harness, plan_seeds_are_digits_only)
+{
+    char dir[64], path[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/plan.yaml", dir);
+    mb_log_set_level(MB_LOG_QUIET);
+    static const char *const bad[] = { " -1", "-1", " 7", "+7", "\t3", "" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char yaml[256];
+        snprintf(yaml, sizeof yaml, "data: [a.h5]\nprotocols: [fake-loso]\nmethods: [fake-centroid]\nseeds: [\"%s\"]\n",
+                 bad[i]);
+        write_text(path, yaml);
+        struct hn_plan pl;
+        cr_assert_neq(hn_plan_load(&pl, path, &t_reg), MB_OK, "seed '%s' accepted", bad[i]);
+        cr_assert(strstr(mb_last_error(), "line 4"), "%s", mb_last_error());
+        cr_assert(strstr(mb_last_error(), "non-negative integers"), "%s", mb_last_error());
+        if (!bad[i][0])
+            continue;   /* an empty item is not a list item on the command line */
+        struct hn_flags f = { .data = "a.h5", .protocols = "fake-loso", .methods = "fake-centroid", .seeds = bad[i],
+                              .rate_hz = -1, .window_ms = -1, .stride_ms = -1, .folds = -1 };
+        cr_assert_eq(hn_plan_from_flags(&pl, &f, &t_reg), MB_EINVAL, "--seeds '%s' accepted", bad[i]);
+    }
+    write_text(path, "data: [a.h5]\nprotocols: [fake-loso]\nmethods: [fake-centroid]\nseeds: [0, 18446744073709551615]\n");
+    struct hn_plan pl;
+    cr_assert_eq(hn_plan_load(&pl, path, &t_reg), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(pl.seed[1], UINT64_MAX);
+    hn_plan_release(&pl);
+    write_text(path, "data: [a.h5]\nprotocols: [fake-loso]\nmethods: [fake-centroid]\nseeds: [18446744073709551616]\n");
+    cr_assert_neq(hn_plan_load(&pl, path, &t_reg), MB_OK, "2^64 accepted");
+}
+
 Test(harness, plan_from_flags)
 {
     struct hn_flags f = { .data = "a.h5,b.h5", .protocols = "fake-loso,fake-probe", .methods = "fake-shifted",
