@@ -269,8 +269,26 @@ static int fill_cell(struct rdb *r, const struct blk *b, size_t cb, size_t m, co
             s++;
         if (s == ns || ids[s] != id)
             continue;   /* cannot happen: the subjects come from the same rows */
-        for (size_t k = 0; k < N_METRICS; k++)
-            sum[s * N_METRICS + k] += sqlite3_column_double(st, 1 + (int)k);
+        for (size_t k = 0; k < N_METRICS; k++) {
+            /* Every metric is a rate in [0, 1]. SQLite stores a NaN as NULL, which
+             * reads as 0.0, and a damaged store can hold anything: such a value
+             * makes the cell missing, never a number in the tables. */
+            int col = 1 + (int)k, type = sqlite3_column_type(st, col);
+            double x = sqlite3_column_double(st, col);
+            if ((type != SQLITE_FLOAT && type != SQLITE_INTEGER) || !(x >= 0.0 && x <= 1.0)) {
+                char val[64];
+                if (type == SQLITE_NULL)
+                    snprintf(val, sizeof val, "NULL");
+                else if (type == SQLITE_FLOAT || type == SQLITE_INTEGER)
+                    snprintf(val, sizeof val, "%g", x);
+                else
+                    snprintf(val, sizeof val, "%.40s", col_text(st, col));
+                rc = missing(r, b, cb, m, "metric %s of subject %d is %s, not a rate in [0, 1]", metrics[k].name,
+                             id, val);
+                goto out;
+            }
+            sum[s * N_METRICS + k] += x;
+        }
         cnt[s]++;
     }
     if (step != SQLITE_DONE) {
@@ -284,13 +302,8 @@ static int fill_cell(struct rdb *r, const struct blk *b, size_t cb, size_t m, co
         }
     for (size_t k = 0; k < N_METRICS && !rc; k++) {
         double v[ns + 1];
-        for (s = 0; s < ns; s++) {
-            v[s] = sum[s * N_METRICS + k] / (double)cnt[s];
-            if (!isfinite(v[s])) {
-                rc = missing(r, b, cb, m, "metric %s of subject %d is not finite", metrics[k].name, ids[s]);
-                goto out;
-            }
-        }
+        for (s = 0; s < ns; s++)
+            v[s] = sum[s * N_METRICS + k] / (double)cnt[s];   /* in [0, 1]: every term is */
         rc = rep_cube_set(r->cube, cb, m, k, v);
     }
 out:

@@ -906,6 +906,66 @@ Test(harness, report_marks_na_and_incomplete_cells)
     hn_plan_release(&pl);
 }
 
+static void db_exec(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    char *msg = NULL;
+    cr_assert_eq(sqlite3_exec(h, sql, NULL, NULL, &msg), SQLITE_OK, "%s: %s", sql, msg ? msg : "");
+    sqlite3_close(h);
+}
+
+/* A stored metric is a rate in [0, 1]. SQLite stores a NaN as NULL, which
+ * reads back as 0.0, so a NaN result used to show as a 0 % subject; and a
+ * damaged value such as 1e308 went on into the statistics and figures
+ * (undefined float-to-int conversions in the strip plot's axis). Either is a
+ * missing cell with the reason, never a number. Found by review while
+ * writing tests/fuzz/fuzz_store.c. */
+Test(harness, report_takes_only_rates_in_0_1_from_the_store)
+{
+    static const struct {
+        const char *value, *why;
+    } cases[] = {
+        { "NULL", "metric bacc of subject 1 is NULL, not a rate in [0, 1]" },
+        { "1e308", "metric bacc of subject 1 is 1e+308, not a rate in [0, 1]" },
+        { "-0.25", "metric bacc of subject 1 is -0.25, not a rate in [0, 1]" },
+        { "'high'", "metric bacc of subject 1 is high, not a rate in [0, 1]" },
+    };
+    mb_log_set_level(MB_LOG_QUIET);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char dir[64], db[128], out[128], p[256], sql[512];
+        tu_tmpdir(dir, sizeof dir);
+        snprintf(db, sizeof db, "%s/r.db", dir);
+        snprintf(out, sizeof out, "%s/rep", dir);
+        struct hn_plan pl;
+        make_plan(&pl, dir, 0);
+        struct hn_run_stats st;
+        cr_assert_eq(run_plan(&st, &pl, db, 1), MB_OK, "%s", mb_last_error());
+        snprintf(sql, sizeof sql,
+                 "UPDATE subject_metrics SET balanced_accuracy = %s WHERE subject = 1 AND job IN "
+                 "(SELECT key FROM jobs WHERE protocol = 'fake-loso' AND method = 'fake-centroid' AND seed = 2)",
+                 cases[i].value);
+        db_exec(db, sql);
+        cr_assert_eq(hn_report_write(db, out, HN_FMT_ALL), MB_OK, "%s: %s", cases[i].value, mb_last_error());
+        size_t len;
+        snprintf(p, sizeof p, "%s/info.txt", out);
+        char *info = slurp(p, &len);
+        cr_assert_not_null(info);
+        char want[256];
+        snprintf(want, sizeof want, "incomplete  tiny / fake-loso / fake-centroid: %s", cases[i].why);
+        cr_assert_not_null(strstr(info, want), "%s: '%s' not in\n%s", cases[i].value, want, info);
+        free(info);
+        snprintf(p, sizeof p, "%s/tiny/fake-loso/table.md", out);
+        char *md = slurp(p, &len);
+        cr_assert_not_null(md);
+        cr_assert_not_null(strstr(md, "| fake-centroid | missing |"), "%s: %s", cases[i].value, md);
+        cr_assert_null(strstr(md, "| fake-shifted | missing"), "%s: the other row keeps its values: %s",
+                       cases[i].value, md);
+        free(md);
+        hn_plan_release(&pl);
+    }
+}
+
 /* A block mixing jobs of two plans (other settings, other parameters) is
  * refused with a message naming the block, never averaged into one cell;
  * different protocols in one store stay fine (the other tests). */
