@@ -370,6 +370,9 @@ static int parse_protocol(struct hn_plan *pl, struct mb_ydoc *d, yaml_node_t *n,
     const char *label = NULL;
     if ((v = mb_yget(k, nk, "label")) && (rc = mb_yscalar(d, v, "label", &label)))
         return rc;
+    if (label && !label[0])   /* no report could name the block: it would fail after every job ran */
+        return mb_error(MB_EFORMAT, "'%s' line %zu: key 'label' is empty (it names the protocol's report block)",
+                        d->path, mb_yline(v));
     long x;
     if ((v = mb_yget(k, nk, "folds"))) {
         if ((rc = mb_yint(d, v, "folds", 0, 100000, &x)))
@@ -444,6 +447,9 @@ static int parse_method(struct hn_plan *pl, struct mb_ydoc *d, yaml_node_t *n, c
         return rc;
     if ((v = mb_yget(k, 3, "label")) && (rc = mb_yscalar(d, v, "label", &label)))
         return rc;
+    if (label && !label[0])   /* no report could name the row: it would fail after every job ran */
+        return mb_error(MB_EFORMAT, "'%s' line %zu: key 'label' is empty (it names the method's report row)",
+                        d->path, mb_yline(v));
     char where[4200];
     snprintf(where, sizeof where, "'%s' line %zu: key 'methods'", d->path, mb_yline(n));
     return add_method(pl, where, m, params, label);
@@ -469,7 +475,9 @@ static int parse_root(struct hn_plan *pl, struct mb_ydoc *d, yaml_node_t *root, 
     for (size_t i = 0; i < cnt && !rc; i++) {
         const char *s;
         if (!(rc = mb_yscalar(d, it[i], "data", &s)))
-            rc = add_data_rel(pl, d, s);
+            rc = s[0] ? add_data_rel(pl, d, s)
+                      : mb_error(MB_EFORMAT, "'%s' line %zu: key 'data' is empty (a unified file is needed)", d->path,
+                                 mb_yline(it[i]));
     }
     free(it);
     if (rc || (rc = mb_ylist(d, mb_yget(k, nk, "protocols"), "protocols", &it, &cnt)))

@@ -362,6 +362,34 @@ static int check_blocks_uniform(struct rdb *r)
     return MB_OK;
 }
 
+/* Refuses jobs without a dataset, protocol or method label: tables name
+ * blocks and rows by them. Plans refuse empty labels; older plans did not,
+ * and a damaged store can hold anything. */
+static int check_labels(struct rdb *r)
+{
+    static const char *const cols[] = { "dataset", "protocol", "method" };
+    for (size_t i = 0; i < sizeof cols / sizeof *cols; i++) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM jobs WHERE %s IS NULL OR %s = ''", cols[i], cols[i]);
+        sqlite3_stmt *st;
+        int rc = prep(r, &st, sql);
+        if (rc)
+            return rc;
+        int step = sqlite3_step(st);
+        long long n = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_finalize(st);
+        if (step != SQLITE_ROW)
+            return q_fail(r, "checking labels");
+        if (n)
+            return mb_error(MB_EFORMAT,
+                            "results store '%s': %lld %s an empty %s label, so no table can name %s; "
+                            "remove %s (myobench prune --%s '') and run the plan again with a label",
+                            r->path, n, n == 1 ? "job has" : "jobs have", cols[i], n == 1 ? "it" : "them",
+                            n == 1 ? "it" : "them", cols[i]);
+    }
+    return MB_OK;
+}
+
 static int rdb_open(struct rdb *r, const char *path)
 {
     memset(r, 0, sizeof *r);
@@ -379,6 +407,8 @@ static int rdb_open(struct rdb *r, const char *path)
         rc = mb_error(MB_ESCHEMA, "'%s' is not a myobench results store of schema '%s'", path, HN_STORE_SCHEMA);
     sqlite3_finalize(st);
     if (rc)
+        return rc;
+    if ((rc = check_labels(r)))
         return rc;
     if ((rc = check_blocks_uniform(r)))
         return rc;

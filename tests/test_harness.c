@@ -562,6 +562,34 @@ Test(harness, plan_seeds_are_digits_only)
     cr_assert_neq(hn_plan_load(&pl, path, &t_reg), MB_OK, "2^64 accepted");
 }
 
+/* An empty label used to load, run every job, and leave a store no report
+ * could read ("rep_cube_new: method 0 has no name"); an empty data path
+ * named the plan's folder. Each is refused at load, naming line and key. */
+Test(harness, plan_refuses_empty_labels_and_data_paths)
+{
+    static const struct {
+        const char *yaml, *want;
+    } cases[] = {
+        { "data: [a.h5]\nprotocols: [fake-loso]\nmethods:\n  - { name: fake-centroid, label: \"\" }\n",
+          "line 4: key 'label' is empty" },
+        { "data: [a.h5]\nprotocols:\n  - { name: fake-loso, label: '' }\nmethods: [fake-centroid]\n",
+          "line 3: key 'label' is empty" },
+        { "data: [a.h5, \"\"]\nprotocols: [fake-loso]\nmethods: [fake-centroid]\n", "line 1: key 'data' is empty" },
+    };
+    char dir[64], path[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/plan.yaml", dir);
+    mb_log_set_level(MB_LOG_QUIET);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        write_text(path, cases[i].yaml);
+        struct hn_plan pl;
+        cr_assert_eq(hn_plan_load(&pl, path, &t_reg), MB_EFORMAT, "case %zu accepted", i);
+        cr_assert(strstr(mb_last_error(), path), "%s", mb_last_error());
+        cr_assert(strstr(mb_last_error(), cases[i].want), "case %zu: '%s' not in '%s'", i, cases[i].want,
+                  mb_last_error());
+    }
+}
+
 Test(harness, plan_from_flags)
 {
     struct hn_flags f = { .data = "a.h5,b.h5", .protocols = "fake-loso,fake-probe", .methods = "fake-shifted",
@@ -963,6 +991,42 @@ Test(harness, report_takes_only_rates_in_0_1_from_the_store)
                        cases[i].value, md);
         free(md);
         hn_plan_release(&pl);
+    }
+}
+
+/* Stores that plans with an empty label left (before the plan refused them),
+ * or damaged ones: the report said "rep_cube_new: method 0 has no name",
+ * naming neither the store nor what to do. */
+Test(harness, report_names_the_store_and_the_jobs_with_an_empty_label)
+{
+    static const char *const sql[] = {
+        "UPDATE jobs SET method = '' WHERE method = 'fake-shifted'",
+        "UPDATE jobs SET protocol = '' WHERE protocol = 'fake-probe'",
+        "UPDATE jobs SET dataset = NULL",
+    };
+    static const char *const want[] = { "16 jobs have an empty method label", "24 jobs have an empty protocol label",
+                                        "48 jobs have an empty dataset label" };
+    mb_log_set_level(MB_LOG_QUIET);
+    for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
+        char dir[64], db[128], out[128];
+        tu_tmpdir(dir, sizeof dir);
+        snprintf(db, sizeof db, "%s/r.db", dir);
+        snprintf(out, sizeof out, "%s/rep", dir);
+        struct hn_plan pl;
+        make_plan(&pl, dir, 0);
+        struct hn_run_stats st;
+        cr_assert_eq(run_plan(&st, &pl, db, 1), MB_OK, "%s", mb_last_error());
+        hn_plan_release(&pl);
+        if (i == 2)   /* a damaged store: its NOT NULL constraint is gone too */
+            db_exec(db, "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = replace(sql, "
+                        "'dataset TEXT NOT NULL', 'dataset TEXT') WHERE name = 'jobs'");
+        db_exec(db, sql[i]);
+        FILE *devnull = fopen("/dev/null", "w");
+        cr_assert_eq(hn_report_print_md(devnull, db), MB_EFORMAT, "case %zu", i);
+        fclose(devnull);
+        cr_assert(strstr(mb_last_error(), db), "%s", mb_last_error());
+        cr_assert(strstr(mb_last_error(), want[i]), "case %zu: '%s' not in '%s'", i, want[i], mb_last_error());
+        cr_assert_eq(hn_report_write(db, out, HN_FMT_ALL), MB_EFORMAT);
     }
 }
 
