@@ -15,7 +15,7 @@ int base_fit_check(size_t *count, const float *X, const int32_t *y, size_t n, si
     memset(count, 0, K * sizeof *count);
     for (size_t i = 0; i < n; i++) {
         if (y[i] < 0 || (size_t)y[i] >= K)
-            return mb_error(MB_EINVAL, "%s: training row %zu has label %d outside [0, %zu)", model, i,
+            return mb_error(MB_EINVAL, "%s: training row %zu has label %d outside [0, %zu)", model, i + 1,
                             (int)y[i], K);
         count[y[i]]++;
     }
@@ -29,7 +29,7 @@ int base_predict_check(const float *X, size_t n, size_t D, const char *model)
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < D; j++)
             if (!isfinite(X[i * D + j]))
-                return mb_error(MB_ENUM, "%s: row %zu, feature %zu is not finite (%g)", model, i, j,
+                return mb_error(MB_ENUM, "%s: row %zu, feature %zu is not finite (%g)", model, i + 1, j + 1,
                                 (double)X[i * D + j]);
     return MB_OK;
 }

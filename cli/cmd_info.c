@@ -15,7 +15,7 @@ static const char *const info_usage[] = {
     "Summarises a unified HDF5 file: corpus and converter, subjects, sessions,",
     "recordings and hours, devices with rates and channel counts, gestures with",
     "held-out marks and segment counts, split tags with their value counts,",
-    "sources and conversion notes.",
+    "sources, and the conversion notes in full.",
     "",
     "options:",
     "  --json      one JSON object on stdout instead of the table",
@@ -132,7 +132,6 @@ static void print_text(const struct mbh5_file *f, const struct summary *s)
     printf("subjects    %zu (%zu held out)\n", f->n_subjects, s->n_held_subjects);
     printf("sessions    %zu\n", s->n_sessions);
     printf("recordings  %zu, %.2f hours, %llu samples\n", f->n_recordings, s->hours, (unsigned long long)s->samples);
-    printf("notes       %zu\n", f->n_notes);
     printf("\ndevices\n  %-24s %8s %10s %10s %8s\n", "name", "channels", "rate_hz", "recordings", "hours");
     for (size_t i = 0; i < f->n_devices; i++)
         printf("  %-24s %8d %10g %10zu %8.2f\n", f->devices[i].name, f->devices[i].n_channels, f->devices[i].rate_hz,
@@ -157,6 +156,29 @@ static void print_text(const struct mbh5_file *f, const struct summary *s)
             printf("%s %s %zu", v ? "," : "", s->keys[k].values[v], s->keys[k].counts[v]);
         printf("\n");
     }
+    /* Notes say what the conversion met or assumed (units, rates, skipped
+     * or ignored files): a count alone would hide them. */
+    printf("\nnotes       %zu\n", f->n_notes);
+    for (size_t i = 0; i < f->n_notes; i++)
+        printf("  %zu. %s\n", i + 1, f->notes[i]);
+}
+
+/* A JSON string of text; bytes that are not UTF-8 (a source file name in
+ * another encoding) become '?' rather than the note being dropped. */
+static json_t *json_text(const char *text)
+{
+    json_t *j = json_string(text);
+    if (j)
+        return j;
+    char *t = strdup(text);
+    if (!t)
+        return NULL;
+    for (char *p = t; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    j = json_string(t);
+    free(t);
+    return j;
 }
 
 static int print_json(const struct mbh5_file *f, const struct summary *s)
@@ -180,6 +202,10 @@ static int print_json(const struct mbh5_file *f, const struct summary *s)
     json_object_set_new(o, "hours", json_real(s->hours));
     json_object_set_new(o, "samples", json_integer((json_int_t)s->samples));
     json_object_set_new(o, "n_notes", json_integer((json_int_t)f->n_notes));
+    json_t *notes = json_array();
+    for (size_t i = 0; i < f->n_notes; i++)
+        json_array_append_new(notes, json_text(f->notes[i]));
+    json_object_set_new(o, "notes", notes);
     json_t *devs = json_array();
     for (size_t i = 0; i < f->n_devices; i++) {
         json_t *d = json_object();

@@ -1,6 +1,7 @@
 /* cli/cmd_methods.c - 'myobench methods': the method and protocol
  * registries with their capabilities. */
 #include <getopt.h>
+#include <string.h>
 
 #include "cli/cmd.h"
 #include "harness/run.h"
@@ -14,8 +15,15 @@ static const char *const methods_usage[] = {
     "",
     "options:",
     "  -h, --help  this text",
+    "",
+    "exit status: 0 listed, 2 usage error",
     NULL
 };
+
+static int max_int(int a, int b)
+{
+    return a > b ? a : b;
+}
 
 int cmd_methods(int argc, char **argv)
 {
@@ -33,17 +41,32 @@ int cmd_methods(int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage(stderr, methods_usage, MB_EXIT_USAGE);
+    /* Columns as wide as their longest entry: capability lists and
+     * parameter strings grow with the methods (cpep's did not fit a fixed
+     * width and pushed its row out of line). */
     char caps[256];
-    printf("%-22s %-36s %-40s %s\n", "method", "capabilities", "default params", "summary");
+    int wn = (int)strlen("protocol"), wc = (int)strlen("capabilities"), wp = (int)strlen("default params");
     for (const struct mb_method *const *m = mb_methods; *m; m++) {
         hn_caps_text(caps, sizeof caps, (*m)->caps);
-        printf("%-22s %-36s %-40s %s\n", (*m)->name, caps, (*m)->params && (*m)->params[0] ? (*m)->params : "-",
-               (*m)->summary ? (*m)->summary : "");
+        wn = max_int(wn, (int)strlen((*m)->name));
+        wc = max_int(wc, (int)strlen(caps));
+        wp = max_int(wp, (*m)->params && (*m)->params[0] ? (int)strlen((*m)->params) : 1);
     }
-    printf("\n%-22s %-36s %s\n", "protocol", "needs", "summary");
     for (const struct mb_protocol *const *p = mb_protocols; *p; p++) {
         hn_caps_text(caps, sizeof caps, (*p)->needs);
-        printf("%-22s %-36s %s\n", (*p)->name, caps, (*p)->summary ? (*p)->summary : "");
+        wn = max_int(wn, (int)strlen((*p)->name));
+        wc = max_int(wc, (int)strlen(caps));
+    }
+    printf("%-*s  %-*s  %-*s  %s\n", wn, "method", wc, "capabilities", wp, "default params", "summary");
+    for (const struct mb_method *const *m = mb_methods; *m; m++) {
+        hn_caps_text(caps, sizeof caps, (*m)->caps);
+        printf("%-*s  %-*s  %-*s  %s\n", wn, (*m)->name, wc, caps, wp,
+               (*m)->params && (*m)->params[0] ? (*m)->params : "-", (*m)->summary ? (*m)->summary : "");
+    }
+    printf("\n%-*s  %-*s  %s\n", wn, "protocol", wc, "needs", "summary");
+    for (const struct mb_protocol *const *p = mb_protocols; *p; p++) {
+        hn_caps_text(caps, sizeof caps, (*p)->needs);
+        printf("%-*s  %-*s  %s\n", wn, (*p)->name, wc, caps, (*p)->summary ? (*p)->summary : "");
     }
     return MB_EXIT_OK;
 }

@@ -1,6 +1,5 @@
 /* cli/cmd_run.c - 'myobench run': a plan (PLAN.yaml or flags) run into the
  * results store, optionally followed by the report. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +30,12 @@ static const char *const run_usage[] = {
     "  --folds K          grouped k-fold over subjects instead of one fold per subject",
     "",
     "options:",
-    "  -j, --threads N    jobs run in parallel (default: OpenMP's default)",
+    "  -j, --jobs N       jobs run in parallel (default: OpenMP's default)",
     "  --db FILE          results store (default results.db)",
     "  --out DIR          also write the report (all formats) into DIR",
     "  --progress MODE    bar, lines or none (default: bar on a terminal, else lines)",
+    "  --lease-expiry S   seconds without a heartbeat after which another run may take",
+    "                     over this run's jobs (default 300; runs may share one --db)",
     "  -h, --help         this text",
     "",
     "exit status: 0 every job ok or n/a, 1 a job failed or the store cannot be",
@@ -56,7 +57,8 @@ static int parse_real(double *out, const char *opt, const char *val)
 
 int cmd_run(int argc, char **argv)
 {
-    enum { O_DATA = 256, O_PROTO, O_METHODS, O_SEEDS, O_RATE, O_WIN, O_STRIDE, O_FOLDS, O_DB, O_OUT, O_PROGRESS };
+    enum { O_DATA = 256, O_PROTO, O_METHODS, O_SEEDS, O_RATE, O_WIN, O_STRIDE, O_FOLDS, O_DB, O_OUT, O_PROGRESS,
+           O_LEASE };
     static const struct option options[] = {
         { "data", required_argument, NULL, O_DATA },
         { "protocol", required_argument, NULL, O_PROTO },
@@ -67,16 +69,21 @@ int cmd_run(int argc, char **argv)
         { "window-ms", required_argument, NULL, O_WIN },
         { "stride-ms", required_argument, NULL, O_STRIDE },
         { "folds", required_argument, NULL, O_FOLDS },
+        { "jobs", required_argument, NULL, 'j' },
+        /* --threads was this flag's documented name before -j/--jobs became
+         * the one spelling of every command; kept working, no longer listed */
         { "threads", required_argument, NULL, 'j' },
         { "db", required_argument, NULL, O_DB },
         { "out", required_argument, NULL, O_OUT },
         { "progress", required_argument, NULL, O_PROGRESS },
+        { "lease-expiry", required_argument, NULL, O_LEASE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     struct hn_flags fl = { .rate_hz = -1, .window_ms = -1, .stride_ms = -1, .folds = -1 };
     struct hn_run_opts ro = { 0 };
     const char *db = "results.db", *out = NULL;
+    double lease_expiry = 0;
     int c, flags_used = 0;
     long v;
     optind = 1;
@@ -104,8 +111,8 @@ int cmd_run(int argc, char **argv)
             flags_used = 1;
             break;
         case 'j':
-            if (cli_parse_long(&v, "--threads", optarg) || v < 1 || v > 1024) {
-                fprintf(stderr, "myobench: run: --threads needs 1..1024\n");
+            if (cli_parse_long(&v, "--jobs", optarg) || v < 1 || v > 1024) {
+                fprintf(stderr, "myobench: run: -j/--jobs needs 1..1024\n");
                 return MB_EXIT_USAGE;
             }
             ro.threads = (int)v;
@@ -118,6 +125,13 @@ int cmd_run(int argc, char **argv)
             else if (!strcmp(optarg, "none")) ro.progress = HN_PROGRESS_NONE;
             else {
                 fprintf(stderr, "myobench: run: --progress must be bar, lines or none, got '%s'\n", optarg);
+                return MB_EXIT_USAGE;
+            }
+            break;
+        case O_LEASE:
+            if (parse_real(&lease_expiry, "--lease-expiry", optarg)) return MB_EXIT_USAGE;
+            if (!(lease_expiry >= 1)) {   /* leases are renewed every expiry / 4 */
+                fprintf(stderr, "myobench: run: --lease-expiry needs at least 1 second, got '%s'\n", optarg);
                 return MB_EXIT_USAGE;
             }
             break;
@@ -136,24 +150,23 @@ int cmd_run(int argc, char **argv)
         return flags_used && rc == MB_EINVAL ? MB_EXIT_USAGE : MB_EXIT_FAIL;
     /* every dataset is checked before any job runs: a typo in the last path would
      * otherwise surface only after the other datasets' jobs, and no store is created */
-    for (size_t i = 0; i < plan.n_data; i++)
-        if (access(plan.data[i], R_OK) != 0) {
-            mb_error(MB_EIO, "%s: cannot read dataset '%s': %s", flags_used ? "--data" : argv[optind],
-                     plan.data[i], strerror(errno));
-            hn_plan_release(&plan);
-            return MB_EXIT_FAIL;
-        }
+    if (hn_plan_check_data(&plan, flags_used ? "--data" : argv[optind])) {
+        hn_plan_release(&plan);
+        return MB_EXIT_FAIL;
+    }
     struct hn_store *st;
     if (hn_store_open(&st, db)) {
         hn_plan_release(&plan);
         return MB_EXIT_FAIL;
     }
+    hn_store_set_lease_expiry(st, lease_expiry);
     struct hn_run_stats stats;
     rc = hn_run(&stats, &plan, st, &ro);
     hn_store_close(st);
     hn_plan_release(&plan);
-    fprintf(stderr, "myobench: run: %zu jobs: %zu ok, %zu n/a, %zu failed, %zu already done; results in '%s'\n",
-            stats.n_jobs, stats.n_ok, stats.n_na, stats.n_failed, stats.n_skipped, db);
+    fprintf(stderr, "myobench: run: %zu jobs: %zu ok, %zu n/a, %zu failed, %zu already done, %zu by another run; "
+            "results in '%s'\n", stats.n_jobs, stats.n_ok, stats.n_na, stats.n_failed, stats.n_skipped,
+            stats.n_other, db);
     int status = rc ? MB_EXIT_FAIL : MB_EXIT_OK;
     if (out && stats.n_jobs) {
         if (hn_report_write(db, out, HN_FMT_ALL))

@@ -31,6 +31,9 @@ static const char *const synth_usage[] = {
     "                          ninapro_db5, myo_readings, kaufmann_multiday, uci_gestures",
     "  -j, --jobs N            threads (default: all cores)",
     "  -h, --help              this text",
+    "",
+    "exit status: 0 written, 1 failure (DIR may then hold a partial corpus, of complete",
+    "files only), 2 usage error",
     NULL
 };
 

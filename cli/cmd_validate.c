@@ -3,13 +3,14 @@
  * Problems go to stdout, one per line ("<file>: <object>: <problem>"), so
  * they can be piped and counted; the verdict per file goes to stderr. */
 #include <getopt.h>
+#include <omp.h>
 #include <stdio.h>
 
 #include "cli/cmd.h"
 #include "format/mbh5.h"
 
 static const char *const validate_usage[] = {
-    "usage: myobench validate FILE...",
+    "usage: myobench validate FILE... [-j N]",
     "",
     "Checks unified HDF5 files in depth: schema and structure, shapes against",
     "attributes, label ranges against the gesture vocabulary, segment bounds and",
@@ -20,7 +21,8 @@ static const char *const validate_usage[] = {
     "A one-line verdict per file goes to stderr.",
     "",
     "options:",
-    "  -h, --help  this text",
+    "  -j, --jobs N  threads decoding compressed chunks (default: OpenMP's default)",
+    "  -h, --help    this text",
     "",
     "exit status: 0 all files valid, 1 a problem was found or a file cannot be",
     "opened, 2 usage error",
@@ -30,13 +32,21 @@ static const char *const validate_usage[] = {
 int cmd_validate(int argc, char **argv)
 {
     static const struct option options[] = {
+        { "jobs", required_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     int c;
+    long v;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "j:h", options, NULL)) != -1) {
         switch (c) {
+        case 'j': if (cli_parse_long(&v, "--jobs", optarg) || v < 1 || v > 1024) {
+                      fprintf(stderr, "myobench: validate: -j/--jobs needs 1..1024\n");
+                      return MB_EXIT_USAGE;
+                  }
+                  omp_set_num_threads((int)v);
+                  break;
         case 'h': return cli_usage(stdout, validate_usage, MB_EXIT_OK);
         default:  return cli_usage(stderr, validate_usage, MB_EXIT_USAGE);
         }

@@ -34,7 +34,8 @@ static int main_usage(FILE *fp, int status)
                 "commands:\n");
     for (const struct command *c = commands; c->name; c++)
         fprintf(fp, "  %-10s %s\n", c->name, c->summary);
-    fprintf(fp, "\n'myobench <command> --help' describes a command; 'myobench --version' prints the version.\n");
+    fprintf(fp, "\n'myobench <command> --help' describes a command; 'myobench --version' prints the version.\n"
+                "Exit status: 0 success, 1 failure, 2 usage error (each command's --help says what they mean).\n");
     return status;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "core/fs.h"
+#include "core/progress.h"
 
 /* ---- folder walk -------------------------------------------------------- */
 
@@ -148,12 +149,20 @@ int conv_run_pipeline(const struct conv_pipeline *p, struct mb_convert_result *r
     size_t batch = p->threads > 0 ? (size_t)p->threads : 1;
     void **items = calloc(batch, sizeof *items);
     int *st = calloc(batch, sizeof *st);
-    if (!items || !st) {
+    char **why = calloc(batch, sizeof *why);   /* a failed load's message, from its thread */
+    if (!items || !st || !why) {
         free(items);
         free(st);
+        free(why);
         return mb_error(MB_ENOMEM, "out of memory starting the %s conversion", p->what);
     }
     int rc = MB_OK;
+    struct mb_progress pr;
+    if (p->progress) {
+        char what[96];
+        snprintf(what, sizeof what, "myobench: convert %s", p->what);
+        mb_progress_start(&pr, stderr, what, "files", p->n, mb_progress_now());
+    }
     for (size_t b = 0; b < p->n && rc == MB_OK; b += batch) {
         size_t m = p->n - b < batch ? p->n - b : batch;
         /* Items of a batch load concurrently; each thread writes only its
@@ -161,14 +170,31 @@ int conv_run_pipeline(const struct conv_pipeline *p, struct mb_convert_result *r
         #pragma omp parallel for schedule(dynamic, 1) num_threads((int)batch) if (batch > 1)
         for (size_t k = 0; k < m; k++) {
             items[k] = NULL;
+            mb_last_error_clear();
             st[k] = p->load(p->ctx, b + k, &items[k]);
+            /* mb_last_error() is per thread: read it on the loading one. */
+            why[k] = st[k] != MB_OK && p->keep_going
+                   ? strdup(*mb_last_error() ? mb_last_error() : mb_strerror(st[k])) : NULL;
         }
         for (size_t k = 0; k < m; k++) {
             size_t i = b + k;
             if (rc == MB_OK && st[k] != MB_OK) {
                 if (p->keep_going) {
+                    const char *name = p->name ? p->name(p->ctx, i) : "?";
                     res->n_skipped++;
-                    fprintf(stderr, "myobench: skipped '%s'\n", p->name ? p->name(p->ctx, i) : "?");
+                    fprintf(stderr, "myobench: skipped '%s'\n", name);
+                    if (p->notes) {
+                        size_t len = strlen(name) + (why[k] ? strlen(why[k]) : 16) + 64;
+                        char *note = malloc(len);
+                        if (!note)
+                            rc = mb_error(MB_ENOMEM, "out of memory noting a skipped file");
+                        else {
+                            snprintf(note, len, "--keep-going: skipped '%s': %s", name,
+                                     why[k] ? why[k] : mb_strerror(st[k]));
+                            rc = mbh5_add_note(p->notes, note);
+                            free(note);
+                        }
+                    }
                 } else {
                     rc = st[k];
                 }
@@ -180,14 +206,17 @@ int conv_run_pipeline(const struct conv_pipeline *p, struct mb_convert_result *r
             if (p->drop && items[k])
                 p->drop(p->ctx, items[k]);
             items[k] = NULL;
+            free(why[k]);
+            why[k] = NULL;
         }
         if (p->progress)
-            fprintf(stderr, "\r%s: %zu/%zu files", p->what, b + m, p->n);
+            mb_progress_update(&pr, b + m, mb_progress_now());
     }
     if (p->progress)
-        fputc('\n', stderr);
+        mb_progress_end(&pr, mb_progress_now());
     free(items);
     free(st);
+    free(why);
     return rc;
 }
 

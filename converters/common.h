@@ -12,6 +12,25 @@
 #include "converters/converter.h"
 #include "format/mbh5.h"
 
+/* ---- per-sample vectors of different lengths --------------------------- */
+
+/* A file whose per-sample vectors (EMG, labels, repetitions, time, other
+ * signals) differ in length is cut to the shortest. Cutting at most
+ * CONV_TRUNC_MAX_ROWS samples, or CONV_TRUNC_MAX_FRAC of the longest vector
+ * when that is more, is a warning (the off-by-a-few ends that loaders such
+ * as LibEMG cut silently; about 1 s of a NinaPro recording); cutting more
+ * loses real data and is an error unless the user passes --allow-truncation
+ * (docs/CONVERTERS.md). */
+#define CONV_TRUNC_MAX_ROWS 10
+#define CONV_TRUNC_MAX_FRAC 0.001
+
+/* Samples that may be cut from a longest vector of 'longest' samples. */
+static inline size_t conv_trunc_allowed(size_t longest)
+{
+    size_t frac = (size_t)((double)longest * CONV_TRUNC_MAX_FRAC);
+    return frac > CONV_TRUNC_MAX_ROWS ? frac : CONV_TRUNC_MAX_ROWS;
+}
+
 /* ---- folder walk -------------------------------------------------------- */
 
 struct conv_files {
@@ -54,8 +73,12 @@ struct conv_pipeline {
     void *ctx;
     int threads;           /* items loaded at once (memory bound: threads items) */
     int keep_going;        /* a failed load is listed and skipped instead of fatal */
-    int progress;          /* "\r<what>: i/n" on stderr */
+    int progress;          /* progress on stderr with an ETA (core/progress.h: in place on a terminal, else a line every few seconds) */
     const char *what;      /* e.g. "emg2pose" */
+    /* Optional: under keep_going, each skipped item is noted here with the
+     * reason its load gave ("--keep-going: skipped 'x.mat': <error>"), so
+     * the output says what it lacks and why. */
+    struct mbh5_writer *notes;
 };
 
 /* Runs the pipeline. Counts files and skips into res. Returns MB_OK, or the

@@ -668,8 +668,8 @@ static int write_item(void *vctx, size_t i, void *vitem)
             size_t row = be < bp ? be : bp;
             row = row < bt ? row : bt;
             const char *what = row == be ? "emg" : row == bp ? "joint_angles" : "time";
-            return mb_error(MB_ENUM, "'%s' row %zu: non-finite '%s' value (use --allow-nonfinite to keep it)",
-                            it->rel, s + row, what);
+            return mb_error(MB_ENUM, "'%s' sample %zu: non-finite '%s' value (use --allow-nonfinite to keep it)",
+                            it->rel, s + row + 1, what);
         }
         for (size_t k = 0; k < n; k++) {
             c->labels[k] = r->gesture;
@@ -708,8 +708,8 @@ static int write_item(void *vctx, size_t i, void *vitem)
         free(msg);
     }
     if (not_increasing) {
-        msg = xstrfmt("'%s': time does not increase at %zu rows (first at row %zu); kept as stored",
-                      it->rel, not_increasing, first_not_inc);
+        msg = xstrfmt("'%s': time does not increase at %zu samples (first at sample %zu); kept as stored",
+                      it->rel, not_increasing, first_not_inc + 1);
         if (!msg || (rc = emit_warning(c, msg)) != MB_OK) {
             free(msg);
             return msg ? rc : mb_error(MB_ENOMEM, "out of memory");
@@ -867,7 +867,7 @@ static int convert(const struct mb_convert_opts *o, struct mb_convert_result *re
         struct conv_pipeline p = {
             .n = c.n_rows, .load = load, .write = write_item, .drop = drop, .name = item_name,
             .ctx = &c, .threads = o->threads, .keep_going = o->keep_going, .progress = o->progress,
-            .what = "emg2pose",
+            .what = "emg2pose", .notes = c.w,
         };
         rc = conv_run_pipeline(&p, res);
     }

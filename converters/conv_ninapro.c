@@ -210,6 +210,7 @@ static int load(void *vctx, size_t i, void **out)
         .exercise = c->db->db == 6 ? 1 : pf->nm.exercise,
         .use_stimulus = c->o->labels && !strcmp(c->o->labels, "stimulus"),
         .allow_nonfinite = c->o->allow_nonfinite,
+        .allow_truncation = c->o->allow_truncation,
     };
     int rc = conv_np_load(&it->f, full, pf->rel, &lo);
     free(full);
@@ -498,6 +499,10 @@ static char *params_json(const struct ctx *c)
                           "limit_subjects", o->limit_subjects,
                           "keep_going", o->keep_going,
                           "allow_nonfinite", o->allow_nonfinite);
+    /* Only when given: a default conversion keeps the bytes (and the
+     * corpus hash) of earlier versions. */
+    if (j && o->allow_truncation)
+        json_object_set_new(j, "allow_truncation", json_true());
     char *s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
     return s;
@@ -590,7 +595,7 @@ static int convert(const struct mb_convert_opts *o, struct mb_convert_result *re
         struct conv_pipeline p = {
             .n = c.n, .load = load, .write = write_item, .drop = drop, .name = item_name,
             .ctx = &c, .threads = o->threads, .keep_going = o->keep_going, .progress = o->progress,
-            .what = "ninapro",
+            .what = "ninapro", .notes = c.w,
         };
         rc = conv_run_pipeline(&p, res);
     }

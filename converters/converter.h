@@ -30,7 +30,8 @@ struct mb_convert_opts {
     int db;                        /* NinaPro database number, 0 = detect */
     const char *labels;            /* NinaPro label vector: "restimulus" (default) or "stimulus" */
     int allow_nonfinite;           /* keep NaN/Inf samples (reported either way) */
-    int progress;                  /* print a progress line on stderr */
+    int allow_truncation;          /* cut per-sample vectors of very different lengths to the shortest */
+    int progress;                  /* progress with an ETA on stderr (a line every few seconds when not a terminal) */
     int uncompressed;              /* --compression none: chunked but not deflated (faster, larger) */
 };
 

@@ -317,11 +317,11 @@ static int check_storage(const struct conv_e2p_file *f, const struct impl *m, hi
             haddr_t addr = HADDR_UNDEF;
             unsigned mask = 0;
             if (H5Dget_chunk_info_by_coord(m->dset, &off, &mask, &addr, &size) < 0)
-                rc = mb_error(MB_EFORMAT, "'%s': cannot locate the chunk of row %llu of 'emg2pose/timeseries'",
-                              f->path, (unsigned long long)row);
+                rc = mb_error(MB_EFORMAT, "'%s': cannot locate the chunk of sample %llu of 'emg2pose/timeseries'",
+                              f->path, (unsigned long long)row + 1);
             else if (addr != HADDR_UNDEF && size != cdim * tsize)
-                rc = mb_error(MB_EFORMAT, "'%s': the unfiltered chunk at row %llu of 'emg2pose/timeseries' holds "
-                              "%llu bytes, expected %llu", f->path, (unsigned long long)row,
+                rc = mb_error(MB_EFORMAT, "'%s': the unfiltered chunk at sample %llu of 'emg2pose/timeseries' holds "
+                              "%llu bytes, expected %llu", f->path, (unsigned long long)row + 1,
                               (unsigned long long)size, (unsigned long long)(cdim * tsize));
             /* byte 0 is the superblock: H5Dread overflowed a heap buffer on a chunk there */
             else if (addr != HADDR_UNDEF && (addr == 0 || addr > fsize || size > fsize - addr))
@@ -447,8 +447,8 @@ int conv_e2p_read(struct conv_e2p_file *f, size_t start, size_t n,
     if (fs >= 0) H5Sclose(fs);
     if (ms >= 0) H5Sclose(ms);
     if (st < 0)
-        return mb_error(MB_EH5, "'%s': cannot read rows %zu..%zu of 'emg2pose/timeseries' (corrupt or truncated data)",
-                        f->path, start, start + n);
+        return mb_error(MB_EH5, "'%s': cannot read samples %zu..%zu of 'emg2pose/timeseries' (corrupt or truncated "
+                        "data)", f->path, start + 1, start + n);
     const size_t C = (size_t)f->n_emg;
     for (size_t i = 0; i < n; i++) {
         const unsigned char *r = m->buf + i * m->rec_size;

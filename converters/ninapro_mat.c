@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "converters/common.h"
+
 /* ---- database table (formats.md §3.2-§3.4) ------------------------------ */
 
 #define DELSYS_HW "Delsys Trigno: on-sensor amplification and band-pass filtering (about 20-450 Hz per the manufacturer; not given in formats.md)"
@@ -575,7 +577,7 @@ static int map_labels(struct conv_np_file *f, const struct conv_np_load_opts *o,
         }
     for (size_t i = 0; i < n; i++)
         if (L[i] < 0)
-            return mb_error(MB_EFORMAT, "'%s' row %zu: %s value %d is negative", f->path, i + 1, f->label_var, L[i]);
+            return mb_error(MB_EFORMAT, "'%s' sample %zu: %s value %d is negative", f->path, i + 1, f->label_var, L[i]);
     if (d->numbering == CONV_NP_OBSERVED || lo == INT32_MAX)
         return MB_OK;   /* rest only, or no table to check against */
     const int ex = o->exercise;
@@ -604,7 +606,7 @@ static int map_labels(struct conv_np_file *f, const struct conv_np_load_opts *o,
     const int32_t first = local ? 1 : off + 1, last = local ? size : off + size;
     for (size_t i = 0; i < n; i++) {
         if (L[i] && (L[i] < first || L[i] > last))
-            return mb_error(MB_EFORMAT, "'%s' row %zu: %s value %d is outside exercise %d's movements %d..%d "
+            return mb_error(MB_EFORMAT, "'%s' sample %zu: %s value %d is outside exercise %d's movements %d..%d "
                             "(DB%d numbers them %s; use --db if this is another database)", f->path, i + 1,
                             f->label_var, L[i], ex, first, last, d->db, local ? "within each exercise" : "globally");
         if (L[i] && local)
@@ -619,7 +621,7 @@ static int read_ints(int32_t *out, const matvar_t *v, size_t n, const char *show
     for (size_t i = 0; i < n; i++) {
         double x = at(v, i);
         if (!(x == floor(x)) || fabs(x) > 1e9)
-            return mb_error(MB_EFORMAT, "'%s' row %zu: %s value %g is not an integer", shown, i + 1, name, x);
+            return mb_error(MB_EFORMAT, "'%s' sample %zu: %s value %g is not an integer", shown, i + 1, name, x);
         out[i] = (int32_t)x;
     }
     return MB_OK;
@@ -658,7 +660,8 @@ static int char_text(char *buf, size_t cap, const matvar_t *v)
 }
 
 /* Everything besides emg and the label vectors: streams, tags, or a note. */
-static int read_others(struct conv_np_file *f, mat_t *mat, const struct names *nm, int *oom)
+static int read_others(struct conv_np_file *f, mat_t *mat, const struct names *nm,
+                       const struct conv_np_load_opts *o, int *oom)
 {
     for (size_t k = 0; k < nm->n; k++) {
         const char *name = nm->v[k];
@@ -691,9 +694,16 @@ static int read_others(struct conv_np_file *f, mat_t *mat, const struct names *n
             s->var = v;
             if (!s->name)
                 *oom = 1;
-            if (v->dims[0] != f->n)
-                fwarn(f, oom, "'%s': '%s' has %zu rows, more than the %zu samples kept; truncated", f->path,
-                      name, v->dims[0], f->n);
+            if (v->dims[0] != f->n) {
+                int big = v->dims[0] - f->n > conv_trunc_allowed(v->dims[0]);
+                if (big && !o->allow_truncation)
+                    return mb_error(MB_EFORMAT, "'%s': '%s' has %zu rows but the recording %zu: cutting it would drop "
+                                    "%zu rows (%.1f %%); use --allow-truncation to convert it anyway", f->path,
+                                    name, v->dims[0], f->n, v->dims[0] - f->n,
+                                    100.0 * (double)(v->dims[0] - f->n) / (double)v->dims[0]);
+                fwarn(f, oom, "'%s': '%s' has %zu rows, more than the %zu samples kept; truncated%s", f->path,
+                      name, v->dims[0], f->n, big ? " (--allow-truncation)" : "");
+            }
         } else {
             fwarn(f, oom, "'%s': variable '%s' (%zu x %zu) is not a per-sample signal, a scalar or a string; "
                   "not converted", f->path, name, v->rank >= 2 ? v->dims[0] : 0, v->rank >= 2 ? v->dims[1] : 0);
@@ -724,10 +734,10 @@ static int check_finite(struct conv_np_file *f, const struct conv_np_load_opts *
         if (!count)
             continue;
         if (!o->allow_nonfinite)
-            return mb_error(MB_ENUM, "'%s' row %zu: non-finite '%s' value in column %zu (%zu in all; use "
+            return mb_error(MB_ENUM, "'%s' sample %zu: non-finite '%s' value in channel %zu (%zu in all; use "
                             "--allow-nonfinite to keep them)", f->path, first_r + 1, name, first_c + 1, count);
         f->n_nonfinite += count;
-        fwarn(f, oom, "'%s': %zu non-finite '%s' values (first at row %zu, column %zu); kept (--allow-nonfinite)",
+        fwarn(f, oom, "'%s': %zu non-finite '%s' values (first at sample %zu, channel %zu); kept (--allow-nonfinite)",
               f->path, count, name, first_r + 1, first_c + 1);
     }
     return MB_OK;
@@ -791,12 +801,23 @@ static int load_open(struct conv_np_file *f, mat_t *mat, const struct conv_np_lo
         goto out;
     }
     if (ne != nl || ne != nr) {
+        char lens[256];
         if (rep)
-            fwarn(f, oom, "'%s': 'emg' has %zu rows, '%s' %zu and '%s' %zu; truncated to the shortest, %zu",
-                  f->path, ne, f->label_var, nl, f->rep_var, nr, f->n);
+            snprintf(lens, sizeof lens, "'emg' has %zu rows, '%s' %zu and '%s' %zu", ne, f->label_var, nl,
+                     f->rep_var, nr);
         else
-            fwarn(f, oom, "'%s': 'emg' has %zu rows and '%s' %zu; truncated to the shortest, %zu",
-                  f->path, ne, f->label_var, nl, f->n);
+            snprintf(lens, sizeof lens, "'emg' has %zu rows and '%s' %zu", ne, f->label_var, nl);
+        size_t longest = ne > nl ? ne : nl;
+        longest = longest > nr ? longest : nr;
+        int big = longest - f->n > conv_trunc_allowed(longest);
+        if (big && !o->allow_truncation) {
+            rc = mb_error(MB_EFORMAT, "'%s': %s: cutting to the shortest (%zu) would drop %zu samples (%.1f %% of "
+                          "the recording); use --allow-truncation to convert it anyway", f->path, lens, f->n,
+                          longest - f->n, 100.0 * (double)(longest - f->n) / (double)longest);
+            goto out;
+        }
+        fwarn(f, oom, "'%s': %s; truncated to the shortest, %zu%s", f->path, lens, f->n,
+              big ? " (--allow-truncation)" : "");
     }
     f->labels = malloc(f->n * sizeof *f->labels);
     f->reps = malloc(f->n * sizeof *f->reps);
@@ -811,7 +832,8 @@ static int load_open(struct conv_np_file *f, mat_t *mat, const struct conv_np_lo
             goto out;
         for (size_t i = 0; i < f->n; i++)
             if (f->reps[i] < 0) {
-                rc = mb_error(MB_EFORMAT, "'%s' row %zu: %s value %d is negative", f->path, i + 1, f->rep_var, f->reps[i]);
+                rc = mb_error(MB_EFORMAT, "'%s' sample %zu: %s value %d is negative", f->path, i + 1, f->rep_var,
+                              f->reps[i]);
                 goto out;
             }
     } else {
@@ -835,7 +857,7 @@ static int load_open(struct conv_np_file *f, mat_t *mat, const struct conv_np_lo
                   o->db->rate_hz);
         }
     }
-    if ((rc = read_others(f, mat, &nm, oom)) != MB_OK)
+    if ((rc = read_others(f, mat, &nm, o, oom)) != MB_OK)
         goto out;
     rc = check_finite(f, o, oom);
 out:

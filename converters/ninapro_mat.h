@@ -111,6 +111,7 @@ struct conv_np_load_opts {
     int exercise;              /* from the file name; -1 unknown (DB6) */
     int use_stimulus;          /* 1: 'stimulus' + 'repetition'; 0: 'restimulus' + 'rerepetition' */
     int allow_nonfinite;       /* keep NaN/Inf (a warning) instead of failing */
+    int allow_truncation;      /* cut vectors of very different lengths (a warning) instead of failing */
 };
 
 struct conv_np_file {

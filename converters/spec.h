@@ -161,6 +161,7 @@ void  spec_match_release(struct spec_match *m);
 
 struct spec_read_opts {
     int allow_nonfinite;           /* keep NaN/Inf (warned) instead of failing */
+    int allow_truncation;          /* cut vectors of very different lengths (warned) instead of failing */
     int has_file_gesture;          /* 1: the file name gives a gesture ... */
     int32_t file_gesture;          /* ... with this global id */
 };
@@ -193,5 +194,45 @@ void spec_table_release(struct spec_table *t);
 
 /* Adds a formatted warning to t (for quirks met while reading). */
 int  spec_table_warn(struct spec_table *t, const char *fmt, ...) MB_PRINTF(2, 3);
+
+/* ---- finding specs (converters/conv_spec.c) ----------------------------- */
+
+/* A spec shipped in converters/specs/, compiled into the library by the
+ * Makefile, so a copy of the binary needs no spec folder beside it. */
+struct spec_shipped {
+    const char *name;              /* file name without ".yaml", e.g. "myo_readings" */
+    const char *text;              /* the YAML, NUL-terminated */
+    size_t len;                    /* bytes of text */
+};
+
+/* The i-th shipped spec in name order; NULL past the last. */
+const struct spec_shipped *conv_spec_shipped(size_t i);
+
+/* Loads the spec an argument names: an existing file, or any path with a
+ * '/', is read as is; a bare name ("myo_readings", "sh2024.yaml") is
+ * looked up in the folders of $MYOBENCH_SPECS (':'-separated), then among
+ * the shipped specs. When nothing is found the error lists every place
+ * tried. Free *out with spec_free(). */
+int conv_spec_load(struct spec **out, const char *arg) MB_MUST_CHECK;
+
+/* 1 if 'convert auto' tries the shipped spec 'name', 0 for a template of
+ * assumptions (sh2024: its assumed layout, <folder>/<file>.csv, fits many
+ * corpora; it runs only when asked for by name). */
+int conv_spec_auto_tries(const char *name);
+
+/* A shipped spec that fits a folder: its pattern matches n_matched of the
+ * folder's n_files files. */
+struct conv_spec_fit {
+    const char *name;              /* borrowed from the shipped table */
+    size_t n_matched, n_files;
+};
+
+/* The shipped specs 'convert auto' tries (conv_spec_auto_tries) that fit
+ * folder src (each loaded
+ * as conv_spec_load would for its name): those whose pattern matches at
+ * least one file under it. fit has room for every shipped spec; *n_fit
+ * receives how many fit, in name order. MB_OK (also when none fits), or an
+ * error listing the folder or loading a spec. */
+int conv_spec_detect(struct conv_spec_fit *fit, size_t *n_fit, const char *src) MB_MUST_CHECK;
 
 #endif

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "converters/common.h"
 #include "format/mbh5.h"
 
 /* ---- table -------------------------------------------------------------- */
@@ -580,16 +581,28 @@ static int table_from_matrices(struct spec_table *t, const struct spec *s, const
                         path, C, s->var_emg, s->dev_channels ? (size_t)s->dev_channels : s->n_channel_names);
     }
     /* Emg and labels of different lengths: NinaPro-style files need
-     * truncation to the shortest, said in a warning. */
+     * truncation to the shortest, said in a warning; losing more than a
+     * few samples is an error unless allowed (converters/common.h). */
     size_t nl = lab ? lab->d0 * lab->d1 : n, nt = tim ? tim->d0 * tim->d1 : n;
     size_t m = n < nl ? n : nl;
     m = m < nt ? m : nt;
+    size_t longest = n > nl ? n : nl;
+    longest = longest > nt ? longest : nt;
+    int big = longest - m > conv_trunc_allowed(longest);
+    char lens[512], pl[200] = "", pt[200] = "";
+    if (lab)
+        snprintf(pl, sizeof pl, ", '%s' %zu", s->var_label, nl);
+    if (tim)
+        snprintf(pt, sizeof pt, ", '%s' %zu", s->var_time, nt);
+    snprintf(lens, sizeof lens, "'%s' has %zu samples%s%s", s->var_emg, n, pl, pt);
     int rc = MB_OK;
-    if (m != n || m != nl || m != nt)
-        rc = spec_table_warn(t, "'%s': '%s' has %zu samples, %s%s%zu%s%s%s%zu; truncated to the shortest, %zu",
-                             path, s->var_emg, n,
-                             lab ? "'" : "", lab ? s->var_label : "", lab ? nl : 0, lab ? "' " : "",
-                             tim ? "'" : "", tim ? s->var_time : "", tim ? nt : 0, m);
+    if (big && !o->allow_truncation)
+        rc = mb_error(MB_EFORMAT, "'%s': %s: cutting to the shortest (%zu) would drop %zu samples (%.1f %% of the "
+                      "recording); use --allow-truncation to convert it anyway", path, lens, m, longest - m,
+                      100.0 * (double)(longest - m) / (double)longest);
+    else if (m != n || m != nl || m != nt)
+        rc = spec_table_warn(t, "'%s': %s; truncated to the shortest, %zu%s", path, lens, m,
+                             big ? " (--allow-truncation)" : "");
     if (rc == MB_OK && m == 0)
         rc = mb_error(MB_EFORMAT, "'%s': no samples after truncation", path);
     t->n = m;

@@ -51,6 +51,7 @@ int mb_error_at(const char *func, int err, const char *fmt, ...)
 }
 
 const char *mb_last_error(void) { return last_error; }
+void mb_last_error_clear(void) { last_error[0] = '\0'; }
 
 static void vlog(enum mb_log_level lvl, const char *tag, const char *fmt, va_list ap)
 {

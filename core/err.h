@@ -58,6 +58,9 @@ void mb_error_quiet_end(void);
 
 /* Last message recorded by mb_error() on this thread ("" if none). */
 const char *mb_last_error(void);
+/* Forgets it, so a caller can tell the next failure's message from an
+ * older one. */
+void mb_last_error_clear(void);
 
 void mb_warn(const char *fmt, ...) MB_PRINTF(1, 2);
 void mb_info(const char *fmt, ...) MB_PRINTF(1, 2);

@@ -178,6 +178,12 @@ int  mbh5_rec_end(struct mbh5_rec *r) MB_MUST_CHECK;
 int  mbh5_commit(struct mbh5_writer *w) MB_MUST_CHECK;
 /* Closes and deletes the temporary file; frees w. NULL is fine. */
 void mbh5_abort(struct mbh5_writer *w);
+/* 1 if a writer's file could not be closed in this process (a write
+ * error that even discarding the file's data did not clear, e.g. a
+ * file-size limit). libhdf5 1.10 is then left with a freed file in its
+ * tables and crashes in its exit-time teardown: a program about to exit
+ * should leave with _exit() (after flushing its streams). */
+int  mbh5_unclean_close(void);
 
 /* ---- reader ------------------------------------------------------------- */
 
@@ -223,6 +229,11 @@ void mbh5_close(struct mbh5_file *f);
 const char *mbh5_tag(const struct mbh5_recording *r, const char *key);
 /* Index of a gesture id in f->gestures, -1 if absent. */
 int  mbh5_gesture_index(const struct mbh5_file *f, int32_t id);
+/* The label check: index of the first of labels[0..n) that is neither
+ * MBH5_UNLABELLED nor a gesture id of f's vocabulary, n when every label is
+ * known. Shared by mbh5_validate and the readers of labels (protocols/
+ * corpus.c), so 'validate' and 'run' refuse the same files. */
+size_t mbh5_find_unknown_label(const struct mbh5_file *f, const int32_t *labels, size_t n);
 
 /* Raw reads at native rate; only the chunks covering [start, start+n) are read. */
 int  mbh5_read_emg(struct mbh5_file *f, size_t rec, size_t start, size_t n, float *out /* [n x C] */) MB_MUST_CHECK;

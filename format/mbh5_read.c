@@ -689,6 +689,22 @@ int mbh5_gesture_index(const struct mbh5_file *f, int32_t id)
     return -1;
 }
 
+size_t mbh5_find_unknown_label(const struct mbh5_file *f, const int32_t *labels, size_t n)
+{
+    /* Labels come in long runs: remember the last known value so a recording
+     * costs one comparison per sample, not a vocabulary scan. */
+    int32_t known = MBH5_UNLABELLED;
+    for (size_t i = 0; i < n; i++) {
+        int32_t l = labels[i];
+        if (l == known || l == MBH5_UNLABELLED)
+            continue;
+        if (mbh5_gesture_index(f, l) < 0)
+            return i;
+        known = l;
+    }
+    return n;
+}
+
 /* ---- raw reads ---------------------------------------------------------- */
 
 /* 1 if EMG chunks are whole rows [R x C] of float32 with no filters but
@@ -783,8 +799,8 @@ int mbh5_impl_use_rec(struct mbh5_file *f, size_t rec)
 static int check_span(const struct mbh5_file *f, size_t rec, const char *what, size_t start, size_t n, size_t len)
 {
     if (start > len || n > len - start)
-        return mb_error(MB_EINVAL, "'%s': /recordings/%s/%s: rows [%zu, %zu) outside [0, %zu)", f->path,
-                        f->recordings[rec].id, what, start, start + n, len);
+        return mb_error(MB_EINVAL, "'%s': /recordings/%s/%s: samples %zu..%zu outside 1..%zu", f->path,
+                        f->recordings[rec].id, what, start + 1, start + n, len);
     return MB_OK;
 }
 
@@ -825,8 +841,8 @@ static int read_emg_chunks(struct mbh5_file *f, size_t rec, size_t c0, size_t c1
                                          m->emg_shuffle && !(mask[j] & (1u << (m->emg_shuffle - 1))),
                                          m->emg_deflate && !(mask[j] & (1u << (m->emg_deflate - 1)))) != 0;
         if (!rc && bad)
-            rc = mb_error(MB_EFORMAT, "'%s': /recordings/%s/emg: a chunk near row %zu does not decode (corrupt)",
-                          f->path, f->recordings[rec].id, b0 * R);
+            rc = mb_error(MB_EFORMAT, "'%s': /recordings/%s/emg: a chunk near sample %zu does not decode (corrupt)",
+                          f->path, f->recordings[rec].id, b0 * R + 1);
     }
     free(raw);
     free(scr);

@@ -73,7 +73,7 @@ static void check_tables(struct vctx *v)
             problem(v, obj, "power_line_hz %g is not finite and >= 0", d->power_line_hz);
         for (int c = 0; c < d->n_channels; c++)
             if (!isfinite(d->channels[c].gain) || d->channels[c].gain == 0) {
-                problem(v, obj, "channel %d gain %g is not finite and non-zero", c, d->channels[c].gain);
+                problem(v, obj, "channel %d gain %g is not finite and non-zero", c + 1, d->channels[c].gain);
                 break;
             }
     }
@@ -187,19 +187,21 @@ static void check_recording(struct vctx *v, struct mbh5_file *f, size_t ri)
         size_t k = n - t0 < BLOCK_ROWS ? n - t0 : BLOCK_ROWS;
         if (mbh5_read_emg(f, ri, t0, k, emg) || mbh5_read_labels(f, ri, t0, k, lab, rep) ||
             (in->has_time && mbh5_read_time(f, ri, t0, k, tm))) {
-            problem(v, obj, "unreadable samples near row %zu: %s", t0, mb_last_error());
+            problem(v, obj, "unreadable data near sample %zu: %s", t0 + 1, mb_last_error());
             goto out;
         }
         for (size_t i = 0; i < k; i++)
             for (size_t c = 0; c < C; c++)
                 if (!isfinite(emg[i * C + c]))
                     tally(&nonfinite, t0 + i, c);
+        size_t unknown = mbh5_find_unknown_label(f, lab, k);   /* next label outside the vocabulary */
         for (size_t i = 0; i < k; i++) {
             int32_t l = lab[i], p = rep[i];
-            if (l != MBH5_UNLABELLED && mbh5_gesture_index(f, l) < 0) {
+            if (i == unknown) {
                 if (!badlab.count)
                     first_bad_label = l;
                 tally(&badlab, t0 + i, 0);
+                unknown = i + 1 + mbh5_find_unknown_label(f, lab + i + 1, k - i - 1);
             }
             if (p < -1)
                 tally(&badrep, t0 + i, 0);
@@ -219,21 +221,22 @@ static void check_recording(struct vctx *v, struct mbh5_file *f, size_t ri)
     seg_emit(&sc, r, n);
     if (nonfinite.count) {
         snprintf(dobj, sizeof dobj, "%s/emg", obj);
-        problem(v, dobj, "%zu NaN/Inf values, first at row %zu channel %zu", nonfinite.count, nonfinite.first_row,
-                nonfinite.first_col);
+        problem(v, dobj, "%zu NaN/Inf values, first at sample %zu channel %zu", nonfinite.count,
+                nonfinite.first_row + 1, nonfinite.first_col + 1);
     }
     if (badlab.count) {
         snprintf(dobj, sizeof dobj, "%s/labels", obj);
-        problem(v, dobj, "%zu labels neither -1 nor a gesture id, first %d at row %zu", badlab.count,
-                (int)first_bad_label, badlab.first_row);
+        problem(v, dobj, "%zu labels neither -1 nor a gesture id, first %d at sample %zu", badlab.count,
+                (int)first_bad_label, badlab.first_row + 1);
     }
     if (badrep.count) {
         snprintf(dobj, sizeof dobj, "%s/repetition", obj);
-        problem(v, dobj, "%zu repetitions below -1, first at row %zu", badrep.count, badrep.first_row);
+        problem(v, dobj, "%zu repetitions below -1, first at sample %zu", badrep.count, badrep.first_row + 1);
     }
     if (badtime.count) {
         snprintf(dobj, sizeof dobj, "%s/time", obj);
-        problem(v, dobj, "%zu times not finite and increasing, first at row %zu", badtime.count, badtime.first_row);
+        problem(v, dobj, "%zu times not finite and increasing, first at sample %zu", badtime.count,
+                badtime.first_row + 1);
     }
     if (sc.mismatches || sc.next != r->n_segments) {
         snprintf(dobj, sizeof dobj, "%s/segments", obj);
@@ -257,7 +260,7 @@ static void check_recording(struct vctx *v, struct mbh5_file *f, size_t ri)
         for (size_t t0 = 0; x && ok && t0 < s->n_samples; t0 += BLOCK_ROWS) {
             size_t k = s->n_samples - t0 < BLOCK_ROWS ? s->n_samples - t0 : BLOCK_ROWS;
             if (mbh5_read_stream_f64(f, ri, (int)si, t0, k, x, ok)) {
-                problem(v, dobj, "unreadable samples near row %zu: %s", t0, mb_last_error());
+                problem(v, dobj, "unreadable data near sample %zu: %s", t0 + 1, mb_last_error());
                 break;
             }
             for (size_t i = 0; i < k; i++) {
@@ -273,11 +276,11 @@ static void check_recording(struct vctx *v, struct mbh5_file *f, size_t ri)
         if (!x || !ok)
             problem(v, dobj, "out of memory while checking");
         if (bad.count)
-            problem(v, dobj, "%zu NaN/Inf values in valid samples, first at row %zu channel %zu", bad.count,
-                    bad.first_row, bad.first_col);
+            problem(v, dobj, "%zu NaN/Inf values in valid samples, first at sample %zu channel %zu", bad.count,
+                    bad.first_row + 1, bad.first_col + 1);
         if (badmask.count)
-            problem(v, dobj, "%zu validity values other than 0/1, first at row %zu", badmask.count,
-                    badmask.first_row);
+            problem(v, dobj, "%zu validity values other than 0/1, first at sample %zu", badmask.count,
+                    badmask.first_row + 1);
         free(x);
         free(ok);
     }

@@ -4,6 +4,7 @@
  * one-chunk buffer per dataset ("columns" below), so a recording of any
  * length costs a few chunks of memory. Small tables (sources, gestures,
  * subjects, notes) are kept in memory and written at commit. */
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -196,8 +197,9 @@ static int col_flush(struct col *c, const char *file, const char *obj)
     }
     if (bad)
         return mb_error(MB_EIO, "'%s': %s: compressing rows from %llu failed", file, obj,
-                        (unsigned long long)c->nrows);
+                        (unsigned long long)c->nrows + 1);
     hsize_t size[2] = { c->nrows + c->nbuf, c->width };
+    errno = 0;
     herr_t st = H5Dset_extent(c->dset, size);
     for (size_t j = 0; j < k && st >= 0; j++) {
         hsize_t off[2] = { c->nrows + j * c->chunk, 0 };
@@ -205,10 +207,12 @@ static int col_flush(struct col *c, const char *file, const char *obj)
                             c->compress ? c->zbuf + j * c->zcap : c->buf + j * cb);
     }
     if (st < 0) {
+        int e = errno;   /* HDF5's file driver keeps the failed write's errno */
         char name[256] = "?";
         H5Iget_name(c->dset, name, sizeof name);
-        return mb_error(MB_EH5, "'%s': %s: cannot write rows [%llu, %llu) of '%s' (disk full?)", file, obj,
-                        (unsigned long long)c->nrows, (unsigned long long)(c->nrows + c->nbuf), name);
+        return mb_error(MB_EH5, "'%s': %s: cannot write rows %llu..%llu of '%s': %s", file, obj,
+                        (unsigned long long)c->nrows + 1, (unsigned long long)(c->nrows + c->nbuf), name,
+                        e ? strerror(e) : "HDF5 error");
     }
     c->nrows += c->nbuf;
     c->nbuf = 0;
@@ -292,25 +296,38 @@ int mbh5_create(struct mbh5_writer **out, const char *path, const struct mbh5_co
     }
     w->fid = w->g_devices = w->g_recordings = -1;
     w->compress = 1;
-    int rc = mb_fs_tmpname(w->tmp, sizeof w->tmp, path);
+    int rc = mb_fs_check_output(path);
+    if (!rc)
+        rc = mb_fs_tmpname(w->tmp, sizeof w->tmp, path);
     if (rc) {
         free(w->path);
         free(w);
         return rc;
     }
+    mb_fs_remove_stale_tmp(path);
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fcpl >= 0)
         H5Pset_obj_track_times(fcpl, 0); /* the root group's header */
-    if (fapl >= 0)
-        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+    /* sec2 (the default, said explicitly): close_file() reaches its file
+     * descriptor to discard a failed file's data. */
+    if (fapl >= 0 && (H5Pset_fapl_sec2(fapl) < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0)) {
+        H5Pclose(fapl);
+        fapl = -1;
+    }
+    /* Tracked before it exists, so a signal never finds it untracked. */
+    mb_fs_track_tmp(w->tmp);
+    errno = 0;
     w->fid = (fcpl < 0 || fapl < 0) ? -1 : H5Fcreate(w->tmp, H5F_ACC_TRUNC, fcpl, fapl);
+    int e = errno;
     if (fcpl >= 0)
         H5Pclose(fcpl);
     if (fapl >= 0)
         H5Pclose(fapl);
     if (w->fid < 0) {
-        rc = mb_error(MB_EIO, "'%s': cannot create the temporary file '%s'", path, w->tmp);
+        rc = mb_error(MB_EIO, "'%s': cannot create the temporary file '%s': %s", path, w->tmp,
+                      e ? strerror(e) : "HDF5 error");
+        mb_fs_untrack_tmp(w->tmp);
         free(w->path);
         free(w);
         return rc;
@@ -875,7 +892,24 @@ static void writer_free(struct mbh5_writer *w)
     free(w);
 }
 
-static int close_file(struct mbh5_writer *w)
+static int close_failed;
+
+int mbh5_unclean_close(void)
+{
+    return __atomic_load_n(&close_failed, __ATOMIC_RELAXED);
+}
+
+/* Closes every handle and the file. With 'discard' (the file is about to
+ * be deleted), its contents are dropped first: closing flushes HDF5's
+ * metadata, which fails on the full disk that usually brought us here,
+ * and a failed H5Fclose is worse than a lost file. HDF5 1.10 frees the
+ * file but keeps its id, and its exit-time teardown then closes that id
+ * again and crashes (HDFGroup/hdf5#2257; fixed upstream by #2291, after
+ * the 1.10.8 that Debian 12 ships). Truncating to 0
+ * gives the space back, so the flush has room and the close succeeds.
+ * When it still fails (a file-size limit, another process filling the
+ * disk), mbh5_unclean_close() says so. */
+static int close_file(struct mbh5_writer *w, int discard)
 {
     if (w->open_rec) {
         w->open_rec->w = w;
@@ -887,8 +921,20 @@ static int close_file(struct mbh5_writer *w)
     if (w->g_recordings > 0)
         H5Gclose(w->g_recordings);
     w->g_devices = w->g_recordings = -1;
-    herr_t st = w->fid > 0 ? H5Fclose(w->fid) : 0;
+    if (w->fid <= 0)
+        return 0;
+    void *fd = NULL;
+    if (discard && H5Fget_vfd_handle(w->fid, H5P_DEFAULT, &fd) >= 0 && fd && ftruncate(*(int *)fd, 0) != 0) {
+        /* nothing else to try: the close below says whether it mattered */
+    }
+    herr_t st = H5Fclose(w->fid);
     w->fid = -1;
+    if (st < 0) {
+        int e = errno;   /* for the caller's message */
+        __atomic_store_n(&close_failed, 1, __ATOMIC_RELAXED);
+        mb_info("'%s': libhdf5 could not close '%s'%s", w->path, w->tmp, discard ? " after discarding it" : "");
+        errno = e;
+    }
     return st < 0 ? -1 : 0;
 }
 
@@ -901,14 +947,17 @@ int mbh5_commit(struct mbh5_writer *w)
         rc = mb_error(MB_EINVAL, "'%s': not committed: recording %s is still open", w->path, w->open_rec->id);
     if (!rc)
         rc = write_tables(w);
+    errno = 0;
     if (!rc && H5Fflush(w->fid, H5F_SCOPE_GLOBAL) < 0)
-        rc = mb_error(MB_EIO, "'%s': cannot flush '%s' (disk full?)", w->path, w->tmp);
-    if (close_file(w) < 0 && !rc)
-        rc = mb_error(MB_EIO, "'%s': cannot close '%s' (disk full?)", w->path, w->tmp);
+        rc = mb_error(MB_EIO, "'%s': cannot write '%s': %s", w->path, w->tmp, errno ? strerror(errno) : "HDF5 error");
+    errno = 0;
+    if (close_file(w, rc != MB_OK) < 0 && !rc)
+        rc = mb_error(MB_EIO, "'%s': cannot close '%s': %s", w->path, w->tmp, errno ? strerror(errno) : "HDF5 error");
     if (!rc)
         rc = mb_fs_commit(w->tmp, w->path);
     if (rc)
         unlink(w->tmp);
+    mb_fs_untrack_tmp(w->tmp);
     writer_free(w);
     return rc;
 }
@@ -917,7 +966,8 @@ void mbh5_abort(struct mbh5_writer *w)
 {
     if (!w)
         return;
-    close_file(w);
+    close_file(w, 1);
     unlink(w->tmp);
+    mb_fs_untrack_tmp(w->tmp);
     writer_free(w);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "core/ydoc.h"
@@ -285,6 +286,21 @@ static int plan_finish(struct hn_plan *pl, const char *origin)
         len += l;
     }
     pl->text = t;
+    return MB_OK;
+}
+
+int hn_plan_check_data(const struct hn_plan *pl, const char *origin)
+{
+    for (size_t i = 0; i < pl->n_data; i++) {
+        /* access() first: its errno says why ("Permission denied"), which
+         * the HDF5 library would not */
+        if (access(pl->data[i], R_OK) != 0)
+            return mb_error(MB_EIO, "%s: cannot read dataset '%s': %s", origin, pl->data[i], strerror(errno));
+        int rc = pr_corpus_check(pl->data[i], &pl->view);
+        if (rc)
+            return mb_error(rc, "%s: dataset '%s' refused (above); nothing was run or written", origin,
+                            pl->data[i]);
+    }
     return MB_OK;
 }
 

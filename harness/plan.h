@@ -77,6 +77,13 @@ int hn_plan_load(struct hn_plan *plan, const char *path, const struct hn_registr
 /* Same plan from flags; protocols take default settings (plus --folds). */
 int hn_plan_from_flags(struct hn_plan *plan, const struct hn_flags *f, const struct hn_registry *reg) MB_MUST_CHECK;
 
+/* Checks every dataset of the plan before anything is written (myobench
+ * run calls it before it opens the results store): each file is readable
+ * and passes pr_corpus_check at the plan's view (a unified file whose
+ * recordings fit the view and whose labels are all in its vocabulary).
+ * 'origin' names the plan in messages: its file, or "--data". */
+int hn_plan_check_data(const struct hn_plan *plan, const char *origin) MB_MUST_CHECK;
+
 /* Frees what a plan owns; a zeroed plan is fine. */
 void hn_plan_release(struct hn_plan *plan);
 

@@ -475,9 +475,16 @@ static int rdb_open(struct rdb *r, const char *path)
         char **names;
         size_t ns;
         rc = block_subjects(r, b, &ids, &names, &ns);
-        if (!rc && !ns)
-            rc = note(r, "empty  %s / %s: no subject result (every job n/a, failed or unfinished)", b->dataset,
-                      b->protocol);
+        if (!rc && !ns) {
+            /* the reason of an n/a job, if any: an all-n/a block (a refused
+             * few-shot budget) must say why it has no table */
+            char why[600] = "";
+            for (size_t m = 0; m < r->n_methods && !rc && !why[0]; m++)
+                rc = block_message(r, why, sizeof why, b, r->method[m], "na");
+            if (!rc)
+                rc = note(r, "empty  %s / %s: no subject result (every job n/a, failed or unfinished)%s%s",
+                          b->dataset, b->protocol, why[0] ? "; n/a: " : "", why);
+        }
         else if (!rc)
             rc = rep_cube_add_block(r->cube, &b->cube_block, b->dataset, b->protocol, (const char *const *)names, ns);
         for (size_t m = 0; m < r->n_methods && !rc && ns; m++)

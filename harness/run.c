@@ -2,9 +2,12 @@
 #include "harness/run.h"
 
 #include <cblas.h>
+#include <errno.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/fs.h"
@@ -81,10 +84,19 @@ int hn_job_key(char key[65], const struct hn_job_rec *j)
 
 /* ---- progress ------------------------------------------------------------------ */
 
+#define WAIT_POLL_NS 500000000L   /* while other runs hold jobs: ask again every 0.5 s */
+
+/* One count over the whole run: jobs of earlier datasets are part of done
+ * and total, and the dataset being run is named. Datasets are planned one
+ * at a time (each is loaded only for its own jobs), so while later ones are
+ * still to plan the total is a lower bound, marked '+'. */
 struct progress {
     enum hn_progress mode;
-    size_t total, done;
-    double t0;
+    size_t base;                 /* jobs run for earlier datasets of this run */
+    size_t total, done;          /* this dataset's jobs to run, and finished */
+    size_t d, n_data;            /* dataset index, datasets in the plan */
+    const char *dataset;         /* its label */
+    double t0;                   /* start of the run */
 };
 
 static void clock_text(char *buf, size_t cap, double s)
@@ -103,18 +115,21 @@ static void progress_step(struct progress *p, const struct hn_job_rec *j, const 
     if (p->mode == HN_PROGRESS_NONE)
         return;
     double el = omp_get_wtime() - p->t0;
+    size_t done = p->base + p->done, total = p->base + p->total;
+    const char *more = p->d + 1 < p->n_data ? "+" : "";
     if (p->mode == HN_PROGRESS_LINES) {
-        fprintf(stderr, "[%zu/%zu] %-6s %s / %s / %s / %s seed %llu (%.2f s)\n", p->done, p->total, status,
+        fprintf(stderr, "[%zu/%zu%s] %-6s %s / %s / %s / %s seed %llu (%.2f s)\n", done, total, more, status,
                 j->dataset, j->protocol, j->method, j->fold_id, (unsigned long long)j->seed, seconds);
         return;
     }
     char e[32], eta[32] = "--:--";
     clock_text(e, sizeof e, el);
-    if (p->done)
-        clock_text(eta, sizeof eta, el / (double)p->done * (double)(p->total - p->done));
-    int width = 30, fill = p->total ? (int)((double)width * (double)p->done / (double)p->total) : width;
-    fprintf(stderr, "\r[%.*s%*s] %zu/%zu jobs, %s elapsed, ETA %s ", fill,
-            "##############################", width - fill, "", p->done, p->total, e, eta);
+    if (done)
+        clock_text(eta, sizeof eta, el / (double)done * (double)(total - done));
+    int width = 30, fill = total ? (int)((double)width * (double)done / (double)total) : width;
+    fprintf(stderr, "\r[%.*s%*s] %zu/%zu%s jobs, dataset %zu/%zu '%s', %s elapsed, ETA %s%s ", fill,
+            "##############################", width - fill, "", done, total, more, p->d + 1, p->n_data, p->dataset,
+            e, eta, more);
     if (p->done == p->total)
         fprintf(stderr, "\n");
     fflush(stderr);
@@ -138,11 +153,39 @@ struct foldset {
     size_t n;
 };
 
+/* Claims the job, then runs and commits it; *busy = 1 when another live
+ * run holds it (the caller asks again later). */
 static void run_one(struct job *jb, const struct pr_corpus *c, struct hn_store *s, int64_t run_id, int threads,
-                    struct progress *prog, struct hn_run_stats *st, int *store_err)
+                    struct progress *prog, struct hn_run_stats *st, int *store_err, int *busy,
+                    struct hn_lease *holder)
 {
     const struct mb_protocol *p = jb->ps->p;
     const struct mb_method *m = jb->ms->m;
+    enum hn_claim claim;
+    struct hn_lease prev;
+    int crc = hn_store_claim(s, &claim, &prev, jb->r.key, run_id);
+    if (crc || claim != HN_CLAIMED) {
+#pragma omp critical(hn_progress)
+        {
+            if (crc)
+                *store_err = crc;
+            else if (claim == HN_CLAIM_BUSY) {
+                *busy = 1;
+                if (!holder->owner[0])
+                    *holder = prev;
+            } else {
+                /* finished by another run meanwhile: counted, not run */
+                st->n_other++;
+                st->n_other_failed += claim == HN_CLAIM_FAILED;
+                progress_step(prog, &jb->r, "other", 0);
+            }
+        }
+        return;
+    }
+    if (prev.owner[0])
+        mb_warn("job %s / %s / %s / %s seed %llu: taking it over from %s (%s)", jb->r.dataset, jb->r.protocol,
+                jb->r.method, jb->r.fold_id, (unsigned long long)jb->r.seed, prev.owner,
+                prev.dead ? "that process is not running" : "its heartbeat expired");
     double t0 = omp_get_wtime();
     struct pr_result res;
     memset(&res, 0, sizeof res);
@@ -178,6 +221,9 @@ static void run_one(struct job *jb, const struct pr_corpus *c, struct hn_store *
     double secs = omp_get_wtime() - t0;
     int rc = hn_store_commit_job(s, &jb->r, run_id, threads, status, msg, have_res ? &res : NULL,
                                  (const char *const *)c->subject_names, secs);
+    /* after a failed commit, another run may take the job; the commit's error is the one reported */
+    int rel = rc ? hn_store_release(s, jb->r.key) : MB_OK;
+    (void)rel;
     if (have_res)
         pr_result_release(&res);
     static const char *const word[] = { "pending", "ok", "n/a", "FAILED" };
@@ -281,7 +327,9 @@ int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d,
     }
     st->n_jobs += n_jobs;
     if (!rc && n_todo) {
-        struct progress prog = { o->progress, n_todo, 0, omp_get_wtime() };
+        /* st holds the jobs the earlier datasets ran */
+        struct progress prog = { o->progress, st->n_ok + st->n_na + st->n_failed + st->n_other, n_todo, 0, d, plan->n_data,
+                                 c->name, st->t_start > 0 ? st->t_start : omp_get_wtime() };
         if (prog.mode == HN_PROGRESS_AUTO)
             prog.mode = isatty(STDERR_FILENO) ? HN_PROGRESS_BAR : HN_PROGRESS_LINES;
         int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
@@ -289,14 +337,41 @@ int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d,
          * threads would oversubscribe the cores. */
         int blas_prev = openblas_get_num_threads();
         openblas_set_num_threads(1);
-        int store_err = MB_OK;
+        int store_err = MB_OK, said = 0;
+        struct hn_lease holder;
+        memset(&holder, 0, sizeof holder);
+        /* Jobs another live run holds are asked for again until they are
+         * finished (or their owner is gone and this run takes them over), so
+         * the run ends with every job of the dataset done, by it or another. */
+        while (n_todo && !store_err) {
+            size_t n_busy = 0;
+            char *busy = calloc(n_todo, 1);
+            if (!busy) {
+                store_err = mb_error(MB_ENOMEM, "out of memory running '%s'", c->path);
+                break;
+            }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-        for (size_t t = 0; t < n_todo; t++) {
-            int stop;
+            for (size_t t = 0; t < n_todo; t++) {
+                int stop, b = 0;
 #pragma omp atomic read
-            stop = store_err;
-            if (!stop)
-                run_one(&jobs[todo[t]], c, s, run_id, threads, &prog, st, &store_err);
+                stop = store_err;
+                if (!stop)
+                    run_one(&jobs[todo[t]], c, s, run_id, threads, &prog, st, &store_err, &b, &holder);
+                busy[t] = (char)b;
+            }
+            for (size_t t = 0; t < n_todo; t++)
+                if (busy[t])
+                    todo[n_busy++] = todo[t];
+            free(busy);
+            n_todo = n_busy;
+            if (n_todo && !store_err) {
+                if (!said++ && prog.mode != HN_PROGRESS_NONE)
+                    fprintf(stderr, "%smyobench: run: waiting for %zu jobs of '%s' that another run of '%s' is "
+                            "running (%s, last heartbeat %.0f s ago)\n", prog.mode == HN_PROGRESS_BAR ? "\n" : "",
+                            n_todo, c->path, hn_store_path(s), holder.owner, holder.age);
+                struct timespec ts = { 0, WAIT_POLL_NS };
+                while (nanosleep(&ts, &ts) && errno == EINTR) {}
+            }
         }
         openblas_set_num_threads(blas_prev);
         rc = store_err;
@@ -313,12 +388,78 @@ int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d,
     return rc;
 }
 
+/* ---- heartbeat ------------------------------------------------------------------- */
+
+/* A thread renews this run's leases every expiry / 4 seconds while the run
+ * goes on, however long a job takes, so other runs never take over a job
+ * that is still running. */
+struct beat {
+    struct hn_store *s;
+    pthread_t thread;
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    int stop, started;
+};
+
+static void *beat_main(void *arg)
+{
+    struct beat *b = arg;
+    double every = hn_store_lease_expiry(b->s) / 4;
+    int warned = 0;
+    pthread_mutex_lock(&b->m);
+    while (!b->stop) {
+        struct timespec at;
+        clock_gettime(CLOCK_REALTIME, &at);
+        double t = (double)at.tv_sec + (double)at.tv_nsec * 1e-9 + every;
+        at.tv_sec = (time_t)t;
+        at.tv_nsec = (long)((t - (double)at.tv_sec) * 1e9);
+        if (pthread_cond_timedwait(&b->cv, &b->m, &at) == ETIMEDOUT && !b->stop) {
+            pthread_mutex_unlock(&b->m);
+            int rc = hn_store_heartbeat(b->s);
+            if (rc && !warned++)
+                mb_warn("cannot renew the leases of this run in '%s'; other runs may take its jobs over",
+                        hn_store_path(b->s));
+            pthread_mutex_lock(&b->m);
+        }
+    }
+    pthread_mutex_unlock(&b->m);
+    return NULL;
+}
+
+static void beat_start(struct beat *b, struct hn_store *s)
+{
+    memset(b, 0, sizeof *b);
+    b->s = s;
+    pthread_mutex_init(&b->m, NULL);
+    pthread_cond_init(&b->cv, NULL);
+    b->started = pthread_create(&b->thread, NULL, beat_main, b) == 0;
+    if (!b->started)
+        mb_warn("cannot start the heartbeat of this run: jobs longer than %g s may be run again by another run",
+                hn_store_lease_expiry(s));
+}
+
+static void beat_stop(struct beat *b)
+{
+    if (b->started) {
+        pthread_mutex_lock(&b->m);
+        b->stop = 1;
+        pthread_cond_signal(&b->cv);
+        pthread_mutex_unlock(&b->m);
+        pthread_join(b->thread, NULL);
+    }
+    pthread_mutex_destroy(&b->m);
+    pthread_cond_destroy(&b->cv);
+}
+
 int hn_run(struct hn_run_stats *st, const struct hn_plan *plan, struct hn_store *s, const struct hn_run_opts *o)
 {
     memset(st, 0, sizeof *st);
+    st->t_start = omp_get_wtime();
     int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
-    int64_t run_id;
+    int64_t run_id = 0;
     int rc = hn_store_begin_run(s, &run_id, plan->text, threads);
+    struct beat beat;
+    beat_start(&beat, s);
     for (size_t d = 0; d < plan->n_data && !rc; d++) {
         struct pr_corpus c;
         memset(&c, 0, sizeof c);
@@ -331,11 +472,16 @@ int hn_run(struct hn_run_stats *st, const struct hn_plan *plan, struct hn_store 
         else
             pr_corpus_release(&c);
     }
-    int rc_end = hn_store_end_run(s, run_id, st->n_ok, st->n_na, st->n_failed, st->n_skipped);
+    beat_stop(&beat);
+    /* normally none is left: each commit drops its lease */
+    int rc_end = hn_store_release(s, NULL);
+    if (!rc_end)
+        rc_end = hn_store_end_run(s, run_id, st->n_ok, st->n_na, st->n_failed, st->n_skipped + st->n_other);
     if (!rc)
         rc = rc_end;
-    if (!rc && st->n_failed)
-        rc = mb_error(MB_EINVAL, "%zu of %zu jobs failed (their messages are in the store's jobs.message)",
-                      st->n_failed, st->n_jobs);
+    if (!rc && (st->n_failed || st->n_other_failed))
+        rc = mb_error(MB_EINVAL, "%zu of %zu jobs failed%s (their messages are in the store's jobs.message)",
+                      st->n_failed + st->n_other_failed, st->n_jobs,
+                      st->n_other_failed ? ", some in another run of the same store" : "");
     return rc;
 }

@@ -18,8 +18,11 @@
  * 'params' are the plan's parameters for that row (protocols fit with
  * m->params).
  *
- * Progress goes to stderr: a bar (jobs done/total, elapsed, ETA) when
- * stderr is a terminal, otherwise one line per finished job.
+ * Progress goes to stderr: a bar (jobs done/total, the dataset being run,
+ * elapsed, ETA) when stderr is a terminal, otherwise one line per finished
+ * job. The count runs over the whole plan; while datasets remain to be
+ * planned (each is planned when it is loaded) the total is a lower bound,
+ * printed with a '+'.
  */
 #ifndef MB_HARNESS_RUN_H
 #define MB_HARNESS_RUN_H
@@ -44,6 +47,9 @@ struct hn_run_stats {
     size_t n_jobs;               /* planned */
     size_t n_ok, n_na, n_failed; /* run now */
     size_t n_skipped;            /* already ok or na in the store */
+    double t_start;              /* omp_get_wtime() when hn_run began (progress over the whole run) */
+    size_t n_other;              /* finished by another run of the same store while this one went on */
+    size_t n_other_failed;       /* of those, failed */
 };
 
 /* SHA-256 (hex) of the library sources this binary was built from (every

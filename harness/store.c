@@ -3,17 +3,27 @@
  * WAL journal with synchronous=NORMAL: a committed transaction survives a
  * kill -9 of the process (the WAL is replayed on the next open); only an
  * operating-system crash can lose the last commits, never corrupt the file.
+ *
+ * Several runs may share one store (docs/RESULTS.md section 3, "Leases"):
+ * each job is claimed in one BEGIN IMMEDIATE transaction that writes a lease
+ * row (owner, host, pid, heartbeat), so a job runs in one process only; a
+ * lease whose heartbeat is older than the expiry, or whose process on this
+ * host is gone, may be taken over.
  */
 #include "harness/store.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/fs.h"
 #include "core/version.h"
@@ -24,6 +34,12 @@ struct hn_store {
     char *path;
     char *manifest_dir;
     pthread_mutex_t lock;
+    /* who this handle's leases belong to */
+    char owner[HN_OWNER_MAX];    /* "<host>:<pid>:<16 random hex digits>" */
+    char host[256];
+    long long pid;
+    double lease_expiry;         /* seconds */
+    int64_t claims_before_run;   /* claims.id up to which claims predate the current run */
 };
 
 static const char *const schema_sql =
@@ -54,11 +70,22 @@ static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS confusion(job TEXT NOT NULL REFERENCES jobs(key), subject INTEGER NOT NULL,\n"
     "  true_id INTEGER NOT NULL, pred_id INTEGER NOT NULL, count INTEGER NOT NULL,\n"
     "  PRIMARY KEY(job, subject, true_id, pred_id));\n"
+    /* Job claiming (docs/RESULTS.md section 3): the lease of each running job,
+     * and one row per claim (an execution attempt). Stores made before these
+     * tables get them on their next open. */
+    "CREATE TABLE IF NOT EXISTS leases(job TEXT PRIMARY KEY REFERENCES jobs(key), owner TEXT NOT NULL,\n"
+    "  host TEXT NOT NULL, pid INTEGER NOT NULL, run_id INTEGER, claimed TEXT NOT NULL, heartbeat INTEGER NOT NULL,\n"
+    "  expiry REAL NOT NULL);\n"
+    "CREATE TABLE IF NOT EXISTS claims(id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL REFERENCES jobs(key),\n"
+    "  run_id INTEGER, owner TEXT NOT NULL, claimed TEXT NOT NULL, took_over TEXT);\n"
+    "CREATE INDEX IF NOT EXISTS claims_job ON claims(job);\n"
     "CREATE VIEW IF NOT EXISTS class_metrics AS\n"
     "  SELECT job, subject, true_id AS class, SUM(count) AS n_true,\n"
     "         SUM(CASE WHEN true_id = pred_id THEN count ELSE 0 END) AS n_correct,\n"
     "         CAST(SUM(CASE WHEN true_id = pred_id THEN count ELSE 0 END) AS REAL) / SUM(count) AS recall\n"
     "  FROM confusion GROUP BY job, subject, true_id;\n";
+
+static int drop_leases(struct hn_store *s, const char *key);
 
 static int db_fail(struct hn_store *s, const char *what)
 {
@@ -91,6 +118,44 @@ static void machine(char *buf, size_t cap)
         snprintf(buf, cap, "%s %s %s %s", u.sysname, u.nodename, u.release, u.machine);
     else
         snprintf(buf, cap, "unknown");
+}
+
+#define BUSY_TIMEOUT_MS 60000
+
+/* Switching a fresh database to WAL needs an exclusive lock, and SQLite
+ * answers SQLITE_BUSY at once there instead of calling the busy handler:
+ * two runs started together on a new store failed with "database is
+ * locked". Retry for as long as the busy timeout. */
+static int set_wal(struct hn_store *s)
+{
+    for (int waited = 0;; waited += 10) {
+        int rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            return MB_OK;
+        if ((rc & 0xff) != SQLITE_BUSY || waited >= BUSY_TIMEOUT_MS)
+            return db_fail(s, "setting WAL mode");
+        sqlite3_sleep(10);
+    }
+}
+
+/* The identity this handle's leases carry: host and pid, to tell a dead
+ * owner on this host, and random digits, so two handles of one process (or
+ * a reused pid) never pass for each other. */
+static void owner_init(struct hn_store *s)
+{
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 32) ^
+            (uint64_t)(uintptr_t)s;
+    }
+    if (gethostname(s->host, sizeof s->host) != 0)
+        snprintf(s->host, sizeof s->host, "unknown");
+    s->host[sizeof s->host - 1] = 0;
+    s->pid = (long long)getpid();
+    snprintf(s->owner, sizeof s->owner, "%.200s:%lld:%016llx", s->host, s->pid, (unsigned long long)r);
+    s->lease_expiry = HN_LEASE_EXPIRY;
 }
 
 /* Reads meta.schema; a fresh database gets the meta rows. */
@@ -145,15 +210,18 @@ int hn_store_open(struct hn_store **out, const char *path)
         return mb_error(MB_ENOMEM, "out of memory opening '%s'", path);
     }
     snprintf(s->manifest_dir, dl + 16, "%.*s/manifests", (int)dl, slash ? path : ".");
+    owner_init(s);
     int rc = MB_OK;
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
         SQLITE_OK)
         rc = db_fail(s, "cannot open");
     if (!rc) {
-        /* Concurrent readers (a report while a run goes on) wait instead of failing. */
-        sqlite3_busy_timeout(s->db, 60000);
-        rc = exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+        /* Other runs and readers (a report while a run goes on) wait instead of failing. */
+        sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+        rc = set_wal(s);
     }
+    if (!rc)
+        rc = exec(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
     if (!rc)
         rc = exec(s, "BEGIN IMMEDIATE");
     if (!rc) {
@@ -200,23 +268,41 @@ int hn_store_begin_run(struct hn_store *s, int64_t *run_id, const char *plan_tex
     utc_now(now);
     machine(mach, sizeof mach);
     pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *st;
-    int rc = MB_OK;
+    sqlite3_stmt *st = NULL;
+    int rc = exec(s, "BEGIN IMMEDIATE");
+    if (rc)
+        goto out;
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO runs(started, version, machine, threads, plan) VALUES (?, ?, ?, ?, ?)", -1,
-                           &st, NULL) != SQLITE_OK)
+                           &st, NULL) != SQLITE_OK) {
         rc = db_fail(s, "recording the run");
-    else {
-        sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, hn_version(), -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, mach, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 4, threads);
-        sqlite3_bind_text(st, 5, plan_text, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = db_fail(s, "recording the run");
-        sqlite3_finalize(st);
-        *run_id = sqlite3_last_insert_rowid(s->db);
+        goto out;
     }
+    sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, hn_version(), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, mach, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, threads);
+    sqlite3_bind_text(st, 5, plan_text, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_fail(s, "recording the run");
+    *run_id = sqlite3_last_insert_rowid(s->db);
+    sqlite3_finalize(st);
+    st = NULL;
+    /* Claims after this one were made while this run went on (hn_store_claim). */
+    if (!rc && sqlite3_prepare_v2(s->db, "SELECT COALESCE(MAX(id), 0) FROM claims", -1, &st, NULL) != SQLITE_OK)
+        rc = db_fail(s, "recording the run");
+    if (!rc) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            s->claims_before_run = sqlite3_column_int64(st, 0);
+        else
+            rc = db_fail(s, "recording the run");
+    }
+out:
+    sqlite3_finalize(st);
+    if (rc)
+        (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    else
+        rc = exec(s, "COMMIT");
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
@@ -517,12 +603,224 @@ int hn_store_commit_job(struct hn_store *s, const struct hn_job_rec *job, int64_
         rc = db_fail(s, "committing a job");
     if (!rc)
         rc = commit_results(s, job->key, status == HN_OK ? res : NULL, subject_names);
+    /* the job is finished: its lease goes with the same commit */
+    if (!rc)
+        rc = drop_leases(s, job->key);
 out:
     sqlite3_finalize(st);
     if (rc)
         (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     else
         rc = exec(s, "COMMIT");
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/* ---- job claiming ---------------------------------------------------------------- */
+
+/* Deletes this handle's lease of 'key' (all of them when key is NULL);
+ * called with the lock held, inside or outside a transaction. */
+static int drop_leases(struct hn_store *s, const char *key)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM leases WHERE owner = ?1 AND (?2 IS NULL OR job = ?2)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_fail(s, "releasing a lease");
+    sqlite3_bind_text(st, 1, s->owner, -1, SQLITE_STATIC);
+    if (key)
+        sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 2);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? MB_OK : db_fail(s, "releasing a lease");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* 1 if process 'pid' of this host still runs. A zombie (killed, not yet
+ * reaped by its parent) answers kill(pid, 0) but runs nothing. */
+static int pid_running(long long pid)
+{
+    if (pid <= 0 || pid > INT_MAX)
+        return 0;
+    if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
+        return 0;
+    char p[64], buf[512];
+    snprintf(p, sizeof p, "/proc/%lld/stat", pid);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return 1;   /* no procfs: trust kill() */
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *e = strrchr(buf, ')');   /* "pid (comm) S ...": comm may hold spaces */
+    return !(e && e[1] == ' ' && (e[2] == 'Z' || e[2] == 'X'));
+}
+
+void hn_store_set_lease_expiry(struct hn_store *s, double seconds)
+{
+    s->lease_expiry = seconds > 0 ? seconds : HN_LEASE_EXPIRY;
+}
+
+double hn_store_lease_expiry(const struct hn_store *s)
+{
+    return s->lease_expiry;
+}
+
+const char *hn_store_owner(const struct hn_store *s)
+{
+    return s->owner;
+}
+
+/* The claim's reading step, one statement: the job's status, its lease (NULLs
+ * without one) and whether a claim was made since this run began. */
+static int read_claim(struct hn_store *s, char status[16], struct hn_lease *l, int *tried, const char *key,
+                      time_t now)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT j.status, l.owner, l.host, l.pid, l.heartbeat, l.expiry, "
+                           "EXISTS(SELECT 1 FROM claims c WHERE c.job = j.key AND c.id > ?2) "
+                           "FROM jobs j LEFT JOIN leases l ON l.job = j.key WHERE j.key = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, "claiming a job");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, s->claims_before_run);
+    int step = sqlite3_step(st), rc = MB_OK;
+    memset(l, 0, sizeof *l);
+    if (step == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        snprintf(status, 16, "%s", v ? v : "");
+        if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+            snprintf(l->owner, sizeof l->owner, "%s", (const char *)sqlite3_column_text(st, 1));
+            v = (const char *)sqlite3_column_text(st, 2);
+            snprintf(l->host, sizeof l->host, "%s", v ? v : "");
+            l->pid = sqlite3_column_int64(st, 3);
+            l->age = difftime(now, (time_t)sqlite3_column_int64(st, 4));
+            l->expiry = sqlite3_column_double(st, 5);
+        }
+        *tried = sqlite3_column_int(st, 6);
+    } else if (step == SQLITE_DONE)
+        rc = mb_error(MB_EINVAL, "results store '%s': job %.16s is not planned", s->path, key);
+    else
+        rc = db_fail(s, "claiming a job");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hn_store_claim(struct hn_store *s, enum hn_claim *out, struct hn_lease *holder, const char *key, int64_t run_id)
+{
+    struct hn_lease prev;
+    char status[16] = "";
+    int tried = 0;
+    *out = HN_CLAIM_BUSY;
+    time_t now = time(NULL);
+    pthread_mutex_lock(&s->lock);
+    /* IMMEDIATE: the read and the lease write are one step, so two runs
+     * can never both see the job free */
+    int rc = exec(s, "BEGIN IMMEDIATE");
+    if (rc)
+        memset(&prev, 0, sizeof prev);
+    else
+        rc = read_claim(s, status, &prev, &tried, key, now);
+    if (!rc && !strcmp(prev.owner, s->owner))
+        memset(&prev, 0, sizeof prev);   /* our own lease: ours to (re)claim */
+    if (!rc) {
+        if (!strcmp(status, "ok") || !strcmp(status, "na")) {
+            *out = HN_CLAIM_DONE;
+        } else if (prev.owner[0]) {
+            /* held by another run: ours only when its owner is gone. The
+             * expiry is the owner's, which knows how often it beats. */
+            prev.expired = prev.age > prev.expiry;
+            prev.dead = !strcmp(prev.host, s->host) && !pid_running(prev.pid);
+            *out = prev.expired || prev.dead ? HN_CLAIMED : HN_CLAIM_BUSY;
+        } else if (!strcmp(status, "failed") && tried) {
+            /* another run tried it since this one began, and it failed: running
+             * it again here would only repeat that failure */
+            *out = HN_CLAIM_FAILED;
+        } else
+            *out = HN_CLAIMED;
+    }
+    if (!rc && *out == HN_CLAIMED) {
+        char when[32], took[400] = "";
+        utc_now(when);
+        if (prev.owner[0])
+            snprintf(took, sizeof took, "%s (%s)", prev.owner,
+                     prev.dead ? "process not running" : "heartbeat expired");
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(s->db,
+                               "INSERT INTO leases(job, owner, host, pid, run_id, claimed, heartbeat, expiry) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(job) DO UPDATE SET "
+                               "owner = excluded.owner, host = excluded.host, pid = excluded.pid, "
+                               "run_id = excluded.run_id, claimed = excluded.claimed, "
+                               "heartbeat = excluded.heartbeat, expiry = excluded.expiry",
+                               -1, &st, NULL) != SQLITE_OK) {
+            rc = db_fail(s, "claiming a job");
+            goto out;
+        }
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, s->owner, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, s->host, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, s->pid);
+        sqlite3_bind_int64(st, 5, run_id);
+        sqlite3_bind_text(st, 6, when, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 7, (sqlite3_int64)now);
+        sqlite3_bind_double(st, 8, s->lease_expiry);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(s, "claiming a job");
+        sqlite3_finalize(st);
+        if (!rc && sqlite3_prepare_v2(s->db,
+                                      "INSERT INTO claims(job, run_id, owner, claimed, took_over) "
+                                      "VALUES (?1, ?2, ?3, ?4, NULLIF(?5, ''))",
+                                      -1, &st, NULL) != SQLITE_OK) {
+            rc = db_fail(s, "claiming a job");
+            goto out;
+        }
+        if (!rc) {
+            sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, run_id);
+            sqlite3_bind_text(st, 3, s->owner, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4, when, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 5, took, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) != SQLITE_DONE)
+                rc = db_fail(s, "claiming a job");
+            sqlite3_finalize(st);
+        }
+    }
+out:
+    if (rc)
+        (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    else
+        rc = exec(s, "COMMIT");
+    pthread_mutex_unlock(&s->lock);
+    if (rc)
+        *out = HN_CLAIM_BUSY;
+    if (holder)
+        *holder = prev;
+    return rc;
+}
+
+int hn_store_heartbeat(struct hn_store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st;
+    int rc = MB_OK;
+    if (sqlite3_prepare_v2(s->db, "UPDATE leases SET heartbeat = ?1 WHERE owner = ?2", -1, &st, NULL) != SQLITE_OK)
+        rc = db_fail(s, "renewing leases");
+    else {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+        sqlite3_bind_text(st, 2, s->owner, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(s, "renewing leases");
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int hn_store_release(struct hn_store *s, const char *key)
+{
+    pthread_mutex_lock(&s->lock);
+    int rc = drop_leases(s, key);
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
@@ -553,11 +851,13 @@ int hn_store_prune(struct hn_store *s, size_t *n_jobs, const struct hn_prune *se
         "SELECT COUNT(*) FROM jobs WHERE " PRUNE_WHERE,
         "DELETE FROM subject_metrics WHERE job IN (SELECT key FROM jobs WHERE " PRUNE_WHERE ")",
         "DELETE FROM confusion WHERE job IN (SELECT key FROM jobs WHERE " PRUNE_WHERE ")",
+        "DELETE FROM leases WHERE job IN (SELECT key FROM jobs WHERE " PRUNE_WHERE ")",
+        "DELETE FROM claims WHERE job IN (SELECT key FROM jobs WHERE " PRUNE_WHERE ")",
         "DELETE FROM jobs WHERE " PRUNE_WHERE,
     };
     pthread_mutex_lock(&s->lock);
     int rc = exec(s, "BEGIN IMMEDIATE");
-    for (size_t q = 0; q < (dry_run ? 1u : 4u) && !rc; q++) {
+    for (size_t q = 0; q < (dry_run ? 1u : sizeof sql / sizeof *sql) && !rc; q++) {
         sqlite3_stmt *st;
         if (sqlite3_prepare_v2(s->db, sql[q], -1, &st, NULL) != SQLITE_OK) {
             rc = db_fail(s, "pruning jobs");

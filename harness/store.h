@@ -10,6 +10,14 @@
  *
  * One connection per store; every call takes the store's mutex, so the
  * harness's worker threads may commit concurrently.
+ *
+ * Several processes may run into one store at once: a run claims each job
+ * (hn_store_claim) before running it, which writes a lease row naming the
+ * handle's owner (host, pid, random digits) with a heartbeat time; the run
+ * renews its leases (hn_store_heartbeat) while jobs run, and committing a
+ * job drops its lease. A lease whose heartbeat is older than the expiry,
+ * or whose process on this host no longer runs, is taken over by the next
+ * claim, so a killed run's jobs are run again. docs/RESULTS.md section 3.
  */
 #ifndef MB_HARNESS_STORE_H
 #define MB_HARNESS_STORE_H
@@ -54,7 +62,7 @@ int hn_store_open(struct hn_store **out, const char *path) MB_MUST_CHECK;
 void hn_store_close(struct hn_store *s);   /* NULL allowed */
 
 /* Records the start of a run (plan text, thread count, software version,
- * machine); *run_id identifies it in jobs.run_id. */
+ * machine); *run_id identifies it in jobs.run_id and the claims it makes. */
 int hn_store_begin_run(struct hn_store *s, int64_t *run_id, const char *plan_text, int threads) MB_MUST_CHECK;
 int hn_store_end_run(struct hn_store *s, int64_t run_id, size_t n_ok, size_t n_na, size_t n_failed,
                      size_t n_skipped) MB_MUST_CHECK;
@@ -73,10 +81,62 @@ int hn_store_job_status(struct hn_store *s, enum hn_job_status *st, const char *
 /* Commits one finished job in one transaction: status from res (or
  * HN_NA/HN_FAILED with 'message' when res is NULL), per-subject metrics
  * (subject names from subject_names[res->subjects[i].subject]), non-zero
- * confusion counts, timings and the thread count of the run. */
+ * confusion counts, timings and the thread count of the run; drops this
+ * handle's lease of the job. */
 int hn_store_commit_job(struct hn_store *s, const struct hn_job_rec *job, int64_t run_id, int threads,
                         enum hn_job_status status, const char *message, const struct pr_result *res,
                         const char *const *subject_names, double seconds_total) MB_MUST_CHECK;
+
+/* ---- job claiming --------------------------------------------------------- */
+
+#define HN_LEASE_EXPIRY 300.0     /* default seconds without a heartbeat before a lease may be taken over */
+#define HN_OWNER_MAX 256
+
+/* A lease held by another run (store table 'leases'). */
+struct hn_lease {
+    char owner[HN_OWNER_MAX];    /* "<host>:<pid>:<random>"; "" when there is none */
+    char host[256];
+    long long pid;
+    double age;                  /* seconds since its last heartbeat */
+    double expiry;               /* its owner's expiry, seconds */
+    int expired;                 /* age above the expiry */
+    int dead;                    /* on this host, and the process no longer runs */
+};
+
+enum hn_claim {
+    HN_CLAIMED = 0,              /* this handle now holds the job's lease: run it, then commit it */
+    HN_CLAIM_DONE,               /* ok or n/a in the store (another run finished it) */
+    HN_CLAIM_BUSY,               /* a live lease of another run holds it: ask again later */
+    HN_CLAIM_FAILED,             /* failed in another run that claimed it after this run began */
+};
+
+/* Claims planned job 'key' for run run_id in one BEGIN IMMEDIATE
+ * transaction: reads its status and lease, and when the job is free (or its
+ * lease expired, or its owner on this host is dead) writes this handle's
+ * lease and a row of 'claims'. *holder (may be NULL) receives the other
+ * run's lease: the live one for HN_CLAIM_BUSY, the one taken over for
+ * HN_CLAIMED (owner "" when the job was free). A job that failed before
+ * this run began (hn_store_begin_run) is claimed again: re-running retries
+ * failures. */
+int hn_store_claim(struct hn_store *s, enum hn_claim *out, struct hn_lease *holder, const char *key,
+                   int64_t run_id) MB_MUST_CHECK;
+
+/* Sets the heartbeat of every lease of this handle to now. The runner calls
+ * it every expiry / 4 seconds while jobs run. */
+int hn_store_heartbeat(struct hn_store *s) MB_MUST_CHECK;
+
+/* Drops this handle's lease of 'key', or all of its leases when key is NULL
+ * (hn_store_commit_job drops the committed job's own). */
+int hn_store_release(struct hn_store *s, const char *key) MB_MUST_CHECK;
+
+/* Expiry of this handle's leases in seconds (<= 0: HN_LEASE_EXPIRY, the
+ * default): each lease row records its owner's expiry, which is what other
+ * runs judge it by, since the owner renews its leases every expiry / 4. */
+void hn_store_set_lease_expiry(struct hn_store *s, double seconds);
+double hn_store_lease_expiry(const struct hn_store *s);
+
+/* This handle's owner text, as in leases.owner and claims.owner. */
+const char *hn_store_owner(const struct hn_store *s);
 
 /* Which jobs hn_store_prune removes: those matching every non-NULL field. */
 struct hn_prune {

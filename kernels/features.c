@@ -1039,7 +1039,7 @@ int kern_feature_set_thresholds(struct kern_feature_set *fs, size_t C, double vo
             scale = rms ? rms[c] : 0;
             if (rms && !(scale >= 0 && isfinite(scale))) {
                 free(thr);
-                return mb_error(MB_EINVAL, "training rms of channel %zu is %g", c, scale);
+                return mb_error(MB_EINVAL, "training rms of channel %zu is %g", c + 1, scale);
             }
         }
         for (int q = 0; q < 3; q++)
@@ -1186,7 +1186,7 @@ static int check_finite(const float *out, size_t n, size_t F, const struct kern_
                 char name[96];
                 if (kern_feature_column_name(name, sizeof name, fs, C, j)) name[0] = '\0';
                 return mb_error(MB_ENUM, "feature %s of window %zu (samples %zu..%zu) is %s", name, i,
-                                w->start[i], w->start[i] + w->W - 1,
+                                w->start[i] + 1, w->start[i] + w->W,
                                 isnan(out[i * F + j]) ? "not a number (constant window or dead channel?)" : "infinite");
             }
     return MB_OK;

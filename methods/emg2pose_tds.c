@@ -538,7 +538,16 @@ const struct mb_method mb_method_emg2pose_tds = {
 struct nn_params *tds_params(struct tds *t) { return &t->p; }
 size_t tds_frames(const struct tds *t) { return t->Fu; }
 
-double tds_sq_loss(struct tds *t, const float *const *rows, const float *target, size_t B, int grad)
+/* FNV-1a over the on/off bits of n ReLU outputs. */
+static uint64_t relu_pattern(uint64_t h, const float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint64_t)(y[i] > 0)) * 0x100000001b3ull;
+    return h;
+}
+
+double tds_sq_loss(struct tds *t, const float *const *rows, const float *target, size_t B, int grad,
+                   uint64_t *relu_sig)
 {
     struct tds_act a;
     if (act_alloc(&a, t, B))
@@ -550,6 +559,13 @@ double tds_sq_loss(struct tds *t, const float *const *rows, const float *target,
         double d = (double)a.y[i] - target[i];
         loss += 0.5 * d * d;
         a.dy[i] = (float)d;
+    }
+    if (relu_sig) {
+        uint64_t h = 0xcbf29ce484222325ull;
+        h = relu_pattern(h, a.a1, B * t->T1 * t->Ch);
+        h = relu_pattern(h, a.a2, B * t->T2 * t->Ch);
+        h = relu_pattern(h, a.a3, B * t->T3 * t->Ch);
+        *relu_sig = relu_pattern(h, a.h1, B * t->T3 * t->Ch);
     }
     if (grad)
         backward(&a, t, B);

@@ -38,10 +38,14 @@ void tds_hash(char hex[65], const struct tds *t);
 void tds_free(struct tds *t);
 /* Test hooks: the parameters, the pose frames regressed per window (Fu), and
  * 0.5 sum (y - target)^2 over B windows, target [B x Fu x J] (grad: its
- * backward accumulated into the parameter gradients). */
+ * backward accumulated into the parameter gradients). 'relu_sig' (may be
+ * NULL) receives a hash of every ReLU's on/off pattern: a finite difference
+ * is only a derivative when both points share the centre's pattern (the loss
+ * is smooth between kinks, not across them). */
 struct nn_params *tds_params(struct tds *t);
 size_t tds_frames(const struct tds *t);
-double tds_sq_loss(struct tds *t, const float *const *rows, const float *target, size_t B, int grad);
+double tds_sq_loss(struct tds *t, const float *const *rows, const float *target, size_t B, int grad,
+                   uint64_t *relu_sig);
 
 struct mb_method_model {
     const char *method;

@@ -86,6 +86,19 @@ static char *tags_json(const struct mbh5_recording *r)
     return s;
 }
 
+/* A label outside the vocabulary would become a class of its own and change
+ * the metrics silently: refuse it with the same check as mbh5_validate.
+ * lab holds samples [t0, t0 + n) of recording ri. */
+static int check_labels(const struct mbh5_file *f, size_t ri, const int32_t *lab, size_t t0, size_t n)
+{
+    size_t i = mbh5_find_unknown_label(f, lab, n);
+    if (i == n)
+        return MB_OK;
+    return mb_error(MB_EFORMAT, "'%s' recording '%s' sample %zu: label %d is neither -1 nor a gesture id of the "
+                    "file's vocabulary ('myobench validate' lists every problem of the file)",
+                    f->path, f->recordings[ri].id, t0 + i + 1, (int)lab[i]);
+}
+
 /* Samples of one recording at the view rate. */
 struct recbuf {
     size_t T;
@@ -118,6 +131,8 @@ static int read_rec(struct recbuf *b, struct mbh5_file *f, size_t ri, size_t C, 
     int rc = Tn ? mbh5_read_emg(f, ri, 0, Tn, x) : MB_OK;
     if (!rc && Tn)
         rc = mbh5_read_labels(f, ri, 0, Tn, lab, rep);
+    if (!rc)
+        rc = check_labels(f, ri, lab, 0, Tn);
     if (rc) {
         free(x); free(lab); free(rep);
         return rc;
@@ -301,39 +316,65 @@ static int session_index(struct pr_corpus *c, const char *subject, const char *s
     return MB_OK;
 }
 
-static int load(struct pr_corpus *c, struct mbh5_file *f, const struct pr_view_settings *v)
+/* What a view needs of the file's tables, checked by the loader and by
+ * pr_corpus_check alike. */
+struct layout {
+    double rate;          /* view rate */
+    size_t C, W;          /* channels, samples per window */
+    size_t J;             /* pose width, 0 without a pose stream */
+};
+
+static int check_layout(struct layout *lo, const struct mbh5_file *f, const char *path,
+                        const struct pr_view_settings *v)
 {
-    const char *path = c->path;
     int rc;
-    c->name = dupstr(f->corpus.name);
+    memset(lo, 0, sizeof *lo);
     if (!f->n_recordings)
         return mb_error(MB_EINVAL, "'%s': no recordings", path);
-    /* view rate and channels */
-    double rate = v->rate_hz;
-    c->C = (size_t)f->recordings[0].info.n_channels;
+    lo->C = (size_t)f->recordings[0].info.n_channels;
     for (size_t i = 0; i < f->n_recordings; i++) {
         const struct mbh5_recording *r = &f->recordings[i];
-        if ((size_t)r->info.n_channels != c->C)
+        if ((size_t)r->info.n_channels != lo->C)
             return mb_error(MB_EINVAL, "'%s' recording '%s': %d channels, recording '%s' has %zu; "
                             "a view needs one channel count", path, r->id, r->info.n_channels,
-                            f->recordings[0].id, c->C);
+                            f->recordings[0].id, lo->C);
         if (v->rate_hz <= 0 && r->info.rate_hz != f->recordings[0].info.rate_hz)
             return mb_error(MB_EINVAL, "'%s' recording '%s': native rate %g Hz differs from %g Hz; "
                             "give a common view rate", path, r->id, r->info.rate_hz,
                             f->recordings[0].info.rate_hz);
     }
-    if (rate <= 0)
-        rate = f->recordings[0].info.rate_hz;
+    lo->rate = v->rate_hz > 0 ? v->rate_hz : f->recordings[0].info.rate_hz;
+    if ((rc = kern_window_samples(&lo->W, v->window_ms, lo->rate)) != MB_OK)
+        return mb_error(rc, "'%s': window of %g ms at %g Hz", path, v->window_ms, lo->rate);
+    /* pose width: the first recording that has a pose stream fixes J */
+    for (size_t i = 0; i < f->n_recordings; i++) {
+        const struct mbh5_recording *r = &f->recordings[i];
+        int s = pose_stream(r);
+        if (s < 0)
+            continue;
+        if (!lo->J)
+            lo->J = (size_t)r->streams[s].info.n_channels;
+        else if ((size_t)r->streams[s].info.n_channels != lo->J)
+            return mb_error(MB_EINVAL, "'%s' recording '%s': pose stream '%s' has %d channels, expected %zu",
+                            path, r->id, r->streams[s].info.name, r->streams[s].info.n_channels, lo->J);
+    }
+    return MB_OK;
+}
+
+static int load(struct pr_corpus *c, struct mbh5_file *f, const struct pr_view_settings *v)
+{
+    const char *path = c->path;
+    int rc;
+    c->name = dupstr(f->corpus.name);
+    struct layout lo;
+    if ((rc = check_layout(&lo, f, path, v)) != MB_OK)
+        return rc;
+    double rate = lo.rate;
+    c->C = lo.C;
+    c->W = lo.W;
+    c->J = lo.J;
     c->view = *v;
     c->view.rate_hz = rate;
-    if ((rc = kern_window_samples(&c->W, v->window_ms, rate)) != MB_OK)
-        return mb_error(rc, "'%s': window of %g ms at %g Hz", path, v->window_ms, rate);
-    /* pose width: the first recording that has a pose stream fixes J */
-    for (size_t i = 0; i < f->n_recordings && !c->J; i++) {
-        int s = pose_stream(&f->recordings[i]);
-        if (s >= 0)
-            c->J = (size_t)f->recordings[i].streams[s].info.n_channels;
-    }
     /* pose frames per window: one per 20 ms (50 Hz: joint angles are smooth, and a
      * 100 ms patch keeps 5 frames), at most one per EMG sample */
     if (c->J) {
@@ -414,10 +455,7 @@ static int load(struct pr_corpus *c, struct mbh5_file *f, const struct pr_view_s
         int ps = c->J ? pose_stream(r) : -1;
         if (!segof) {
             rc = mb_error(MB_ENOMEM, "'%s' recording '%s': out of memory", path, r->id);
-        } else if (ps >= 0 && (size_t)r->streams[ps].info.n_channels != c->J) {
-            rc = mb_error(MB_EINVAL, "'%s' recording '%s': pose stream '%s' has %d channels, expected %zu",
-                          path, r->id, r->streams[ps].info.name, r->streams[ps].info.n_channels, c->J);
-        } else {
+        } else {   /* pose widths were checked by check_layout */
             rc = ps >= 0 ? read_pose(&P, &V, &Ns, f, ri, ps) : MB_OK;
         }
         if (!rc)
@@ -509,14 +547,46 @@ fail:
     return rc;
 }
 
-int pr_corpus_load(struct pr_corpus *c, const char *path, const struct pr_view_settings *v)
+static struct pr_view_settings view_defaults(const struct pr_view_settings *v)
 {
-    memset(c, 0, sizeof *c);
     struct pr_view_settings vv = v ? *v : (struct pr_view_settings){ 0, 200, 50, 0 };
     if (vv.window_ms <= 0)
         vv.window_ms = 200;
     if (vv.stride_ms <= 0)
         vv.stride_ms = 50;
+    return vv;
+}
+
+int pr_corpus_check(const char *path, const struct pr_view_settings *v)
+{
+    struct pr_view_settings vv = view_defaults(v);
+    struct mbh5_file *f;
+    int rc = mbh5_open(&f, path);
+    if (rc)
+        return rc;
+    struct layout lo;
+    rc = check_layout(&lo, f, path, &vv);
+    /* labels only, a block at a time: a fraction of the EMG's bytes */
+    enum { BLOCK = 65536 };
+    int32_t *lab = rc ? NULL : malloc(BLOCK * sizeof *lab);
+    if (!rc && !lab)
+        rc = mb_error(MB_ENOMEM, "'%s': out of memory checking the labels", path);
+    for (size_t ri = 0; ri < f->n_recordings && !rc; ri++)
+        for (size_t t0 = 0; t0 < f->recordings[ri].n_samples && !rc; t0 += BLOCK) {
+            size_t k = f->recordings[ri].n_samples - t0 < BLOCK ? f->recordings[ri].n_samples - t0 : BLOCK;
+            rc = mbh5_read_labels(f, ri, t0, k, lab, NULL);
+            if (!rc)
+                rc = check_labels(f, ri, lab, t0, k);
+        }
+    free(lab);
+    mbh5_close(f);
+    return rc;
+}
+
+int pr_corpus_load(struct pr_corpus *c, const char *path, const struct pr_view_settings *v)
+{
+    memset(c, 0, sizeof *c);
+    struct pr_view_settings vv = view_defaults(v);
     if (!(c->path = strdup(path)))
         return mb_error(MB_ENOMEM, "out of memory");
     int rc = mb_fs_sha256(c->sha256, NULL, path);

@@ -3,6 +3,8 @@
  * gesture's repetitions, drawn in seeded episodes; training = every other
  * subject plus the target's shots; test = the target's other repetitions. */
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,6 +87,69 @@ static int draw(uint8_t *shot, const struct pr_corpus *c, const size_t *tw, size
     return MB_OK;
 }
 
+/* Fewest units of any gesture of the target (tw [nt] sorted by gesture,
+ * session, trial): *nu receives the count, *gesture the gesture. */
+static void fewest_units(size_t *nu, int32_t *gesture, const struct pr_corpus *c, const size_t *tw, size_t nt)
+{
+    *nu = SIZE_MAX;
+    *gesture = -1;
+    for (size_t a = 0, b; a < nt; a = b) {
+        size_t n = 0;
+        for (b = a; b < nt && c->label[tw[b]] == c->label[tw[a]]; b++)
+            if (b == a || !same_unit(c, tw[b], tw[b - 1]))
+                n++;
+        if (n < *nu) {
+            *nu = n;
+            *gesture = c->label[tw[a]];
+        }
+    }
+}
+
+static const char *gesture_name(const struct pr_corpus *c, int32_t id)
+{
+    for (size_t g = 0; g < c->n_gestures; g++)
+        if (c->gesture_ids[g] == id)
+            return c->gesture_names[g] ? c->gesture_names[g] : "";
+    return "";
+}
+
+/* Why k-shot variant v cannot be run on corpus c ("" when it can; tw has
+ * room for c->n indices): every
+ * gesture of every target needs k + 1 units (k shots, one left to test).
+ * A variant capped below its k on some target would be reported under a
+ * budget it did not have, and averaging capped and uncapped targets would
+ * mix budgets in one cell; it is refused whole (docs/PROTOCOLS.md). */
+static void refusal(char *why, size_t cap, const struct pr_corpus *c, struct variant v, size_t *tw)
+{
+    why[0] = '\0';
+    if (v.kind != 'k')
+        return;
+    size_t short_subjects = 0, with_trials = 0;
+    for (size_t subj = 0; subj < c->n_subjects; subj++) {
+        size_t nt = 0;
+        for (size_t i = 0; i < c->n; i++)
+            if (c->subject[i] == (int32_t)subj && c->trial[i] >= 0)
+                tw[nt++] = i;
+        if (!nt)
+            continue;
+        with_trials++;
+        qsort_r(tw, nt, sizeof *tw, cmp_unit, (void *)c);
+        size_t nu;
+        int32_t g;
+        fewest_units(&nu, &g, c, tw, nt);
+        if (nu >= (size_t)v.value + 1)
+            continue;
+        if (!short_subjects++)
+            snprintf(why, cap, "fewshot-k%d refused: %d shots of every gesture and one repetition left to test need "
+                     "%d repetitions (or time blocks) per gesture; subject '%s' has %zu of gesture %d '%s'", v.value,
+                     v.value, v.value + 1, c->subject_names[subj], nu, (int)g, gesture_name(c, g));
+    }
+    if (short_subjects) {
+        size_t l = strlen(why);
+        snprintf(why + l, cap - l, " (%zu of %zu subjects fall short); run a smaller k", short_subjects, with_trials);
+    }
+}
+
 static int fewshot_plan(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c,
                         const struct pr_settings *s)
 {
@@ -105,6 +170,12 @@ static int fewshot_plan(struct pr_fold **folds, size_t *n_folds, const struct pr
     size_t *tw = malloc((c->n + 1) * sizeof *tw);
     uint8_t *shot = malloc(c->n + 1);
     int rc = tw && shot ? MB_OK : mb_error(MB_ENOMEM, "out of memory");
+    /* [nv] why each variant is refused, "" when it runs */
+    char (*why)[512] = rc ? NULL : calloc(nv, sizeof *why);
+    if (!rc && !why)
+        rc = mb_error(MB_ENOMEM, "out of memory");
+    for (size_t v = 0; !rc && v < nv; v++)
+        refusal(why[v], sizeof why[v], c, vars[v], tw);
     for (size_t subj = 0; !rc && subj < c->n_subjects; subj++) {
         size_t nt = 0;
         for (size_t i = 0; i < c->n; i++)
@@ -114,7 +185,8 @@ static int fewshot_plan(struct pr_fold **folds, size_t *n_folds, const struct pr
             continue;
         qsort_r(tw, nt, sizeof *tw, cmp_unit, (void *)c);
         for (size_t v = 0; !rc && v < nv; v++)
-            for (int e = 0; !rc && e < episodes; e++) {
+            /* a refused variant: one fold per target, whose jobs say why (n/a) */
+            for (int e = 0; !rc && e < (why[v][0] ? 1 : episodes); e++) {
                 struct mb_rng r;
                 uint64_t code = (uint64_t)(vars[v].kind == 'k' ? vars[v].value : 1000 + vars[v].value);
                 mb_rng_seed(&r, s->seed, (code << 40) | ((uint64_t)subj << 16) | (uint64_t)e);
@@ -132,11 +204,14 @@ static int fewshot_plan(struct pr_fold **folds, size_t *n_folds, const struct pr
                 snprintf(id, sizeof id, "%s/%s/e%d", proto, c->subject_names[subj], e);
                 json_t *extra = json_pack("{s:s,s:i,s:i,s:i}", "draw", vars[v].kind == 'k' ? "shots" : "percent",
                                           "value", vars[v].value, "episode", e, "episodes", episodes);
+                if (extra && why[v][0])
+                    json_object_set_new(extra, "refused", json_string(why[v]));
                 rc = pr_fold_finish(&fs, c, "fewshot", id, s->seed, extra, role);
             }
     }
     for (int r = 0; r < PR_N_ROLES; r++)
         pr_idxv_release(&role[r]);
+    free(why);
     free(tw);
     free(shot);
     return pr_folds_return(folds, n_folds, &fs, rc);
@@ -146,7 +221,22 @@ static int fewshot_run(struct pr_result *res, const struct mb_protocol *p, const
                        const struct pr_corpus *c, const struct pr_fold *f, const struct pr_settings *s)
 {
     /* the target is in training (its shots): no subject invariant */
-    return pr_run_classify(res, p, m, c, f, s, PR_INV_REP | PR_INV_OVERLAP | PR_INV_DISJOINT, 0);
+    const unsigned inv = PR_INV_REP | PR_INV_OVERLAP | PR_INV_DISJOINT;
+    json_t *man = json_loads(f->manifest, 0, NULL);
+    const char *why = json_string_value(json_object_get(json_object_get(man, "settings"), "refused"));
+    if (!why) {
+        json_decref(man);
+        return pr_run_classify(res, p, m, c, f, s, inv, 0);
+    }
+    /* invariants first, as for every fold, then the refusal */
+    memset(res, 0, sizeof *res);
+    int rc = pr_check_invariants(c, f, inv);
+    if (rc)
+        rc = pr_result_set(res, PR_FAILED, rc, "%s", mb_last_error());
+    else
+        rc = pr_result_set(res, PR_NA, MB_OK, "%s", why);
+    json_decref(man);
+    return rc;
 }
 
 const struct mb_protocol proto_fewshot = {

@@ -84,6 +84,14 @@ struct pr_corpus {
 
 int  pr_corpus_load(struct pr_corpus *c, const char *path, const struct pr_view_settings *v) MB_MUST_CHECK;
 
+/* What pr_corpus_load would refuse, without loading: the file opens as a
+ * unified file, its recordings fit one view (channel count, native rate
+ * without a view rate, window length, pose width) and every label is -1
+ * or a gesture id of its vocabulary (the check of mbh5_validate). Reads the
+ * tables and the labels only, so 'myobench run' checks every dataset before
+ * it opens the results store. */
+int  pr_corpus_check(const char *path, const struct pr_view_settings *v) MB_MUST_CHECK;
+
 /* Pose rows as methods and the zero-shot contract see them: the window's pose
  * sequence [Wp x J] when the corpus has one, else the end pose [1 x J]. */
 static inline size_t pr_pose_frames(const struct pr_corpus *c)

@@ -56,6 +56,7 @@ int rep_out_close(struct rep_out *o)
     if (!o->f)
         return mb_error(MB_EIO, "'%s' was not opened", o->path);
     int bad = ferror(o->f);
+    errno = 0;   /* so a stale errno is never given as the reason */
     int rc = fclose(o->f);
     o->f = NULL;
     if (bad || rc != 0) {

@@ -1,4 +1,5 @@
 /* reports/json.c - the JSON report (see table.h, docs/REPORTS.md). */
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
@@ -287,11 +288,13 @@ int rep_write_json(const char *path, const struct rep_analysis *a)
         return rc;
     }
     size_t flags = JSON_INDENT(1) | JSON_REAL_PRECISION(15);
+    errno = 0;
     int bad = json_dumpf(root, o.f, flags) != 0 || fputc('\n', o.f) == EOF;
+    int e = errno;   /* the failed write's reason (a full disk), before cleaning up */
     json_decref(root);
     if (bad) {
         rep_out_discard(&o);
-        return mb_error(MB_EIO, "cannot write '%s'", path);
+        return mb_error(MB_EIO, "cannot write '%s': %s", path, strerror(e ? e : EIO));
     }
     return rep_out_close(&o);
 }

@@ -59,7 +59,10 @@ if [ "$preset" = tiny ]; then
   steps="mae_steps=20,align_steps=20"
 else
   all="[emg2pose.h5, ninapro_db1.h5, ninapro_db5.h5]" zs="[ninapro_db1.h5, ninapro_db5.h5]"
-  shots="[5]" episodes=2 steps=""
+  # 2 shots: the synthetic emg2pose subjects make each gesture once per arm, cut into three
+  # time blocks, so k = 2 is the most they can give with a block left to test (a larger k is
+  # refused as a whole, docs/PROTOCOLS.md)
+  shots="[2]" episodes=2 steps=""
 fi
 methods="[lda-td4, qda-td4, knn-td4, lda-tdpsd, pose-ridge-td4]"
 neural() {  # a method entry, with the quick demo's step counts

@@ -8,7 +8,9 @@
 #ifndef MB_TESTS_PR_FIXTURE_H
 #define MB_TESTS_PR_FIXTURE_H
 
+#include <hdf5.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,6 +129,28 @@ bad2:
 bad:
     mbh5_abort(w);
     return rc;
+}
+
+/* Overwrites label t (0-based) of recording 'rec' ("r000001", ...) in place,
+ * as a damaged or hand-edited file would hold it: the segment table is left
+ * as it was. */
+static inline int prf_poke_label(const char *path, const char *rec, size_t t, int32_t label)
+{
+    char obj[64];
+    snprintf(obj, sizeof obj, "/recordings/%s/labels", rec);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = f < 0 ? -1 : H5Dopen2(f, obj, H5P_DEFAULT);
+    hid_t fs = d < 0 ? -1 : H5Dget_space(d);
+    hsize_t at = t, one = 1;
+    hid_t ms = H5Screate_simple(1, &one, NULL);
+    herr_t e = fs < 0 ? -1 : H5Sselect_hyperslab(fs, H5S_SELECT_SET, &at, NULL, &one, NULL);
+    if (e >= 0)
+        e = H5Dwrite(d, H5T_NATIVE_INT32, ms, fs, H5P_DEFAULT, &label);
+    H5Sclose(ms);
+    if (fs >= 0) H5Sclose(fs);
+    if (d >= 0) H5Dclose(d);
+    if (f >= 0) H5Fclose(f);
+    return e < 0 || d < 0 ? MB_EH5 : MB_OK;
 }
 
 #endif

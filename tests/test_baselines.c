@@ -278,13 +278,14 @@ Test(baselines, bad_labels_and_non_finite_features_are_rejected_naming_the_row)
         const struct base_classifier *k = need(all_names[c]);
         struct base_model *m = NULL;
         cr_assert_eq(k->fit(&m, g_xtr, y, G_NTR, G_D, G_K, NULL, 0), MB_EINVAL, "%s", k->name);
-        cr_assert(strstr(mb_last_error(), "row 17"), "%s: '%s'", k->name, mb_last_error());
+        /* rows and features are 1-based in messages: row index 17 is row 18 */
+        cr_assert(strstr(mb_last_error(), "training row 18 "), "%s: '%s'", k->name, mb_last_error());
         cr_assert_eq(k->fit(&m, X, g_ytr, G_NTR, G_D, G_K, NULL, 0), MB_ENUM, "%s", k->name);
-        cr_assert(strstr(mb_last_error(), "row 33"), "%s: '%s'", k->name, mb_last_error());
+        cr_assert(strstr(mb_last_error(), "row 34, feature 3 "), "%s: '%s'", k->name, mb_last_error());
         cr_assert_eq(k->fit(&m, g_xtr, g_ytr, G_NTR, G_D, G_K, NULL, 0), MB_OK);
         float P[G_K * 40];
         cr_assert_eq(k->predict_proba(P, m, X + 10 * G_D, 40), MB_ENUM, "%s predict", k->name);
-        cr_assert(strstr(mb_last_error(), "row 23"), "%s: '%s'", k->name, mb_last_error());
+        cr_assert(strstr(mb_last_error(), "row 24, feature 3 "), "%s: '%s'", k->name, mb_last_error());
         k->free(m);
     }
 }

@@ -6,10 +6,11 @@
 #include "testutil.h"
 
 /* Two recordings of two subjects, one held-out gesture, split tags; a NaN
- * at row 7 channel 1 of the second recording when 'nan' is set. */
-static void write_fixture(const char *p, int nan)
+ * at row index 7, channel index 1 (sample 8, channel 2) of the second
+ * recording when 'nan' is set. */
+static void write_named_fixture(const char *p, const char *name, int nan)
 {
-    struct mbh5_corpus corpus = { .name = "cli-corpus", .source_dataset = "CLI DB", .source_version = "2",
+    struct mbh5_corpus corpus = { .name = name, .source_dataset = "CLI DB", .source_version = "2",
                                   .converter = "unit", .converter_version = "0.1", .params_json = "{}" };
     struct mbh5_writer *w;
     cr_assert_eq(mbh5_create(&w, p, &corpus), MB_OK);
@@ -41,6 +42,11 @@ static void write_fixture(const char *p, int nan)
     cr_assert_eq(mbh5_commit(w), MB_OK);
 }
 
+static void write_fixture(const char *p, int nan)
+{
+    write_named_fixture(p, "cli-corpus", nan);
+}
+
 static void fixture_path(char *p, size_t cap, char *dir, size_t dcap, const char *name, int nan)
 {
     tu_tmpdir(dir, dcap);
@@ -68,6 +74,7 @@ Test(cli_info, prints_the_summary_table, .timeout = 30)
     cr_expect(strstr(out, "1* fist"), "held-out gestures are marked: %s", out);
     cr_expect(strstr(out, "split: train 1, test 1"), "%s", out);
     cr_expect(strstr(out, "sources     1 files"), "%s", out);
+    cr_expect(strstr(out, "\nnotes       1\n  1. a note\n"), "the notes themselves, not only their count: %s", out);
     free(out);
     free(err);
     cleanup(dir);
@@ -95,6 +102,9 @@ Test(cli_info, json_has_the_same_content, .timeout = 30)
     cr_expect_eq(json_integer_value(json_object_get(g, "segments")), 2);
     json_t *split = json_object_get(json_object_get(o, "split_tags"), "split");
     cr_expect_eq(json_integer_value(json_object_get(split, "test")), 1);
+    json_t *notes = json_object_get(o, "notes");
+    cr_expect_eq(json_array_size(notes), 1);
+    cr_expect_str_eq(json_string_value(json_array_get(notes, 0)), "a note");
     json_decref(o);
     free(out);
     free(err);
@@ -141,7 +151,7 @@ Test(cli_validate, problems_are_lines_on_stdout_and_exit_1, .timeout = 30)
     fixture_path(p, sizeof p, dir, sizeof dir, "nan.h5", 1);
     snprintf(args, sizeof args, "validate '%s'", p);
     cr_expect_eq(tu_run(&out, &err, args), 1);
-    snprintf(want, sizeof want, "%s: /recordings/r000001/emg: 1 NaN/Inf values, first at row 7 channel 1\n", p);
+    snprintf(want, sizeof want, "%s: /recordings/r000001/emg: 1 NaN/Inf values, first at sample 8 channel 2\n", p);
     cr_expect_str_eq(out, want);
     cr_expect(strstr(err, "1 problem"), "%s", err);
     free(out);
@@ -174,6 +184,185 @@ Test(cli_validate, usage_has_its_exit_codes, .timeout = 30)
     free(err);
     cr_expect_eq(tu_run(&out, &err, "help validate"), 0);
     cr_expect(strstr(out, "usage: myobench validate"), "%s", out);
+    free(out);
+    free(err);
+}
+
+/* ---- run ----------------------------------------------------------------- */
+
+/* Two datasets: the job count runs over both (it restarted per dataset,
+ * printing two "2/2" for 4 jobs), the dataset is named, and while the
+ * second is not planned yet the total is marked as a lower bound. */
+Test(cli_run, progress_counts_jobs_over_every_dataset, .timeout = 60)
+{
+    char dir[64], a[128], b[128], args[1024], *out, *err;
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(a, sizeof a, "%s/a.h5", dir);
+    snprintf(b, sizeof b, "%s/b.h5", dir);
+    write_named_fixture(a, "alpha", 0);
+    write_named_fixture(b, "beta", 0);
+    snprintf(args, sizeof args, "run --data %s,%s --protocol loso --methods lda-td4 --db %s/r.db --progress lines -j 1",
+             a, b, dir);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    cr_expect(strstr(err, "[1/2+] ok     alpha / loso / lda-td4 / loso/u1") &&
+              strstr(err, "[2/2+] ok     alpha / loso / lda-td4 / loso/u2") &&
+              strstr(err, "[3/4] ok     beta / loso / lda-td4 / loso/u1") &&
+              strstr(err, "[4/4] ok     beta / loso / lda-td4 / loso/u2"), "%s", err);
+    free(out);
+    free(err);
+    cleanup(dir);
+}
+
+/* The fixture's gestures have one segment each, cut into three time blocks:
+ * 5 shots cannot leave one to test, so fewshot-k5 is refused (n/a, with
+ * the reason in the report) instead of running 2 shots under the name k5. */
+Test(cli_run, a_fewshot_budget_above_the_repetitions_is_refused_and_the_report_says_why, .timeout = 60)
+{
+    char dir[64], a[128], plan[160], args[1024], *out, *err;
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(a, sizeof a, "%s/a.h5", dir);
+    write_named_fixture(a, "alpha", 0);
+    snprintf(plan, sizeof plan, "%s/plan.yaml", dir);
+    FILE *f = fopen(plan, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "data: [%s]\nprotocols: [{ name: fewshot, shots: [1, 5], episodes: 1 }]\nmethods: [lda-td4]\n", a);
+    fclose(f);
+    snprintf(args, sizeof args, "run %s --db %s/r.db --progress none", plan, dir);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "n/a is not a failure: %s", err);
+    cr_expect(strstr(err, "4 jobs: 2 ok, 2 n/a, 0 failed"), "%s", err);
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "report %s/r.db", dir);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    cr_expect(strstr(out, "## alpha / fewshot-k1 (N = 2)"), "%s", out);
+    cr_expect(strstr(out, "## alpha / fewshot-k5\n\nno results"), "%s", out);
+    cr_expect(strstr(out, "n/a: fewshot-k5 refused: 5 shots of every gesture and one repetition left to test need 6 "
+                          "repetitions (or time blocks) per gesture; subject 'u1' has 3 of gesture"), "%s", out);
+    free(out);
+    free(err);
+    cleanup(dir);
+}
+
+/* ---- every command's --help -------------------------------------------------- */
+
+/* The commands 'myobench --help' lists, each malloc'ed into names[]. */
+static size_t list_commands(char *names[], size_t cap)
+{
+    char *out, *err;
+    cr_assert_eq(tu_run(&out, &err, "--help"), 0);
+    size_t n = 0;
+    const char *p = strstr(out, "commands:\n");
+    cr_assert_not_null(p, "%s", out);
+    for (p = strchr(p, '\n') + 1; n < cap && !strncmp(p, "  ", 2) && p[2] != ' '; p = strchr(p, '\n') + 1) {
+        size_t l = strcspn(p + 2, " ");
+        names[n++] = strndup(p + 2, l);
+    }
+    free(out);
+    free(err);
+    cr_assert_geq(n, 8, "synth, convert, info, validate, methods, run, report, prune at least");
+    return n;
+}
+
+Test(cli_help, every_command_states_its_exit_statuses, .timeout = 60)
+{
+    char *names[32], args[64], *out, *err;
+    size_t n = list_commands(names, 32);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(args, sizeof args, "%s --help", names[i]);
+        cr_assert_eq(tu_run(&out, &err, args), 0, "%s", args);
+        const char *st = strstr(out, "exit status: 0 ");
+        cr_expect(st && strstr(st, ", 2 usage error"), "'%s' gives the meaning of 0 and 2 (and 1 where it can "
+                  "fail): %s", args, out);
+        if (strcmp(names[i], "methods"))
+            cr_expect(st && strstr(st, ", 1 "), "'%s' gives the meaning of 1: %s", args, out);
+        free(out);
+        free(err);
+        free(names[i]);
+    }
+}
+
+/* One spelling: every command that takes a thread count takes -j/--jobs
+ * and no help text says --threads. */
+Test(cli_help, the_thread_flag_is_j_jobs_everywhere, .timeout = 60)
+{
+    char *names[32], args[64], *out, *err;
+    size_t n = list_commands(names, 32);
+    const char *threaded[] = { "synth", "convert", "validate", "run" };
+    for (size_t i = 0; i < n; i++) {
+        snprintf(args, sizeof args, "%s --help", names[i]);
+        cr_assert_eq(tu_run(&out, &err, args), 0, "%s", args);
+        cr_expect(!strstr(out, "--threads"), "'%s' says --threads: %s", args, out);
+        int want = 0;
+        for (size_t k = 0; k < sizeof threaded / sizeof *threaded; k++)
+            want |= !strcmp(threaded[k], names[i]);
+        cr_expect(!want || strstr(out, "-j, --jobs N"), "'%s' lists -j, --jobs N: %s", args, out);
+        free(out);
+        free(err);
+        free(names[i]);
+    }
+}
+
+Test(cli_help, run_takes_jobs_and_still_the_old_threads_spelling, .timeout = 60)
+{
+    char dir[64], a[128], args[1024], *out, *err;
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(a, sizeof a, "%s/a.h5", dir);
+    write_named_fixture(a, "alpha", 0);
+    const char *flags[] = { "--jobs 2", "-j 2", "--threads 2" };
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(args, sizeof args, "run --data %s --protocol loso --methods lda-td4 --db %s/r%zu.db --progress none %s",
+                 a, dir, i, flags[i]);
+        cr_expect_eq(tu_run(&out, &err, args), 0, "%s: %s", flags[i], err);
+        free(out);
+        free(err);
+    }
+    snprintf(args, sizeof args, "run --data %s --protocol loso --methods lda-td4 --db %s/x.db --jobs 0", a, dir);
+    cr_expect_eq(tu_run(&out, &err, args), 2);
+    cr_expect(strstr(err, "-j/--jobs needs 1..1024"), "%s", err);
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "validate --jobs 2 %s", a);
+    cr_expect_eq(tu_run(&out, &err, args), 0, "%s", err);
+    free(out);
+    free(err);
+    cleanup(dir);
+}
+
+/* ---- methods ------------------------------------------------------------- */
+
+/* Every row's columns start where the header's do, however long a
+ * capability list or parameter string is (cpep's pushed its row out). */
+Test(cli_methods, table_columns_line_up_for_long_capability_lists, .timeout = 30)
+{
+    char *out, *err;
+    cr_assert_eq(tu_run(&out, &err, "methods"), 0);
+    const char *cols[] = { "capabilities", "default params", "summary" };
+    size_t at[3];
+    const char *line = out, *end = strchr(line, '\n');
+    for (size_t k = 0; k < 3; k++) {
+        const char *h = strstr(line, cols[k]);
+        cr_assert(h && h < end, "header has '%s': %s", cols[k], out);
+        at[k] = (size_t)(h - line);
+    }
+    size_t rows = 0;
+    int long_caps = 0;
+    for (line = end + 1; *line && *line != '\n'; line = strchr(line, '\n') + 1, rows++) {
+        size_t len = (size_t)(strchr(line, '\n') - line);
+        for (size_t k = 0; k < 3; k++)
+            cr_expect(len > at[k] && line[at[k] - 1] == ' ' && line[at[k]] != ' ',
+                      "column '%s' of row %zu starts at %zu: %.*s", cols[k], rows + 1, at[k], (int)len, line);
+        long_caps |= !strncmp(line + at[0], "classify, embed, zero-shot, needs-pose, oracle", 46);
+    }
+    cr_expect_geq(rows, 10);
+    cr_expect(long_caps, "the longest capability list is among the rows: %s", out);
+    /* the protocol table below lines up with its own header */
+    line = strstr(out, "\nprotocol ");
+    cr_assert_not_null(line);
+    line++;
+    size_t needs = (size_t)(strstr(line, "needs") - line), summ = (size_t)(strstr(line, "summary") - line);
+    for (line = strchr(line, '\n') + 1; *line; line = strchr(line, '\n') + 1)
+        cr_expect(line[needs - 1] == ' ' && line[needs] != ' ' && line[summ - 1] == ' ' && line[summ] != ' ',
+                  "%.*s", (int)(strchr(line, '\n') - line), line);
     free(out);
     free(err);
 }

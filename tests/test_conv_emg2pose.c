@@ -343,7 +343,7 @@ Test(conv_emg2pose, reader_rejects_an_unfiltered_chunk_shorter_than_the_chunk, .
     struct conv_e2p_file *f;
     cr_assert_eq(conv_e2p_open(&f, p), MB_EFORMAT);
     cr_assert(strstr(mb_last_error(), "unfiltered_short_chunk.hdf5"), "%s", mb_last_error());
-    cr_assert(strstr(mb_last_error(), "unfiltered chunk at row 0"), "%s", mb_last_error());
+    cr_assert(strstr(mb_last_error(), "unfiltered chunk at sample 1 "), "%s", mb_last_error());
     cr_assert(strstr(mb_last_error(), "holds 951 bytes, expected 1216"), "%s", mb_last_error());
 }
 
@@ -943,7 +943,7 @@ Test(conv_emg2pose, nonfinite_samples_fail_unless_allowed, .timeout = 30)
     mb_log_set_level(MB_LOG_QUIET);
     char src[64], dir[64], out[160], p[512];
     gen_corpus(src, sizeof src);
-    /* File 2 (userA, recording-2_left) gets a NaN in row 9, channel 3. */
+    /* File 2 (userA, recording-2_left) gets a NaN at row index 9 (sample 10), channel index 3. */
     snprintf(p, sizeof p, "%s/%s.hdf5", src, gen_stems[2]);
     struct e2p_data d;
     e2p_load_all(&d, p);
@@ -957,7 +957,7 @@ Test(conv_emg2pose, nonfinite_samples_fail_unless_allowed, .timeout = 30)
     struct mb_convert_result res;
     conv_emg2pose_set_block_rows(4);
     cr_assert_eq(convert_gen(src, out, 0, 0, &res), MB_ENUM);
-    cr_assert(strstr(mb_last_error(), "recording-2_left.hdf5' row 9"), "%s", mb_last_error());
+    cr_assert(strstr(mb_last_error(), "recording-2_left.hdf5' sample 10:"), "%s", mb_last_error());
     cr_assert(strstr(mb_last_error(), "'emg'"), "%s", mb_last_error());
     assert_no_output(out);
     cr_assert_eq(convert_gen(src, out, 0, 1, &res), MB_OK, "%s", mb_last_error());

@@ -548,6 +548,83 @@ Test(conv_ninapro, length_mismatch_truncates_and_warns_with_both_lengths, .timeo
     small_free(&s);
 }
 
+/* Was: 'restimulus' with 1,000 of 101,014 rows cut the whole recording to
+ * 1,000 samples, exit 0 and a warning. Losing more than 0.1 % (at least 10
+ * samples) is now an error unless --allow-truncation; the label vectors and
+ * an auxiliary stream follow the same rule. */
+Test(conv_ninapro, a_vector_much_shorter_or_longer_than_emg_is_an_error_unless_allowed, .timeout = 60)
+{
+    char dir[64], sub[128], p[192], out[192], src[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(sub, sizeof sub, "%s/src/s1", dir);
+    mkdirs(sub);
+    snprintf(src, sizeof src, "%s/src", dir);
+    snprintf(p, sizeof p, "%s/S1_A1_E1.mat", sub);
+    snprintf(out, sizeof out, "%s/o.h5", dir);
+    struct small s;
+    small_make(&s, 5000, 10, 12);
+    const double one = 1;
+    struct tvar short_labels[] = {
+        { "emg", 5000, 10, s.emg },
+        { "restimulus", 1000, 1, s.lab },
+        { "rerepetition", 5000, 1, s.rep },
+        { "exercise", 1, 1, &one },
+    };
+    write_mat(p, MAT_FT_MAT5, short_labels, 4);
+    mb_log_set_level(MB_LOG_QUIET);
+    struct mb_convert_opts o = { .db = 1 };
+    cr_assert_eq(run_convert(src, out, &o, NULL), MB_EFORMAT);
+    cr_assert(strstr(mb_last_error(), "'s1/S1_A1_E1.mat': 'emg' has 5000 rows, 'restimulus' 1000 and "
+                     "'rerepetition' 5000: cutting to the shortest (1000) would drop 4000 samples (80.0 % of the "
+                     "recording); use --allow-truncation"), "%s", mb_last_error());
+    cr_assert_neq(access(out, F_OK), 0, "no output");
+    /* The command line: exit 1 without the flag, 0 and a note with it. */
+    char args[512], *err;
+    snprintf(args, sizeof args, "convert ninapro %s -o %s --db 1 --no-progress", src, out);
+    cr_assert_eq(tu_run(NULL, &err, args), 1, "%s", err);
+    cr_assert(strstr(err, "--allow-truncation"), "%s", err);
+    free(err);
+    snprintf(args, sizeof args, "convert ninapro %s -o %s --db 1 --no-progress --allow-truncation", src, out);
+    cr_assert_eq(tu_run(NULL, &err, args), 0, "%s", err);
+    free(err);
+    struct mbh5_file *f;
+    cr_assert_eq(mbh5_open(&f, out), MB_OK);
+    cr_assert_eq(f->recordings[0].n_samples, 1000);
+    cr_assert(has_note(f, "'restimulus' 1000 and 'rerepetition' 5000; truncated to the shortest, 1000 "
+                          "(--allow-truncation)"));
+    cr_assert(strstr(f->corpus.params_json, "\"allow_truncation\":true"), "%s", f->corpus.params_json);
+    mbh5_close(f);
+    remove(out);
+    /* A glove five times longer than emg and labels: the same rule. */
+    struct tvar long_glove[] = {
+        { "emg", 1000, 10, s.emg },
+        { "restimulus", 1000, 1, s.lab },
+        { "rerepetition", 1000, 1, s.rep },
+        { "glove", 5000, 3, s.glove },
+        { "exercise", 1, 1, &one },
+    };
+    write_mat(p, MAT_FT_MAT5, long_glove, 5);
+    cr_assert_eq(run_convert(src, out, &o, NULL), MB_EFORMAT);
+    cr_assert(strstr(mb_last_error(), "'glove' has 5000 rows but the recording 1000: cutting it would drop 4000 "
+                     "rows (80.0 %)"), "%s", mb_last_error());
+    o.allow_truncation = 1;
+    cr_assert_eq(run_convert(src, out, &o, NULL), MB_OK, "%s", mb_last_error());
+    /* Ten samples of 5,000 is within the tolerance: a warning only. */
+    struct tvar few[] = {
+        { "emg", 5000, 10, s.emg },
+        { "restimulus", 4990, 1, s.lab },
+        { "rerepetition", 4990, 1, s.rep },
+        { "exercise", 1, 1, &one },
+    };
+    write_mat(p, MAT_FT_MAT5, few, 4);
+    remove(out);
+    o.allow_truncation = 0;
+    struct mb_convert_result res = {0};
+    cr_assert_eq(run_convert(src, out, &o, &res), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(res.n_warnings, 1);
+    small_free(&s);
+}
+
 Test(conv_ninapro, missing_emg_is_an_error_naming_file_and_variable, .timeout = 60)
 {
     char dir[64], sub[128], p[192], out[192];
@@ -642,14 +719,24 @@ Test(conv_ninapro, nonfinite_samples_fail_unless_allowed, .timeout = 60)
     snprintf(out, sizeof out, "%s/o.h5", dir);
     struct mb_convert_opts o = { .db = 1 };
     cr_assert_eq(run_convert(dir, out, &o, NULL), MB_ENUM);
-    cr_assert(strstr(mb_last_error(), "'s1/S1_A1_E1.mat' row 18: non-finite 'emg' value in column 4"), "%s",
+    cr_assert(strstr(mb_last_error(), "'s1/S1_A1_E1.mat' sample 18: non-finite 'emg' value in channel 4"), "%s",
               mb_last_error());
     o.allow_nonfinite = 1;
     cr_assert_eq(run_convert(dir, out, &o, NULL), MB_OK, "%s", mb_last_error());
     struct mbh5_file *f;
     cr_assert_eq(mbh5_open(&f, out), MB_OK);
     cr_assert(has_note(f, "1 non-finite 'emg' values"));
+    /* the note and 'validate' name the same place as the error did (both
+     * counted from 1; validate counted from 0 before) */
+    cr_assert(has_note(f, "first at sample 18, channel 4"));
     mbh5_close(f);
+    char *rep = NULL;
+    size_t len = 0;
+    FILE *mf = open_memstream(&rep, &len);
+    cr_assert_eq(mbh5_validate(out, mf), 1);
+    fclose(mf);
+    cr_assert(strstr(rep, "/emg: 1 NaN/Inf values, first at sample 18 channel 4"), "%s", rep);
+    free(rep);
     small_free(&s);
 }
 

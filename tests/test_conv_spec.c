@@ -813,7 +813,7 @@ Test(conv_spec, cli_finds_specs_by_name_and_sh2024_runs_its_template, .timeout =
     TU_NEED_REAL("onechannel_5khz");
     char dir[64], args[1024], *out, *err;
     tu_tmpdir(dir, sizeof dir);
-    /* a spec by name, found beside the binary */
+    /* a spec by name, one of the shipped (built-in) ones */
     SPRINTF(args, "convert spec kaufmann_multiday %s -o %s/k.h5 --limit-subjects 1",
              tu_real("kaufmann_multiday"), dir);
     cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
@@ -840,8 +840,8 @@ Test(conv_spec, cli_finds_specs_by_name_and_sh2024_runs_its_template, .timeout =
     /* the search path is reported when the spec is nowhere */
     SPRINTF(args, "convert spec no_such_spec %s -o %s/n.h5", tu_real("kaufmann_multiday"), dir);
     cr_assert_eq(tu_run(&out, &err, args), 1);
-    cr_assert(strstr(err, "no spec 'no_such_spec.yaml' found; tried") && strstr(err, "converters/specs/no_such_spec.yaml"),
-              "%s", err);
+    cr_assert(strstr(err, "no spec 'no_such_spec.yaml' found; tried") &&
+              strstr(err, "the shipped specs (kaufmann_multiday, myo_readings"), "%s", err);
     free(out); free(err);
     /* $MYOBENCH_SPECS comes first, and is listed when nothing is found */
     SPRINTF(p, "%s/mine.yaml", dir);
@@ -858,9 +858,151 @@ Test(conv_spec, cli_finds_specs_by_name_and_sh2024_runs_its_template, .timeout =
     free(out); free(err);
     SPRINTF(args, "convert spec nothing.yaml %s -o %s/n.h5", tu_real("kaufmann_multiday"), dir);
     cr_assert_eq(tu_run(&out, &err, args), 1);
-    cr_assert(strstr(err, "nothing.yaml' ($MYOBENCH_SPECS)") && strstr(err, "beside the binary"), "%s", err);
+    cr_assert(strstr(err, "nothing.yaml' ($MYOBENCH_SPECS)") && strstr(err, "the shipped specs ("), "%s", err);
     free(out); free(err);
     unsetenv("MYOBENCH_SPECS");
+}
+
+/* SHA-256 of a file, for byte comparisons of outputs. */
+static void file_sha(char hex[65], const char *path)
+{
+    uint64_t n = 0;
+    cr_assert_eq(mb_fs_sha256(hex, &n, path), MB_OK, "%s", path);
+}
+
+Test(conv_spec, auto_chooses_the_shipped_spec_that_fits_myo_and_kaufmann, .timeout = 120)
+{
+    TU_NEED_REAL("myo_readings");
+    TU_NEED_REAL("kaufmann_multiday");
+    const char *names[] = { "myo_readings", "kaufmann_multiday" };
+    char dir[64], args[1024], p[128], q[128], *out, *err;
+    tu_tmpdir(dir, sizeof dir);
+    for (size_t i = 0; i < 2; i++) {
+        SPRINTF(args, "convert auto %s -o %s/auto.h5 --no-progress", tu_real(names[i]), dir);
+        cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+        char want[128];
+        SPRINTF(want, "fits the shipped spec '%s'", names[i]);
+        cr_assert(strstr(err, want) && strstr(err, "using 'convert spec"), "auto says which spec it chose: %s", err);
+        free(out); free(err);
+        /* the same bytes as naming the spec */
+        SPRINTF(args, "convert spec %s %s -o %s/named.h5 --no-progress", names[i], tu_real(names[i]), dir);
+        cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+        free(out); free(err);
+        char a[65], b[65];
+        SPRINTF(p, "%s/auto.h5", dir);
+        SPRINTF(q, "%s/named.h5", dir);
+        file_sha(a, p);
+        file_sha(b, q);
+        cr_assert_str_eq(a, b, "%s: auto and 'convert spec %s' give the same file", names[i], names[i]);
+        remove(p);
+        remove(q);
+    }
+}
+
+Test(conv_spec, auto_refuses_a_folder_two_shipped_specs_fit_and_names_them, .timeout = 30)
+{
+    TU_NEED_REAL("myo_readings");
+    TU_NEED_REAL("kaufmann_multiday");
+    char dir[64], src[128], args[1024], *out, *err;
+    tu_tmpdir(dir, sizeof dir);
+    SPRINTF(src, "%s/both", dir);
+    /* one Myo participant and one Kaufmann file side by side */
+    char myo[512];
+    SPRINTF(myo, "%s", tu_real("myo_readings/_readings_left_hand"));   /* tu_real's buffer is reused */
+    SPRINTF(args, "mkdir -p %s && ln -s %s %s/ && ln -s %s %s/", src, myo, src,
+            tu_real("kaufmann_multiday/S0_D1_C0.csv"), src);
+    cr_assert_eq(system(args), 0);
+    SPRINTF(args, "convert auto %s -o %s/x.h5 --no-progress", src, dir);
+    cr_assert_eq(tu_run(&out, &err, args), 1, "%s", err);
+    cr_assert(strstr(err, "fits 2 shipped specs") && strstr(err, "'kaufmann_multiday' (1 of 9 files)") &&
+              strstr(err, "'myo_readings' (8 of 9 files)") && strstr(err, "myobench convert spec NAME"), "%s", err);
+    free(out); free(err);
+    char p[160];
+    SPRINTF(p, "%s/x.h5", dir);
+    cr_assert_eq(mb_fs_is_file(p), 0, "nothing written");
+    /* a folder no spec fits lists the specs it tried */
+    SPRINTF(args, "convert auto %s -o %s/x.h5 --no-progress", dir, dir);
+    SPRINTF(p, "rm -rf %s && mkdir %s && touch %s/readme.txt", src, src, src);
+    cr_assert_eq(system(p), 0);
+    SPRINTF(args, "convert auto %s -o %s/x.h5 --no-progress", src, dir);
+    cr_assert_eq(tu_run(&out, &err, args), 1, "%s", err);
+    cr_assert(strstr(err, "no shipped spec (kaufmann_multiday, myo_readings, onechannel_5khz, uci_gestures)") &&
+              !strstr(err, "sh2024"), "the template is never tried: %s", err);
+    free(out); free(err);
+}
+
+/* The shipped specs are in the binary: a copy of it elsewhere, run from
+ * another folder, finds them by name and in 'auto' (they were looked up
+ * beside the binary, in ../converters/specs, before). */
+Test(conv_spec, a_copy_of_the_binary_outside_the_repository_has_the_shipped_specs, .timeout = 60)
+{
+    TU_NEED_REAL("kaufmann_multiday");
+    char dir[64], cmd[2048], p[160];
+    tu_tmpdir(dir, sizeof dir);
+    const char *bin = getenv("MB_BIN") ? getenv("MB_BIN") : "build/myobench";
+    SPRINTF(cmd, "mkdir %s/bin && cp %s %s/bin/myobench", dir, bin, dir);
+    cr_assert_eq(system(cmd), 0);
+    SPRINTF(cmd, "cd / && env -u MYOBENCH_SPECS %s/bin/myobench convert spec kaufmann_multiday %s -o %s/k.h5 "
+            "--limit-subjects 1 --no-progress 2>%s/e1", dir, tu_real("kaufmann_multiday"), dir, dir);
+    cr_assert_eq(system(cmd), 0, "convert spec NAME from a copy of the binary");
+    SPRINTF(cmd, "cd / && env -u MYOBENCH_SPECS %s/bin/myobench convert auto %s -o %s/a.h5 --no-progress 2>%s/e2",
+            dir, tu_real("kaufmann_multiday"), dir, dir);
+    cr_assert_eq(system(cmd), 0, "convert auto from a copy of the binary");
+    SPRINTF(p, "%s/a.h5", dir);
+    struct mbh5_file *f = open_valid(p);
+    cr_assert_str_eq(f->corpus.name, "kaufmann-multiday");
+    cr_assert(strstr(f->corpus.params_json, "\"spec_file\":\"kaufmann_multiday.yaml\""), "%s", f->corpus.params_json);
+    mbh5_close(f);
+    SPRINTF(cmd, "rm -rf %s/bin", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+Test(conv_spec, files_the_pattern_ignores_are_counted_in_a_warning, .timeout = 60)
+{
+    TU_NEED_REAL("kaufmann_multiday");
+    char dir[64], args[1024], want[512], *out, *err;
+    tu_tmpdir(dir, sizeof dir);
+    /* the real folder holds SOURCE.txt beside the 22 recordings */
+    SPRINTF(args, "convert spec kaufmann_multiday %s -o %s/k.h5 --limit-subjects 1 --no-progress",
+            tu_real("kaufmann_multiday"), dir);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    SPRINTF(want, "warning: 1 file in '%s' did not match the pattern of 'converters/specs/kaufmann_multiday.yaml' "
+            "and was ignored, e.g. 'SOURCE.txt'", tu_real("kaufmann_multiday"));
+    cr_assert(strstr(err, want), "%s", err);
+    free(out); free(err);
+}
+
+/* stderr is a file here, not a terminal: progress is still shown, as
+ * lines (the first after one file, with an ETA; the last with the total). */
+Test(conv_spec, convert_prints_progress_with_an_eta_off_a_terminal, .timeout = 60)
+{
+    TU_NEED_REAL("kaufmann_multiday");
+    char dir[64], args[1024], *out, *err;
+    tu_tmpdir(dir, sizeof dir);
+    SPRINTF(args, "convert spec kaufmann_multiday %s -o %s/k.h5 -j 1", tu_real("kaufmann_multiday"), dir);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    cr_assert(strstr(err, "myobench: convert spec: 1/22 files, ") && strstr(err, " elapsed, ETA "), "%s", err);
+    cr_assert(strstr(err, "myobench: convert spec: 22/22 files in "), "%s", err);
+    cr_assert(!strchr(err, '\r'), "no carriage returns in a log: %s", err);
+    free(out); free(err);
+    /* --no-progress silences it */
+    SPRINTF(args, "convert spec kaufmann_multiday %s -o %s/k2.h5 --no-progress", tu_real("kaufmann_multiday"), dir);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    cr_assert(!strstr(err, "/22 files") && !strstr(err, "ETA"), "%s", err);
+    free(out); free(err);
+}
+
+Test(conv_spec, convert_help_lists_the_shipped_specs, .timeout = 30)
+{
+    char *out, *err;
+    cr_assert_eq(tu_run(&out, &err, "convert --help"), 0);
+    for (size_t i = 0; conv_spec_shipped(i); i++) {
+        char want[128];
+        SPRINTF(want, "\n  %-19s ", conv_spec_shipped(i)->name);
+        cr_assert(strstr(out, want), "'%s' listed: %s", conv_spec_shipped(i)->name, out);
+    }
+    cr_assert(strstr(out, "myo-readings-dataset (aljazfrancic)") && strstr(out, "never chosen by auto"), "%s", out);
+    free(out); free(err);
 }
 
 /* ---- MAT and HDF5 containers -------------------------------------------- */
@@ -953,6 +1095,41 @@ Test(conv_spec, mat_variables_convert_with_channel_selection_and_truncation_warn
     for (size_t i = 0; i < f->n_notes; i++)
         noted |= strstr(f->notes[i], "truncated to the shortest, 45") != NULL;
     cr_assert(noted, "the truncation is a note in the file");
+    mbh5_close(f);
+}
+
+/* Was: labels of 100 samples for 1,000 of EMG cut the recording to 100,
+ * with a warning only (whose text also ran the label's name into its
+ * length). More than 0.1 % (at least 10 samples) lost is now an error
+ * unless --allow-truncation. */
+Test(conv_spec, mat_vectors_of_very_different_lengths_are_an_error_unless_allowed, .timeout = 30)
+{
+    char dir[64], src[128], p[256], spec[256], out[256];
+    tu_tmpdir(dir, sizeof dir);
+    make_dirs(src, sizeof src, dir);
+    snprintf(p, sizeof p, "%s/s1/S1_E1.mat", src);
+    write_mat(p, 1000, 100, 1);
+    snprintf(spec, sizeof spec, "%s/mat.yaml", dir);
+    write_text(spec, MAT_SPEC);
+    snprintf(out, sizeof out, "%s/out.h5", dir);
+    mb_log_set_level(MB_LOG_QUIET);
+    struct mb_convert_result res;
+    cr_assert_eq(convert("spec", spec, src, out, 1, 0, 0, &res), MB_EFORMAT);
+    cr_assert(strstr(mb_last_error(), "'emg' has 1000 samples, 'restimulus' 100: cutting to the shortest (100) "
+                     "would drop 900 samples (90.0 % of the recording); use --allow-truncation"),
+              "%s", mb_last_error());
+    cr_assert_neq(access(out, F_OK), 0);
+    const struct mb_converter *c = mb_converter_find("spec");
+    struct mb_convert_opts o = { .src = src, .out = out, .spec = spec, .threads = 1, .allow_truncation = 1 };
+    memset(&res, 0, sizeof res);
+    cr_assert_eq(c->convert(&o, &res), MB_OK, "%s", mb_last_error());
+    struct mbh5_file *f = open_valid(out);
+    cr_assert_eq(f->recordings[0].n_samples, 100);
+    int noted = 0;
+    for (size_t i = 0; i < f->n_notes; i++)
+        noted |= strstr(f->notes[i], "'emg' has 1000 samples, 'restimulus' 100; truncated to the shortest, 100 "
+                                     "(--allow-truncation)") != NULL;
+    cr_assert(noted, "the cut is noted, with the flag that allowed it");
     mbh5_close(f);
 }
 

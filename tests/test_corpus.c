@@ -138,6 +138,46 @@ Test(corpus, errors_name_the_file, .timeout = 30)
     cr_expect(strstr(mb_last_error(), "/nonexistent/x.h5"), "%s", mb_last_error());
 }
 
+/* A label outside the vocabulary (99 in a NinaPro-like file whose gestures
+ * are 0..6) would become a class of its own and change every metric
+ * silently. The loader refuses it with the check mbh5_validate makes, and
+ * names the file, the recording and the sample (1-based); pr_corpus_check,
+ * which 'myobench run' calls before it opens the store, refuses it too. */
+Test(corpus, labels_outside_the_vocabulary_are_refused, .fini = cleanup, .timeout = 60)
+{
+    make(&(struct prf_opts){ .subjects = 3, .reps = 2 });
+    struct pr_view_settings v = { 0, 200, 50, 0 };
+    cr_assert_eq(pr_corpus_check(path, &v), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(prf_poke_label(path, "r000001", 1233, 99), MB_OK);
+    char want[256];
+    snprintf(want, sizeof want, "'%s' recording 'r000001' sample 1234: label 99 is neither -1 nor a gesture id", path);
+    mb_log_set_level(MB_LOG_QUIET);
+    struct pr_corpus c;
+    cr_expect_eq(pr_corpus_load(&c, path, &v), MB_EFORMAT);
+    cr_expect(strstr(mb_last_error(), want), "%s", mb_last_error());
+    cr_expect_eq(pr_corpus_check(path, &v), MB_EFORMAT);
+    cr_expect(strstr(mb_last_error(), want), "%s", mb_last_error());
+    /* at another view too: the check is on the native labels */
+    struct pr_view_settings v100 = { 100, 200, 50, 0 };
+    cr_expect_eq(pr_corpus_load(&c, path, &v100), MB_EFORMAT);
+    mb_log_set_level(MB_LOG_WARN);
+    /* validate finds the same label at the same place */
+    char *rep = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&rep, &len);
+    long np = mbh5_validate(path, m);
+    fclose(m);
+    cr_expect_gt(np, 0);
+    cr_expect(strstr(rep, "/recordings/r000001/labels: 1 labels neither -1 nor a gesture id, first 99 at sample 1234"), "%s",
+              rep);
+    free(rep);
+    /* -1 (unlabelled) stays fine */
+    cr_assert_eq(prf_poke_label(path, "r000001", 1233, -1), MB_OK);
+    cr_expect_eq(pr_corpus_check(path, &v), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(pr_corpus_load(&c, path, &v), MB_OK, "%s", mb_last_error());
+    pr_corpus_release(&c);
+}
+
 /* kern_resample_reach bounds what the filter reads: output j depends only on
  * inputs at instants (in output samples) within (j - reach, j + reach]. */
 Test(corpus, resample_reach_bounds_the_support, .timeout = 30)

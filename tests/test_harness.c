@@ -1315,3 +1315,507 @@ Test(harness_cli, prune_removes_the_selected_jobs, .timeout = 60)
     cr_assert(!mb_fs_is_file(want));
     hn_plan_release(&pl);
 }
+
+/* ---- datasets refused before the store is opened ------------------------------------ */
+
+#include "pr_fixture.h"
+
+/* A NinaPro-like unified file (rest 0, gestures 1..6, 'reps' repetitions)
+ * of 4 subjects at dir/name. */
+static void fixture(char *path, size_t cap, const char *dir, const char *name, int reps)
+{
+    snprintf(path, cap, "%s/%s", dir, name);
+    cr_assert_eq(prf_write(path, &(struct prf_opts){ .subjects = 4, .reps = reps }), MB_OK, "%s", mb_last_error());
+}
+
+static void assert_nothing_written(const char *dir, const char *db, const char *what)
+{
+    char m[256];
+    snprintf(m, sizeof m, "%s/manifests", dir);
+    cr_expect_neq(access(db, F_OK), 0, "%s: a store was created", what);
+    cr_expect_neq(access(m, F_OK), 0, "%s: a manifests folder was created", what);
+}
+
+/* A label outside the recording's vocabulary (99 where the gestures are
+ * 0..6) used to run "ok" with a class of its own; run refuses it as
+ * validate does, naming the file, the recording and the sample (1-based),
+ * before any store exists. */
+Test(harness_cli, run_refuses_labels_outside_the_vocabulary, .timeout = 60)
+{
+    char dir[64], h5[128], db[128], args[512], want[256], *err;
+    tu_tmpdir(dir, sizeof dir);
+    fixture(h5, sizeof h5, dir, "db1.h5", 2);
+    cr_assert_eq(prf_poke_label(h5, "r000002", 1233, 99), MB_OK);
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    snprintf(args, sizeof args, "run --data %s --protocol loso --methods lda-td4 --db %s --progress none", h5, db);
+    cr_assert_eq(tu_run(NULL, &err, args), 1, "%s", err);
+    snprintf(want, sizeof want, "'%s' recording 'r000002' sample 1234: label 99 is neither -1 nor a gesture id", h5);
+    cr_expect(strstr(err, want), "%s", err);
+    assert_nothing_written(dir, db, "label 99");
+    free(err);
+}
+
+/* An unreadable, truncated or random-bytes .h5 is refused before the store
+ * is created: no database, no manifests folder, exit 1, the file named; and
+ * so is a plan whose second dataset is bad (its first would otherwise have
+ * run into the store). */
+Test(harness_cli, bad_datasets_are_refused_before_the_store_is_created, .timeout = 60)
+{
+    char dir[64], good[128], db[128], args[1024], bad[4][128], *err;
+    tu_tmpdir(dir, sizeof dir);
+    fixture(good, sizeof good, dir, "good.h5", 2);
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    size_t n_bad = 0;
+    /* truncated: the first half of a valid file */
+    snprintf(bad[n_bad], sizeof bad[n_bad], "%s/truncated.h5", dir);
+    struct stat sb;
+    cr_assert_eq(stat(good, &sb), 0);
+    snprintf(args, sizeof args, "head -c %lld '%s' > '%s'", (long long)sb.st_size / 2, good, bad[n_bad]);
+    cr_assert_eq(system(args), 0);
+    n_bad++;
+    /* random bytes */
+    snprintf(bad[n_bad], sizeof bad[n_bad], "%s/random.h5", dir);
+    FILE *f = fopen(bad[n_bad], "wb");
+    cr_assert_not_null(f);
+    uint32_t lcg = 7;
+    for (int i = 0; i < 100000; i++) {
+        lcg = lcg * 1664525u + 1013904223u;
+        fputc((int)(lcg >> 24), f);
+    }
+    fclose(f);
+    n_bad++;
+    /* unreadable: a folder, whatever the user (root reads any file) */
+    snprintf(bad[n_bad], sizeof bad[n_bad], "%s/folder.h5", dir);
+    cr_assert_eq(mkdir(bad[n_bad], 0755), 0);
+    n_bad++;
+    /* unreadable: no read permission, where permissions apply */
+    if (geteuid() != 0) {
+        snprintf(bad[n_bad], sizeof bad[n_bad], "%s/noperm.h5", dir);
+        snprintf(args, sizeof args, "cp '%s' '%s' && chmod 000 '%s'", good, bad[n_bad], bad[n_bad]);
+        cr_assert_eq(system(args), 0);
+        n_bad++;
+    }
+    for (size_t i = 0; i < n_bad; i++) {
+        snprintf(args, sizeof args, "run --data %s --protocol loso --methods lda-td4 --db %s --progress none", bad[i],
+                 db);
+        cr_assert_eq(tu_run(NULL, &err, args), 1, "%s: %s", bad[i], err);
+        cr_expect(strstr(err, bad[i]), "the message names '%s': %s", bad[i], err);
+        assert_nothing_written(dir, db, bad[i]);
+        free(err);
+        /* in a plan, after a good dataset */
+        char plan[160];
+        snprintf(plan, sizeof plan, "%s/plan.yaml", dir);
+        snprintf(args, sizeof args, "data: [%s, %s]\nprotocols: [loso]\nmethods: [lda-td4]\n", good, bad[i]);
+        write_text(plan, args);
+        snprintf(args, sizeof args, "run %s --db %s --progress none", plan, db);
+        cr_assert_eq(tu_run(NULL, &err, args), 1, "%s: %s", bad[i], err);
+        cr_expect(strstr(err, bad[i]), "the message names '%s': %s", bad[i], err);
+        assert_nothing_written(dir, db, bad[i]);
+        free(err);
+    }
+}
+
+/* ---- several runs on one store ---------------------------------------------------- */
+
+static void db_exec(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 10000);
+    char *msg = NULL;
+    cr_assert_eq(sqlite3_exec(h, sql, NULL, NULL, &msg), SQLITE_OK, "%s: %s", sql, msg ? msg : "");
+    sqlite3_close(h);
+}
+
+/* First column of the first row as text (malloc'ed; "" without a row). */
+static char *db_text(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(h, 10000);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(h));
+    const char *v = sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    char *out = strdup(v ? v : "");
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return out;
+}
+
+/* A lease as another run would leave it: on host 'host' (NULL: this one), by
+ * process 'pid', last heartbeat 'age' seconds ago. */
+static void fake_lease(const char *db, const char *key, const char *host, long long pid, long long age)
+{
+    char here[256], sql[1024];
+    gethostname(here, sizeof here);
+    here[sizeof here - 1] = 0;
+    snprintf(sql, sizeof sql,
+             "INSERT INTO leases(job, owner, host, pid, run_id, claimed, heartbeat, expiry) VALUES ('%s', "
+             "'%s:%lld:fake', '%s', %lld, NULL, 'then', CAST(strftime('%%s', 'now') AS INTEGER) - %lld, 300)",
+             key, host ? host : here, pid, host ? host : here, pid, age);
+    db_exec(db, sql);
+}
+
+/* A process id that no process has (one that ran and was reaped). */
+static pid_t dead_pid(void)
+{
+    pid_t p = fork();
+    cr_assert_neq(p, -1);
+    if (!p)
+        _exit(0);
+    waitpid(p, NULL, 0);
+    return p;
+}
+
+static struct hn_job_rec claim_recs[5];
+static char claim_folds[5][16];
+
+static void plan_claim_jobs(struct hn_store *s)
+{
+    for (size_t i = 0; i < 5; i++) {
+        claim_recs[i] = key_rec;
+        snprintf(claim_folds[i], sizeof claim_folds[i], "f%zu", i);
+        claim_recs[i].fold_id = claim_folds[i];
+        claim_recs[i].manifest = "{}";
+        cr_assert_eq(hn_job_key(claim_recs[i].key, &claim_recs[i]), MB_OK);
+    }
+    cr_assert_eq(hn_store_plan_jobs(s, claim_recs, 5), MB_OK, "%s", mb_last_error());
+}
+
+/* The claim rules, on two handles of one store (two owners): a live lease
+ * (this host, a running process, a fresh heartbeat) is not taken over, also
+ * once its heartbeat was renewed; an expired heartbeat or a dead process on
+ * this host is; another host's dead-looking pid is not (only its heartbeat
+ * counts); a committed job is done; a job another run failed since this run
+ * began is not tried again, one that failed before is. */
+Test(harness, claims_take_over_only_dead_or_expired_leases, .timeout = 30)
+{
+    char dir[64], db[128], sql[512];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    struct hn_store *a, *b, *c;
+    cr_assert_eq(hn_store_open(&a, db), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(hn_store_open(&b, db), MB_OK, "%s", mb_last_error());
+    cr_assert_str_neq(hn_store_owner(a), hn_store_owner(b));
+    cr_assert_eq(hn_store_lease_expiry(a), HN_LEASE_EXPIRY);
+    plan_claim_jobs(a);
+    int64_t ra, rb;
+    cr_assert_eq(hn_store_begin_run(a, &ra, "plan", 1), MB_OK);
+    cr_assert_eq(hn_store_begin_run(b, &rb, "plan", 1), MB_OK);
+    const char *k[5];
+    for (int i = 0; i < 5; i++)
+        k[i] = claim_recs[i].key;
+    enum hn_claim cl;
+    struct hn_lease h;
+
+    cr_assert_eq(hn_store_claim(a, &cl, &h, k[0], ra), MB_OK);
+    cr_expect_eq(cl, HN_CLAIMED);
+    cr_expect_str_eq(h.owner, "", "a free job has no previous owner");
+    cr_assert_eq(hn_store_claim(b, &cl, &h, k[0], rb), MB_OK);
+    cr_expect_eq(cl, HN_CLAIM_BUSY, "a live lease is taken over");
+    cr_expect_str_eq(h.owner, hn_store_owner(a));
+    cr_expect_eq(h.pid, (long long)getpid());
+    cr_expect(!h.expired && !h.dead);
+    /* the heartbeat renews an old lease */
+    snprintf(sql, sizeof sql, "UPDATE leases SET heartbeat = heartbeat - 3600 WHERE job = '%s'", k[0]);
+    db_exec(db, sql);
+    cr_assert_eq(hn_store_heartbeat(a), MB_OK);
+    cr_assert_eq(hn_store_claim(b, &cl, &h, k[0], rb), MB_OK);
+    cr_expect_eq(cl, HN_CLAIM_BUSY, "a renewed lease is taken over");
+    /* an expired heartbeat */
+    db_exec(db, sql);
+    cr_assert_eq(hn_store_claim(b, &cl, &h, k[0], rb), MB_OK);
+    cr_expect_eq(cl, HN_CLAIMED, "an expired lease is not taken over");
+    cr_expect(h.expired && !h.dead);
+    snprintf(sql, sizeof sql, "SELECT owner FROM leases WHERE job = '%s'", k[0]);
+    char *t = db_text(db, sql);
+    cr_expect_str_eq(t, hn_store_owner(b));
+    free(t);
+    snprintf(sql, sizeof sql, "SELECT took_over FROM claims WHERE job = '%s' ORDER BY id DESC", k[0]);
+    t = db_text(db, sql);
+    cr_expect(strstr(t, hn_store_owner(a)) && strstr(t, "heartbeat expired"), "%s", t);
+    free(t);
+    /* the expiry is the owner's, recorded in its lease */
+    cr_assert_eq(hn_store_claim(a, &cl, &h, k[1], ra), MB_OK);
+    snprintf(sql, sizeof sql, "UPDATE leases SET heartbeat = heartbeat - 100 WHERE job = '%s'", k[1]);
+    db_exec(db, sql);
+    hn_store_set_lease_expiry(b, 50);
+    cr_assert_eq(hn_store_claim(b, &cl, &h, k[1], rb), MB_OK);
+    cr_expect_eq(cl, HN_CLAIM_BUSY, "100 s is within its owner's (default) expiry");
+    cr_expect_eq(h.expiry, HN_LEASE_EXPIRY);
+    hn_store_set_lease_expiry(b, 0);
+    cr_expect_eq(hn_store_lease_expiry(b), HN_LEASE_EXPIRY);
+    cr_assert_eq(hn_store_release(a, k[1]), MB_OK);
+    hn_store_set_lease_expiry(a, 50);
+    cr_assert_eq(hn_store_claim(a, &cl, &h, k[1], ra), MB_OK);
+    cr_expect_eq(cl, HN_CLAIMED);
+    db_exec(db, sql);
+    cr_assert_eq(hn_store_claim(b, &cl, &h, k[1], rb), MB_OK);
+    cr_expect_eq(cl, HN_CLAIMED, "100 s is beyond its owner's expiry of 50 s");
+    cr_expect(h.expired);
+    hn_store_set_lease_expiry(a, 0);
+    /* a dead process on this host, with a fresh heartbeat */
+    pid_t dead = dead_pid();
+    cr_assert_eq(hn_store_claim(a, &cl, &h, k[2], ra), MB_OK);
+    snprintf(sql, sizeof sql, "UPDATE leases SET pid = %lld WHERE job = '%s'", (long long)dead, k[2]);
+    db_exec(db, sql);
+    cr_assert_eq(hn_store_claim(b, &cl, &h, k[2], rb), MB_OK);
+    cr_expect_eq(cl, HN_CLAIMED, "a dead owner's lease is not taken over");
+    cr_expect(h.dead && !h.expired);
+    /* on another host the pid says nothing */
+    cr_assert_eq(hn_store_claim(a, &cl, &h, k[3], ra), MB_OK);
+    snprintf(sql, sizeof sql, "UPDATE leases SET pid = %lld, host = 'elsewhere.invalid' WHERE job = '%s'",
+             (long long)dead, k[3]);
+    db_exec(db, sql);
+    cr_assert_eq(hn_store_claim(b, &cl, &h, k[3], rb), MB_OK);
+    cr_expect_eq(cl, HN_CLAIM_BUSY, "another host's lease is judged by its pid");
+    /* committing drops the lease; the job is then done for everyone */
+    cr_assert_eq(hn_store_commit_job(b, &claim_recs[0], rb, 1, HN_NA, "n/a here", NULL, NULL, 0), MB_OK);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM leases WHERE job = '%s'", k[0]);
+    cr_expect_eq(db_count(db, sql), 0);
+    cr_assert_eq(hn_store_claim(a, &cl, &h, k[0], ra), MB_OK);
+    cr_expect_eq(cl, HN_CLAIM_DONE);
+    /* failed by another run since this one began: not retried here ... */
+    cr_assert_eq(hn_store_commit_job(b, &claim_recs[2], rb, 1, HN_FAILED, "boom", NULL, NULL, 0), MB_OK);
+    cr_assert_eq(hn_store_claim(a, &cl, &h, k[2], ra), MB_OK);
+    cr_expect_eq(cl, HN_CLAIM_FAILED);
+    /* ... but by a run that begins after the failure (re-running retries failures) */
+    cr_assert_eq(hn_store_open(&c, db), MB_OK);
+    int64_t rc_;
+    cr_assert_eq(hn_store_begin_run(c, &rc_, "plan", 1), MB_OK);
+    cr_assert_eq(hn_store_claim(c, &cl, &h, k[2], rc_), MB_OK);
+    cr_expect_eq(cl, HN_CLAIMED);
+    /* release drops a handle's leases, and only its own */
+    cr_assert_eq(hn_store_claim(a, &cl, &h, k[4], ra), MB_OK);
+    cr_expect_eq(cl, HN_CLAIMED);
+    cr_assert_eq(hn_store_release(c, NULL), MB_OK);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM leases WHERE owner = '%s'", hn_store_owner(a));
+    cr_expect_eq(db_count(db, sql), 2, "a holds k3 (moved to another host) and k4");
+    cr_assert_eq(hn_store_release(a, NULL), MB_OK);
+    cr_expect_eq(db_count(db, sql), 0);
+    cr_expect_eq(db_count(db, "SELECT COUNT(*) FROM claims"), 10);
+    hn_store_close(a);
+    hn_store_close(b);
+    hn_store_close(c);
+}
+
+/* Forks a child that waits until the pipe 'gate' is closed, then runs
+ * "$MB_BIN <args>" with stderr into errfile: several children released by
+ * one close start at the same instant. */
+static pid_t spawn_cli(const int gate[2], const char *args, const char *errfile)
+{
+    fflush(NULL);
+    pid_t p = fork();
+    cr_assert_neq(p, -1);
+    if (!p) {
+        char c;
+        close(gate[1]);   /* else this child's own copy keeps the gate open */
+        while (read(gate[0], &c, 1) > 0) {}
+        close(gate[0]);
+        const char *bin = getenv("MB_BIN");
+        char cmd[4096];
+        snprintf(cmd, sizeof cmd, "exec %s %s >/dev/null 2>%s </dev/null", bin ? bin : "build/myobench", args,
+                 errfile);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    return p;
+}
+
+static int exit_code(pid_t p)
+{
+    int st;
+    cr_assert_eq(waitpid(p, &st, 0), p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Two 'myobench run's started at the same instant on one new store (40
+ * quick lda-td4 / knn-td4 jobs) share the work: both exit 0, every job is
+ * claimed and run exactly once (the claims, and the runs' own counts of what
+ * they ran, sum to 40), no lease is left, and the numbers and the report
+ * equal those of a single run. Before job claiming, most jobs ran twice, and
+ * one run sometimes failed at once with "database is locked". */
+Test(harness_cli, two_runs_on_one_store_run_each_job_once, .timeout = 240)
+{
+    char dir[64], h5[128], db[128], single[128], args[512], e1[160], e2[160];
+    tu_tmpdir(dir, sizeof dir);
+    /* 10 repetitions: jobs of some milliseconds, so the two runs overlap */
+    fixture(h5, sizeof h5, dir, "db1.h5", 10);
+    snprintf(db, sizeof db, "%s/shared.db", dir);
+    snprintf(single, sizeof single, "%s/single/r.db", dir);
+    snprintf(e1, sizeof e1, "%s/e1", dir);
+    snprintf(e2, sizeof e2, "%s/e2", dir);
+    const char *plan = "--protocol loso --methods lda-td4,knn-td4 --seeds 1,2,3,4,5 -j 1 --progress lines";
+    snprintf(args, sizeof args, "run --data %s %s --db %s", h5, plan, db);
+    int gate[2];
+    cr_assert_eq(pipe(gate), 0);
+    pid_t p1 = spawn_cli(gate, args, e1), p2 = spawn_cli(gate, args, e2);
+    close(gate[0]);
+    close(gate[1]);   /* both start now */
+    int c1 = exit_code(p1), c2 = exit_code(p2);
+    size_t len;
+    char *t1 = slurp(e1, &len), *t2 = slurp(e2, &len);
+    cr_assert_eq(c1, 0, "%s", t1);
+    cr_assert_eq(c2, 0, "%s", t2);
+    cr_expect_eq(db_count(db, "SELECT COUNT(*) FROM jobs WHERE status = 'ok'"), 40);
+    cr_expect_eq(db_count(db, "SELECT COUNT(*) FROM claims"), 40, "%s\n%s", t1, t2);
+    cr_expect_eq(db_count(db, "SELECT COUNT(DISTINCT job) FROM claims"), 40);
+    cr_expect_eq(db_count(db, "SELECT SUM(n_ok + n_na + n_failed) FROM runs"), 40, "%s\n%s", t1, t2);
+    cr_expect_eq(db_count(db, "SELECT COUNT(*) FROM runs WHERE finished IS NOT NULL"), 2);
+    cr_expect_eq(db_count(db, "SELECT COUNT(*) FROM leases"), 0);
+    free(t1);
+    free(t2);
+    /* the same numbers as one run alone */
+    char sdir[128];
+    snprintf(sdir, sizeof sdir, "%s/single", dir);
+    cr_assert_eq(mkdir(sdir, 0755), 0);
+    char *err;
+    snprintf(args, sizeof args, "run --data %s %s --db %s", h5, plan, single);
+    cr_assert_eq(tu_run(NULL, &err, args), 0, "%s", err);
+    free(err);
+    const char *q = "SELECT group_concat(job || ' ' || subject || ' ' || accuracy || ' ' || balanced_accuracy || ' ' || "
+                    "macro_f1, ';') FROM (SELECT * FROM subject_metrics ORDER BY job, subject)";
+    char *m1 = db_text(db, q), *m2 = db_text(single, q);
+    cr_expect_gt(strlen(m1), 0);
+    cr_expect_str_eq(m1, m2);
+    free(m1);
+    free(m2);
+    char *r1, *r2;
+    snprintf(args, sizeof args, "report %s", db);
+    cr_assert_eq(tu_run(&r1, &err, args), 0, "%s", err);
+    free(err);
+    snprintf(args, sizeof args, "report %s", single);
+    cr_assert_eq(tu_run(&r2, &err, args), 0, "%s", err);
+    free(err);
+    cr_expect_str_eq(r1, r2);
+    free(r1);
+    free(r2);
+    snprintf(args, sizeof args, "run --data %s %s --db %s --lease-expiry 0.5", h5, plan, db);
+    cr_expect_eq(tu_run(NULL, &err, args), 2, "%s", err);
+    cr_expect(strstr(err, "--lease-expiry needs at least 1 second, got '0.5'"), "%s", err);
+    free(err);
+}
+
+/* A run killed with SIGKILL while it holds a job: the next run finds the
+ * lease of a process that no longer runs, takes the job over and runs it
+ * (its second claim names the dead owner); every other job ran once. The
+ * kill is made while the child is stopped with SIGSTOP, so the lease it
+ * holds at that moment is known. */
+Test(harness, a_killed_runs_claimed_job_is_taken_over, .timeout = 120)
+{
+    char dir[64], db[128], sql[256];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    struct hn_plan pl;
+    make_plan(&pl, dir, 40);
+    struct hn_run_stats st;
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0)
+        _exit(run_plan(&st, &pl, db, 1) ? 3 : 0);
+    char *key = NULL;
+    for (int i = 0; i < 50000 && !key; i++) {
+        struct timespec ts = { 0, 2000000 };
+        nanosleep(&ts, NULL);
+        if (db_count(db, "SELECT COUNT(*) FROM jobs WHERE status = 'ok'") < 2)
+            continue;
+        kill(pid, SIGSTOP);
+        snprintf(sql, sizeof sql, "SELECT job FROM leases WHERE pid = %lld", (long long)pid);
+        char *k = db_text(db, sql);
+        if (*k)
+            key = k;
+        else {   /* stopped between a commit and the next claim */
+            free(k);
+            kill(pid, SIGCONT);
+        }
+    }
+    cr_assert_not_null(key, "the child never held a lease");
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    cr_assert_eq(run_plan(&st, &pl, db, 2), MB_OK, "resume: %s", mb_last_error());
+    cr_expect_eq(db_count(db, "SELECT COUNT(*) FROM jobs WHERE status IN ('ok', 'na')"), 48);
+    cr_expect_eq(db_count(db, "SELECT COUNT(*) FROM leases"), 0);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM claims WHERE job = '%s'", key);
+    cr_expect_eq(db_count(db, sql), 2, "the killed run's job is claimed again");
+    snprintf(sql, sizeof sql, "SELECT took_over FROM claims WHERE job = '%s' ORDER BY id DESC", key);
+    char *t = db_text(db, sql);
+    char want[64];
+    snprintf(want, sizeof want, ":%lld:", (long long)pid);
+    cr_expect(strstr(t, want) && strstr(t, "process not running"), "%s", t);
+    free(t);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM claims WHERE job <> '%s' GROUP BY job HAVING COUNT(*) > 1", key);
+    cr_expect_eq(db_count(db, sql), -1, "every other job is claimed once");
+    cr_expect_eq(db_count(db, "SELECT COUNT(DISTINCT job) FROM claims"), 48);
+    free(key);
+    hn_plan_release(&pl);
+}
+
+/* A job whose lease is live (a running process of this host, a fresh
+ * heartbeat) is left to its owner: the run does every other job, then waits
+ * for it, and runs it only once the lease is gone. A lease of the same live
+ * process whose heartbeat is older than the expiry is taken over at once. */
+Test(harness, a_live_lease_is_waited_for_and_an_expired_one_taken_over, .timeout = 120)
+{
+    char dir[64], ref[128], db[128], db2[128], sql[256];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(ref, sizeof ref, "%s/ref.db", dir);
+    snprintf(db, sizeof db, "%s/live.db", dir);
+    snprintf(db2, sizeof db2, "%s/expired.db", dir);
+    struct hn_plan pl;
+    make_plan(&pl, dir, 0);
+    struct hn_run_stats st;
+    /* the job keys, from a run in a child (this process forks again below,
+     * so it starts no OpenMP threads of its own before) */
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0)
+        _exit(run_plan(&st, &pl, ref, 1) ? 3 : 0);
+    cr_assert_eq(exit_code(pid), 0);
+    char *key = db_text(ref, "SELECT key FROM jobs WHERE status = 'ok' ORDER BY key");
+    cr_assert_eq(strlen(key), 64);
+    for (int e = 0; e < 2; e++) {
+        struct hn_store *s;
+        cr_assert_eq(hn_store_open(&s, e ? db2 : db), MB_OK);
+        hn_store_close(s);
+        fake_lease(e ? db2 : db, key, NULL, (long long)getpid(), e ? 3600 : 0);
+    }
+    fflush(NULL);
+    pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0)
+        _exit(run_plan(&st, &pl, db, 2) ? 3 : 0);
+    long done = 0;
+    for (int i = 0; i < 50000 && done < 47; i++) {
+        struct timespec ts = { 0, 2000000 };
+        nanosleep(&ts, NULL);
+        done = db_count(db, "SELECT COUNT(*) FROM jobs WHERE status IN ('ok', 'na')");
+    }
+    cr_assert_eq(done, 47, "every job but the leased one is done");
+    cr_expect_eq(waitpid(pid, NULL, WNOHANG), 0, "the run waits for the leased job");
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM claims WHERE job = '%s'", key);
+    cr_expect_eq(db_count(db, sql), 0, "a live lease was taken over");
+    snprintf(sql, sizeof sql, "SELECT status FROM jobs WHERE key = '%s'", key);
+    char *t = db_text(db, sql);
+    cr_expect_str_eq(t, "pending");
+    free(t);
+    /* the other run lets the job go: this one runs it and ends */
+    snprintf(sql, sizeof sql, "DELETE FROM leases WHERE job = '%s'", key);
+    db_exec(db, sql);
+    cr_assert_eq(exit_code(pid), 0);
+    cr_expect_eq(db_count(db, "SELECT COUNT(*) FROM jobs WHERE status IN ('ok', 'na')"), 48);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM claims WHERE job = '%s' AND took_over IS NULL", key);
+    cr_expect_eq(db_count(db, sql), 1);
+    /* expired: taken over without waiting */
+    cr_assert_eq(run_plan(&st, &pl, db2, 2), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(st.n_ok + st.n_na, 48);
+    snprintf(sql, sizeof sql, "SELECT took_over FROM claims WHERE job = '%s'", key);
+    t = db_text(db2, sql);
+    cr_expect(strstr(t, "heartbeat expired"), "%s", t);
+    free(t);
+    free(key);
+    hn_plan_release(&pl);
+}

@@ -649,7 +649,7 @@ Test(mbh5, validate_catches_nan_and_labels_outside_the_vocabulary, .timeout = 30
     char *rep = validate_text(p, &np);
     cr_expect_eq(np, 1, "%s", rep);
     char want[256];
-    snprintf(want, sizeof want, "%s: /recordings/r000000/emg: 2 NaN/Inf values, first at row 250 channel 1\n", p);
+    snprintf(want, sizeof want, "%s: /recordings/r000000/emg: 2 NaN/Inf values, first at sample 251 channel 2\n", p);
     cr_expect_str_eq(rep, want);
     free(rep);
 
@@ -659,7 +659,7 @@ Test(mbh5, validate_catches_nan_and_labels_outside_the_vocabulary, .timeout = 30
     rep = validate_text(p, &np);
     cr_expect_eq(np, 2, "%s", rep);
     cr_expect(strstr(rep, "/recordings/r000000/segments[1]: gesture 9 is not in /gestures"), "%s", rep);
-    cr_expect(strstr(rep, "/recordings/r000000/labels: 1 labels neither -1 nor a gesture id, first 9 at row 120"),
+    cr_expect(strstr(rep, "/recordings/r000000/labels: 1 labels neither -1 nor a gesture id, first 9 at sample 121"),
               "%s", rep);
     free(rep);
     rm_dir(dir);
@@ -704,7 +704,7 @@ Test(mbh5, validate_catches_bad_segments_and_time, .timeout = 30)
     cr_expect(strstr(rep, "/recordings/r000000/segments[0]: [100, 5000) is not a non-empty span of [0, 2000)"),
               "%s", rep);
     cr_expect(strstr(rep, "/recordings/r000000/segments: disagrees with the labels"), "%s", rep);
-    cr_expect(strstr(rep, "/recordings/r000000/time: 1 times not finite and increasing, first at row 10"), "%s", rep);
+    cr_expect(strstr(rep, "/recordings/r000000/time: 1 times not finite and increasing, first at sample 11"), "%s", rep);
     free(rep);
     rm_dir(dir);
 }

@@ -397,24 +397,44 @@ Test(methods, emg2pose_tds_backward_matches_finite_differences)
             target[i] = 0.1f * (float)i - 0.5f;
         struct nn_params *p = tds_params(mm->tds);
         nn_params_zero_grad(p);
-        tds_sq_loss(mm->tds, rows, target, B, 1);
-        /* a few entries of every tensor, central differences; the step is small
-         * (1e-4) because ReLU kinks near zero spoil larger ones (1e-2 and 1e-3
-         * failed on the first layers, 1e-4 agrees to 2 %) */
-        size_t checked = 0;
+        uint64_t sig0;
+        tds_sq_loss(mm->tds, rows, target, B, 1, &sig0);
+        /* A few entries of every tensor, by central differences. The forward
+         * runs in float32: the loss (about 30 here) carries rounding of about
+         * 1e-6 that depends on the BLAS kernel's summation order, so the step
+         * must be large (1e-2 gives a noise of about 1e-4 in the derivative;
+         * 1e-4 gave 3e-2 and failed on some OpenBLAS kernels). A large step
+         * may cross a ReLU kink, where the difference is no derivative: each
+         * entry takes the largest step whose two points keep every ReLU's
+         * on/off pattern of the centre, and an entry with a unit on a kink
+         * for every step is not checked (counted, and bounded below). */
+        static const float steps[] = { 1e-2f, 3e-3f, 1e-3f, 3e-4f };
+        size_t checked = 0, kinked = 0;
         for (size_t k = 0; k < p->n; k++)
             for (size_t e = 0; e < p->t[k].size; e += p->t[k].size / 3 + 1) {
-                float *w = p->data + p->t[k].offset + e, w0 = *w, h = 1e-4f;
-                *w = w0 + h;
-                double lp = tds_sq_loss(mm->tds, rows, target, B, 0);
-                *w = w0 - h;
-                double lm = tds_sq_loss(mm->tds, rows, target, B, 0);
-                *w = w0;
-                double num = (lp - lm) / (2 * h), ana = p->grad[p->t[k].offset + e];
-                cr_expect_leq(fabs(num - ana), 2e-2 * fmax(fabs(num), fabs(ana)) + 5e-3,
+                float *w = p->data + p->t[k].offset + e, w0 = *w;
+                double num = NAN, ana = p->grad[p->t[k].offset + e];
+                for (size_t si = 0; si < sizeof steps / sizeof steps[0] && isnan(num); si++) {
+                    uint64_t sp, sm;
+                    float h = steps[si];
+                    *w = w0 + h;
+                    double lp = tds_sq_loss(mm->tds, rows, target, B, 0, &sp);
+                    *w = w0 - h;
+                    double lm = tds_sq_loss(mm->tds, rows, target, B, 0, &sm);
+                    *w = w0;
+                    if (sp == sig0 && sm == sig0)   /* (w0 + h) - (w0 - h) is not 2h in float */
+                        num = (lp - lm) / ((double)(w0 + h) - (double)(w0 - h));
+                }
+                if (isnan(num)) {
+                    kinked++;
+                    continue;
+                }
+                cr_expect_leq(fabs(num - ana), 1e-2 * fmax(fabs(num), fabs(ana)) + 1e-3,
                               "Wp %zu: %s[%zu]: analytic %g, numeric %g", Wp, p->t[k].name, e, ana, num);
                 checked++;
             }
+        cr_log_info("Wp %zu: %zu entries checked, %zu on a kink for every step", Wp, checked, kinked);
+        cr_assert_leq(kinked, checked / 8, "Wp %zu: %zu of %zu entries on a kink", Wp, kinked, checked + kinked);
         cr_assert_gt(checked, 40u);
         m->free(mm);
         free_corpus(&t);

@@ -829,6 +829,83 @@ Test(protocols, a_test_gesture_missing_from_training_is_scored_as_errors, .init 
     folds_free(f, n);
 }
 
+/* Units of gesture g of subject subj among the fold's windows idx [n]:
+ * distinct (session, trial) pairs. */
+static size_t units_of(const struct pr_fold *f, const size_t *idx, size_t n, int32_t subj, int32_t g)
+{
+    (void)f;
+    int32_t seen[64][2];
+    size_t ns = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t w = idx[i];
+        if (C.subject[w] != subj || C.label[w] != g || C.trial[w] < 0)
+            continue;
+        size_t k = 0;
+        while (k < ns && !(seen[k][0] == C.session[w] && seen[k][1] == C.trial[w]))
+            k++;
+        if (k == ns && ns < 64) {
+            seen[ns][0] = C.session[w];
+            seen[ns][1] = C.trial[w];
+            ns++;
+        }
+    }
+    return ns;
+}
+
+/* A k-shot budget a target cannot give (k shots of every gesture and one
+ * repetition to test) is refused, not silently capped and still called k:
+ * the fixture has 10 repetitions, so k = 10 is refused and k = 9 is 9 shots
+ * of every gesture; one subject short of a repetition refuses the variant
+ * for all, so a cell never averages budgets. */
+Test(protocols, fewshot_k_beyond_the_repetitions_is_refused_not_capped, .init = setup, .fini = teardown,
+     .timeout = 60)
+{
+    struct pr_fold *f;
+    size_t n;
+    struct pr_settings s = { .seed = 1, .shots = 10, .episodes = 3 };
+    cr_assert_eq(P("fewshot")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 4, "one fold per target, not one per episode");
+    for (size_t k = 0; k < n; k++) {
+        cr_expect(strstr(f[k].manifest, "\"refused\":\"fewshot-k10 refused: 10 shots") &&
+                  strstr(f[k].manifest, "need 11 repetitions") && strstr(f[k].manifest, "(4 of 4 subjects fall short)"),
+                  "%s", f[k].manifest);
+        struct pr_result r;
+        cr_assert_eq(P("fewshot")->run(&r, P("fewshot"), M("lda-td4"), &C, &f[k], &s), MB_OK, "%s", mb_last_error());
+        cr_expect_eq(r.status, PR_NA, "%s", f[k].id);
+        cr_expect(strstr(r.message, "fewshot-k10 refused") && strstr(r.message, "subject 's1' has 10 of gesture"),
+                  "%s", r.message);
+        pr_result_release(&r);
+    }
+    folds_free(f, n);
+
+    s.shots = 9;
+    cr_assert_eq(P("fewshot")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 4 * 3);
+    for (size_t k = 0; k < n; k++) {
+        cr_expect(!strstr(f[k].manifest, "refused"), "%s", f[k].id);
+        int32_t subj = C.subject[f[k].test[0]];
+        for (int32_t g = 0; g <= PRF_G; g++) {
+            cr_expect_eq(units_of(&f[k], f[k].train, f[k].n_train, subj, g), 9, "%s gesture %d: 9 shots", f[k].id, g);
+            cr_expect_eq(units_of(&f[k], f[k].test, f[k].n_test, subj, g), 1, "%s gesture %d", f[k].id, g);
+        }
+    }
+    folds_free(f, n);
+
+    /* subject s3 one repetition short of gesture 2: k = 9 is refused for every target */
+    int32_t *saved = malloc(C.n * sizeof *saved);
+    memcpy(saved, C.trial, C.n * sizeof *saved);
+    for (size_t i = 0; i < C.n; i++)
+        if (!strcmp(C.subject_names[C.subject[i]], "s3") && C.label[i] == 2 && C.trial[i] == 10)
+            C.trial[i] = 9;
+    cr_assert_eq(P("fewshot")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 4);
+    cr_expect(strstr(f[0].manifest, "subject 's3' has 9 of gesture 2 'g2' (1 of 4 subjects fall short)"), "%s",
+              f[0].manifest);
+    folds_free(f, n);
+    memcpy(C.trial, saved, C.n * sizeof *saved);
+    free(saved);
+}
+
 /* The trial rules for corpora without repetitions must not move the manifests of
  * corpora with them: hashes computed before the change. */
 Test(protocols, repetition_corpora_keep_their_manifests, .init = setup, .fini = teardown, .timeout = 60)
@@ -1039,7 +1116,8 @@ Test(protocols, resampled_within_keeps_filter_support_off_test, .fini = teardown
  * time blocks of within and few-shot keep every training window of the target
  * at least W + reach from its test windows in the same recording (the fold
  * guard), the invariants accept every planned fold, and few-shot k = 5 (more
- * shots than blocks) takes two of the three blocks of each gesture. */
+ * shots than blocks) is refused: its one fold per target keeps the draw
+ * capped at two of the three blocks, for the record, and its jobs are n/a. */
 Test(protocols, resampled_time_blocks_keep_filter_support_off_test, .fini = teardown, .timeout = 120)
 {
     tu_tmpdir(dir, sizeof dir);
@@ -1109,7 +1187,11 @@ Test(protocols, resampled_time_blocks_keep_filter_support_off_test, .fini = tear
             struct pr_result r;
             cr_assert_eq(P(plans[p].proto)->run(&r, P(plans[p].proto), M("lda-td4"), &C, &f[k], &s), MB_OK, "%s: %s",
                          f[k].id, mb_last_error());
-            cr_expect(r.status == PR_OK || r.status == PR_NA, "%s: %s", f[k].id, r.message);
+            if (plans[p].shots == 5)
+                cr_expect(r.status == PR_NA && strstr(r.message, "fewshot-k5 refused") &&
+                          strstr(r.message, "has 3 of gesture"), "%s: %s", f[k].id, r.message);
+            else
+                cr_expect(r.status == PR_OK || r.status == PR_NA, "%s: %s", f[k].id, r.message);
             pr_result_release(&r);
         }
         folds_free(f, n);

@@ -15,7 +15,9 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "core/err.h"
@@ -700,6 +702,40 @@ Test(reports, writer_to_a_missing_folder_fails_and_leaves_nothing)
     cr_assert_eq(rep_write_cd_svg(path, a, 0, 0), MB_EIO);
     struct stat st;
     cr_assert_neq(stat(path, &st), 0);
+    rep_analysis_free(a);
+    rep_cube_free(c);
+}
+
+/* Was: a JSON report that failed half-way on a full disk said "cannot write
+ * 'all.json'" and not why. A file-size limit of 512 bytes stands for the
+ * full disk (EFBIG where a disk gives ENOSPC); each test runs in its own
+ * process, and the limit is lifted before any assertion. */
+Test(reports, a_write_error_names_the_reason_in_every_writer)
+{
+    mb_log_set_level(MB_LOG_QUIET);
+    struct rep_cube *c = fixture();
+    struct rep_analysis *a = analyse(c);
+    char dir[256];
+    tu_tmpdir(dir, sizeof dir);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit lim;
+    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &lim), 0);
+    const struct rlimit small = { 512, lim.rlim_max };
+    static const char *const names[] = { "all.json", "all.md", "all.tex", "all.csv", "all-wide.csv", "cd.svg" };
+    for (int k = 0; k < 6; k++) {
+        char path[300], msg[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+        cr_assert_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+        int rc = k == 0 ? rep_write_json(path, a) : k == 1 ? rep_write_md(path, a) : k == 2 ? rep_write_tex(path, a)
+               : k == 3 ? rep_write_csv_long(path, a) : k == 4 ? rep_write_csv_wide(path, a)
+               : rep_write_cd_svg(path, a, 0, 0);
+        snprintf(msg, sizeof msg, "%s", mb_last_error());
+        cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+        cr_assert_eq(rc, MB_EIO, "%s: %d %s", names[k], rc, msg);
+        cr_assert(strstr(msg, "': File too large"), "%s: the reason is given: %s", names[k], msg);
+        struct stat st;
+        cr_assert_neq(stat(path, &st), 0, "%s: nothing under the name", names[k]);
+    }
     rep_analysis_free(a);
     rep_cube_free(c);
 }
