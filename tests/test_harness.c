@@ -938,6 +938,7 @@ static void db_exec(const char *db, const char *sql)
 {
     sqlite3 *h;
     cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 10000);
     char *msg = NULL;
     cr_assert_eq(sqlite3_exec(h, sql, NULL, NULL, &msg), SQLITE_OK, "%s: %s", sql, msg ? msg : "");
     sqlite3_close(h);
@@ -1416,16 +1417,6 @@ Test(harness_cli, bad_datasets_are_refused_before_the_store_is_created, .timeout
 }
 
 /* ---- several runs on one store ---------------------------------------------------- */
-
-static void db_exec(const char *db, const char *sql)
-{
-    sqlite3 *h;
-    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
-    sqlite3_busy_timeout(h, 10000);
-    char *msg = NULL;
-    cr_assert_eq(sqlite3_exec(h, sql, NULL, NULL, &msg), SQLITE_OK, "%s: %s", sql, msg ? msg : "");
-    sqlite3_close(h);
-}
 
 /* First column of the first row as text (malloc'ed; "" without a row). */
 static char *db_text(const char *db, const char *sql)
