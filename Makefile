@@ -5,6 +5,10 @@
 #   make demo       install missing packages, build, run the main job on the embedded default
 #   make asan       build and run the tests under AddressSanitizer + UBSan (in build-asan/)
 #   make bench      build and run the benchmarks (prints ratios measured in one run)
+#   make valgrind   convert, run and report on the real DB1 sample under valgrind's
+#                   memcheck (installs valgrind if missing); fails on any memcheck
+#                   error or definite leak (scripts/valgrind.sh, suppressions of
+#                   system libraries in scripts/valgrind.supp)
 #
 # Benchmarks run with OMP_WAIT_POLICY=passive: on a shared 2-core machine,
 # spinning OpenMP workers collapse when another process holds a core.
@@ -158,6 +162,13 @@ asan: deps
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCH_BIN) $(BIN)
 	MB_BIN=$(abspath $(BIN)) OMP_WAIT_POLICY=passive $(BENCH_BIN) $(BENCH_ARGS)
+
+# The -O2 -g build the tool ships as: valgrind needs no instrumented build.
+.PHONY: valgrind
+valgrind:
+	@./scripts/install-deps.sh valgrind
+	@$(MAKE) --no-print-directory $(BIN)
+	./scripts/valgrind.sh $(BIN)
 
 clean:
 	rm -rf build build-asan

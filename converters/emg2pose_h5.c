@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *const conv_e2p_joint_names[CONV_E2P_JOINTS] = {
@@ -287,16 +288,30 @@ static int check_storage(const struct conv_e2p_file *f, const struct impl *m, hi
         cdim = 0;
     H5Pclose(dcpl);
     int rc = MB_OK;
+    if (nfilters > 0 && lay != H5D_CHUNKED)   /* H5Dread crashed on such a file (issue 12 fuzzing) */
+        return mb_error(MB_EFORMAT, "'%s': 'emg2pose/timeseries' has a filter but %s storage (filters need chunks)",
+                        f->path, lay == H5D_COMPACT ? "compact" : "contiguous");
     if (lay == H5D_COMPACT || lay == H5D_CONTIGUOUS) {
         hsize_t have = H5Dget_storage_size(m->dset);
-        /* 0 is an unwritten contiguous dataset: HDF5 returns fill values. */
-        if (have != 0 && have < (hsize_t)(f->n_rows * tsize))
+        /* 0 is an unwritten contiguous dataset: HDF5 returns fill values.
+         * Compact data is always stored, in the object header. */
+        if ((have != 0 || lay == H5D_COMPACT) && have < (hsize_t)(f->n_rows * tsize))
             rc = mb_error(MB_EFORMAT, "'%s': 'emg2pose/timeseries' stores %llu bytes but %zu rows need %zu",
                           f->path, (unsigned long long)have, f->n_rows, f->n_rows * tsize);
     } else if (lay == H5D_CHUNKED && nfilters == 0) {
         if (cdim == 0 || cdim > SIZE_MAX / tsize)
             return mb_error(MB_EFORMAT, "'%s': 'emg2pose/timeseries' has a chunk of %llu rows", f->path,
                             (unsigned long long)cdim);
+        /* Unfiltered chunks hold the rows as they are: rows that need more
+         * bytes than the file has are a corrupt count, and the walk below
+         * (one chunk-index walk per chunk) would take days on it. */
+        struct stat sb;
+        if (stat(f->path, &sb) != 0)
+            return mb_error(MB_EIO, "cannot stat '%s': %s", f->path, strerror(errno));
+        const hsize_t fsize = (hsize_t)sb.st_size;
+        if ((hsize_t)f->n_rows * tsize > fsize)
+            return mb_error(MB_EFORMAT, "'%s': 'emg2pose/timeseries' has %zu rows of %zu bytes unfiltered, more "
+                            "than the file's %llu bytes", f->path, f->n_rows, tsize, (unsigned long long)fsize);
         for (hsize_t row = 0; rc == MB_OK && row < (hsize_t)f->n_rows; row += cdim) {
             hsize_t off = row, size = 0;
             haddr_t addr = HADDR_UNDEF;
@@ -308,6 +323,11 @@ static int check_storage(const struct conv_e2p_file *f, const struct impl *m, hi
                 rc = mb_error(MB_EFORMAT, "'%s': the unfiltered chunk at sample %llu of 'emg2pose/timeseries' holds "
                               "%llu bytes, expected %llu", f->path, (unsigned long long)row + 1,
                               (unsigned long long)size, (unsigned long long)(cdim * tsize));
+            /* byte 0 is the superblock: H5Dread overflowed a heap buffer on a chunk there */
+            else if (addr != HADDR_UNDEF && (addr == 0 || addr > fsize || size > fsize - addr))
+                rc = mb_error(MB_EFORMAT, "'%s': the unfiltered chunk at row %llu of 'emg2pose/timeseries' lies at "
+                              "byte %llu, outside the file's data (%llu bytes)", f->path, (unsigned long long)row,
+                              (unsigned long long)addr, (unsigned long long)fsize);
         }
     }
     return rc;

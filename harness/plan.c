@@ -339,11 +339,13 @@ void hn_plan_release(struct hn_plan *pl)
 
 /* ---- numbers --------------------------------------------------------------- */
 
+/* Digits only: strtoull also skips blanks and takes a sign, and would
+ * read " -1" as 2^64 - 1. */
 static int parse_u64(const char *s, uint64_t *out)
 {
     char *end;
     errno = 0;
-    if (*s == '-')
+    if (*s < '0' || *s > '9')
         return -1;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || end == s || *end)
@@ -456,6 +458,11 @@ static int parse_protocol(struct hn_plan *pl, struct mb_ydoc *d, yaml_node_t *n,
         goto out;
     if ((v = mb_yget(k, nk, "label")) && (rc = mb_yscalar(d, v, "label", &label)))
         goto out;
+    if (label && !label[0]) {   /* no report could name the block: it would fail after every job ran */
+        rc = mb_error(MB_EFORMAT, "'%s' line %zu: key 'label' is empty (it names the protocol's report block)",
+                      d->path, mb_yline(v));
+        goto out;
+    }
     if ((rc = pr_settings_parse(&s, p, NULL)))
         goto out;
     for (size_t i = 0; !rc && i < ns; i++)
@@ -514,6 +521,9 @@ static int parse_method(struct hn_plan *pl, struct mb_ydoc *d, yaml_node_t *n, c
         return rc;
     if ((v = mb_yget(k, 3, "label")) && (rc = mb_yscalar(d, v, "label", &label)))
         return rc;
+    if (label && !label[0])   /* no report could name the row: it would fail after every job ran */
+        return mb_error(MB_EFORMAT, "'%s' line %zu: key 'label' is empty (it names the method's report row)",
+                        d->path, mb_yline(v));
     char where[4200];
     snprintf(where, sizeof where, "'%s' line %zu: key 'methods'", d->path, mb_yline(n));
     return add_method(pl, where, m, params, label);
@@ -539,7 +549,9 @@ static int parse_root(struct hn_plan *pl, struct mb_ydoc *d, yaml_node_t *root, 
     for (size_t i = 0; i < cnt && !rc; i++) {
         const char *s;
         if (!(rc = mb_yscalar(d, it[i], "data", &s)))
-            rc = add_data_rel(pl, d, s);
+            rc = s[0] ? add_data_rel(pl, d, s)
+                      : mb_error(MB_EFORMAT, "'%s' line %zu: key 'data' is empty (a unified file is needed)", d->path,
+                                 mb_yline(it[i]));
     }
     free(it);
     if (rc || (rc = mb_ylist(d, mb_yget(k, nk, "protocols"), "protocols", &it, &cnt)))

@@ -146,6 +146,9 @@ struct cell_sums {
     size_t ns, s;                  /* s: where the last row's subject was found */
     double *sum;                   /* [ns x N_METRICS] */
     size_t *cnt;                   /* [ns] rows summed */
+    int bad_metric;                /* metrics[] index of the first value that is not a rate, or -1 */
+    int32_t bad_subject;
+    char bad_value[48];            /* as the store read it */
 };
 
 static int add_metrics(void *ctx, const struct hn_subject_metrics *m)
@@ -156,6 +159,14 @@ static int add_metrics(void *ctx, const struct hn_subject_metrics *m)
     if (cs->s == cs->ns || cs->ids[cs->s] != m->subject)
         return MB_OK;   /* cannot happen: the subjects come from the same rows */
     const double v[N_METRICS] = { m->balanced_accuracy, m->macro_f1, m->accuracy };   /* metrics[] order */
+    for (size_t k = 0; k < N_METRICS && cs->bad_metric < 0; k++)
+        if (m->invalid[k][0]) {   /* the cell is missing with the reason, never a number */
+            cs->bad_metric = (int)k;
+            cs->bad_subject = m->subject;
+            snprintf(cs->bad_value, sizeof cs->bad_value, "%s", m->invalid[k]);
+        }
+    if (cs->bad_metric >= 0)
+        return MB_OK;
     for (size_t k = 0; k < N_METRICS; k++)
         cs->sum[cs->s * N_METRICS + k] += v[k];
     cs->cnt[cs->s]++;
@@ -199,9 +210,14 @@ static int fill_cell(struct rdb *r, const struct blk *b, size_t cb, size_t m, co
         rc = mb_error(MB_ENOMEM, "out of memory reading '%s'", r->path);
         goto out;
     }
-    struct cell_sums cs = { .ids = ids, .ns = ns, .sum = sum, .cnt = cnt };
+    struct cell_sums cs = { .ids = ids, .ns = ns, .sum = sum, .cnt = cnt, .bad_metric = -1 };
     if ((rc = hn_store_each_subject_metrics(r->s, b->dataset, b->protocol, meth, add_metrics, &cs)))
         goto out;
+    if (cs.bad_metric >= 0) {
+        rc = missing(r, b, cb, m, "metric %s of subject %d is %s, not a rate in [0, 1]", metrics[cs.bad_metric].name,
+                     cs.bad_subject, cs.bad_value);
+        goto out;
+    }
     size_t s;
     for (s = 0; s < ns; s++)
         if (!cnt[s]) {
@@ -210,13 +226,8 @@ static int fill_cell(struct rdb *r, const struct blk *b, size_t cb, size_t m, co
         }
     for (size_t k = 0; k < N_METRICS && !rc; k++) {
         double v[ns + 1];
-        for (s = 0; s < ns; s++) {
-            v[s] = sum[s * N_METRICS + k] / (double)cnt[s];
-            if (!isfinite(v[s])) {
-                rc = missing(r, b, cb, m, "metric %s of subject %d is not finite", metrics[k].name, ids[s]);
-                goto out;
-            }
-        }
+        for (s = 0; s < ns; s++)
+            v[s] = sum[s * N_METRICS + k] / (double)cnt[s];   /* in [0, 1]: every term is */
         rc = rep_cube_set(r->cube, cb, m, k, v);
     }
 out:
@@ -271,7 +282,7 @@ static int rdb_open(struct rdb *r, const char *path)
     int rc = hn_store_open_read(&r->s, path);
     if (rc)
         return rc;
-    if ((rc = hn_store_check_uniform(r->s)))
+    if ((rc = hn_store_check_labels(r->s)) || (rc = hn_store_check_uniform(r->s)))
         return rc;
     struct methods ms = { .r = r };
     rc = hn_store_each_method(r->s, add_method, &ms);

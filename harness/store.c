@@ -937,6 +937,31 @@ static const struct {
     { "params", "method parameters", 1 },
 };
 
+int hn_store_check_labels(struct hn_store *s)
+{
+    static const char *const cols[] = { "dataset", "protocol", "method" };
+    for (size_t i = 0; i < sizeof cols / sizeof *cols; i++) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM jobs WHERE %s IS NULL OR %s = ''", cols[i], cols[i]);
+        sqlite3_stmt *st;
+        int rc = rd_prep(s, &st, sql);
+        if (rc)
+            return rc;
+        int step = sqlite3_step(st);
+        long long n = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_finalize(st);
+        if (step != SQLITE_ROW)
+            return db_fail(s, "checking labels");
+        if (n)
+            return mb_error(MB_EFORMAT,
+                            "results store '%s': %lld %s an empty %s label, so no table can name %s; "
+                            "remove %s (myobench prune --%s '') and run the plan again with a label",
+                            s->path, n, n == 1 ? "job has" : "jobs have", cols[i], n == 1 ? "it" : "them",
+                            n == 1 ? "it" : "them", cols[i]);
+    }
+    return MB_OK;
+}
+
 int hn_store_check_uniform(struct hn_store *s)
 {
     for (size_t i = 0; i < sizeof same_cols / sizeof *same_cols; i++) {
@@ -1095,6 +1120,19 @@ int hn_store_each_subject_metrics(struct hn_store *s, const char *dataset, const
             .macro_f1 = sqlite3_column_double(st, 2),
             .accuracy = sqlite3_column_double(st, 3),
         };
+        /* Every metric is a rate in [0, 1]. SQLite stores a NaN as NULL, which
+         * reads as 0.0, and a damaged store can hold anything: the reader says
+         * so rather than hand on a number. */
+        for (int k = 0; k < 3; k++) {
+            int col = 1 + k, type = sqlite3_column_type(st, col);
+            double x = sqlite3_column_double(st, col);
+            if (type == SQLITE_NULL)
+                snprintf(m.invalid[k], sizeof m.invalid[k], "NULL");
+            else if (type != SQLITE_FLOAT && type != SQLITE_INTEGER)
+                snprintf(m.invalid[k], sizeof m.invalid[k], "%.40s", rd_text(st, col));
+            else if (!(x >= 0.0 && x <= 1.0))
+                snprintf(m.invalid[k], sizeof m.invalid[k], "%g", x);
+        }
         rc = fn(ctx, &m);
     }
     if (!rc && step != SQLITE_DONE)

@@ -175,6 +175,10 @@ int hn_store_open_read(struct hn_store **out, const char *path) MB_MUST_CHECK;
  * and two of its values. */
 int hn_store_check_uniform(struct hn_store *s) MB_MUST_CHECK;
 
+/* Refuses a store with a job whose dataset, protocol or method label is
+ * empty (no table could name it), with the count and the remedy. */
+int hn_store_check_labels(struct hn_store *s) MB_MUST_CHECK;
+
 /* Methods (row labels) in plan order, with the capabilities (MB_CAP_*)
  * their jobs recorded. */
 int hn_store_each_method(struct hn_store *s, int (*fn)(void *ctx, const char *method, unsigned caps),
@@ -206,6 +210,8 @@ int hn_store_each_subject(struct hn_store *s, const char *dataset, const char *p
 struct hn_subject_metrics {
     int32_t subject;               /* corpus index */
     double balanced_accuracy, macro_f1, accuracy;   /* rates in [0, 1] as stored */
+    char invalid[3][48];           /* per metric in that order: "" for a rate in [0, 1], else the
+                                      stored value as text ("NULL", "1e+308", "high") */
 };
 
 /* The per-subject metrics of every ok job of (dataset, protocol, method),

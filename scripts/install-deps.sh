@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages myobench builds and tests with, and only those
 # that are missing. Quiet and fast when everything is present, so `make demo`
-# and `make test` can call it every time.
+# and `make test` can call it every time. Extra packages one target needs
+# besides these are given as arguments (`make valgrind`: valgrind).
 set -euo pipefail
 
 pkgs=(
@@ -20,6 +21,7 @@ pkgs=(
   libgsl-dev         # chi-square, F and normal p-values in reports/stats.c
   libsvm-dev         # SVM baselines (baselines/svm.c)
   libcriterion-dev   # tests
+  "$@"
 )
 
 missing=()

@@ -347,6 +347,38 @@ Test(conv_emg2pose, reader_rejects_an_unfiltered_chunk_shorter_than_the_chunk, .
     cr_assert(strstr(mb_last_error(), "holds 951 bytes, expected 1216"), "%s", mb_last_error());
 }
 
+/* Issue 12's fuzzing run (tests/fuzz/README.md), inputs in
+ * tests/fuzz/regress_emg2pose/:
+ * - huge_rows_small_chunks.hdf5: 2.8e14 rows in unfiltered 16-row chunks; the
+ *   chunk-size check walked every chunk (each lookup itself a walk of the
+ *   chunk index), hanging the open;
+ * - chunk_at_address_0.hdf5: an unfiltered chunk whose address is 0, the
+ *   superblock: H5Dread overflowed a heap buffer (H5VM_memcpyvv);
+ * - compact_with_deflate.hdf5: compact storage (which cannot be filtered)
+ *   with a deflate filter and no stored bytes: H5Dread crashed (SEGV).
+ * Each is refused at open, quickly, naming the file. */
+Test(conv_emg2pose, reader_rejects_storage_that_cannot_hold_the_rows, .timeout = 20)
+{
+    static const struct {
+        const char *file, *want;
+    } cases[] = {
+        { "tests/fuzz/regress_emg2pose/huge_rows_small_chunks.hdf5",
+          "has 281466386776104 rows of 232 bytes unfiltered, more than the file's 15669 bytes" },
+        { "tests/fuzz/regress_emg2pose/chunk_at_address_0.hdf5",
+          "the unfiltered chunk at row 16 of 'emg2pose/timeseries' lies at byte 0, outside the file's data" },
+        { "tests/fuzz/regress_emg2pose/compact_with_deflate.hdf5",
+          "'emg2pose/timeseries' has a filter but compact storage (filters need chunks)" },
+    };
+    mb_log_set_level(MB_LOG_QUIET);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cr_assert_eq(access(cases[i].file, R_OK), 0, "run the tests from the repository root");
+        struct conv_e2p_file *f;
+        cr_assert_eq(conv_e2p_open(&f, cases[i].file), MB_EFORMAT, "%s opened", cases[i].file);
+        cr_assert(strstr(mb_last_error(), cases[i].file), "%s", mb_last_error());
+        cr_assert(strstr(mb_last_error(), cases[i].want), "'%s' not in '%s'", cases[i].want, mb_last_error());
+    }
+}
+
 Test(conv_emg2pose, writer_output_is_byte_reproducible, .timeout = 20)
 {
     char dir[64], p1[160], p2[160];

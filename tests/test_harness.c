@@ -576,6 +576,67 @@ Test(harness, plan_yaml_protocol_settings_are_checked_by_their_protocol)
     mb_log_set_level(MB_LOG_WARN);
 }
 
+/* strtoull skips blanks and takes a sign, so " -1" used to become seed
+ * 18446744073709551615 without a word; a seed is digits only. */
+Test(harness, plan_seeds_are_digits_only)
+{
+    char dir[64], path[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/plan.yaml", dir);
+    mb_log_set_level(MB_LOG_QUIET);
+    static const char *const bad[] = { " -1", "-1", " 7", "+7", "\t3", "" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char yaml[256];
+        snprintf(yaml, sizeof yaml, "data: [a.h5]\nprotocols: [fake-loso]\nmethods: [fake-centroid]\nseeds: [\"%s\"]\n",
+                 bad[i]);
+        write_text(path, yaml);
+        struct hn_plan pl;
+        cr_assert_neq(hn_plan_load(&pl, path, &t_reg), MB_OK, "seed '%s' accepted", bad[i]);
+        cr_assert(strstr(mb_last_error(), "line 4"), "%s", mb_last_error());
+        cr_assert(strstr(mb_last_error(), "non-negative integers"), "%s", mb_last_error());
+        if (!bad[i][0])
+            continue;   /* an empty item is not a list item on the command line */
+        struct hn_flags f = { .data = "a.h5", .protocols = "fake-loso", .methods = "fake-centroid", .seeds = bad[i],
+                              .rate_hz = -1, .window_ms = -1, .stride_ms = -1, .folds = -1 };
+        cr_assert_eq(hn_plan_from_flags(&pl, &f, &t_reg), MB_EINVAL, "--seeds '%s' accepted", bad[i]);
+    }
+    write_text(path, "data: [a.h5]\nprotocols: [fake-loso]\nmethods: [fake-centroid]\nseeds: [0, 18446744073709551615]\n");
+    struct hn_plan pl;
+    cr_assert_eq(hn_plan_load(&pl, path, &t_reg), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(pl.seed[1], UINT64_MAX);
+    hn_plan_release(&pl);
+    write_text(path, "data: [a.h5]\nprotocols: [fake-loso]\nmethods: [fake-centroid]\nseeds: [18446744073709551616]\n");
+    cr_assert_neq(hn_plan_load(&pl, path, &t_reg), MB_OK, "2^64 accepted");
+}
+
+/* An empty label used to load, run every job, and leave a store no report
+ * could read ("rep_cube_new: method 0 has no name"); an empty data path
+ * named the plan's folder. Each is refused at load, naming line and key. */
+Test(harness, plan_refuses_empty_labels_and_data_paths)
+{
+    static const struct {
+        const char *yaml, *want;
+    } cases[] = {
+        { "data: [a.h5]\nprotocols: [fake-loso]\nmethods:\n  - { name: fake-centroid, label: \"\" }\n",
+          "line 4: key 'label' is empty" },
+        { "data: [a.h5]\nprotocols:\n  - { name: fake-loso, label: '' }\nmethods: [fake-centroid]\n",
+          "line 3: key 'label' is empty" },
+        { "data: [a.h5, \"\"]\nprotocols: [fake-loso]\nmethods: [fake-centroid]\n", "line 1: key 'data' is empty" },
+    };
+    char dir[64], path[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/plan.yaml", dir);
+    mb_log_set_level(MB_LOG_QUIET);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        write_text(path, cases[i].yaml);
+        struct hn_plan pl;
+        cr_assert_eq(hn_plan_load(&pl, path, &t_reg), MB_EFORMAT, "case %zu accepted", i);
+        cr_assert(strstr(mb_last_error(), path), "%s", mb_last_error());
+        cr_assert(strstr(mb_last_error(), cases[i].want), "case %zu: '%s' not in '%s'", i, cases[i].want,
+                  mb_last_error());
+    }
+}
+
 Test(harness, plan_from_flags)
 {
     struct hn_flags f = { .data = "a.h5,b.h5", .protocols = "fake-loso,fake-probe", .methods = "fake-shifted",
@@ -918,6 +979,103 @@ Test(harness, report_marks_na_and_incomplete_cells)
     cr_assert_not_null(strstr(svg, "fist"), "gesture names label the confusion matrix");
     free(svg);
     hn_plan_release(&pl);
+}
+
+static void db_exec(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 10000);
+    char *msg = NULL;
+    cr_assert_eq(sqlite3_exec(h, sql, NULL, NULL, &msg), SQLITE_OK, "%s: %s", sql, msg ? msg : "");
+    sqlite3_close(h);
+}
+
+/* A stored metric is a rate in [0, 1]. SQLite stores a NaN as NULL, which
+ * reads back as 0.0, so a NaN result used to show as a 0 % subject; and a
+ * damaged value such as 1e308 went on into the statistics and figures
+ * (undefined float-to-int conversions in the strip plot's axis). Either is a
+ * missing cell with the reason, never a number. Found by review while
+ * writing tests/fuzz/fuzz_store.c. */
+Test(harness, report_takes_only_rates_in_0_1_from_the_store)
+{
+    static const struct {
+        const char *value, *why;
+    } cases[] = {
+        { "NULL", "metric bacc of subject 1 is NULL, not a rate in [0, 1]" },
+        { "1e308", "metric bacc of subject 1 is 1e+308, not a rate in [0, 1]" },
+        { "-0.25", "metric bacc of subject 1 is -0.25, not a rate in [0, 1]" },
+        { "'high'", "metric bacc of subject 1 is high, not a rate in [0, 1]" },
+    };
+    mb_log_set_level(MB_LOG_QUIET);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char dir[64], db[128], out[128], p[256], sql[512];
+        tu_tmpdir(dir, sizeof dir);
+        snprintf(db, sizeof db, "%s/r.db", dir);
+        snprintf(out, sizeof out, "%s/rep", dir);
+        struct hn_plan pl;
+        make_plan(&pl, dir, 0);
+        struct hn_run_stats st;
+        cr_assert_eq(run_plan(&st, &pl, db, 1), MB_OK, "%s", mb_last_error());
+        snprintf(sql, sizeof sql,
+                 "UPDATE subject_metrics SET balanced_accuracy = %s WHERE subject = 1 AND job IN "
+                 "(SELECT key FROM jobs WHERE protocol = 'fake-loso' AND method = 'fake-centroid' AND seed = 2)",
+                 cases[i].value);
+        db_exec(db, sql);
+        cr_assert_eq(hn_report_write(db, out, HN_FMT_ALL), MB_OK, "%s: %s", cases[i].value, mb_last_error());
+        size_t len;
+        snprintf(p, sizeof p, "%s/info.txt", out);
+        char *info = slurp(p, &len);
+        cr_assert_not_null(info);
+        char want[256];
+        snprintf(want, sizeof want, "incomplete  tiny / fake-loso / fake-centroid: %s", cases[i].why);
+        cr_assert_not_null(strstr(info, want), "%s: '%s' not in\n%s", cases[i].value, want, info);
+        free(info);
+        snprintf(p, sizeof p, "%s/tiny/fake-loso/table.md", out);
+        char *md = slurp(p, &len);
+        cr_assert_not_null(md);
+        cr_assert_not_null(strstr(md, "| fake-centroid | missing |"), "%s: %s", cases[i].value, md);
+        cr_assert_null(strstr(md, "| fake-shifted | missing"), "%s: the other row keeps its values: %s",
+                       cases[i].value, md);
+        free(md);
+        hn_plan_release(&pl);
+    }
+}
+
+/* Stores that plans with an empty label left (before the plan refused them),
+ * or damaged ones: the report said "rep_cube_new: method 0 has no name",
+ * naming neither the store nor what to do. */
+Test(harness, report_names_the_store_and_the_jobs_with_an_empty_label)
+{
+    static const char *const sql[] = {
+        "UPDATE jobs SET method = '' WHERE method = 'fake-shifted'",
+        "UPDATE jobs SET protocol = '' WHERE protocol = 'fake-probe'",
+        "UPDATE jobs SET dataset = NULL",
+    };
+    static const char *const want[] = { "16 jobs have an empty method label", "24 jobs have an empty protocol label",
+                                        "48 jobs have an empty dataset label" };
+    mb_log_set_level(MB_LOG_QUIET);
+    for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
+        char dir[64], db[128], out[128];
+        tu_tmpdir(dir, sizeof dir);
+        snprintf(db, sizeof db, "%s/r.db", dir);
+        snprintf(out, sizeof out, "%s/rep", dir);
+        struct hn_plan pl;
+        make_plan(&pl, dir, 0);
+        struct hn_run_stats st;
+        cr_assert_eq(run_plan(&st, &pl, db, 1), MB_OK, "%s", mb_last_error());
+        hn_plan_release(&pl);
+        if (i == 2)   /* a damaged store: its NOT NULL constraint is gone too */
+            db_exec(db, "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = replace(sql, "
+                        "'dataset TEXT NOT NULL', 'dataset TEXT') WHERE name = 'jobs'");
+        db_exec(db, sql[i]);
+        FILE *devnull = fopen("/dev/null", "w");
+        cr_assert_eq(hn_report_print_md(devnull, db), MB_EFORMAT, "case %zu", i);
+        fclose(devnull);
+        cr_assert(strstr(mb_last_error(), db), "%s", mb_last_error());
+        cr_assert(strstr(mb_last_error(), want[i]), "case %zu: '%s' not in '%s'", i, want[i], mb_last_error());
+        cr_assert_eq(hn_report_write(db, out, HN_FMT_ALL), MB_EFORMAT);
+    }
 }
 
 /* A block mixing jobs of two plans (other settings, other parameters) is
@@ -1306,16 +1464,6 @@ Test(harness_cli, bad_datasets_are_refused_before_the_store_is_created, .timeout
 }
 
 /* ---- several runs on one store ---------------------------------------------------- */
-
-static void db_exec(const char *db, const char *sql)
-{
-    sqlite3 *h;
-    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
-    sqlite3_busy_timeout(h, 10000);
-    char *msg = NULL;
-    cr_assert_eq(sqlite3_exec(h, sql, NULL, NULL, &msg), SQLITE_OK, "%s: %s", sql, msg ? msg : "");
-    sqlite3_close(h);
-}
 
 /* First column of the first row as text (malloc'ed; "" without a row). */
 static char *db_text(const char *db, const char *sql)
