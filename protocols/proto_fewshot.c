@@ -14,6 +14,14 @@
 
 struct variant { char kind; int value; };   /* 'k' shots or 'p' percent */
 
+/* fewshot's own keys (pr_settings.own) */
+struct fewshot_settings {
+    long shots;              /* k repetitions per gesture, or 0 */
+    long percent;            /* p % of the target's data, or 0 */
+    long episodes;           /* seeded draws per target (0 = 10) */
+};
+PR_OWN_FITS(struct fewshot_settings);
+
 static const struct variant all_variants[] = {
     { 'k', 1 }, { 'k', 5 }, { 'k', 10 }, { 'p', 5 }, { 'p', 20 }, { 'p', 40 }, { 'p', 80 },
 };
@@ -159,15 +167,16 @@ static int fewshot_plan(struct pr_fold **folds, size_t *n_folds, const struct cp
     struct variant one;
     const struct variant *vars = all_variants;
     size_t nv = sizeof all_variants / sizeof all_variants[0];
-    if (s->shots < 0 || s->percent < 0 || s->percent > 100 || s->episodes < 0)
-        return mb_error(MB_EINVAL, "fewshot: bad settings (shots %ld, percent %ld, episodes %ld)", s->shots,
-                        s->percent, s->episodes);
-    if (s->shots > 0 || s->percent > 0) {
-        one = s->shots > 0 ? (struct variant){ 'k', s->shots } : (struct variant){ 'p', s->percent };
+    const struct fewshot_settings *own = PR_OWN(s, struct fewshot_settings);
+    if (own->shots < 0 || own->percent < 0 || own->percent > 100 || own->episodes < 0)
+        return mb_error(MB_EINVAL, "fewshot: bad settings (shots %ld, percent %ld, episodes %ld)", own->shots,
+                        own->percent, own->episodes);
+    if (own->shots > 0 || own->percent > 0) {
+        one = own->shots > 0 ? (struct variant){ 'k', own->shots } : (struct variant){ 'p', own->percent };
         vars = &one;
         nv = 1;
     }
-    int episodes = s->episodes > 0 ? s->episodes : 10;
+    int episodes = own->episodes > 0 ? own->episodes : 10;
     size_t *tw = malloc((c->n + 1) * sizeof *tw);
     uint8_t *shot = malloc(c->n + 1);
     int rc = tw && shot ? MB_OK : mb_error(MB_ENOMEM, "out of memory");
@@ -243,11 +252,11 @@ static int fewshot_run(struct pr_result *res, const struct mb_protocol *p, const
 /* shots and percent are budgets (one report block per value); a plain
  * fewshot entry plans every default budget, one block each. */
 static const struct mb_param fewshot_settings[] = {
-    { "shots", MB_PT_INT, offsetof(struct pr_settings, shots), 0, 0, 100000, NULL,
+    { "shots", MB_PT_INT, PR_OWN_KEY(struct fewshot_settings, shots), 0, 0, 100000, NULL,
       "k repetitions (or time blocks) per gesture of the target in training" },
-    { "percent", MB_PT_INT, offsetof(struct pr_settings, percent), 0, 0, 100, NULL,
+    { "percent", MB_PT_INT, PR_OWN_KEY(struct fewshot_settings, percent), 0, 0, 100, NULL,
       "p % of the target's repetitions (or blocks) of each gesture in training" },
-    { "episodes", MB_PT_INT, offsetof(struct pr_settings, episodes), 10, 1, 100000, NULL,
+    { "episodes", MB_PT_INT, PR_OWN_KEY(struct fewshot_settings, episodes), 10, 1, 100000, NULL,
       "seeded draws of the target's training share" },
     MB_PARAM_END
 };

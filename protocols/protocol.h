@@ -27,16 +27,26 @@
 /* Settings of a protocol variant. Every protocol declares, in its own
  * typed table (mb_protocol.settings, core/params.h), the keys it reads and
  * their defaults; the plan parses those keys only, and their canonical
- * text is part of the job key. Zero in a key a protocol does not declare. */
+ * text is part of the job key. Zero in a key a protocol does not declare.
+ *
+ * The fields here are the keys several protocols share. A key only one
+ * protocol reads lives in that protocol's own struct, in its own file,
+ * held in 'own': its table's offsets are PR_OWN_KEY(type, field), it reads
+ * them with PR_OWN(s, type), and PR_OWN_FITS(type) checks the size at
+ * compile time. So a new protocol with new keys edits no shared header,
+ * and settings still copy by value (a plan's variants, a job's settings). */
+#define PR_OWN_BYTES 256
 struct pr_settings {
     long folds;              /* 0 = one fold per subject; k = grouped k-fold over subjects */
     int official;            /* emg2pose: use the official held-out split tags */
-    long shots;              /* few-shot k (repetitions per gesture) or 0 */
-    long percent;            /* few-shot p% of the target's data, or 0 */
-    long episodes;           /* few-shot episodes per target (0 = 10) */
     double unseen_fraction;  /* zero-shot gestures: share of the vocabulary held out, seeded (0 = 0.25) */
     uint64_t seed;           /* set per job from the plan's seeds, not a key */
+    _Alignas(max_align_t) unsigned char own[PR_OWN_BYTES];   /* the protocol's own struct */
 };
+#define PR_OWN_KEY(type, field) (offsetof(struct pr_settings, own) + offsetof(type, field))
+#define PR_OWN(s, type) ((const type *)(const void *)(s)->own)
+#define PR_OWN_FITS(type) \
+    _Static_assert(sizeof(type) <= PR_OWN_BYTES, #type " does not fit in pr_settings.own (PR_OWN_BYTES)")
 
 /* A budget key: a plan may give a list of values (fewshot's shots: [1, 5]),
  * and each value is a variant of its own, a block of the report labelled

@@ -307,11 +307,16 @@ static const struct mb_protocol fake_loso = {
     .plan = loso_plan, .run = loso_run,
 };
 
-/* Budgets without defaults: a plain entry is one variant. */
+/* Budgets without defaults: a plain entry is one variant. Its keys are its
+ * own (pr_settings.own), as a protocol outside protocols/ would have them. */
+struct fake_probe_keys {
+    long shots, percent, episodes;
+};
+PR_OWN_FITS(struct fake_probe_keys);
 static const struct mb_param fake_probe_settings[] = {
-    { "shots", MB_PT_INT, offsetof(struct pr_settings, shots), 0, 0, 1000, NULL, "shots" },
-    { "percent", MB_PT_INT, offsetof(struct pr_settings, percent), 0, 0, 100, NULL, "percent" },
-    { "episodes", MB_PT_INT, offsetof(struct pr_settings, episodes), 0, 0, 1000, NULL, "episodes" },
+    { "shots", MB_PT_INT, PR_OWN_KEY(struct fake_probe_keys, shots), 0, 0, 1000, NULL, "shots" },
+    { "percent", MB_PT_INT, PR_OWN_KEY(struct fake_probe_keys, percent), 0, 0, 100, NULL, "percent" },
+    { "episodes", MB_PT_INT, PR_OWN_KEY(struct fake_probe_keys, episodes), 0, 0, 1000, NULL, "episodes" },
     MB_PARAM_END
 };
 static const struct pr_budget fake_probe_budgets[] = {
@@ -478,11 +483,11 @@ Test(harness, plan_yaml_expands_variants_and_resolves_names)
     cr_assert_eq(pl.protocol[1].s.folds, 5);
     cr_assert_str_eq(pl.protocol[2].label, "fake-probe-k1");
     cr_assert_str_eq(pl.protocol[3].label, "fake-probe-k5");
-    cr_assert_eq(pl.protocol[3].s.shots, 5);
-    cr_assert_eq(pl.protocol[3].s.episodes, 3);
+    cr_assert_eq(PR_OWN(&pl.protocol[3].s, struct fake_probe_keys)->shots, 5);
+    cr_assert_eq(PR_OWN(&pl.protocol[3].s, struct fake_probe_keys)->episodes, 3);
     cr_assert_str_eq(pl.protocol[4].label, "fake-probe-p20");
-    cr_assert_eq(pl.protocol[4].s.percent, 20);
-    cr_assert_eq(pl.protocol[4].s.shots, 0);
+    cr_assert_eq(PR_OWN(&pl.protocol[4].s, struct fake_probe_keys)->percent, 20);
+    cr_assert_eq(PR_OWN(&pl.protocol[4].s, struct fake_probe_keys)->shots, 0);
     cr_assert_eq(pl.protocol[2].p, &fake_probe);
     cr_assert_eq(pl.n_methods, 2);
     cr_assert_str_eq(pl.method[0].params, "sleep_ms=0", "the method's defaults when none are given");
@@ -681,9 +686,12 @@ Test(harness, plain_fewshot_expands_to_seven_variants)
         cr_assert_eq(pl.n_protocols, 7, "form %d: %zu variants", form, pl.n_protocols);
         for (size_t i = 0; i < 7; i++) {
             cr_assert_str_eq(pl.protocol[i].label, want[i]);
-            cr_assert_eq(pl.protocol[i].s.shots, shots[i]);
-            cr_assert_eq(pl.protocol[i].s.percent, percent[i]);
-            cr_assert_eq(pl.protocol[i].s.episodes, form == 2 ? 2 : 10);   /* fewshot's default */
+            /* fewshot's keys are its own: read them as the job key does */
+            char text[128], keys[128];
+            pr_settings_text(text, sizeof text, pl.protocol[i].p, &pl.protocol[i].s);
+            snprintf(keys, sizeof keys, "shots=%d,percent=%d,episodes=%d", shots[i], percent[i],
+                     form == 2 ? 2 : 10);   /* fewshot's default episodes */
+            cr_assert_str_eq(text, keys);
         }
         hn_plan_release(&pl);
     }

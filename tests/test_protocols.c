@@ -53,6 +53,18 @@ static const struct mb_protocol *P(const char *name)
     return p;
 }
 
+/* s with fewshot's own keys (they live in pr_settings.own) from a few-shot
+ * budget; every other field of s kept. Through the parser, as a plan sets them. */
+static struct pr_settings fewshot_keys(struct pr_settings s, long shots, long percent, long episodes)
+{
+    char text[128];
+    struct pr_settings t;
+    snprintf(text, sizeof text, "shots=%ld,percent=%ld,episodes=%ld", shots, percent, episodes);
+    cr_assert_eq(pr_settings_parse(&t, P("fewshot"), text), MB_OK, "%s", mb_last_error());
+    memcpy(s.own, t.own, sizeof s.own);
+    return s;
+}
+
 static const struct mb_method *M(const char *name)
 {
     const struct mb_method *m = mb_method_find(name);
@@ -163,7 +175,7 @@ static void plan_twice_same(const char *pname, const struct pr_settings *s)
 
 Test(protocols, manifests_are_deterministic, .init = setup, .fini = teardown, .timeout = 120)
 {
-    struct pr_settings s = { .seed = 7, .shots = 1, .episodes = 2, .unseen_fraction = 0.5 };
+    struct pr_settings s = fewshot_keys((struct pr_settings){ .seed = 7, .unseen_fraction = 0.5 }, 1, 0, 2);
     /* every registered protocol, so a new one is covered without an edit here */
     for (const struct mb_protocol *const *p = mb_protocols; *p; p++)
         plan_twice_same((*p)->name, &s);
@@ -238,7 +250,7 @@ Test(protocols, loso_folds, .init = setup, .fini = teardown, .timeout = 60)
 
 Test(protocols, accuracies_above_chance, .init = setup, .fini = teardown, .timeout = 300)
 {
-    struct pr_settings s = { .seed = 3, .shots = 1, .episodes = 1, .unseen_fraction = 0.34 };
+    struct pr_settings s = fewshot_keys((struct pr_settings){ .seed = 3, .unseen_fraction = 0.34 }, 1, 0, 1);
     /* 7 classes: chance 0.14 */
     cr_expect_gt(run_one("within", "lda-td4", &s, 0), 0.8);
     cr_expect_gt(run_one("within", "lda-ls9", &s, 1), 0.6);
@@ -344,7 +356,7 @@ static size_t move_test_to_train(struct pr_fold *f, size_t k)
 
 Test(protocols, leaky_folds_are_refused, .init = setup, .fini = teardown, .timeout = 120)
 {
-    struct pr_settings s = { .seed = 1, .unseen_fraction = 0.5, .shots = 1, .episodes = 1 };
+    struct pr_settings s = fewshot_keys((struct pr_settings){ .seed = 1, .unseen_fraction = 0.5 }, 1, 0, 1);
     struct pr_fold *f;
     size_t n;
 
@@ -563,7 +575,7 @@ Test(protocols, ninapro_db1_within_lda_td4, .timeout = 300)
         { "adapt", 0, 0, "adapt/1", "4fbf4d2f139072417d6dd0095d5c72533bd5f30177b1969a274d0ff7aa0d50e1" },
     };
     for (size_t w = 0; w < sizeof want / sizeof *want; w++) {
-        struct pr_settings sw = { .seed = 1, .shots = want[w].shots, .percent = want[w].percent, .episodes = 2 };
+        struct pr_settings sw = fewshot_keys((struct pr_settings){ .seed = 1 }, want[w].shots, want[w].percent, 2);
         cr_assert_eq(P(want[w].proto)->plan(&f, &n, &C, &sw), MB_OK, "%s", mb_last_error());
         size_t k = 0;
         while (k < n && strcmp(f[k].id, want[w].id))
@@ -739,7 +751,7 @@ Test(protocols, within_two_arms_without_repetitions_uses_time_blocks, .fini = te
     folds_free(f, n);
 
     /* few-shot draws blocks as units: one shot per gesture leaves two test blocks */
-    struct pr_settings k1 = { .seed = 1, .shots = 1, .episodes = 1 };
+    struct pr_settings k1 = fewshot_keys((struct pr_settings){ .seed = 1 }, 1, 0, 1);
     cr_assert_eq(P("fewshot")->plan(&f, &n, &C, &k1), MB_OK, "%s", mb_last_error());
     cr_assert_eq(n, 2);
     for (size_t i = 0; i < f[0].n_test; i++)
@@ -873,7 +885,7 @@ Test(protocols, fewshot_k_beyond_the_repetitions_is_refused_not_capped, .init = 
 {
     struct pr_fold *f;
     size_t n;
-    struct pr_settings s = { .seed = 1, .shots = 10, .episodes = 3 };
+    struct pr_settings s = fewshot_keys((struct pr_settings){ .seed = 1 }, 10, 0, 3);
     cr_assert_eq(P("fewshot")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
     cr_assert_eq(n, 4, "one fold per target, not one per episode");
     for (size_t k = 0; k < n; k++) {
@@ -889,7 +901,7 @@ Test(protocols, fewshot_k_beyond_the_repetitions_is_refused_not_capped, .init = 
     }
     folds_free(f, n);
 
-    s.shots = 9;
+    s = fewshot_keys(s, 9, 0, 3);
     cr_assert_eq(P("fewshot")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
     cr_assert_eq(n, 4 * 3);
     for (size_t k = 0; k < n; k++) {
@@ -921,7 +933,7 @@ Test(protocols, fewshot_k_beyond_the_repetitions_is_refused_not_capped, .init = 
  * corpora with them: hashes computed before the change. */
 Test(protocols, repetition_corpora_keep_their_manifests, .init = setup, .fini = teardown, .timeout = 60)
 {
-    struct pr_settings s = { .seed = 7, .shots = 1, .episodes = 1 };
+    struct pr_settings s = fewshot_keys((struct pr_settings){ .seed = 7 }, 1, 0, 1);
     static const struct { const char *proto, *sha; } want[] = {
         { "within", "473d13c4aa592d98fcf0601f405e8c56c2dd012c22d4055c4de597728bc70f8a" },
         { "fewshot", "930e61b641b1ee0a773e6c39ad9783571a05d07ae099d2d82ee249c9ff900fca" },
@@ -1144,7 +1156,7 @@ Test(protocols, resampled_time_blocks_keep_filter_support_off_test, .fini = tear
     static const struct { const char *proto; int shots; } plans[] = { { "within", 0 }, { "fewshot", 1 },
                                                                         { "fewshot", 5 }, { "adapt", 0 } };
     for (size_t p = 0; p < sizeof plans / sizeof *plans; p++) {
-        struct pr_settings s = { .seed = 1, .shots = plans[p].shots, .episodes = 1 };
+        struct pr_settings s = fewshot_keys((struct pr_settings){ .seed = 1 }, plans[p].shots, 0, 1);
         struct pr_fold *f;
         size_t n;
         cr_assert_eq(P(plans[p].proto)->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
