@@ -1,4 +1,5 @@
 /* methods/common.c - the encoder set-up from a corpus view (common.h). */
+#include <cblas.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -226,6 +227,11 @@ int mth_encoder_fit_shared(struct menc *e, struct mth_curve *curve, const struct
     FILE *f = open_memstream(&text, &len);
     if (!f)
         return mb_error(MB_ENOMEM, "out of memory for an encoder key");
+    /* The checkpoint outlives the process (<db>.cache/): the same key must
+     * mean the same bytes, and sgemm's summation order (OpenBLAS kernel)
+     * and libm's FMA variants differ between CPUs (docs/DETERMINISM.md). */
+    fprintf(f, "blas %s | %s\ncpu fma %d avx2 %d avx512f %d\n", openblas_get_corename(), openblas_get_config(),
+            __builtin_cpu_supports("fma"), __builtin_cpu_supports("avx2"), __builtin_cpu_supports("avx512f"));
     fprintf(f, "myobench-encoder/1\ncorpus %s\nview %.17g %.17g %.17g %d W %zu C %zu J %zu Wp %zu\nsrc %d\n",
             c->sha256, c->view.rate_hz, c->view.window_ms, c->view.stride_ms, c->view.majority_label, c->W, c->C,
             c->J, c->Wp, (int)src);

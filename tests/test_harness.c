@@ -8,7 +8,9 @@
 #include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <cblas.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1864,4 +1866,48 @@ Test(harness, a_live_lease_is_waited_for_and_an_expired_one_taken_over, .timeout
     free(t);
     free(key);
     hn_plan_release(&pl);
+}
+
+/* Encoder checkpoints outlive the process (<db>.cache/), and a store with
+ * its cache may be copied to another machine. sgemm sums in the order of
+ * the OpenBLAS kernel the CPU selects, so a checkpoint trained under one
+ * kernel must not stand in for training under another: the key names the
+ * kernel. Here the second run, under another kernel and with the first
+ * run's checkpoints in its folder, must train (write) its own. */
+Test(harness_cli, encoder_checkpoints_are_keyed_by_the_blas_kernel, .timeout = 240)
+{
+    char dir[64], h5[128], plan[160], cmd[1024], *err;
+    tu_tmpdir(dir, sizeof dir);
+    fixture(h5, sizeof h5, dir, "db1.h5", 4);
+    snprintf(plan, sizeof plan, "%s/plan.yaml", dir);
+    FILE *f = fopen(plan, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "data: [%s]\nprotocols: [{ name: loso, folds: 2 }]\n"
+               "methods: [{ name: emg-mae, params: \"mae_steps=2,batch=8,width=8,heads=2,layers=1,dec_width=8\" }]\n",
+            h5);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "run %s --db %s/a.db -j 1", plan, dir);
+    cr_assert_eq(tu_run(NULL, &err, cmd), 0, "%s", err);
+    free(err);
+    snprintf(cmd, sizeof cmd, "ls %s/a.db.cache/*/enc-*.h5 | wc -l", dir);
+    FILE *p = popen(cmd, "r");
+    int n1 = 0, n2 = 0;
+    cr_assert_eq(fscanf(p, "%d", &n1), 1);
+    pclose(p);
+    cr_assert_gt(n1, 0, "the first run wrote no encoder checkpoint");
+    /* the store's cache copied beside a new store, run under another kernel */
+    snprintf(cmd, sizeof cmd, "cp -r %s/a.db.cache %s/b.db.cache", dir, dir);
+    cr_assert_eq(system(cmd), 0);
+    const char *core = openblas_get_corename();
+    setenv("OPENBLAS_CORETYPE", core && !strcasecmp(core, "prescott") ? "Core2" : "Prescott", 1);
+    snprintf(cmd, sizeof cmd, "run %s --db %s/b.db -j 1", plan, dir);
+    cr_assert_eq(tu_run(NULL, &err, cmd), 0, "%s", err);
+    free(err);
+    unsetenv("OPENBLAS_CORETYPE");
+    snprintf(cmd, sizeof cmd, "ls %s/b.db.cache/*/enc-*.h5 | wc -l", dir);
+    p = popen(cmd, "r");
+    cr_assert_eq(fscanf(p, "%d", &n2), 1);
+    pclose(p);
+    cr_expect_eq(n2, 2 * n1, "under another OpenBLAS kernel the run took the other kernel's %d checkpoints (%d files)",
+                 n1, n2);
 }
