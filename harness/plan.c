@@ -71,11 +71,6 @@ int hn_find_protocol(const struct mb_protocol **out, const struct hn_registry *r
     return mb_error(MB_EINVAL, "unknown protocol '%s' (known: %s)", name, list);
 }
 
-void hn_settings_text(char *buf, size_t cap, const struct mb_protocol *p, const struct pr_settings *s)
-{
-    pr_settings_text(buf, cap, p, s);
-}
-
 void hn_view_text(char *buf, size_t cap, const struct cp_view *v)
 {
     snprintf(buf, cap, "rate_hz=%.17g,window_ms=%.17g,stride_ms=%.17g,majority=%d", v->rate_hz, v->window_ms,
@@ -116,23 +111,33 @@ static int add_data(struct hn_plan *pl, const char *path)
 static int add_protocol(struct hn_plan *pl, const char *where, const struct mb_protocol *p, const char *label,
                         const struct pr_settings *s)
 {
+    char *text = mb_params_text_dup(p->settings, s);
+    if (!text)
+        return mb_error(MB_ENOMEM, "out of memory building the plan");
     for (size_t i = 0; i < pl->n_protocols; i++) {
+        int rc = MB_OK;
         if (!strcmp(pl->protocol[i].label, label))
-            return mb_error(MB_EINVAL, "%s: protocol variant '%s' appears twice in the plan", where, label);
-        char a[512], b[512];
-        hn_settings_text(a, sizeof a, pl->protocol[i].p, &pl->protocol[i].s);
-        hn_settings_text(b, sizeof b, p, s);
-        if (pl->protocol[i].p == p && !strcmp(a, b))
-            return mb_error(MB_EINVAL, "%s: protocol '%s' with the same settings as variant '%s'", where, p->name,
-                            pl->protocol[i].label);
+            rc = mb_error(MB_EINVAL, "%s: protocol variant '%s' appears twice in the plan", where, label);
+        else if (pl->protocol[i].p == p && !strcmp(pl->protocol[i].settings, text))
+            rc = mb_error(MB_EINVAL, "%s: protocol '%s' with the same settings as variant '%s'", where, p->name,
+                          pl->protocol[i].label);
+        if (rc) {
+            free(text);
+            return rc;
+        }
     }
-    if (grow((void **)&pl->protocol, pl->n_protocols, sizeof *pl->protocol))
+    if (grow((void **)&pl->protocol, pl->n_protocols, sizeof *pl->protocol)) {
+        free(text);
         return MB_ENOMEM;
+    }
     struct hn_protocol_spec *ps = &pl->protocol[pl->n_protocols];
     ps->p = p;
     ps->s = *s;
-    if (!(ps->label = strdup(label)))
+    ps->settings = text;
+    if (!(ps->label = strdup(label))) {
+        free(text);
         return mb_error(MB_ENOMEM, "out of memory building the plan");
+    }
     pl->n_protocols++;
     return MB_OK;
 }
@@ -260,42 +265,26 @@ static int plan_finish(struct hn_plan *pl, const char *origin)
         return MB_ENOMEM;
     if (!(pl->view.window_ms > 0) || !(pl->view.stride_ms > 0) || pl->view.rate_hz < 0)
         return mb_error(MB_EINVAL, "%s: the view needs window_ms > 0, stride_ms > 0, rate_hz >= 0", origin);
-    size_t cap = 4096, len = 0;
-    char *t = malloc(cap);
-    if (!t)
+    /* one line per item, any length (paths and parameter texts are unbounded) */
+    char *t = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&t, &len);
+    if (!f)
         return mb_error(MB_ENOMEM, "out of memory building the plan");
-    char line[2048];
-    for (size_t k = 0;; k++) {
-        line[0] = 0;
-        size_t i = k;
-        if (i < pl->n_data) {
-            snprintf(line, sizeof line, "data %s\n", pl->data[i]);
-        } else if ((i -= pl->n_data) < pl->n_protocols) {
-            char st[512];
-            hn_settings_text(st, sizeof st, pl->protocol[i].p, &pl->protocol[i].s);
-            snprintf(line, sizeof line, "protocol %s %s %s\n", pl->protocol[i].label, pl->protocol[i].p->name, st);
-        } else if ((i -= pl->n_protocols) < pl->n_methods) {
-            snprintf(line, sizeof line, "method %s %s %s\n", pl->method[i].label, pl->method[i].m->name,
-                     pl->method[i].params);
-        } else if ((i -= pl->n_methods) < pl->n_seeds) {
-            snprintf(line, sizeof line, "seed %llu\n", (unsigned long long)pl->seed[i]);
-        } else if (i == pl->n_seeds) {
-            char v[256];
-            hn_view_text(v, sizeof v, &pl->view);
-            snprintf(line, sizeof line, "view %s\n", v);
-        } else
-            break;
-        size_t l = strlen(line);
-        if (len + l + 1 > cap) {
-            char *nt = realloc(t, cap = 2 * (len + l + 1));
-            if (!nt) {
-                free(t);
-                return mb_error(MB_ENOMEM, "out of memory building the plan");
-            }
-            t = nt;
-        }
-        memcpy(t + len, line, l + 1);
-        len += l;
+    for (size_t i = 0; i < pl->n_data; i++)
+        fprintf(f, "data %s\n", pl->data[i]);
+    for (size_t i = 0; i < pl->n_protocols; i++)
+        fprintf(f, "protocol %s %s %s\n", pl->protocol[i].label, pl->protocol[i].p->name, pl->protocol[i].settings);
+    for (size_t i = 0; i < pl->n_methods; i++)
+        fprintf(f, "method %s %s %s\n", pl->method[i].label, pl->method[i].m->name, pl->method[i].params);
+    for (size_t i = 0; i < pl->n_seeds; i++)
+        fprintf(f, "seed %llu\n", (unsigned long long)pl->seed[i]);
+    char v[256];
+    hn_view_text(v, sizeof v, &pl->view);
+    fprintf(f, "view %s\n", v);
+    if (fclose(f) || !t) {
+        free(t);
+        return mb_error(MB_ENOMEM, "out of memory building the plan");
     }
     pl->text = t;
     return MB_OK;
@@ -323,8 +312,10 @@ void hn_plan_release(struct hn_plan *pl)
     for (size_t i = 0; i < pl->n_data; i++)
         free(pl->data[i]);
     free(pl->data);
-    for (size_t i = 0; i < pl->n_protocols; i++)
+    for (size_t i = 0; i < pl->n_protocols; i++) {
         free(pl->protocol[i].label);
+        free(pl->protocol[i].settings);
+    }
     free(pl->protocol);
     for (size_t i = 0; i < pl->n_methods; i++) {
         free(pl->method[i].hp);

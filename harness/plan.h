@@ -43,6 +43,7 @@ struct hn_protocol_spec {
     const struct mb_protocol *p;
     char *label;                 /* report block name: "loso", "fewshot-k5", ... */
     struct pr_settings s;        /* s.seed is set per job from the plan's seeds */
+    char *settings;              /* canonical text of s (the job key's settings), any length */
 };
 
 struct hn_method_spec {
@@ -93,10 +94,6 @@ void hn_plan_release(struct hn_plan *plan);
 int hn_find_method(const struct mb_method **out, const struct hn_registry *reg, const char *name) MB_MUST_CHECK;
 int hn_find_protocol(const struct mb_protocol **out, const struct hn_registry *reg, const char *name) MB_MUST_CHECK;
 
-/* Canonical text of a protocol variant's settings: the protocol's own keys
- * (pr_settings_text), e.g. "folds=0,official=0" for loso: part of every
- * job key. */
-void hn_settings_text(char *buf, size_t cap, const struct mb_protocol *p, const struct pr_settings *s);
 
 /* Canonical text of a view: "rate_hz=200,window_ms=200,stride_ms=50,majority=0". */
 void hn_view_text(char *buf, size_t cap, const struct cp_view *v);

@@ -140,7 +140,6 @@ static void progress_step(struct progress *p, const struct hn_job_rec *j, const 
 
 struct job {
     struct hn_job_rec r;
-    char settings[512];
     const struct hn_protocol_spec *ps;
     const struct hn_method_spec *ms;
     const struct pr_fold *fold;
@@ -286,14 +285,13 @@ int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d,
                     jb->fold = &fs->folds[fi];
                     jb->s = jb->ps->s;
                     jb->s.seed = plan->seed[si];
-                    hn_settings_text(jb->settings, sizeof jb->settings, jb->ps->p, &jb->ps->s);
                     struct hn_job_rec *r = &jb->r;
                     r->dataset = c->name;
                     r->corpus_sha = c->sha256;
                     r->corpus_path = c->path;
                     r->protocol = jb->ps->label;
                     r->protocol_name = jb->ps->p->name;
-                    r->settings = jb->settings;
+                    r->settings = jb->ps->settings;
                     r->method = jb->ms->label;
                     r->method_name = jb->ms->m->name;
                     r->method_caps = jb->ms->m->caps;

@@ -38,7 +38,7 @@ struct hn_job_rec {
     const char *corpus_path;
     const char *protocol;         /* variant label (report block) */
     const char *protocol_name;    /* registry name */
-    const char *settings;         /* hn_settings_text */
+    const char *settings;         /* the protocol variant's canonical settings text */
     const char *method;           /* row label */
     const char *method_name;      /* registry name */
     unsigned method_caps;         /* MB_CAP_* (the report marks MB_CAP_ORACLE rows) */

@@ -1911,3 +1911,29 @@ Test(harness_cli, encoder_checkpoints_are_keyed_by_the_blas_kernel, .timeout = 2
     cr_expect_eq(n2, 2 * n1, "under another OpenBLAS kernel the run took the other kernel's %d checkpoints (%d files)",
                  n1, n2);
 }
+
+/* The plan's text (stored with each run) has one line per item whatever
+ * its length: a 3000-byte data path used to be cut at 2048 bytes, its
+ * newline with it, gluing the next line on. */
+Test(harness, plan_text_keeps_long_lines_whole)
+{
+    char dir[64], path[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/plan.yaml", dir);
+    enum { LONG = 3000 };
+    char *data = malloc(LONG + 16), *yaml = malloc(LONG + 256), *want = malloc(LONG + 128);
+    char *d = data + sprintf(data, "/");
+    for (int i = 0; i < LONG / 2; i++)
+        d += sprintf(d, "a/");
+    sprintf(d, "x.h5");
+    sprintf(yaml, "data: [\"%s\"]\nprotocols: [fake-loso]\nmethods: [fake-centroid]\n", data);
+    sprintf(want, "data %s\nprotocol fake-loso fake-loso folds=0\n", data);
+    write_text(path, yaml);
+    struct hn_plan pl;
+    cr_assert_eq(hn_plan_load(&pl, path, &t_reg), MB_OK, "%s", mb_last_error());
+    cr_expect_not_null(strstr(pl.text, want), "%.200s ...", pl.text);
+    hn_plan_release(&pl);
+    free(data);
+    free(yaml);
+    free(want);
+}
