@@ -216,9 +216,9 @@ int mth_encoder_fit_shared(struct menc *e, struct mth_curve *curve, const struct
                            const struct mth_train *t, const struct cp_set *train, enum mth_src src, uint64_t seed,
                            struct mb_shared *sh)
 {
-    if (!sh)
-        return mth_encoder_fit(e, curve, g, t, train, src, seed);
     const struct cp_corpus *c = train->c;
+    if (!sh || !c->sha256[0])   /* no hash, no key that tells this corpus from another: share nothing */
+        return mth_encoder_fit(e, curve, g, t, train, src, seed);
     /* every argument of the pre-training, and the corpus it reads */
     char win[65], key[65], path[4096];
     mb_sha256_hex(win, train->idx, train->n * sizeof *train->idx);

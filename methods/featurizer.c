@@ -205,7 +205,9 @@ int mth_feat_fit(struct mth_feat *f, float **Fout, const struct cp_set *train, c
 {
     memset(f, 0, sizeof *f);
     *Fout = NULL;
-    if (!sh) {
+    /* the key names the corpus by its hash: a corpus without one (built in
+     * memory) cannot be told from another, so it shares nothing */
+    if (!sh || !train->c->sha256[0]) {
         int rc = feat_fit_compute(f, Fout, train, group);
         if (rc)
             mth_feat_release(f);

@@ -90,6 +90,10 @@ static void make_corpus(struct tcorpus *t, int g0, int g1, size_t n_per, uint64_
             c->subject[i] = (int32_t)(k % 3);
             t->idx[i] = i;
         }
+    /* a corpus's identity for shared work (a file's hash in real runs): what made it */
+    char id[128];
+    int l = snprintf(id, sizeof id, "test corpus g %d-%d n %zu seed %llu", g0, g1, n_per, (unsigned long long)seed);
+    mb_sha256_hex(c->sha256, id, (size_t)l);
 }
 
 /* Gives each window a pose sequence of Wp frames ramping from 0 to its end pose
@@ -836,4 +840,36 @@ Test(methods, shared_work_gives_the_same_numbers, .timeout = 300)
         free(P[k]);
     free(Q);
     free_corpus(&t);
+}
+
+/* Shared work is keyed by the corpus's hash: two corpora through one cache
+ * never take each other's features, and corpora without a hash (built in
+ * memory, sha256 "") share nothing rather than collide. */
+Test(methods, shared_work_tells_corpora_apart, .timeout = 120)
+{
+    struct tcorpus a, b;
+    make_corpus(&a, 0, TSEEN, 8, 5);
+    make_corpus(&b, 0, TSEEN, 8, 6);
+    struct cp_set sa = all(&a), sb = all(&b);
+    const struct mb_method *m = mb_method_find("lda-td4");
+    cr_assert_not_null(m);
+    char want[65], got[65];
+    struct mb_method_model *mm = NULL;
+    cr_assert_eq(tu_fit_sh(m, &mm, &sb, SEEN, TSEEN, NULL, 1, NULL), MB_OK, "%s", mb_last_error());
+    m->param_hash(want, mm);
+    m->free(mm);
+    for (int hashed = 1; hashed >= 0; hashed--) {
+        if (!hashed)
+            a.c.sha256[0] = b.c.sha256[0] = '\0';
+        struct mb_shared *sh = mb_shared_new((size_t)1 << 28);
+        cr_assert_eq(tu_fit_sh(m, &mm, &sa, SEEN, TSEEN, NULL, 1, sh), MB_OK, "%s", mb_last_error());
+        m->free(mm);
+        cr_assert_eq(tu_fit_sh(m, &mm, &sb, SEEN, TSEEN, NULL, 1, sh), MB_OK, "%s", mb_last_error());
+        m->param_hash(got, mm);
+        m->free(mm);
+        cr_expect_str_eq(got, want, "%s corpora: the second took the first's features", hashed ? "hashed" : "unhashed");
+        mb_shared_free(sh);
+    }
+    free_corpus(&a);
+    free_corpus(&b);
 }
