@@ -3,7 +3,7 @@
  * predict class probabilities, free. docs/BASELINES.md documents each
  * model, its parameters and defaults.
  *
- *     const struct base_classifier *k = base_classifier_find("lda");
+ *     const struct base_classifier *k = &base_lda;   // or base_classifier_find("lda")
  *     struct base_model *m;
  *     if (base_fit_text(&m, k, X, y, n, D, K, "shrinkage=0.2", seed)) ...   // X [n x D], y [n] in [0, K)
  *     k->predict_proba(P, m, Xt, nt);                             // P [nt x K]
@@ -50,6 +50,14 @@ struct base_logreg_hp { double C; long max_iter; double tol; };
 struct base_svm_hp { double C, gamma, tol, cache; }; /* gamma: RBF only (NAN = scale) */
 extern const struct mb_param base_lda_params[], base_qda_params[], base_knn_params[], base_logreg_params[],
     base_svm_linear_params[], base_svm_rbf_params[];
+
+/* The registry: one line per classifier (baselines/<name>.c defines
+ * base_<name>), in listing order. Code that needs one refers to it by its
+ * symbol (&base_logreg), so a misspelt classifier is a link error. */
+#define BASE_CLASSIFIERS(X) X(lda) X(qda) X(knn) X(logreg) X(svm_linear) X(svm_rbf)
+#define BASE_X_EXTERN(n) extern const struct base_classifier base_##n;
+BASE_CLASSIFIERS(BASE_X_EXTERN)
+#undef BASE_X_EXTERN
 
 extern const struct base_classifier *const base_classifiers[];   /* NULL-terminated */
 const struct base_classifier *base_classifier_find(const char *name);   /* NULL if unknown */

@@ -149,9 +149,18 @@ int mb_params_parse(void *vals, const struct mb_param *t, const char *text, cons
     return rc;
 }
 
-/* Shortest %.*g that reads back to x. */
+/* Shortest text that reads back to x: plain decimals for magnitudes people
+ * write that way (100, 0.05, 1000000), %g's exponent only outside them
+ * (1e-07, 1e+20). This text is part of job keys: changing it changes keys. */
 static void real_text(char *buf, size_t cap, double x)
 {
+    double a = fabs(x);
+    if (x == 0 || (a >= 1e-4 && a < 1e15))
+        for (int dec = 0; dec <= 17; dec++) {
+            snprintf(buf, cap, "%.*f", dec, x);
+            if (strtod(buf, NULL) == x)
+                return;
+        }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(buf, cap, "%.*g", prec, x);
         if (strtod(buf, NULL) == x)

@@ -3,7 +3,8 @@
  *
  * A plan comes from PLAN.yaml (hn_plan_load) or from command-line flags
  * (hn_plan_from_flags); both resolve every protocol and method name against
- * a registry (by default the static tables of protocols/registry.c; tests
+ * a registry (by default the static tables of methods/registry.c and
+ * protocols/registry.c; tests
  * pass their own), so an unknown name is an error that lists what exists.
  *
  * PLAN.yaml (docs/RESULTS.md §1):

@@ -31,15 +31,16 @@ static void fc_free(struct mb_method_model *mm)
 }
 
 static int fc_fit(struct mb_method_model **out, const struct cp_set *train, const int32_t *classes, size_t K,
-                  const void *hp, uint64_t seed, struct mb_shared *sh, const char *clf, const char *group)
+                  const void *hp, uint64_t seed, struct mb_shared *sh, const struct base_classifier *clf,
+                  const char *group)
 {
     *out = NULL;
     struct feat_clf *m = calloc(1, sizeof *m);
     int32_t *y = malloc((train->n + 1) * sizeof *y);
     float *F = NULL;
     int rc = m && y ? MB_OK : mb_error(MB_ENOMEM, "out of memory");
-    if (!rc && !(m->k = base_classifier_find(clf)))
-        rc = mb_error(MB_EINVAL, "classifier '%s' is not in the baselines registry", clf);
+    if (m)
+        m->k = clf;
     if (!rc)
         rc = mth_feat_fit(&m->f, &F, train, group, sh);
     if (!rc)
@@ -116,19 +117,19 @@ static void fc_hash(char hex[65], const struct mb_method_model *mm)
         .embed = fc_embed, .param_hash = fc_hash, .embed_dim = fc_dim, .free = fc_free,                        \
     };
 
-FEAT_METHOD(lda_td4, "lda-td4", "lda", "TD4", base_lda_params, sizeof(struct base_lda_hp),
+FEAT_METHOD(lda_td4, "lda-td4", &base_lda, "TD4", base_lda_params, sizeof(struct base_lda_hp),
             "TD4 features (Hudgins), standardised, shrinkage LDA")
-FEAT_METHOD(qda_td4, "qda-td4", "qda", "TD4", base_qda_params, sizeof(struct base_qda_hp),
+FEAT_METHOD(qda_td4, "qda-td4", &base_qda, "TD4", base_qda_params, sizeof(struct base_qda_hp),
             "TD4 features, standardised, regularised QDA")
-FEAT_METHOD(knn_td4, "knn-td4", "knn", "TD4", base_knn_params, sizeof(struct base_knn_hp),
+FEAT_METHOD(knn_td4, "knn-td4", &base_knn, "TD4", base_knn_params, sizeof(struct base_knn_hp),
             "TD4 features, standardised, k-nearest neighbours")
-FEAT_METHOD(logreg_td4, "logreg-td4", "logreg", "TD4", base_logreg_params, sizeof(struct base_logreg_hp),
+FEAT_METHOD(logreg_td4, "logreg-td4", &base_logreg, "TD4", base_logreg_params, sizeof(struct base_logreg_hp),
             "TD4 features, standardised, multinomial logistic regression")
-FEAT_METHOD(svm_linear_td4, "svm-linear-td4", "svm-linear", "TD4", base_svm_linear_params,
+FEAT_METHOD(svm_linear_td4, "svm-linear-td4", &base_svm_linear, "TD4", base_svm_linear_params,
             sizeof(struct base_svm_hp), "TD4 features, standardised, linear SVM (libsvm)")
-FEAT_METHOD(svm_rbf_td4, "svm-rbf-td4", "svm-rbf", "TD4", base_svm_rbf_params, sizeof(struct base_svm_hp),
+FEAT_METHOD(svm_rbf_td4, "svm-rbf-td4", &base_svm_rbf, "TD4", base_svm_rbf_params, sizeof(struct base_svm_hp),
             "TD4 features, standardised, RBF SVM (libsvm)")
-FEAT_METHOD(lda_ls9, "lda-ls9", "lda", "LS9", base_lda_params, sizeof(struct base_lda_hp),
+FEAT_METHOD(lda_ls9, "lda-ls9", &base_lda, "LS9", base_lda_params, sizeof(struct base_lda_hp),
             "LS9 features (Phinyomark), standardised, shrinkage LDA")
-FEAT_METHOD(lda_tdpsd, "lda-tdpsd", "lda", "TDPSD", base_lda_params, sizeof(struct base_lda_hp),
+FEAT_METHOD(lda_tdpsd, "lda-tdpsd", &base_lda, "TDPSD", base_lda_params, sizeof(struct base_lda_hp),
             "TD-PSD features (Khushaba), standardised, shrinkage LDA")

@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/params.h"
+
 /* The classifier and its parameters: logreg at its defaults. */
-static const struct base_classifier *logreg(void) { return base_classifier_find("logreg"); }
+static const struct base_classifier *logreg(void) { return &base_logreg; }
 
 int mth_head_fit(struct mth_head *h, int (*embed)(float *Z, const void *ctx, const struct cp_set *x),
                  const void *ctx, size_t E, const struct cp_set *train, const int32_t *classes, size_t K,
@@ -37,7 +39,9 @@ int mth_head_fit(struct mth_head *h, int (*embed)(float *Z, const void *ctx, con
     }
     if ((rc = embed(Z, ctx, train)))
         goto out;
-    rc = base_fit_text(&h->clf, logreg(), Z, y, n, E, K, NULL, seed);
+    struct base_logreg_hp hp;
+    mb_params_defaults(&hp, base_logreg_params);
+    rc = logreg()->fit(&h->clf, Z, y, n, E, K, &hp, seed);
 out:
     free(Z);
     free(y);

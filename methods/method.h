@@ -24,7 +24,7 @@ enum {
 };
 
 struct mb_method_model;          /* a method's fitted state, private to its file */
-struct mb_shared;                /* work shared by the jobs of a plan (methods/shared.h); may be NULL */
+struct mb_shared;                /* work shared by the jobs of a plan (core/shared.h); may be NULL */
 
 struct mb_method {
     const char *name;            /* "lda-td4", "svm-linear-td4", "pose-ridge-td4", ... */

@@ -29,7 +29,7 @@ static int logreg_fit(struct base_model **bm, const float *Z, const int32_t *y, 
     struct base_logreg_hp hp;
     mb_params_defaults(&hp, base_logreg_params);
     hp.C = C;
-    return base_classifier_find("logreg")->fit(bm, Z, y, n, E, K, &hp, seed);
+    return base_logreg.fit(bm, Z, y, n, E, K, &hp, seed);
 }
 
 /* Balanced accuracy of logreg(C) over the inner subject folds. */
@@ -56,8 +56,8 @@ static int inner_cv(double *score, const float *Z, const int32_t *y, const int *
         struct base_model *bm = NULL;
         if ((rc = logreg_fit(&bm, Ztr, ytr, ntr, E, K, C, seed)))
             break;
-        rc = base_classifier_find("logreg")->predict_proba(P, bm, Zte, nte);
-        base_classifier_find("logreg")->free(bm);
+        rc = base_logreg.predict_proba(P, bm, Zte, nte);
+        base_logreg.free(bm);
         if (rc)
             break;
         for (size_t i = 0; i < nte; i++) {
@@ -173,7 +173,7 @@ static int probe_run_common(struct pr_result *res, const struct mb_method *m, co
     res->seconds_fit = t1 - t0;
     if ((rc = m->embed(Zt, &E2, model, &test)))
         goto out;
-    if ((rc = base_classifier_find("logreg")->predict_proba(P, bm, Zt, f->n_test)))
+    if ((rc = base_logreg.predict_proba(P, bm, Zt, f->n_test)))
         goto out;
     res->seconds_predict = pr_now() - t1;
     m->param_hash(h1, model);
@@ -195,7 +195,7 @@ static int probe_run_common(struct pr_result *res, const struct mb_method *m, co
                  n_inner);
 out:
     if (bm)
-        base_classifier_find("logreg")->free(bm);
+        base_logreg.free(bm);
     if (model && m->free)
         m->free(model);
     free(mcls); free(classes); free(scored); free(y); free(pred); free(Z); free(Zt); free(P); free(fold);

@@ -381,6 +381,20 @@ Test(params, canonical_text_is_complete_exact_and_spelling_free)
     mb_params_text(ta, sizeof ta, tp_table, &a);
     cr_assert_eq(mb_params_parse(&b, tp_table, ta, "t"), MB_OK);
     cr_assert(a.alpha == b.alpha && a.alpha != 0.3, "%s", ta);
+    /* plain decimals where people write them, an exponent only outside; each reads back */
+    static const struct { const char *in, *out; } forms[] = {
+        { "alpha=1e1", "alpha=10," }, { "alpha=0.0001", "alpha=0.0001," }, { "alpha=1e-7", "alpha=1e-07," },
+        { "alpha=0", "alpha=0," }, { "alpha=2.5", "alpha=2.5," }, { "alpha=1e-5", "alpha=1e-05," },
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+        cr_assert_eq(mb_params_parse(&a, tp_table, forms[i].in, "t"), MB_OK, "%s", forms[i].in);
+        mb_params_text(ta, sizeof ta, tp_table, &a);
+        cr_expect(!strncmp(ta, forms[i].out, strlen(forms[i].out)), "%s -> %s", forms[i].in, ta);
+        cr_assert_eq(mb_params_parse(&b, tp_table, ta, "t"), MB_OK);
+        cr_expect(a.alpha == b.alpha, "%s does not read back", ta);
+    }
+    cr_assert_eq(mb_params_parse(&a, tp_table, "alpha=0.30000000000000004", "t"), MB_OK);
+    mb_params_text(ta, sizeof ta, tp_table, &a);
     /* the length needed, as snprintf: a short buffer is cut, never overrun */
     char small[8];
     size_t need = mb_params_text(small, sizeof small, tp_table, &a);
