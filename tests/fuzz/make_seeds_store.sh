@@ -24,15 +24,21 @@ trap 'rm -rf "$tmp"' EXIT
 # Two subjects of NinaPro DB1 and DB5, synthetic; 400 ms windows every 400 ms
 # keep the manifests, and so the stores, small.
 "$bin" synth --out "$tmp/syn" --preset tiny --subjects 2 --only ninapro_db1,ninapro_db5 -j 1 >/dev/null 2>&1
-"$bin" convert ninapro "$tmp/syn/ninapro_db1" -o "$tmp/db1.h5" -j 1 >/dev/null 2>&1
-"$bin" convert ninapro "$tmp/syn/ninapro_db5" -o "$tmp/db5.h5" -j 1 >/dev/null 2>&1
+# converted from inside $tmp: a conversion note names the source folder as given
+# (DB5's), and the corpus SHA-256 in the stores must not depend on mktemp's name
+abs=$(pwd)/$bin
+(cd "$tmp" && "$abs" convert ninapro syn/ninapro_db1 -o db1.h5 -j 1 >/dev/null 2>&1)
+(cd "$tmp" && "$abs" convert ninapro syn/ninapro_db5 -o db5.h5 -j 1 >/dev/null 2>&1)
 run() {  # run DB DATA PROTOCOLS METHODS
     "$bin" run --data "$2" --protocol "$3" --methods "$4" --db "$tmp/$1" -j 1 --progress none \
         --window-ms 400 --stride-ms 400 >/dev/null 2>&1
 }
-# The same bytes on every machine and day: no host name, no wall-clock time.
+# The same bytes on every machine and day: no host name, no wall-clock time, no
+# temporary folder name.
 scrub() {
     sqlite3 "$1" "UPDATE meta SET value = 'Linux seed 6.1.0 x86_64' WHERE key = 'machine';
+                  UPDATE runs SET plan = replace(plan, '$tmp/', '/data/');
+                  UPDATE corpora SET path = replace(path, '$tmp/', '/data/');
                   UPDATE meta SET value = '2024-01-01T00:00:00Z' WHERE key = 'created';
                   UPDATE runs SET machine = 'Linux seed 6.1.0 x86_64', started = '2024-01-01T00:00:00Z',
                                   finished = '2024-01-01T00:01:00Z';
