@@ -25,6 +25,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char dir[64], path[96];
 
+/* The folder goes when the process ends (in -fork mode every job is a new
+ * process with a folder of its own). */
+static void remove_dir(void)
+{
+    remove(path);
+    rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -33,6 +41,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(dir, sizeof dir, "/tmp/fuzz_plan_%ld", (long)getpid());
     mkdir(dir, 0700);
     snprintf(path, sizeof path, "%s/plan.yaml", dir);
+    atexit(remove_dir);
     return 0;
 }
 

@@ -193,6 +193,13 @@ static void clean(void)
         abort();
 }
 
+/* The folder goes when the process ends: in -fork mode every job is a new
+ * process with a folder of its own, which stayed behind in /dev/shm. */
+static void remove_dir(void)
+{
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -203,6 +210,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(dir, sizeof dir, "%s/fuzz_store_%ld", base, (long)getpid());
     snprintf(db, sizeof db, "%s/results.db", dir);
     snprintf(out, sizeof out, "%s/report", dir);
+    atexit(remove_dir);
     devnull = fopen("/dev/null", "w");
     struct hn_flags fl = { .data = "fuzz.h5", .protocols = "fz", .methods = "fz-ok,fz-bad,fz-na", .seeds = "1",
                            .rate_hz = -1, .window_ms = -1, .stride_ms = -1, .folds = -1 };
