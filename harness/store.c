@@ -724,8 +724,13 @@ int hn_store_claim(struct hn_store *s, enum hn_claim *out, struct hn_lease *hold
             *out = HN_CLAIM_DONE;
         } else if (prev.owner[0]) {
             /* held by another run: ours only when its owner is gone. The
-             * expiry is the owner's, which knows how often it beats. */
-            prev.expired = prev.age > prev.expiry;
+             * expiry is the owner's, which knows how often it beats. A
+             * heartbeat further than that in the future expires too: no clock
+             * of this machine as it is now wrote it (a store copied from a
+             * machine whose clock is ahead, a clock stepped back, a damaged
+             * row), and it would otherwise be waited for until the clocks
+             * agree - for ever with a year-2100 heartbeat. */
+            prev.expired = prev.age > prev.expiry || -prev.age > prev.expiry;
             prev.dead = !strcmp(prev.host, s->host) && !pid_running(prev.pid);
             *out = prev.expired || prev.dead ? HN_CLAIMED : HN_CLAIM_BUSY;
         } else if (!strcmp(status, "failed") && tried) {

@@ -1647,6 +1647,70 @@ Test(harness, claims_take_over_only_dead_or_expired_leases, .timeout = 30)
     hn_store_close(c);
 }
 
+/* A heartbeat more than the expiry in the future was not written by this
+ * machine's clock as it is now (a store copied from a machine whose clock is
+ * ahead, a clock stepped back, a damaged row): it expires like an old one,
+ * since its age would otherwise stay negative for as long as the clocks
+ * disagree, and a run resuming into the store waited for it (for ever with
+ * a heartbeat in year 2100: fuzz_store, tests/fuzz/regress_store/). A
+ * heartbeat a little ahead, within the expiry, is still a live lease. */
+Test(harness, a_lease_whose_heartbeat_is_far_in_the_future_expires, .timeout = 60)
+{
+    char dir[64], db[128], sql[512];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    struct hn_store *a;
+    cr_assert_eq(hn_store_open(&a, db), MB_OK, "%s", mb_last_error());
+    plan_claim_jobs(a);
+    int64_t ra;
+    cr_assert_eq(hn_store_begin_run(a, &ra, "plan", 1), MB_OK);
+    enum hn_claim cl;
+    struct hn_lease h;
+    /* another host, an hour ahead */
+    fake_lease(db, claim_recs[0].key, "elsewhere.invalid", 4242, -3600);
+    cr_assert_eq(hn_store_claim(a, &cl, &h, claim_recs[0].key, ra), MB_OK);
+    cr_expect_eq(cl, HN_CLAIMED, "a heartbeat an hour in the future is waited for");
+    cr_expect(h.expired && !h.dead);
+    snprintf(sql, sizeof sql, "SELECT took_over FROM claims WHERE job = '%s'", claim_recs[0].key);
+    char *t = db_text(db, sql);
+    cr_expect(strstr(t, "elsewhere.invalid:4242:fake") && strstr(t, "heartbeat expired"), "%s", t);
+    free(t);
+    /* this host, a live process (this one, under another owner), an hour ahead */
+    fake_lease(db, claim_recs[1].key, NULL, (long long)getpid(), -3600);
+    cr_assert_eq(hn_store_claim(a, &cl, &h, claim_recs[1].key, ra), MB_OK);
+    cr_expect_eq(cl, HN_CLAIMED, "a live pid's heartbeat an hour in the future is waited for");
+    cr_expect(h.expired);
+    /* 100 s ahead is within the default expiry of 300 s: still live */
+    fake_lease(db, claim_recs[2].key, "elsewhere.invalid", 4242, -100);
+    cr_assert_eq(hn_store_claim(a, &cl, &h, claim_recs[2].key, ra), MB_OK);
+    cr_expect_eq(cl, HN_CLAIM_BUSY, "a heartbeat 100 s ahead is taken over");
+    cr_expect(!h.expired);
+    hn_store_close(a);
+
+    /* a whole run resuming into a store with such a lease ends, having run
+     * the job (it waited for ever before) */
+    struct hn_plan pl;
+    make_plan(&pl, dir, 0);
+    snprintf(db, sizeof db, "%s/resume.db", dir);
+    struct hn_run_stats st;
+    cr_assert_eq(run_plan(&st, &pl, db, 1), MB_OK, "%s", mb_last_error());
+    char *key = db_text(db, "SELECT key FROM jobs WHERE status = 'ok' ORDER BY key");
+    snprintf(sql, sizeof sql, "UPDATE jobs SET status = 'pending' WHERE key = '%s'", key);
+    db_exec(db, sql);
+    /* heartbeat 2100-01-01: what fuzz_store's input holds */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO leases(job, owner, host, pid, run_id, claimed, heartbeat, expiry) VALUES "
+             "('%s', 'seed-killed:4242:0123456789abcdef', 'seed-killed', 4242, 1, 'then', 4102444800, 300)", key);
+    db_exec(db, sql);
+    cr_assert_eq(run_plan(&st, &pl, db, 1), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(st.n_ok, 1);
+    cr_expect_eq(st.n_skipped, 47);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM claims WHERE job = '%s' AND took_over LIKE 'seed-killed%%'", key);
+    cr_expect_eq(db_count(db, sql), 1);
+    free(key);
+    hn_plan_release(&pl);
+}
+
 /* Forks a child that waits until the pipe 'gate' is closed, then runs
  * "$MB_BIN <args>" with stderr into errfile: several children released by
  * one close start at the same instant. */
