@@ -139,8 +139,10 @@ int cmd_run(int argc, char **argv)
             break;
         case O_LEASE:
             if (parse_real(&lease_expiry, "--lease-expiry", optarg)) return MB_EXIT_USAGE;
-            if (!(lease_expiry >= 1)) {   /* leases are renewed every expiry / 4 */
-                fprintf(stderr, "myobench: run: --lease-expiry needs at least 1 second, got '%s'\n", optarg);
+            /* leases are renewed every expiry / 4; an infinite one could not be told
+             * from a damaged row, and would never be taken over */
+            if (!(lease_expiry >= 1) || !isfinite(lease_expiry)) {
+                fprintf(stderr, "myobench: run: --lease-expiry needs at least 1 second (a finite number), got '%s'\n", optarg);
                 return MB_EXIT_USAGE;
             }
             break;

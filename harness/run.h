@@ -14,9 +14,9 @@
  * seed, and each is committed on its own, so the store holds the same
  * results for any thread count and any completion order. A method lacking
  * the protocol's 'needs' capabilities is recorded as n/a, with the reason,
- * without running. The protocol receives a copy of the method whose
- * 'params' are the plan's parameters for that row (protocols fit with
- * m->params).
+ * without running. The protocol's run receives the method, its parameters
+ * as parsed once at plan load (hn_method_spec.hp), the variant's settings
+ * with the job's seed, and the plan's shared work.
  *
  * Progress goes to stderr: a bar (jobs done/total, the dataset being run,
  * elapsed, ETA) when stderr is a terminal, otherwise one line per finished

@@ -1804,7 +1804,12 @@ Test(harness_cli, two_runs_on_one_store_run_each_job_once, .timeout = 240)
     free(r2);
     snprintf(args, sizeof args, "run --data %s %s --db %s --lease-expiry 0.5", h5, plan, db);
     cr_expect_eq(tu_run(NULL, &err, args), 2, "%s", err);
-    cr_expect(strstr(err, "--lease-expiry needs at least 1 second, got '0.5'"), "%s", err);
+    cr_expect(strstr(err, "--lease-expiry needs at least 1 second (a finite number), got '0.5'"), "%s", err);
+    free(err);
+    /* an infinite lease would never be taken over, like a damaged one */
+    snprintf(args, sizeof args, "run --data %s %s --db %s --lease-expiry inf", h5, plan, db);
+    cr_expect_eq(tu_run(NULL, &err, args), 2, "%s", err);
+    cr_expect(strstr(err, "got 'inf'"), "%s", err);
     free(err);
 }
 
