@@ -1,6 +1,7 @@
 /* cli/cmd_run.c - 'myobench run': a plan (PLAN.yaml or flags) run into the
  * results store, optionally followed by the report. */
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
