@@ -25,7 +25,9 @@ declare -A rank=(
 )
 folders=(core format kernels kernels/nn baselines reports synth converters corpus methods protocols harness cli)
 
-declare -A edge_inc edge_sym
+# assigned empty: under set -u an associative array never assigned is unset,
+# so ${#edge_sym[@]} failed when no build folder was given
+declare -A edge_inc=() edge_sym=()
 bad=0
 
 # includes: "folder/file.h" (generated headers of build/gen are not folders)

@@ -14,8 +14,11 @@ Test(layout, no_folder_uses_a_folder_above_it, .timeout = 120)
     const char *bin = getenv("MB_BIN");
     char dir[4096] = "build";
     if (bin) {
-        snprintf(dir, sizeof dir, "%s", bin);
-        snprintf(dir, sizeof dir, "%s", dirname(dir));
+        /* dirname works in place: copying its result back into the same buffer
+         * is an overlapping snprintf, which left dir empty (no nm graph) */
+        char path[4096];
+        snprintf(path, sizeof path, "%s", bin);
+        snprintf(dir, sizeof dir, "%s", dirname(path));
     }
     char cmd[4200], out[8192] = "";
     snprintf(cmd, sizeof cmd, "scripts/layers.sh '%s' 2>&1", dir);
