@@ -573,7 +573,8 @@ Test(protocols, ninapro_db1_within_lda_td4, .timeout = 300)
     /* Counting trials per side and cutting time blocks (corpora without repetitions)
      * left the NinaPro manifests as they were: hashes of subject 1's folds as the
      * harness wrote them before that change (6666a08) and after, for the file this
-     * conversion writes (sha256 6068..9683), seed 1, two episodes. */
+     * conversion writes (sha256 6068..9683), seed 1, two episodes. Every protocol's
+     * manifests as `myobench run` writes them are pinned in tests/test_pins.c. */
     static const struct { const char *proto; int shots, percent; const char *id, *sha; } want[] = {
         { "within", 0, 0, "within/1", "4553a3ced64da629b9d0c80a12b99233bf917f7bd7b2598ebee329d08eb383e0" },
         { "fewshot", 1, 0, "fewshot-k1/1/e0", "5ef637980f9093c22552a67a17356bef4d6eaf03bc6e1f5f680251aa4a2d1dd6" },
