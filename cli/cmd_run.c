@@ -39,7 +39,7 @@ static const char *const run_usage[] = {
     "  --lease-expiry S   seconds without a heartbeat after which another run may take",
     "                     over this run's jobs (default 300; runs may share one --db)",
     "  --cache-mb N       keep up to N MB of shared work nobody holds (features and",
-    "                     pre-trained encoders other jobs of the plan reuse; default 1024)",
+    "                     pre-trained encoders other jobs of the plan reuse; default 64)",
     "  --no-cache         every job computes its own; no <db>.cache/ folder (the numbers",
     "                     are the same either way: only the time differs)",
     "  -h, --help         this text",
@@ -92,7 +92,7 @@ int cmd_run(int argc, char **argv)
     struct hn_run_opts ro = { 0 };
     const char *db = "results.db", *out = NULL;
     double lease_expiry = 0;
-    long cache_mb = 1024;
+    long cache_mb = 64;   /* the jobs of a fold run together, so little needs keeping (docs/RESULTS.md) */
     int no_cache = 0;
     int c, flags_used = 0;
     long v;

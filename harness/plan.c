@@ -274,9 +274,11 @@ static int plan_finish(struct hn_plan *pl, const char *origin)
     for (size_t i = 0; i < pl->n_data; i++)
         fprintf(f, "data %s\n", pl->data[i]);
     for (size_t i = 0; i < pl->n_protocols; i++)
-        fprintf(f, "protocol %s %s %s\n", pl->protocol[i].label, pl->protocol[i].p->name, pl->protocol[i].settings);
+        fprintf(f, "protocol %s %s%s%s\n", pl->protocol[i].label, pl->protocol[i].p->name,
+                pl->protocol[i].settings[0] ? " " : "", pl->protocol[i].settings);
     for (size_t i = 0; i < pl->n_methods; i++)
-        fprintf(f, "method %s %s %s\n", pl->method[i].label, pl->method[i].m->name, pl->method[i].params);
+        fprintf(f, "method %s %s%s%s\n", pl->method[i].label, pl->method[i].m->name,
+                pl->method[i].params[0] ? " " : "", pl->method[i].params);
     for (size_t i = 0; i < pl->n_seeds; i++)
         fprintf(f, "seed %llu\n", (unsigned long long)pl->seed[i]);
     char v[256];
