@@ -184,11 +184,19 @@ int cmd_run(int argc, char **argv)
     struct hn_run_stats stats;
     rc = hn_run(&stats, &plan, st, &ro);
     hn_store_close(st);
+    struct mb_shared_stats sw = { 0 };
+    if (ro.shared)
+        mb_shared_stats(&sw, ro.shared);
     mb_shared_free(ro.shared);
     hn_plan_release(&plan);
     fprintf(stderr, "myobench: run: %zu jobs: %zu ok, %zu n/a, %zu failed, %zu already done, %zu by another run; "
             "results in '%s'\n", stats.n_jobs, stats.n_ok, stats.n_na, stats.n_failed, stats.n_skipped,
             stats.n_other, db);
+    /* whether sharing paid: what was computed once and found again (features,
+     * encoders, in memory or as checkpoints) */
+    if (sw.hits + sw.misses)
+        fprintf(stderr, "myobench: run: shared work: %zu computed, %zu reused, %zu dropped for --cache-mb\n",
+                sw.misses, sw.hits + sw.waits, sw.evicted);
     int status = rc ? MB_EXIT_FAIL : MB_EXIT_OK;
     if (out && stats.n_jobs) {
         if (hn_report_write(db, out, HN_FMT_ALL))

@@ -1957,6 +1957,8 @@ Test(harness_cli, encoder_checkpoints_are_keyed_by_the_blas_kernel, .timeout = 2
     fclose(f);
     snprintf(cmd, sizeof cmd, "run %s --db %s/a.db -j 1", plan, dir);
     cr_assert_eq(tu_run(NULL, &err, cmd), 0, "%s", err);
+    /* the summary says what was shared: one encoder per fold, computed */
+    cr_expect(strstr(err, "myobench: run: shared work: 2 computed, 0 reused"), "%s", err);
     free(err);
     snprintf(cmd, sizeof cmd, "ls %s/a.db.cache/*/enc-*.h5 | wc -l", dir);
     FILE *p = popen(cmd, "r");
