@@ -21,7 +21,7 @@ CC      ?= cc
 # gsl stays last: the -lgslcblas it brings then follows -lopenblas, so cblas_*
 # still resolve to OpenBLAS.
 PKGS    := hdf5 matio libpcre2-8 libcrypto yaml-0.1 libcyaml jansson fftw3f sqlite3 lapacke openblas zlib gsl
-LIBDIRS := core format synth converters kernels kernels/nn baselines protocols reports harness methods
+LIBDIRS := core format synth converters kernels kernels/nn baselines corpus methods protocols reports harness
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lsvm
@@ -161,7 +161,7 @@ asan: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCH_BIN) $(BIN)
-	OMP_WAIT_POLICY=passive $(BENCH_BIN) $(BENCH_ARGS)
+	MB_BIN=$(abspath $(BIN)) OMP_WAIT_POLICY=passive $(BENCH_BIN) $(BENCH_ARGS)
 
 # The -O2 -g build the tool ships as: valgrind needs no instrumented build.
 .PHONY: valgrind

@@ -47,3 +47,17 @@ void base_softmax_rows(float *P, const double *S, size_t n, size_t K, const unsi
             P[i * K + k] = present[k] ? (float)(exp(s[k] - mx) / sum) : 0.0f;
     }
 }
+
+int base_fit_text(struct base_model **out, const struct base_classifier *k, const float *X, const int32_t *y,
+                  size_t n, size_t D, size_t K, const char *params, uint64_t seed)
+{
+    *out = NULL;
+    void *hp = calloc(1, k->hp_size ? k->hp_size : 1);
+    if (!hp)
+        return mb_error(MB_ENOMEM, "%s: out of memory for its parameters", k->name);
+    int rc = mb_params_parse(hp, k->params, params, k->name);
+    if (!rc)
+        rc = k->fit(out, X, y, n, D, K, hp, seed);
+    free(hp);
+    return rc;
+}

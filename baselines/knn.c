@@ -12,11 +12,11 @@
  * the expansion small when features sit far from the origin. */
 #include <cblas.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "baselines/base_internal.h"
-#include "baselines/params.h"
 
 struct knn_model {
     size_t n, D, K, k;
@@ -34,26 +34,17 @@ static void knn_free(struct base_model *bm)
     free(m);
 }
 
-static int knn_params(double *kk, const char *params)
-{
-    *kk = 5;
-    const struct base_param spec[] = { { "k", 1, 1e6, NULL, 1, kk }, { NULL, 0, 0, NULL, 0, NULL } };
-    return base_params_parse(params, spec, "knn");
-}
-
-static int knn_check(const char *params)
-{
-    double kk;
-    return knn_params(&kk, params);
-}
+const struct mb_param base_knn_params[] = {
+    { "k", MB_PT_INT, offsetof(struct base_knn_hp, k), 5, 1, 1e6, NULL, "neighbours that vote (capped at the training rows)" },
+    MB_PARAM_END
+};
 
 static int knn_fit(struct base_model **out, const float *X, const int32_t *y, size_t n, size_t D, size_t K,
-                   const char *params, uint64_t seed)
+                   const void *hp, uint64_t seed)
 {
     *out = NULL;
-    double kk;
-    int err = knn_params(&kk, params);
-    if (err) return err;
+    long kk = ((const struct base_knn_hp *)hp)->k;
+    int err;
     size_t *count = malloc(K * sizeof *count);
     if (!count) return mb_error(MB_ENOMEM, "knn: %zu classes", K);
     err = base_fit_check(count, X, y, n, D, K, "knn");
@@ -147,8 +138,8 @@ out:
 const struct base_classifier base_knn = {
     .name = "knn",
     .summary = "k-nearest neighbours, Euclidean, uniform votes (ties to the lower training index)",
-    .defaults = "k=5",
-    .check_params = knn_check,
+    .params = base_knn_params,
+    .hp_size = sizeof(struct base_knn_hp),
     .fit = knn_fit,
     .predict_proba = knn_predict,
     .free = knn_free,

@@ -11,11 +11,11 @@
 #include <lapacke.h>
 #include <cblas.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "baselines/base_internal.h"
-#include "baselines/params.h"
 
 struct lda_model {
     size_t D, K;
@@ -126,27 +126,18 @@ static void lda_free(struct base_model *bm)
     free(m);
 }
 
-/* Parses before any data is touched, so a plan's parameters are checked at load. */
-static int lda_params(double *shrink, const char *params)
-{
-    *shrink = NAN;
-    const struct base_param spec[] = { { "shrinkage", 0, 1, "auto", 0, shrink }, { NULL, 0, 0, NULL, 0, NULL } };
-    return base_params_parse(params, spec, "lda");
-}
-
-static int lda_check(const char *params)
-{
-    double shrink;
-    return lda_params(&shrink, params);
-}
+const struct mb_param base_lda_params[] = {
+    { "shrinkage", MB_PT_REAL, offsetof(struct base_lda_hp, shrinkage), NAN, 0, 1, "auto",
+      "covariance shrinkage towards the scaled identity; auto = Ledoit-Wolf" },
+    MB_PARAM_END
+};
 
 static int lda_fit(struct base_model **out, const float *X, const int32_t *y, size_t n, size_t D, size_t K,
-                   const char *params, uint64_t seed)
+                   const void *hp, uint64_t seed)
 {
     *out = NULL;
-    double shrink;
-    int err = lda_params(&shrink, params);
-    if (err) return err;
+    double shrink = ((const struct base_lda_hp *)hp)->shrinkage;
+    int err;
     size_t *count = malloc(K * sizeof *count);
     if (!count) return mb_error(MB_ENOMEM, "lda: %zu classes", K);
     if ((err = base_fit_check(count, X, y, n, D, K, "lda"))) { free(count); return err; }
@@ -215,8 +206,8 @@ static int lda_predict(float *P, const struct base_model *bm, const float *X, si
 const struct base_classifier base_lda = {
     .name = "lda",
     .summary = "linear discriminant analysis, pooled covariance with shrinkage (Ledoit-Wolf by default)",
-    .defaults = "shrinkage=auto",
-    .check_params = lda_check,
+    .params = base_lda_params,
+    .hp_size = sizeof(struct base_lda_hp),
     .fit = lda_fit,
     .predict_proba = lda_predict,
     .free = lda_free,

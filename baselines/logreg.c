@@ -9,6 +9,7 @@
  * stopped when |grad f|_2 < tol or after max_iter iterations; the products
  * X W and X' (P - Y) go through BLAS. Starts from zero, so no randomness. */
 #include <math.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,6 @@
 #include <gsl/gsl_multimin.h>
 
 #include "baselines/base_internal.h"
-#include "baselines/params.h"
 
 struct logreg_model {
     size_t D, K, Kp;          /* Kp: classes present in training */
@@ -95,34 +95,20 @@ static void logreg_free(struct base_model *bm)
     free(m);
 }
 
-struct logreg_hp { double C, max_iter, tol; };
-
-static int logreg_params(struct logreg_hp *hp, const char *params)
-{
-    *hp = (struct logreg_hp){ 1.0, 1000, 1e-5 };
-    const struct base_param spec[] = {
-        { "C", 1e-12, 1e12, NULL, 0, &hp->C },
-        { "max_iter", 1, 1e7, NULL, 1, &hp->max_iter },
-        { "tol", 1e-15, 1, NULL, 0, &hp->tol },
-        { NULL, 0, 0, NULL, 0, NULL },
-    };
-    return base_params_parse(params, spec, "logreg");
-}
-
-static int logreg_check(const char *params)
-{
-    struct logreg_hp hp;
-    return logreg_params(&hp, params);
-}
+const struct mb_param base_logreg_params[] = {
+    { "C", MB_PT_REAL, offsetof(struct base_logreg_hp, C), 1.0, 1e-12, 1e12, NULL, "inverse L2 strength (scikit-learn's C)" },
+    { "max_iter", MB_PT_INT, offsetof(struct base_logreg_hp, max_iter), 1000, 1, 1e7, NULL, "BFGS iterations at most" },
+    { "tol", MB_PT_REAL, offsetof(struct base_logreg_hp, tol), 1e-5, 1e-15, 1, NULL, "gradient-norm tolerance" },
+    MB_PARAM_END
+};
 
 static int logreg_fit(struct base_model **out, const float *X, const int32_t *y, size_t n, size_t D, size_t K,
-                      const char *params, uint64_t seed)
+                      const void *hpv, uint64_t seed)
 {
     *out = NULL;
-    struct logreg_hp hp;
-    int err = logreg_params(&hp, params);
-    if (err) return err;
-    double C = hp.C, max_iter = hp.max_iter, tol = hp.tol;
+    const struct base_logreg_hp hp = *(const struct base_logreg_hp *)hpv;
+    int err;
+    double C = hp.C, max_iter = (double)hp.max_iter, tol = hp.tol;
     pthread_once(&gsl_once, gsl_quiet);
     size_t *count = malloc(K * sizeof *count);
     int32_t *col = malloc(K * sizeof *col);      /* [K] column of each class, -1 if absent */
@@ -224,8 +210,8 @@ static int logreg_predict(float *P, const struct base_model *bm, const float *X,
 const struct base_classifier base_logreg = {
     .name = "logreg",
     .summary = "multinomial logistic regression, L2 on the weights (not the intercept), BFGS",
-    .defaults = "C=1,max_iter=1000,tol=1e-5",
-    .check_params = logreg_check,
+    .params = base_logreg_params,
+    .hp_size = sizeof(struct base_logreg_hp),
     .fit = logreg_fit,
     .predict_proba = logreg_predict,
     .free = logreg_free,

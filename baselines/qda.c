@@ -14,11 +14,11 @@
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "baselines/base_internal.h"
-#include "baselines/params.h"
 
 struct qda_model {
     size_t D, K;
@@ -36,26 +36,18 @@ static void qda_free(struct base_model *bm)
     free(m);
 }
 
-static int qda_params(double *reg, const char *params)
-{
-    *reg = 0.1;
-    const struct base_param spec[] = { { "reg", 0, 1, NULL, 0, reg }, { NULL, 0, 0, NULL, 0, NULL } };
-    return base_params_parse(params, spec, "qda");
-}
-
-static int qda_check(const char *params)
-{
-    double reg;
-    return qda_params(&reg, params);
-}
+const struct mb_param base_qda_params[] = {
+    { "reg", MB_PT_REAL, offsetof(struct base_qda_hp, reg), 0.1, 0, 1, NULL,
+      "each class covariance shrunk towards its scaled identity by this share" },
+    MB_PARAM_END
+};
 
 static int qda_fit(struct base_model **out, const float *X, const int32_t *y, size_t n, size_t D, size_t K,
-                   const char *params, uint64_t seed)
+                   const void *hp, uint64_t seed)
 {
     *out = NULL;
-    double reg;
-    int err = qda_params(&reg, params);
-    if (err) return err;
+    double reg = ((const struct base_qda_hp *)hp)->reg;
+    int err;
     size_t *count = malloc(K * sizeof *count);
     if (!count) return mb_error(MB_ENOMEM, "qda: %zu classes", K);
     if ((err = base_fit_check(count, X, y, n, D, K, "qda"))) { free(count); return err; }
@@ -144,8 +136,8 @@ static int qda_predict(float *P, const struct base_model *bm, const float *X, si
 const struct base_classifier base_qda = {
     .name = "qda",
     .summary = "quadratic discriminant analysis, per-class covariance regularised toward the identity",
-    .defaults = "reg=0.1",
-    .check_params = qda_check,
+    .params = base_qda_params,
+    .hp_size = sizeof(struct base_qda_hp),
     .fit = qda_fit,
     .predict_proba = qda_predict,
     .free = qda_free,

@@ -1,16 +1,15 @@
 /* baselines/registry.c - the table of classical classifiers (classifier.h).
  * Adding one: write baselines/<name>.c ending in a
- * 'const struct base_classifier base_<name>', add it here and to
- * docs/BASELINES.md; tests/test_baselines.c walks this table. */
+ * 'const struct base_classifier base_<name>', add one X(<name>) to
+ * BASE_CLASSIFIERS in classifier.h and a row to docs/BASELINES.md;
+ * tests/test_baselines.c walks this table. */
 #include <string.h>
 
 #include "baselines/classifier.h"
 
-extern const struct base_classifier base_lda, base_qda, base_knn, base_logreg, base_svm_linear, base_svm_rbf;
-
-const struct base_classifier *const base_classifiers[] = {
-    &base_lda, &base_qda, &base_knn, &base_logreg, &base_svm_linear, &base_svm_rbf, NULL,
-};
+#define BASE_X_PTR(n) &base_##n,
+const struct base_classifier *const base_classifiers[] = { BASE_CLASSIFIERS(BASE_X_PTR) NULL };
+#undef BASE_X_PTR
 
 const struct base_classifier *base_classifier_find(const char *name)
 {

@@ -10,6 +10,7 @@
  * only mutable static state in baselines/. Prediction needs no lock.
  * libsvm's progress printing is silenced once (svm_set_print_string_function). */
 #include <math.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,6 @@
 #include <libsvm/svm.h>
 
 #include "baselines/base_internal.h"
-#include "baselines/params.h"
 
 struct svmc_model {
     size_t D, K;
@@ -43,47 +43,29 @@ static void svmc_free(struct base_model *bm)
     free(m);
 }
 
-struct svmc_hp { double C, gamma, tol, cache; };
+const struct mb_param base_svm_linear_params[] = {
+    { "C", MB_PT_REAL, offsetof(struct base_svm_hp, C), 1.0, 1e-12, 1e12, NULL, "soft-margin penalty" },
+    { "tol", MB_PT_REAL, offsetof(struct base_svm_hp, tol), 1e-3, 1e-12, 1, NULL, "libsvm stopping tolerance" },
+    { "cache_mb", MB_PT_REAL, offsetof(struct base_svm_hp, cache), 100, 1, 1e5, NULL, "libsvm kernel cache (MB)" },
+    MB_PARAM_END
+};
 
-static int svmc_params(struct svmc_hp *hp, const char *params, int kernel, const char *name)
-{
-    *hp = (struct svmc_hp){ 1.0, NAN, 1e-3, 100 };
-    const struct base_param spec_lin[] = {
-        { "C", 1e-12, 1e12, NULL, 0, &hp->C },
-        { "tol", 1e-12, 1, NULL, 0, &hp->tol },
-        { "cache_mb", 1, 1e5, NULL, 0, &hp->cache },
-        { NULL, 0, 0, NULL, 0, NULL },
-    };
-    const struct base_param spec_rbf[] = {
-        { "C", 1e-12, 1e12, NULL, 0, &hp->C },
-        { "gamma", 1e-300, 1e300, "scale", 0, &hp->gamma },
-        { "tol", 1e-12, 1, NULL, 0, &hp->tol },
-        { "cache_mb", 1, 1e5, NULL, 0, &hp->cache },
-        { NULL, 0, 0, NULL, 0, NULL },
-    };
-    return base_params_parse(params, kernel == RBF ? spec_rbf : spec_lin, name);
-}
-
-static int svmc_linear_check(const char *params)
-{
-    struct svmc_hp hp;
-    return svmc_params(&hp, params, LINEAR, "svm-linear");
-}
-
-static int svmc_rbf_check(const char *params)
-{
-    struct svmc_hp hp;
-    return svmc_params(&hp, params, RBF, "svm-rbf");
-}
+const struct mb_param base_svm_rbf_params[] = {
+    { "C", MB_PT_REAL, offsetof(struct base_svm_hp, C), 1.0, 1e-12, 1e12, NULL, "soft-margin penalty" },
+    { "gamma", MB_PT_REAL, offsetof(struct base_svm_hp, gamma), NAN, 1e-300, 1e300, "scale",
+      "RBF width; scale = 1 / (features x variance of the training rows)" },
+    { "tol", MB_PT_REAL, offsetof(struct base_svm_hp, tol), 1e-3, 1e-12, 1, NULL, "libsvm stopping tolerance" },
+    { "cache_mb", MB_PT_REAL, offsetof(struct base_svm_hp, cache), 100, 1, 1e5, NULL, "libsvm kernel cache (MB)" },
+    MB_PARAM_END
+};
 
 static int svmc_fit_kernel(struct base_model **out, const float *X, const int32_t *y, size_t n, size_t D,
-                          size_t K, const char *params, uint64_t seed, int kernel, const char *name)
+                          size_t K, const void *hpv, uint64_t seed, int kernel, const char *name)
 {
     *out = NULL;
-    struct svmc_hp hp;
-    int err = svmc_params(&hp, params, kernel, name);
-    if (err) return err;
-    double C = hp.C, gamma = hp.gamma, tol = hp.tol, cache = hp.cache;
+    const struct base_svm_hp hp = *(const struct base_svm_hp *)hpv;
+    int err;
+    double C = hp.C, gamma = kernel == RBF ? hp.gamma : NAN, tol = hp.tol, cache = hp.cache;
     if ((size_t)(int)n != n || (size_t)(int)D != D || D >= (size_t)INT32_MAX)
         return mb_error(MB_EINVAL, "%s: %zu x %zu rows exceed libsvm's int sizes", name, n, D);
     size_t *count = malloc(K * sizeof *count);
@@ -155,15 +137,15 @@ static int svmc_fit_kernel(struct base_model **out, const float *X, const int32_
 }
 
 static int svmc_linear_fit(struct base_model **out, const float *X, const int32_t *y, size_t n, size_t D,
-                          size_t K, const char *params, uint64_t seed)
+                          size_t K, const void *hp, uint64_t seed)
 {
-    return svmc_fit_kernel(out, X, y, n, D, K, params, seed, LINEAR, "svm-linear");
+    return svmc_fit_kernel(out, X, y, n, D, K, hp, seed, LINEAR, "svm-linear");
 }
 
 static int svmc_rbf_fit(struct base_model **out, const float *X, const int32_t *y, size_t n, size_t D, size_t K,
-                       const char *params, uint64_t seed)
+                       const void *hp, uint64_t seed)
 {
-    return svmc_fit_kernel(out, X, y, n, D, K, params, seed, RBF, "svm-rbf");
+    return svmc_fit_kernel(out, X, y, n, D, K, hp, seed, RBF, "svm-rbf");
 }
 
 static int svmc_predict(float *P, const struct base_model *bm, const float *X, size_t n)
@@ -196,8 +178,8 @@ static int svmc_predict(float *P, const struct base_model *bm, const float *X, s
 const struct base_classifier base_svm_linear = {
     .name = "svm-linear",
     .summary = "support vector machine, linear kernel (libsvm C-SVC, Platt probabilities)",
-    .defaults = "C=1,tol=1e-3,cache_mb=100",
-    .check_params = svmc_linear_check,
+    .params = base_svm_linear_params,
+    .hp_size = sizeof(struct base_svm_hp),
     .fit = svmc_linear_fit,
     .predict_proba = svmc_predict,
     .free = svmc_free,
@@ -206,8 +188,8 @@ const struct base_classifier base_svm_linear = {
 const struct base_classifier base_svm_rbf = {
     .name = "svm-rbf",
     .summary = "support vector machine, RBF kernel with gamma=scale (libsvm C-SVC, Platt probabilities)",
-    .defaults = "C=1,gamma=scale,tol=1e-3,cache_mb=100",
-    .check_params = svmc_rbf_check,
+    .params = base_svm_rbf_params,
+    .hp_size = sizeof(struct base_svm_hp),
     .fit = svmc_rbf_fit,
     .predict_proba = svmc_predict,
     .free = svmc_free,

@@ -14,6 +14,7 @@ int bench_convert(int argc, char **argv);
 int bench_baselines(int argc, char **argv);
 int bench_nn(int argc, char **argv);
 int bench_harness(int argc, char **argv);
+int bench_corpus(int argc, char **argv);
 int bench_nn_torch(int argc, char **argv);
 
 static inline double bench_now(void)

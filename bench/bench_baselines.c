@@ -66,7 +66,7 @@ int bench_baselines(int argc, char **argv)
         if (!strncmp((*c)->name, "svm", 3) && (size_t)nsvm < rows) rows = (size_t)nsvm;
         struct base_model *m = NULL;
         double t0 = bench_now();
-        if ((*c)->fit(&m, X, y, rows, D, K, NULL, 1)) { status = 1; continue; }
+        if (base_fit_text(&m, *c, X, y, rows, D, K, NULL, 1)) { status = 1; continue; }
         double t1 = bench_now();
         int err = (*c)->predict_proba(P, m, Xt, (size_t)nt);
         double t2 = bench_now();

@@ -301,8 +301,7 @@ int bench_convert(int argc, char **argv)
         if (pid == 0) {
             /* The child does the whole conversion, so ru_maxrss is its own. */
             omp_set_num_threads(threads);
-            struct mb_convert_opts o = { .src = src, .out = out, .threads = threads, .labels = "restimulus",
-                                         .uncompressed = uncompressed };
+            struct mb_convert_opts o = { .src = src, .out = out, .threads = threads, .uncompressed = uncompressed };
             struct mb_convert_result res = {0};
             int rc = conv_emg2pose.convert(&o, &res);
             _exit(rc == MB_OK && res.n_files == fl.n ? 0 : 1);

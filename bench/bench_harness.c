@@ -27,7 +27,7 @@
 enum { B_G = 6, B_REPS = 4, B_WPR = 10, B_W = 200, B_C = 8 };
 static size_t b_subjects = 12;
 
-static int bench_load(struct pr_corpus *c, const char *path, const struct pr_view_settings *v)
+static int bench_load(struct cp_corpus *c, const char *path, const struct cp_view *v)
 {
     memset(c, 0, sizeof *c);
     c->path = strdup(path);
@@ -37,13 +37,23 @@ static int bench_load(struct pr_corpus *c, const char *path, const struct pr_vie
     c->C = B_C;
     c->W = B_W;
     c->n = b_subjects * B_G * B_REPS * B_WPR;
-    c->x = malloc(c->n * B_W * B_C * sizeof *c->x);
+    /* one recording holding the windows back to back (corpus/corpus.h) */
+    c->n_recordings = 1;
+    c->emg = malloc(c->n * B_W * B_C * sizeof *c->emg);
+    c->rec_off = malloc(2 * sizeof *c->rec_off);
+    c->rec = calloc(c->n, sizeof *c->rec);
+    c->start = malloc(c->n * sizeof *c->start);
     c->label = malloc(c->n * sizeof *c->label);
     c->subject = malloc(c->n * sizeof *c->subject);
     c->subject_names = calloc(b_subjects, sizeof *c->subject_names);
     c->gesture_ids = malloc(B_G * sizeof *c->gesture_ids);
-    if (!c->path || !c->name || !c->x || !c->label || !c->subject || !c->subject_names || !c->gesture_ids)
+    if (!c->path || !c->name || !c->emg || !c->rec_off || !c->rec || !c->start || !c->label || !c->subject ||
+        !c->subject_names || !c->gesture_ids)
         return mb_error(MB_ENOMEM, "bench corpus");
+    c->rec_off[0] = 0;
+    c->rec_off[1] = c->n * B_W;
+    for (size_t i = 0; i < c->n; i++)
+        c->start[i] = (int64_t)(i * B_W);
     struct mb_rng rng;
     mb_rng_seed(&rng, 7, 0);
     size_t i = 0;
@@ -53,7 +63,7 @@ static int bench_load(struct pr_corpus *c, const char *path, const struct pr_vie
                 c->label[i] = g;
                 c->subject[i] = (int32_t)s;
                 for (size_t k = 0; k < B_W * B_C; k++)
-                    c->x[i * B_W * B_C + k] =
+                    c->emg[i * B_W * B_C + k] =
                         (float)((mb_rng_uniform(&rng) - 0.5) * (1.0 + 0.3 * (double)((k % B_C + (size_t)g) % B_C)));
             }
     c->n_subjects = b_subjects;
@@ -68,14 +78,17 @@ static int bench_load(struct pr_corpus *c, const char *path, const struct pr_vie
     return MB_OK;
 }
 
-static void bench_release(struct pr_corpus *c)
+static void bench_release(struct cp_corpus *c)
 {
     for (size_t s = 0; s < c->n_subjects; s++)
         free(c->subject_names[s]);
     free(c->subject_names);
     free(c->path);
     free(c->name);
-    free(c->x);
+    free(c->emg);
+    free(c->rec_off);
+    free(c->rec);
+    free(c->start);
     free(c->label);
     free(c->subject);
     free(c->gesture_ids);
@@ -85,17 +98,17 @@ struct mb_method_model {
     double mu[B_G * B_C];
 };
 
-static void mav(double f[B_C], const struct pr_corpus *c, size_t i)
+static void mav(double f[B_C], const struct cp_corpus *c, size_t i)
 {
     for (int k = 0; k < B_C; k++)
         f[k] = 0;
     for (int t = 0; t < B_W; t++)
         for (int k = 0; k < B_C; k++)
-            f[k] += fabsf(c->x[(i * B_W + (size_t)t) * B_C + (size_t)k]);
+            f[k] += fabsf(cp_window(c, i)[(size_t)t * B_C + (size_t)k]);
 }
 
-static int nm_fit(struct mb_method_model **out, const struct pr_set *tr, const int32_t *classes, size_t K,
-                  const char *params, uint64_t seed)
+static int nm_fit(struct mb_method_model **out, const struct cp_set *tr, const int32_t *classes, size_t K,
+                  const void *hp, uint64_t seed, struct mb_shared *sh)
 {
     struct mb_method_model *m = calloc(1, sizeof *m);
     size_t cnt[B_G] = { 0 };
@@ -116,7 +129,7 @@ static int nm_fit(struct mb_method_model **out, const struct pr_set *tr, const i
     return MB_OK;
 }
 
-static int nm_predict(float *P, const struct mb_method_model *m, const struct pr_set *te)
+static int nm_predict(float *P, const struct mb_method_model *m, const struct cp_set *te)
 {
     for (size_t j = 0; j < te->n; j++) {
         double f[B_C], best = INFINITY;
@@ -143,11 +156,11 @@ static void nm_free(struct mb_method_model *m)
 }
 
 static const struct mb_method bench_method = {
-    .name = "bench-nm", .summary = "nearest mean of MAV", .caps = MB_CAP_CLASSIFY, .params = "",
+    .name = "bench-nm", .summary = "nearest mean of MAV", .caps = MB_CAP_CLASSIFY,
     .fit = nm_fit, .predict_proba = nm_predict, .free = nm_free,
 };
 
-static int fold_plan(struct pr_fold **folds, size_t *nf, const struct pr_corpus *c, const struct pr_settings *s)
+static int fold_plan(struct pr_fold **folds, size_t *nf, const struct cp_corpus *c, const struct pr_settings *s)
 {
     *nf = c->n_subjects;
     *folds = calloc(c->n_subjects, sizeof **folds);
@@ -175,12 +188,13 @@ static int fold_plan(struct pr_fold **folds, size_t *nf, const struct pr_corpus 
     return MB_OK;
 }
 
-static int fold_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m,
-                    const struct pr_corpus *c, const struct pr_fold *f, const struct pr_settings *s)
+static int fold_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m, const void *hp,
+                    const struct cp_corpus *c, const struct pr_fold *f, const struct pr_settings *s,
+                    struct mb_shared *sh)
 {
-    struct pr_set tr = { c, f->n_train, f->train }, te = { c, f->n_test, f->test };
+    struct cp_set tr = { c, f->n_train, f->train }, te = { c, f->n_test, f->test };
     struct mb_method_model *model;
-    int rc = m->fit(&model, &tr, c->gesture_ids, B_G, m->params, s->seed);
+    int rc = m->fit(&model, &tr, c->gesture_ids, B_G, hp, s->seed, sh);
     if (rc)
         return rc;
     float *P = malloc(f->n_test * B_G * sizeof *P);

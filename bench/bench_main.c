@@ -19,6 +19,7 @@ static const struct bench benches[] = {
     { "baselines", bench_baselines, "fit and predict time of each classical classifier, 40 features, 10 classes" },
     { "nn",       bench_nn,       "neural engine: matmul GFLOP/s in a transformer training step vs sgemm peak" },
     { "harness",  bench_harness,  "harness jobs per minute at 1 and 2 threads, parallel efficiency" },
+    { "corpus",   bench_corpus,   "peak RSS of the CLI's LOSO vs the corpus's EMG bytes, at two window strides" },
     { "nn-torch", bench_nn_torch, "the same transformer trained in myobench and in PyTorch, 1 and 2 threads" },
     { NULL, NULL, NULL },
 };

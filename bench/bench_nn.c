@@ -61,6 +61,8 @@ struct model {
     struct cfg c;
     size_t np;
     struct nn_params p;
+    float *ew, *eb, *pos, *lnw, *lnb, *hw, *hb;          /* views: embed, pos, ln_f, head */
+    float *gew, *geb, *gpos, *glnw, *glnb, *ghw, *ghb;   /* their gradients */
     struct nn_block_w w[MAXL], g[MAXL];
     struct nn_block_act a[MAXL], da;
     float *x, *emb, *h[MAXL + 1], *dh[MAXL + 1], *lnf, *mu, *rs, *dlnf, *pool, *dpool, *logit, *prob, *dlogit;
@@ -76,27 +78,26 @@ static int model_init(struct model *m, const struct cfg *c)
     m->np = c->t / c->p;
     struct nn_params *p = &m->p;
     int err = 0;
-    err |= nn_params_add(p, "embed.w", 1, 2, (size_t[]){ c->d, c->p * c->c }) < 0;
-    err |= nn_params_add(p, "embed.b", 0, 1, (size_t[]){ c->d }) < 0;
-    err |= nn_params_add(p, "pos", 0, 2, (size_t[]){ m->np, c->d }) < 0;
+    err |= nn_params_add(p, "embed.w", 1, 2, (size_t[]){ c->d, c->p * c->c }, &m->ew, &m->gew) < 0;
+    err |= nn_params_add(p, "embed.b", 0, 1, (size_t[]){ c->d }, &m->eb, &m->geb) < 0;
+    err |= nn_params_add(p, "pos", 0, 2, (size_t[]){ m->np, c->d }, &m->pos, &m->gpos) < 0;
     char pre[MAXL][32];
     for (size_t l = 0; l < c->l; l++) {
         snprintf(pre[l], sizeof pre[l], "enc.%zu.", l);
-        err |= nn_block_add_params(p, pre[l], c->d, c->f) != MB_OK;
+        err |= nn_block_add_params(p, pre[l], c->d, c->f, &m->w[l], &m->g[l]) != MB_OK;
     }
-    err |= nn_params_add(p, "ln_f.w", 0, 1, (size_t[]){ c->d }) < 0;
-    err |= nn_params_add(p, "ln_f.b", 0, 1, (size_t[]){ c->d }) < 0;
-    err |= nn_params_add(p, "head.w", 1, 2, (size_t[]){ c->k, c->d }) < 0;
-    err |= nn_params_add(p, "head.b", 0, 1, (size_t[]){ c->k }) < 0;
+    err |= nn_params_add(p, "ln_f.w", 0, 1, (size_t[]){ c->d }, &m->lnw, &m->glnw) < 0;
+    err |= nn_params_add(p, "ln_f.b", 0, 1, (size_t[]){ c->d }, &m->lnb, &m->glnb) < 0;
+    err |= nn_params_add(p, "head.w", 1, 2, (size_t[]){ c->k, c->d }, &m->hw, &m->ghw) < 0;
+    err |= nn_params_add(p, "head.b", 0, 1, (size_t[]){ c->k }, &m->hb, &m->ghb) < 0;
     if (err || nn_params_alloc(p))
         return 1;
     struct mb_rng r;
     mb_rng_seed(&r, 7, 0);
     nn_init_uniform(p->data, p->total, 0.1f, &r);
-    nn_init_const(nn_params_data(p, "ln_f.w"), c->d, 1.0f);
+    nn_init_const(m->lnw, c->d, 1.0f);
     size_t n = c->b * m->np;
     for (size_t l = 0; l < c->l; l++) {
-        nn_block_bind(&m->w[l], &m->g[l], p, pre[l]);
         nn_block_init(&m->w[l], c->d, c->f, &r);
         if (nn_block_act_alloc(&m->a[l], c->b, m->np, c->d, c->f, c->h))
             return 1;
@@ -138,15 +139,15 @@ static float model_step(struct model *m)
     struct nn_params *p = &m->p;
     size_t n = c->b * m->np, d = c->d;
     nn_params_zero_grad(p);
-    nn_patch_embed_forward(m->emb, m->x, nn_params_data(p, "embed.w"), nn_params_data(p, "embed.b"),
+    nn_patch_embed_forward(m->emb, m->x, m->ew, m->eb,
                            c->b, c->t, c->c, c->p, d);
-    nn_pos_embed_forward(m->h[0], m->emb, nn_params_data(p, "pos"), c->b, m->np, d);
+    nn_pos_embed_forward(m->h[0], m->emb, m->pos, c->b, m->np, d);
     for (size_t l = 0; l < c->l; l++)
         nn_block_forward(m->h[l + 1], &m->a[l], &m->w[l], m->h[l], NULL, NULL, c->b, m->np, d, c->f, c->h);
-    nn_layernorm_forward(m->lnf, m->mu, m->rs, m->h[c->l], nn_params_data(p, "ln_f.w"),
-                         nn_params_data(p, "ln_f.b"), n, d);
+    nn_layernorm_forward(m->lnf, m->mu, m->rs, m->h[c->l], m->lnw,
+                         m->lnb, n, d);
     nn_mean_pool_forward(m->pool, m->lnf, NULL, c->b, m->np, d);
-    nn_linear_forward(m->logit, m->pool, nn_params_data(p, "head.w"), nn_params_data(p, "head.b"), c->b, d, c->k);
+    nn_linear_forward(m->logit, m->pool, m->hw, m->hb, c->b, d, c->k);
     float loss = nn_ce_forward(m->prob, m->logit, m->y, 0.0f, c->b, c->k);
     memset(m->dlogit, 0, c->b * c->k * sizeof(float));
     memset(m->dpool, 0, c->b * d * sizeof(float));
@@ -154,18 +155,18 @@ static float model_step(struct model *m)
     for (size_t l = 0; l <= c->l; l++)
         memset(m->dh[l], 0, n * d * sizeof(float));
     nn_ce_backward(m->dlogit, m->prob, m->y, 0.0f, 1.0f, c->b, c->k);
-    nn_linear_backward(m->dpool, nn_params_grad(p, "head.w"), nn_params_grad(p, "head.b"), m->dlogit,
-                       m->pool, nn_params_data(p, "head.w"), c->b, d, c->k);
+    nn_linear_backward(m->dpool, m->ghw, m->ghb, m->dlogit,
+                       m->pool, m->hw, c->b, d, c->k);
     nn_mean_pool_backward(m->dlnf, m->dpool, NULL, c->b, m->np, d);
-    nn_layernorm_backward(m->dh[c->l], nn_params_grad(p, "ln_f.w"), nn_params_grad(p, "ln_f.b"), m->dlnf,
-                          m->h[c->l], m->mu, m->rs, nn_params_data(p, "ln_f.w"), n, d);
+    nn_layernorm_backward(m->dh[c->l], m->glnw, m->glnb, m->dlnf,
+                          m->h[c->l], m->mu, m->rs, m->lnw, n, d);
     for (size_t l = c->l; l-- > 0;)
         nn_block_backward(m->dh[l], &m->g[l], &m->da, m->dh[l + 1], &m->a[l], &m->w[l], m->h[l], c->b,
                           m->np, d, c->f, c->h);
     memset(m->dlnf, 0, n * d * sizeof(float));
-    nn_pos_embed_backward(m->dlnf, nn_params_grad(p, "pos"), m->dh[0], c->b, m->np, d);
-    nn_patch_embed_backward(NULL, nn_params_grad(p, "embed.w"), nn_params_grad(p, "embed.b"), m->dlnf,
-                            m->x, nn_params_data(p, "embed.w"), c->b, c->t, c->c, c->p, d);
+    nn_pos_embed_backward(m->dlnf, m->gpos, m->dh[0], c->b, m->np, d);
+    nn_patch_embed_backward(NULL, m->gew, m->geb, m->dlnf,
+                            m->x, m->ew, c->b, c->t, c->c, c->p, d);
     return loss;
 }
 

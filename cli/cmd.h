@@ -21,6 +21,7 @@ int cmd_validate(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_methods(int argc, char **argv);
+int cmd_protocols(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 

@@ -1,11 +1,13 @@
 /* cli/cmd_run.c - 'myobench run': a plan (PLAN.yaml or flags) run into the
  * results store, optionally followed by the report. */
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "core/shared.h"
 #include "harness/report.h"
 #include "harness/run.h"
 
@@ -36,6 +38,10 @@ static const char *const run_usage[] = {
     "  --progress MODE    bar, lines or none (default: bar on a terminal, else lines)",
     "  --lease-expiry S   seconds without a heartbeat after which another run may take",
     "                     over this run's jobs (default 300; runs may share one --db)",
+    "  --cache-mb N       keep up to N MB of shared work nobody holds (features and",
+    "                     pre-trained encoders other jobs of the plan reuse; default 64)",
+    "  --no-cache         every job computes its own; no <db>.cache/ folder (the numbers",
+    "                     are the same either way: only the time differs)",
     "  -h, --help         this text",
     "",
     "exit status: 0 every job ok or n/a, 1 a job failed or the store cannot be",
@@ -58,7 +64,7 @@ static int parse_real(double *out, const char *opt, const char *val)
 int cmd_run(int argc, char **argv)
 {
     enum { O_DATA = 256, O_PROTO, O_METHODS, O_SEEDS, O_RATE, O_WIN, O_STRIDE, O_FOLDS, O_DB, O_OUT, O_PROGRESS,
-           O_LEASE };
+           O_LEASE, O_CACHE_MB, O_NO_CACHE };
     static const struct option options[] = {
         { "data", required_argument, NULL, O_DATA },
         { "protocol", required_argument, NULL, O_PROTO },
@@ -77,6 +83,8 @@ int cmd_run(int argc, char **argv)
         { "out", required_argument, NULL, O_OUT },
         { "progress", required_argument, NULL, O_PROGRESS },
         { "lease-expiry", required_argument, NULL, O_LEASE },
+        { "cache-mb", required_argument, NULL, O_CACHE_MB },
+        { "no-cache", no_argument, NULL, O_NO_CACHE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -84,6 +92,8 @@ int cmd_run(int argc, char **argv)
     struct hn_run_opts ro = { 0 };
     const char *db = "results.db", *out = NULL;
     double lease_expiry = 0;
+    long cache_mb = 64;   /* the jobs of a fold run together, so little needs keeping (docs/RESULTS.md) */
+    int no_cache = 0;
     int c, flags_used = 0;
     long v;
     optind = 1;
@@ -130,11 +140,17 @@ int cmd_run(int argc, char **argv)
             break;
         case O_LEASE:
             if (parse_real(&lease_expiry, "--lease-expiry", optarg)) return MB_EXIT_USAGE;
-            if (!(lease_expiry >= 1)) {   /* leases are renewed every expiry / 4 */
-                fprintf(stderr, "myobench: run: --lease-expiry needs at least 1 second, got '%s'\n", optarg);
+            /* leases are renewed every expiry / 4; an infinite one could not be told
+             * from a damaged row, and would never be taken over */
+            if (!(lease_expiry >= 1) || !isfinite(lease_expiry)) {
+                fprintf(stderr, "myobench: run: --lease-expiry needs at least 1 second (a finite number), got '%s'\n", optarg);
                 return MB_EXIT_USAGE;
             }
             break;
+        case O_CACHE_MB:
+            if (cli_parse_long(&cache_mb, "--cache-mb", optarg) || cache_mb < 0) return MB_EXIT_USAGE;
+            break;
+        case O_NO_CACHE: no_cache = 1; break;
         case 'h': return cli_usage(stdout, run_usage, MB_EXIT_OK);
         default:  return cli_usage(stderr, run_usage, MB_EXIT_USAGE);
         }
@@ -160,13 +176,27 @@ int cmd_run(int argc, char **argv)
         return MB_EXIT_FAIL;
     }
     hn_store_set_lease_expiry(st, lease_expiry);
+    if (!no_cache && hn_shared_open(&ro.shared, db, (size_t)cache_mb << 20)) {
+        hn_store_close(st);
+        hn_plan_release(&plan);
+        return MB_EXIT_FAIL;
+    }
     struct hn_run_stats stats;
     rc = hn_run(&stats, &plan, st, &ro);
     hn_store_close(st);
+    struct mb_shared_stats sw = { 0 };
+    if (ro.shared)
+        mb_shared_stats(&sw, ro.shared);
+    mb_shared_free(ro.shared);
     hn_plan_release(&plan);
     fprintf(stderr, "myobench: run: %zu jobs: %zu ok, %zu n/a, %zu failed, %zu already done, %zu by another run; "
             "results in '%s'\n", stats.n_jobs, stats.n_ok, stats.n_na, stats.n_failed, stats.n_skipped,
             stats.n_other, db);
+    /* whether sharing paid: what was computed once and found again (features,
+     * encoders, in memory or as checkpoints) */
+    if (sw.hits + sw.misses)
+        fprintf(stderr, "myobench: run: shared work: %zu computed, %zu reused, %zu dropped for --cache-mb\n",
+                sw.misses, sw.hits + sw.waits, sw.evicted);
     int status = rc ? MB_EXIT_FAIL : MB_EXIT_OK;
     if (out && stats.n_jobs) {
         if (hn_report_write(db, out, HN_FMT_ALL))

@@ -912,5 +912,7 @@ const struct mb_converter conv_emg2pose = {
     .name = "emg2pose",
     .summary = "emg2pose (metadata.csv + one HDF5 file per hand and stage)",
     .probe = probe,
+    .recognises = "an emg2pose folder (metadata.csv and HDF5 files with group 'emg2pose')",
     .convert = convert,
+    /* no options of its own: every one it reads is common (converter.h) */
 };

@@ -11,12 +11,14 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "converters/common.h"
+#include "converters/conv_ninapro.h"
 #include "converters/ninapro_mat.h"
 #include "core/version.h"
 #include "format/mbh5.h"
@@ -30,6 +32,7 @@ struct pfile {
 
 struct ctx {
     const struct mb_convert_opts *o;
+    const struct conv_ninapro_opts *no;   /* this converter's own options */
     struct mb_convert_result *res;
     const struct conv_np_db *db;
     const char *db_from;            /* how the database was chosen, for params_json */
@@ -103,18 +106,19 @@ static int cmp_pfile(const void *a, const void *b)
 static int detect_db(struct ctx *c)
 {
     const struct mb_convert_opts *o = c->o;
+    const struct conv_ninapro_opts *no = c->no;
     int hint = -1, style = c->files[0].nm.style, acq23 = 0;
     for (size_t i = 0; i < c->n; i++) {
         const struct conv_np_name *nm = &c->files[i].nm;
         if (nm->db_hint > 0) {
-            if (hint > 0 && hint != nm->db_hint && !o->db)
+            if (hint > 0 && hint != nm->db_hint && !no->db)
                 return mb_error(MB_EFORMAT, "'%s': folders name both DB%d and DB%d; pass --db", o->src, hint, nm->db_hint);
             hint = nm->db_hint;
         }
         acq23 |= nm->style == CONV_NP_NAME_S_E_A && nm->acquisition >= 2;
     }
-    if (o->db) {
-        c->db = conv_np_db(o->db);
+    if (no->db) {
+        c->db = conv_np_db(no->db);
         c->db_from = "--db";
         return MB_OK;
     }
@@ -208,9 +212,9 @@ static int load(void *vctx, size_t i, void **out)
     struct conv_np_load_opts lo = {
         .db = c->db,
         .exercise = c->db->db == 6 ? 1 : pf->nm.exercise,
-        .use_stimulus = c->o->labels && !strcmp(c->o->labels, "stimulus"),
+        .use_stimulus = c->no->labels && !strcmp(c->no->labels, "stimulus"),
         .allow_nonfinite = c->o->allow_nonfinite,
-        .allow_truncation = c->o->allow_truncation,
+        .allow_truncation = c->no->allow_truncation,
     };
     int rc = conv_np_load(&it->f, full, pf->rel, &lo);
     free(full);
@@ -495,13 +499,13 @@ static char *params_json(const struct ctx *c)
                           "converter", "ninapro",
                           "db", c->db->db,
                           "db_from", c->db_from,
-                          "labels", o->labels ? o->labels : "restimulus",
+                          "labels", c->no->labels ? c->no->labels : "restimulus",
                           "limit_subjects", o->limit_subjects,
                           "keep_going", o->keep_going,
                           "allow_nonfinite", o->allow_nonfinite);
     /* Only when given: a default conversion keeps the bytes (and the
      * corpus hash) of earlier versions. */
-    if (j && o->allow_truncation)
+    if (j && c->no->allow_truncation)
         json_object_set_new(j, "allow_truncation", json_true());
     char *s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
@@ -553,11 +557,11 @@ static int begin_output(struct ctx *c)
     if (rc != MB_OK)
         return rc;
     rc = add_vocabulary(c);
-    if (rc == MB_OK && c->o->db) {
+    if (rc == MB_OK && c->no->db) {
         for (size_t i = 0; i < c->n && rc == MB_OK; i++)
-            if (c->files[i].nm.db_hint > 0 && c->files[i].nm.db_hint != c->o->db) {
+            if (c->files[i].nm.db_hint > 0 && c->files[i].nm.db_hint != c->no->db) {
                 rc = emit_fmt(c, "'%s': the folder says DB%d; kept --db %d", c->files[i].rel,
-                              c->files[i].nm.db_hint, c->o->db);
+                              c->files[i].nm.db_hint, c->no->db);
                 break;
             }
     }
@@ -587,7 +591,8 @@ static int finish(struct ctx *c)
 
 static int convert(const struct mb_convert_opts *o, struct mb_convert_result *res)
 {
-    struct ctx c = { .o = o, .res = res };
+    static const struct conv_ninapro_opts defaults;
+    struct ctx c = { .o = o, .no = o->conv_opts ? o->conv_opts : &defaults, .res = res };
     int rc = plan(&c);
     if (rc == MB_OK)
         rc = begin_output(&c);
@@ -638,9 +643,29 @@ static int probe(const char *src)
     return yes;
 }
 
+static const char *const label_vectors[] = { "restimulus", "stimulus", NULL };
+
+static const struct mb_conv_opt options[] = {
+    { .name = "db", .type = MB_CONV_OPT_INT, .metavar = "N", .min = 1, .max = CONV_NP_MAX_DB,
+      .help = "NinaPro database number (default: detect)",
+      .offset = offsetof(struct conv_ninapro_opts, db) },
+    { .name = "labels", .type = MB_CONV_OPT_CHOICE, .metavar = "L", .choices = label_vectors,
+      .help = "NinaPro label vector: restimulus (default) or stimulus",
+      .offset = offsetof(struct conv_ninapro_opts, labels) },
+    { .name = "allow-truncation", .type = MB_CONV_OPT_FLAG,
+      .help = "convert a file whose per-sample variables differ in length by more\n"
+              "than 0.1 % (at least 10 samples) by cutting all to the shortest;\n"
+              "without it that is an error (smaller cuts are warnings)",
+      .offset = offsetof(struct conv_ninapro_opts, allow_truncation) },
+    { 0 }
+};
+
 const struct mb_converter conv_ninapro = {
     .name = "ninapro",
     .summary = "NinaPro DB1-DB8 (MAT files with 'emg' and 'restimulus'; --db N, --labels stimulus)",
     .probe = probe,
+    .recognises = "a NinaPro folder (MAT files with 'emg' and 'restimulus')",
     .convert = convert,
+    .options = options,
+    .opts_size = sizeof(struct conv_ninapro_opts),
 };

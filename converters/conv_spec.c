@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,7 @@ static int cmp_subject_ptr(const void *a, const void *b)
 
 struct sp_ctx {
     const struct mb_convert_opts *o;
+    const struct conv_spec_opts *so;   /* the converter's own options */
     struct spec *s;
     struct sp_file *files;
     size_t n_files;
@@ -288,7 +290,7 @@ static int sp_load(void *ctx, size_t i, void **out)
         return mb_error(MB_ENOMEM, "out of memory reading '%s'", f->rel);
     }
     struct spec_read_opts ro = { .allow_nonfinite = c->o->allow_nonfinite,
-                                 .allow_truncation = c->o->allow_truncation };
+                                 .allow_truncation = c->so->allow_truncation };
     int rc = MB_OK;
     if (f->m.gesture && s->label_source != SPEC_LABELS_NONE) {
         if (spec_label_lookup(s, f->m.gesture, strlen(f->m.gesture), &ro.file_gesture) != MB_OK)
@@ -500,7 +502,7 @@ static char *params_json(const struct sp_ctx *c, size_t matched, size_t ignored)
     json_t *text = json_string(s->text);
     json_object_set_new(j, "spec_text", text ? text : json_null());
     json_object_set_new(j, "allow_nonfinite", json_boolean(c->o->allow_nonfinite));
-    if (c->o->allow_truncation)   /* only when given, as in conv_ninapro.c */
+    if (c->so->allow_truncation)   /* only when given, as in conv_ninapro.c */
         json_object_set_new(j, "allow_truncation", json_true());
     json_object_set_new(j, "limit_subjects", json_integer(c->o->limit_subjects));
     json_object_set_new(j, "files_matched", json_integer((json_int_t)matched));
@@ -513,7 +515,8 @@ static char *params_json(const struct sp_ctx *c, size_t matched, size_t ignored)
 static int run_spec(const char *spec_arg, const char *conv_name, const struct mb_convert_opts *o,
                     struct mb_convert_result *res)
 {
-    struct sp_ctx c = { .o = o, .res = res };
+    static const struct conv_spec_opts defaults;
+    struct sp_ctx c = { .o = o, .so = o->conv_opts ? o->conv_opts : &defaults, .res = res };
     int rc = conv_spec_load(&c.s, spec_arg);
     if (rc != MB_OK)
         return rc;
@@ -597,9 +600,10 @@ static int run_spec(const char *spec_arg, const char *conv_name, const struct mb
 
 static int spec_convert(const struct mb_convert_opts *o, struct mb_convert_result *res)
 {
-    if (!o->spec)
+    const struct conv_spec_opts *so = o->conv_opts;
+    if (!so || !so->spec)
         return mb_error(MB_EINVAL, "the spec converter needs a spec: myobench convert spec SPEC.yaml SRC_DIR");
-    return run_spec(o->spec, "spec", o, res);
+    return run_spec(so->spec, "spec", o, res);
 }
 
 static int sh2024_convert(const struct mb_convert_opts *o, struct mb_convert_result *res)
@@ -612,11 +616,96 @@ static int sh2024_convert(const struct mb_convert_opts *o, struct mb_convert_res
     return rc;
 }
 
+/* ---- 'convert auto' and 'convert --help' ----------------------------------- */
+
+/* The second round of 'convert auto': the shipped spec whose pattern
+ * matches files of src, when exactly one does. */
+static int spec_auto_arg(struct mb_conv_auto *a, const char *src, const char *out)
+{
+    a->arg = NULL;
+    a->say[0] = 0;
+    size_t n_shipped = 0, n_fit = 0;
+    while (conv_spec_shipped(n_shipped))
+        n_shipped++;
+    struct conv_spec_fit *fit = calloc(n_shipped + 1, sizeof *fit);
+    if (!fit)
+        return mb_error(MB_ENOMEM, "out of memory trying the shipped specs on '%s'", src);
+    int rc = conv_spec_detect(fit, &n_fit, src);
+    if (rc != MB_OK) {
+        free(fit);
+        return rc;
+    }
+    FILE *f = fmemopen(a->say, sizeof a->say, "w");
+    if (!f) {
+        free(fit);
+        return mb_error(MB_ENOMEM, "out of memory trying the shipped specs on '%s'", src);
+    }
+    if (n_fit == 1) {
+        fprintf(f, "'%s' fits the shipped spec '%s' (its pattern matches %zu of %zu files); using 'convert spec %s'",
+                src, fit[0].name, fit[0].n_matched, fit[0].n_files, fit[0].name);
+        a->arg = fit[0].name;   /* the shipped table's string: static */
+        rc = 1;
+    } else if (n_fit > 1) {
+        fprintf(f, "'%s' fits %zu shipped specs:", src, n_fit);
+        for (size_t i = 0; i < n_fit; i++)
+            fprintf(f, "%s '%s' (%zu of %zu files)", i ? "," : "", fit[i].name, fit[i].n_matched, fit[i].n_files);
+        fprintf(f, "; choose one: myobench convert spec NAME '%s' -o '%s'", src, out);
+        rc = MB_EINVAL;
+    } else {
+        fprintf(f, "the pattern of no shipped spec (");
+        for (size_t i = 0, k = 0; conv_spec_shipped(i); i++)
+            if (conv_spec_auto_tries(conv_spec_shipped(i)->name))
+                fprintf(f, "%s%s", k++ ? ", " : "", conv_spec_shipped(i)->name);
+        fprintf(f, ") matches its files; write a spec (docs/SPEC.md) and use 'myobench convert spec'");
+        rc = 0;
+    }
+    fclose(f);
+    free(fit);
+    return rc;
+}
+
+static void spec_help(FILE *fp)
+{
+    fprintf(fp, "  shipped specs (built in; 'convert spec NAME' runs one, 'convert auto' tries them):\n");
+    for (size_t i = 0; conv_spec_shipped(i); i++) {
+        const struct spec_shipped *sh = conv_spec_shipped(i);
+        struct spec *s = NULL;
+        /* The dataset each describes, from the spec itself (they are tested to parse). */
+        mb_error_quiet_begin();
+        int rc = spec_parse(&s, sh->name, sh->text, sh->len);
+        mb_error_quiet_end();
+        fprintf(fp, "  %-19s %s%s\n", sh->name, rc == MB_OK ? s->dataset : "(does not parse)",
+                conv_spec_auto_tries(sh->name) ? "" : "; a template, never chosen by auto");
+        spec_free(s);
+    }
+}
+
+/* Both converters of this file read the spec's vectors the same way. */
+static const struct mb_conv_opt spec_options[] = {
+    { .name = "allow-truncation", .type = MB_CONV_OPT_FLAG,
+      .help = "convert a file whose EMG, label and time vectors differ in length\n"
+              "by more than 0.1 % (at least 10 samples) by cutting all to the\n"
+              "shortest; without it that is an error (smaller cuts are warnings)",
+      .offset = offsetof(struct conv_spec_opts, allow_truncation) },
+    { 0 }
+};
+
+static const struct mb_conv_arg spec_arg = {
+    .name = "SPEC",
+    .help = "a spec file, or the name of a spec in $MYOBENCH_SPECS or shipped",
+    .offset = offsetof(struct conv_spec_opts, spec),
+};
+
 const struct mb_converter conv_spec = {
     .name = "spec",
     .summary = "declarative converter: a YAML spec (docs/SPEC.md) describes a text/MAT/HDF5 corpus",
     .probe = NULL,
     .convert = spec_convert,
+    .options = spec_options,
+    .opts_size = sizeof(struct conv_spec_opts),
+    .arg = &spec_arg,
+    .auto_arg = spec_auto_arg,
+    .help = spec_help,
 };
 
 const struct mb_converter conv_sh2024 = {
@@ -624,4 +713,6 @@ const struct mb_converter conv_sh2024 = {
     .summary = "SH2024 through the template spec converters/specs/sh2024.yaml (layout unconfirmed)",
     .probe = NULL,
     .convert = sh2024_convert,
+    .options = spec_options,
+    .opts_size = sizeof(struct conv_spec_opts),
 };

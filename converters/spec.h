@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "converters/converter.h"
 #include "core/err.h"
 
 enum spec_container { SPEC_CSV, SPEC_WHITESPACE, SPEC_MAT, SPEC_HDF5 };
@@ -194,6 +195,18 @@ void spec_table_release(struct spec_table *t);
 
 /* Adds a formatted warning to t (for quirks met while reading). */
 int  spec_table_warn(struct spec_table *t, const char *fmt, ...) MB_PRINTF(2, 3);
+
+/* ---- the converters (converters/conv_spec.c) ------------------------------ */
+
+extern const struct mb_converter conv_spec, conv_sh2024;
+
+/* mb_convert_opts.conv_opts of 'convert spec' and 'convert sh2024'; zero
+ * is every default. */
+struct conv_spec_opts {
+    const char *spec;              /* SPEC (spec converter only): a spec file or a spec's name */
+    int allow_truncation;          /* --allow-truncation: cut vectors of very different lengths to
+                                    * the shortest instead of failing */
+};
 
 /* ---- finding specs (converters/conv_spec.c) ----------------------------- */
 

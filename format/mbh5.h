@@ -1,10 +1,10 @@
 /* format/mbh5.h - the myobench unified HDF5 format: streaming writer,
- * reader with views, deep validation. docs/FORMAT.md is the normative
- * description of the layout; this header is the C contract.
+ * reader, deep validation. docs/FORMAT.md is the normative description of
+ * the layout; this header is the C contract.
  *
  * One file per converted corpus. Every recording keeps its native rate,
- * channel count and units; readers ask for a view (target rate, channel
- * selection, window in milliseconds).
+ * channel count and units; the reader gives them as stored (raw reads at
+ * the native rate). Views at a common rate, in windows, are corpus/'s.
  *
  * Writing (streams: one recording's chunk at a time, never the corpus):
  *
@@ -245,23 +245,6 @@ int  mbh5_read_stream(struct mbh5_file *f, size_t rec, int stream, size_t start,
 /* Same as doubles: exact for f64 streams, widened for float32 ones. */
 int  mbh5_read_stream_f64(struct mbh5_file *f, size_t rec, int stream, size_t start, size_t n,
                           double *out /* [n x S] */, uint8_t *valid /* [n] or NULL */) MB_MUST_CHECK;
-
-/* A view: what a protocol asks of a recording, whatever its native form. */
-struct mbh5_view {
-    double rate_hz;                /* target rate; 0 = native */
-    const int *channels;           /* channel indices to keep, NULL = all */
-    size_t n_channels;             /* used when channels != NULL */
-};
-
-/* Number of samples recording 'rec' has when seen through 'v'. */
-size_t mbh5_view_length(const struct mbh5_file *f, size_t rec, const struct mbh5_view *v);
-/* Reads the window [t0_ms, t0_ms + len_ms) of recording 'rec' through the
- * view into out [*n_out x n_channels]; out must hold
- * ceil(len_ms * rate / 1000) + 1 rows. Resampling uses the rational
- * polyphase resampler of kernels/resample.h with margins read around the
- * window, so a window equals the same span of the whole resampled recording. */
-int  mbh5_read_window(struct mbh5_file *f, size_t rec, const struct mbh5_view *v,
-                      double t0_ms, double len_ms, float *out, size_t *n_out) MB_MUST_CHECK;
 
 /* ---- validation --------------------------------------------------------- */
 

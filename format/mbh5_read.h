@@ -1,5 +1,5 @@
 /* format/mbh5_read.h - private to format/: the reader's HDF5 state behind
- * mbh5_file.impl, shared by the raw reads, views and the validator. */
+ * mbh5_file.impl, shared by the raw reads and the validator. */
 #ifndef MB_FORMAT_MBH5_READ_H
 #define MB_FORMAT_MBH5_READ_H
 
@@ -7,7 +7,6 @@
 #include <stddef.h>
 
 #include "format/mbh5.h"
-#include "kernels/resample.h"
 
 struct mbh5_impl {
     hid_t fid;
@@ -24,15 +23,10 @@ struct mbh5_impl {
     size_t emg_chunk_rows;
     int emg_shuffle, emg_deflate;   /* filter index + 1 in the pipeline, 0 if absent */
     size_t n_sd;
-    /* Resamplers designed for views, one per (rate_in, rate_out) pair. */
-    struct kern_resampler *rs;
-    double *rs_in, *rs_out;         /* [n_rs] */
-    size_t n_rs;
 };
 
 /* Makes 'rec' the current recording (opens its datasets). */
 int  mbh5_impl_use_rec(struct mbh5_file *f, size_t rec) MB_MUST_CHECK;
 void mbh5_impl_drop_rec(struct mbh5_impl *m);
-void mbh5_impl_free_views(struct mbh5_impl *m);
 
 #endif

@@ -71,13 +71,7 @@ int hn_find_protocol(const struct mb_protocol **out, const struct hn_registry *r
     return mb_error(MB_EINVAL, "unknown protocol '%s' (known: %s)", name, list);
 }
 
-void hn_settings_text(char *buf, size_t cap, const struct pr_settings *s)
-{
-    snprintf(buf, cap, "folds=%d,official=%d,shots=%d,percent=%d,episodes=%d,unseen_fraction=%.17g", s->folds,
-             s->official, s->shots, s->percent, s->episodes, s->unseen_fraction);
-}
-
-void hn_view_text(char *buf, size_t cap, const struct pr_view_settings *v)
+void hn_view_text(char *buf, size_t cap, const struct cp_view *v)
 {
     snprintf(buf, cap, "rate_hz=%.17g,window_ms=%.17g,stride_ms=%.17g,majority=%d", v->rate_hz, v->window_ms,
              v->stride_ms, v->majority_label);
@@ -85,7 +79,7 @@ void hn_view_text(char *buf, size_t cap, const struct pr_view_settings *v)
 
 /* ---- growing the plan ------------------------------------------------------ */
 
-static void view_default(struct pr_view_settings *v)
+static void view_default(struct cp_view *v)
 {
     memset(v, 0, sizeof *v);
     v->rate_hz = 0;
@@ -117,70 +111,84 @@ static int add_data(struct hn_plan *pl, const char *path)
 static int add_protocol(struct hn_plan *pl, const char *where, const struct mb_protocol *p, const char *label,
                         const struct pr_settings *s)
 {
+    char *text = mb_params_text_dup(p->settings, s);
+    if (!text)
+        return mb_error(MB_ENOMEM, "out of memory building the plan");
     for (size_t i = 0; i < pl->n_protocols; i++) {
+        int rc = MB_OK;
         if (!strcmp(pl->protocol[i].label, label))
-            return mb_error(MB_EINVAL, "%s: protocol variant '%s' appears twice in the plan", where, label);
-        char a[256], b[256];
-        hn_settings_text(a, sizeof a, &pl->protocol[i].s);
-        hn_settings_text(b, sizeof b, s);
-        if (pl->protocol[i].p == p && !strcmp(a, b))
-            return mb_error(MB_EINVAL, "%s: protocol '%s' with the same settings as variant '%s'", where, p->name,
-                            pl->protocol[i].label);
+            rc = mb_error(MB_EINVAL, "%s: protocol variant '%s' appears twice in the plan", where, label);
+        else if (pl->protocol[i].p == p && !strcmp(pl->protocol[i].settings, text))
+            rc = mb_error(MB_EINVAL, "%s: protocol '%s' with the same settings as variant '%s'", where, p->name,
+                          pl->protocol[i].label);
+        if (rc) {
+            free(text);
+            return rc;
+        }
     }
-    if (grow((void **)&pl->protocol, pl->n_protocols, sizeof *pl->protocol))
+    if (grow((void **)&pl->protocol, pl->n_protocols, sizeof *pl->protocol)) {
+        free(text);
         return MB_ENOMEM;
+    }
     struct hn_protocol_spec *ps = &pl->protocol[pl->n_protocols];
     ps->p = p;
     ps->s = *s;
-    if (!(ps->label = strdup(label)))
+    ps->settings = text;
+    if (!(ps->label = strdup(label))) {
+        free(text);
         return mb_error(MB_ENOMEM, "out of memory building the plan");
+    }
     pl->n_protocols++;
     return MB_OK;
 }
 
-/* Default variants of protocols whose one run covers several budgets:
- * fewshot with neither shots nor percents plans every budget at once
- * (protocols/proto_fewshot.c), and one block averaging k=1 with p=80 would
- * be meaningless, so a plain entry becomes one variant per default budget. */
-static const struct {
-    const char *protocol;
-    long shots[4];
-    size_t n_shots;
-    long percents[4];
-    size_t n_percents;
-} default_variants[] = {
-    { "fewshot", { 1, 5, 10 }, 3, { 5, 20, 40, 80 }, 4 },
+/* Budget lists of one protocol entry (protocol.h, struct pr_budget). */
+struct budget_lists {
+    long *v[8];
+    size_t n[8];
 };
 
-/* Expands one protocol entry into its variants: one per shots value and
- * one per percent value; with none, the protocol's default_variants, or a
- * single variant when it has none. */
-static int add_protocol_variants(struct hn_plan *pl, const char *where, const struct mb_protocol *p, const char *label,
-                                 const struct pr_settings *base, const long *shots, size_t n_shots,
-                                 const long *percents, size_t n_percents)
+static size_t n_budgets(const struct mb_protocol *p)
 {
-    for (size_t i = 0; !n_shots && !n_percents && i < sizeof default_variants / sizeof *default_variants; i++)
-        if (!strcmp(p->name, default_variants[i].protocol)) {
-            shots = default_variants[i].shots;
-            n_shots = default_variants[i].n_shots;
-            percents = default_variants[i].percents;
-            n_percents = default_variants[i].n_percents;
-        }
-    if (!n_shots && !n_percents)
+    size_t n = 0;
+    while (p->budgets && p->budgets[n].plan_key)
+        n++;
+    return n < 8 ? n : 8;
+}
+
+/* Expands one protocol entry into its variants: one per value of each
+ * budget list; with no list given, one per default value of every budget;
+ * a protocol without budgets is a single variant. */
+static int add_protocol_variants(struct hn_plan *pl, const char *where, const struct mb_protocol *p, const char *label,
+                                 const struct pr_settings *base, const struct budget_lists *bl)
+{
+    size_t nb = n_budgets(p), given = 0, dflt = 0;
+    for (size_t b = 0; b < nb; b++) {
+        given += bl ? bl->n[b] : 0;
+        dflt += p->budgets[b].n_defaults;
+    }
+    if (!given && !dflt)
         return add_protocol(pl, where, p, label ? label : p->name, base);
     char name[256];
-    for (size_t i = 0; i < n_shots + n_percents; i++) {
-        struct pr_settings s = *base;
-        if (i < n_shots) {
-            s.shots = (int)shots[i];
-            snprintf(name, sizeof name, "%s-k%ld", label ? label : p->name, shots[i]);
-        } else {
-            s.percent = (int)percents[i - n_shots];
-            snprintf(name, sizeof name, "%s-p%ld", label ? label : p->name, percents[i - n_shots]);
+    for (size_t b = 0; b < nb; b++) {
+        const struct pr_budget *bu = &p->budgets[b];
+        const long *vals = given ? bl->v[b] : bu->defaults;
+        size_t nv = given ? bl->n[b] : bu->n_defaults;
+        const struct mb_param *key = NULL;
+        for (size_t k = 0; p->settings && p->settings[k].key; k++)
+            if (!strcmp(p->settings[k].key, bu->key))
+                key = &p->settings[k];
+        if (!key || key->type != MB_PT_INT)
+            return mb_error(MB_EINVAL, "protocol '%s': budget '%s' is not an integer key of its settings", p->name,
+                            bu->key);
+        for (size_t i = 0; i < nv; i++) {
+            struct pr_settings s = *base;
+            *(long *)(void *)((char *)&s + key->off) = vals[i];
+            snprintf(name, sizeof name, "%s-%s%ld", label ? label : p->name, bu->prefix, vals[i]);
+            int rc = add_protocol(pl, where, p, name, &s);
+            if (rc)
+                return rc;
         }
-        int rc = add_protocol(pl, where, p, name, &s);
-        if (rc)
-            return rc;
     }
     return MB_OK;
 }
@@ -189,37 +197,46 @@ static int add_method(struct hn_plan *pl, const char *where, const struct mb_met
                       const char *label)
 {
     const char *lab = label ? label : m->name;
-    const char *par = params ? params : m->params ? m->params : "";
-    if (m->check_params) {
-        /* a bad parameter would otherwise fail every job of the row, one by one, with
-         * no pointer back to the plan */
-        mb_error_quiet_begin();
-        int rc = m->check_params(par);
-        mb_error_quiet_end();
-        if (rc) {
-            char msg[1024];          /* a copy: mb_error writes the buffer it would read */
-            snprintf(msg, sizeof msg, "%s", mb_last_error());
-            return mb_error(MB_EINVAL, "%s: method '%s': %s", where, m->name, msg);
-        }
+    /* Parsed once, here: a bad parameter would otherwise fail every job of
+     * the row, one by one, with no pointer back to the plan. */
+    void *hp = NULL;
+    mb_error_quiet_begin();
+    int rc = mb_method_parse(&hp, m, params);
+    mb_error_quiet_end();
+    if (rc) {
+        char msg[1024];          /* a copy: mb_error writes the buffer it would read */
+        snprintf(msg, sizeof msg, "%s", mb_last_error());
+        return mb_error(MB_EINVAL, "%s: method '%s': %s", where, m->name, msg);
+    }
+    char *par = mb_method_params_text(m, hp);
+    if (!par) {
+        free(hp);
+        return MB_ENOMEM;
     }
     for (size_t i = 0; i < pl->n_methods; i++) {
         if (!strcmp(pl->method[i].label, lab))
-            return mb_error(MB_EINVAL, "%s: method row '%s' appears twice in the plan (give one a 'label')", where,
-                            lab);
-        /* Same method and parameters: the same jobs (keys) under two rows. */
-        if (pl->method[i].m == m && !strcmp(pl->method[i].params, par))
-            return mb_error(MB_EINVAL, "%s: method '%s' with parameters '%s' is already row '%s'", where, m->name,
-                            par, pl->method[i].label);
+            rc = mb_error(MB_EINVAL, "%s: method row '%s' appears twice in the plan (give one a 'label')", where,
+                          lab);
+        /* Same method and parameter values: the same jobs (keys) under two rows. */
+        else if (pl->method[i].m == m && !strcmp(pl->method[i].params, par))
+            rc = mb_error(MB_EINVAL, "%s: method '%s' with parameters '%s' is already row '%s'", where, m->name,
+                          params ? params : "(defaults)", pl->method[i].label);
+        if (rc)
+            break;
     }
-    if (grow((void **)&pl->method, pl->n_methods, sizeof *pl->method))
-        return MB_ENOMEM;
-    struct hn_method_spec *ms = &pl->method[pl->n_methods];
+    if (!rc && grow((void **)&pl->method, pl->n_methods, sizeof *pl->method))
+        rc = MB_ENOMEM;
+    if (rc) {
+        free(hp);
+        free(par);
+        return rc;
+    }
+    struct hn_method_spec *ms = &pl->method[pl->n_methods++];
     ms->m = m;
-    ms->params = strdup(par);
-    ms->label = strdup(lab);
-    if (!ms->params || !ms->label)
+    ms->hp = hp;
+    ms->params = par;
+    if (!(ms->label = strdup(lab)))
         return mb_error(MB_ENOMEM, "out of memory building the plan");
-    pl->n_methods++;
     return MB_OK;
 }
 
@@ -248,42 +265,28 @@ static int plan_finish(struct hn_plan *pl, const char *origin)
         return MB_ENOMEM;
     if (!(pl->view.window_ms > 0) || !(pl->view.stride_ms > 0) || pl->view.rate_hz < 0)
         return mb_error(MB_EINVAL, "%s: the view needs window_ms > 0, stride_ms > 0, rate_hz >= 0", origin);
-    size_t cap = 4096, len = 0;
-    char *t = malloc(cap);
-    if (!t)
+    /* one line per item, any length (paths and parameter texts are unbounded) */
+    char *t = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&t, &len);
+    if (!f)
         return mb_error(MB_ENOMEM, "out of memory building the plan");
-    char line[2048];
-    for (size_t k = 0;; k++) {
-        line[0] = 0;
-        size_t i = k;
-        if (i < pl->n_data) {
-            snprintf(line, sizeof line, "data %s\n", pl->data[i]);
-        } else if ((i -= pl->n_data) < pl->n_protocols) {
-            char st[256];
-            hn_settings_text(st, sizeof st, &pl->protocol[i].s);
-            snprintf(line, sizeof line, "protocol %s %s %s\n", pl->protocol[i].label, pl->protocol[i].p->name, st);
-        } else if ((i -= pl->n_protocols) < pl->n_methods) {
-            snprintf(line, sizeof line, "method %s %s %s\n", pl->method[i].label, pl->method[i].m->name,
-                     pl->method[i].params);
-        } else if ((i -= pl->n_methods) < pl->n_seeds) {
-            snprintf(line, sizeof line, "seed %llu\n", (unsigned long long)pl->seed[i]);
-        } else if (i == pl->n_seeds) {
-            char v[256];
-            hn_view_text(v, sizeof v, &pl->view);
-            snprintf(line, sizeof line, "view %s\n", v);
-        } else
-            break;
-        size_t l = strlen(line);
-        if (len + l + 1 > cap) {
-            char *nt = realloc(t, cap = 2 * (len + l + 1));
-            if (!nt) {
-                free(t);
-                return mb_error(MB_ENOMEM, "out of memory building the plan");
-            }
-            t = nt;
-        }
-        memcpy(t + len, line, l + 1);
-        len += l;
+    for (size_t i = 0; i < pl->n_data; i++)
+        fprintf(f, "data %s\n", pl->data[i]);
+    for (size_t i = 0; i < pl->n_protocols; i++)
+        fprintf(f, "protocol %s %s%s%s\n", pl->protocol[i].label, pl->protocol[i].p->name,
+                pl->protocol[i].settings[0] ? " " : "", pl->protocol[i].settings);
+    for (size_t i = 0; i < pl->n_methods; i++)
+        fprintf(f, "method %s %s%s%s\n", pl->method[i].label, pl->method[i].m->name,
+                pl->method[i].params[0] ? " " : "", pl->method[i].params);
+    for (size_t i = 0; i < pl->n_seeds; i++)
+        fprintf(f, "seed %llu\n", (unsigned long long)pl->seed[i]);
+    char v[256];
+    hn_view_text(v, sizeof v, &pl->view);
+    fprintf(f, "view %s\n", v);
+    if (fclose(f) || !t) {
+        free(t);
+        return mb_error(MB_ENOMEM, "out of memory building the plan");
     }
     pl->text = t;
     return MB_OK;
@@ -296,7 +299,7 @@ int hn_plan_check_data(const struct hn_plan *pl, const char *origin)
          * the HDF5 library would not */
         if (access(pl->data[i], R_OK) != 0)
             return mb_error(MB_EIO, "%s: cannot read dataset '%s': %s", origin, pl->data[i], strerror(errno));
-        int rc = pr_corpus_check(pl->data[i], &pl->view);
+        int rc = cp_corpus_check(pl->data[i], &pl->view);
         if (rc)
             return mb_error(rc, "%s: dataset '%s' refused (above); nothing was run or written", origin,
                             pl->data[i]);
@@ -311,10 +314,13 @@ void hn_plan_release(struct hn_plan *pl)
     for (size_t i = 0; i < pl->n_data; i++)
         free(pl->data[i]);
     free(pl->data);
-    for (size_t i = 0; i < pl->n_protocols; i++)
+    for (size_t i = 0; i < pl->n_protocols; i++) {
         free(pl->protocol[i].label);
+        free(pl->protocol[i].settings);
+    }
     free(pl->protocol);
     for (size_t i = 0; i < pl->n_methods; i++) {
+        free(pl->method[i].hp);
         free(pl->method[i].params);
         free(pl->method[i].label);
     }
@@ -354,82 +360,127 @@ static int add_data_rel(struct hn_plan *pl, struct mb_ydoc *d, const char *v)
     return add_data(pl, buf);
 }
 
+/* 1 if 'key' is the settings key of one of p's budgets (given as a list under the budget's plan_key). */
+static int is_budget_key(const struct mb_protocol *p, const char *key)
+{
+    for (size_t b = 0; p->budgets && p->budgets[b].plan_key; b++)
+        if (!strcmp(p->budgets[b].key, key))
+            return 1;
+    return 0;
+}
+
+/* One settings key of a protocol entry, typed by the protocol's table. */
+static int parse_setting(struct pr_settings *s, struct mb_ydoc *d, yaml_node_t *v, const struct mb_param *k)
+{
+    char *at = (char *)s + k->off;
+    int rc;
+    if (k->type == MB_PT_INT) {
+        long x;
+        if ((rc = mb_yint(d, v, k->key, (long)k->lo, (long)k->hi, &x)))
+            return rc;
+        *(long *)(void *)at = x;
+    } else if (k->type == MB_PT_REAL) {
+        if ((rc = mb_ynum(d, v, k->key, k->lo, k->hi, (double *)(void *)at)))
+            return rc;
+    } else {
+        const char *b;
+        if ((rc = mb_yscalar(d, v, k->key, &b)))
+            return rc;
+        if (!strcmp(b, "true") || !strcmp(b, "1"))
+            *(int *)(void *)at = 1;
+        else if (!strcmp(b, "false") || !strcmp(b, "0"))
+            *(int *)(void *)at = 0;
+        else
+            return mb_error(MB_EFORMAT, "'%s' line %zu: '%s' must be true or false, got '%s'", d->path, mb_yline(v),
+                            k->key, b);
+    }
+    return MB_OK;
+}
+
+/* A protocol entry: a name alone, or a map of name, label, the keys the
+ * protocol declares (protocol.h) and its budget lists. The plan knows no
+ * protocol's keys: each protocol's table says what it accepts. */
 static int parse_protocol(struct hn_plan *pl, struct mb_ydoc *d, yaml_node_t *n, const struct hn_registry *reg)
 {
-    struct pr_settings s = { 0 };
+    struct pr_settings s;
     const struct mb_protocol *p;
     const char *name;
-    char list[1024];
+    char list[1024], where[4200];
     int rc;
     if (n->type == YAML_SCALAR_NODE) {
         name = (const char *)n->data.scalar.value;
         if (!(p = lookup_protocol(reg, name, list, sizeof list)))
             return mb_error(MB_EINVAL, "'%s' line %zu: key 'protocols': unknown protocol '%s' (known: %s)", d->path,
                             mb_yline(n), name, list);
-        char where[4200];
         snprintf(where, sizeof where, "'%s' line %zu: key 'protocols'", d->path, mb_yline(n));
-        return add_protocol_variants(pl, where, p, name, &s, NULL, 0, NULL, 0);
+        if ((rc = pr_settings_parse(&s, p, NULL)))
+            return rc;
+        return add_protocol_variants(pl, where, p, name, &s, NULL);
     }
-    struct mb_ykey k[] = { { "name", NULL, 0 }, { "label", NULL, 0 }, { "folds", NULL, 0 }, { "official", NULL, 0 },
-                        { "shots", NULL, 0 }, { "percents", NULL, 0 }, { "episodes", NULL, 0 }, { "unseen_fraction", NULL, 0 } };
-    size_t nk = sizeof k / sizeof *k;
-    if ((rc = mb_ymap(d, n, "protocols", k, nk)))
-        return rc;
-    yaml_node_t *v;
-    if (!(v = mb_yget(k, nk, "name")))
+    /* the name first, to know which keys the entry may have */
+    yaml_node_t *nv = NULL;
+    if (n->type == YAML_MAPPING_NODE)
+        for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+            yaml_node_t *kn = yaml_document_get_node(&d->doc, pr->key);
+            if (kn && kn->type == YAML_SCALAR_NODE && !strcmp((const char *)kn->data.scalar.value, "name"))
+                nv = yaml_document_get_node(&d->doc, pr->value);
+        }
+    if (!nv)
         return mb_error(MB_EFORMAT, "'%s' line %zu: a protocol entry has no 'name' (required)", d->path, mb_yline(n));
-    if ((rc = mb_yscalar(d, v, "name", &name)))
+    if ((rc = mb_yscalar(d, nv, "name", &name)))
         return rc;
     if (!(p = lookup_protocol(reg, name, list, sizeof list)))
-        return mb_error(MB_EINVAL, "'%s' line %zu: key 'name': unknown protocol '%s' (known: %s)", d->path, mb_yline(v),
-                        name, list);
+        return mb_error(MB_EINVAL, "'%s' line %zu: key 'name': unknown protocol '%s' (known: %s)", d->path,
+                        mb_yline(nv), name, list);
+    size_t ns = mb_params_count(p->settings), nb = n_budgets(p), nk = 0;
+    struct mb_ykey *k = calloc(2 + ns + nb, sizeof *k);
+    if (!k)
+        return mb_error(MB_ENOMEM, "out of memory reading '%s'", d->path);
+    k[nk++].name = "name";
+    k[nk++].name = "label";
+    for (size_t i = 0; i < ns; i++)
+        if (!is_budget_key(p, p->settings[i].key))
+            k[nk++].name = p->settings[i].key;
+    for (size_t b = 0; b < nb; b++)
+        k[nk++].name = p->budgets[b].plan_key;
+    struct budget_lists bl;
+    memset(&bl, 0, sizeof bl);
     const char *label = NULL;
+    yaml_node_t *v;
+    if ((rc = mb_ymap(d, n, "protocols", k, nk)))
+        goto out;
     if ((v = mb_yget(k, nk, "label")) && (rc = mb_yscalar(d, v, "label", &label)))
-        return rc;
-    if (label && !label[0])   /* no report could name the block: it would fail after every job ran */
-        return mb_error(MB_EFORMAT, "'%s' line %zu: key 'label' is empty (it names the protocol's report block)",
-                        d->path, mb_yline(v));
-    long x;
-    if ((v = mb_yget(k, nk, "folds"))) {
-        if ((rc = mb_yint(d, v, "folds", 0, 100000, &x)))
-            return rc;
-        if (x == 1)
-            return mb_error(MB_EINVAL, "'%s' line %zu: key 'folds': 1 fold leaves no training subject (0 = one "
-                            "fold per subject, k >= 2 = grouped k-fold)", d->path, mb_yline(v));
-        s.folds = (int)x;
+        goto out;
+    if (label && !label[0]) {   /* no report could name the block: it would fail after every job ran */
+        rc = mb_error(MB_EFORMAT, "'%s' line %zu: key 'label' is empty (it names the protocol's report block)",
+                      d->path, mb_yline(v));
+        goto out;
     }
-    if ((v = mb_yget(k, nk, "official"))) {
-        const char *b;
-        if ((rc = mb_yscalar(d, v, "official", &b)))
-            return rc;
-        if (!strcmp(b, "true") || !strcmp(b, "1"))
-            s.official = 1;
-        else if (strcmp(b, "false") && strcmp(b, "0"))
-            return mb_error(MB_EFORMAT, "'%s' line %zu: 'official' must be true or false, got '%s'", d->path,
-                            mb_yline(v), b);
-    }
-    if ((v = mb_yget(k, nk, "episodes"))) {
-        if ((rc = mb_yint(d, v, "episodes", 1, 100000, &x)))
-            return rc;
-        s.episodes = (int)x;
-    }
-    if ((v = mb_yget(k, nk, "unseen_fraction")) && (rc = mb_ynum(d, v, "unseen_fraction", 0, 1, &s.unseen_fraction)))
-        return rc;
-    if (s.unseen_fraction >= 1)
-        return mb_error(MB_EINVAL, "'%s' line %zu: key 'unseen_fraction': 1 holds out every gesture (give a share "
-                        "in (0, 1); 0 = the default 0.25)", d->path, mb_yline(v));
-    long *shots = NULL, *percents = NULL;
-    size_t n_shots = 0, n_percents = 0;
-    if ((v = mb_yget(k, nk, "shots")))
-        rc = mb_yint_list(d, v, "shots", 1, 100000, &shots, &n_shots);
-    if (!rc && (v = mb_yget(k, nk, "percents")))
-        rc = mb_yint_list(d, v, "percents", 1, 100, &percents, &n_percents);
-    char where[4200];
+    if ((rc = pr_settings_parse(&s, p, NULL)))
+        goto out;
+    for (size_t i = 0; !rc && i < ns; i++)
+        if (!is_budget_key(p, p->settings[i].key) && (v = mb_yget(k, nk, p->settings[i].key)))
+            rc = parse_setting(&s, d, v, &p->settings[i]);
+    for (size_t b = 0; !rc && b < nb; b++)
+        if ((v = mb_yget(k, nk, p->budgets[b].plan_key)))
+            rc = mb_yint_list(d, v, p->budgets[b].plan_key, p->budgets[b].lo, p->budgets[b].hi, &bl.v[b], &bl.n[b]);
     snprintf(where, sizeof where, "'%s' line %zu: key 'protocols'", d->path, mb_yline(n));
+    if (!rc && p->check) {
+        mb_error_quiet_begin();
+        rc = p->check(&s);
+        mb_error_quiet_end();
+        if (rc) {
+            char msg[1024];          /* a copy: mb_error writes the buffer it would read */
+            snprintf(msg, sizeof msg, "%s", mb_last_error());
+            rc = mb_error(MB_EINVAL, "%s: protocol '%s': %s", where, p->name, msg);
+        }
+    }
     if (!rc)
-        rc = add_protocol_variants(pl, where, p, label, &s, shots, n_shots, percents, n_percents);
-    free(shots);
-    free(percents);
+        rc = add_protocol_variants(pl, where, p, label, &s, &bl);
+out:
+    for (size_t b = 0; b < nb; b++)
+        free(bl.v[b]);
+    free(k);
     return rc;
 }
 
@@ -628,10 +679,17 @@ static int flag_protocol(struct hn_plan *pl, const char *t, const void *ctx)
     int rc = hn_find_protocol(&p, c->reg, t);
     if (rc)
         return rc;
-    struct pr_settings s = { 0 };
-    if (c->f->folds >= 0)
-        s.folds = c->f->folds;
-    return add_protocol_variants(pl, "command line", p, t, &s, NULL, 0, NULL, 0);
+    struct pr_settings s;
+    if ((rc = pr_settings_parse(&s, p, NULL)))
+        return rc;
+    /* --folds is for the protocols that have folds; the others ignore it */
+    for (size_t k = 0; c->f->folds >= 0 && p->settings && p->settings[k].key; k++)
+        if (!strcmp(p->settings[k].key, "folds")) {
+            s.folds = c->f->folds;
+            if (p->check && (rc = p->check(&s)))
+                return rc;
+        }
+    return add_protocol_variants(pl, "command line", p, t, &s, NULL);
 }
 
 static int flag_method(struct hn_plan *pl, const char *t, const void *ctx)

@@ -3,7 +3,8 @@
  *
  * A plan comes from PLAN.yaml (hn_plan_load) or from command-line flags
  * (hn_plan_from_flags); both resolve every protocol and method name against
- * a registry (by default the static tables of protocols/registry.c; tests
+ * a registry (by default the static tables of methods/registry.c and
+ * protocols/registry.c; tests
  * pass their own), so an unknown name is an error that lists what exists.
  *
  * PLAN.yaml (docs/RESULTS.md §1):
@@ -43,11 +44,13 @@ struct hn_protocol_spec {
     const struct mb_protocol *p;
     char *label;                 /* report block name: "loso", "fewshot-k5", ... */
     struct pr_settings s;        /* s.seed is set per job from the plan's seeds */
+    char *settings;              /* canonical text of s (the job key's settings), any length */
 };
 
 struct hn_method_spec {
     const struct mb_method *m;
-    char *params;                /* the method's defaults when the plan gives none */
+    void *hp;                    /* the parameters, parsed once (mb_method_parse) */
+    char *params;                /* their canonical text: every key, defaults included */
     char *label;                 /* report row name; the method name by default */
 };
 
@@ -60,7 +63,7 @@ struct hn_plan {
     struct hn_method_spec *method;       /* [n_methods] */
     size_t n_seeds;
     uint64_t *seed;              /* [n_seeds]; {1} by default */
-    struct pr_view_settings view;
+    struct cp_view view;
     char *text;                  /* canonical description (stored with each run) */
 };
 
@@ -79,7 +82,7 @@ int hn_plan_from_flags(struct hn_plan *plan, const struct hn_flags *f, const str
 
 /* Checks every dataset of the plan before anything is written (myobench
  * run calls it before it opens the results store): each file is readable
- * and passes pr_corpus_check at the plan's view (a unified file whose
+ * and passes cp_corpus_check at the plan's view (a unified file whose
  * recordings fit the view and whose labels are all in its vocabulary).
  * 'origin' names the plan in messages: its file, or "--data". */
 int hn_plan_check_data(const struct hn_plan *plan, const char *origin) MB_MUST_CHECK;
@@ -92,12 +95,8 @@ void hn_plan_release(struct hn_plan *plan);
 int hn_find_method(const struct mb_method **out, const struct hn_registry *reg, const char *name) MB_MUST_CHECK;
 int hn_find_protocol(const struct mb_protocol **out, const struct hn_registry *reg, const char *name) MB_MUST_CHECK;
 
-/* Canonical text of a protocol variant's settings (without the seed),
- * "folds=0,official=0,shots=0,percent=0,episodes=0,unseen_fraction=0":
- * part of every job key. */
-void hn_settings_text(char *buf, size_t cap, const struct pr_settings *s);
 
 /* Canonical text of a view: "rate_hz=200,window_ms=200,stride_ms=50,majority=0". */
-void hn_view_text(char *buf, size_t cap, const struct pr_view_settings *v);
+void hn_view_text(char *buf, size_t cap, const struct cp_view *v);
 
 #endif

@@ -1,11 +1,12 @@
-/* harness/report.c - results database -> results cube -> the writers of
- * reports/ (tables, figures) and info.txt. Every query has an ORDER BY, so
- * the bytes depend on the stored results only, never on commit order. */
+/* harness/report.c - results store -> results cube -> the writers of
+ * reports/ (tables, figures) and info.txt. The store is read through the
+ * readers of harness/store.h, which alone know its schema; each returns
+ * rows in a fixed order, so the bytes depend on the stored results only,
+ * never on commit order. */
 #include "harness/report.h"
 
 #include <errno.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,7 +33,7 @@ struct blk {
 };
 
 struct rdb {
-    sqlite3 *db;
+    struct hn_store *s;            /* opened read-only */
     const char *path;
     size_t n_blocks;
     struct blk *blk;
@@ -45,24 +46,6 @@ struct rdb {
     char *notes;                 /* lines for info.txt */
     size_t notes_len;
 };
-
-static int q_fail(struct rdb *r, const char *what)
-{
-    return mb_error(MB_EIO, "results store '%s': %s: %s", r->path, what, sqlite3_errmsg(r->db));
-}
-
-static int prep(struct rdb *r, sqlite3_stmt **st, const char *sql)
-{
-    if (sqlite3_prepare_v2(r->db, sql, -1, st, NULL) != SQLITE_OK)
-        return q_fail(r, "query");
-    return MB_OK;
-}
-
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    const char *v = (const char *)sqlite3_column_text(st, i);
-    return v ? v : "";
-}
 
 static int note(struct rdb *r, const char *fmt, ...) MB_PRINTF(2, 3);
 static int note(struct rdb *r, const char *fmt, ...)
@@ -97,104 +80,46 @@ static void rdb_close(struct rdb *r)
     rep_cube_free(r->cube);
     free(r->planned);
     free(r->notes);
-    if (r->db)
-        sqlite3_close(r->db);
+    hn_store_close(r->s);
     memset(r, 0, sizeof *r);
 }
 
-/* Status counts of the jobs of (block, method). */
-struct counts {
-    size_t total, ok, na, failed, pending;
+/* The block's subjects: every subject some ok job tested, by corpus index. */
+struct subjects {
+    struct rdb *r;
+    int32_t *ids;
+    char **names;                  /* the store's, or the index when it has none */
+    size_t n;
 };
 
-static int block_counts(struct rdb *r, struct counts *c, const struct blk *b, const char *method)
+static int add_subject(void *ctx, int32_t id, const char *name)
 {
-    sqlite3_stmt *st;
-    memset(c, 0, sizeof *c);
-    int rc = prep(r, &st,
-                  "SELECT status, COUNT(*) FROM jobs WHERE dataset = ? AND protocol = ? AND method = ? "
-                  "GROUP BY status ORDER BY status");
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, b->dataset, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, b->protocol, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, method, -1, SQLITE_STATIC);
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *s = col_text(st, 0);
-        size_t n = (size_t)sqlite3_column_int64(st, 1);
-        c->total += n;
-        if (!strcmp(s, "ok"))
-            c->ok += n;
-        else if (!strcmp(s, "na"))
-            c->na += n;
-        else if (!strcmp(s, "failed"))
-            c->failed += n;
-        else
-            c->pending += n;
+    struct subjects *sj = ctx;
+    int32_t *ni = realloc(sj->ids, (sj->n + 1) * sizeof *ni);
+    if (ni)
+        sj->ids = ni;
+    char **nn = realloc(sj->names, (sj->n + 1) * sizeof *nn);
+    if (nn)
+        sj->names = nn;
+    char buf[64];
+    if (!name[0]) {
+        snprintf(buf, sizeof buf, "%d", id);
+        name = buf;
     }
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? MB_OK : q_fail(r, "counting jobs");
-}
-
-/* First message (in key order) of the jobs of (block, method) with a status. */
-static int block_message(struct rdb *r, char *buf, size_t cap, const struct blk *b, const char *method,
-                         const char *status)
-{
-    sqlite3_stmt *st;
-    int rc = prep(r, &st,
-                  "SELECT message FROM jobs WHERE dataset = ? AND protocol = ? AND method = ? AND status = ? "
-                  "ORDER BY key LIMIT 1");
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, b->dataset, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, b->protocol, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, method, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, status, -1, SQLITE_STATIC);
-    buf[0] = 0;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        snprintf(buf, cap, "%s", col_text(st, 0));
-    sqlite3_finalize(st);
+    if (!ni || !nn || !(sj->names[sj->n] = strdup(name)))
+        return mb_error(MB_ENOMEM, "out of memory reading '%s'", sj->r->path);
+    sj->ids[sj->n++] = id;
     return MB_OK;
 }
 
-/* The block's subjects: every subject some ok job tested, by corpus index. */
 static int block_subjects(struct rdb *r, const struct blk *b, int32_t **ids, char ***names, size_t *n)
 {
-    sqlite3_stmt *st;
-    *ids = NULL;
-    *names = NULL;
-    *n = 0;
-    int rc = prep(r, &st,
-                  "SELECT sm.subject, MIN(sm.subject_name) FROM subject_metrics sm JOIN jobs j ON sm.job = j.key "
-                  "WHERE j.dataset = ? AND j.protocol = ? AND j.status = 'ok' GROUP BY sm.subject ORDER BY sm.subject");
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, b->dataset, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, b->protocol, -1, SQLITE_STATIC);
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int32_t *ni = realloc(*ids, (*n + 1) * sizeof **ids);
-        if (ni)
-            *ids = ni;
-        char **nn = realloc(*names, (*n + 1) * sizeof **names);
-        if (nn)
-            *names = nn;
-        char buf[64];
-        const char *nm = col_text(st, 1);
-        if (!nm[0]) {
-            snprintf(buf, sizeof buf, "%d", sqlite3_column_int(st, 0));
-            nm = buf;
-        }
-        if (!ni || !nn || !((*names)[*n] = strdup(nm))) {
-            sqlite3_finalize(st);
-            return mb_error(MB_ENOMEM, "out of memory reading '%s'", r->path);
-        }
-        (*ids)[*n] = sqlite3_column_int(st, 0);
-        (*n)++;
-    }
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? MB_OK : q_fail(r, "reading subjects");
+    struct subjects sj = { .r = r };
+    int rc = hn_store_each_subject(r->s, b->dataset, b->protocol, add_subject, &sj);
+    *ids = sj.ids;
+    *names = sj.names;
+    *n = sj.n;
+    return rc;
 }
 
 /* Marks (block cb, method m) missing: its jobs failed, did not finish or
@@ -215,12 +140,45 @@ static int missing(struct rdb *r, const struct blk *b, size_t cb, size_t m, cons
 
 /* Fills cell (block cb, method m): per-subject means, n/a with a note, or
  * missing with a note. */
+/* Sums of one cell's per-subject metrics, subject by subject. */
+struct cell_sums {
+    const int32_t *ids;            /* [ns] the block's subjects, ascending */
+    size_t ns, s;                  /* s: where the last row's subject was found */
+    double *sum;                   /* [ns x N_METRICS] */
+    size_t *cnt;                   /* [ns] rows summed */
+    int bad_metric;                /* metrics[] index of the first value that is not a rate, or -1 */
+    int32_t bad_subject;
+    char bad_value[48];            /* as the store read it */
+};
+
+static int add_metrics(void *ctx, const struct hn_subject_metrics *m)
+{
+    struct cell_sums *cs = ctx;
+    while (cs->s < cs->ns && cs->ids[cs->s] < m->subject)
+        cs->s++;
+    if (cs->s == cs->ns || cs->ids[cs->s] != m->subject)
+        return MB_OK;   /* cannot happen: the subjects come from the same rows */
+    const double v[N_METRICS] = { m->balanced_accuracy, m->macro_f1, m->accuracy };   /* metrics[] order */
+    for (size_t k = 0; k < N_METRICS && cs->bad_metric < 0; k++)
+        if (m->invalid[k][0]) {   /* the cell is missing with the reason, never a number */
+            cs->bad_metric = (int)k;
+            cs->bad_subject = m->subject;
+            snprintf(cs->bad_value, sizeof cs->bad_value, "%s", m->invalid[k]);
+        }
+    if (cs->bad_metric >= 0)
+        return MB_OK;
+    for (size_t k = 0; k < N_METRICS; k++)
+        cs->sum[cs->s * N_METRICS + k] += v[k];
+    cs->cnt[cs->s]++;
+    return MB_OK;
+}
+
 static int fill_cell(struct rdb *r, const struct blk *b, size_t cb, size_t m, const int32_t *ids, size_t ns)
 {
-    struct counts c;
+    struct hn_status_counts c;
     char msg[600];
     const char *meth = r->method[m];
-    int rc = block_counts(r, &c, b, meth);
+    int rc = hn_store_block_counts(r->s, &c, b->dataset, b->protocol, meth);
     if (rc)
         return rc;
     r->planned[cb * r->n_methods + m] = c.total > 0;
@@ -231,7 +189,7 @@ static int fill_cell(struct rdb *r, const struct blk *b, size_t cb, size_t m, co
         return rep_cube_set_na(r->cube, cb, m);
     }
     if (c.na) {
-        if ((rc = block_message(r, msg, sizeof msg, b, meth, "na")))
+        if ((rc = hn_store_block_message(r->s, msg, sizeof msg, b->dataset, b->protocol, meth, "na")))
             return rc;
         if ((rc = note(r, "n/a  %s / %s / %s: %s", b->dataset, b->protocol, meth, msg)))
             return rc;
@@ -239,7 +197,7 @@ static int fill_cell(struct rdb *r, const struct blk *b, size_t cb, size_t m, co
     }
     if (!c.total || c.failed || c.pending) {
         msg[0] = 0;
-        if (c.failed && (rc = block_message(r, msg, sizeof msg, b, meth, "failed")))
+        if (c.failed && (rc = hn_store_block_message(r->s, msg, sizeof msg, b->dataset, b->protocol, meth, "failed")))
             return rc;
         char why[800];
         snprintf(why, sizeof why, "%zu of %zu jobs ok, %zu failed, %zu not finished%s%s", c.ok, c.total, c.failed,
@@ -248,53 +206,19 @@ static int fill_cell(struct rdb *r, const struct blk *b, size_t cb, size_t m, co
     }
     double *sum = calloc(ns * N_METRICS + 1, sizeof *sum);
     size_t *cnt = calloc(ns + 1, sizeof *cnt);
-    sqlite3_stmt *st = NULL;
     if (!sum || !cnt) {
         rc = mb_error(MB_ENOMEM, "out of memory reading '%s'", r->path);
         goto out;
     }
-    if ((rc = prep(r, &st,
-                   "SELECT sm.subject, sm.balanced_accuracy, sm.macro_f1, sm.accuracy FROM subject_metrics sm "
-                   "JOIN jobs j ON sm.job = j.key WHERE j.dataset = ? AND j.protocol = ? AND j.method = ? "
-                   "AND j.status = 'ok' ORDER BY sm.subject, j.seed, j.fold_pos, j.key")))
+    struct cell_sums cs = { .ids = ids, .ns = ns, .sum = sum, .cnt = cnt, .bad_metric = -1 };
+    if ((rc = hn_store_each_subject_metrics(r->s, b->dataset, b->protocol, meth, add_metrics, &cs)))
         goto out;
-    sqlite3_bind_text(st, 1, b->dataset, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, b->protocol, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, meth, -1, SQLITE_STATIC);
-    int step;
-    size_t s = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int32_t id = sqlite3_column_int(st, 0);
-        while (s < ns && ids[s] < id)
-            s++;
-        if (s == ns || ids[s] != id)
-            continue;   /* cannot happen: the subjects come from the same rows */
-        for (size_t k = 0; k < N_METRICS; k++) {
-            /* Every metric is a rate in [0, 1]. SQLite stores a NaN as NULL, which
-             * reads as 0.0, and a damaged store can hold anything: such a value
-             * makes the cell missing, never a number in the tables. */
-            int col = 1 + (int)k, type = sqlite3_column_type(st, col);
-            double x = sqlite3_column_double(st, col);
-            if ((type != SQLITE_FLOAT && type != SQLITE_INTEGER) || !(x >= 0.0 && x <= 1.0)) {
-                char val[64];
-                if (type == SQLITE_NULL)
-                    snprintf(val, sizeof val, "NULL");
-                else if (type == SQLITE_FLOAT || type == SQLITE_INTEGER)
-                    snprintf(val, sizeof val, "%g", x);
-                else
-                    snprintf(val, sizeof val, "%.40s", col_text(st, col));
-                rc = missing(r, b, cb, m, "metric %s of subject %d is %s, not a rate in [0, 1]", metrics[k].name,
-                             id, val);
-                goto out;
-            }
-            sum[s * N_METRICS + k] += x;
-        }
-        cnt[s]++;
-    }
-    if (step != SQLITE_DONE) {
-        rc = q_fail(r, "reading subject metrics");
+    if (cs.bad_metric >= 0) {
+        rc = missing(r, b, cb, m, "metric %s of subject %d is %s, not a rate in [0, 1]", metrics[cs.bad_metric].name,
+                     cs.bad_subject, cs.bad_value);
         goto out;
     }
+    size_t s;
     for (s = 0; s < ns; s++)
         if (!cnt[s]) {
             rc = missing(r, b, cb, m, "no result for subject %d", ids[s]);
@@ -307,86 +231,47 @@ static int fill_cell(struct rdb *r, const struct blk *b, size_t cb, size_t m, co
         rc = rep_cube_set(r->cube, cb, m, k, v);
     }
 out:
-    sqlite3_finalize(st);
     free(sum);
     free(cnt);
     return rc;
 }
 
-/* What must be the same across the jobs of one report block. A block is
- * found by labels only (dataset, protocol variant, method), and the store
- * keeps every job ever planned, so a re-plan with other settings, another
- * build or another corpus of the same name would otherwise be averaged
- * into the same cells. per_method: the column may differ between methods of
- * a block (each row has its own parameters) but not within one row. */
-static const struct {
-    const char *col, *what;
-    int per_method;
-} same_cols[] = {
-    { "corpus_sha", "corpora (SHA-256)", 0 }, { "settings", "protocol settings", 0 },
-    { "view", "views", 0 },                   { "version", "software versions (version+source hash)", 0 },
-    { "params", "method parameters", 1 },
+/* Methods in plan order, and whether each is an oracle. */
+struct methods {
+    struct rdb *r;
+    unsigned *caps;                /* [r->n_methods] */
 };
 
-/* Refuses the store when some block mixes jobs that differ in a column of
- * same_cols, naming the block and the two first differing values. */
-static int check_blocks_uniform(struct rdb *r)
+static int add_method(void *ctx, const char *method, unsigned caps)
 {
-    for (size_t i = 0; i < sizeof same_cols / sizeof *same_cols; i++) {
-        const char *c = same_cols[i].col;
-        const char *grp = same_cols[i].per_method ? "dataset, protocol, method" : "dataset, protocol";
-        char sql[512];
-        snprintf(sql, sizeof sql,
-                 "SELECT dataset, protocol, %s, MIN(%s), MAX(%s) FROM jobs GROUP BY %s "
-                 "HAVING COUNT(DISTINCT %s) > 1 ORDER BY MIN(dataset_pos), 1, MIN(protocol_pos), 2, 3 LIMIT 1",
-                 same_cols[i].per_method ? "method" : "''", c, c, grp, c);
-        sqlite3_stmt *st;
-        int rc = prep(r, &st, sql);
-        if (rc)
-            return rc;
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
-            const char *m = col_text(st, 2);
-            rc = mb_error(MB_EINVAL,
-                          "results store '%s': block %s / %s%s%s mixes jobs of different %s ('%.100s' and "
-                          "'%.100s'), e.g. from runs of other plans, builds or corpora into the same store; "
-                          "run each into its own --db, or delete the old jobs",
-                          r->path, col_text(st, 0), col_text(st, 1), m[0] ? " / " : "", m, same_cols[i].what,
-                          col_text(st, 3), col_text(st, 4));
-        } else if (step != SQLITE_DONE)
-            rc = q_fail(r, "checking blocks");
-        sqlite3_finalize(st);
-        if (rc)
-            return rc;
-    }
+    struct methods *ms = ctx;
+    struct rdb *r = ms->r;
+    char **nm = realloc(r->method, (r->n_methods + 1) * sizeof *nm);
+    if (nm)
+        r->method = nm;
+    unsigned *nc = realloc(ms->caps, (r->n_methods + 1) * sizeof *nc);
+    if (nc)
+        ms->caps = nc;
+    if (!nm || !nc || !(r->method[r->n_methods] = strdup(method)))
+        return mb_error(MB_ENOMEM, "out of memory reading '%s'", r->path);
+    ms->caps[r->n_methods++] = caps;
     return MB_OK;
 }
 
-/* Refuses jobs without a dataset, protocol or method label: tables name
- * blocks and rows by them. Plans refuse empty labels; older plans did not,
- * and a damaged store can hold anything. */
-static int check_labels(struct rdb *r)
+/* Blocks in plan order. */
+static int add_block(void *ctx, const char *dataset, const char *protocol)
 {
-    static const char *const cols[] = { "dataset", "protocol", "method" };
-    for (size_t i = 0; i < sizeof cols / sizeof *cols; i++) {
-        char sql[160];
-        snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM jobs WHERE %s IS NULL OR %s = ''", cols[i], cols[i]);
-        sqlite3_stmt *st;
-        int rc = prep(r, &st, sql);
-        if (rc)
-            return rc;
-        int step = sqlite3_step(st);
-        long long n = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-        sqlite3_finalize(st);
-        if (step != SQLITE_ROW)
-            return q_fail(r, "checking labels");
-        if (n)
-            return mb_error(MB_EFORMAT,
-                            "results store '%s': %lld %s an empty %s label, so no table can name %s; "
-                            "remove %s (myobench prune --%s '') and run the plan again with a label",
-                            r->path, n, n == 1 ? "job has" : "jobs have", cols[i], n == 1 ? "it" : "them",
-                            n == 1 ? "it" : "them", cols[i]);
-    }
+    struct rdb *r = ctx;
+    struct blk *nb = realloc(r->blk, (r->n_blocks + 1) * sizeof *nb);
+    if (!nb)
+        return mb_error(MB_ENOMEM, "out of memory reading '%s'", r->path);
+    r->blk = nb;
+    struct blk *b = &r->blk[r->n_blocks++];
+    b->dataset = strdup(dataset);
+    b->protocol = strdup(protocol);
+    b->cube_block = REP_NONE;
+    if (!b->dataset || !b->protocol)
+        return mb_error(MB_ENOMEM, "out of memory reading '%s'", r->path);
     return MB_OK;
 }
 
@@ -394,79 +279,24 @@ static int rdb_open(struct rdb *r, const char *path)
 {
     memset(r, 0, sizeof *r);
     r->path = path;
-    if (!mb_fs_is_file(path))
-        return mb_error(MB_EIO, "results store '%s' does not exist", path);
-    if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-        return q_fail(r, "cannot open");
-    sqlite3_busy_timeout(r->db, 60000);
-    sqlite3_stmt *st;
-    int rc = prep(r, &st, "SELECT value FROM meta WHERE key = 'schema'");
+    int rc = hn_store_open_read(&r->s, path);
     if (rc)
         return rc;
-    if (sqlite3_step(st) != SQLITE_ROW || strcmp(col_text(st, 0), HN_STORE_SCHEMA))
-        rc = mb_error(MB_ESCHEMA, "'%s' is not a myobench results store of schema '%s'", path, HN_STORE_SCHEMA);
-    sqlite3_finalize(st);
-    if (rc)
+    if ((rc = hn_store_check_labels(r->s)) || (rc = hn_store_check_uniform(r->s)))
         return rc;
-    if ((rc = check_labels(r)))
-        return rc;
-    if ((rc = check_blocks_uniform(r)))
-        return rc;
-    /* Methods in plan order. */
-    if ((rc = prep(r, &st, "SELECT method, MIN(method_pos), MAX(method_caps) FROM jobs GROUP BY method "
-                           "ORDER BY 2, 1")))
-        return rc;
-    unsigned *caps = NULL;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        char **nm = realloc(r->method, (r->n_methods + 1) * sizeof *nm);
-        if (nm)
-            r->method = nm;
-        unsigned *nc = realloc(caps, (r->n_methods + 1) * sizeof *nc);
-        if (nc)
-            caps = nc;
-        if (!nm || !nc || !(r->method[r->n_methods] = strdup(col_text(st, 0)))) {
-            rc = mb_error(MB_ENOMEM, "out of memory reading '%s'", path);
-            break;
-        }
-        caps[r->n_methods++] = (unsigned)sqlite3_column_int(st, 2);
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = q_fail(r, "reading methods");
-    sqlite3_finalize(st);
+    struct methods ms = { .r = r };
+    rc = hn_store_each_method(r->s, add_method, &ms);
     if (!rc && !r->n_methods)
         rc = mb_error(MB_EINVAL, "results store '%s' holds no job", path);
     if (!rc && !(r->cube = rep_cube_new((const char *const *)r->method, r->n_methods, metrics, N_METRICS)))
         rc = MB_ENOMEM;
     for (size_t m = 0; m < r->n_methods && !rc; m++)
-        if (caps[m] & MB_CAP_ORACLE)
+        if (ms.caps[m] & MB_CAP_ORACLE)
             rc = rep_cube_set_method(r->cube, m, "oracle", REP_ORACLE);
-    free(caps);
+    free(ms.caps);
     if (rc)
         return rc;
-    /* Blocks in plan order. */
-    if ((rc = prep(r, &st, "SELECT dataset, protocol, MIN(dataset_pos), MIN(protocol_pos) FROM jobs "
-                           "GROUP BY dataset, protocol ORDER BY 3, 1, 4, 2")))
-        return rc;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct blk *nb = realloc(r->blk, (r->n_blocks + 1) * sizeof *nb);
-        if (!nb) {
-            rc = mb_error(MB_ENOMEM, "out of memory reading '%s'", path);
-            break;
-        }
-        r->blk = nb;
-        struct blk *b = &r->blk[r->n_blocks++];
-        b->dataset = strdup(col_text(st, 0));
-        b->protocol = strdup(col_text(st, 1));
-        b->cube_block = REP_NONE;
-        if (!b->dataset || !b->protocol) {
-            rc = mb_error(MB_ENOMEM, "out of memory reading '%s'", path);
-            break;
-        }
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = q_fail(r, "reading blocks");
-    sqlite3_finalize(st);
+    rc = hn_store_each_block(r->s, add_block, r);
     if (!rc && !(r->planned = calloc(r->n_blocks * r->n_methods + 1, 1)))
         rc = mb_error(MB_ENOMEM, "out of memory reading '%s'", path);
     for (size_t i = 0; i < r->n_blocks && !rc; i++) {
@@ -480,7 +310,7 @@ static int rdb_open(struct rdb *r, const char *path)
              * few-shot budget) must say why it has no table */
             char why[600] = "";
             for (size_t m = 0; m < r->n_methods && !rc && !why[0]; m++)
-                rc = block_message(r, why, sizeof why, b, r->method[m], "na");
+                rc = hn_store_block_message(r->s, why, sizeof why, b->dataset, b->protocol, r->method[m], "na");
             if (!rc)
                 rc = note(r, "empty  %s / %s: no subject result (every job n/a, failed or unfinished)%s%s",
                           b->dataset, b->protocol, why[0] ? "; n/a: " : "", why);
@@ -593,41 +423,38 @@ static int write_tables(const struct rep_analysis *a, const char *dir, const cha
 }
 
 /* Summed confusion counts of (block, method) over every ok job and subject. */
+struct confusion {
+    struct rdb *r;
+    size_t n, cap;
+    int64_t *rows;                 /* [n x 3] true, pred, count */
+    char sha[65];                  /* a corpus they came from, for the gesture names */
+};
+
+static int add_confusion(void *ctx, int64_t true_id, int64_t pred_id, int64_t count, const char *corpus_sha)
+{
+    struct confusion *cf = ctx;
+    if (cf->n == cf->cap) {
+        size_t cap = cf->cap ? 2 * cf->cap : 64;
+        int64_t *nr = realloc(cf->rows, cap * 3 * sizeof *nr);
+        if (!nr)
+            return mb_error(MB_ENOMEM, "out of memory reading '%s'", cf->r->path);
+        cf->rows = nr;
+        cf->cap = cap;
+    }
+    cf->rows[3 * cf->n] = true_id;
+    cf->rows[3 * cf->n + 1] = pred_id;
+    cf->rows[3 * cf->n + 2] = count;
+    snprintf(cf->sha, sizeof cf->sha, "%s", corpus_sha);
+    cf->n++;
+    return MB_OK;
+}
+
 static int write_confusion(struct rdb *r, const struct blk *b, const char *method, const char *path)
 {
-    sqlite3_stmt *st;
-    int rc = prep(r, &st,
-                  "SELECT c.true_id, c.pred_id, SUM(c.count), MIN(j.corpus_sha) FROM confusion c "
-                  "JOIN jobs j ON c.job = j.key WHERE j.dataset = ? AND j.protocol = ? AND j.method = ? "
-                  "AND j.status = 'ok' GROUP BY c.true_id, c.pred_id ORDER BY c.true_id, c.pred_id");
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, b->dataset, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, b->protocol, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, method, -1, SQLITE_STATIC);
-    size_t n = 0, cap = 0;
-    int64_t *rows = NULL;        /* [n x 3] true, pred, count */
-    char sha[65] = "";
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            int64_t *nr = realloc(rows, cap * 3 * sizeof *rows);
-            if (!nr) {
-                rc = mb_error(MB_ENOMEM, "out of memory reading '%s'", r->path);
-                break;
-            }
-            rows = nr;
-        }
-        rows[3 * n] = sqlite3_column_int64(st, 0);
-        rows[3 * n + 1] = sqlite3_column_int64(st, 1);
-        rows[3 * n + 2] = sqlite3_column_int64(st, 2);
-        snprintf(sha, sizeof sha, "%s", col_text(st, 3));
-        n++;
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = q_fail(r, "reading confusion counts");
-    sqlite3_finalize(st);
+    struct confusion cf = { .r = r };
+    int rc = hn_store_each_confusion(r->s, b->dataset, b->protocol, method, add_confusion, &cf);
+    size_t n = cf.n;
+    int64_t *rows = cf.rows;
     /* Classes: the sorted union of true and predicted ids. */
     size_t K = 0;
     int64_t *cls = rc ? NULL : malloc((2 * n + 1) * sizeof *cls);
@@ -648,11 +475,8 @@ static int write_confusion(struct rdb *r, const struct blk *b, const char *metho
     if (!rc && K >= 1 && K <= 200) {
         size_t *cm = calloc(K * K, sizeof *cm);
         char **names = calloc(K, sizeof *names);
-        sqlite3_stmt *g = NULL;
         if (!cm || !names)
             rc = mb_error(MB_ENOMEM, "out of memory reading '%s'", r->path);
-        if (!rc)
-            rc = prep(r, &g, "SELECT name FROM gestures WHERE corpus_sha = ? AND id = ?");
         for (size_t i = 0; i < n && !rc; i++) {
             size_t t = 0, p = 0;
             while (cls[t] != rows[3 * i])
@@ -662,18 +486,14 @@ static int write_confusion(struct rdb *r, const struct blk *b, const char *metho
             cm[t * K + p] = (size_t)rows[3 * i + 2];
         }
         for (size_t k = 0; k < K && !rc; k++) {
-            sqlite3_bind_text(g, 1, sha, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(g, 2, cls[k]);
             char buf[256];
-            if (sqlite3_step(g) == SQLITE_ROW && col_text(g, 0)[0])
-                snprintf(buf, sizeof buf, "%s", col_text(g, 0));
-            else
+            if ((rc = hn_store_gesture_name(r->s, buf, sizeof buf, cf.sha, cls[k])))
+                break;
+            if (!buf[0])
                 snprintf(buf, sizeof buf, "%lld", (long long)cls[k]);
-            sqlite3_reset(g);
             if (!(names[k] = strdup(buf)))
                 rc = mb_error(MB_ENOMEM, "out of memory reading '%s'", r->path);
         }
-        sqlite3_finalize(g);
         char title[512];
         snprintf(title, sizeof title, "%s / %s / %s", b->dataset, b->protocol, method);
         if (!rc)
@@ -688,22 +508,20 @@ static int write_confusion(struct rdb *r, const struct blk *b, const char *metho
     return rc;
 }
 
-/* Lines of one single-column query, each prefixed. */
-static int info_lines(struct rdb *r, FILE *f, const char *prefix, const char *sql)
+/* One line of info.txt: the prefix, then the columns two spaces apart. */
+struct info_out {
+    FILE *f;
+    const char *prefix;
+};
+
+static int info_line(void *ctx, const char *const *cols, int n_cols)
 {
-    sqlite3_stmt *st;
-    int rc = prep(r, &st, sql);
-    if (rc)
-        return rc;
-    int step, nc = sqlite3_column_count(st);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        fputs(prefix, f);
-        for (int i = 0; i < nc; i++)
-            fprintf(f, "%s%s", i ? "  " : "", col_text(st, i));
-        fputc('\n', f);
-    }
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? MB_OK : q_fail(r, "writing info.txt");
+    struct info_out *io = ctx;
+    fputs(io->prefix, io->f);
+    for (int i = 0; i < n_cols; i++)
+        fprintf(io->f, "%s%s", i ? "  " : "", cols[i]);
+    fputc('\n', io->f);
+    return MB_OK;
 }
 
 static int write_info(struct rdb *r, const char *path)
@@ -715,27 +533,23 @@ static int write_info(struct rdb *r, const char *path)
     FILE *f = o.f;
     fprintf(f, "myobench report %s\n", hn_version());
     fprintf(f, "store schema %s\n\n", HN_STORE_SCHEMA);
-    /* Only runs that computed a stored result: a resumed plan and an
-     * uninterrupted one list the same versions, machines and threads. */
+    /* Only runs that computed a stored result (harness/store.h): a resumed
+     * plan and an uninterrupted one list the same versions, machines and
+     * threads. A blank line after the job status and the protocols. */
     static const struct {
-        const char *prefix, *sql;
+        enum hn_store_info what;
+        const char *prefix;
     } q[] = {
-        { "software version  ", "SELECT DISTINCT version FROM jobs WHERE status IN ('ok', 'na') ORDER BY 1" },
-        { "machine  ", "SELECT DISTINCT machine FROM runs WHERE id IN (SELECT run_id FROM jobs WHERE status IN "
-                       "('ok', 'na')) ORDER BY 1" },
-        { "threads per run  ", "SELECT DISTINCT threads FROM jobs WHERE status IN ('ok', 'na') ORDER BY 1" },
-        { "job status  ", "SELECT status, COUNT(*) FROM jobs GROUP BY status ORDER BY status" },
-        { "corpus  ", "SELECT sha256, name, path, n_subjects || ' subjects', n_windows || ' windows' FROM corpora "
-                      "WHERE sha256 IN (SELECT corpus_sha FROM jobs) ORDER BY name, sha256" },
-        { "view  ", "SELECT DISTINCT view FROM jobs ORDER BY 1" },
-        { "method  ", "SELECT DISTINCT method, method_name, params FROM jobs ORDER BY method_pos, method" },
-        { "protocol  ", "SELECT DISTINCT protocol, protocol_name, settings FROM jobs ORDER BY protocol_pos, protocol" },
-        { "manifest  ", "SELECT DISTINCT dataset, protocol, 'seed ' || seed, fold_id, manifest_sha FROM jobs "
-                        "ORDER BY dataset_pos, protocol_pos, seed, fold_pos, fold_id" },
+        { HN_INFO_VERSIONS, "software version  " }, { HN_INFO_MACHINES, "machine  " },
+        { HN_INFO_THREADS, "threads per run  " },    { HN_INFO_STATUS, "job status  " },
+        { HN_INFO_CORPORA, "corpus  " },             { HN_INFO_VIEWS, "view  " },
+        { HN_INFO_METHODS, "method  " },             { HN_INFO_PROTOCOLS, "protocol  " },
+        { HN_INFO_MANIFESTS, "manifest  " },
     };
     for (size_t i = 0; i < sizeof q / sizeof *q && !rc; i++) {
-        rc = info_lines(r, f, q[i].prefix, q[i].sql);
-        if (i == 3 || i == 7)
+        struct info_out io = { f, q[i].prefix };
+        rc = hn_store_each_info(r->s, q[i].what, info_line, &io);
+        if (q[i].what == HN_INFO_STATUS || q[i].what == HN_INFO_PROTOCOLS)
             fputc('\n', f);
     }
     if (!rc)

@@ -14,9 +14,9 @@
  * seed, and each is committed on its own, so the store holds the same
  * results for any thread count and any completion order. A method lacking
  * the protocol's 'needs' capabilities is recorded as n/a, with the reason,
- * without running. The protocol receives a copy of the method whose
- * 'params' are the plan's parameters for that row (protocols fit with
- * m->params).
+ * without running. The protocol's run receives the method, its parameters
+ * as parsed once at plan load (hn_method_spec.hp), the variant's settings
+ * with the job's seed, and the plan's shared work.
  *
  * Progress goes to stderr: a bar (jobs done/total, the dataset being run,
  * elapsed, ETA) when stderr is a terminal, otherwise one line per finished
@@ -37,10 +37,13 @@ enum hn_progress { HN_PROGRESS_AUTO = 0, HN_PROGRESS_BAR, HN_PROGRESS_LINES, HN_
 struct hn_run_opts {
     int threads;                 /* OpenMP threads across jobs; 0 = OpenMP's default */
     enum hn_progress progress;
-    /* Corpus loader and its release; NULL = pr_corpus_load / pr_corpus_release.
+    /* Corpus loader and its release; NULL = cp_corpus_load / cp_corpus_release.
      * Tests plug in hand-made corpora here. */
-    int  (*load)(struct pr_corpus *c, const char *path, const struct pr_view_settings *v);
-    void (*release)(struct pr_corpus *c);
+    int  (*load)(struct cp_corpus *c, const char *path, const struct cp_view *v);
+    void (*release)(struct cp_corpus *c);
+    /* Work shared by the jobs (core/shared.h: features, pre-trained
+     * encoders), owned by the caller; NULL = every job computes its own. */
+    struct mb_shared *shared;
 };
 
 struct hn_run_stats {
@@ -76,8 +79,16 @@ int hn_run(struct hn_run_stats *st, const struct hn_plan *plan, struct hn_store 
 
 /* The jobs of dataset d of the plan on its loaded corpus c, as part of run
  * run_id (hn_store_begin_run). Adds to *st. */
-int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d, const struct pr_corpus *c,
+int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d, const struct cp_corpus *c,
                   struct hn_store *s, int64_t run_id, const struct hn_run_opts *o) MB_MUST_CHECK;
+
+/* The shared work of a run on store 'db' (core/shared.h): results nobody
+ * holds are kept up to 'budget' bytes, and pre-trained encoders are also
+ * kept as checkpoints in "<db>.cache/<first 16 hex of the source hash>/",
+ * so a resumed or concurrent run on the same store reuses them and a build
+ * of other code never reads them. Free with mb_shared_free. */
+struct mb_shared;
+int hn_shared_open(struct mb_shared **out, const char *db, size_t budget) MB_MUST_CHECK;
 
 /* "classify, embed" for a capability mask (for messages and listings). */
 void hn_caps_text(char *buf, size_t cap, unsigned caps);

@@ -257,11 +257,6 @@ const char *hn_store_path(const struct hn_store *s)
     return s->path;
 }
 
-struct sqlite3 *hn_store_db(struct hn_store *s)
-{
-    return s->db;
-}
-
 int hn_store_begin_run(struct hn_store *s, int64_t *run_id, const char *plan_text, int threads)
 {
     char now[32], mach[512];
@@ -334,7 +329,7 @@ int hn_store_end_run(struct hn_store *s, int64_t run_id, size_t n_ok, size_t n_n
     return rc;
 }
 
-int hn_store_add_corpus(struct hn_store *s, const struct pr_corpus *c)
+int hn_store_add_corpus(struct hn_store *s, const struct cp_corpus *c)
 {
     pthread_mutex_lock(&s->lock);
     sqlite3_stmt *a = NULL, *g = NULL;
@@ -729,8 +724,13 @@ int hn_store_claim(struct hn_store *s, enum hn_claim *out, struct hn_lease *hold
             *out = HN_CLAIM_DONE;
         } else if (prev.owner[0]) {
             /* held by another run: ours only when its owner is gone. The
-             * expiry is the owner's, which knows how often it beats. */
-            prev.expired = prev.age > prev.expiry;
+             * expiry is the owner's, which knows how often it beats. A
+             * heartbeat further than that in the future expires too: no clock
+             * of this machine as it is now wrote it (a store copied from a
+             * machine whose clock is ahead, a clock stepped back, a damaged
+             * row), and it would otherwise be waited for until the clocks
+             * agree - for ever with a year-2100 heartbeat. */
+            prev.expired = prev.age > prev.expiry || -prev.age > prev.expiry;
             prev.dead = !strcmp(prev.host, s->host) && !pid_running(prev.pid);
             *out = prev.expired || prev.dead ? HN_CLAIMED : HN_CLAIM_BUSY;
         } else if (!strcmp(status, "failed") && tried) {
@@ -877,4 +877,348 @@ int hn_store_prune(struct hn_store *s, size_t *n_jobs, const struct hn_prune *se
         rc = exec(s, "COMMIT");
     pthread_mutex_unlock(&s->lock);
     return rc;
+}
+
+/* ---- reading, for the reports ---------------------------------------------- */
+
+/* Messages as the reports have always given them: "results store '<path>':
+ * <what>: <SQLite's reason>", "query" for a statement SQLite refuses to
+ * prepare (a damaged store, or a database that is not a store). */
+static int rd_prep(struct hn_store *s, sqlite3_stmt **st, const char *sql)
+{
+    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+        return db_fail(s, "query");
+    return MB_OK;
+}
+
+static const char *rd_text(sqlite3_stmt *st, int i)
+{
+    const char *v = (const char *)sqlite3_column_text(st, i);
+    return v ? v : "";
+}
+
+int hn_store_open_read(struct hn_store **out, const char *path)
+{
+    *out = NULL;
+    if (!mb_fs_is_file(path))
+        return mb_error(MB_EIO, "results store '%s' does not exist", path);
+    struct hn_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return mb_error(MB_ENOMEM, "out of memory opening '%s'", path);
+    pthread_mutex_init(&s->lock, NULL);
+    int rc = MB_OK;
+    if (!(s->path = strdup(path)))
+        rc = mb_error(MB_ENOMEM, "out of memory opening '%s'", path);
+    else if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        rc = db_fail(s, "cannot open");
+    sqlite3_stmt *st = NULL;
+    if (!rc) {
+        sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+        rc = rd_prep(s, &st, "SELECT value FROM meta WHERE key = 'schema'");
+    }
+    if (!rc && (sqlite3_step(st) != SQLITE_ROW || strcmp(rd_text(st, 0), HN_STORE_SCHEMA)))
+        rc = mb_error(MB_ESCHEMA, "'%s' is not a myobench results store of schema '%s'", path, HN_STORE_SCHEMA);
+    sqlite3_finalize(st);
+    if (rc) {
+        hn_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return MB_OK;
+}
+
+/* What must be the same across the jobs of one report block. A block is
+ * found by labels only (dataset, protocol variant, method), and the store
+ * keeps every job ever planned, so a re-plan with other settings, another
+ * build or another corpus of the same name would otherwise be averaged
+ * into the same cells. per_method: the column may differ between methods of
+ * a block (each row has its own parameters) but not within one row. */
+static const struct {
+    const char *col, *what;
+    int per_method;
+} same_cols[] = {
+    { "corpus_sha", "corpora (SHA-256)", 0 }, { "settings", "protocol settings", 0 },
+    { "view", "views", 0 },                   { "version", "software versions (version+source hash)", 0 },
+    { "params", "method parameters", 1 },
+};
+
+int hn_store_check_labels(struct hn_store *s)
+{
+    static const char *const cols[] = { "dataset", "protocol", "method" };
+    for (size_t i = 0; i < sizeof cols / sizeof *cols; i++) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM jobs WHERE %s IS NULL OR %s = ''", cols[i], cols[i]);
+        sqlite3_stmt *st;
+        int rc = rd_prep(s, &st, sql);
+        if (rc)
+            return rc;
+        int step = sqlite3_step(st);
+        long long n = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_finalize(st);
+        if (step != SQLITE_ROW)
+            return db_fail(s, "checking labels");
+        if (n)
+            return mb_error(MB_EFORMAT,
+                            "results store '%s': %lld %s an empty %s label, so no table can name %s; "
+                            "remove %s (myobench prune --%s '') and run the plan again with a label",
+                            s->path, n, n == 1 ? "job has" : "jobs have", cols[i], n == 1 ? "it" : "them",
+                            n == 1 ? "it" : "them", cols[i]);
+    }
+    return MB_OK;
+}
+
+int hn_store_check_uniform(struct hn_store *s)
+{
+    for (size_t i = 0; i < sizeof same_cols / sizeof *same_cols; i++) {
+        const char *c = same_cols[i].col;
+        const char *grp = same_cols[i].per_method ? "dataset, protocol, method" : "dataset, protocol";
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "SELECT dataset, protocol, %s, MIN(%s), MAX(%s) FROM jobs GROUP BY %s "
+                 "HAVING COUNT(DISTINCT %s) > 1 ORDER BY MIN(dataset_pos), 1, MIN(protocol_pos), 2, 3 LIMIT 1",
+                 same_cols[i].per_method ? "method" : "''", c, c, grp, c);
+        sqlite3_stmt *st;
+        int rc = rd_prep(s, &st, sql);
+        if (rc)
+            return rc;
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            const char *m = rd_text(st, 2);
+            rc = mb_error(MB_EINVAL,
+                          "results store '%s': block %s / %s%s%s mixes jobs of different %s ('%.100s' and "
+                          "'%.100s'), e.g. from runs of other plans, builds or corpora into the same store; "
+                          "run each into its own --db, or delete the old jobs",
+                          s->path, rd_text(st, 0), rd_text(st, 1), m[0] ? " / " : "", m, same_cols[i].what,
+                          rd_text(st, 3), rd_text(st, 4));
+        } else if (step != SQLITE_DONE)
+            rc = db_fail(s, "checking blocks");
+        sqlite3_finalize(st);
+        if (rc)
+            return rc;
+    }
+    return MB_OK;
+}
+
+int hn_store_each_method(struct hn_store *s, int (*fn)(void *ctx, const char *method, unsigned caps), void *ctx)
+{
+    sqlite3_stmt *st;
+    int rc = rd_prep(s, &st, "SELECT method, MIN(method_pos), MAX(method_caps) FROM jobs GROUP BY method "
+                             "ORDER BY 2, 1");
+    if (rc)
+        return rc;
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = fn(ctx, rd_text(st, 0), (unsigned)sqlite3_column_int(st, 2));
+    if (!rc && step != SQLITE_DONE)
+        rc = db_fail(s, "reading methods");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hn_store_each_block(struct hn_store *s, int (*fn)(void *ctx, const char *dataset, const char *protocol),
+                        void *ctx)
+{
+    sqlite3_stmt *st;
+    int rc = rd_prep(s, &st, "SELECT dataset, protocol, MIN(dataset_pos), MIN(protocol_pos) FROM jobs "
+                             "GROUP BY dataset, protocol ORDER BY 3, 1, 4, 2");
+    if (rc)
+        return rc;
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = fn(ctx, rd_text(st, 0), rd_text(st, 1));
+    if (!rc && step != SQLITE_DONE)
+        rc = db_fail(s, "reading blocks");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void bind_block(sqlite3_stmt *st, const char *dataset, const char *protocol, const char *method)
+{
+    sqlite3_bind_text(st, 1, dataset, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, protocol, -1, SQLITE_STATIC);
+    if (method)
+        sqlite3_bind_text(st, 3, method, -1, SQLITE_STATIC);
+}
+
+int hn_store_block_counts(struct hn_store *s, struct hn_status_counts *c, const char *dataset,
+                          const char *protocol, const char *method)
+{
+    sqlite3_stmt *st;
+    memset(c, 0, sizeof *c);
+    int rc = rd_prep(s, &st,
+                     "SELECT status, COUNT(*) FROM jobs WHERE dataset = ? AND protocol = ? AND method = ? "
+                     "GROUP BY status ORDER BY status");
+    if (rc)
+        return rc;
+    bind_block(st, dataset, protocol, method);
+    int step = SQLITE_DONE;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *v = rd_text(st, 0);
+        size_t n = (size_t)sqlite3_column_int64(st, 1);
+        c->total += n;
+        if (!strcmp(v, "ok"))
+            c->ok += n;
+        else if (!strcmp(v, "na"))
+            c->na += n;
+        else if (!strcmp(v, "failed"))
+            c->failed += n;
+        else
+            c->pending += n;
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? MB_OK : db_fail(s, "counting jobs");
+}
+
+int hn_store_block_message(struct hn_store *s, char *buf, size_t cap, const char *dataset, const char *protocol,
+                           const char *method, const char *status)
+{
+    sqlite3_stmt *st;
+    int rc = rd_prep(s, &st,
+                     "SELECT message FROM jobs WHERE dataset = ? AND protocol = ? AND method = ? AND status = ? "
+                     "ORDER BY key LIMIT 1");
+    if (rc)
+        return rc;
+    bind_block(st, dataset, protocol, method);
+    sqlite3_bind_text(st, 4, status, -1, SQLITE_STATIC);
+    buf[0] = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(buf, cap, "%s", rd_text(st, 0));
+    sqlite3_finalize(st);
+    return MB_OK;
+}
+
+int hn_store_each_subject(struct hn_store *s, const char *dataset, const char *protocol,
+                          int (*fn)(void *ctx, int32_t subject, const char *name), void *ctx)
+{
+    sqlite3_stmt *st;
+    int rc = rd_prep(s, &st,
+                     "SELECT sm.subject, MIN(sm.subject_name) FROM subject_metrics sm JOIN jobs j ON sm.job = j.key "
+                     "WHERE j.dataset = ? AND j.protocol = ? AND j.status = 'ok' GROUP BY sm.subject "
+                     "ORDER BY sm.subject");
+    if (rc)
+        return rc;
+    bind_block(st, dataset, protocol, NULL);
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = fn(ctx, sqlite3_column_int(st, 0), rd_text(st, 1));
+    sqlite3_finalize(st);
+    return !rc && step != SQLITE_DONE ? db_fail(s, "reading subjects") : rc;
+}
+
+int hn_store_each_subject_metrics(struct hn_store *s, const char *dataset, const char *protocol,
+                                  const char *method, int (*fn)(void *ctx, const struct hn_subject_metrics *m),
+                                  void *ctx)
+{
+    sqlite3_stmt *st;
+    int rc = rd_prep(s, &st,
+                     "SELECT sm.subject, sm.balanced_accuracy, sm.macro_f1, sm.accuracy FROM subject_metrics sm "
+                     "JOIN jobs j ON sm.job = j.key WHERE j.dataset = ? AND j.protocol = ? AND j.method = ? "
+                     "AND j.status = 'ok' ORDER BY sm.subject, j.seed, j.fold_pos, j.key");
+    if (rc)
+        return rc;
+    bind_block(st, dataset, protocol, method);
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct hn_subject_metrics m = {
+            .subject = sqlite3_column_int(st, 0),
+            .balanced_accuracy = sqlite3_column_double(st, 1),
+            .macro_f1 = sqlite3_column_double(st, 2),
+            .accuracy = sqlite3_column_double(st, 3),
+        };
+        /* Every metric is a rate in [0, 1]. SQLite stores a NaN as NULL, which
+         * reads as 0.0, and a damaged store can hold anything: the reader says
+         * so rather than hand on a number. */
+        for (int k = 0; k < 3; k++) {
+            int col = 1 + k, type = sqlite3_column_type(st, col);
+            double x = sqlite3_column_double(st, col);
+            if (type == SQLITE_NULL)
+                snprintf(m.invalid[k], sizeof m.invalid[k], "NULL");
+            else if (type != SQLITE_FLOAT && type != SQLITE_INTEGER)
+                snprintf(m.invalid[k], sizeof m.invalid[k], "%.40s", rd_text(st, col));
+            else if (!(x >= 0.0 && x <= 1.0))
+                snprintf(m.invalid[k], sizeof m.invalid[k], "%g", x);
+        }
+        rc = fn(ctx, &m);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_fail(s, "reading subject metrics");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hn_store_each_confusion(struct hn_store *s, const char *dataset, const char *protocol, const char *method,
+                            int (*fn)(void *ctx, int64_t true_id, int64_t pred_id, int64_t count,
+                                      const char *corpus_sha),
+                            void *ctx)
+{
+    sqlite3_stmt *st;
+    int rc = rd_prep(s, &st,
+                     "SELECT c.true_id, c.pred_id, SUM(c.count), MIN(j.corpus_sha) FROM confusion c "
+                     "JOIN jobs j ON c.job = j.key WHERE j.dataset = ? AND j.protocol = ? AND j.method = ? "
+                     "AND j.status = 'ok' GROUP BY c.true_id, c.pred_id ORDER BY c.true_id, c.pred_id");
+    if (rc)
+        return rc;
+    bind_block(st, dataset, protocol, method);
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+                rd_text(st, 3));
+    if (!rc && step != SQLITE_DONE)
+        rc = db_fail(s, "reading confusion counts");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hn_store_gesture_name(struct hn_store *s, char *buf, size_t cap, const char *corpus_sha, int64_t id)
+{
+    sqlite3_stmt *st;
+    int rc = rd_prep(s, &st, "SELECT name FROM gestures WHERE corpus_sha = ? AND id = ?");
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, corpus_sha, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    buf[0] = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(buf, cap, "%s", rd_text(st, 0));
+    sqlite3_finalize(st);
+    return MB_OK;
+}
+
+int hn_store_each_info(struct hn_store *s, enum hn_store_info what,
+                       int (*fn)(void *ctx, const char *const *cols, int n_cols), void *ctx)
+{
+    /* Versions, machines and threads only of runs that computed a stored
+     * result: a resumed plan and an uninterrupted one list the same. */
+    static const char *const sql[HN_INFO_COUNT] = {
+        [HN_INFO_VERSIONS] = "SELECT DISTINCT version FROM jobs WHERE status IN ('ok', 'na') ORDER BY 1",
+        [HN_INFO_MACHINES] = "SELECT DISTINCT machine FROM runs WHERE id IN (SELECT run_id FROM jobs WHERE status IN "
+                             "('ok', 'na')) ORDER BY 1",
+        [HN_INFO_THREADS] = "SELECT DISTINCT threads FROM jobs WHERE status IN ('ok', 'na') ORDER BY 1",
+        [HN_INFO_STATUS] = "SELECT status, COUNT(*) FROM jobs GROUP BY status ORDER BY status",
+        [HN_INFO_CORPORA] = "SELECT sha256, name, path, n_subjects || ' subjects', n_windows || ' windows' FROM corpora "
+                            "WHERE sha256 IN (SELECT corpus_sha FROM jobs) ORDER BY name, sha256",
+        [HN_INFO_VIEWS] = "SELECT DISTINCT view FROM jobs ORDER BY 1",
+        [HN_INFO_METHODS] = "SELECT DISTINCT method, method_name, params FROM jobs ORDER BY method_pos, method",
+        [HN_INFO_PROTOCOLS] = "SELECT DISTINCT protocol, protocol_name, settings FROM jobs "
+                              "ORDER BY protocol_pos, protocol",
+        [HN_INFO_MANIFESTS] = "SELECT DISTINCT dataset, protocol, 'seed ' || seed, fold_id, manifest_sha FROM jobs "
+                              "ORDER BY dataset_pos, protocol_pos, seed, fold_pos, fold_id",
+    };
+    if ((unsigned)what >= HN_INFO_COUNT)
+        return mb_error(MB_EINVAL, "results store '%s': no such listing %d", s->path, (int)what);
+    sqlite3_stmt *st;
+    int rc = rd_prep(s, &st, sql[what]);
+    if (rc)
+        return rc;
+    int step = SQLITE_DONE, nc = sqlite3_column_count(st);
+    const char *cols[8];
+    if (nc > 8)
+        nc = 8;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int i = 0; i < nc; i++)
+            cols[i] = rd_text(st, i);
+        rc = fn(ctx, cols, nc);
+    }
+    sqlite3_finalize(st);
+    return !rc && step != SQLITE_DONE ? db_fail(s, "writing info.txt") : rc;
 }

@@ -38,7 +38,7 @@ struct hn_job_rec {
     const char *corpus_path;
     const char *protocol;         /* variant label (report block) */
     const char *protocol_name;    /* registry name */
-    const char *settings;         /* hn_settings_text */
+    const char *settings;         /* the protocol variant's canonical settings text */
     const char *method;           /* row label */
     const char *method_name;      /* registry name */
     unsigned method_caps;         /* MB_CAP_* (the report marks MB_CAP_ORACLE rows) */
@@ -68,7 +68,7 @@ int hn_store_end_run(struct hn_store *s, int64_t run_id, size_t n_ok, size_t n_n
                      size_t n_skipped) MB_MUST_CHECK;
 
 /* Records a corpus and its gesture names (idempotent). */
-int hn_store_add_corpus(struct hn_store *s, const struct pr_corpus *c) MB_MUST_CHECK;
+int hn_store_add_corpus(struct hn_store *s, const struct cp_corpus *c) MB_MUST_CHECK;
 
 /* Declares the n planned jobs in one transaction: new keys become
  * 'pending', known keys keep their status and take the plan positions;
@@ -153,7 +153,100 @@ int hn_store_prune(struct hn_store *s, size_t *n_jobs, const struct hn_prune *se
 /* The database path and its folder (for the manifests). */
 const char *hn_store_path(const struct hn_store *s);
 
-/* The underlying connection, for readers in this folder (harness/report.c). */
-struct sqlite3 *hn_store_db(struct hn_store *s);
+/* ---- reading, for the reports (harness/report.c) --------------------------
+ *
+ * Every query of the reports is here, so that this file alone knows the
+ * schema. Each read has an ORDER BY, so what a report makes of it depends on
+ * the stored results only, never on commit order. Errors name the store.
+ * The readers do not take the handle's mutex: use a read handle from one
+ * thread. Rows are passed to a callback as they are read, their strings
+ * borrowed for the call; the callback must not call the store, and a
+ * non-zero return stops the read and is returned. */
+
+/* Opens an existing store read-only: nothing is created or written, and
+ * runs may write it meanwhile. Refuses a missing file and a database that is
+ * not a store of schema HN_STORE_SCHEMA. Free with hn_store_close. */
+int hn_store_open_read(struct hn_store **out, const char *path) MB_MUST_CHECK;
+
+/* Refuses (MB_EINVAL) a store where one report block mixes jobs of
+ * different corpora, protocol settings, views or software versions, or one
+ * method row of a block jobs of different parameters (re-plans, other
+ * builds or corpora run into the same store), naming the first such block
+ * and two of its values. */
+int hn_store_check_uniform(struct hn_store *s) MB_MUST_CHECK;
+
+/* Refuses a store with a job whose dataset, protocol or method label is
+ * empty (no table could name it), with the count and the remedy. */
+int hn_store_check_labels(struct hn_store *s) MB_MUST_CHECK;
+
+/* Methods (row labels) in plan order, with the capabilities (MB_CAP_*)
+ * their jobs recorded. */
+int hn_store_each_method(struct hn_store *s, int (*fn)(void *ctx, const char *method, unsigned caps),
+                         void *ctx) MB_MUST_CHECK;
+
+/* Blocks (dataset, protocol variant) in plan order. */
+int hn_store_each_block(struct hn_store *s, int (*fn)(void *ctx, const char *dataset, const char *protocol),
+                        void *ctx) MB_MUST_CHECK;
+
+/* Job counts of one (dataset, protocol, method) by status. */
+struct hn_status_counts {
+    size_t total, ok, na, failed;
+    size_t pending;                /* neither ok, n/a nor failed: planned, or running */
+};
+int hn_store_block_counts(struct hn_store *s, struct hn_status_counts *c, const char *dataset,
+                          const char *protocol, const char *method) MB_MUST_CHECK;
+
+/* The message of the first job (in key order) of (dataset, protocol,
+ * method) with 'status' ("na", "failed"), cut to cap bytes; "" if none. */
+int hn_store_block_message(struct hn_store *s, char *buf, size_t cap, const char *dataset, const char *protocol,
+                           const char *method, const char *status) MB_MUST_CHECK;
+
+/* The subjects some ok job of (dataset, protocol) tested, by corpus index,
+ * with their names ("" when the store has none). */
+int hn_store_each_subject(struct hn_store *s, const char *dataset, const char *protocol,
+                          int (*fn)(void *ctx, int32_t subject, const char *name), void *ctx) MB_MUST_CHECK;
+
+/* One subject's metrics in one ok job. */
+struct hn_subject_metrics {
+    int32_t subject;               /* corpus index */
+    double balanced_accuracy, macro_f1, accuracy;   /* rates in [0, 1] as stored */
+    char invalid[3][48];           /* per metric in that order: "" for a rate in [0, 1], else the
+                                      stored value as text ("NULL", "1e+308", "high") */
+};
+
+/* The per-subject metrics of every ok job of (dataset, protocol, method),
+ * by subject, then seed, fold and key. */
+int hn_store_each_subject_metrics(struct hn_store *s, const char *dataset, const char *protocol,
+                                  const char *method, int (*fn)(void *ctx, const struct hn_subject_metrics *m),
+                                  void *ctx) MB_MUST_CHECK;
+
+/* Confusion counts of (dataset, protocol, method) summed over every ok job
+ * and subject, one call per non-zero (true, predicted) pair in id order,
+ * with the SHA-256 of a corpus they came from (for the gesture names). */
+int hn_store_each_confusion(struct hn_store *s, const char *dataset, const char *protocol, const char *method,
+                            int (*fn)(void *ctx, int64_t true_id, int64_t pred_id, int64_t count,
+                                      const char *corpus_sha),
+                            void *ctx) MB_MUST_CHECK;
+
+/* The name of gesture 'id' of the corpus with SHA-256 'corpus_sha', cut to
+ * cap bytes; "" when the store does not have it. */
+int hn_store_gesture_name(struct hn_store *s, char *buf, size_t cap, const char *corpus_sha,
+                          int64_t id) MB_MUST_CHECK;
+
+/* What info.txt lists; each row is given as text columns (NULL as ""). */
+enum hn_store_info {
+    HN_INFO_VERSIONS,              /* version, of jobs that computed a result (ok or n/a) */
+    HN_INFO_MACHINES,              /* machine, of the runs that computed one */
+    HN_INFO_THREADS,               /* threads per run, likewise */
+    HN_INFO_STATUS,                /* status, number of jobs */
+    HN_INFO_CORPORA,               /* sha256, name, path, "<n> subjects", "<n> windows" */
+    HN_INFO_VIEWS,                 /* view */
+    HN_INFO_METHODS,               /* label, registry name, parameters, in plan order */
+    HN_INFO_PROTOCOLS,             /* label, registry name, settings, in plan order */
+    HN_INFO_MANIFESTS,             /* dataset, protocol, "seed <s>", fold id, manifest SHA-256 */
+    HN_INFO_COUNT
+};
+int hn_store_each_info(struct hn_store *s, enum hn_store_info what,
+                       int (*fn)(void *ctx, const char *const *cols, int n_cols), void *ctx) MB_MUST_CHECK;
 
 #endif

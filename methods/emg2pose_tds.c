@@ -26,7 +26,12 @@
 #include <string.h>
 
 #include "core/fs.h"
-#include "methods/internal.h"
+#include "methods/common.h"
+#include "methods/head.h"
+#include "methods/hooks.h"
+#include "methods/hp_keys.h"
+#include "methods/method.h"
+#include "methods/train.h"
 
 #define K1 11      /* conv1 kernel and stride (emg2pose's, at 2 kHz) */
 #define S1 5
@@ -35,7 +40,48 @@
 #define S2 2
 #define K3 5
 #define TW 4   /* width of the (channels x width) view of the TDS conv block */
+#define TDS_WD 0.05   /* AdamW weight decay: fixed, not the key 'wd' (it never read one) */
 
+struct tds_hp {
+    long mae_steps;              /* regression steps */
+    struct mth_opt_hp opt;       /* wd unused (TDS_WD): not a key */
+    long width;                  /* Ch */
+    int rectify;
+};
+
+#define S struct tds_hp
+static const struct mb_param tds_params_table[] = {
+    MTH_P_MAE_STEPS(S, mae_steps),
+    MTH_P_BATCH(S, opt.batch),
+    /* the shared key's default and range; here it counts channels */
+    MTH_KEY("width", MB_PT_INT, S, width, 64, 4, 1024,
+            "convolution channels Ch = the embedding width (a multiple of 4)"),
+    MTH_P_RECTIFY(S, rectify),
+    MTH_P_LR(S, opt.lr),
+    MTH_P_WARMUP(S, opt.warmup),
+    MTH_P_CLIP(S, opt.clip),
+    MB_PARAM_END
+};
+#undef S
+
+static int tds_check(const void *hpv, const char *name)
+{
+    const struct tds_hp *hp = hpv;
+    if (hp->width % TW)
+        return mb_error(MB_EINVAL, "%s: width %ld is not a multiple of %d", name, hp->width, TW);
+    return MB_OK;
+}
+
+/* Views of the tensors (bound when they are laid out, tds_init). */
+struct tds_w {
+    float *c1_w, *c1_b, *ln1_w, *ln1_b;   /* [Ch x k1 x C], [Ch], [Ch], [Ch] */
+    float *c2_w, *c2_b, *ln2_w, *ln2_b;   /* [Ch x K2 x Ch], [Ch] x3 */
+    float *t_w, *t_b, *ln3_w, *ln3_b;     /* [g x K3 x g], [g], [Ch], [Ch] */
+    float *f1_w, *f1_b, *f2_w, *f2_b;     /* [Ch x Ch], [Ch], [Ch x Ch], [Ch] */
+    float *ln4_w, *ln4_b, *out_w, *out_b; /* [Ch], [Ch], [J x Ch], [J] */
+};
+
+/* The method's fitted state (the contract's struct mb_method_model). */
 struct tds {
     size_t T, C, J, Ch, g;     /* g = Ch / TW channels per width position */
     size_t k1, s1;             /* conv1 kernel and stride */
@@ -47,6 +93,9 @@ struct tds {
     float *mean, *istd;        /* [C] input standardisation */
     float *pmean, *pistd;      /* [J] pose standardisation of the targets */
     struct nn_params p;
+    struct tds_w w, gw;        /* views of the parameters and of their gradients */
+    struct mth_curve loss;     /* L1 per training step */
+    struct mth_head head;      /* logistic regression on the embedding (predict_proba) */
 };
 
 /* Activations of a batch; names follow the forward. */
@@ -74,10 +123,12 @@ static void relu_back(float *d, const float *y, size_t n)
             d[i] = 0;
 }
 
-void tds_free(struct tds *t)
+static void tds_free(struct tds *t)
 {
     if (!t)
         return;
+    mth_curve_release(&t->loss);
+    mth_head_release(&t->head);
     free(t->mean);
     free(t->istd);
     free(t->pmean);
@@ -123,9 +174,6 @@ static int act_alloc(struct tds_act *a, const struct tds *t, size_t B)
     return MB_OK;
 }
 
-#define PD(name) nn_params_data(&t->p, name)
-#define PG(name) nn_params_grad(&t->p, name)
-
 /* [B x T x (g*TW)] feature f = c*TW + j  <->  [(B*TW) x T x g] row (b*TW + j), channel c. */
 static void to_groups(float *dst, const float *src, size_t B, size_t T, size_t g)
 {
@@ -148,30 +196,30 @@ static void from_groups(float *dst, const float *src, size_t B, size_t T, size_t
 static void forward(struct tds_act *a, const struct tds *t, size_t B)
 {
     size_t Ch = t->Ch, g = t->g, T1 = t->T1, T2 = t->T2, T3 = t->T3;
-    nn_conv1d_forward(a->a1, a->col1, a->x, PD("c1.w"), PD("c1.b"), B, t->T, t->C, Ch, t->k1, t->s1, 0);
+    nn_conv1d_forward(a->a1, a->col1, a->x, t->w.c1_w, t->w.c1_b, B, t->T, t->C, Ch, t->k1, t->s1, 0);
     relu(a->a1, B * T1 * Ch);
-    nn_layernorm_forward(a->l1, a->mu1, a->rs1, a->a1, PD("ln1.w"), PD("ln1.b"), B * T1, Ch);
-    nn_conv1d_forward(a->a2, a->col2, a->l1, PD("c2.w"), PD("c2.b"), B, T1, Ch, Ch, K2, S2, 0);
+    nn_layernorm_forward(a->l1, a->mu1, a->rs1, a->a1, t->w.ln1_w, t->w.ln1_b, B * T1, Ch);
+    nn_conv1d_forward(a->a2, a->col2, a->l1, t->w.c2_w, t->w.c2_b, B, T1, Ch, Ch, K2, S2, 0);
     relu(a->a2, B * T2 * Ch);
-    nn_layernorm_forward(a->l2, a->mu2, a->rs2, a->a2, PD("ln2.w"), PD("ln2.b"), B * T2, Ch);
+    nn_layernorm_forward(a->l2, a->mu2, a->rs2, a->a2, t->w.ln2_w, t->w.ln2_b, B * T2, Ch);
     /* TDS conv: per width position, over time, mixing the g channels */
     to_groups(a->tr, a->l2, B, T2, g);
     float *tmp = a->dtr;   /* free during the forward: [B*TW x T3 x g] */
-    nn_conv1d_forward(tmp, a->col3, a->tr, PD("t.w"), PD("t.b"), B * TW, T2, g, g, K3, 1, 0);
+    nn_conv1d_forward(tmp, a->col3, a->tr, t->w.t_w, t->w.t_b, B * TW, T2, g, g, K3, 1, 0);
     relu(tmp, B * T3 * Ch);
     from_groups(a->a3, tmp, B, T3, g);
     for (size_t b = 0; b < B; b++)   /* residual: the input's last T3 steps */
         for (size_t s = 0; s < T3; s++)
             for (size_t f = 0; f < Ch; f++)
                 a->res[(b * T3 + s) * Ch + f] = a->a3[(b * T3 + s) * Ch + f] + a->l2[(b * T2 + (T2 - T3) + s) * Ch + f];
-    nn_layernorm_forward(a->l3, a->mu3, a->rs3, a->res, PD("ln3.w"), PD("ln3.b"), B * T3, Ch);
+    nn_layernorm_forward(a->l3, a->mu3, a->rs3, a->res, t->w.ln3_w, t->w.ln3_b, B * T3, Ch);
     /* TDS fully connected */
-    nn_linear_forward(a->h1, a->l3, PD("f1.w"), PD("f1.b"), B * T3, Ch, Ch);
+    nn_linear_forward(a->h1, a->l3, t->w.f1_w, t->w.f1_b, B * T3, Ch, Ch);
     relu(a->h1, B * T3 * Ch);
-    nn_linear_forward(a->res2, a->h1, PD("f2.w"), PD("f2.b"), B * T3, Ch, Ch);
+    nn_linear_forward(a->res2, a->h1, t->w.f2_w, t->w.f2_b, B * T3, Ch, Ch);
     for (size_t i = 0; i < B * T3 * Ch; i++)
         a->res2[i] += a->l3[i];
-    nn_layernorm_forward(a->l4, a->mu4, a->rs4, a->res2, PD("ln4.w"), PD("ln4.b"), B * T3, Ch);
+    nn_layernorm_forward(a->l4, a->mu4, a->rs4, a->res2, t->w.ln4_w, t->w.ln4_b, B * T3, Ch);
     nn_mean_pool_forward(a->z, a->l4, NULL, B, T3, Ch);
     /* the trajectory: each regressed frame's features, then the per-frame readout */
     for (size_t b = 0; b < B; b++)
@@ -181,7 +229,7 @@ static void forward(struct tds_act *a, const struct tds *t, size_t B)
             for (size_t k = 0; k < Ch; k++)
                 h[k] = (1 - w) * p[k] + w * q[k];
         }
-    nn_linear_forward(a->y, a->hf, PD("out.w"), PD("out.b"), B * t->Fu, Ch, t->J);
+    nn_linear_forward(a->y, a->hf, t->w.out_w, t->w.out_b, B * t->Fu, Ch, t->J);
 }
 
 /* Backward from a->dy [B x Fu x J] into the parameter gradients. */
@@ -189,7 +237,7 @@ static void backward(struct tds_act *a, const struct tds *t, size_t B)
 {
     size_t Ch = t->Ch, g = t->g, T1 = t->T1, T2 = t->T2, T3 = t->T3, n3 = B * T3 * Ch;
     memset(a->dhf, 0, B * t->Fu * Ch * sizeof *a->dhf);
-    nn_linear_backward(a->dhf, PG("out.w"), PG("out.b"), a->dy, a->hf, PD("out.w"), B * t->Fu, Ch, t->J);
+    nn_linear_backward(a->dhf, t->gw.out_w, t->gw.out_b, a->dy, a->hf, t->w.out_w, B * t->Fu, Ch, t->J);
     memset(a->dl4, 0, n3 * sizeof *a->dl4);
     for (size_t b = 0; b < B; b++)
         for (size_t f = 0; f < t->Fu; f++) {
@@ -201,14 +249,14 @@ static void backward(struct tds_act *a, const struct tds *t, size_t B)
             }
         }
     memset(a->dres2, 0, n3 * sizeof *a->dres2);
-    nn_layernorm_backward(a->dres2, PG("ln4.w"), PG("ln4.b"), a->dl4, a->res2, a->mu4, a->rs4, PD("ln4.w"), B * T3, Ch);
+    nn_layernorm_backward(a->dres2, t->gw.ln4_w, t->gw.ln4_b, a->dl4, a->res2, a->mu4, a->rs4, t->w.ln4_w, B * T3, Ch);
     memset(a->dh1, 0, n3 * sizeof *a->dh1);
-    nn_linear_backward(a->dh1, PG("f2.w"), PG("f2.b"), a->dres2, a->h1, PD("f2.w"), B * T3, Ch, Ch);
+    nn_linear_backward(a->dh1, t->gw.f2_w, t->gw.f2_b, a->dres2, a->h1, t->w.f2_w, B * T3, Ch, Ch);
     relu_back(a->dh1, a->h1, n3);
     memcpy(a->dl3, a->dres2, n3 * sizeof *a->dl3);   /* the residual path */
-    nn_linear_backward(a->dl3, PG("f1.w"), PG("f1.b"), a->dh1, a->l3, PD("f1.w"), B * T3, Ch, Ch);
+    nn_linear_backward(a->dl3, t->gw.f1_w, t->gw.f1_b, a->dh1, a->l3, t->w.f1_w, B * T3, Ch, Ch);
     memset(a->dres, 0, n3 * sizeof *a->dres);
-    nn_layernorm_backward(a->dres, PG("ln3.w"), PG("ln3.b"), a->dl3, a->res, a->mu3, a->rs3, PD("ln3.w"), B * T3, Ch);
+    nn_layernorm_backward(a->dres, t->gw.ln3_w, t->gw.ln3_b, a->dl3, a->res, a->mu3, a->rs3, t->w.ln3_w, B * T3, Ch);
     /* residual into the cropped input, conv branch through ReLU */
     memset(a->dl2, 0, B * T2 * Ch * sizeof *a->dl2);
     for (size_t b = 0; b < B; b++)
@@ -220,20 +268,21 @@ static void backward(struct tds_act *a, const struct tds *t, size_t B)
     float *dgr = a->dres2;   /* free now: the grouped conv-output gradient [B*TW x T3 x g] */
     to_groups(dgr, a->da3, B, T3, g);
     memset(a->dtr, 0, B * T2 * Ch * sizeof *a->dtr);
-    nn_conv1d_backward(a->dtr, PG("t.w"), PG("t.b"), a->dcol, dgr, a->col3, PD("t.w"), B * TW, T2, g, g, K3, 1, 0);
+    nn_conv1d_backward(a->dtr, t->gw.t_w, t->gw.t_b, a->dcol, dgr, a->col3, t->w.t_w, B * TW, T2, g, g, K3, 1, 0);
     float *dl2g = a->da2;    /* free now: [B x T2 x Ch] */
     from_groups(dl2g, a->dtr, B, T2, g);
     for (size_t i = 0; i < B * T2 * Ch; i++)
         a->dl2[i] += dl2g[i];
     memset(a->da2, 0, B * T2 * Ch * sizeof *a->da2);
-    nn_layernorm_backward(a->da2, PG("ln2.w"), PG("ln2.b"), a->dl2, a->a2, a->mu2, a->rs2, PD("ln2.w"), B * T2, Ch);
+    nn_layernorm_backward(a->da2, t->gw.ln2_w, t->gw.ln2_b, a->dl2, a->a2, a->mu2, a->rs2, t->w.ln2_w, B * T2, Ch);
     relu_back(a->da2, a->a2, B * T2 * Ch);
     memset(a->dl1, 0, B * T1 * Ch * sizeof *a->dl1);
-    nn_conv1d_backward(a->dl1, PG("c2.w"), PG("c2.b"), a->dcol, a->da2, a->col2, PD("c2.w"), B, T1, Ch, Ch, K2, S2, 0);
+    nn_conv1d_backward(a->dl1, t->gw.c2_w, t->gw.c2_b, a->dcol, a->da2, a->col2, t->w.c2_w, B, T1, Ch, Ch, K2, S2, 0);
     memset(a->da1, 0, B * T1 * Ch * sizeof *a->da1);
-    nn_layernorm_backward(a->da1, PG("ln1.w"), PG("ln1.b"), a->dl1, a->a1, a->mu1, a->rs1, PD("ln1.w"), B * T1, Ch);
+    nn_layernorm_backward(a->da1, t->gw.ln1_w, t->gw.ln1_b, a->dl1, a->a1, a->mu1, a->rs1, t->w.ln1_w, B * T1, Ch);
     relu_back(a->da1, a->a1, B * T1 * Ch);
-    nn_conv1d_backward(NULL, PG("c1.w"), PG("c1.b"), a->dcol, a->da1, a->col1, PD("c1.w"), B, t->T, t->C, Ch, t->k1, t->s1, 0);
+    nn_conv1d_backward(NULL, t->gw.c1_w, t->gw.c1_b, a->dcol, a->da1, a->col1, t->w.c1_w, B, t->T, t->C, Ch, t->k1,
+                       t->s1, 0);
 }
 
 static void fill(struct tds_act *a, const struct tds *t, const float *const *rows, size_t B)
@@ -269,7 +318,7 @@ static void stats(float *mean, float *istd, const float *const *rows, size_t n, 
     }
 }
 
-static int tds_init(struct tds **out, const struct mth_hp *hp, const struct pr_corpus *c, uint64_t seed)
+static int tds_init(struct tds **out, const struct tds_hp *hp, const struct cp_corpus *c, uint64_t seed)
 {
     struct tds *t = calloc(1, sizeof *t);
     if (!t)
@@ -309,7 +358,7 @@ static int tds_init(struct tds **out, const struct mth_hp *hp, const struct pr_c
      * the 50 Hz rollout; frames ending before the first step's receptive field is
      * complete have no features yet (emg2pose pads a left context instead) and are
      * left out. */
-    t->F = pr_pose_frames(c);
+    t->F = cp_pose_frames(c);
     size_t e0 = ((K3 - 1) * S2 + K2 - 1) * t->s1 + t->k1, de = S2 * t->s1;  /* end(s) = e0 + s de */
     t->f0 = 0;
     while (t->f0 < t->F && (t->f0 + 1) * t->T / t->F < e0)
@@ -331,17 +380,28 @@ static int tds_init(struct tds **out, const struct mth_hp *hp, const struct pr_c
     t->istd = malloc(t->C * sizeof *t->istd);
     t->pmean = malloc(t->J * sizeof *t->pmean);
     t->pistd = malloc(t->J * sizeof *t->pistd);
-    struct { const char *n; int decay, nd; size_t s[3]; } L[] = {
-        { "c1.w", 1, 3, { Ch, t->k1, t->C } }, { "c1.b", 0, 1, { Ch } }, { "ln1.w", 0, 1, { Ch } }, { "ln1.b", 0, 1, { Ch } },
-        { "c2.w", 1, 3, { Ch, K2, Ch } },   { "c2.b", 0, 1, { Ch } }, { "ln2.w", 0, 1, { Ch } }, { "ln2.b", 0, 1, { Ch } },
-        { "t.w", 1, 3, { g, K3, g } },      { "t.b", 0, 1, { g } },   { "ln3.w", 0, 1, { Ch } }, { "ln3.b", 0, 1, { Ch } },
-        { "f1.w", 1, 2, { Ch, Ch } },       { "f1.b", 0, 1, { Ch } }, { "f2.w", 1, 2, { Ch, Ch } }, { "f2.b", 0, 1, { Ch } },
-        { "ln4.w", 0, 1, { Ch } },          { "ln4.b", 0, 1, { Ch } }, { "out.w", 1, 2, { t->J, Ch } }, { "out.b", 0, 1, { t->J } },
+    /* the layout; init: weights U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (PyTorch's default),
+     * norms' weights 1, biases 0 */
+    enum { ZERO, ONE, FAN_IN };
+#define T(name, field, decay, nd, init, ...) { name, offsetof(struct tds_w, field), decay, nd, init, { __VA_ARGS__ } }
+    const struct { const char *n; size_t off; int decay, nd, init; size_t s[3]; } L[] = {
+        T("c1.w", c1_w, 1, 3, FAN_IN, Ch, t->k1, t->C), T("c1.b", c1_b, 0, 1, ZERO, Ch),
+        T("ln1.w", ln1_w, 0, 1, ONE, Ch),               T("ln1.b", ln1_b, 0, 1, ZERO, Ch),
+        T("c2.w", c2_w, 1, 3, FAN_IN, Ch, K2, Ch),      T("c2.b", c2_b, 0, 1, ZERO, Ch),
+        T("ln2.w", ln2_w, 0, 1, ONE, Ch),               T("ln2.b", ln2_b, 0, 1, ZERO, Ch),
+        T("t.w", t_w, 1, 3, FAN_IN, g, K3, g),          T("t.b", t_b, 0, 1, ZERO, g),
+        T("ln3.w", ln3_w, 0, 1, ONE, Ch),               T("ln3.b", ln3_b, 0, 1, ZERO, Ch),
+        T("f1.w", f1_w, 1, 2, FAN_IN, Ch, Ch),          T("f1.b", f1_b, 0, 1, ZERO, Ch),
+        T("f2.w", f2_w, 1, 2, FAN_IN, Ch, Ch),          T("f2.b", f2_b, 0, 1, ZERO, Ch),
+        T("ln4.w", ln4_w, 0, 1, ONE, Ch),               T("ln4.b", ln4_b, 0, 1, ZERO, Ch),
+        T("out.w", out_w, 1, 2, FAN_IN, t->J, Ch),      T("out.b", out_b, 0, 1, ZERO, t->J),
     };
+#undef T
     int rc = (t->mean && t->istd && t->pmean && t->pistd && t->lo && t->wt) ? MB_OK
              : mb_error(MB_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < sizeof L / sizeof L[0]; i++) {
-        int r = nn_params_add(&t->p, L[i].n, L[i].decay, L[i].nd, L[i].s);
+        int r = nn_params_add(&t->p, L[i].n, L[i].decay, L[i].nd, L[i].s, (float **)((char *)&t->w + L[i].off),
+                              (float **)((char *)&t->gw + L[i].off));
         rc = r < 0 ? r : MB_OK;
     }
     if (!rc)
@@ -353,18 +413,18 @@ static int tds_init(struct tds **out, const struct mth_hp *hp, const struct pr_c
     struct mb_rng r;
     mb_rng_seed(&r, seed, 0x746473);   /* "tds": the init stream */
     for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
-        float *w = PD(L[i].n);
+        float *w = *(float **)((char *)&t->w + L[i].off);
         size_t n = t->p.t[i].size;
-        if (strstr(L[i].n, "ln") == L[i].n && strstr(L[i].n, ".w"))
+        if (L[i].init == ONE)
             nn_init_const(w, n, 1);
-        else if (L[i].decay)   /* PyTorch's default bound 1/sqrt(fan_in) */
+        else if (L[i].init == FAN_IN)
             nn_init_uniform(w, n, 1.0f / sqrtf((float)(n / L[i].s[0])), &r);
     }
     *out = t;
     return MB_OK;
 }
 
-int tds_embed(float *Z, const struct tds *t, const float *const *rows, size_t n)
+static int tds_embed_rows(float *Z, const struct tds *t, const float *const *rows, size_t n)
 {
     if (!n)
         return MB_OK;
@@ -388,29 +448,27 @@ int tds_embed(float *Z, const struct tds *t, const float *const *rows, size_t n)
     return MB_OK;
 }
 
-size_t tds_dim(const struct tds *t) { return t->Ch; }
-
-void tds_hash(char hex[65], const struct tds *t)
+/* Z [x->n x Ch]: the embedding of a set's EMG windows (the head's input). */
+static int tds_embed_set(float *Z, const void *ctx, const struct cp_set *x)
 {
-    char h[2][65], cat[129];
-    mb_sha256_hex(h[0], t->p.data, t->p.total * sizeof *t->p.data);
-    mb_sha256_hex(h[1], t->mean, t->C * sizeof *t->mean);
-    snprintf(cat, sizeof cat, "%s%s", h[0], h[1]);
-    mb_sha256_hex(hex, cat, 128);
+    const float **r = mth_rows(x, MTH_EMG);
+    if (!r)
+        return MB_ENOMEM;
+    int rc = tds_embed_rows(Z, ctx, r, x->n);
+    free(r);
+    return rc;
 }
 
 /* Trains on the training windows with a valid pose: L1 between the
  * predicted and the true (standardised) pose of the regressed frames. */
-static int tds_train(struct tds *t, float **curve, size_t *n_curve, const struct mth_hp *hp,
-                     const struct pr_set *train, uint64_t seed)
+static int tds_train(struct tds *t, const struct tds_hp *hp, const struct cp_set *train, uint64_t seed)
 {
-    const struct pr_corpus *c = train->c;
+    const struct cp_corpus *c = train->c;
     size_t n = 0, J = t->J;
     const float **rows = calloc(train->n + 1, sizeof *rows), **prow = calloc(train->n + 1, sizeof *prow);
     int *perm = malloc((train->n + 1) * sizeof *perm);
     long steps = (long)hp->mae_steps;
-    *curve = malloc(((size_t)steps + 1) * sizeof **curve);
-    if (!rows || !prow || !perm || !*curve) {
+    if (!rows || !prow || !perm) {
         free(rows); free(prow); free(perm);
         return mb_error(MB_ENOMEM, "out of memory");
     }
@@ -418,8 +476,8 @@ static int tds_train(struct tds *t, float **curve, size_t *n_curve, const struct
         size_t i = train->idx[k];
         if (c->pose_valid && !c->pose_valid[i])
             continue;   /* IK failures carry no pose */
-        rows[n] = c->x + i * c->W * c->C;
-        prow[n] = pr_pose_row(c, i) + t->f0 * J;   /* [Fu x J]: the regressed frames */
+        rows[n] = cp_window(c, i);
+        prow[n] = cp_pose_row(c, i) + t->f0 * J;   /* [Fu x J]: the regressed frames */
         n++;
     }
     int rc = MB_OK;
@@ -431,10 +489,9 @@ static int tds_train(struct tds *t, float **curve, size_t *n_curve, const struct
         free(rows); free(prow); free(perm);
         return rc;
     }
-    *n_curve = (size_t)steps;
-    size_t B = (size_t)hp->batch < n ? (size_t)hp->batch : n;
+    size_t B = (size_t)hp->opt.batch < n ? (size_t)hp->opt.batch : n;
     struct tds_act a;
-    if ((rc = act_alloc(&a, t, B))) {
+    if ((rc = mth_curve_alloc(&t->loss, steps)) || (rc = act_alloc(&a, t, B))) {
         free(rows); free(prow); free(perm);
         return rc;
     }
@@ -451,9 +508,11 @@ static int tds_train(struct tds *t, float **curve, size_t *n_curve, const struct
     for (size_t i = 0; i < n; i++)
         perm[i] = (int)i;
     size_t at = n;
+    struct mth_opt_hp o = hp->opt;
+    o.wd = TDS_WD;
+    struct mth_train tr = mth_train_cfg(&o, steps);
     struct nn_adamw opt = NN_ADAMW_DEFAULT;
-    opt.weight_decay = (float)0.05;
-    struct menc_train tr = mth_train_cfg(hp, steps);
+    opt.weight_decay = tr.wd;
     for (long s = 0; s < steps; s++) {
         if (at + B > n) {
             mb_rng_shuffle_int(&rb, perm, n);
@@ -481,7 +540,7 @@ static int tds_train(struct tds *t, float **curve, size_t *n_curve, const struct
             rc = mb_error(MB_ENUM, "emg2pose-tds: loss is %g at step %ld", loss, s);
             break;
         }
-        (*curve)[s] = (float)loss;
+        t->loss.v[s] = (float)loss;
         backward(&a, t, B);
         nn_clip_grad_norm(t->p.grad, t->p.total, tr.clip);
         nn_adamw_step(&t->p, &opt, nn_lr_cosine(s, tr.warmup, tr.steps, tr.lr, tr.lr_min), s + 1);
@@ -497,46 +556,78 @@ out:
     return rc;
 }
 
-static int tds_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes, size_t K,
-                   const char *params, uint64_t seed)
+static int tds_fit(struct mb_method_model **out, const struct cp_set *train, const int32_t *classes, size_t K,
+                   const void *hpv, uint64_t seed, struct mb_shared *sh)
 {
-    int rc;
+    (void)sh;
+    const struct tds_hp *hp = hpv;
     *out = NULL;
     if (!train->c->J)
         return mb_error(MB_EINVAL, "emg2pose-tds: corpus '%s' has no pose stream to regress",
                         train->c->name ? train->c->name : "?");
-    struct mb_method_model *m = mth_model_new("emg2pose-tds", params, seed, &rc);
-    if (!m)
-        return rc;
-    m->src = MTH_TDS;
-    if (!(rc = tds_init(&m->tds, &m->hp, train->c, seed)) &&
-        !(rc = tds_train(m->tds, &m->loss_emg, &m->n_loss_emg, &m->hp, train, seed)))
-        rc = mth_fit_head(m, train, classes, K);
+    struct tds *t = NULL;
+    int rc;
+    if (!(rc = tds_init(&t, hp, train->c, seed)) && !(rc = tds_train(t, hp, train, seed)))
+        rc = mth_head_fit(&t->head, tds_embed_set, t, t->Ch, train, classes, K, seed, "emg2pose-tds");
     if (rc) {
-        mth_free(m);
+        tds_free(t);
         return rc;
     }
-    *out = m;
+    *out = (struct mb_method_model *)t;
     return MB_OK;
 }
+
+static int tds_predict(float *P, const struct mb_method_model *mm, const struct cp_set *test)
+{
+    const struct tds *t = (const struct tds *)mm;
+    return mth_head_predict(P, &t->head, tds_embed_set, t, t->Ch, test);
+}
+
+static int tds_embed(float *Z, size_t *E, const struct mb_method_model *mm, const struct cp_set *x)
+{
+    const struct tds *t = (const struct tds *)mm;
+    if (E)
+        *E = t->Ch;
+    return tds_embed_set(Z, t, x);
+}
+
+static size_t tds_dim(const struct mb_method_model *mm) { return ((const struct tds *)mm)->Ch; }
+
+/* The representation: the weights and the input standardisation (not the
+ * pose standardisation of the targets, nor the logistic head). */
+static void tds_hash(char hex[65], const struct mb_method_model *mm)
+{
+    const struct tds *t = (const struct tds *)mm;
+    char h[2][65], cat[129], net[65];
+    mb_sha256_hex(h[0], t->p.data, t->p.total * sizeof *t->p.data);
+    mb_sha256_hex(h[1], t->mean, t->C * sizeof *t->mean);
+    snprintf(cat, sizeof cat, "%s%s", h[0], h[1]);
+    mb_sha256_hex(net, cat, 128);
+    mb_sha256_hex(hex, net, 64);   /* hashed again, as every method's representation */
+}
+
+static void tds_release(struct mb_method_model *mm) { tds_free((struct tds *)mm); }
 
 const struct mb_method mb_method_emg2pose_tds = {
     .name = "emg2pose-tds",
     .summary = "emg2pose baseline: TDS convolution featuriser trained to regress the pose (L1), frozen; logistic head",
     .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED | MB_CAP_NEEDS_POSE,
-    .params = "mae_steps=150,width=64",
-    .check_params = mth_check_params,
+    .params = tds_params_table,
+    .hp_size = sizeof(struct tds_hp),
+    .check = tds_check,
     .fit = tds_fit,
-    .predict_proba = mth_predict_proba,
-    .embed = mth_embed,
-    .param_hash = mth_param_hash,
-    .free = mth_free,
-    .embed_dim = mth_embed_dim,
+    .predict_proba = tds_predict,
+    .embed = tds_embed,
+    .param_hash = tds_hash,
+    .free = tds_release,
+    .embed_dim = tds_dim,
 };
 
-/* Test hooks (internal.h). */
-struct nn_params *tds_params(struct tds *t) { return &t->p; }
-size_t tds_frames(const struct tds *t) { return t->Fu; }
+/* ---- test hooks (methods/hooks.h) ---------------------------------------------- */
+
+const struct mth_curve *tds_curve(const struct mb_method_model *m) { return &((const struct tds *)m)->loss; }
+struct nn_params *tds_params(struct mb_method_model *m) { return &((struct tds *)m)->p; }
+size_t tds_frames(const struct mb_method_model *m) { return ((const struct tds *)m)->Fu; }
 
 /* FNV-1a over the on/off bits of n ReLU outputs. */
 static uint64_t relu_pattern(uint64_t h, const float *y, size_t n)
@@ -546,9 +637,10 @@ static uint64_t relu_pattern(uint64_t h, const float *y, size_t n)
     return h;
 }
 
-double tds_sq_loss(struct tds *t, const float *const *rows, const float *target, size_t B, int grad,
+double tds_sq_loss(struct mb_method_model *m, const float *const *rows, const float *target, size_t B, int grad,
                    uint64_t *relu_sig)
 {
+    struct tds *t = (struct tds *)m;
     struct tds_act a;
     if (act_alloc(&a, t, B))
         return NAN;

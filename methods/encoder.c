@@ -24,12 +24,14 @@ static size_t n_visible(const struct menc *e)
     return e->Np - nm;
 }
 
-static void add(struct nn_params *p, int *rc, const char *name, int decay, int nd, size_t a, size_t b)
+/* One tensor of the layout, its views in the struct menc (*rc: the first error). */
+static void add(struct nn_params *p, int *rc, const char *name, int decay, int nd, size_t a, size_t b, float **view,
+                float **gview)
 {
     if (*rc < 0)
         return;
     size_t sh[2] = { a, b };
-    int r = nn_params_add(p, name, decay, nd, sh);
+    int r = nn_params_add(p, name, decay, nd, sh, view, gview);
     if (r < 0)
         *rc = r;
 }
@@ -64,38 +66,33 @@ int menc_init(struct menc *e, const struct menc_cfg *cfg, uint64_t seed)
     struct nn_params *p = &e->p;
     int rc = 0;
     char pre[32];
-    add(p, &rc, "pe.w", 1, 2, D, PC);
-    add(p, &rc, "pe.b", 0, 1, D, 1);
-    add(p, &rc, "pos", 0, 2, e->Np, D);
+#define ADD(name, decay, nd, a, b, field) add(p, &rc, name, decay, nd, a, b, &e->field, &e->g##field)
+    ADD("pe.w", 1, 2, D, PC, pe_w);
+    ADD("pe.b", 0, 1, D, 1, pe_b);
+    ADD("pos", 0, 2, e->Np, D, pos);
     if (c->cls)
-        add(p, &rc, "cls", 0, 1, D, 1);
+        ADD("cls", 0, 1, D, 1, cls);
     for (size_t l = 0; l < c->L && rc >= 0; l++) {
         snprintf(pre, sizeof pre, "enc.%zu.", l);
-        rc = nn_block_add_params(p, pre, D, c->F);
+        rc = nn_block_add_params(p, pre, D, c->F, &e->blk[l], &e->gblk[l]);
     }
-    add(p, &rc, "lnf.w", 0, 1, D, 1);
-    add(p, &rc, "lnf.b", 0, 1, D, 1);
-    add(p, &rc, "de.w", 1, 2, Dd, D);
-    add(p, &rc, "de.b", 0, 1, Dd, 1);
-    add(p, &rc, "mtok", 0, 1, Dd, 1);
-    add(p, &rc, "dpos", 0, 2, e->Np, Dd);
+    ADD("lnf.w", 0, 1, D, 1, lnf_w);
+    ADD("lnf.b", 0, 1, D, 1, lnf_b);
+    ADD("de.w", 1, 2, Dd, D, de_w);
+    ADD("de.b", 0, 1, Dd, 1, de_b);
+    ADD("mtok", 0, 1, Dd, 1, mtok);
+    ADD("dpos", 0, 2, e->Np, Dd, dpos);
     if (rc >= 0)
-        rc = nn_block_add_params(p, "dec.", Dd, dec_ffn(e));
-    add(p, &rc, "dln.w", 0, 1, Dd, 1);
-    add(p, &rc, "dln.b", 0, 1, Dd, 1);
-    add(p, &rc, "do.w", 1, 2, PC, Dd);
-    add(p, &rc, "do.b", 0, 1, PC, 1);
+        rc = nn_block_add_params(p, "dec.", Dd, dec_ffn(e), &e->dblk, &e->gdblk);
+    ADD("dln.w", 0, 1, Dd, 1, dln_w);
+    ADD("dln.b", 0, 1, Dd, 1, dln_b);
+    ADD("do.w", 1, 2, PC, Dd, do_w);
+    ADD("do.b", 0, 1, PC, 1, do_b);
+#undef ADD
     if (rc < 0 || (rc = nn_params_alloc(p))) {
         menc_release(e);
         return rc;
     }
-#define V(field, name) (e->field = nn_params_data(p, name), e->g##field = nn_params_grad(p, name))
-    V(pe_w, "pe.w"); V(pe_b, "pe.b"); V(pos, "pos"); V(lnf_w, "lnf.w"); V(lnf_b, "lnf.b");
-    if (c->cls)
-        V(cls, "cls");
-    V(de_w, "de.w"); V(de_b, "de.b"); V(mtok, "mtok"); V(dpos, "dpos");
-    V(dln_w, "dln.w"); V(dln_b, "dln.b"); V(do_w, "do.w"); V(do_b, "do.b");
-#undef V
     struct mb_rng r;
     mb_rng_seed(&r, seed, 0x656e63);   /* "enc": the init stream */
     /* PyTorch's nn.Linear default for linear maps, N(0, 0.02^2) for the
@@ -104,16 +101,12 @@ int menc_init(struct menc *e, const struct menc_cfg *cfg, uint64_t seed)
     nn_init_normal(e->pos, e->Np * D, 0.02f, &r);
     if (c->cls)
         nn_init_normal(e->cls, D, 0.02f, &r);
-    for (size_t l = 0; l < c->L; l++) {
-        snprintf(pre, sizeof pre, "enc.%zu.", l);
-        nn_block_bind(&e->blk[l], &e->gblk[l], p, pre);
+    for (size_t l = 0; l < c->L; l++)
         nn_block_init(&e->blk[l], D, c->F, &r);
-    }
     nn_init_const(e->lnf_w, D, 1);
     nn_init_uniform(e->de_w, Dd * D, 1.0f / sqrtf((float)D), &r);
     nn_init_normal(e->mtok, Dd, 0.02f, &r);
     nn_init_normal(e->dpos, e->Np * Dd, 0.02f, &r);
-    nn_block_bind(&e->dblk, &e->gdblk, p, "dec.");
     nn_block_init(&e->dblk, Dd, dec_ffn(e), &r);
     nn_init_const(e->dln_w, Dd, 1);
     nn_init_uniform(e->do_w, PC * Dd, 1.0f / sqrtf((float)Dd), &r);
@@ -389,7 +382,7 @@ float menc_mae_loss(struct menc_ws *w, const struct menc *e, size_t B, struct mb
     return loss;
 }
 
-int menc_train_mae(struct menc *e, const float *const *rows, size_t n, const struct menc_train *t,
+int menc_train_mae(struct menc *e, const float *const *rows, size_t n, const struct mth_train *t,
                    uint64_t seed, float *loss_curve)
 {
     if (!n)

@@ -31,6 +31,7 @@
 #include "kernels/nn/nn.h"
 #include "kernels/nn/nn_block.h"
 #include "kernels/nn/nn_param.h"
+#include "methods/train.h"
 
 #define MENC_MAX_LAYERS 8
 
@@ -51,7 +52,7 @@ struct menc {
     size_t Tp;           /* samples used = Np * P (the last Tp of the window) */
     float *mean, *istd;  /* [C] per-channel standardisation (training windows only) */
     struct nn_params p;  /* encoder + decoder weights, gradients, Adam moments */
-    /* encoder views (parameters; g* gradients) */
+    /* encoder views (parameters; g* gradients), bound when menc_init lays them out */
     float *pe_w, *pe_b, *pos, *cls, *lnf_w, *lnf_b;
     float *gpe_w, *gpe_b, *gpos, *gcls, *glnf_w, *glnf_b;
     struct nn_block_w blk[MENC_MAX_LAYERS], gblk[MENC_MAX_LAYERS];
@@ -115,16 +116,9 @@ void menc_backward(struct menc_ws *w, const struct menc *e, size_t B, int masked
  * accumulate; the caller zeroes and steps). Returns the loss. */
 float menc_mae_loss(struct menc_ws *w, const struct menc *e, size_t B, struct mb_rng *r);
 
-/* Training hyperparameters of a loop. */
-struct menc_train {
-    long steps, warmup;
-    size_t batch;
-    float lr, lr_min, wd, clip;
-};
-
 /* MAE pre-training on n windows: minibatches drawn from (seed, stream 1),
  * masks from (seed, stream 2). loss_curve [steps] may be NULL. */
-int menc_train_mae(struct menc *e, const float *const *rows, size_t n, const struct menc_train *t,
+int menc_train_mae(struct menc *e, const float *const *rows, size_t n, const struct mth_train *t,
                    uint64_t seed, float *loss_curve) MB_MUST_CHECK;
 
 /* Pooled embeddings Z [n x D] of n windows (no masking), in batches. */

@@ -1,99 +1,111 @@
-/* methods/pose_mae.c - 'pose-mae' and 'pose-upper-bound': the pose masked
- * autoencoder of CPEP's stage 1, trained on the training windows' poses.
- * Both read the TRUE pose of the windows they embed or classify, so both
- * are oracles (a pose sensor at test time): pose-upper-bound is the row the
- * papers report as the "Pose-MAE upper bound" of the linear probe
- * (methods.md §6.3); pose-mae is the same encoder, registered so the anchor
- * CPEP aligns to can be inspected on its own. docs/METHODS.md. */
+/* methods/pose_mae.c - 'pose-mae': the pose masked autoencoder of CPEP's
+ * stage 1, trained on the training windows' poses, frozen, with a logistic
+ * head (methods/enc_probe.h). It reads the TRUE pose of the windows it
+ * embeds or classifies, so it is an oracle (a pose sensor at test time);
+ * registered so the anchor CPEP aligns to can be inspected on its own.
+ * pose-upper-bound (pose_upper_bound.c) is the same encoder as the row the
+ * papers report. docs/METHODS.md. */
 #include <stdlib.h>
 
-#include "methods/internal.h"
+#include "methods/enc_probe.h"
+#include "methods/hp_keys.h"
+#include "methods/method.h"
 
-static int pose_fit(struct mb_method_model **out, const char *name, const struct pr_set *train,
-                    const int32_t *classes, size_t K, const char *params, uint64_t seed)
+struct pose_mae_hp {
+    long mae_steps;
+    struct mth_opt_hp opt;
+    struct mth_enc_hp enc;       /* rectify unused (EMG only): not a key */
+};
+
+#define S struct pose_mae_hp
+static const struct mb_param pose_mae_params[] = {
+    MTH_P_MAE_STEPS(S, mae_steps),
+    MTH_P_BATCH(S, opt.batch),
+    MTH_P_WIDTH(S, enc.width),
+    MTH_P_LAYERS(S, enc.layers),
+    MTH_P_HEADS(S, enc.heads),
+    MTH_P_DEC_WIDTH(S, enc.dec_width),
+    MTH_P_CLS(S, enc.cls),
+    MTH_P_PATCH_MS(S, enc.patch_ms),
+    MTH_P_POSE_PATCH(S, enc.pose_patch),
+    MTH_P_MASK(S, enc.mask),
+    MTH_P_LR(S, opt.lr),
+    MTH_P_WD(S, opt.wd),
+    MTH_P_WARMUP(S, opt.warmup),
+    MTH_P_CLIP(S, opt.clip),
+    MB_PARAM_END
+};
+#undef S
+
+struct pose_mae {
+    struct mth_probe p;          /* the pose encoder and its head */
+};
+
+static int pose_mae_check(const void *hp, const char *name)
 {
-    int rc;
-    *out = NULL;
-    if (!train->c->J)
-        return mb_error(MB_EINVAL, "%s: corpus '%s' has no pose stream", name,
-                        train->c->name ? train->c->name : "?");
-    struct mb_method_model *m = mth_model_new(name, params, seed, &rc);
+    return mth_check_enc(&((const struct pose_mae_hp *)hp)->enc, name);
+}
+
+static void pose_mae_free(struct mb_method_model *mm)
+{
+    struct pose_mae *m = (struct pose_mae *)mm;
     if (!m)
-        return rc;
-    m->src = MTH_POSE;
-    m->has_pose = 1;
-    struct pr_set vp;
-    size_t *vbuf = NULL;
-    if (!(rc = mth_valid_pose(&vp, &vbuf, train)) &&
-        !(rc = mth_encoder_fit(&m->pose, &m->loss_pose, &m->n_loss_pose, &m->hp, &vp, MTH_POSE, seed,
-                               (long)m->hp.mae_steps)))
-        rc = mth_fit_head(m, &vp, classes, K);
-    free(vbuf);
+        return;
+    mth_probe_release(&m->p);
+    free(m);
+}
+
+static int pose_mae_fit(struct mb_method_model **out, const struct cp_set *train, const int32_t *classes,
+                        size_t K, const void *hpv, uint64_t seed, struct mb_shared *sh)
+{
+    const struct pose_mae_hp *hp = hpv;
+    *out = NULL;
+    struct pose_mae *m = calloc(1, sizeof *m);
+    if (!m)
+        return mb_error(MB_ENOMEM, "pose-mae: out of memory");
+    int rc = mth_probe_fit(&m->p, "pose-mae", MTH_POSE, &hp->enc, &hp->opt, hp->mae_steps, train, classes, K, seed, sh);
     if (rc) {
-        mth_free(m);
+        pose_mae_free((struct mb_method_model *)m);
         return rc;
     }
-    *out = m;
+    *out = (struct mb_method_model *)m;
     return MB_OK;
 }
 
-static int pose_mae_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes,
-                        size_t K, const char *params, uint64_t seed)
+static int pose_mae_predict(float *P, const struct mb_method_model *mm, const struct cp_set *test)
 {
-    return pose_fit(out, "pose-mae", train, classes, K, params, seed);
+    return mth_probe_predict(P, &((const struct pose_mae *)mm)->p, test);
 }
 
-static int pub_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes,
-                   size_t K, const char *params, uint64_t seed)
+static int pose_mae_embed(float *Z, size_t *E, const struct mb_method_model *mm, const struct cp_set *x)
 {
-    return pose_fit(out, "pose-upper-bound", train, classes, K, params, seed);
+    const struct pose_mae *m = (const struct pose_mae *)mm;
+    if (E)
+        *E = mth_probe_dim(&m->p);
+    return mth_probe_embed(Z, &m->p, x);
 }
 
-/* The zero-shot ceiling: the test windows' TRUE poses through the same pose encoder
- * and the same k-NN vote as cpep, i.e. cpep with an EMG encoder that had learnt the
- * pose encoder's map exactly. Where this is near chance the protocol cannot be won
- * from the pose references, whatever the EMG side does. */
-static int pub_zero_shot(int32_t *pred, const struct mb_method_model *m, const struct pr_set *test,
-                         const float *ref_pose, const int32_t *ref_ids, size_t n_refs)
+static size_t pose_mae_dim(const struct mb_method_model *mm)
 {
-    if (!n_refs)
-        return mb_error(MB_EINVAL, "pose-upper-bound: zero-shot needs pose references, got none");
-    float *U = malloc((test->n * m->pose.cfg.D + 1) * sizeof *U);   /* [n x Dp] */
-    if (!U)
-        return mb_error(MB_ENOMEM, "pose-upper-bound: out of memory for %zu embeddings", test->n);
-    int rc = mth_embed(U, NULL, m, test);
-    if (!rc)
-        rc = mth_zero_shot_vote(pred, U, test->n, m, ref_pose, ref_ids, n_refs);
-    free(U);
-    return rc;
+    return mth_probe_dim(&((const struct pose_mae *)mm)->p);
+}
+
+static void pose_mae_hash(char hex[65], const struct mb_method_model *mm)
+{
+    mth_probe_hash(hex, &((const struct pose_mae *)mm)->p);
 }
 
 const struct mb_method mb_method_pose_mae = {
     .name = "pose-mae",
     .summary = "pose masked autoencoder (joints as tokens), frozen, on the TRUE pose; logistic head (oracle)",
     .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED | MB_CAP_NEEDS_POSE | MB_CAP_ORACLE,
-    .params = "mae_steps=150,width=64,layers=2",
-    .check_params = mth_check_params,
+    .params = pose_mae_params,
+    .hp_size = sizeof(struct pose_mae_hp),
+    .check = pose_mae_check,
     .fit = pose_mae_fit,
-    .predict_proba = mth_predict_proba,
-    .embed = mth_embed,
-    .param_hash = mth_param_hash,
-    .free = mth_free,
-    .embed_dim = mth_embed_dim,
-};
-
-const struct mb_method mb_method_pose_upper_bound = {
-    .name = "pose-upper-bound",
-    .summary = "ORACLE: linear probe on the pose-MAE encoder fed the true pose of test windows; zero-shot: "
-               "cpep's 10-NN vote on the true pose (the protocol's ceiling)",
-    .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED | MB_CAP_ZERO_SHOT | MB_CAP_NEEDS_POSE | MB_CAP_ORACLE,
-    .params = "mae_steps=150,width=64,layers=2",
-    .check_params = mth_check_params,
-    .fit = pub_fit,
-    .predict_proba = mth_predict_proba,
-    .embed = mth_embed,
-    .zero_shot = pub_zero_shot,
-    .param_hash = mth_param_hash,
-    .free = mth_free,
-    .embed_dim = mth_embed_dim,
+    .predict_proba = pose_mae_predict,
+    .embed = pose_mae_embed,
+    .param_hash = pose_mae_hash,
+    .free = pose_mae_free,
+    .embed_dim = pose_mae_dim,
 };

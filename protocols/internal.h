@@ -31,7 +31,7 @@ struct pr_folds {
 };
 
 /* Resampler reach of window i in view samples (0 without c->reach). */
-static inline int64_t pr_reach(const struct pr_corpus *c, size_t i)
+static inline int64_t pr_reach(const struct cp_corpus *c, size_t i)
 {
     return c->reach ? (int64_t)c->reach[i] : 0;
 }
@@ -40,11 +40,11 @@ static inline int64_t pr_reach(const struct pr_corpus *c, size_t i)
  * empty) and writes its manifest. First it drops every training,
  * reference or adaptation window whose resampled samples reach a test
  * window of the same recording (starts closer than W + reach, see
- * pr_corpus.reach); at the native rate no window is dropped. Then: protocol, fold id, seed, the corpus
+ * cp_corpus.reach); at the native rate no window is dropped. Then: protocol, fold id, seed, the corpus
  * identity and view, 'extra' (settings of this protocol, a JSON object
  * stolen by the call, may be NULL) and per role the subjects, gestures,
  * window count and the (gesture, trial) units of every recording. */
-int pr_fold_finish(struct pr_folds *fs, const struct pr_corpus *c, const char *protocol, const char *id,
+int pr_fold_finish(struct pr_folds *fs, const struct cp_corpus *c, const char *protocol, const char *id,
                    uint64_t seed, json_t *extra, struct pr_idxv role[PR_N_ROLES]) MB_MUST_CHECK;
 
 /* Hands the folds to plan()'s caller, or frees them on error. */
@@ -57,19 +57,19 @@ int pr_folds_return(struct pr_fold **out, size_t *n_out, struct pr_folds *fs, in
  * the source marks held out. is_test [n_subjects] receives 1 for the
  * test subjects of group g and 0 for the others; name receives the fold
  * name suffix ("s03", "k5-f0", "official"). */
-int pr_subject_groups(size_t *n_groups, const struct pr_corpus *c, const struct pr_settings *s) MB_MUST_CHECK;
-int pr_subject_group(uint8_t *is_test, char *name, size_t cap, const struct pr_corpus *c,
+int pr_subject_groups(size_t *n_groups, const struct cp_corpus *c, const struct pr_settings *s) MB_MUST_CHECK;
+int pr_subject_group(uint8_t *is_test, char *name, size_t cap, const struct cp_corpus *c,
                      const struct pr_settings *s, size_t g) MB_MUST_CHECK;
 /* Recordings of the official held-out stages: excl [n_recordings] gets 1
  * for each (0 everywhere unless s->official). Subject-level splits leave
  * them out; the unseen-gesture splits use them as their unseen side.
  * Returns a malloc'ed array, NULL (after reporting) when out of memory. */
-uint8_t *pr_rec_exclusions(const struct pr_corpus *c, const struct pr_settings *s);
+uint8_t *pr_rec_exclusions(const struct cp_corpus *c, const struct pr_settings *s);
 
 /* Folds whose training side is every window of the other subjects and
  * whose test side is every window of the group's subjects (LOSO,
  * zero-shot users, probe); fold ids "<protocol>/<group name>". */
-int pr_plan_subjects(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c,
+int pr_plan_subjects(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c,
                      const struct pr_settings *s, const char *protocol) MB_MUST_CHECK;
 
 /* Seen/unseen split of the vocabulary: unseen [n_gestures] (1 unseen);
@@ -78,14 +78,21 @@ int pr_plan_subjects(struct pr_fold **folds, size_t *n_folds, const struct pr_co
  * gestures of training subjects, test = unseen gestures of test subjects,
  * ref = unseen-gesture windows of training subjects (only those with a
  * valid pose when pose_refs). */
-int pr_unseen_gestures(uint8_t *unseen, const char **rule, const struct pr_corpus *c,
+int pr_unseen_gestures(uint8_t *unseen, const char **rule, const struct cp_corpus *c,
                        const struct pr_settings *s) MB_MUST_CHECK;
-int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c,
+int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c,
                    const struct pr_settings *s, const char *protocol, int pose_refs) MB_MUST_CHECK;
 
 /* Within-subject rule for subject subj: test[i] for every window of the
  * subject (1 test, 0 train, -1 unused); rule receives its name. */
-int pr_within_split(int8_t *test, const char **rule, const struct pr_corpus *c, int32_t subj) MB_MUST_CHECK;
+int pr_within_split(int8_t *test, const char **rule, const struct cp_corpus *c, int32_t subj) MB_MUST_CHECK;
+
+/* ---- settings ------------------------------------------------------------ */
+/* Keys of the subject-level splits (folds, official) and of the
+ * unseen-gesture splits (the same and unseen_fraction); their check
+ * refuses 1 fold and an unseen_fraction of 1. */
+extern const struct mb_param pr_subject_settings[], pr_unseen_settings[];
+int pr_check_subject_settings(const struct pr_settings *s);
 
 /* ---- invariants --------------------------------------------------------- */
 enum {
@@ -97,18 +104,18 @@ enum {
     PR_INV_REF_SUBJ  = 1u << 5,  /* pose references come from training subjects only */
 };
 /* MB_EINVAL naming the invariant, the fold, the window and its subject. */
-int pr_check_invariants(const struct pr_corpus *c, const struct pr_fold *f, unsigned which) MB_MUST_CHECK;
+int pr_check_invariants(const struct cp_corpus *c, const struct pr_fold *f, unsigned which) MB_MUST_CHECK;
 
 /* ---- running ------------------------------------------------------------ */
 double pr_now(void);   /* monotonic seconds */
 
 /* Sorted distinct labels of the given windows, merged with *classes
  * (realloc'ed). */
-int pr_classes_add(int32_t **classes, size_t *K, const struct pr_corpus *c, const size_t *idx, size_t n) MB_MUST_CHECK;
+int pr_classes_add(int32_t **classes, size_t *K, const struct cp_corpus *c, const size_t *idx, size_t n) MB_MUST_CHECK;
 
 /* Per-test-subject metrics from predicted global gesture ids pred [n]
  * of test windows idx [n], over the K classes. */
-int pr_score(struct pr_result *res, const struct pr_corpus *c, const size_t *idx, size_t n,
+int pr_score(struct pr_result *res, const struct cp_corpus *c, const size_t *idx, size_t n,
              const int32_t *pred, const int32_t *classes, size_t K) MB_MUST_CHECK;
 
 /* Sets res->status and message; returns rc. */
@@ -117,8 +124,8 @@ int pr_result_set(struct pr_result *res, enum pr_status st, int rc, const char *
 /* The classify job shared by within, LOSO, zero-shot users, few-shot and
  * adapt: capability check (PR_NA), invariants, fit on train, optional
  * adapt() on fold->adapt, predict test, argmax, per-subject metrics. */
-int pr_run_classify(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m,
-                    const struct pr_corpus *c, const struct pr_fold *f, const struct pr_settings *s,
+int pr_run_classify(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m, const void *hp,
+                    const struct cp_corpus *c, const struct pr_fold *f, const struct pr_settings *s, struct mb_shared *sh,
                     unsigned invariants, int use_adapt) MB_MUST_CHECK;
 
 #endif

@@ -20,13 +20,13 @@ static int cmp_key(const void *a, const void *b)
     return 0;
 }
 
-static struct key key_of(const struct pr_corpus *c, size_t i)
+static struct key key_of(const struct cp_corpus *c, size_t i)
 {
     return (struct key){ c->subject[i], c->session[i], c->label[i], c->trial[i], i };
 }
 
 /* Test units present among 'other' windows: fails naming the first. */
-static int check_units(const struct pr_corpus *c, const struct pr_fold *f, const size_t *other, size_t n_other,
+static int check_units(const struct cp_corpus *c, const struct pr_fold *f, const size_t *other, size_t n_other,
                        const char *role)
 {
     struct key *k = malloc((f->n_test + 1) * sizeof *k);
@@ -61,7 +61,7 @@ static int cmp_span(const void *a, const void *b)
 
 /* No window of another role shares a sample with a test window, counting
  * the resampler's reach: intervals [start - reach, start + W + reach). */
-static int check_overlap(const struct pr_corpus *c, const struct pr_fold *f)
+static int check_overlap(const struct cp_corpus *c, const struct pr_fold *f)
 {
     static const char *const names[PR_N_ROLES] = { "train", "test", "ref", "adapt" };
     const size_t *lists[PR_N_ROLES] = { f->train, f->test, f->ref, f->adapt };
@@ -108,7 +108,7 @@ static int check_overlap(const struct pr_corpus *c, const struct pr_fold *f)
     return rc;
 }
 
-int pr_check_invariants(const struct pr_corpus *c, const struct pr_fold *f, unsigned which)
+int pr_check_invariants(const struct cp_corpus *c, const struct pr_fold *f, unsigned which)
 {
     int rc = MB_OK;
     uint8_t *mark = calloc(c->n_subjects + 1 > c->n ? c->n_subjects + 1 : c->n + 1, 1);

@@ -13,7 +13,7 @@ static void roles_release(struct pr_idxv role[PR_N_ROLES])
 
 /* ---- within ------------------------------------------------------------- */
 
-static int within_plan(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c,
+static int within_plan(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c,
                        const struct pr_settings *s)
 {
     struct pr_folds fs = { 0 };
@@ -47,10 +47,10 @@ static int within_plan(struct pr_fold **folds, size_t *n_folds, const struct pr_
     return pr_folds_return(folds, n_folds, &fs, rc);
 }
 
-static int within_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m,
-                      const struct pr_corpus *c, const struct pr_fold *f, const struct pr_settings *s)
+static int within_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m, const void *hp,
+                      const struct cp_corpus *c, const struct pr_fold *f, const struct pr_settings *s, struct mb_shared *sh)
 {
-    return pr_run_classify(res, p, m, c, f, s, PR_INV_REP | PR_INV_OVERLAP | PR_INV_DISJOINT, 0);
+    return pr_run_classify(res, p, m, hp, c, f, s, sh, PR_INV_REP | PR_INV_OVERLAP | PR_INV_DISJOINT, 0);
 }
 
 const struct mb_protocol proto_within = {
@@ -63,7 +63,7 @@ const struct mb_protocol proto_within = {
 
 /* ---- subject-level splits: LOSO and zero-shot users ------------------------ */
 
-int pr_plan_subjects(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c,
+int pr_plan_subjects(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c,
                      const struct pr_settings *s, const char *protocol)
 {
     struct pr_folds fs = { 0 };
@@ -81,7 +81,7 @@ int pr_plan_subjects(struct pr_fold **folds, size_t *n_folds, const struct pr_co
         if (rc)
             break;
         snprintf(id, sizeof id, "%s/%s", protocol, name);
-        json_t *extra = json_pack("{s:i,s:b}", "folds", s->folds, "official", s->official != 0);
+        json_t *extra = json_pack("{s:i,s:b}", "folds", (int)s->folds, "official", s->official != 0);
         rc = pr_fold_finish(&fs, c, protocol, id, s->seed, extra, role);
     }
     roles_release(role);
@@ -90,20 +90,20 @@ int pr_plan_subjects(struct pr_fold **folds, size_t *n_folds, const struct pr_co
     return pr_folds_return(folds, n_folds, &fs, rc);
 }
 
-static int loso_plan(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c, const struct pr_settings *s)
+static int loso_plan(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c, const struct pr_settings *s)
 {
     return pr_plan_subjects(folds, n_folds, c, s, "loso");
 }
 
-static int zsu_plan(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c, const struct pr_settings *s)
+static int zsu_plan(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c, const struct pr_settings *s)
 {
     return pr_plan_subjects(folds, n_folds, c, s, "zeroshot-users");
 }
 
-static int subjects_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m,
-                        const struct pr_corpus *c, const struct pr_fold *f, const struct pr_settings *s)
+static int subjects_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m, const void *hp,
+                        const struct cp_corpus *c, const struct pr_fold *f, const struct pr_settings *s, struct mb_shared *sh)
 {
-    return pr_run_classify(res, p, m, c, f, s,
+    return pr_run_classify(res, p, m, hp, c, f, s, sh,
                            PR_INV_SUBJECT | PR_INV_REP | PR_INV_OVERLAP | PR_INV_DISJOINT, 0);
 }
 
@@ -111,6 +111,8 @@ const struct mb_protocol proto_loso = {
     .name = "loso",
     .summary = "leave-one-subject-out (or grouped k-fold, or the official held-out users)",
     .needs = MB_CAP_CLASSIFY,
+    .settings = pr_subject_settings,
+    .check = pr_check_subject_settings,
     .plan = loso_plan,
     .run = subjects_run,
 };
@@ -119,13 +121,15 @@ const struct mb_protocol proto_zeroshot_users = {
     .name = "zeroshot-users",
     .summary = "zero-shot to unseen users: trained on other subjects, no target data at all",
     .needs = MB_CAP_CLASSIFY,
+    .settings = pr_subject_settings,
+    .check = pr_check_subject_settings,
     .plan = zsu_plan,
     .run = subjects_run,
 };
 
 /* ---- unsupervised adaptation ------------------------------------------------ */
 
-static int adapt_plan(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c, const struct pr_settings *s)
+static int adapt_plan(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c, const struct pr_settings *s)
 {
     struct pr_folds fs = { 0 };
     struct pr_idxv role[PR_N_ROLES] = { { 0 } };
@@ -159,10 +163,10 @@ static int adapt_plan(struct pr_fold **folds, size_t *n_folds, const struct pr_c
     return pr_folds_return(folds, n_folds, &fs, rc);
 }
 
-static int adapt_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m,
-                     const struct pr_corpus *c, const struct pr_fold *f, const struct pr_settings *s)
+static int adapt_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m, const void *hp,
+                     const struct cp_corpus *c, const struct pr_fold *f, const struct pr_settings *s, struct mb_shared *sh)
 {
-    return pr_run_classify(res, p, m, c, f, s,
+    return pr_run_classify(res, p, m, hp, c, f, s, sh,
                            PR_INV_SUBJECT | PR_INV_REP | PR_INV_OVERLAP | PR_INV_DISJOINT, 1);
 }
 

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,14 @@
 
 struct variant { char kind; int value; };   /* 'k' shots or 'p' percent */
 
+/* fewshot's own keys (pr_settings.own) */
+struct fewshot_settings {
+    long shots;              /* k repetitions per gesture, or 0 */
+    long percent;            /* p % of the target's data, or 0 */
+    long episodes;           /* seeded draws per target (0 = 10) */
+};
+PR_OWN_FITS(struct fewshot_settings);
+
 static const struct variant all_variants[] = {
     { 'k', 1 }, { 'k', 5 }, { 'k', 10 }, { 'p', 5 }, { 'p', 20 }, { 'p', 40 }, { 'p', 80 },
 };
@@ -20,7 +29,7 @@ static const struct variant all_variants[] = {
 static int cmp_unit(const void *a, const void *b, void *ctx)
 {
     size_t i = *(const size_t *)a, j = *(const size_t *)b;
-    const struct pr_corpus *c = ctx;
+    const struct cp_corpus *c = ctx;
     const int32_t x[4] = { c->label[i], c->session[i], c->trial[i], 0 };
     const int32_t y[4] = { c->label[j], c->session[j], c->trial[j], 0 };
     for (int k = 0; k < 3; k++)
@@ -29,14 +38,14 @@ static int cmp_unit(const void *a, const void *b, void *ctx)
     return (i > j) - (i < j);
 }
 
-static int same_unit(const struct pr_corpus *c, size_t i, size_t j)
+static int same_unit(const struct cp_corpus *c, size_t i, size_t j)
 {
     return c->label[i] == c->label[j] && c->session[i] == c->session[j] && c->trial[i] == c->trial[j];
 }
 
 /* One episode: marks target windows drawn (1) or test (0). tw [nt]
  * sorted by (gesture, session, trial). */
-static int draw(uint8_t *shot, const struct pr_corpus *c, const size_t *tw, size_t nt, struct variant v,
+static int draw(uint8_t *shot, const struct cp_corpus *c, const size_t *tw, size_t nt, struct variant v,
                 struct mb_rng *r)
 {
     size_t a = 0;
@@ -89,7 +98,7 @@ static int draw(uint8_t *shot, const struct pr_corpus *c, const size_t *tw, size
 
 /* Fewest units of any gesture of the target (tw [nt] sorted by gesture,
  * session, trial): *nu receives the count, *gesture the gesture. */
-static void fewest_units(size_t *nu, int32_t *gesture, const struct pr_corpus *c, const size_t *tw, size_t nt)
+static void fewest_units(size_t *nu, int32_t *gesture, const struct cp_corpus *c, const size_t *tw, size_t nt)
 {
     *nu = SIZE_MAX;
     *gesture = -1;
@@ -105,7 +114,7 @@ static void fewest_units(size_t *nu, int32_t *gesture, const struct pr_corpus *c
     }
 }
 
-static const char *gesture_name(const struct pr_corpus *c, int32_t id)
+static const char *gesture_name(const struct cp_corpus *c, int32_t id)
 {
     for (size_t g = 0; g < c->n_gestures; g++)
         if (c->gesture_ids[g] == id)
@@ -119,7 +128,7 @@ static const char *gesture_name(const struct pr_corpus *c, int32_t id)
  * A variant capped below its k on some target would be reported under a
  * budget it did not have, and averaging capped and uncapped targets would
  * mix budgets in one cell; it is refused whole (docs/PROTOCOLS.md). */
-static void refusal(char *why, size_t cap, const struct pr_corpus *c, struct variant v, size_t *tw)
+static void refusal(char *why, size_t cap, const struct cp_corpus *c, struct variant v, size_t *tw)
 {
     why[0] = '\0';
     if (v.kind != 'k')
@@ -150,7 +159,7 @@ static void refusal(char *why, size_t cap, const struct pr_corpus *c, struct var
     }
 }
 
-static int fewshot_plan(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c,
+static int fewshot_plan(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c,
                         const struct pr_settings *s)
 {
     struct pr_folds fs = { 0 };
@@ -158,15 +167,16 @@ static int fewshot_plan(struct pr_fold **folds, size_t *n_folds, const struct pr
     struct variant one;
     const struct variant *vars = all_variants;
     size_t nv = sizeof all_variants / sizeof all_variants[0];
-    if (s->shots < 0 || s->percent < 0 || s->percent > 100 || s->episodes < 0)
-        return mb_error(MB_EINVAL, "fewshot: bad settings (shots %d, percent %d, episodes %d)", s->shots,
-                        s->percent, s->episodes);
-    if (s->shots > 0 || s->percent > 0) {
-        one = s->shots > 0 ? (struct variant){ 'k', s->shots } : (struct variant){ 'p', s->percent };
+    const struct fewshot_settings *own = PR_OWN(s, struct fewshot_settings);
+    if (own->shots < 0 || own->percent < 0 || own->percent > 100 || own->episodes < 0)
+        return mb_error(MB_EINVAL, "fewshot: bad settings (shots %ld, percent %ld, episodes %ld)", own->shots,
+                        own->percent, own->episodes);
+    if (own->shots > 0 || own->percent > 0) {
+        one = own->shots > 0 ? (struct variant){ 'k', own->shots } : (struct variant){ 'p', own->percent };
         vars = &one;
         nv = 1;
     }
-    int episodes = s->episodes > 0 ? s->episodes : 10;
+    int episodes = own->episodes > 0 ? own->episodes : 10;
     size_t *tw = malloc((c->n + 1) * sizeof *tw);
     uint8_t *shot = malloc(c->n + 1);
     int rc = tw && shot ? MB_OK : mb_error(MB_ENOMEM, "out of memory");
@@ -217,8 +227,8 @@ static int fewshot_plan(struct pr_fold **folds, size_t *n_folds, const struct pr
     return pr_folds_return(folds, n_folds, &fs, rc);
 }
 
-static int fewshot_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m,
-                       const struct pr_corpus *c, const struct pr_fold *f, const struct pr_settings *s)
+static int fewshot_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m, const void *hp,
+                       const struct cp_corpus *c, const struct pr_fold *f, const struct pr_settings *s, struct mb_shared *sh)
 {
     /* the target is in training (its shots): no subject invariant */
     const unsigned inv = PR_INV_REP | PR_INV_OVERLAP | PR_INV_DISJOINT;
@@ -226,7 +236,7 @@ static int fewshot_run(struct pr_result *res, const struct mb_protocol *p, const
     const char *why = json_string_value(json_object_get(json_object_get(man, "settings"), "refused"));
     if (!why) {
         json_decref(man);
-        return pr_run_classify(res, p, m, c, f, s, inv, 0);
+        return pr_run_classify(res, p, m, hp, c, f, s, sh, inv, 0);
     }
     /* invariants first, as for every fold, then the refusal */
     memset(res, 0, sizeof *res);
@@ -239,10 +249,30 @@ static int fewshot_run(struct pr_result *res, const struct mb_protocol *p, const
     return rc;
 }
 
+/* shots and percent are budgets (one report block per value); a plain
+ * fewshot entry plans every default budget, one block each. */
+static const struct mb_param fewshot_settings[] = {
+    { "shots", MB_PT_INT, PR_OWN_KEY(struct fewshot_settings, shots), 0, 0, 100000, NULL,
+      "k repetitions (or time blocks) per gesture of the target in training" },
+    { "percent", MB_PT_INT, PR_OWN_KEY(struct fewshot_settings, percent), 0, 0, 100, NULL,
+      "p % of the target's repetitions (or blocks) of each gesture in training" },
+    { "episodes", MB_PT_INT, PR_OWN_KEY(struct fewshot_settings, episodes), 10, 1, 100000, NULL,
+      "seeded draws of the target's training share" },
+    MB_PARAM_END
+};
+static const long default_shots[] = { 1, 5, 10 }, default_percents[] = { 5, 20, 40, 80 };
+static const struct pr_budget fewshot_budgets[] = {
+    { "shots", "shots", "k", 1, 100000, default_shots, 3 },
+    { "percents", "percent", "p", 1, 100, default_percents, 4 },
+    { NULL, NULL, NULL, 0, 0, NULL, 0 },
+};
+
 const struct mb_protocol proto_fewshot = {
     .name = "fewshot",
     .summary = "few-shot calibration: k in 1,5,10 repetitions per gesture or p in 5,20,40,80 % of the target",
     .needs = MB_CAP_CLASSIFY,
+    .settings = fewshot_settings,
+    .budgets = fewshot_budgets,
     .plan = fewshot_plan,
     .run = fewshot_run,
 };

@@ -26,9 +26,10 @@ static int cmp_i32(const void *a, const void *b)
 static int logreg_fit(struct base_model **bm, const float *Z, const int32_t *y, size_t n, size_t E, size_t K,
                       double C, uint64_t seed)
 {
-    char params[64];
-    snprintf(params, sizeof params, "C=%.17g", C);
-    return base_classifier_find("logreg")->fit(bm, Z, y, n, E, K, params, seed);
+    struct base_logreg_hp hp;
+    mb_params_defaults(&hp, base_logreg_params);
+    hp.C = C;
+    return base_logreg.fit(bm, Z, y, n, E, K, &hp, seed);
 }
 
 /* Balanced accuracy of logreg(C) over the inner subject folds. */
@@ -55,8 +56,8 @@ static int inner_cv(double *score, const float *Z, const int32_t *y, const int *
         struct base_model *bm = NULL;
         if ((rc = logreg_fit(&bm, Ztr, ytr, ntr, E, K, C, seed)))
             break;
-        rc = base_classifier_find("logreg")->predict_proba(P, bm, Zte, nte);
-        base_classifier_find("logreg")->free(bm);
+        rc = base_logreg.predict_proba(P, bm, Zte, nte);
+        base_logreg.free(bm);
         if (rc)
             break;
         for (size_t i = 0; i < nte; i++) {
@@ -76,8 +77,9 @@ static int inner_cv(double *score, const float *Z, const int32_t *y, const int *
     return rc;
 }
 
-static int probe_run_common(struct pr_result *res, const struct mb_method *m, const struct pr_corpus *c,
-                            const struct pr_fold *f, const struct pr_settings *s, int unseen)
+static int probe_run_common(struct pr_result *res, const struct mb_method *m, const void *hp,
+                            const struct cp_corpus *c, const struct pr_fold *f, const struct pr_settings *s,
+                            struct mb_shared *sh, int unseen)
 {
     memset(res, 0, sizeof *res);
     /* invariants first: a leaky fold fails whatever the method can do */
@@ -113,9 +115,9 @@ static int probe_run_common(struct pr_result *res, const struct mb_method *m, co
         (rc = pr_classes_add(&classes, &K, c, pidx, pn)) || (rc = pr_classes_add(&scored, &KS, c, pidx, pn)) ||
         (rc = pr_classes_add(&scored, &KS, c, f->test, f->n_test)))
         goto out;
-    struct pr_set train = { c, f->n_train, f->train }, pset = { c, pn, pidx }, test = { c, f->n_test, f->test };
+    struct cp_set train = { c, f->n_train, f->train }, pset = { c, pn, pidx }, test = { c, f->n_test, f->test };
     double t0 = pr_now();
-    if ((rc = m->fit(&model, &train, mcls, mK, m->params, s->seed)))
+    if ((rc = m->fit(&model, &train, mcls, mK, hp, s->seed, sh)))
         goto out;
     m->param_hash(h0, model);
     E = m->embed_dim(model);
@@ -171,7 +173,7 @@ static int probe_run_common(struct pr_result *res, const struct mb_method *m, co
     res->seconds_fit = t1 - t0;
     if ((rc = m->embed(Zt, &E2, model, &test)))
         goto out;
-    if ((rc = base_classifier_find("logreg")->predict_proba(P, bm, Zt, f->n_test)))
+    if ((rc = base_logreg.predict_proba(P, bm, Zt, f->n_test)))
         goto out;
     res->seconds_predict = pr_now() - t1;
     m->param_hash(h1, model);
@@ -193,7 +195,7 @@ static int probe_run_common(struct pr_result *res, const struct mb_method *m, co
                  n_inner);
 out:
     if (bm)
-        base_classifier_find("logreg")->free(bm);
+        base_logreg.free(bm);
     if (model && m->free)
         m->free(model);
     free(mcls); free(classes); free(scored); free(y); free(pred); free(Z); free(Zt); free(P); free(fold);
@@ -203,33 +205,35 @@ out:
     return MB_OK;
 }
 
-static int probe_plan(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c, const struct pr_settings *s)
+static int probe_plan(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c, const struct pr_settings *s)
 {
     return pr_plan_subjects(folds, n_folds, c, s, "probe");
 }
 
-static int probe_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m,
-                     const struct pr_corpus *c, const struct pr_fold *f, const struct pr_settings *s)
+static int probe_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m, const void *hp,
+                     const struct cp_corpus *c, const struct pr_fold *f, const struct pr_settings *s, struct mb_shared *sh)
 {
-    return probe_run_common(res, m, c, f, s, 0);
+    return probe_run_common(res, m, hp, c, f, s, sh, 0);
 }
 
-static int probe_unseen_plan(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c,
+static int probe_unseen_plan(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c,
                              const struct pr_settings *s)
 {
     return pr_plan_unseen(folds, n_folds, c, s, "probe-unseen", 0);
 }
 
-static int probe_unseen_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m,
-                            const struct pr_corpus *c, const struct pr_fold *f, const struct pr_settings *s)
+static int probe_unseen_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m, const void *hp,
+                            const struct cp_corpus *c, const struct pr_fold *f, const struct pr_settings *s, struct mb_shared *sh)
 {
-    return probe_run_common(res, m, c, f, s, 1);
+    return probe_run_common(res, m, hp, c, f, s, sh, 1);
 }
 
 const struct mb_protocol proto_probe = {
     .name = "probe",
     .summary = "linear probe (logistic regression, C by grouped CV) on the frozen representation, LOSO folds",
     .needs = MB_CAP_EMBED,
+    .settings = pr_subject_settings,
+    .check = pr_check_subject_settings,
     .plan = probe_plan,
     .run = probe_run,
 };
@@ -238,6 +242,8 @@ const struct mb_protocol proto_probe_unseen = {
     .name = "probe-unseen",
     .summary = "linear probe of unseen gestures on a representation fitted on seen gestures only",
     .needs = MB_CAP_EMBED,
+    .settings = pr_unseen_settings,
+    .check = pr_check_subject_settings,
     .plan = probe_unseen_plan,
     .run = probe_unseen_run,
 };

@@ -11,7 +11,7 @@
 #include "core/rng.h"
 #include "protocols/internal.h"
 
-int pr_unseen_gestures(uint8_t *unseen, const char **rule, const struct pr_corpus *c, const struct pr_settings *s)
+int pr_unseen_gestures(uint8_t *unseen, const char **rule, const struct cp_corpus *c, const struct pr_settings *s)
 {
     memset(unseen, 0, c->n_gestures);
     uint8_t *present = calloc(c->n_gestures + 1, 1);
@@ -61,7 +61,7 @@ int pr_unseen_gestures(uint8_t *unseen, const char **rule, const struct pr_corpu
     return rc;
 }
 
-static int is_unseen(const struct pr_corpus *c, const uint8_t *unseen, int32_t label)
+static int is_unseen(const struct cp_corpus *c, const uint8_t *unseen, int32_t label)
 {
     for (size_t g = 0; g < c->n_gestures; g++)
         if (c->gesture_ids[g] == label)
@@ -69,7 +69,7 @@ static int is_unseen(const struct pr_corpus *c, const uint8_t *unseen, int32_t l
     return 0;
 }
 
-int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c, const struct pr_settings *s,
+int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c, const struct pr_settings *s,
                    const char *protocol, int pose_refs)
 {
     struct pr_folds fs = { 0 };
@@ -111,7 +111,7 @@ int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct pr_corp
             if (unseen[k])
                 json_array_append_new(ids, json_integer(c->gesture_ids[k]));
         json_t *extra = json_pack("{s:s,s:o,s:f,s:i,s:b}", "rule", rule, "unseen", ids, "unseen_fraction",
-                                  s->unseen_fraction > 0 ? s->unseen_fraction : 0.25, "folds", s->folds,
+                                  s->unseen_fraction > 0 ? s->unseen_fraction : 0.25, "folds", (int)s->folds,
                                   "official", s->official != 0);
         rc = pr_fold_finish(&fs, c, protocol, id, s->seed, extra, role);
     }
@@ -123,13 +123,13 @@ int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct pr_corp
     return pr_folds_return(folds, n_folds, &fs, rc);
 }
 
-static int zsg_plan(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c, const struct pr_settings *s)
+static int zsg_plan(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c, const struct pr_settings *s)
 {
     return pr_plan_unseen(folds, n_folds, c, s, "zeroshot-gestures", 1);
 }
 
-static int zsg_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m,
-                   const struct pr_corpus *c, const struct pr_fold *f, const struct pr_settings *s)
+static int zsg_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m, const void *hp,
+                   const struct cp_corpus *c, const struct pr_fold *f, const struct pr_settings *s, struct mb_shared *sh)
 {
     memset(res, 0, sizeof *res);
     /* invariants first: a leaky fold fails whatever the method can do */
@@ -155,7 +155,7 @@ static int zsg_run(struct pr_result *res, const struct mb_protocol *p, const str
                              "%s", mb_last_error());
     int32_t *classes = NULL, *tclasses = NULL, *pred = malloc((f->n_test + 1) * sizeof *pred);
     int32_t *ref_ids = malloc((f->n_ref + 1) * sizeof *ref_ids);
-    size_t row = pr_pose_frames(c) * c->J;   /* a reference's pose sequence */
+    size_t row = cp_pose_frames(c) * c->J;   /* a reference's pose sequence */
     float *ref_pose = malloc((f->n_ref * row + 1) * sizeof *ref_pose);
     size_t K = 0, KT = 0;
     struct mb_method_model *model = NULL;
@@ -169,11 +169,11 @@ static int zsg_run(struct pr_result *res, const struct mb_protocol *p, const str
         goto out;
     for (size_t k = 0; k < f->n_ref; k++) {
         ref_ids[k] = c->label[f->ref[k]];
-        memcpy(ref_pose + k * row, pr_pose_row(c, f->ref[k]), row * sizeof *ref_pose);
+        memcpy(ref_pose + k * row, cp_pose_row(c, f->ref[k]), row * sizeof *ref_pose);
     }
-    struct pr_set train = { c, f->n_train, f->train }, test = { c, f->n_test, f->test };
+    struct cp_set train = { c, f->n_train, f->train }, test = { c, f->n_test, f->test };
     double t0 = pr_now();
-    rc = m->fit(&model, &train, classes, K, m->params, s->seed);
+    rc = m->fit(&model, &train, classes, K, hp, s->seed, sh);
     double t1 = pr_now();
     res->seconds_fit = t1 - t0;
     if (rc)
@@ -196,6 +196,8 @@ const struct mb_protocol proto_zeroshot_gestures = {
     .name = "zeroshot-gestures",
     .summary = "zero-shot to unseen gestures named from training subjects' pose references",
     .needs = MB_CAP_ZERO_SHOT,
+    .settings = pr_unseen_settings,
+    .check = pr_check_subject_settings,
     .plan = zsg_plan,
     .run = zsg_run,
 };

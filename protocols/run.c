@@ -43,7 +43,7 @@ static int cmp_i32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int pr_classes_add(int32_t **classes, size_t *K, const struct pr_corpus *c, const size_t *idx, size_t n)
+int pr_classes_add(int32_t **classes, size_t *K, const struct cp_corpus *c, const size_t *idx, size_t n)
 {
     int32_t *v = realloc(*classes, (*K + n + 1) * sizeof *v);
     if (!v)
@@ -66,7 +66,7 @@ static long class_index(const int32_t *classes, size_t K, int32_t g)
     return p ? (long)(p - classes) : -1;
 }
 
-int pr_score(struct pr_result *res, const struct pr_corpus *c, const size_t *idx, size_t n,
+int pr_score(struct pr_result *res, const struct cp_corpus *c, const size_t *idx, size_t n,
              const int32_t *pred, const int32_t *classes, size_t K)
 {
     uint8_t *has = calloc(c->n_subjects + 1, 1);
@@ -130,8 +130,8 @@ int pr_score(struct pr_result *res, const struct pr_corpus *c, const size_t *idx
     return rc;
 }
 
-int pr_run_classify(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m,
-                    const struct pr_corpus *c, const struct pr_fold *f, const struct pr_settings *s,
+int pr_run_classify(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m, const void *hp,
+                    const struct cp_corpus *c, const struct pr_fold *f, const struct pr_settings *s, struct mb_shared *sh,
                     unsigned invariants, int use_adapt)
 {
     memset(res, 0, sizeof *res);
@@ -168,11 +168,11 @@ int pr_run_classify(struct pr_result *res, const struct mb_protocol *p, const st
         rc = mb_error(MB_ENOMEM, "out of memory for %zu x %zu probabilities", f->n_test, K);
         goto out;
     }
-    struct pr_set train = { c, f->n_train, f->train }, test = { c, f->n_test, f->test };
+    struct cp_set train = { c, f->n_train, f->train }, test = { c, f->n_test, f->test };
     double t0 = pr_now();
-    rc = m->fit(&model, &train, classes, K, m->params, s->seed);
+    rc = m->fit(&model, &train, classes, K, hp, s->seed, sh);
     if (!rc && use_adapt) {
-        struct pr_set ad = { c, f->n_adapt, f->adapt };
+        struct cp_set ad = { c, f->n_adapt, f->adapt };
         rc = m->adapt(model, &ad, s->seed);
     }
     double t1 = pr_now();

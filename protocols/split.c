@@ -65,7 +65,7 @@ static int cmp_unit(const void *a, const void *b)
     return (x->trial > y->trial) - (x->trial < y->trial);
 }
 
-static json_t *role_json(const struct pr_corpus *c, const struct pr_idxv *r)
+static json_t *role_json(const struct cp_corpus *c, const struct pr_idxv *r)
 {
     json_t *o = json_object();
     json_t *subj = json_array(), *gest = json_array(), *recs = json_object();
@@ -128,7 +128,7 @@ static int cmp_tpos(const void *a, const void *b)
  * for a test window t of the same recording. The resampler is a
  * symmetric FIR, so the leak goes both ways; one side must go, and the
  * test side is what the protocol defines. */
-static int drop_near_test(const struct pr_corpus *c, struct pr_idxv role[PR_N_ROLES])
+static int drop_near_test(const struct cp_corpus *c, struct pr_idxv role[PR_N_ROLES])
 {
     int any = 0;
     for (size_t k = 0; k < role[PR_TEST].n && !any; k++)
@@ -167,7 +167,7 @@ static int drop_near_test(const struct pr_corpus *c, struct pr_idxv role[PR_N_RO
     return MB_OK;
 }
 
-int pr_fold_finish(struct pr_folds *fs, const struct pr_corpus *c, const char *protocol, const char *id,
+int pr_fold_finish(struct pr_folds *fs, const struct cp_corpus *c, const char *protocol, const char *id,
                    uint64_t seed, json_t *extra, struct pr_idxv role[PR_N_ROLES])
 {
     static const char *const role_names[PR_N_ROLES] = { "train", "test", "ref", "adapt" };
@@ -268,7 +268,7 @@ static int tag_true(const char *json, const char *key)
     return t;
 }
 
-uint8_t *pr_rec_exclusions(const struct pr_corpus *c, const struct pr_settings *s)
+uint8_t *pr_rec_exclusions(const struct cp_corpus *c, const struct pr_settings *s)
 {
     uint8_t *x = calloc(c->n_recordings + 1, 1);
     if (!x) {
@@ -281,7 +281,7 @@ uint8_t *pr_rec_exclusions(const struct pr_corpus *c, const struct pr_settings *
 }
 
 /* Subjects that have windows, in index order. */
-static size_t present_subjects(int32_t *out, const struct pr_corpus *c)
+static size_t present_subjects(int32_t *out, const struct cp_corpus *c)
 {
     uint8_t *has = calloc(c->n_subjects + 1, 1);
     size_t n = 0;
@@ -296,7 +296,7 @@ static size_t present_subjects(int32_t *out, const struct pr_corpus *c)
     return n;
 }
 
-static int official_test(uint8_t *is_test, const struct pr_corpus *c)
+static int official_test(uint8_t *is_test, const struct cp_corpus *c)
 {
     size_t n = 0;
     memset(is_test, 0, c->n_subjects);
@@ -314,7 +314,7 @@ static int official_test(uint8_t *is_test, const struct pr_corpus *c)
     return MB_OK;
 }
 
-int pr_subject_groups(size_t *n_groups, const struct pr_corpus *c, const struct pr_settings *s)
+int pr_subject_groups(size_t *n_groups, const struct cp_corpus *c, const struct pr_settings *s)
 {
     int32_t *subj = malloc((c->n_subjects + 1) * sizeof *subj);
     if (!subj)
@@ -329,14 +329,14 @@ int pr_subject_groups(size_t *n_groups, const struct pr_corpus *c, const struct 
         return mb_error(MB_EINVAL, "'%s': subject-level splits need 2 subjects with windows, found %zu",
                         c->path, n);
     if (s->folds < 0 || (s->folds > 0 && (size_t)s->folds > n))
-        return mb_error(MB_EINVAL, "'%s': --folds %d for %zu subjects", c->path, s->folds, n);
+        return mb_error(MB_EINVAL, "'%s': --folds %ld for %zu subjects", c->path, s->folds, n);
     if (s->folds == 1)
         return mb_error(MB_EINVAL, "'%s': --folds 1 leaves no training subject", c->path);
     *n_groups = s->folds > 0 ? (size_t)s->folds : n;
     return MB_OK;
 }
 
-int pr_subject_group(uint8_t *is_test, char *name, size_t cap, const struct pr_corpus *c,
+int pr_subject_group(uint8_t *is_test, char *name, size_t cap, const struct cp_corpus *c,
                      const struct pr_settings *s, size_t g)
 {
     if (s->official) {
@@ -365,7 +365,7 @@ int pr_subject_group(uint8_t *is_test, char *name, size_t cap, const struct pr_c
             if (p % (size_t)s->folds == g)
                 is_test[subj[perm[p]]] = 1;
         free(perm);
-        snprintf(name, cap, "k%d-f%zu", s->folds, g);
+        snprintf(name, cap, "k%ld-f%zu", s->folds, g);
     } else {
         is_test[subj[g]] = 1;
         snprintf(name, cap, "%s", c->subject_names[subj[g]]);
@@ -376,7 +376,7 @@ int pr_subject_group(uint8_t *is_test, char *name, size_t cap, const struct pr_c
 
 /* ---- within-subject rule -------------------------------------------------- */
 
-int pr_within_split(int8_t *test, const char **rule, const struct pr_corpus *c, int32_t subj)
+int pr_within_split(int8_t *test, const char **rule, const struct cp_corpus *c, int32_t subj)
 {
     /* NinaPro: every repetition of the subject in 1..10 */
     int ninapro = c->has_reps, any = 0;

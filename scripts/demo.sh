@@ -56,7 +56,7 @@ done
 # parameters).
 if [ "$preset" = tiny ]; then
   all="[emg2pose.h5, ninapro_db1.h5]" zs="[ninapro_db1.h5]" shots="[1]" episodes=2
-  steps="mae_steps=20,align_steps=20"
+  steps="mae_steps=20"
 else
   all="[emg2pose.h5, ninapro_db1.h5, ninapro_db5.h5]" zs="[ninapro_db1.h5, ninapro_db5.h5]"
   # 2 shots: the synthetic emg2pose subjects make each gesture once per arm, cut into three
@@ -65,8 +65,10 @@ else
   shots="[2]" episodes=2 steps=""
 fi
 methods="[lda-td4, qda-td4, knn-td4, lda-tdpsd, pose-ridge-td4]"
-neural() {  # a method entry, with the quick demo's step counts
-  if [ -n "$steps" ]; then echo "{ name: $1, params: \"$steps\" }"; else echo "$1"; fi
+neural() {  # a method entry, with the quick demo's step counts (align_steps: cpep's key only)
+  local p=$steps
+  [ -n "$p" ] && [ "$1" = cpep ] && p="$p,align_steps=20"
+  if [ -n "$p" ]; then echo "{ name: $1, params: \"$p\" }"; else echo "$1"; fi
 }
 cat >"$out/plan.yaml" <<EOF
 # every corpus at its native rate; 200 ms windows every 100 ms

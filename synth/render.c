@@ -511,210 +511,312 @@ static void glove_values(double *g /* [22] */, const float q[SYNTH_N_DOF], const
 
 /* ---- NinaPro ----------------------------------------------------------- */
 
+/* One exercise file of a NinaPro database: what the database and the
+ * preset fix before anything random is drawn. */
+struct nina_layout {
+    enum synth_device dev;
+    int ex;                /* exercise (file group) */
+    int G, R;              /* gestures of the exercise, repetitions of each */
+    double fs;             /* EMG rate, Hz */
+    double move, rest;     /* stimulus and rest durations, s */
+    double scale;          /* < 1 shortens reaction and ramp for short presets */
+    int off;               /* the exercise's first label in the database's numbering */
+    int global;            /* labels are database-global (DB2, DB5), else exercise-local (DB1) */
+    int ntr;               /* trials, G x R */
+    double dur;            /* s */
+    size_t n;              /* samples */
+};
+
+static int nina_layout(struct nina_layout *L, const struct synth_params *p, const struct synth_file *f)
+{
+    enum synth_device dev = f->dev;
+    memset(L, 0, sizeof *L);   /* defined on a refusal too */
+    L->dev = dev;
+    L->ex = f->group;
+    L->G = synth_vocab_count(dev, L->ex);
+    if (L->G <= 0)
+        return mb_error(MB_EINVAL, "synth: %s has no exercise %d", synth_device_name(dev), L->ex);
+    L->R = dev == SYNTH_DB1 ? 10 : 6;
+    L->fs = dev == SYNTH_DB1 ? 100.0 : dev == SYNTH_DB2 ? 2000.0 : 200.0;
+    L->move = dev == SYNTH_DB2 ? p->db2_move_s : p->nina_move_s;
+    L->rest = dev == SYNTH_DB2 ? p->db2_rest_s : p->nina_rest_s;
+    L->scale = L->move < 2.5 ? L->move / 2.5 : 1.0;
+    L->off = synth_vocab_nina_offset(dev, L->ex);
+    L->global = dev != SYNTH_DB1;
+    L->ntr = L->G * L->R;
+    /* DB5 files end with the last stimulus, as the real ones do. */
+    L->dur = L->rest + L->ntr * (L->move + L->rest) - (dev == SYNTH_DB5 ? L->rest : 0.0);
+    L->n = (size_t)llround(L->dur * L->fs);
+    return MB_OK;
+}
+
+/* The exercise's protocol: each gesture R times in a row, each trial a
+ * stimulus then a rest, and the movement the subject makes of it as
+ * keyframes of tj (rest pose before the first and after the last). */
+static int nina_schedule(struct trial *tr /* [ntr] */, struct synth_traj *tj, const struct nina_layout *L,
+                         const struct synth_params *p, const struct synth_file *f, const struct synth_subject *S)
+{
+    tj->osc_hz = S->osc_hz;
+    int rc = synth_traj_add(tj, 0.0, S->rest_q, 0, 0);
+    for (int g = 0; g < L->G && rc == MB_OK; g++) {
+        const struct synth_gesture *ge = synth_vocab_gesture(L->dev, L->ex, g + 1);
+        for (int k = 0; k < L->R && rc == MB_OK; k++) {
+            int i = g * L->R + k;
+            struct trial *t = &tr[i];
+            struct mb_rng rr;
+            mb_rng_seed(&rr, p->seed, synth_stream(ST_REP, L->dev, f->subject, L->ex, g + 1, k + 1));
+            float q[SYNTH_N_DOF];
+            synth_gesture_pose(q, S, p->seed, f->subject, ge, &rr);
+            t->s0 = L->rest + i * (L->move + L->rest);
+            t->s1 = t->s0 + L->move;
+            t->label = (L->global ? L->off : 0) + g + 1;
+            t->rep = k + 1;
+            double limit = i + 1 < L->ntr ? t->s1 + L->rest + S->react_s * L->scale : L->dur + 2.0;
+            rc = add_trial(tj, t, S, q, ge->dyn ? 0.25f : 0.0f, ge->dyn, &rr, L->scale, limit);
+        }
+    }
+    if (rc == MB_OK)
+        rc = synth_traj_add(tj, L->dur + 10.0, S->rest_q, 0, 0);
+    return rc;
+}
+
+/* The recording's arrays: EMG and labels, raw stimulus and repetition,
+ * 22 glove sensors, and the accelerometers of DB2 (12 x 3) and DB5 (3). */
+static int nina_alloc(struct synth_recording *out, const struct nina_layout *L, int C, const char *relpath)
+{
+    size_t n = L->n;
+    int rc = alloc_common(out, n, C);
+    if (rc != MB_OK)
+        return rc;
+    out->rate_hz = L->fs;
+    out->rep = calloc(n ? n : 1, sizeof *out->rep);
+    out->stimulus = calloc(n ? n : 1, sizeof *out->stimulus);
+    out->repetition = calloc(n ? n : 1, sizeof *out->repetition);
+    out->n_glove = 22;
+    out->glove = malloc((n ? n : 1) * 22 * sizeof *out->glove);
+    out->n_acc = L->dev == SYNTH_DB2 ? 36 : L->dev == SYNTH_DB5 ? 3 : 0;
+    if (out->n_acc)
+        out->acc = malloc((n ? n : 1) * (size_t)out->n_acc * sizeof *out->acc);
+    if (!out->rep || !out->stimulus || !out->repetition || !out->glove || (out->n_acc && !out->acc))
+        return mb_error(MB_ENOMEM, "synth '%s': out of memory", relpath);
+    return MB_OK;
+}
+
+/* EMG activation -> what each database stores, on its device's grid. */
+static double nina_emg_units(double x, enum synth_device dev)
+{
+    if (dev == SYNTH_DB1) {
+        /* Volts: activation 1 gives about 2 V; 5/2048 V steps, then
+         * the 4-decimal rounding seen in the real files. */
+        double v = x * 2.0;
+        long k = lround(v / (5.0 / 2048.0));
+        if (k > 2047) k = 2047;
+        if (k < 0) k = 0;
+        return (double)lround(k * (5.0 / 2048.0) * 1e4) / 1e4;
+    }
+    if (dev == SYNTH_DB2) {
+        /* Delsys Trigno: volts, around 1e-4 V for a strong
+         * contraction, on a 2^-23 V (0.12 uV) grid. */
+        return (double)llround(x * 1.2e-4 * 8388608.0) / 8388608.0;
+    }
+    /* Myo: int8 counts, floor() gives the -0.5 mean offset the
+     * real DB5 files show. */
+    double v = floor(x * 45.0);
+    return v > 127 ? 127 : v < -128 ? -128 : v;
+}
+
+/* The EMG of the movement in tj, with each device's front end (Otto Bock
+ * envelopes, Delsys raw with mains and baseline wander, Myo filtered on
+ * board), in the database's units. */
+static int nina_emg(struct synth_recording *out, const struct nina_layout *L, const struct synth_params *p,
+                    const struct synth_file *f, const struct synth_subject *S, const struct synth_rig *rig,
+                    const struct synth_traj *tj)
+{
+    struct synth_emg_opts o = { .fs = L->fs, .n = L->n, .t0 = 0.0 };
+    session_opts(&o, p->seed, L->dev, f->subject, 0, rig->n_channels);
+    struct mb_rng nr;
+    mb_rng_seed(&nr, p->seed, synth_stream(ST_NOISE, L->dev, f->subject, 0, L->ex, 0));
+    if (L->dev == SYNTH_DB1) {
+        o.envelope = 1;
+        o.noise = 0.004;
+    } else if (L->dev == SYNTH_DB2) {
+        o.hp_hz = 20.0;
+        o.noise = 0.01;
+        o.powerline = 0.02;
+        o.wander = 0.05;
+    } else {
+        o.hp_hz = 5.0;
+        o.noise = 0.02;
+        o.powerline = 0.0;   /* the Myo filters the mains out on board */
+        o.wander = 0.02;
+    }
+    int rc = synth_emg(out->emg, S, rig, tj, &o, &nr);
+    if (rc != MB_OK)
+        return rc;
+    size_t NC = L->n * (size_t)rig->n_channels;
+    for (size_t i = 0; i < NC; i++)
+        out->emg[i] = nina_emg_units(out->emg[i], L->dev);
+    return MB_OK;
+}
+
+/* Labels: raw stimulus/repetition from the protocol, refined
+ * restimulus/rerepetition from the movement. */
+static void nina_labels(struct synth_recording *out, const struct trial *tr, const struct nina_layout *L)
+{
+    size_t n = L->n;
+    for (int k = 0; k < L->ntr; k++) {
+        const struct trial *t = &tr[k];
+        for (size_t i = sec2idx(t->s0, L->fs, n), e = sec2idx(t->s1, L->fs, n); i < e; i++) {
+            out->stimulus[i] = t->label;
+            out->repetition[i] = t->rep;
+        }
+        for (size_t i = sec2idx(t->r0, L->fs, n), e = sec2idx(t->r1, L->fs, n); i < e; i++) {
+            out->label[i] = t->label;
+            out->rep[i] = t->rep;
+        }
+    }
+    if (L->dev == SYNTH_DB5) {
+        /* Real DB5 quirk: the rest before a movement carries that
+         * movement's repetition in 'rerepetition'; the trailing rest 0. */
+        int32_t next = 0;
+        for (size_t i = n; i-- > 0;) {
+            if (out->label[i] != 0)
+                next = out->rep[i];
+            else
+                out->rep[i] = next;
+        }
+    }
+    out->label_offset = L->global ? 0 : L->off;
+}
+
+/* The glove model: each sensor's offset and gain on this subject. The
+ * glove, not the wearer, fixes each sensor's polarity, resting level and
+ * sensitivity (one stream per database); the wearer's fit shifts the level
+ * by about 10 and scales the sensitivity by about 15 % (one stream per
+ * subject, shared by the exercises of the session; scaled by
+ * --subject-spread like the anatomy). Measured on the real files in
+ * shared/data/real: DB1 (raw 8-bit counts) rests at 74 to 140 by sensor,
+ * within about 10 counts across its four subjects, sd 5-35 during
+ * movements; DB5 (calibrated) rests at -25 to 75 by sensor, within about 15
+ * across its two subjects, sd 3-32. A per-subject random sign (before
+ * 2026-12-07) made the glove useless across subjects, unlike the real ones
+ * (a pose probe on real DB1: 49 % balanced accuracy across subjects). */
+static void nina_glove_fit(double off[22], double gain[22], const struct synth_params *p, enum synth_device dev,
+                           int subject)
+{
+    struct mb_rng gd, gw;
+    mb_rng_seed(&gd, p->seed, synth_stream(ST_GLOVE, dev, 0, 0, 0, 1));   /* the glove (rep 1: no noise stream) */
+    mb_rng_seed(&gw, p->seed, synth_stream(ST_GLOVE_FIT, dev, subject, 0, 0, 0)); /* the fit */
+    for (int k = 0; k < 22; k++) {
+        double base = dev == SYNTH_DB1 ? 75 + 65 * mb_rng_uniform(&gd) : 30 * mb_rng_normal(&gd);
+        double sign = mb_rng_uniform(&gd) < 0.5 ? -1 : 1, sens = 45 + 20 * mb_rng_uniform(&gd);
+        off[k] = base + p->subject_spread * 10 * mb_rng_normal(&gw);
+        gain[k] = sign * sens * exp(p->subject_spread * 0.15 * mb_rng_normal(&gw));
+    }
+}
+
+/* One glove reading (22 sensors) of pose q, with reading noise from gr, in
+ * the database's units: DB1 8-bit counts, DB2 and DB5 single floats. */
+static void nina_glove_read(double *row /* [22] */, const float q[SYNTH_N_DOF], const double off[22],
+                            const double gain[22], enum synth_device dev, struct mb_rng *gr)
+{
+    double g[22];
+    glove_values(g, q, off, gain);
+    for (int k = 0; k < 22; k++) {
+        double v = g[k] + (dev == SYNTH_DB1 ? 0.4 : 1.5) * mb_rng_normal(gr);
+        if (dev == SYNTH_DB1) {
+            v = (double)lround(v);
+            v = v < 0 ? 0 : v > 255 ? 255 : v;
+        } else {
+            v = (double)(float)v;      /* DB5 stores single; DB2 keeps the float grid too */
+        }
+        row[k] = v;
+    }
+}
+
+/* One accelerometer reading of pose q: gravity seen by na/3 sensors around
+ * the forearm (angles ang[]), turning with pronation, noise from gr, on a
+ * 1/1024 g grid. */
+static void nina_acc_read(double *row /* [na] */, size_t na, const float q[SYNTH_N_DOF], const double ang[12],
+                          enum synth_device dev, struct mb_rng *gr)
+{
+    for (size_t k = 0; k < na / 3; k++) {
+        double a = ang[k] + q[22];
+        double v[3] = { -0.15 + 0.1 * q[20], sin(a), -cos(a) };
+        for (int ax = 0; ax < 3; ax++) {
+            double x = v[ax] + 0.01 * mb_rng_normal(gr);
+            x = (double)lround(x * 1024.0) / 1024.0;
+            row[3 * k + (size_t)ax] = dev == SYNTH_DB5 ? (double)(float)x : x;
+        }
+    }
+}
+
+/* Glove and accelerometers follow the same pose as the EMG. The real
+ * databases upsample them to the EMG rate by holding each reading: DB2
+ * glove at 25 Hz and accelerometers at 148 Hz, DB5 accelerometer (Myo IMU)
+ * at 50 Hz. Both draw their noise from one stream, sample by sample, glove
+ * first. */
+static void nina_sensors(struct synth_recording *out, const struct nina_layout *L, const struct synth_params *p,
+                         const struct synth_file *f, const struct synth_subject *S, const struct synth_traj *tj)
+{
+    enum synth_device dev = L->dev;
+    struct mb_rng gr;
+    mb_rng_seed(&gr, p->seed, synth_stream(ST_GLOVE, dev, f->subject, 0, L->ex, 0));   /* reading noise */
+    double goff[22], ggain[22];
+    nina_glove_fit(goff, ggain, p, dev, f->subject);
+    double acc_ang[12];
+    for (int k = 0; k < 12; k++)
+        acc_ang[k] = k < 8 ? k * M_PI / 4 + S->rotation : (k == 8 ? 3.7 : k == 9 ? 0.2 : 1.5 * k);
+    double fs = L->fs, glove_hz = dev == SYNTH_DB2 ? 25.0 : fs, acc_hz = dev == SYNTH_DB2 ? 148.0 : 50.0;
+    size_t na = (size_t)out->n_acc;
+    long last_g = -1, last_a = -1;
+    size_t cur = 0;
+    for (size_t i = 0; i < L->n; i++) {
+        float q[SYNTH_N_DOF], dq[SYNTH_N_DOF];
+        synth_traj_eval(q, dq, tj, &cur, (double)i / fs);
+        long tg = (long)floor((double)i * glove_hz / fs);
+        if (tg == last_g) {
+            memcpy(&out->glove[i * 22], &out->glove[(i - 1) * 22], 22 * sizeof *out->glove);
+        } else {
+            last_g = tg;
+            nina_glove_read(&out->glove[i * 22], q, goff, ggain, dev, &gr);
+        }
+        if (!na)
+            continue;
+        long ta = (long)floor((double)i * acc_hz / fs);
+        if (ta == last_a) {
+            memcpy(&out->acc[i * na], &out->acc[(i - 1) * na], na * sizeof *out->acc);
+        } else {
+            last_a = ta;
+            nina_acc_read(&out->acc[i * na], na, q, acc_ang, dev, &gr);
+        }
+    }
+}
+
+/* One exercise file of DB1, DB2 or DB5: the protocol's trials, the
+ * movement, then everything the file holds rendered from it. */
 static int render_nina(struct synth_recording *out, const struct synth_params *p, const struct synth_file *f,
                        const struct synth_subject *S)
 {
-    enum synth_device dev = f->dev;
-    int ex = f->group;
-    int G = synth_vocab_count(dev, ex);
-    if (G <= 0)
-        return mb_error(MB_EINVAL, "synth: %s has no exercise %d", synth_device_name(dev), ex);
-    int R = dev == SYNTH_DB1 ? 10 : 6;
-    double fs = dev == SYNTH_DB1 ? 100.0 : dev == SYNTH_DB2 ? 2000.0 : 200.0;
-    double move = dev == SYNTH_DB2 ? p->db2_move_s : p->nina_move_s;
-    double rest = dev == SYNTH_DB2 ? p->db2_rest_s : p->nina_rest_s;
-    double scale = move < 2.5 ? move / 2.5 : 1.0;
-    int off = synth_vocab_nina_offset(dev, ex);
-    int global = dev != SYNTH_DB1;     /* DB2 and DB5 store dataset-global labels */
-    int ntr = G * R;
-    /* DB5 files end with the last stimulus, as the real ones do. */
-    double dur = rest + ntr * (move + rest) - (dev == SYNTH_DB5 ? rest : 0.0);
-    size_t n = (size_t)llround(dur * fs);
-    struct trial *tr = calloc((size_t)ntr, sizeof *tr);
+    struct nina_layout L;
+    int rc = nina_layout(&L, p, f);
+    if (rc != MB_OK)
+        return rc;
+    struct trial *tr = calloc((size_t)L.ntr, sizeof *tr);
     struct synth_traj tj = {0};
-    int rc = tr ? MB_OK : mb_error(MB_ENOMEM, "synth '%s': out of memory", f->relpath);
-    tj.osc_hz = S->osc_hz;
+    if (!tr)
+        rc = mb_error(MB_ENOMEM, "synth '%s': out of memory", f->relpath);
     if (rc == MB_OK)
-        rc = synth_traj_add(&tj, 0.0, S->rest_q, 0, 0);
-    for (int g = 0; g < G && rc == MB_OK; g++) {
-        const struct synth_gesture *ge = synth_vocab_gesture(dev, ex, g + 1);
-        for (int k = 0; k < R && rc == MB_OK; k++) {
-            struct trial *t = &tr[g * R + k];
-            struct mb_rng rr;
-            mb_rng_seed(&rr, p->seed, synth_stream(ST_REP, dev, f->subject, ex, g + 1, k + 1));
-            float q[SYNTH_N_DOF];
-            synth_gesture_pose(q, S, p->seed, f->subject, ge, &rr);
-            t->s0 = rest + (g * R + k) * (move + rest);
-            t->s1 = t->s0 + move;
-            t->label = (global ? off : 0) + g + 1;
-            t->rep = k + 1;
-            double limit = g * R + k + 1 < ntr ? t->s1 + rest + S->react_s * scale : dur + 2.0;
-            rc = add_trial(&tj, t, S, q, ge->dyn ? 0.25f : 0.0f, ge->dyn, &rr, scale, limit);
-        }
-    }
-    if (rc == MB_OK)
-        rc = synth_traj_add(&tj, dur + 10.0, S->rest_q, 0, 0);
+        rc = nina_schedule(tr, &tj, &L, p, f, S);
     struct synth_rig rig;
-    rig_for(&rig, dev, 0);
-    int C = rig.n_channels;
+    rig_for(&rig, L.dev, 0);
     if (rc == MB_OK)
-        rc = alloc_common(out, n, C);
+        rc = nina_alloc(out, &L, rig.n_channels, f->relpath);
+    if (rc == MB_OK)
+        rc = nina_emg(out, &L, p, f, S, &rig, &tj);
     if (rc == MB_OK) {
-        out->rate_hz = fs;
-        out->rep = calloc(n ? n : 1, sizeof *out->rep);
-        out->stimulus = calloc(n ? n : 1, sizeof *out->stimulus);
-        out->repetition = calloc(n ? n : 1, sizeof *out->repetition);
-        out->n_glove = 22;
-        out->glove = malloc((n ? n : 1) * 22 * sizeof *out->glove);
-        out->n_acc = dev == SYNTH_DB2 ? 36 : dev == SYNTH_DB5 ? 3 : 0;
-        if (out->n_acc)
-            out->acc = malloc((n ? n : 1) * (size_t)out->n_acc * sizeof *out->acc);
-        if (!out->rep || !out->stimulus || !out->repetition || !out->glove || (out->n_acc && !out->acc))
-            rc = mb_error(MB_ENOMEM, "synth '%s': out of memory", f->relpath);
-    }
-    if (rc == MB_OK) {
-        struct synth_emg_opts o = { .fs = fs, .n = n, .t0 = 0.0 };
-        session_opts(&o, p->seed, dev, f->subject, 0, C);
-        struct mb_rng nr;
-        mb_rng_seed(&nr, p->seed, synth_stream(ST_NOISE, dev, f->subject, 0, ex, 0));
-        if (dev == SYNTH_DB1) {
-            o.envelope = 1;
-            o.noise = 0.004;
-        } else if (dev == SYNTH_DB2) {
-            o.hp_hz = 20.0;
-            o.noise = 0.01;
-            o.powerline = 0.02;
-            o.wander = 0.05;
-        } else {
-            o.hp_hz = 5.0;
-            o.noise = 0.02;
-            o.powerline = 0.0;   /* the Myo filters the mains out on board */
-            o.wander = 0.02;
-        }
-        rc = synth_emg(out->emg, S, &rig, &tj, &o, &nr);
-    }
-    if (rc == MB_OK) {
-        size_t NC = n * (size_t)C;
-        for (size_t i = 0; i < NC; i++) {
-            double x = out->emg[i];
-            if (dev == SYNTH_DB1) {
-                /* Volts: activation 1 gives about 2 V; 5/2048 V steps, then
-                 * the 4-decimal rounding seen in the real files. */
-                double v = x * 2.0;
-                long k = lround(v / (5.0 / 2048.0));
-                if (k > 2047) k = 2047;
-                if (k < 0) k = 0;
-                out->emg[i] = (double)lround(k * (5.0 / 2048.0) * 1e4) / 1e4;
-            } else if (dev == SYNTH_DB2) {
-                /* Delsys Trigno: volts, around 1e-4 V for a strong
-                 * contraction, on a 2^-23 V (0.12 uV) grid. */
-                out->emg[i] = (double)llround(x * 1.2e-4 * 8388608.0) / 8388608.0;
-            } else {
-                /* Myo: int8 counts, floor() gives the -0.5 mean offset the
-                 * real DB5 files show. */
-                double v = floor(x * 45.0);
-                out->emg[i] = v > 127 ? 127 : v < -128 ? -128 : v;
-            }
-        }
-        /* Labels: raw stimulus/repetition from the protocol, refined
-         * restimulus/rerepetition from the movement. */
-        for (int k = 0; k < ntr; k++) {
-            struct trial *t = &tr[k];
-            for (size_t i = sec2idx(t->s0, fs, n), e = sec2idx(t->s1, fs, n); i < e; i++) {
-                out->stimulus[i] = t->label;
-                out->repetition[i] = t->rep;
-            }
-            for (size_t i = sec2idx(t->r0, fs, n), e = sec2idx(t->r1, fs, n); i < e; i++) {
-                out->label[i] = t->label;
-                out->rep[i] = t->rep;
-            }
-        }
-        if (dev == SYNTH_DB5) {
-            /* Real DB5 quirk: the rest before a movement carries that
-             * movement's repetition in 'rerepetition'; the trailing rest 0. */
-            int32_t next = 0;
-            for (size_t i = n; i-- > 0;) {
-                if (out->label[i] != 0)
-                    next = out->rep[i];
-                else
-                    out->rep[i] = next;
-            }
-        }
-        out->label_offset = global ? 0 : off;
-        /* Glove and accelerometers follow the same pose. The glove, not the wearer,
-         * fixes each sensor's polarity, resting level and sensitivity (one stream per
-         * database); the wearer's fit shifts the level by about 10 and scales the
-         * sensitivity by about 15 % (one stream per subject, shared by the exercises
-         * of the session; scaled by --subject-spread like the anatomy). Measured on
-         * the real files in shared/data/real: DB1 (raw 8-bit counts) rests at 74 to
-         * 140 by sensor, within about 10 counts across its four subjects, sd 5-35
-         * during movements; DB5 (calibrated) rests at -25 to 75 by sensor, within
-         * about 15 across its two subjects, sd 3-32. A per-subject random sign
-         * (before 2026-12-07) made the glove useless across subjects, unlike the
-         * real ones (a pose probe on real DB1: 49 % balanced accuracy across
-         * subjects). */
-        struct mb_rng gr, gd, gw;
-        mb_rng_seed(&gr, p->seed, synth_stream(ST_GLOVE, dev, f->subject, 0, ex, 0));   /* reading noise */
-        mb_rng_seed(&gd, p->seed, synth_stream(ST_GLOVE, dev, 0, 0, 0, 1));   /* the glove (rep 1: no noise stream) */
-        mb_rng_seed(&gw, p->seed, synth_stream(ST_GLOVE_FIT, dev, f->subject, 0, 0, 0)); /* the fit */
-        double goff[22], ggain[22];
-        for (int k = 0; k < 22; k++) {
-            double base = dev == SYNTH_DB1 ? 75 + 65 * mb_rng_uniform(&gd) : 30 * mb_rng_normal(&gd);
-            double sign = mb_rng_uniform(&gd) < 0.5 ? -1 : 1, sens = 45 + 20 * mb_rng_uniform(&gd);
-            goff[k] = base + p->subject_spread * 10 * mb_rng_normal(&gw);
-            ggain[k] = sign * sens * exp(p->subject_spread * 0.15 * mb_rng_normal(&gw));
-        }
-        double acc_ang[12];
-        for (int k = 0; k < 12; k++)
-            acc_ang[k] = k < 8 ? k * M_PI / 4 + S->rotation : (k == 8 ? 3.7 : k == 9 ? 0.2 : 1.5 * k);
-        /* The real databases upsample glove and accelerometers to the EMG
-         * rate by holding each reading: DB2 glove at 25 Hz and
-         * accelerometers at 148 Hz, DB5 accelerometer (Myo IMU) at 50 Hz. */
-        double glove_hz = dev == SYNTH_DB2 ? 25.0 : fs, acc_hz = dev == SYNTH_DB2 ? 148.0 : 50.0;
-        long last_g = -1, last_a = -1;
-        size_t cur = 0;
-        for (size_t i = 0; i < n; i++) {
-            float q[SYNTH_N_DOF], dq[SYNTH_N_DOF];
-            synth_traj_eval(q, dq, &tj, &cur, (double)i / fs);
-            long tg = (long)floor((double)i * glove_hz / fs);
-            if (tg == last_g) {
-                memcpy(&out->glove[i * 22], &out->glove[(i - 1) * 22], 22 * sizeof *out->glove);
-            } else {
-                last_g = tg;
-                double g[22];
-                glove_values(g, q, goff, ggain);
-                for (int k = 0; k < 22; k++) {
-                    double v = g[k] + (dev == SYNTH_DB1 ? 0.4 : 1.5) * mb_rng_normal(&gr);
-                    if (dev == SYNTH_DB1) {
-                        v = (double)lround(v);
-                        v = v < 0 ? 0 : v > 255 ? 255 : v;
-                    } else {
-                        v = (double)(float)v;      /* DB5 stores single; DB2 keeps the float grid too */
-                    }
-                    out->glove[i * 22 + k] = v;
-                }
-            }
-            if (!out->n_acc)
-                continue;
-            size_t na = (size_t)out->n_acc;
-            long ta = (long)floor((double)i * acc_hz / fs);
-            if (ta == last_a) {
-                memcpy(&out->acc[i * na], &out->acc[(i - 1) * na], na * sizeof *out->acc);
-                continue;
-            }
-            last_a = ta;
-            /* Gravity seen by sensors around the forearm, turning with
-             * pronation; 1/1024 g resolution. */
-            for (size_t k = 0; k < na / 3; k++) {
-                double a = acc_ang[k] + q[22];
-                double v[3] = { -0.15 + 0.1 * q[20], sin(a), -cos(a) };
-                for (int ax = 0; ax < 3; ax++) {
-                    double x = v[ax] + 0.01 * mb_rng_normal(&gr);
-                    x = (double)lround(x * 1024.0) / 1024.0;
-                    out->acc[i * na + 3 * k + (size_t)ax] = dev == SYNTH_DB5 ? (double)(float)x : x;
-                }
-            }
-        }
+        nina_labels(out, tr, &L);
+        nina_sensors(out, &L, p, f, S, &tj);
         snprintf(out->subject_name, sizeof out->subject_name, "%d", f->subject + 1);
     }
     free(tr);

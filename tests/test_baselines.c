@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "baselines/classifier.h"
-#include "baselines/params.h"
 #include "baselines/ridge.h"
 #include "core/err.h"
 #include "core/rng.h"
@@ -31,7 +30,7 @@ static float *fit_predict(const char *name, const char *params, const float *X, 
 {
     const struct base_classifier *c = need(name);
     struct base_model *m = NULL;
-    int err = c->fit(&m, X, y, n, D, K, params, seed);
+    int err = base_fit_text(&m, c, X, y, n, D, K, params, seed);
     cr_assert_eq(err, MB_OK, "%s fit: %s", name, mb_last_error());
     float *P = malloc(nt * K * sizeof *P);
     cr_assert_not_null(P);
@@ -81,7 +80,7 @@ Test(baselines, registry_lists_every_classifier_once_with_all_fields)
 {
     size_t n = 0;
     for (const struct base_classifier *const *c = base_classifiers; *c; c++, n++) {
-        cr_assert((*c)->name && (*c)->summary && (*c)->defaults && (*c)->fit && (*c)->predict_proba &&
+        cr_assert((*c)->name && (*c)->summary && (*c)->params && (*c)->hp_size && (*c)->fit && (*c)->predict_proba &&
                   (*c)->free, "entry %zu incomplete", n);
         for (const struct base_classifier *const *d = base_classifiers; d != c; d++)
             cr_assert_str_neq((*c)->name, (*d)->name, "name '%s' twice", (*c)->name);
@@ -93,11 +92,17 @@ Test(baselines, registry_lists_every_classifier_once_with_all_fields)
     cr_assert_null(base_classifier_find(NULL));
 }
 
-Test(baselines, defaults_string_is_accepted_by_each_fit)
+/* The canonical text of the defaults reads back to the defaults. */
+Test(baselines, defaults_text_is_accepted_by_each_fit)
 {
     for (size_t i = 0; i < NELEM(all_names); i++) {
         const struct base_classifier *c = need(all_names[i]);
-        float *P = fit_predict(c->name, c->defaults, g_xtr, g_ytr, G_NTR, G_D, G_K, g_xte, 3, 1);
+        double hp[32];   /* any parameter struct fits, aligned */
+        char text[512];
+        cr_assert_leq(c->hp_size, sizeof hp);
+        mb_params_defaults(hp, c->params);
+        mb_params_text(text, sizeof text, c->params, hp);
+        float *P = fit_predict(c->name, text, g_xtr, g_ytr, G_NTR, G_D, G_K, g_xte, 3, 1);
         rows_sum_to_one(P, 3, G_K, c->name);
         free(P);
     }
@@ -239,7 +244,7 @@ Test(baselines, a_single_training_class_gets_probability_one)
 static void rejects(const char *name, const char *params, const char *needle)
 {
     struct base_model *m = (struct base_model *)1;
-    int err = need(name)->fit(&m, g_xtr, g_ytr, G_NTR, G_D, G_K, params, 0);
+    int err = base_fit_text(&m, need(name), g_xtr, g_ytr, G_NTR, G_D, G_K, params, 0);
     cr_assert_eq(err, MB_EINVAL, "%s accepted '%s'", name, params);
     cr_assert_null(m, "%s: model left set after a failed fit", name);
     cr_assert(strstr(mb_last_error(), needle), "%s '%s': message '%s' lacks '%s'", name, params, mb_last_error(),
@@ -277,12 +282,12 @@ Test(baselines, bad_labels_and_non_finite_features_are_rejected_naming_the_row)
     for (size_t c = 0; c < NELEM(all_names); c++) {
         const struct base_classifier *k = need(all_names[c]);
         struct base_model *m = NULL;
-        cr_assert_eq(k->fit(&m, g_xtr, y, G_NTR, G_D, G_K, NULL, 0), MB_EINVAL, "%s", k->name);
+        cr_assert_eq(base_fit_text(&m, k, g_xtr, y, G_NTR, G_D, G_K, NULL, 0), MB_EINVAL, "%s", k->name);
         /* rows and features are 1-based in messages: row index 17 is row 18 */
         cr_assert(strstr(mb_last_error(), "training row 18 "), "%s: '%s'", k->name, mb_last_error());
-        cr_assert_eq(k->fit(&m, X, g_ytr, G_NTR, G_D, G_K, NULL, 0), MB_ENUM, "%s", k->name);
+        cr_assert_eq(base_fit_text(&m, k, X, g_ytr, G_NTR, G_D, G_K, NULL, 0), MB_ENUM, "%s", k->name);
         cr_assert(strstr(mb_last_error(), "row 34, feature 3 "), "%s: '%s'", k->name, mb_last_error());
-        cr_assert_eq(k->fit(&m, g_xtr, g_ytr, G_NTR, G_D, G_K, NULL, 0), MB_OK);
+        cr_assert_eq(base_fit_text(&m, k, g_xtr, g_ytr, G_NTR, G_D, G_K, NULL, 0), MB_OK);
         float P[G_K * 40];
         cr_assert_eq(k->predict_proba(P, m, X + 10 * G_D, 40), MB_ENUM, "%s predict", k->name);
         cr_assert(strstr(mb_last_error(), "row 24, feature 3 "), "%s: '%s'", k->name, mb_last_error());
@@ -318,7 +323,7 @@ Test(baselines, fits_in_two_openmp_threads_equal_the_serial_fit, .timeout = 120)
             const struct base_classifier *k = base_classifier_find(all_names[c]);
             struct base_model *m = NULL;
             float *p = malloc(G_NTE * G_K * sizeof *p);
-            int err = k->fit(&m, g_xtr, g_ytr, G_NTR, G_D, G_K, NULL, 7);
+            int err = base_fit_text(&m, k, g_xtr, g_ytr, G_NTR, G_D, G_K, NULL, 7);
             if (!err) err = k->predict_proba(p, m, g_xte, G_NTE);
             if (m) k->free(m);
             P[t] = p;
@@ -409,30 +414,3 @@ Test(baselines, pose_nearest_names_the_id_of_the_nearest_mean_reference_pose)
     cr_assert_eq(base_pose_nearest(pred, P, 4, 2, refs, ids, 0), MB_EINVAL);
 }
 
-/* ---- params parser ----------------------------------------------------------------- */
-
-Test(baselines, params_parser_sets_only_given_keys_and_keeps_defaults_on_error)
-{
-    double a = 1, b = 2, c = 3;
-    const struct base_param spec[] = {
-        { "alpha", 0, 10, NULL, 0, &a },
-        { "beta", 1, 100, NULL, 1, &b },
-        { "gamma", 0, 1, "auto", 0, &c },
-        { NULL, 0, 0, NULL, 0, NULL },
-    };
-    cr_assert_eq(base_params_parse(NULL, spec, "t"), MB_OK);
-    cr_assert_eq(base_params_parse("  ", spec, "t"), MB_OK);
-    cr_assert(a == 1 && b == 2 && c == 3);
-    cr_assert_eq(base_params_parse(" beta = 40 , gamma=auto", spec, "t"), MB_OK);
-    cr_assert(a == 1 && b == 40 && isnan(c));
-    mb_log_set_level(MB_LOG_QUIET);
-    cr_assert_eq(base_params_parse("alpha=5,beta=0", spec, "t"), MB_EINVAL);
-    cr_assert(a == 1, "alpha changed by a failed parse");
-    cr_assert(strstr(mb_last_error(), "'beta'") && strstr(mb_last_error(), "t:"), "%s", mb_last_error());
-    cr_assert_eq(base_params_parse("delta=1", spec, "t"), MB_EINVAL);
-    cr_assert(strstr(mb_last_error(), "alpha, beta, gamma"), "%s", mb_last_error());
-    cr_assert_eq(base_params_parse("alpha=", spec, "t"), MB_EINVAL);
-    cr_assert_eq(base_params_parse("alpha=1x", spec, "t"), MB_EINVAL);
-    cr_assert_eq(base_params_parse("alpha=nan", spec, "t"), MB_EINVAL);
-    cr_assert_eq(base_params_parse(",alpha=1", spec, "t"), MB_EINVAL);
-}

@@ -331,15 +331,15 @@ Test(cli_help, run_takes_jobs_and_still_the_old_threads_spelling, .timeout = 60)
 /* ---- methods ------------------------------------------------------------- */
 
 /* Every row's columns start where the header's do, however long a
- * capability list or parameter string is (cpep's pushed its row out). */
+ * capability list is (cpep's pushed its row out). */
 Test(cli_methods, table_columns_line_up_for_long_capability_lists, .timeout = 30)
 {
     char *out, *err;
     cr_assert_eq(tu_run(&out, &err, "methods"), 0);
-    const char *cols[] = { "capabilities", "default params", "summary" };
-    size_t at[3];
+    const char *cols[] = { "capabilities", "summary" };
+    size_t at[2];
     const char *line = out, *end = strchr(line, '\n');
-    for (size_t k = 0; k < 3; k++) {
+    for (size_t k = 0; k < 2; k++) {
         const char *h = strstr(line, cols[k]);
         cr_assert(h && h < end, "header has '%s': %s", cols[k], out);
         at[k] = (size_t)(h - line);
@@ -348,7 +348,7 @@ Test(cli_methods, table_columns_line_up_for_long_capability_lists, .timeout = 30
     int long_caps = 0;
     for (line = end + 1; *line && *line != '\n'; line = strchr(line, '\n') + 1, rows++) {
         size_t len = (size_t)(strchr(line, '\n') - line);
-        for (size_t k = 0; k < 3; k++)
+        for (size_t k = 0; k < 2; k++)
             cr_expect(len > at[k] && line[at[k] - 1] == ' ' && line[at[k]] != ' ',
                       "column '%s' of row %zu starts at %zu: %.*s", cols[k], rows + 1, at[k], (int)len, line);
         long_caps |= !strncmp(line + at[0], "classify, embed, zero-shot, needs-pose, oracle", 46);
@@ -360,9 +360,40 @@ Test(cli_methods, table_columns_line_up_for_long_capability_lists, .timeout = 30
     cr_assert_not_null(line);
     line++;
     size_t needs = (size_t)(strstr(line, "needs") - line), summ = (size_t)(strstr(line, "summary") - line);
-    for (line = strchr(line, '\n') + 1; *line; line = strchr(line, '\n') + 1)
+    for (line = strchr(line, '\n') + 1; *line && *line != '\n'; line = strchr(line, '\n') + 1)
         cr_expect(line[needs - 1] == ' ' && line[needs] != ' ' && line[summ - 1] == ' ' && line[summ] != ' ',
                   "%.*s", (int)(strchr(line, '\n') - line), line);
+    free(out);
+    free(err);
+}
+
+/* 'methods NAME' and 'protocols NAME' print the typed tables a plan is
+ * checked against; an unknown name is exit 1 naming it. */
+Test(cli_methods, a_method_and_a_protocol_print_their_parameter_tables, .timeout = 30)
+{
+    char *out, *err;
+    cr_assert_eq(tu_run(&out, &err, "methods knn-td4"), 0, "%s", err);
+    cr_expect(strstr(out, "knn-td4: ") && strstr(out, "capabilities: classify, embed"), "%s", out);
+    cr_expect(strstr(out, "  k    int 1..1000000  5        neighbours"), "%s", out);
+    free(out);
+    free(err);
+    cr_assert_eq(tu_run(&out, &err, "methods cpep"), 0, "%s", err);
+    cr_expect(strstr(out, "\n  mae_steps ") && strstr(out, "\n  freeze_emg ") && strstr(out, "bool"), "%s", out);
+    free(out);
+    free(err);
+    cr_assert_eq(tu_run(&out, &err, "protocols zeroshot-gestures"), 0, "%s", err);
+    cr_expect(strstr(out, "\n  folds ") && strstr(out, "\n  unseen_fraction ") && strstr(out, "0.25"), "%s", out);
+    free(out);
+    free(err);
+    cr_assert_eq(tu_run(&out, &err, "protocols fewshot"), 0, "%s", err);
+    cr_expect(strstr(out, "shots: sets shots, prefix 'k', 1..100000, default [1, 5, 10]"), "%s", out);
+    free(out);
+    free(err);
+    cr_assert_eq(tu_run(&out, &err, "methods nope"), 1);
+    cr_expect(strstr(err, "no method 'nope'"), "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(tu_run(&out, &err, "protocols a b"), 2);
     free(out);
     free(err);
 }

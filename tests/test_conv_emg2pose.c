@@ -429,7 +429,7 @@ static void asset_src(char *src, size_t cap, const char *asset_path)
 
 static struct mb_convert_opts opts_for(const char *src, const char *out)
 {
-    return (struct mb_convert_opts){ .src = src, .out = out, .threads = 1, .labels = "restimulus" };
+    return (struct mb_convert_opts){ .src = src, .out = out, .threads = 1 };
 }
 
 static int has_note(const struct mbh5_file *f, const char *a, const char *b)

@@ -491,8 +491,7 @@ static long open_h5_ids(void)
 
 static int convert_in_process(const char *conv, const char *src, const char *out, int keep_going, int threads)
 {
-    struct mb_convert_opts o = { .src = src, .out = out, .threads = threads, .keep_going = keep_going,
-                                 .labels = "restimulus" };
+    struct mb_convert_opts o = { .src = src, .out = out, .threads = threads, .keep_going = keep_going };
     struct mb_convert_result r = {0};
     int rc = mb_converter_find(conv)->convert(&o, &r);
     remove(out);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "converters/conv_ninapro.h"
 #include "converters/converter.h"
 #include "converters/ninapro_mat.h"
 #include "core/fs.h"
@@ -21,15 +22,13 @@
 static int run_convert(const char *src, const char *out, const struct mb_convert_opts *extra,
                        struct mb_convert_result *res)
 {
-    struct mb_convert_opts o = { .threads = 1, .labels = "restimulus" };
+    struct mb_convert_opts o = { .threads = 1 };
     if (extra)
         o = *extra;
     o.src = src;
     o.out = out;
     if (!o.threads)
         o.threads = 1;
-    if (!o.labels)
-        o.labels = "restimulus";
     const struct mb_converter *c = mb_converter_find("ninapro");
     cr_assert_not_null(c, "ninapro converter not registered");
     struct mb_convert_result r = {0};
@@ -327,7 +326,8 @@ Test(conv_ninapro, stimulus_option_reads_the_raw_vectors, .timeout = 120)
     char dir[64], out[128];
     tu_tmpdir(dir, sizeof dir);
     snprintf(out, sizeof out, "%s/st.h5", dir);
-    struct mb_convert_opts o = { .threads = 1, .labels = "stimulus", .limit_subjects = 1 };
+    struct conv_ninapro_opts no = { .labels = "stimulus" };
+    struct mb_convert_opts o = { .threads = 1, .limit_subjects = 1, .conv_opts = &no };
     cr_assert_eq(run_convert(tu_real("ninapro_db1"), out, &o, NULL), MB_OK, "%s", mb_last_error());
     struct mbh5_file *f;
     cr_assert_eq(mbh5_open(&f, out), MB_OK);
@@ -508,7 +508,8 @@ Test(conv_ninapro, v73_file_reads_like_v5, .timeout = 60)
     char out[160];
     snprintf(out, sizeof out, "%s/v73.h5", dir);
     snprintf(p, sizeof p, "%s/v73", dir);
-    struct mb_convert_opts o = { .threads = 2, .db = 1 };
+    struct conv_ninapro_opts db1 = { .db = 1 };
+    struct mb_convert_opts o = { .threads = 2, .conv_opts = &db1 };
     cr_assert_eq(run_convert(p, out, &o, NULL), MB_OK, "%s", mb_last_error());
     cr_assert_eq(mbh5_validate(out, stderr), 0);
     small_free(&s);
@@ -534,7 +535,8 @@ Test(conv_ninapro, length_mismatch_truncates_and_warns_with_both_lengths, .timeo
     write_mat(p, MAT_FT_MAT5, v, sizeof v / sizeof *v);
     snprintf(out, sizeof out, "%s/o.h5", dir);
     snprintf(p, sizeof p, "%s/src", dir);
-    struct mb_convert_opts o = { .db = 1 };
+    struct conv_ninapro_opts db1 = { .db = 1 };
+    struct mb_convert_opts o = { .conv_opts = &db1 };
     struct mb_convert_result res = {0};
     cr_assert_eq(run_convert(p, out, &o, &res), MB_OK, "%s", mb_last_error());
     cr_assert(res.n_warnings >= 1);
@@ -572,7 +574,8 @@ Test(conv_ninapro, a_vector_much_shorter_or_longer_than_emg_is_an_error_unless_a
     };
     write_mat(p, MAT_FT_MAT5, short_labels, 4);
     mb_log_set_level(MB_LOG_QUIET);
-    struct mb_convert_opts o = { .db = 1 };
+    struct conv_ninapro_opts db1 = { .db = 1 };
+    struct mb_convert_opts o = { .conv_opts = &db1 };
     cr_assert_eq(run_convert(src, out, &o, NULL), MB_EFORMAT);
     cr_assert(strstr(mb_last_error(), "'s1/S1_A1_E1.mat': 'emg' has 5000 rows, 'restimulus' 1000 and "
                      "'rerepetition' 5000: cutting to the shortest (1000) would drop 4000 samples (80.0 % of the "
@@ -607,7 +610,7 @@ Test(conv_ninapro, a_vector_much_shorter_or_longer_than_emg_is_an_error_unless_a
     cr_assert_eq(run_convert(src, out, &o, NULL), MB_EFORMAT);
     cr_assert(strstr(mb_last_error(), "'glove' has 5000 rows but the recording 1000: cutting it would drop 4000 "
                      "rows (80.0 %)"), "%s", mb_last_error());
-    o.allow_truncation = 1;
+    db1.allow_truncation = 1;
     cr_assert_eq(run_convert(src, out, &o, NULL), MB_OK, "%s", mb_last_error());
     /* Ten samples of 5,000 is within the tolerance: a warning only. */
     struct tvar few[] = {
@@ -618,7 +621,7 @@ Test(conv_ninapro, a_vector_much_shorter_or_longer_than_emg_is_an_error_unless_a
     };
     write_mat(p, MAT_FT_MAT5, few, 4);
     remove(out);
-    o.allow_truncation = 0;
+    db1.allow_truncation = 0;
     struct mb_convert_result res = {0};
     cr_assert_eq(run_convert(src, out, &o, &res), MB_OK, "%s", mb_last_error());
     cr_assert_eq(res.n_warnings, 1);
@@ -637,7 +640,8 @@ Test(conv_ninapro, missing_emg_is_an_error_naming_file_and_variable, .timeout = 
     snprintf(p, sizeof p, "%s/S1_A1_E1.mat", sub);
     write_mat(p, MAT_FT_MAT5, v, 2);
     snprintf(out, sizeof out, "%s/o.h5", dir);
-    struct mb_convert_opts o = { .db = 1 };
+    struct conv_ninapro_opts db1 = { .db = 1 };
+    struct mb_convert_opts o = { .conv_opts = &db1 };
     cr_assert_eq(run_convert(dir, out, &o, NULL), MB_EMAT);
     cr_assert(strstr(mb_last_error(), "'s1/S1_A1_E1.mat': no variable 'emg'"), "%s", mb_last_error());
     cr_assert(strstr(mb_last_error(), "'emgx'"), "lists what the file has: %s", mb_last_error());
@@ -657,7 +661,8 @@ Test(conv_ninapro, missing_labels_is_an_error, .timeout = 60)
     snprintf(p, sizeof p, "%s/S1_A1_E1.mat", sub);
     write_mat(p, MAT_FT_MAT5, v, 1);
     snprintf(out, sizeof out, "%s/o.h5", dir);
-    struct mb_convert_opts o = { .db = 1 };
+    struct conv_ninapro_opts db1 = { .db = 1 };
+    struct mb_convert_opts o = { .conv_opts = &db1 };
     cr_assert_eq(run_convert(dir, out, &o, NULL), MB_EMAT);
     cr_assert(strstr(mb_last_error(), "no variable 'restimulus' or 'stimulus'"), "%s", mb_last_error());
     small_free(&s);
@@ -700,7 +705,8 @@ Test(conv_ninapro, not_a_mat_file_is_an_error_naming_it, .timeout = 60)
         fputs("this is not a MAT file at all\n", fp);
     fclose(fp);
     snprintf(out, sizeof out, "%s/o.h5", dir);
-    struct mb_convert_opts o = { .db = 1 };
+    struct conv_ninapro_opts db1 = { .db = 1 };
+    struct mb_convert_opts o = { .conv_opts = &db1 };
     cr_assert_eq(run_convert(dir, out, &o, NULL), MB_EMAT);
     cr_assert(strstr(mb_last_error(), "'s1/S1_A1_E1.mat' is not a MAT"), "%s", mb_last_error());
 }
@@ -717,7 +723,8 @@ Test(conv_ninapro, nonfinite_samples_fail_unless_allowed, .timeout = 60)
     snprintf(p, sizeof p, "%s/S1_A1_E1.mat", sub);
     small_write(p, &s, MAT_FT_MAT5);
     snprintf(out, sizeof out, "%s/o.h5", dir);
-    struct mb_convert_opts o = { .db = 1 };
+    struct conv_ninapro_opts db1 = { .db = 1 };
+    struct mb_convert_opts o = { .conv_opts = &db1 };
     cr_assert_eq(run_convert(dir, out, &o, NULL), MB_ENUM);
     cr_assert(strstr(mb_last_error(), "'s1/S1_A1_E1.mat' sample 18: non-finite 'emg' value in channel 4"), "%s",
               mb_last_error());
@@ -751,7 +758,8 @@ Test(conv_ninapro, labels_outside_the_exercise_are_an_error, .timeout = 60)
     snprintf(p, sizeof p, "%s/S1_A1_E1.mat", sub);
     small_write(p, &s, MAT_FT_MAT5);
     snprintf(out, sizeof out, "%s/o.h5", dir);
-    struct mb_convert_opts o = { .db = 1 };
+    struct conv_ninapro_opts db1 = { .db = 1 };
+    struct mb_convert_opts o = { .conv_opts = &db1 };
     cr_assert_eq(run_convert(dir, out, &o, NULL), MB_EFORMAT);
     cr_assert(strstr(mb_last_error(), "restimulus value 13 is outside exercise 1's movements 1..12"), "%s",
               mb_last_error());

@@ -467,8 +467,9 @@ static int convert(const char *conv, const char *spec, const char *src, const ch
 {
     const struct mb_converter *c = mb_converter_find(conv);
     cr_assert_not_null(c, "converter '%s' registered", conv);
-    struct mb_convert_opts o = { .src = src, .out = out, .spec = spec, .threads = threads,
-                                 .keep_going = keep_going, .limit_subjects = limit };
+    struct conv_spec_opts so = { .spec = spec };
+    struct mb_convert_opts o = { .src = src, .out = out, .threads = threads, .keep_going = keep_going,
+                                 .limit_subjects = limit, .conv_opts = &so };
     memset(res, 0, sizeof *res);
     return c->convert(&o, res);
 }
@@ -1120,7 +1121,8 @@ Test(conv_spec, mat_vectors_of_very_different_lengths_are_an_error_unless_allowe
               "%s", mb_last_error());
     cr_assert_neq(access(out, F_OK), 0);
     const struct mb_converter *c = mb_converter_find("spec");
-    struct mb_convert_opts o = { .src = src, .out = out, .spec = spec, .threads = 1, .allow_truncation = 1 };
+    struct conv_spec_opts so = { .spec = spec, .allow_truncation = 1 };
+    struct mb_convert_opts o = { .src = src, .out = out, .threads = 1, .conv_opts = &so };
     memset(&res, 0, sizeof res);
     cr_assert_eq(c->convert(&o, &res), MB_OK, "%s", mb_last_error());
     struct mbh5_file *f = open_valid(out);
@@ -1361,8 +1363,8 @@ Test(conv_spec, nonfinite_samples_fail_the_conversion_unless_allowed_then_are_no
               mb_last_error());
     cr_assert_eq(mb_fs_is_file(out), 0);
     const struct mb_converter *c = mb_converter_find("spec");
-    struct mb_convert_opts o = { .src = src, .out = out, .spec = spec_file("kaufmann_multiday"), .threads = 1,
-                                 .allow_nonfinite = 1 };
+    struct conv_spec_opts so = { .spec = spec_file("kaufmann_multiday") };
+    struct mb_convert_opts o = { .src = src, .out = out, .threads = 1, .allow_nonfinite = 1, .conv_opts = &so };
     memset(&res, 0, sizeof res);
     cr_assert_eq(c->convert(&o, &res), MB_OK, "%s", mb_last_error());
     cr_assert_eq(res.n_warnings, 1);

@@ -2,6 +2,11 @@
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,8 +16,10 @@
 
 #include "core/err.h"
 #include "core/fs.h"
+#include "core/params.h"
 #include "core/progress.h"
 #include "core/rng.h"
+#include "core/shared.h"
 #include "tests/testutil.h"
 
 Test(err, error_returns_code_and_keeps_message)
@@ -319,4 +326,221 @@ Test(progress, clock_is_minutes_then_hours)
     cr_assert_str_eq(b, "01:00");
     mb_progress_clock(b, sizeof b, 3600 * 2 + 61);
     cr_assert_str_eq(b, "2:01:01");
+}
+
+/* ---- typed parameter tables ------------------------------------------------ */
+
+struct tp { double alpha; long beta; double gamma; int flag; };
+static const struct mb_param tp_table[] = {
+    { "alpha", MB_PT_REAL, offsetof(struct tp, alpha), 1, 0, 10, NULL, "a real" },
+    { "beta", MB_PT_INT, offsetof(struct tp, beta), 2, 1, 100, NULL, "an integer" },
+    { "gamma", MB_PT_REAL, offsetof(struct tp, gamma), NAN, 0, 1, "auto", "a real or auto" },
+    { "flag", MB_PT_BOOL, offsetof(struct tp, flag), 0, 0, 1, NULL, "a switch" },
+    MB_PARAM_END
+};
+
+Test(params, parse_sets_given_keys_over_the_defaults_and_refuses_bad_text)
+{
+    struct tp v;
+    cr_assert_eq(mb_params_parse(&v, tp_table, NULL, "t"), MB_OK);
+    cr_assert(v.alpha == 1 && v.beta == 2 && isnan(v.gamma) && v.flag == 0);
+    cr_assert_eq(mb_params_parse(&v, tp_table, "  ", "t"), MB_OK);
+    cr_assert_eq(mb_params_parse(&v, tp_table, " beta = 40 , gamma=0.5,flag=1", "t"), MB_OK);
+    cr_assert(v.alpha == 1 && v.beta == 40 && v.gamma == 0.5 && v.flag == 1);
+    mb_log_set_level(MB_LOG_QUIET);
+    static const char *const bad[] = { "alpha=5,beta=0", "delta=1", "alpha=", "alpha=1x", "alpha=nan", ",alpha=1",
+                                       "beta=2.5", "flag=2", "alpha=1,alpha=2", "alpha", "alpha=11", "gamma=scale" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cr_assert_eq(mb_params_parse(&v, tp_table, bad[i], "t"), MB_EINVAL, "'%s' accepted", bad[i]);
+        cr_assert(v.alpha == 1 && v.beta == 2 && v.flag == 0, "'%s': a failed parse left non-defaults", bad[i]);
+        cr_assert(!strncmp(mb_last_error(), "t: ", 3), "'%s': %s", bad[i], mb_last_error());
+    }
+    cr_assert_eq(mb_params_parse(&v, tp_table, "delta=1", "t"), MB_EINVAL);
+    cr_assert(strstr(mb_last_error(), "known: alpha, beta, gamma, flag"), "%s", mb_last_error());
+    cr_assert_eq(mb_params_parse(&v, tp_table, "beta=0", "t"), MB_EINVAL);
+    cr_assert(strstr(mb_last_error(), "'beta'"), "%s", mb_last_error());
+    mb_log_set_level(MB_LOG_WARN);
+}
+
+/* The canonical text lists every key in table order, reads back to the same
+ * values, and is the same for every spelling of the same values. */
+Test(params, canonical_text_is_complete_exact_and_spelling_free)
+{
+    struct tp a, b;
+    char ta[256], tb[256];
+    cr_assert_eq(mb_params_parse(&a, tp_table, NULL, "t"), MB_OK);
+    mb_params_text(ta, sizeof ta, tp_table, &a);
+    cr_assert_str_eq(ta, "alpha=1,beta=2,gamma=auto,flag=0");
+    cr_assert_eq(mb_params_parse(&a, tp_table, "flag=1,alpha=0.1", "t"), MB_OK);
+    cr_assert_eq(mb_params_parse(&b, tp_table, " alpha = 1e-1 , beta=2, flag=1", "t"), MB_OK);
+    mb_params_text(ta, sizeof ta, tp_table, &a);
+    mb_params_text(tb, sizeof tb, tp_table, &b);
+    cr_assert_str_eq(ta, tb);
+    cr_assert_str_eq(ta, "alpha=0.1,beta=2,gamma=auto,flag=1");
+    cr_assert_eq(mb_params_parse(&a, tp_table, "alpha=0.30000000000000004", "t"), MB_OK);
+    mb_params_text(ta, sizeof ta, tp_table, &a);
+    cr_assert_eq(mb_params_parse(&b, tp_table, ta, "t"), MB_OK);
+    cr_assert(a.alpha == b.alpha && a.alpha != 0.3, "%s", ta);
+    /* plain decimals where people write them, an exponent only outside; each reads back */
+    static const struct { const char *in, *out; } forms[] = {
+        { "alpha=1e1", "alpha=10," }, { "alpha=0.0001", "alpha=0.0001," }, { "alpha=1e-7", "alpha=1e-07," },
+        { "alpha=0", "alpha=0," }, { "alpha=2.5", "alpha=2.5," }, { "alpha=1e-5", "alpha=1e-05," },
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+        cr_assert_eq(mb_params_parse(&a, tp_table, forms[i].in, "t"), MB_OK, "%s", forms[i].in);
+        mb_params_text(ta, sizeof ta, tp_table, &a);
+        cr_expect(!strncmp(ta, forms[i].out, strlen(forms[i].out)), "%s -> %s", forms[i].in, ta);
+        cr_assert_eq(mb_params_parse(&b, tp_table, ta, "t"), MB_OK);
+        cr_expect(a.alpha == b.alpha, "%s does not read back", ta);
+    }
+    cr_assert_eq(mb_params_parse(&a, tp_table, "alpha=0.30000000000000004", "t"), MB_OK);
+    mb_params_text(ta, sizeof ta, tp_table, &a);
+    /* the length needed, as snprintf: a short buffer is cut, never overrun */
+    char small[8];
+    size_t need = mb_params_text(small, sizeof small, tp_table, &a);
+    cr_assert_eq(need, strlen(ta));
+    cr_assert_eq(strlen(small), sizeof small - 1);
+}
+
+/* ---- shared work ---------------------------------------------------------------- */
+
+
+static int n_made, n_destroyed;
+struct make_ctx { int value; size_t bytes; int fail; long sleep_ms; };
+
+static int make_int(void **val, size_t *bytes, void *ctx)
+{
+    struct make_ctx *c = ctx;
+    __atomic_add_fetch(&n_made, 1, __ATOMIC_SEQ_CST);
+    if (c->sleep_ms) {
+        struct timespec ts = { 0, c->sleep_ms * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    if (c->fail)
+        return mb_error(MB_EINVAL, "make failed on purpose");
+    int *v = malloc(sizeof *v);
+    *v = c->value;
+    *val = v;
+    *bytes = c->bytes;
+    return MB_OK;
+}
+
+static void destroy_int(void *v)
+{
+    __atomic_add_fetch(&n_destroyed, 1, __ATOMIC_SEQ_CST);
+    free(v);
+}
+
+Test(shared, a_result_is_computed_once_and_reused)
+{
+    n_made = n_destroyed = 0;
+    struct mb_shared *sh = mb_shared_new(1 << 20);
+    struct make_ctx c = { 7, 100, 0, 0 };
+    struct mb_shared_ref a, b, x;
+    cr_assert_eq(mb_shared_get(&a, sh, "k1", make_int, &c, destroy_int), MB_OK);
+    c.value = 8;   /* a second get of the same key must not compute */
+    cr_assert_eq(mb_shared_get(&b, sh, "k1", make_int, &c, destroy_int), MB_OK);
+    cr_assert_eq(*(const int *)a.val, 7);
+    cr_assert_eq(a.val, b.val);
+    cr_assert_eq(mb_shared_get(&x, sh, "k2", make_int, &c, destroy_int), MB_OK);
+    cr_assert_eq(*(const int *)x.val, 8);
+    struct mb_shared_stats st;
+    mb_shared_stats(&st, sh);
+    cr_assert(st.hits == 1 && st.misses == 2 && st.entries == 2 && st.bytes == 200, "%zu %zu %zu %zu", st.hits,
+              st.misses, st.entries, st.bytes);
+    mb_shared_unref(sh, &a);
+    mb_shared_unref(sh, &b);
+    mb_shared_unref(sh, &x);
+    cr_assert_eq(n_made, 2);
+    cr_assert_eq(n_destroyed, 0, "kept while within the budget");
+    mb_shared_free(sh);
+    cr_assert_eq(n_destroyed, 2);
+    /* without a cache: computed every time, destroyed on unref */
+    cr_assert_eq(mb_shared_get(&a, NULL, "k1", make_int, &c, destroy_int), MB_OK);
+    cr_assert_eq(*(const int *)a.val, 8);
+    mb_shared_unref(NULL, &a);
+    cr_assert_eq(n_made, 3);
+    cr_assert_eq(n_destroyed, 3);
+}
+
+Test(shared, unheld_results_beyond_the_budget_go_least_recently_used_first)
+{
+    n_made = n_destroyed = 0;
+    struct mb_shared *sh = mb_shared_new(130);
+    struct make_ctx c = { 1, 60, 0, 0 };
+    struct mb_shared_ref r[3];
+    const char *keys[3] = { "a", "b", "c" };
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(mb_shared_get(&r[i], sh, keys[i], make_int, &c, destroy_int), MB_OK);
+    cr_assert_eq(n_destroyed, 0, "held entries are never dropped, whatever the budget");
+    mb_shared_unref(sh, &r[1]);   /* b: 60 unheld bytes */
+    mb_shared_unref(sh, &r[0]);   /* a: 120 */
+    cr_assert_eq(n_destroyed, 0);
+    mb_shared_unref(sh, &r[2]);   /* c: 180 > 130: the least recently used (a) goes */
+    cr_assert_eq(n_destroyed, 1);
+    cr_assert_eq(mb_shared_get(&r[0], sh, "b", make_int, &c, destroy_int), MB_OK);
+    cr_assert_eq(n_made, 3, "b is still there");
+    mb_shared_unref(sh, &r[0]);
+    cr_assert_eq(mb_shared_get(&r[0], sh, "a", make_int, &c, destroy_int), MB_OK);
+    cr_assert_eq(n_made, 4, "a was dropped and is computed again");
+    mb_shared_unref(sh, &r[0]);
+    struct mb_shared_stats st;
+    mb_shared_stats(&st, sh);
+    cr_assert_leq(st.bytes, 130);
+    cr_assert_geq(st.evicted, 2);
+    mb_shared_free(sh);
+}
+
+Test(shared, a_failed_computation_holds_nothing_and_is_retried)
+{
+    n_made = n_destroyed = 0;
+    struct mb_shared *sh = mb_shared_new(1000);
+    struct make_ctx c = { 5, 10, 1, 0 };
+    struct mb_shared_ref r;
+    mb_log_set_level(MB_LOG_QUIET);
+    cr_assert_eq(mb_shared_get(&r, sh, "k", make_int, &c, destroy_int), MB_EINVAL);
+    mb_log_set_level(MB_LOG_WARN);
+    cr_assert_null(r.val);
+    c.fail = 0;
+    cr_assert_eq(mb_shared_get(&r, sh, "k", make_int, &c, destroy_int), MB_OK);
+    cr_assert_eq(*(const int *)r.val, 5);
+    cr_assert_eq(n_made, 2);
+    mb_shared_unref(sh, &r);
+    mb_shared_free(sh);
+}
+
+struct racer { struct mb_shared *sh; struct make_ctx *c; const void *val; int rc; };
+
+static void *race(void *p)
+{
+    struct racer *r = p;
+    struct mb_shared_ref ref;
+    r->rc = mb_shared_get(&ref, r->sh, "same", make_int, r->c, destroy_int);
+    r->val = ref.val;
+    mb_shared_unref(r->sh, &ref);
+    return NULL;
+}
+
+/* Eight threads ask for one key while it is being computed (20 ms): one
+ * computes, the others wait for its result. */
+Test(shared, threads_asking_for_the_same_key_share_one_computation)
+{
+    n_made = n_destroyed = 0;
+    struct mb_shared *sh = mb_shared_new(1000);
+    struct make_ctx c = { 3, 10, 0, 20 };
+    pthread_t t[8];
+    struct racer r[8];
+    for (int i = 0; i < 8; i++) {
+        r[i] = (struct racer){ sh, &c, NULL, -1 };
+        pthread_create(&t[i], NULL, race, &r[i]);
+    }
+    for (int i = 0; i < 8; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 8; i++) {
+        cr_assert_eq(r[i].rc, MB_OK);
+        cr_assert_eq(r[i].val, r[0].val);
+    }
+    cr_assert_eq(n_made, 1);
+    mb_shared_free(sh);
+    cr_assert_eq(n_destroyed, 1);
 }

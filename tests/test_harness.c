@@ -8,7 +8,10 @@
 #include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <cblas.h>
 #include <stdio.h>
+#include <strings.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,6 +26,7 @@
 #include "harness/run.h"
 #include "harness/store.h"
 #include "reports/metrics.h"
+#include "corpus_util.h"
 #include "testutil.h"
 
 /* ---- a tiny corpus: 4 subjects x 3 gestures x 2 repetitions x 3 windows ---- */
@@ -36,7 +40,7 @@
 
 static const int32_t t_gesture_ids[T_GESTURES] = { 10, 20, 30 };
 
-static int fake_load(struct pr_corpus *c, const char *path, const struct pr_view_settings *v)
+static int fake_load(struct cp_corpus *c, const char *path, const struct cp_view *v)
 {
     memset(c, 0, sizeof *c);
     c->path = strdup(path);
@@ -46,13 +50,12 @@ static int fake_load(struct pr_corpus *c, const char *path, const struct pr_view
     c->C = T_C;
     c->W = T_W;
     c->n = T_SUBJECTS * T_GESTURES * T_REPS * T_WPR;
-    c->x = malloc(c->n * T_W * T_C * sizeof *c->x);
+    if (tu_corpus_pack(c) != MB_OK)
+        return MB_ENOMEM;
     c->label = malloc(c->n * sizeof *c->label);
     c->rep = malloc(c->n * sizeof *c->rep);
     c->subject = malloc(c->n * sizeof *c->subject);
-    c->rec = calloc(c->n, sizeof *c->rec);
     c->session = calloc(c->n, sizeof *c->session);
-    c->start = calloc(c->n, sizeof *c->start);
     uint32_t lcg = 12345;
     size_t i = 0;
     for (int s = 0; s < T_SUBJECTS; s++)
@@ -66,7 +69,7 @@ static int fake_load(struct pr_corpus *c, const char *path, const struct pr_view
                         lcg = lcg * 1664525u + 1013904223u;
                         double noise = ((double)(lcg >> 8) / 16777216.0 - 0.5) * 1.6;
                         /* class means 1.0 apart, subject shifts, noise: errors happen */
-                        c->x[i * T_W * T_C + (size_t)k] =
+                        tu_window(c, i)[k] =
                             (float)((k % T_C == 0 ? g : 2 - g) + 0.3 * s + noise);
                     }
                 }
@@ -87,17 +90,15 @@ static int fake_load(struct pr_corpus *c, const char *path, const struct pr_view
     return MB_OK;
 }
 
-static void fake_release(struct pr_corpus *c)
+static void fake_release(struct cp_corpus *c)
 {
     free(c->path);
     free(c->name);
-    free(c->x);
+    tu_corpus_unpack(c);
     free(c->label);
     free(c->rep);
     free(c->subject);
-    free(c->rec);
     free(c->session);
-    free(c->start);
     for (size_t s = 0; s < c->n_subjects; s++)
         free(c->subject_names[s]);
     free(c->subject_names);
@@ -118,30 +119,27 @@ struct mb_method_model {
 static int g_fits;                 /* fits in this process (n/a and skip checks) */
 static int g_fail_subject = -1;    /* fake-loso fails fake-centroid's fold of this subject */
 
-static void features(double f[T_C], const struct pr_corpus *c, size_t i)
+static void features(double f[T_C], const struct cp_corpus *c, size_t i)
 {
     for (int k = 0; k < T_C; k++) {
         f[k] = 0;
         for (int t = 0; t < T_W; t++)
-            f[k] += c->x[(i * T_W + (size_t)t) * T_C + (size_t)k];
+            f[k] += cp_window(c, i)[(size_t)t * T_C + (size_t)k];
         f[k] /= T_W;
     }
 }
 
-static int centroid_check(const char *params)
-{
-    long ms;
-    if (params && sscanf(params, "sleep_ms=%ld", &ms) != 1 && params[0])
-        return mb_error(MB_EINVAL, "fake-centroid: bad params '%s'", params);
-    return MB_OK;
-}
+struct centroid_hp { long sleep_ms; };
+static const struct mb_param centroid_params[] = {
+    { "sleep_ms", MB_PT_INT, offsetof(struct centroid_hp, sleep_ms), 0, 0, 100000, NULL, "sleep in every fit" },
+    MB_PARAM_END
+};
 
-static int centroid_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes, size_t K,
-                        const char *params, uint64_t seed)
+static int centroid_fit(struct mb_method_model **out, const struct cp_set *train, const int32_t *classes, size_t K,
+                        const void *hp, uint64_t seed, struct mb_shared *sh)
 {
-    long ms = 0;
-    if (params && sscanf(params, "sleep_ms=%ld", &ms) != 1 && params[0])
-        return mb_error(MB_EINVAL, "fake-centroid: bad params '%s'", params);
+    (void)sh;
+    long ms = hp ? ((const struct centroid_hp *)hp)->sleep_ms : 0;
     __atomic_add_fetch(&g_fits, 1, __ATOMIC_RELAXED);
     if (ms > 0) {
         struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -168,7 +166,7 @@ static int centroid_fit(struct mb_method_model **out, const struct pr_set *train
     return MB_OK;
 }
 
-static int centroid_predict(float *P, const struct mb_method_model *m, const struct pr_set *test)
+static int centroid_predict(float *P, const struct mb_method_model *m, const struct cp_set *test)
 {
     for (size_t j = 0; j < test->n; j++) {
         double f[T_C], best = INFINITY;
@@ -196,11 +194,11 @@ static void centroid_free(struct mb_method_model *m)
 
 static const struct mb_method fake_centroid = {
     .name = "fake-centroid", .summary = "nearest class mean of channel means", .caps = MB_CAP_CLASSIFY,
-    .params = "sleep_ms=0", .check_params = centroid_check, .fit = centroid_fit, .predict_proba = centroid_predict, .free = centroid_free,
+    .params = centroid_params, .hp_size = sizeof(struct centroid_hp), .fit = centroid_fit, .predict_proba = centroid_predict, .free = centroid_free,
 };
 
 /* Same model, shifted features: a second, different row. */
-static int shifted_predict(float *P, const struct mb_method_model *m, const struct pr_set *test)
+static int shifted_predict(float *P, const struct mb_method_model *m, const struct cp_set *test)
 {
     struct mb_method_model s = *m;
     for (size_t k = 0; k < m->K * T_C; k++)
@@ -210,18 +208,18 @@ static int shifted_predict(float *P, const struct mb_method_model *m, const stru
 
 static const struct mb_method fake_shifted = {
     .name = "fake-shifted", .summary = "nearest shifted class mean", .caps = MB_CAP_CLASSIFY,
-    .params = "", .fit = centroid_fit, .predict_proba = shifted_predict, .free = centroid_free,
+    .params = centroid_params, .hp_size = sizeof(struct centroid_hp), .fit = centroid_fit, .predict_proba = shifted_predict, .free = centroid_free,
 };
 
 /* Embeds only: cannot classify, so classifying protocols record n/a. */
 static const struct mb_method fake_embed = {
-    .name = "fake-embed", .summary = "representation only", .caps = MB_CAP_EMBED, .params = "",
-    .fit = centroid_fit, .free = centroid_free,
+    .name = "fake-embed", .summary = "representation only", .caps = MB_CAP_EMBED,
+    .params = centroid_params, .hp_size = sizeof(struct centroid_hp), .fit = centroid_fit, .free = centroid_free,
 };
 
 /* ---- a fake LOSO protocol ----------------------------------------------------- */
 
-static int loso_plan(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c, const struct pr_settings *s)
+static int loso_plan(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c, const struct pr_settings *s)
 {
     *n_folds = c->n_subjects;
     *folds = calloc(c->n_subjects, sizeof **folds);
@@ -246,15 +244,16 @@ static int loso_plan(struct pr_fold **folds, size_t *n_folds, const struct pr_co
     return MB_OK;
 }
 
-static int loso_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m,
-                    const struct pr_corpus *c, const struct pr_fold *f, const struct pr_settings *s)
+static int loso_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m, const void *hp,
+                    const struct cp_corpus *c, const struct pr_fold *f, const struct pr_settings *s,
+                    struct mb_shared *sh)
 {
     int32_t subj = c->subject[f->test[0]];
     if (subj == g_fail_subject && !strcmp(m->name, "fake-centroid"))
         return mb_error(MB_EINVAL, "fake-loso: injected failure on subject %d", subj);
-    struct pr_set train = { c, f->n_train, f->train }, test = { c, f->n_test, f->test };
+    struct cp_set train = { c, f->n_train, f->train }, test = { c, f->n_test, f->test };
     struct mb_method_model *model;
-    int rc = m->fit(&model, &train, c->gesture_ids, c->n_gestures, m->params, s->seed);
+    int rc = m->fit(&model, &train, c->gesture_ids, c->n_gestures, hp, s->seed, sh);
     if (rc)
         return rc;
     size_t K = c->n_gestures;
@@ -300,14 +299,37 @@ static int loso_run(struct pr_result *res, const struct mb_protocol *p, const st
     return rc;
 }
 
+static const struct mb_param fake_loso_settings[] = {
+    { "folds", MB_PT_INT, offsetof(struct pr_settings, folds), 0, 0, 1000, NULL, "folds" },
+    MB_PARAM_END
+};
+
 static const struct mb_protocol fake_loso = {
-    .name = "fake-loso", .summary = "one fold per subject", .needs = MB_CAP_CLASSIFY, .plan = loso_plan,
-    .run = loso_run,
+    .name = "fake-loso", .summary = "one fold per subject", .needs = MB_CAP_CLASSIFY, .settings = fake_loso_settings,
+    .plan = loso_plan, .run = loso_run,
+};
+
+/* Budgets without defaults: a plain entry is one variant. Its keys are its
+ * own (pr_settings.own), as a protocol outside protocols/ would have them. */
+struct fake_probe_keys {
+    long shots, percent, episodes;
+};
+PR_OWN_FITS(struct fake_probe_keys);
+static const struct mb_param fake_probe_settings[] = {
+    { "shots", MB_PT_INT, PR_OWN_KEY(struct fake_probe_keys, shots), 0, 0, 1000, NULL, "shots" },
+    { "percent", MB_PT_INT, PR_OWN_KEY(struct fake_probe_keys, percent), 0, 0, 100, NULL, "percent" },
+    { "episodes", MB_PT_INT, PR_OWN_KEY(struct fake_probe_keys, episodes), 0, 0, 1000, NULL, "episodes" },
+    MB_PARAM_END
+};
+static const struct pr_budget fake_probe_budgets[] = {
+    { "shots", "shots", "k", 1, 1000, NULL, 0 },
+    { "percents", "percent", "p", 1, 100, NULL, 0 },
+    { NULL, NULL, NULL, 0, 0, NULL, 0 },
 };
 
 static const struct mb_protocol fake_probe = {
     .name = "fake-probe", .summary = "needs a representation", .needs = MB_CAP_EMBED | MB_CAP_CLASSIFY,
-    .plan = loso_plan, .run = loso_run,
+    .settings = fake_probe_settings, .budgets = fake_probe_budgets, .plan = loso_plan, .run = loso_run,
 };
 
 static const struct mb_method *const t_methods[] = { &fake_centroid, &fake_shifted, &fake_embed, NULL };
@@ -463,11 +485,11 @@ Test(harness, plan_yaml_expands_variants_and_resolves_names)
     cr_assert_eq(pl.protocol[1].s.folds, 5);
     cr_assert_str_eq(pl.protocol[2].label, "fake-probe-k1");
     cr_assert_str_eq(pl.protocol[3].label, "fake-probe-k5");
-    cr_assert_eq(pl.protocol[3].s.shots, 5);
-    cr_assert_eq(pl.protocol[3].s.episodes, 3);
+    cr_assert_eq(PR_OWN(&pl.protocol[3].s, struct fake_probe_keys)->shots, 5);
+    cr_assert_eq(PR_OWN(&pl.protocol[3].s, struct fake_probe_keys)->episodes, 3);
     cr_assert_str_eq(pl.protocol[4].label, "fake-probe-p20");
-    cr_assert_eq(pl.protocol[4].s.percent, 20);
-    cr_assert_eq(pl.protocol[4].s.shots, 0);
+    cr_assert_eq(PR_OWN(&pl.protocol[4].s, struct fake_probe_keys)->percent, 20);
+    cr_assert_eq(PR_OWN(&pl.protocol[4].s, struct fake_probe_keys)->shots, 0);
     cr_assert_eq(pl.protocol[2].p, &fake_probe);
     cr_assert_eq(pl.n_methods, 2);
     cr_assert_str_eq(pl.method[0].params, "sleep_ms=0", "the method's defaults when none are given");
@@ -478,7 +500,7 @@ Test(harness, plan_yaml_expands_variants_and_resolves_names)
     cr_assert_float_eq(pl.view.rate_hz, 200, 0);
     cr_assert_float_eq(pl.view.window_ms, 150, 0);
     cr_assert_float_eq(pl.view.stride_ms, 25, 0);
-    cr_assert_not_null(strstr(pl.text, "protocol loso5 fake-loso folds=5,"));
+    cr_assert_not_null(strstr(pl.text, "protocol loso5 fake-loso folds=5\n"), "%s", pl.text);
     hn_plan_release(&pl);
 }
 
@@ -508,11 +530,10 @@ Test(harness, plan_yaml_errors_name_file_line_and_key)
           { "line 4", "'window_ms' must be a number", "'-3'" } },
         /* parameters are parsed at load, not in every job */
         { "data: [a.h5]\nprotocols: [fake-loso]\nmethods:\n  - { name: fake-centroid, params: \"sleep=3\" }\n",
-          { "line 4", "method 'fake-centroid'", "bad params 'sleep=3'" } },
-        { "data: [a.h5]\nprotocols:\n  - { name: fake-loso, folds: 1 }\nmethods: [fake-centroid]\n",
-          { "line 3", "key 'folds'", "no training subject" } },
-        { "data: [a.h5]\nprotocols:\n  - { name: fake-loso, unseen_fraction: 1 }\nmethods: [fake-centroid]\n",
-          { "line 3", "key 'unseen_fraction'", "every gesture" } },
+          { "line 4", "method 'fake-centroid'", "unknown parameter 'sleep' (known: sleep_ms)" } },
+        /* a protocol accepts only the keys it declares */
+        { "data: [a.h5]\nprotocols:\n  - { name: fake-loso, unseen_fraction: 0.5 }\nmethods: [fake-centroid]\n",
+          { "line 3", "unknown key 'unseen_fraction'", "known: name, label, folds" } },
     };
     char dir[64], path[128];
     tu_tmpdir(dir, sizeof dir);
@@ -527,6 +548,39 @@ Test(harness, plan_yaml_errors_name_file_line_and_key)
         for (int k = 0; k < 3; k++)
             cr_assert_not_null(strstr(msg, cases[i].want[k]), "case %zu: '%s' not in '%s'", i, cases[i].want[k], msg);
     }
+}
+
+/* The registered protocols' own checks, reported with the plan's file and
+ * line: 1 fold leaves no training subject, an unseen share of 1 holds out
+ * every gesture, and loso has no unseen share to give. */
+Test(harness, plan_yaml_protocol_settings_are_checked_by_their_protocol)
+{
+    static const struct {
+        const char *yaml, *want[3];
+    } cases[] = {
+        { "data: [a.h5]\nprotocols:\n  - { name: loso, folds: 1 }\nmethods: [lda-td4]\n",
+          { "line 3", "protocol 'loso'", "no training subject" } },
+        { "data: [a.h5]\nprotocols:\n  - { name: zeroshot-gestures, unseen_fraction: 1 }\nmethods: [lda-td4]\n",
+          { "line 3", "protocol 'zeroshot-gestures'", "every gesture" } },
+        { "data: [a.h5]\nprotocols:\n  - { name: loso, unseen_fraction: 0.5 }\nmethods: [lda-td4]\n",
+          { "line 3", "unknown key 'unseen_fraction'", "known: name, label, folds, official" } },
+        { "data: [a.h5]\nprotocols:\n  - { name: fewshot, shots: [0] }\nmethods: [lda-td4]\n",
+          { "line 3", "shots", "0" } },
+    };
+    char dir[64], path[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/plan.yaml", dir);
+    mb_log_set_level(MB_LOG_QUIET);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        write_text(path, cases[i].yaml);
+        struct hn_plan pl;
+        cr_assert_neq(hn_plan_load(&pl, path, NULL), MB_OK, "case %zu accepted", i);
+        const char *msg = mb_last_error();
+        cr_assert_not_null(strstr(msg, path), "case %zu: no file in '%s'", i, msg);
+        for (int k = 0; k < 3; k++)
+            cr_assert_not_null(strstr(msg, cases[i].want[k]), "case %zu: '%s' not in '%s'", i, cases[i].want[k], msg);
+    }
+    mb_log_set_level(MB_LOG_WARN);
 }
 
 /* strtoull skips blanks and takes a sign, so " -1" used to become seed
@@ -634,9 +688,12 @@ Test(harness, plain_fewshot_expands_to_seven_variants)
         cr_assert_eq(pl.n_protocols, 7, "form %d: %zu variants", form, pl.n_protocols);
         for (size_t i = 0; i < 7; i++) {
             cr_assert_str_eq(pl.protocol[i].label, want[i]);
-            cr_assert_eq(pl.protocol[i].s.shots, shots[i]);
-            cr_assert_eq(pl.protocol[i].s.percent, percent[i]);
-            cr_assert_eq(pl.protocol[i].s.episodes, form == 2 ? 2 : 0);
+            /* fewshot's keys are its own: read them as the job key does */
+            char text[128], keys[128];
+            pr_settings_text(text, sizeof text, pl.protocol[i].p, &pl.protocol[i].s);
+            snprintf(keys, sizeof keys, "shots=%d,percent=%d,episodes=%d", shots[i], percent[i],
+                     form == 2 ? 2 : 10);   /* fewshot's default episodes */
+            cr_assert_str_eq(text, keys);
         }
         hn_plan_release(&pl);
     }
@@ -1319,14 +1376,14 @@ Test(harness_cli, prune_removes_the_selected_jobs, .timeout = 60)
 
 /* ---- datasets refused before the store is opened ------------------------------------ */
 
-#include "pr_fixture.h"
+#include "corpus_fixture.h"
 
 /* A NinaPro-like unified file (rest 0, gestures 1..6, 'reps' repetitions)
  * of 4 subjects at dir/name. */
 static void fixture(char *path, size_t cap, const char *dir, const char *name, int reps)
 {
     snprintf(path, cap, "%s/%s", dir, name);
-    cr_assert_eq(prf_write(path, &(struct prf_opts){ .subjects = 4, .reps = reps }), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(cpf_write(path, &(struct cpf_opts){ .subjects = 4, .reps = reps }), MB_OK, "%s", mb_last_error());
 }
 
 static void assert_nothing_written(const char *dir, const char *db, const char *what)
@@ -1346,7 +1403,7 @@ Test(harness_cli, run_refuses_labels_outside_the_vocabulary, .timeout = 60)
     char dir[64], h5[128], db[128], args[512], want[256], *err;
     tu_tmpdir(dir, sizeof dir);
     fixture(h5, sizeof h5, dir, "db1.h5", 2);
-    cr_assert_eq(prf_poke_label(h5, "r000002", 1233, 99), MB_OK);
+    cr_assert_eq(cpf_poke_label(h5, "r000002", 1233, 99), MB_OK);
     snprintf(db, sizeof db, "%s/r.db", dir);
     snprintf(args, sizeof args, "run --data %s --protocol loso --methods lda-td4 --db %s --progress none", h5, db);
     cr_assert_eq(tu_run(NULL, &err, args), 1, "%s", err);
@@ -1590,6 +1647,70 @@ Test(harness, claims_take_over_only_dead_or_expired_leases, .timeout = 30)
     hn_store_close(c);
 }
 
+/* A heartbeat more than the expiry in the future was not written by this
+ * machine's clock as it is now (a store copied from a machine whose clock is
+ * ahead, a clock stepped back, a damaged row): it expires like an old one,
+ * since its age would otherwise stay negative for as long as the clocks
+ * disagree, and a run resuming into the store waited for it (for ever with
+ * a heartbeat in year 2100: fuzz_store, tests/fuzz/regress_store/). A
+ * heartbeat a little ahead, within the expiry, is still a live lease. */
+Test(harness, a_lease_whose_heartbeat_is_far_in_the_future_expires, .timeout = 60)
+{
+    char dir[64], db[128], sql[512];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    struct hn_store *a;
+    cr_assert_eq(hn_store_open(&a, db), MB_OK, "%s", mb_last_error());
+    plan_claim_jobs(a);
+    int64_t ra;
+    cr_assert_eq(hn_store_begin_run(a, &ra, "plan", 1), MB_OK);
+    enum hn_claim cl;
+    struct hn_lease h;
+    /* another host, an hour ahead */
+    fake_lease(db, claim_recs[0].key, "elsewhere.invalid", 4242, -3600);
+    cr_assert_eq(hn_store_claim(a, &cl, &h, claim_recs[0].key, ra), MB_OK);
+    cr_expect_eq(cl, HN_CLAIMED, "a heartbeat an hour in the future is waited for");
+    cr_expect(h.expired && !h.dead);
+    snprintf(sql, sizeof sql, "SELECT took_over FROM claims WHERE job = '%s'", claim_recs[0].key);
+    char *t = db_text(db, sql);
+    cr_expect(strstr(t, "elsewhere.invalid:4242:fake") && strstr(t, "heartbeat expired"), "%s", t);
+    free(t);
+    /* this host, a live process (this one, under another owner), an hour ahead */
+    fake_lease(db, claim_recs[1].key, NULL, (long long)getpid(), -3600);
+    cr_assert_eq(hn_store_claim(a, &cl, &h, claim_recs[1].key, ra), MB_OK);
+    cr_expect_eq(cl, HN_CLAIMED, "a live pid's heartbeat an hour in the future is waited for");
+    cr_expect(h.expired);
+    /* 100 s ahead is within the default expiry of 300 s: still live */
+    fake_lease(db, claim_recs[2].key, "elsewhere.invalid", 4242, -100);
+    cr_assert_eq(hn_store_claim(a, &cl, &h, claim_recs[2].key, ra), MB_OK);
+    cr_expect_eq(cl, HN_CLAIM_BUSY, "a heartbeat 100 s ahead is taken over");
+    cr_expect(!h.expired);
+    hn_store_close(a);
+
+    /* a whole run resuming into a store with such a lease ends, having run
+     * the job (it waited for ever before) */
+    struct hn_plan pl;
+    make_plan(&pl, dir, 0);
+    snprintf(db, sizeof db, "%s/resume.db", dir);
+    struct hn_run_stats st;
+    cr_assert_eq(run_plan(&st, &pl, db, 1), MB_OK, "%s", mb_last_error());
+    char *key = db_text(db, "SELECT key FROM jobs WHERE status = 'ok' ORDER BY key");
+    snprintf(sql, sizeof sql, "UPDATE jobs SET status = 'pending' WHERE key = '%s'", key);
+    db_exec(db, sql);
+    /* heartbeat 2100-01-01: what fuzz_store's input holds */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO leases(job, owner, host, pid, run_id, claimed, heartbeat, expiry) VALUES "
+             "('%s', 'seed-killed:4242:0123456789abcdef', 'seed-killed', 4242, 1, 'then', 4102444800, 300)", key);
+    db_exec(db, sql);
+    cr_assert_eq(run_plan(&st, &pl, db, 1), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(st.n_ok, 1);
+    cr_expect_eq(st.n_skipped, 47);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM claims WHERE job = '%s' AND took_over LIKE 'seed-killed%%'", key);
+    cr_expect_eq(db_count(db, sql), 1);
+    free(key);
+    hn_plan_release(&pl);
+}
+
 /* Forks a child that waits until the pipe 'gate' is closed, then runs
  * "$MB_BIN <args>" with stderr into errfile: several children released by
  * one close start at the same instant. */
@@ -1683,7 +1804,12 @@ Test(harness_cli, two_runs_on_one_store_run_each_job_once, .timeout = 240)
     free(r2);
     snprintf(args, sizeof args, "run --data %s %s --db %s --lease-expiry 0.5", h5, plan, db);
     cr_expect_eq(tu_run(NULL, &err, args), 2, "%s", err);
-    cr_expect(strstr(err, "--lease-expiry needs at least 1 second, got '0.5'"), "%s", err);
+    cr_expect(strstr(err, "--lease-expiry needs at least 1 second (a finite number), got '0.5'"), "%s", err);
+    free(err);
+    /* an infinite lease would never be taken over, like a damaged one */
+    snprintf(args, sizeof args, "run --data %s %s --db %s --lease-expiry inf", h5, plan, db);
+    cr_expect_eq(tu_run(NULL, &err, args), 2, "%s", err);
+    cr_expect(strstr(err, "got 'inf'"), "%s", err);
     free(err);
 }
 
@@ -1809,4 +1935,76 @@ Test(harness, a_live_lease_is_waited_for_and_an_expired_one_taken_over, .timeout
     free(t);
     free(key);
     hn_plan_release(&pl);
+}
+
+/* Encoder checkpoints outlive the process (<db>.cache/), and a store with
+ * its cache may be copied to another machine. sgemm sums in the order of
+ * the OpenBLAS kernel the CPU selects, so a checkpoint trained under one
+ * kernel must not stand in for training under another: the key names the
+ * kernel. Here the second run, under another kernel and with the first
+ * run's checkpoints in its folder, must train (write) its own. */
+Test(harness_cli, encoder_checkpoints_are_keyed_by_the_blas_kernel, .timeout = 240)
+{
+    char dir[64], h5[128], plan[160], cmd[1024], *err;
+    tu_tmpdir(dir, sizeof dir);
+    fixture(h5, sizeof h5, dir, "db1.h5", 4);
+    snprintf(plan, sizeof plan, "%s/plan.yaml", dir);
+    FILE *f = fopen(plan, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "data: [%s]\nprotocols: [{ name: loso, folds: 2 }]\n"
+               "methods: [{ name: emg-mae, params: \"mae_steps=2,batch=8,width=8,heads=2,layers=1,dec_width=8\" }]\n",
+            h5);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "run %s --db %s/a.db -j 1", plan, dir);
+    cr_assert_eq(tu_run(NULL, &err, cmd), 0, "%s", err);
+    /* the summary says what was shared: one encoder per fold, computed */
+    cr_expect(strstr(err, "myobench: run: shared work: 2 computed, 0 reused"), "%s", err);
+    free(err);
+    snprintf(cmd, sizeof cmd, "ls %s/a.db.cache/*/enc-*.h5 | wc -l", dir);
+    FILE *p = popen(cmd, "r");
+    int n1 = 0, n2 = 0;
+    cr_assert_eq(fscanf(p, "%d", &n1), 1);
+    pclose(p);
+    cr_assert_gt(n1, 0, "the first run wrote no encoder checkpoint");
+    /* the store's cache copied beside a new store, run under another kernel */
+    snprintf(cmd, sizeof cmd, "cp -r %s/a.db.cache %s/b.db.cache", dir, dir);
+    cr_assert_eq(system(cmd), 0);
+    const char *core = openblas_get_corename();
+    setenv("OPENBLAS_CORETYPE", core && !strcasecmp(core, "prescott") ? "Core2" : "Prescott", 1);
+    snprintf(cmd, sizeof cmd, "run %s --db %s/b.db -j 1", plan, dir);
+    cr_assert_eq(tu_run(NULL, &err, cmd), 0, "%s", err);
+    free(err);
+    unsetenv("OPENBLAS_CORETYPE");
+    snprintf(cmd, sizeof cmd, "ls %s/b.db.cache/*/enc-*.h5 | wc -l", dir);
+    p = popen(cmd, "r");
+    cr_assert_eq(fscanf(p, "%d", &n2), 1);
+    pclose(p);
+    cr_expect_eq(n2, 2 * n1, "under another OpenBLAS kernel the run took the other kernel's %d checkpoints (%d files)",
+                 n1, n2);
+}
+
+/* The plan's text (stored with each run) has one line per item whatever
+ * its length: a 3000-byte data path used to be cut at 2048 bytes, its
+ * newline with it, gluing the next line on. */
+Test(harness, plan_text_keeps_long_lines_whole)
+{
+    char dir[64], path[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/plan.yaml", dir);
+    enum { LONG = 3000 };
+    char *data = malloc(LONG + 16), *yaml = malloc(LONG + 256), *want = malloc(LONG + 128);
+    char *d = data + sprintf(data, "/");
+    for (int i = 0; i < LONG / 2; i++)
+        d += sprintf(d, "a/");
+    sprintf(d, "x.h5");
+    sprintf(yaml, "data: [\"%s\"]\nprotocols: [fake-loso]\nmethods: [fake-centroid]\n", data);
+    sprintf(want, "data %s\nprotocol fake-loso fake-loso folds=0\n", data);
+    write_text(path, yaml);
+    struct hn_plan pl;
+    cr_assert_eq(hn_plan_load(&pl, path, &t_reg), MB_OK, "%s", mb_last_error());
+    cr_expect_not_null(strstr(pl.text, want), "%.200s ...", pl.text);
+    hn_plan_release(&pl);
+    free(data);
+    free(yaml);
+    free(want);
 }

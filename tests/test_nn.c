@@ -584,11 +584,10 @@ Test(nn, infonce_of_matched_pairs_is_below_chance_and_temperature_clamps_as_clip
 Test(nn, adamw_steps_match_hand_computation, .fini = free_tracked)
 {
     struct nn_params p = NN_PARAMS_INIT;
-    cr_assert_geq(nn_params_add(&p, "w", 1, 1, (size_t[]){ 2 }), 0);
-    cr_assert_geq(nn_params_add(&p, "b", 0, 1, (size_t[]){ 1 }), 0);
+    float *w, *b, *gw, *gb;
+    cr_assert_geq(nn_params_add(&p, "w", 1, 1, (size_t[]){ 2 }, &w, &gw), 0);
+    cr_assert_geq(nn_params_add(&p, "b", 0, 1, (size_t[]){ 1 }, &b, &gb), 0);
     cr_assert_eq(nn_params_alloc(&p), MB_OK);
-    float *w = nn_params_data(&p, "w"), *b = nn_params_data(&p, "b");
-    float *gw = nn_params_grad(&p, "w"), *gb = nn_params_grad(&p, "b");
     cr_assert_eq(b - w, 16, "tensors start on 64-byte boundaries");
     w[0] = 1.0f, w[1] = -2.0f, b[0] = 1.0f;
     gw[0] = 0.5f, gw[1] = 0.1f, gb[0] = -0.25f;
@@ -642,11 +641,35 @@ Test(nn, global_norm_clipping, .fini = free_tracked)
 
 /* ---- parameter table and checkpoint --------------------------------------------------------------- */
 
+/* A model names each tensor once, where it lays it out, with the views it
+ * wants pointed at it: after allocation they are the tensor's slices of the
+ * parameter and gradient blocks, and the table no longer holds the caller's
+ * addresses (the struct that owns the views may move). */
+Test(nn, params_alloc_points_the_views_given_at_add, .fini = free_tracked)
+{
+    struct nn_params p = NN_PARAMS_INIT;
+    float *a = NULL, *ga = NULL, *c = NULL;
+    cr_assert_eq(nn_params_add(&p, "a", 1, 2, (size_t[]){ 3, 5 }, &a, &ga), 0);
+    cr_assert_eq(nn_params_add(&p, "b", 0, 1, (size_t[]){ 7 }, NULL, NULL), 1);
+    cr_assert_eq(nn_params_add(&p, "c", 0, 1, (size_t[]){ 2 }, &c, NULL), 2);
+    cr_assert_null(a, "no view before the blocks exist");
+    cr_assert_eq(nn_params_alloc(&p), MB_OK);
+    cr_assert_eq(a, p.data + p.t[0].offset);
+    cr_assert_eq(ga, p.grad + p.t[0].offset);
+    cr_assert_eq(c, p.data + p.t[2].offset);
+    cr_assert_eq(p.t[2].offset, 32u, "a [15] then b [7], each from a 16-float boundary");
+    for (size_t i = 0; i < p.n; i++)
+        cr_assert(!p.t[i].view && !p.t[i].gview, "tensor %zu still holds the caller's address", i);
+    cr_assert_eq(nn_params_find(&p, "c"), 2);
+    cr_assert_eq(nn_params_find(&p, "d"), -1);
+    nn_params_release(&p);
+}
+
 static void ckpt_layout(struct nn_params *p, size_t last)
 {
-    cr_assert_geq(nn_params_add(p, "a.w", 1, 2, (size_t[]){ 3, 5 }), 0);
-    cr_assert_geq(nn_params_add(p, "a.b", 0, 1, (size_t[]){ 3 }), 0);
-    cr_assert_geq(nn_params_add(p, "c", 1, 3, (size_t[]){ 2, 2, last }), 0);
+    cr_assert_geq(nn_params_add(p, "a.w", 1, 2, (size_t[]){ 3, 5 }, NULL, NULL), 0);
+    cr_assert_geq(nn_params_add(p, "a.b", 0, 1, (size_t[]){ 3 }, NULL, NULL), 0);
+    cr_assert_geq(nn_params_add(p, "c", 1, 3, (size_t[]){ 2, 2, last }, NULL, NULL), 0);
     cr_assert_eq(nn_params_alloc(p), MB_OK);
 }
 
@@ -657,7 +680,7 @@ Test(nn, checkpoint_round_trip_and_layout_check, .fini = free_tracked)
     snprintf(path, sizeof path, "%s/model.h5", dir);
     struct nn_params p = NN_PARAMS_INIT, q = NN_PARAMS_INIT, bad = NN_PARAMS_INIT;
     ckpt_layout(&p, 7);
-    cr_assert_lt(nn_params_add(&p, "late", 0, 1, (size_t[]){ 1 }), 0, "no tensor after allocation");
+    cr_assert_lt(nn_params_add(&p, "late", 0, 1, (size_t[]){ 1 }, NULL, NULL), 0, "no tensor after allocation");
     struct mb_rng r;
     mb_rng_seed(&r, 14, 0);
     nn_init_normal(p.data, p.total, 1.0f, &r);
@@ -676,9 +699,9 @@ Test(nn, checkpoint_round_trip_and_layout_check, .fini = free_tracked)
     cr_assert(strstr(mb_last_error(), "'c'") && strstr(mb_last_error(), "model.h5"), "%s", mb_last_error());
     /* same sizes, another rank: [2 x 2 x 7] saved, [2 x 2 x 7 x 1] expected */
     struct nn_params rank = NN_PARAMS_INIT;
-    cr_assert_geq(nn_params_add(&rank, "a.w", 1, 2, (size_t[]){ 3, 5 }), 0);
-    cr_assert_geq(nn_params_add(&rank, "a.b", 0, 1, (size_t[]){ 3 }), 0);
-    cr_assert_geq(nn_params_add(&rank, "c", 1, 4, (size_t[]){ 2, 2, 7, 1 }), 0);
+    cr_assert_geq(nn_params_add(&rank, "a.w", 1, 2, (size_t[]){ 3, 5 }, NULL, NULL), 0);
+    cr_assert_geq(nn_params_add(&rank, "a.b", 0, 1, (size_t[]){ 3 }, NULL, NULL), 0);
+    cr_assert_geq(nn_params_add(&rank, "c", 1, 4, (size_t[]){ 2, 2, 7, 1 }, NULL, NULL), 0);
     cr_assert_eq(nn_params_alloc(&rank), MB_OK);
     cr_assert_eq(nn_params_load(&rank, path, NULL, 0), MB_EFORMAT);
     cr_assert(strstr(mb_last_error(), "dimensions"), "%s", mb_last_error());
@@ -723,6 +746,8 @@ static float tiny_u(uint32_t e, uint32_t i)
 
 struct tiny {
     struct nn_params p;
+    float *ew, *eb, *pos, *lnw, *lnb, *hw, *hb;          /* views: embed, pos, ln_f, head */
+    float *gew, *geb, *gpos, *glnw, *glnb, *ghw, *ghb;   /* their gradients */
     struct nn_block_w blk[TL], gblk[TL];
     struct nn_block_act act[TL], dact;
     float *x, *emb, *h[TL + 1], *lnf, *lnf_mean, *lnf_rstd, *pooled, *logits, *probs;
@@ -734,18 +759,18 @@ static void tiny_init(struct tiny *m)
 {
     memset(m, 0, sizeof *m);
     struct nn_params *p = &m->p;
-    cr_assert_geq(nn_params_add(p, "embed.w", 1, 2, (size_t[]){ TD, TP * TC }), 0);
-    cr_assert_geq(nn_params_add(p, "embed.b", 0, 1, (size_t[]){ TD }), 0);
-    cr_assert_geq(nn_params_add(p, "pos", 0, 2, (size_t[]){ TNP, TD }), 0);
+    cr_assert_geq(nn_params_add(p, "embed.w", 1, 2, (size_t[]){ TD, TP * TC }, &m->ew, &m->gew), 0);
+    cr_assert_geq(nn_params_add(p, "embed.b", 0, 1, (size_t[]){ TD }, &m->eb, &m->geb), 0);
+    cr_assert_geq(nn_params_add(p, "pos", 0, 2, (size_t[]){ TNP, TD }, &m->pos, &m->gpos), 0);
     for (int l = 0; l < TL; l++) {
         char pre[32];
         snprintf(pre, sizeof pre, "enc.%d.", l);
-        cr_assert_eq(nn_block_add_params(p, pre, TD, TF), MB_OK);
+        cr_assert_eq(nn_block_add_params(p, pre, TD, TF, &m->blk[l], &m->gblk[l]), MB_OK);
     }
-    cr_assert_geq(nn_params_add(p, "ln_f.w", 0, 1, (size_t[]){ TD }), 0);
-    cr_assert_geq(nn_params_add(p, "ln_f.b", 0, 1, (size_t[]){ TD }), 0);
-    cr_assert_geq(nn_params_add(p, "head.w", 1, 2, (size_t[]){ TK, TD }), 0);
-    cr_assert_geq(nn_params_add(p, "head.b", 0, 1, (size_t[]){ TK }), 0);
+    cr_assert_geq(nn_params_add(p, "ln_f.w", 0, 1, (size_t[]){ TD }, &m->lnw, &m->glnw), 0);
+    cr_assert_geq(nn_params_add(p, "ln_f.b", 0, 1, (size_t[]){ TD }, &m->lnb, &m->glnb), 0);
+    cr_assert_geq(nn_params_add(p, "head.w", 1, 2, (size_t[]){ TK, TD }, &m->hw, &m->ghw), 0);
+    cr_assert_geq(nn_params_add(p, "head.b", 0, 1, (size_t[]){ TK }, &m->hb, &m->ghb), 0);
     cr_assert_eq(nn_params_alloc(p), MB_OK);
     for (size_t e = 0; e < p->n; e++) {
         const struct nn_param *t = &p->t[e];
@@ -759,12 +784,8 @@ static void tiny_init(struct tiny *m)
             v[i] = ln_w ? 1.0f + 0.1f * u : u * scale;
         }
     }
-    for (int l = 0; l < TL; l++) {
-        char pre[32];
-        snprintf(pre, sizeof pre, "enc.%d.", l);
-        nn_block_bind(&m->blk[l], &m->gblk[l], p, pre);
+    for (int l = 0; l < TL; l++)
         cr_assert_eq(nn_block_act_alloc(&m->act[l], TB, TNP, TD, TF, TH), MB_OK);
-    }
     cr_assert_eq(nn_block_act_alloc(&m->dact, TB, TNP, TD, TF, TH), MB_OK);
     size_t n = TB * TNP;
     m->x = zeros(TB * TT * TC);
@@ -797,15 +818,15 @@ static float tiny_step(struct tiny *m)
     struct nn_params *p = &m->p;
     size_t n = TB * TNP;
     nn_params_zero_grad(p);
-    nn_patch_embed_forward(m->emb, m->x, nn_params_data(p, "embed.w"), nn_params_data(p, "embed.b"),
+    nn_patch_embed_forward(m->emb, m->x, m->ew, m->eb,
                            TB, TT, TC, TP, TD);
-    nn_pos_embed_forward(m->h[0], m->emb, nn_params_data(p, "pos"), TB, TNP, TD);
+    nn_pos_embed_forward(m->h[0], m->emb, m->pos, TB, TNP, TD);
     for (int l = 0; l < TL; l++)
         nn_block_forward(m->h[l + 1], &m->act[l], &m->blk[l], m->h[l], NULL, NULL, TB, TNP, TD, TF, TH);
-    nn_layernorm_forward(m->lnf, m->lnf_mean, m->lnf_rstd, m->h[TL], nn_params_data(p, "ln_f.w"),
-                         nn_params_data(p, "ln_f.b"), n, TD);
+    nn_layernorm_forward(m->lnf, m->lnf_mean, m->lnf_rstd, m->h[TL], m->lnw,
+                         m->lnb, n, TD);
     nn_mean_pool_forward(m->pooled, m->lnf, NULL, TB, TNP, TD);
-    nn_linear_forward(m->logits, m->pooled, nn_params_data(p, "head.w"), nn_params_data(p, "head.b"), TB, TD, TK);
+    nn_linear_forward(m->logits, m->pooled, m->hw, m->hb, TB, TD, TK);
     float loss = nn_ce_forward(m->probs, m->logits, m->labels, 0.0f, TB, TK);
 
     memset(m->dlogits, 0, TB * TK * sizeof(float));
@@ -814,19 +835,19 @@ static float tiny_step(struct tiny *m)
     for (int l = 0; l <= TL; l++)
         memset(m->dh[l], 0, n * TD * sizeof(float));
     nn_ce_backward(m->dlogits, m->probs, m->labels, 0.0f, 1.0f, TB, TK);
-    nn_linear_backward(m->dpooled, nn_params_grad(p, "head.w"), nn_params_grad(p, "head.b"), m->dlogits,
-                       m->pooled, nn_params_data(p, "head.w"), TB, TD, TK);
+    nn_linear_backward(m->dpooled, m->ghw, m->ghb, m->dlogits,
+                       m->pooled, m->hw, TB, TD, TK);
     nn_mean_pool_backward(m->dlnf, m->dpooled, NULL, TB, TNP, TD);
-    nn_layernorm_backward(m->dh[TL], nn_params_grad(p, "ln_f.w"), nn_params_grad(p, "ln_f.b"), m->dlnf,
-                          m->h[TL], m->lnf_mean, m->lnf_rstd, nn_params_data(p, "ln_f.w"), n, TD);
+    nn_layernorm_backward(m->dh[TL], m->glnw, m->glnb, m->dlnf,
+                          m->h[TL], m->lnf_mean, m->lnf_rstd, m->lnw, n, TD);
     for (int l = TL - 1; l >= 0; l--)
         nn_block_backward(m->dh[l], &m->gblk[l], &m->dact, m->dh[l + 1], &m->act[l], &m->blk[l], m->h[l],
                           TB, TNP, TD, TF, TH);
     float *demb = m->dlnf;   // reused: same size, no longer needed
     memset(demb, 0, n * TD * sizeof(float));
-    nn_pos_embed_backward(demb, nn_params_grad(p, "pos"), m->dh[0], TB, TNP, TD);
-    nn_patch_embed_backward(NULL, nn_params_grad(p, "embed.w"), nn_params_grad(p, "embed.b"), demb, m->x,
-                            nn_params_data(p, "embed.w"), TB, TT, TC, TP, TD);
+    nn_pos_embed_backward(demb, m->gpos, m->dh[0], TB, TNP, TD);
+    nn_patch_embed_backward(NULL, m->gew, m->geb, demb, m->x,
+                            m->ew, TB, TT, TC, TP, TD);
     return loss;
 }
 

@@ -1,5 +1,5 @@
 /* tests/test_protocols.c - registries, manifests, invariants, protocol
- * accuracies on the hand-made corpus (tests/pr_fixture.h), n/a rules, the
+ * accuracies on the hand-made corpus (tests/corpus_fixture.h), n/a rules, the
  * probe's frozen-representation check, (issue 4) within-subject lda-td4
  * on the real NinaPro DB1 sample, and (issue 6) cpep and the pose oracle
  * naming its unseen gestures from the glove. */
@@ -11,19 +11,20 @@
 #include "core/fs.h"
 #include "protocols/internal.h"
 #include "protocols/protocol.h"
-#include "pr_fixture.h"
+#include "corpus_fixture.h"
+#include "method_util.h"
 #include "testutil.h"
 
 static char dir[64], path[128];
-static struct pr_corpus C;
+static struct cp_corpus C;
 
-static void setup_with(const struct prf_opts *o)
+static void setup_with(const struct cpf_opts *o)
 {
     tu_tmpdir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/c.h5", dir);
-    cr_assert_eq(prf_write(path, o), MB_OK, "%s", mb_last_error());
-    struct pr_view_settings v = { 0, 200, 50, 0 };
-    cr_assert_eq(pr_corpus_load(&C, path, &v), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(cpf_write(path, o), MB_OK, "%s", mb_last_error());
+    struct cp_view v = { 0, 200, 50, 0 };
+    cr_assert_eq(cp_corpus_load(&C, path, &v), MB_OK, "%s", mb_last_error());
 }
 
 static void setup(void)
@@ -33,7 +34,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    pr_corpus_release(&C);
+    cp_corpus_release(&C);
     remove(path);
     rmdir(dir);
 }
@@ -50,6 +51,18 @@ static const struct mb_protocol *P(const char *name)
     const struct mb_protocol *p = mb_protocol_find(name);
     cr_assert_not_null(p, "protocol '%s'", name);
     return p;
+}
+
+/* s with fewshot's own keys (they live in pr_settings.own) from a few-shot
+ * budget; every other field of s kept. Through the parser, as a plan sets them. */
+static struct pr_settings fewshot_keys(struct pr_settings s, long shots, long percent, long episodes)
+{
+    char text[128];
+    struct pr_settings t;
+    snprintf(text, sizeof text, "shots=%ld,percent=%ld,episodes=%ld", shots, percent, episodes);
+    cr_assert_eq(pr_settings_parse(&t, P("fewshot"), text), MB_OK, "%s", mb_last_error());
+    memcpy(s.own, t.own, sizeof s.own);
+    return s;
 }
 
 static const struct mb_method *M(const char *name)
@@ -75,7 +88,7 @@ static double run_one(const char *pname, const char *mname, const struct pr_sett
     cr_assert_eq(P(pname)->plan(&f, &n, &C, s), MB_OK, "%s", mb_last_error());
     cr_assert_gt(n, fi);
     struct pr_result r;
-    cr_assert_eq(P(pname)->run(&r, P(pname), M(mname), &C, &f[fi], s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(tu_prun(&r, P(pname), M(mname), &C, &f[fi], s), MB_OK, "%s", mb_last_error());
     cr_assert_eq(r.status, PR_OK, "%s", r.message);
     cr_assert_gt(r.n_subjects, 0);
     double a = mean_acc(&r);
@@ -102,16 +115,27 @@ Test(protocols, registries_are_complete)
         cr_expect((*p)->name && (*p)->summary && (*p)->plan && (*p)->run, "protocol %zu", np);
         cr_expect_eq(mb_protocol_find((*p)->name), *p);
     }
-    /* a feature method's default parameters are its classifier's defaults */
+    /* a feature method's parameters are its classifier's */
     for (const struct base_classifier *const *k = base_classifiers; *k; k++) {
         char name[64];
         snprintf(name, sizeof name, "%s-td4", (*k)->name);
         const struct mb_method *m = mb_method_find(name);
         cr_assert_not_null(m, "%s", name);
-        cr_expect_str_eq(m->params, (*k)->defaults, "%s", name);
+        cr_expect_eq(m->params, (*k)->params, "%s", name);
+        cr_expect_eq(m->hp_size, (*k)->hp_size, "%s", name);
     }
-    cr_expect_eq(nm, 14);   /* 9 classical (protocols/methods.c), 5 neural (methods/) */
-    cr_expect_eq(np, 8);
+    /* none of today's went missing; a new one needs no edit here (no count) */
+    static const char *const methods[] = { "lda-td4", "qda-td4", "knn-td4", "logreg-td4", "svm-linear-td4", "svm-rbf-td4",
+                                           "lda-ls9", "lda-tdpsd", "pose-ridge-td4", "pose-upper-bound",
+                                           "emg-mae", "pose-mae", "cpep", "emg2pose-tds" };
+    static const char *const protocols[] = { "within", "loso", "zeroshot-users", "zeroshot-gestures",
+                                             "fewshot", "probe", "probe-unseen", "adapt" };
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        cr_expect_not_null(mb_method_find(methods[i]), "%s", methods[i]);
+    for (size_t i = 0; i < sizeof protocols / sizeof protocols[0]; i++)
+        cr_expect_not_null(mb_protocol_find(protocols[i]), "%s", protocols[i]);
+    cr_expect_geq(nm, sizeof methods / sizeof methods[0]);
+    cr_expect_geq(np, sizeof protocols / sizeof protocols[0]);
     cr_expect_null(mb_method_find("nope"));
 }
 
@@ -151,11 +175,17 @@ static void plan_twice_same(const char *pname, const struct pr_settings *s)
 
 Test(protocols, manifests_are_deterministic, .init = setup, .fini = teardown, .timeout = 120)
 {
-    struct pr_settings s = { .seed = 7, .shots = 1, .episodes = 2, .unseen_fraction = 0.5 };
-    static const char *const names[] = { "within", "loso", "zeroshot-users", "zeroshot-gestures", "fewshot",
-                                         "probe", "probe-unseen", "adapt" };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        plan_twice_same(names[i], &s);
+    /* every registered protocol at its own defaults (its keys, its own struct
+     * in pr_settings.own), so a new one is covered without an edit here */
+    for (const struct mb_protocol *const *p = mb_protocols; *p; p++) {
+        struct pr_settings d;
+        cr_assert_eq(pr_settings_parse(&d, *p, NULL), MB_OK, "%s: %s", (*p)->name, mb_last_error());
+        d.seed = 7;
+        plan_twice_same((*p)->name, &d);
+    }
+    struct pr_settings s = fewshot_keys((struct pr_settings){ .seed = 7, .unseen_fraction = 0.5 }, 1, 0, 2);
+    plan_twice_same("fewshot", &s);
+    plan_twice_same("zeroshot-gestures", &s);
     struct pr_settings k2 = { .seed = 7, .folds = 2 };
     plan_twice_same("loso", &k2);
     /* another seed draws other shots */
@@ -227,7 +257,7 @@ Test(protocols, loso_folds, .init = setup, .fini = teardown, .timeout = 60)
 
 Test(protocols, accuracies_above_chance, .init = setup, .fini = teardown, .timeout = 300)
 {
-    struct pr_settings s = { .seed = 3, .shots = 1, .episodes = 1, .unseen_fraction = 0.34 };
+    struct pr_settings s = fewshot_keys((struct pr_settings){ .seed = 3, .unseen_fraction = 0.34 }, 1, 0, 1);
     /* 7 classes: chance 0.14 */
     cr_expect_gt(run_one("within", "lda-td4", &s, 0), 0.8);
     cr_expect_gt(run_one("within", "lda-ls9", &s, 1), 0.6);
@@ -259,7 +289,7 @@ Test(protocols, same_numbers_for_any_thread_count, .init = setup, .fini = teardo
     int saved = omp_get_max_threads();
     for (int t = 0; t < 2; t++) {
         omp_set_num_threads(t + 1);
-        cr_assert_eq(P("loso")->run(&r[t], P("loso"), M("lda-td4"), &C, &f[1], &s), MB_OK);
+        cr_assert_eq(tu_prun(&r[t], P("loso"), M("lda-td4"), &C, &f[1], &s), MB_OK);
     }
     omp_set_num_threads(saved);
     cr_assert_eq(r[0].n_subjects, r[1].n_subjects);
@@ -279,7 +309,7 @@ static void expect_na(const char *pname, const char *mname, const char *why)
     size_t n;
     cr_assert_eq(P(pname)->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
     struct pr_result r;
-    cr_assert_eq(P(pname)->run(&r, P(pname), M(mname), &C, &f[0], &s), MB_OK);
+    cr_assert_eq(tu_prun(&r, P(pname), M(mname), &C, &f[0], &s), MB_OK);
     cr_expect_eq(r.status, PR_NA, "%s x %s", pname, mname);
     cr_expect(strstr(r.message, why), "%s", r.message);
     cr_expect_eq(r.n_subjects, 0);
@@ -296,7 +326,7 @@ Test(protocols, na_without_capability, .init = setup, .fini = teardown, .timeout
 
 Test(protocols, na_without_pose, .fini = teardown, .timeout = 60)
 {
-    setup_with(&(struct prf_opts){ .subjects = 3, .no_pose = 1 });
+    setup_with(&(struct cpf_opts){ .subjects = 3, .no_pose = 1 });
     expect_na("within", "pose-ridge-td4", "pose");
     expect_na("zeroshot-gestures", "pose-ridge-td4", "pose references");
 }
@@ -307,7 +337,7 @@ static void expect_refused(const char *pname, const char *mname, struct pr_fold 
 {
     struct pr_settings s = { .seed = 1 };
     struct pr_result r;
-    cr_expect_eq(P(pname)->run(&r, P(pname), M(mname), &C, f, &s), MB_EINVAL, "%s", inv);
+    cr_expect_eq(tu_prun(&r, P(pname), M(mname), &C, f, &s), MB_EINVAL, "%s", inv);
     cr_expect_eq(r.status, PR_FAILED);
     cr_expect(strstr(r.message, inv), "message names the invariant: %s", r.message);
     cr_expect(strstr(r.message, "window"), "message names the window: %s", r.message);
@@ -333,7 +363,7 @@ static size_t move_test_to_train(struct pr_fold *f, size_t k)
 
 Test(protocols, leaky_folds_are_refused, .init = setup, .fini = teardown, .timeout = 120)
 {
-    struct pr_settings s = { .seed = 1, .unseen_fraction = 0.5, .shots = 1, .episodes = 1 };
+    struct pr_settings s = fewshot_keys((struct pr_settings){ .seed = 1, .unseen_fraction = 0.5 }, 1, 0, 1);
     struct pr_fold *f;
     size_t n;
 
@@ -392,11 +422,11 @@ Test(protocols, zeroshot_split_and_refs, .init = setup, .fini = teardown, .timeo
     size_t n;
     cr_assert_eq(P("zeroshot-gestures")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
     cr_assert_eq(n, 4);
-    uint8_t unseen[PRF_G + 1] = { 0 };
+    uint8_t unseen[CPF_G + 1] = { 0 };
     for (size_t i = 0; i < f[0].n_test; i++)
         unseen[C.label[f[0].test[i]]] = 1;
     size_t nu = 0;
-    for (int g = 0; g <= PRF_G; g++)
+    for (int g = 0; g <= CPF_G; g++)
         nu += unseen[g];
     cr_expect_eq(nu, 3, "half of the 6 non-rest gestures");
     cr_expect_eq(unseen[0], 0, "rest is never unseen");
@@ -434,14 +464,14 @@ Test(protocols, adapt_plan_roles, .init = setup, .fini = teardown, .timeout = 60
  * wrapped model is lda-td4's; the drift lives in a counter the hash reads. */
 static int drift;
 
-static int drift_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes, size_t K,
-                     const char *params, uint64_t seed)
+static int drift_fit(struct mb_method_model **out, const struct cp_set *train, const int32_t *classes, size_t K,
+                     const void *hp, uint64_t seed, struct mb_shared *sh)
 {
     drift = 0;
-    return M("lda-td4")->fit(out, train, classes, K, NULL, seed);
+    return M("lda-td4")->fit(out, train, classes, K, hp, seed, sh);
 }
 
-static int drift_embed(float *Z, size_t *E, const struct mb_method_model *m, const struct pr_set *x)
+static int drift_embed(float *Z, size_t *E, const struct mb_method_model *m, const struct cp_set *x)
 {
     drift++;
     return M("lda-td4")->embed(Z, E, m, x);
@@ -465,13 +495,14 @@ static void drift_free(struct mb_method_model *m)
     M("lda-td4")->free(m);
 }
 
-static int drift_predict(float *Pr, const struct mb_method_model *m, const struct pr_set *t)
+static int drift_predict(float *Pr, const struct mb_method_model *m, const struct cp_set *t)
 {
     return M("lda-td4")->predict_proba(Pr, m, t);
 }
 
 static const struct mb_method drifting = {
-    .name = "drifting", .summary = "test only", .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED, .params = "",
+    .name = "drifting", .summary = "test only", .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED,
+    .params = base_lda_params, .hp_size = sizeof(struct base_lda_hp),
     .fit = drift_fit, .predict_proba = drift_predict, .embed = drift_embed, .param_hash = drift_hash,
     .free = drift_free, .embed_dim = drift_dim,
 };
@@ -483,12 +514,12 @@ Test(protocols, probe_fails_when_the_representation_changes, .init = setup, .fin
     size_t n;
     cr_assert_eq(P("probe")->plan(&f, &n, &C, &s), MB_OK);
     struct pr_result r;
-    cr_expect_eq(P("probe")->run(&r, P("probe"), &drifting, &C, &f[0], &s), MB_EINVAL);
+    cr_expect_eq(tu_prun(&r, P("probe"), &drifting, &C, &f[0], &s), MB_EINVAL);
     cr_expect_eq(r.status, PR_FAILED);
     cr_expect(strstr(r.message, "changed its representation"), "%s", r.message);
     pr_result_release(&r);
     /* the honest method passes the same check */
-    cr_expect_eq(P("probe")->run(&r, P("probe"), M("lda-td4"), &C, &f[0], &s), MB_OK, "%s", mb_last_error());
+    cr_expect_eq(tu_prun(&r, P("probe"), M("lda-td4"), &C, &f[0], &s), MB_OK, "%s", mb_last_error());
     cr_expect_eq(r.status, PR_OK, "%s", r.message);
     cr_expect(strstr(r.message, "probe C="), "%s", r.message);
     pr_result_release(&r);
@@ -504,7 +535,7 @@ static void convert_real_db1(void)
 {
     tu_tmpdir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/db1.h5", dir);
-    struct mb_convert_opts o = { .src = tu_real("ninapro_db1"), .out = path, .threads = 1, .labels = "restimulus" };
+    struct mb_convert_opts o = { .src = tu_real("ninapro_db1"), .out = path, .threads = 1 };
     struct mb_convert_result cres = { 0 };
     const struct mb_converter *cv = mb_converter_find("ninapro");
     cr_assert_not_null(cv);
@@ -515,8 +546,8 @@ Test(protocols, ninapro_db1_within_lda_td4, .timeout = 300)
 {
     TU_NEED_REAL("ninapro_db1/s1/S1_A1_E1.mat");
     convert_real_db1();
-    struct pr_view_settings v = { 0, 200, 50, 0 };   /* native 100 Hz: W = 20, S = 5 */
-    cr_assert_eq(pr_corpus_load(&C, path, &v), MB_OK, "%s", mb_last_error());
+    struct cp_view v = { 0, 200, 50, 0 };   /* native 100 Hz: W = 20, S = 5 */
+    cr_assert_eq(cp_corpus_load(&C, path, &v), MB_OK, "%s", mb_last_error());
     cr_expect_eq(C.W, 20);
     cr_expect_eq(C.C, 10);
     struct pr_settings s = { .seed = 1 };
@@ -527,7 +558,7 @@ Test(protocols, ninapro_db1_within_lda_td4, .timeout = 300)
     for (size_t k = 0; k < n; k++) {
         cr_expect(strstr(f[k].manifest, "\"rule\":\"ninapro-reps\""), "standard split: %s", f[k].id);
         struct pr_result r;
-        cr_assert_eq(P("within")->run(&r, P("within"), M("lda-td4"), &C, &f[k], &s), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(tu_prun(&r, P("within"), M("lda-td4"), &C, &f[k], &s), MB_OK, "%s", mb_last_error());
         cr_assert_eq(r.status, PR_OK, "%s", r.message);
         cr_assert_eq(r.n_subjects, 1);
         const struct pr_subject_result *sr = &r.subjects[0];
@@ -542,7 +573,8 @@ Test(protocols, ninapro_db1_within_lda_td4, .timeout = 300)
     /* Counting trials per side and cutting time blocks (corpora without repetitions)
      * left the NinaPro manifests as they were: hashes of subject 1's folds as the
      * harness wrote them before that change (6666a08) and after, for the file this
-     * conversion writes (sha256 6068..9683), seed 1, two episodes. */
+     * conversion writes (sha256 6068..9683), seed 1, two episodes. Every protocol's
+     * manifests as `myobench run` writes them are pinned in tests/test_pins.c. */
     static const struct { const char *proto; int shots, percent; const char *id, *sha; } want[] = {
         { "within", 0, 0, "within/1", "4553a3ced64da629b9d0c80a12b99233bf917f7bd7b2598ebee329d08eb383e0" },
         { "fewshot", 1, 0, "fewshot-k1/1/e0", "5ef637980f9093c22552a67a17356bef4d6eaf03bc6e1f5f680251aa4a2d1dd6" },
@@ -551,7 +583,7 @@ Test(protocols, ninapro_db1_within_lda_td4, .timeout = 300)
         { "adapt", 0, 0, "adapt/1", "4fbf4d2f139072417d6dd0095d5c72533bd5f30177b1969a274d0ff7aa0d50e1" },
     };
     for (size_t w = 0; w < sizeof want / sizeof *want; w++) {
-        struct pr_settings sw = { .seed = 1, .shots = want[w].shots, .percent = want[w].percent, .episodes = 2 };
+        struct pr_settings sw = fewshot_keys((struct pr_settings){ .seed = 1 }, want[w].shots, want[w].percent, 2);
         cr_assert_eq(P(want[w].proto)->plan(&f, &n, &C, &sw), MB_OK, "%s", mb_last_error());
         size_t k = 0;
         while (k < n && strcmp(f[k].id, want[w].id))
@@ -560,7 +592,7 @@ Test(protocols, ninapro_db1_within_lda_td4, .timeout = 300)
         cr_expect_str_eq(f[k].sha256, want[w].sha, "%s: %s", want[w].id, f[k].manifest);
         folds_free(f, n);
     }
-    pr_corpus_release(&C);
+    cp_corpus_release(&C);
     remove(path);
     rmdir(dir);
 }
@@ -574,8 +606,8 @@ Test(protocols, ninapro_db1_glove_zero_shot_with_cpep_and_the_pose_oracle, .time
 {
     TU_NEED_REAL("ninapro_db1/s1/S1_A1_E1.mat");
     convert_real_db1();
-    struct pr_view_settings v = { 0, 400, 400, 0 };
-    cr_assert_eq(pr_corpus_load(&C, path, &v), MB_OK, "%s", mb_last_error());
+    struct cp_view v = { 0, 400, 400, 0 };
+    cr_assert_eq(cp_corpus_load(&C, path, &v), MB_OK, "%s", mb_last_error());
     cr_assert_eq(C.J, 22, "the glove is the pose stream");
     cr_assert_eq(C.Wp, 20);
     struct pr_settings s = { .seed = 1, .folds = 2 };
@@ -588,13 +620,12 @@ Test(protocols, ninapro_db1_glove_zero_shot_with_cpep_and_the_pose_oracle, .time
         { "cpep", "mae_steps=30,align_steps=30,batch=32", 0.0 },
     };
     for (size_t m = 0; m < sizeof rows / sizeof *rows; m++) {
-        struct mb_method meth = *M(rows[m].method);   /* the harness passes the job's parameters this way */
-        meth.params = rows[m].params;
         double sum = 0;
         size_t cnt = 0;
         for (size_t k = 0; k < n; k++) {
             struct pr_result r;
-            cr_assert_eq(P("zeroshot-gestures")->run(&r, P("zeroshot-gestures"), &meth, &C, &f[k], &s), MB_OK, "%s",
+            cr_assert_eq(tu_prun_params(&r, P("zeroshot-gestures"), M(rows[m].method), rows[m].params, &C, &f[k], &s),
+                         MB_OK, "%s",
                          mb_last_error());
             cr_assert_eq(r.status, PR_OK, "%s %s: %s", rows[m].method, f[k].id, r.message);
             for (size_t i = 0; i < r.n_subjects; i++) {
@@ -610,7 +641,7 @@ Test(protocols, ninapro_db1_glove_zero_shot_with_cpep_and_the_pose_oracle, .time
         cr_expect_geq(sum / (double)cnt, rows[m].min_bacc, "%s", rows[m].method);
     }
     folds_free(f, n);
-    pr_corpus_release(&C);
+    cp_corpus_release(&C);
     remove(path);
     rmdir(dir);
 }
@@ -620,7 +651,7 @@ Test(protocols, ninapro_db1_glove_zero_shot_with_cpep_and_the_pose_oracle, .time
 Test(protocols, within_rules_without_repetitions, .fini = teardown, .timeout = 60)
 {
     /* two sessions, no repetition stream: the last session is the test */
-    setup_with(&(struct prf_opts){ .subjects = 2, .reps = 4, .with_reps = -1, .sessions = 2, .no_pose = 1 });
+    setup_with(&(struct cpf_opts){ .subjects = 2, .reps = 4, .with_reps = -1, .sessions = 2, .no_pose = 1 });
     struct pr_settings s = { .seed = 1 };
     struct pr_fold *f;
     size_t n;
@@ -632,17 +663,17 @@ Test(protocols, within_rules_without_repetitions, .fini = teardown, .timeout = 6
     for (size_t i = 0; i < f[0].n_train; i++)
         cr_assert_str_eq(C.session_names[C.session[f[0].train[i]]], "s1/d1");
     folds_free(f, n);
-    pr_corpus_release(&C);
+    cp_corpus_release(&C);
     remove(path);
     rmdir(dir);
     /* one session, no repetition stream: occurrences 2, 5, 8 are the test */
-    setup_with(&(struct prf_opts){ .subjects = 2, .with_reps = -1, .no_pose = 1 });
+    setup_with(&(struct cpf_opts){ .subjects = 2, .with_reps = -1, .no_pose = 1 });
     cr_assert_eq(P("within")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
     cr_expect(strstr(f[1].manifest, "\"rule\":\"trial-mod-3\""), "%s", f[1].manifest);
     for (size_t i = 0; i < f[1].n_test; i++)
         cr_assert_eq(C.trial[f[1].test[i]] % 3, 2);
     struct pr_result r;
-    cr_assert_eq(P("within")->run(&r, P("within"), M("lda-td4"), &C, &f[1], &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(tu_prun(&r, P("within"), M("lda-td4"), &C, &f[1], &s), MB_OK, "%s", mb_last_error());
     cr_expect_gt(r.subjects[0].balanced_accuracy, 0.5);
     pr_result_release(&r);
     folds_free(f, n);
@@ -654,7 +685,7 @@ Test(protocols, within_rules_without_repetitions, .fini = teardown, .timeout = 6
  * segment is cut into three time blocks and within tests the last one. */
 Test(protocols, within_two_arms_without_repetitions_uses_time_blocks, .fini = teardown, .timeout = 120)
 {
-    setup_with(&(struct prf_opts){ .subjects = 2, .reps = 1, .with_reps = -1, .two_sides = 1, .no_pose = 1 });
+    setup_with(&(struct cpf_opts){ .subjects = 2, .reps = 1, .with_reps = -1, .two_sides = 1, .no_pose = 1 });
     size_t n_blocked = 0, n_across = 0;
     for (size_t i = 0; i < C.n; i++) {
         if (C.label[i] == 0) {       /* rest: six segments per side, so real occurrences */
@@ -682,7 +713,7 @@ Test(protocols, within_two_arms_without_repetitions_uses_time_blocks, .fini = te
     for (size_t k = 0; k < n; k++) {
         cr_expect(strstr(f[k].manifest, "\"rule\":\"time-blocks\""), "%s", f[k].manifest);
         /* every gesture of every arm is both trained and tested on that arm */
-        int tr[2][PRF_G + 1] = { { 0 } }, te[2][PRF_G + 1] = { { 0 } };
+        int tr[2][CPF_G + 1] = { { 0 } }, te[2][CPF_G + 1] = { { 0 } };
         for (size_t i = 0; i < f[k].n_test; i++) {
             size_t w = f[k].test[i];
             if (C.label[w] > 0)
@@ -696,11 +727,11 @@ Test(protocols, within_two_arms_without_repetitions_uses_time_blocks, .fini = te
             tr[C.rec[w] % 2][C.label[w]]++;
         }
         for (int side = 0; side < 2; side++)
-            for (int g = 1; g <= PRF_G; g++)
+            for (int g = 1; g <= CPF_G; g++)
                 cr_assert(tr[side][g] > 0 && te[side][g] > 0, "fold %zu side %d gesture %d: %d train, %d test",
                           k, side, g, tr[side][g], te[side][g]);
         struct pr_result r;
-        cr_assert_eq(P("within")->run(&r, P("within"), M("lda-td4"), &C, &f[k], &s), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(tu_prun(&r, P("within"), M("lda-td4"), &C, &f[k], &s), MB_OK, "%s", mb_last_error());
         cr_assert_eq(r.status, PR_OK, "%s", r.message);
         cr_expect_gt(r.subjects[0].balanced_accuracy, 0.5);
         pr_result_release(&r);
@@ -719,7 +750,7 @@ Test(protocols, within_two_arms_without_repetitions_uses_time_blocks, .fini = te
     f[0].train = tr2;
     f[0].n_train++;
     struct pr_result r;
-    cr_assert_neq(P("within")->run(&r, P("within"), M("lda-td4"), &C, &f[0], &s), MB_OK);
+    cr_assert_neq(tu_prun(&r, P("within"), M("lda-td4"), &C, &f[0], &s), MB_OK);
     cr_expect(strstr(mb_last_error(), "no-window-across-split"), "%s", mb_last_error());
     pr_result_release(&r);
     f[0].train = old;
@@ -728,18 +759,18 @@ Test(protocols, within_two_arms_without_repetitions_uses_time_blocks, .fini = te
     folds_free(f, n);
 
     /* few-shot draws blocks as units: one shot per gesture leaves two test blocks */
-    struct pr_settings k1 = { .seed = 1, .shots = 1, .episodes = 1 };
+    struct pr_settings k1 = fewshot_keys((struct pr_settings){ .seed = 1 }, 1, 0, 1);
     cr_assert_eq(P("fewshot")->plan(&f, &n, &C, &k1), MB_OK, "%s", mb_last_error());
     cr_assert_eq(n, 2);
     for (size_t i = 0; i < f[0].n_test; i++)
         cr_assert_eq(C.subject[f[0].test[i]], 0);
-    int shots[PRF_G + 1] = { 0 };
+    int shots[CPF_G + 1] = { 0 };
     for (size_t i = 0; i < f[0].n_train; i++) {
         size_t w = f[0].train[i];
         if (C.subject[w] == 0 && C.label[w] > 0)
             shots[C.label[w]] |= 1 << C.block[w];
     }
-    for (int g = 1; g <= PRF_G; g++)
+    for (int g = 1; g <= CPF_G; g++)
         cr_assert(shots[g] == 1 || shots[g] == 2 || shots[g] == 4, "gesture %d: one block as the shot (mask %d)",
                   g, shots[g]);
     folds_free(f, n);
@@ -778,14 +809,14 @@ Test(protocols, score_keeps_a_subject_with_256_test_windows, .init = setup, .fin
  * errors in a confusion matrix over the union. */
 static size_t seen_K;
 
-static int k_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes, size_t K,
-                 const char *params, uint64_t seed)
+static int k_fit(struct mb_method_model **out, const struct cp_set *train, const int32_t *classes, size_t K,
+                 const void *hp, uint64_t seed, struct mb_shared *sh)
 {
     seen_K = K;
-    return M("lda-td4")->fit(out, train, classes, K, NULL, seed);
+    return M("lda-td4")->fit(out, train, classes, K, hp, seed, sh);
 }
 
-static int k_predict(float *P, const struct mb_method_model *m, const struct pr_set *t)
+static int k_predict(float *P, const struct mb_method_model *m, const struct cp_set *t)
 {
     return M("lda-td4")->predict_proba(P, m, t);
 }
@@ -796,8 +827,8 @@ static void k_free(struct mb_method_model *m)
 }
 
 static const struct mb_method k_method = {
-    .name = "k-recorder", .summary = "test only", .caps = MB_CAP_CLASSIFY, .params = "",
-    .fit = k_fit, .predict_proba = k_predict, .free = k_free,
+    .name = "k-recorder", .summary = "test only", .caps = MB_CAP_CLASSIFY,
+    .params = base_lda_params, .hp_size = sizeof(struct base_lda_hp), .fit = k_fit, .predict_proba = k_predict, .free = k_free,
 };
 
 Test(protocols, a_test_gesture_missing_from_training_is_scored_as_errors, .init = setup, .fini = teardown,
@@ -814,10 +845,10 @@ Test(protocols, a_test_gesture_missing_from_training_is_scored_as_errors, .init 
     size_t n_train = f[0].n_train;
     f[0].n_train = kept;
     struct pr_result r;
-    cr_assert_eq(P("loso")->run(&r, P("loso"), &k_method, &C, &f[0], &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(tu_prun(&r, P("loso"), &k_method, &C, &f[0], &s), MB_OK, "%s", mb_last_error());
     cr_assert_eq(r.status, PR_OK, "%s", r.message);
-    cr_expect_eq(seen_K, PRF_G, "fitted on rest + 5 gestures, not on an empty class");
-    cr_assert_eq(r.subjects[0].K, PRF_G + 1);
+    cr_expect_eq(seen_K, CPF_G, "fitted on rest + 5 gestures, not on an empty class");
+    cr_assert_eq(r.subjects[0].K, CPF_G + 1);
     size_t row = 3, missing = 0;
     for (size_t k = 0; k < r.subjects[0].K; k++) {
         missing += (size_t)r.subjects[0].confusion[row * r.subjects[0].K + k];
@@ -862,7 +893,7 @@ Test(protocols, fewshot_k_beyond_the_repetitions_is_refused_not_capped, .init = 
 {
     struct pr_fold *f;
     size_t n;
-    struct pr_settings s = { .seed = 1, .shots = 10, .episodes = 3 };
+    struct pr_settings s = fewshot_keys((struct pr_settings){ .seed = 1 }, 10, 0, 3);
     cr_assert_eq(P("fewshot")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
     cr_assert_eq(n, 4, "one fold per target, not one per episode");
     for (size_t k = 0; k < n; k++) {
@@ -870,7 +901,7 @@ Test(protocols, fewshot_k_beyond_the_repetitions_is_refused_not_capped, .init = 
                   strstr(f[k].manifest, "need 11 repetitions") && strstr(f[k].manifest, "(4 of 4 subjects fall short)"),
                   "%s", f[k].manifest);
         struct pr_result r;
-        cr_assert_eq(P("fewshot")->run(&r, P("fewshot"), M("lda-td4"), &C, &f[k], &s), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(tu_prun(&r, P("fewshot"), M("lda-td4"), &C, &f[k], &s), MB_OK, "%s", mb_last_error());
         cr_expect_eq(r.status, PR_NA, "%s", f[k].id);
         cr_expect(strstr(r.message, "fewshot-k10 refused") && strstr(r.message, "subject 's1' has 10 of gesture"),
                   "%s", r.message);
@@ -878,13 +909,13 @@ Test(protocols, fewshot_k_beyond_the_repetitions_is_refused_not_capped, .init = 
     }
     folds_free(f, n);
 
-    s.shots = 9;
+    s = fewshot_keys(s, 9, 0, 3);
     cr_assert_eq(P("fewshot")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
     cr_assert_eq(n, 4 * 3);
     for (size_t k = 0; k < n; k++) {
         cr_expect(!strstr(f[k].manifest, "refused"), "%s", f[k].id);
         int32_t subj = C.subject[f[k].test[0]];
-        for (int32_t g = 0; g <= PRF_G; g++) {
+        for (int32_t g = 0; g <= CPF_G; g++) {
             cr_expect_eq(units_of(&f[k], f[k].train, f[k].n_train, subj, g), 9, "%s gesture %d: 9 shots", f[k].id, g);
             cr_expect_eq(units_of(&f[k], f[k].test, f[k].n_test, subj, g), 1, "%s gesture %d", f[k].id, g);
         }
@@ -910,7 +941,7 @@ Test(protocols, fewshot_k_beyond_the_repetitions_is_refused_not_capped, .init = 
  * corpora with them: hashes computed before the change. */
 Test(protocols, repetition_corpora_keep_their_manifests, .init = setup, .fini = teardown, .timeout = 60)
 {
-    struct pr_settings s = { .seed = 7, .shots = 1, .episodes = 1 };
+    struct pr_settings s = fewshot_keys((struct pr_settings){ .seed = 7 }, 1, 0, 1);
     static const struct { const char *proto, *sha; } want[] = {
         { "within", "473d13c4aa592d98fcf0601f405e8c56c2dd012c22d4055c4de597728bc70f8a" },
         { "fewshot", "930e61b641b1ee0a773e6c39ad9783571a05d07ae099d2d82ee249c9ff900fca" },
@@ -932,13 +963,13 @@ static int adapt_calls;
 static size_t adapt_n;
 static int32_t adapt_subject;
 
-static int ad_fit(struct mb_method_model **out, const struct pr_set *train, const int32_t *classes, size_t K,
-                  const char *params, uint64_t seed)
+static int ad_fit(struct mb_method_model **out, const struct cp_set *train, const int32_t *classes, size_t K,
+                 const void *hp, uint64_t seed, struct mb_shared *sh)
 {
-    return M("lda-td4")->fit(out, train, classes, K, NULL, seed);
+    return M("lda-td4")->fit(out, train, classes, K, hp, seed, sh);
 }
 
-static int ad_adapt(struct mb_method_model *m, const struct pr_set *target, uint64_t seed)
+static int ad_adapt(struct mb_method_model *m, const struct cp_set *target, uint64_t seed)
 {
     adapt_calls++;
     adapt_n = target->n;
@@ -950,8 +981,8 @@ static int ad_adapt(struct mb_method_model *m, const struct pr_set *target, uint
 }
 
 static const struct mb_method adapting = {
-    .name = "adapting", .summary = "test only", .caps = MB_CAP_CLASSIFY | MB_CAP_ADAPT, .params = "",
-    .fit = ad_fit, .predict_proba = drift_predict, .adapt = ad_adapt, .param_hash = drift_hash, .free = drift_free,
+    .name = "adapting", .summary = "test only", .caps = MB_CAP_CLASSIFY | MB_CAP_ADAPT,
+    .params = base_lda_params, .hp_size = sizeof(struct base_lda_hp), .fit = ad_fit, .predict_proba = drift_predict, .adapt = ad_adapt, .param_hash = drift_hash, .free = drift_free,
 };
 
 Test(protocols, adapt_gives_only_target_windows, .init = setup, .fini = teardown, .timeout = 60)
@@ -962,7 +993,7 @@ Test(protocols, adapt_gives_only_target_windows, .init = setup, .fini = teardown
     cr_assert_eq(P("adapt")->plan(&f, &n, &C, &s), MB_OK);
     struct pr_result r;
     adapt_calls = 0;
-    cr_assert_eq(P("adapt")->run(&r, P("adapt"), &adapting, &C, &f[1], &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(tu_prun(&r, P("adapt"), &adapting, &C, &f[1], &s), MB_OK, "%s", mb_last_error());
     cr_expect_eq(r.status, PR_OK, "%s", r.message);
     cr_expect_eq(adapt_calls, 1);
     cr_expect_eq(adapt_n, f[1].n_adapt);
@@ -973,7 +1004,7 @@ Test(protocols, adapt_gives_only_target_windows, .init = setup, .fini = teardown
     pr_result_release(&r);
     /* an adaptation window in the test repetitions is refused */
     push(&f[1].adapt, &f[1].n_adapt, f[1].test[0]);
-    cr_expect_eq(P("adapt")->run(&r, P("adapt"), &adapting, &C, &f[1], &s), MB_EINVAL);
+    cr_expect_eq(tu_prun(&r, P("adapt"), &adapting, &C, &f[1], &s), MB_EINVAL);
     cr_expect(strstr(r.message, "no-test-repetition-in-adaptation"), "%s", r.message);
     pr_result_release(&r);
     folds_free(f, n);
@@ -986,7 +1017,7 @@ Test(protocols, adapt_gives_only_target_windows, .init = setup, .fini = teardown
  * (test and references empty, the run n/a). */
 Test(protocols, official_unseen_uses_held_out_stages, .fini = teardown, .timeout = 120)
 {
-    setup_with(&(struct prf_opts){ .stages = 1 });
+    setup_with(&(struct cpf_opts){ .stages = 1 });
     struct pr_settings s = { .seed = 1, .official = 1 };
     struct pr_fold *f;
     size_t n;
@@ -1015,7 +1046,7 @@ Test(protocols, official_unseen_uses_held_out_stages, .fini = teardown, .timeout
         cr_assert(!strstr(C.rec_tags_json[C.rec[w]], "\"held_out_stage\":\"true\""));
     }
     struct pr_result r;
-    cr_assert_eq(P("zeroshot-gestures")->run(&r, P("zeroshot-gestures"), M("pose-ridge-td4"), &C, &f[0], &s), MB_OK,
+    cr_assert_eq(tu_prun(&r, P("zeroshot-gestures"), M("pose-ridge-td4"), &C, &f[0], &s), MB_OK,
                  "%s", mb_last_error());
     cr_expect_eq(r.status, PR_OK, "%s", r.message);
     cr_expect_eq(r.n_subjects, 1);
@@ -1024,7 +1055,7 @@ Test(protocols, official_unseen_uses_held_out_stages, .fini = teardown, .timeout
     /* empty references (or test) are a broken split: FAILED, not n/a */
     size_t n_ref = f[0].n_ref;
     f[0].n_ref = 0;
-    cr_expect_eq(P("zeroshot-gestures")->run(&r, P("zeroshot-gestures"), M("pose-ridge-td4"), &C, &f[0], &s),
+    cr_expect_eq(tu_prun(&r, P("zeroshot-gestures"), M("pose-ridge-td4"), &C, &f[0], &s),
                  MB_EINVAL);
     cr_expect_eq(r.status, PR_FAILED);
     cr_expect(strstr(r.message, "empty reference set"), "%s", r.message);
@@ -1041,7 +1072,7 @@ Test(protocols, official_unseen_uses_held_out_stages, .fini = teardown, .timeout
     cr_assert_eq(n, 1);
     cr_assert_gt(f[0].n_test, 0);
     cr_assert_gt(f[0].n_ref, 0);
-    cr_assert_eq(P("probe-unseen")->run(&r, P("probe-unseen"), M("lda-td4"), &C, &f[0], &s), MB_OK, "%s",
+    cr_assert_eq(tu_prun(&r, P("probe-unseen"), M("lda-td4"), &C, &f[0], &s), MB_OK, "%s",
                  mb_last_error());
     cr_expect_eq(r.status, PR_OK, "%s", r.message);
     pr_result_release(&r);
@@ -1058,9 +1089,9 @@ Test(protocols, resampled_within_keeps_filter_support_off_test, .fini = teardown
 {
     tu_tmpdir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/c.h5", dir);
-    cr_assert_eq(prf_write(path, &(struct prf_opts){ .subjects = 2 }), MB_OK, "%s", mb_last_error());
-    struct pr_view_settings v = { 100, 200, 50, 0 };
-    cr_assert_eq(pr_corpus_load(&C, path, &v), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(cpf_write(path, &(struct cpf_opts){ .subjects = 2 }), MB_OK, "%s", mb_last_error());
+    struct cp_view v = { 100, 200, 50, 0 };
+    cr_assert_eq(cp_corpus_load(&C, path, &v), MB_OK, "%s", mb_last_error());
     cr_assert_eq(C.W, 20);
     cr_assert_eq(C.reach[0], 24);
     const int64_t gap = 20 + 24;
@@ -1106,7 +1137,7 @@ Test(protocols, resampled_within_keeps_filter_support_off_test, .fini = teardown
     expect_refused("within", "lda-td4", &f[0], "no-window-across-split");
     /* the planned fold runs */
     struct pr_result r;
-    cr_assert_eq(P("within")->run(&r, P("within"), M("lda-td4"), &C, &f[1], &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(tu_prun(&r, P("within"), M("lda-td4"), &C, &f[1], &s), MB_OK, "%s", mb_last_error());
     cr_expect_eq(r.status, PR_OK, "%s", r.message);
     pr_result_release(&r);
     folds_free(f, n);
@@ -1122,18 +1153,18 @@ Test(protocols, resampled_time_blocks_keep_filter_support_off_test, .fini = tear
 {
     tu_tmpdir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/c.h5", dir);
-    cr_assert_eq(prf_write(path, &(struct prf_opts){ .subjects = 2, .reps = 1, .with_reps = -1, .two_sides = 1,
+    cr_assert_eq(cpf_write(path, &(struct cpf_opts){ .subjects = 2, .reps = 1, .with_reps = -1, .two_sides = 1,
                                                      .no_pose = 1 }),
                  MB_OK, "%s", mb_last_error());
-    struct pr_view_settings v = { 100, 200, 50, 0 };
-    cr_assert_eq(pr_corpus_load(&C, path, &v), MB_OK, "%s", mb_last_error());
+    struct cp_view v = { 100, 200, 50, 0 };
+    cr_assert_eq(cp_corpus_load(&C, path, &v), MB_OK, "%s", mb_last_error());
     cr_assert_eq(C.W, 20);
     cr_assert_eq(C.reach[0], 24);
     const int64_t gap = 20 + 24;
     static const struct { const char *proto; int shots; } plans[] = { { "within", 0 }, { "fewshot", 1 },
                                                                         { "fewshot", 5 }, { "adapt", 0 } };
     for (size_t p = 0; p < sizeof plans / sizeof *plans; p++) {
-        struct pr_settings s = { .seed = 1, .shots = plans[p].shots, .episodes = 1 };
+        struct pr_settings s = fewshot_keys((struct pr_settings){ .seed = 1 }, plans[p].shots, 0, 1);
         struct pr_fold *f;
         size_t n;
         cr_assert_eq(P(plans[p].proto)->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
@@ -1144,7 +1175,7 @@ Test(protocols, resampled_time_blocks_keep_filter_support_off_test, .fini = tear
             /* the target's other windows: training (within, fewshot) or adaptation */
             const size_t *other = f[k].n_adapt ? f[k].adapt : f[k].train;
             size_t n_other = f[k].n_adapt ? f[k].n_adapt : f[k].n_train;
-            unsigned masks[2][PRF_G + 1] = { { 0 } };
+            unsigned masks[2][CPF_G + 1] = { { 0 } };
             for (size_t i = 0; i < n_other; i++) {
                 size_t w = other[i];
                 if (C.subject[w] != subj)
@@ -1158,7 +1189,7 @@ Test(protocols, resampled_time_blocks_keep_filter_support_off_test, .fini = tear
                 if (C.label[w] > 0)
                     masks[C.rec[w] % 2][C.label[w]] |= 1u << C.block[w];
             }
-            unsigned tmask[2][PRF_G + 1] = { { 0 } };
+            unsigned tmask[2][CPF_G + 1] = { { 0 } };
             for (size_t t = 0; t < f[k].n_test; t++) {
                 size_t u = f[k].test[t];
                 cr_assert_eq(C.subject[u], subj);
@@ -1169,7 +1200,7 @@ Test(protocols, resampled_time_blocks_keep_filter_support_off_test, .fini = tear
              * data of that arm; few-shot k = 1 tests two blocks, k = 5 one (three blocks: m = min(k, n - 1)) */
             int kept[2] = { 0, 0 };
             for (int side = 0; side < 2; side++)
-                for (int g = 1; g <= PRF_G; g++) {
+                for (int g = 1; g <= CPF_G; g++) {
                     unsigned m = masks[side][g], tm = tmask[side][g];
                     int nt = (tm & 1) + (tm >> 1 & 1) + (tm >> 2 & 1);
                     cr_assert_eq(nt, plans[p].shots == 1 ? 2 : 1, "%s side %d gesture %d: test blocks %u", f[k].id,
@@ -1185,7 +1216,7 @@ Test(protocols, resampled_time_blocks_keep_filter_support_off_test, .fini = tear
                 cr_assert(kept[0] >= 3 && kept[1] >= 3, "%s: gestures with training blocks %d, %d", f[k].id, kept[0],
                           kept[1]);
             struct pr_result r;
-            cr_assert_eq(P(plans[p].proto)->run(&r, P(plans[p].proto), M("lda-td4"), &C, &f[k], &s), MB_OK, "%s: %s",
+            cr_assert_eq(tu_prun(&r, P(plans[p].proto), M("lda-td4"), &C, &f[k], &s), MB_OK, "%s: %s",
                          f[k].id, mb_last_error());
             if (plans[p].shots == 5)
                 cr_expect(r.status == PR_NA && strstr(r.message, "fewshot-k5 refused") &&

@@ -199,6 +199,66 @@ static void check_e2p_against_real(const char *gen, int f32)
     H5Dclose(dg); H5Gclose(gg); H5Fclose(fg);
 }
 
+/* SHA-256 over everything synth_render gives for the NinaPro files of
+ * small_params (DB1, DB2 and DB5, every exercise and subject): arrays as
+ * bytes, plus sizes, rates and label offsets. */
+static void ninapro_digest(char hex[65])
+{
+    struct synth_params p;
+    small_params(&p);
+    struct synth_file *files;
+    size_t nf;
+    cr_assert_eq(synth_list(&files, &nf, &p), MB_OK);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *acc = open_memstream(&text, &len);
+    cr_assert_not_null(acc);
+    size_t n_nina = 0;
+    for (size_t i = 0; i < nf; i++) {
+        enum synth_device dev = files[i].dev;
+        if (dev != SYNTH_DB1 && dev != SYNTH_DB2 && dev != SYNTH_DB5)
+            continue;
+        struct synth_recording r;
+        cr_assert_eq(synth_render(&r, &p, &files[i]), MB_OK, "%s", mb_last_error());
+        char h[65];
+        fprintf(acc, "%s n=%zu C=%d rate=%.17g offset=%d subject=%s glove=%d acc=%d\n", files[i].relpath, r.n,
+                r.n_channels, r.rate_hz, r.label_offset, r.subject_name, r.n_glove, r.n_acc);
+        const struct { const void *p; size_t bytes; } arrays[] = {
+            { r.emg, r.n * (size_t)r.n_channels * sizeof *r.emg }, { r.label, r.n * sizeof *r.label },
+            { r.rep, r.n * sizeof *r.rep },                         { r.stimulus, r.n * sizeof *r.stimulus },
+            { r.repetition, r.n * sizeof *r.repetition },           { r.glove, r.n * (size_t)r.n_glove * sizeof *r.glove },
+            { r.acc, r.n * (size_t)r.n_acc * sizeof *r.acc },
+        };
+        for (size_t k = 0; k < sizeof arrays / sizeof *arrays; k++) {
+            if (!arrays[k].p) {
+                fprintf(acc, " -");
+                continue;
+            }
+            mb_sha256_hex(h, arrays[k].p, arrays[k].bytes);
+            fprintf(acc, " %s", h);
+        }
+        fputc('\n', acc);
+        synth_recording_free(&r);
+        n_nina++;
+    }
+    fclose(acc);
+    cr_assert_geq(n_nina, 6, "DB1, DB2 and DB5 files");
+    mb_sha256_hex(hex, text, len);
+    free(text);
+    free(files);
+}
+
+/* The NinaPro files keep their values, bit for bit, when render.c is
+ * restructured (its render_nina was split into one function per job with
+ * this check). Pinned on x86-64 with glibc's libm; a deliberate change of
+ * the model updates the constant, with the reason in the commit. */
+Test(synth, ninapro_rendering_keeps_its_values, .timeout = 120)
+{
+    char hex[65];
+    ninapro_digest(hex);
+    cr_assert_str_eq(hex, "31c2398b71635809e20beaf204d13e4102577df04ff9be653f80648d5769f1e3", "NinaPro rendering changed: digest %s", hex);
+}
+
 Test(synth, emg2pose_file_has_the_layout_of_the_official_asset, .timeout = 120)
 {
     TU_NEED_REAL("emg2pose_format/test_data.hdf5");

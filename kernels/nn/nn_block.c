@@ -34,7 +34,8 @@ static float **slot(const struct nn_block_w *w, size_t i)
     return (float **)((char *)w + block_tensors[i].off);
 }
 
-int nn_block_add_params(struct nn_params *p, const char *prefix, size_t d, size_t f)
+int nn_block_add_params(struct nn_params *p, const char *prefix, size_t d, size_t f, struct nn_block_w *w,
+                        struct nn_block_w *g)
 {
     for (size_t i = 0; i < N_TENSORS; i++) {
         char name[NN_NAME_MAX];
@@ -44,23 +45,11 @@ int nn_block_add_params(struct nn_params *p, const char *prefix, size_t d, size_
         dims[nd++] = block_tensors[i].rows == DIM_D ? d : f;
         if (block_tensors[i].cols)
             dims[nd++] = block_tensors[i].cols == DIM_D ? d : f;
-        int r = nn_params_add(p, name, block_tensors[i].decay, (int)nd, dims);
+        int r = nn_params_add(p, name, block_tensors[i].decay, (int)nd, dims, slot(w, i), g ? slot(g, i) : NULL);
         if (r < 0)
             return r;
     }
     return MB_OK;
-}
-
-void nn_block_bind(struct nn_block_w *w, struct nn_block_w *g, const struct nn_params *p,
-                   const char *prefix)
-{
-    for (size_t i = 0; i < N_TENSORS; i++) {
-        char name[NN_NAME_MAX];
-        snprintf(name, sizeof name, "%s%s", prefix, block_tensors[i].suffix);
-        *slot(w, i) = nn_params_data(p, name);
-        if (g)
-            *slot(g, i) = nn_params_grad(p, name);
-    }
 }
 
 void nn_block_init(const struct nn_block_w *w, size_t d, size_t f, struct mb_rng *r)

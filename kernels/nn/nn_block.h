@@ -41,11 +41,11 @@ struct nn_block_act {
     float *mem;                         /* the one allocation everything above points into */
 };
 
-/* Registers the block's 16 tensors under 'prefix' (e.g. "enc.0."). */
-int nn_block_add_params(struct nn_params *p, const char *prefix, size_t d, size_t f) MB_MUST_CHECK;
-/* Points w at the parameter views and g (may be NULL) at the gradient views. */
-void nn_block_bind(struct nn_block_w *w, struct nn_block_w *g, const struct nn_params *p,
-                   const char *prefix);
+/* Registers the block's 16 tensors under 'prefix' (e.g. "enc.0."); after
+ * nn_params_alloc, w points at their parameters and g (may be NULL) at their
+ * gradients (nn_params_add's views: w and g must not move until then). */
+int nn_block_add_params(struct nn_params *p, const char *prefix, size_t d, size_t f, struct nn_block_w *w,
+                        struct nn_block_w *g) MB_MUST_CHECK;
 /* Initialisation (docs/NN.md): linear weights U(-1/sqrt(fan_in), 1/sqrt(fan_in))
  * as PyTorch's nn.Linear default, biases 0, norms w = 1, b = 0. */
 void nn_block_init(const struct nn_block_w *w, size_t d, size_t f, struct mb_rng *r);

@@ -4,6 +4,7 @@
 
 #include <hdf5.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,8 @@
 
 /* ---- table and blocks --------------------------------------------------------- */
 
-int nn_params_add(struct nn_params *p, const char *name, int decay, int ndim, const size_t *shape)
+int nn_params_add(struct nn_params *p, const char *name, int decay, int ndim, const size_t *shape, float **view,
+                  float **gview)
 {
     if (p->data)
         return mb_error(MB_EINVAL, "parameter '%s' added after the blocks were allocated", name);
@@ -42,6 +44,8 @@ int nn_params_add(struct nn_params *p, const char *name, int decay, int ndim, co
         e->size *= e->shape[i];
     }
     e->decay = decay;
+    e->view = view;
+    e->gview = gview;
     e->offset = (p->total + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
     p->total = e->offset + e->size;
     return (int)p->n++;
@@ -59,6 +63,14 @@ int nn_params_alloc(struct nn_params *p)
             return mb_error(MB_ENOMEM, "parameter block of %zu floats", p->total);
         memset(*blocks[i], 0, bytes);
     }
+    for (size_t i = 0; i < p->n; i++) {
+        struct nn_param *e = &p->t[i];
+        if (e->view)
+            *e->view = p->data + e->offset;
+        if (e->gview)
+            *e->gview = p->grad + e->offset;
+        e->view = e->gview = NULL;   /* the caller's struct may move from now on */
+    }
     return MB_OK;
 }
 
@@ -69,19 +81,6 @@ int nn_params_find(const struct nn_params *p, const char *name)
             return (int)i;
     return -1;
 }
-
-static const struct nn_param *must_find(const struct nn_params *p, const char *name)
-{
-    int i = nn_params_find(p, name);
-    if (i < 0) {
-        mb_error(MB_EINVAL, "no parameter '%s'", name);
-        MB_ASSERT(i >= 0);
-    }
-    return &p->t[i];
-}
-
-float *nn_params_data(const struct nn_params *p, const char *name) { return p->data + must_find(p, name)->offset; }
-float *nn_params_grad(const struct nn_params *p, const char *name) { return p->grad + must_find(p, name)->offset; }
 
 void nn_params_zero_grad(struct nn_params *p) { memset(p->grad, 0, p->total * sizeof *p->grad); }
 
@@ -222,6 +221,12 @@ static int write_block(hid_t f, const char *name, const float *v, size_t n)
 
 int nn_params_save(const struct nn_params *p, const char *path, long step, int moments)
 {
+    return nn_params_save_x(p, path, step, moments, NULL, 0);
+}
+
+int nn_params_save_x(const struct nn_params *p, const char *path, long step, int moments, const struct nn_extra *x,
+                     size_t nx)
+{
     char tmp[4096];
     int err = mb_fs_tmpname(tmp, sizeof tmp, path);
     if (err)
@@ -255,6 +260,14 @@ int nn_params_save(const struct nn_params *p, const char *path, long step, int m
         (moments && (write_block(f, "adam_m", p->m, p->total) || write_block(f, "adam_v", p->v, p->total)))) {
         err = mb_error(MB_EH5, "'%s': cannot write the parameter blocks", tmp);
         goto out;
+    }
+    for (size_t i = 0; i < nx; i++) {
+        char name[NN_NAME_MAX + 8];
+        snprintf(name, sizeof name, "extra.%s", x[i].name);
+        if (write_block(f, name, x[i].v, x[i].n)) {
+            err = mb_error(MB_EH5, "'%s': cannot write '%s'", tmp, name);
+            goto out;
+        }
     }
     st = H5Tcopy(H5T_C_S1);
     H5Tset_size(st, NN_NAME_MAX);
@@ -318,6 +331,12 @@ static int read_block(hid_t f, const char *name, float *v, size_t n, const char 
 }
 
 int nn_params_load(struct nn_params *p, const char *path, long *step, int moments)
+{
+    return nn_params_load_x(p, path, step, moments, NULL, 0);
+}
+
+int nn_params_load_x(struct nn_params *p, const char *path, long *step, int moments, const struct nn_extra *x,
+                     size_t nx)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -394,6 +413,12 @@ int nn_params_load(struct nn_params *p, const char *path, long *step, int moment
     if (moments && ((err = read_block(f, "adam_m", p->m, p->total, path)) ||
                     (err = read_block(f, "adam_v", p->v, p->total, path))))
         goto out;
+    for (size_t i = 0; i < nx; i++) {
+        char name[NN_NAME_MAX + 8];
+        snprintf(name, sizeof name, "extra.%s", x[i].name);
+        if ((err = read_block(f, name, x[i].v, x[i].n, path)))
+            goto out;
+    }
     if (step) {
         int64_t s = 0;
         if (get_attr(f, "step", H5T_NATIVE_INT64, &s, 1)) {

@@ -5,12 +5,17 @@
  *
  * Life cycle:
  *     struct nn_params p = NN_PARAMS_INIT;
- *     nn_params_add(&p, "embed.w", 1, 2, (size_t[]){D, P*C});   // layout...
- *     nn_params_alloc(&p);                                      // ...then 4 blocks
- *     float *w = nn_params_data(&p, "embed.w"), *dw = nn_params_grad(&p, "embed.w");
+ *     struct { float *ew, *gew; } v;                            // the model's views
+ *     nn_params_add(&p, "embed.w", 1, 2, (size_t[]){D, P*C}, &v.ew, &v.gew);   // layout...
+ *     nn_params_alloc(&p);                     // ...then 4 blocks; v.ew, v.gew point into them
  *     ... nn_params_zero_grad(&p); forward; backward; nn_clip_grad_norm(...);
  *     nn_adamw_step(&p, &opt, nn_lr_cosine(step, ...), step + 1);
  *     nn_params_release(&p);
+ * A model names its tensors once, where it lays them out, and then reaches
+ * them through its own struct of float * views (llm.c's ParameterTensors):
+ * no tensor is looked up by name while a model runs, so a misspelt view does
+ * not compile. The names label the checkpoint (and nn_params_find, for tests
+ * and tools).
  * Parameters, gradients and the two Adam moments are four blocks of
  * p.total floats with the same layout, so zeroing gradients is one memset,
  * the optimiser one pass, and a checkpoint one dataset per block. Each
@@ -35,6 +40,7 @@ struct nn_param {
     size_t offset;                 /* first float in each block */
     size_t size;                   /* product of the shape */
     int    decay;                  /* 1: AdamW weight decay applies (matrices), 0: not (biases, norms) */
+    float **view, **gview;         /* where nn_params_alloc points the caller's views; NULL after it */
 };
 
 struct nn_params {
@@ -47,16 +53,18 @@ struct nn_params {
 };
 #define NN_PARAMS_INIT { 0 }
 
-/* Appends a tensor to the layout (before nn_params_alloc). Names are unique,
- * shorter than NN_NAME_MAX. Returns its index (>= 0), or MB_EINVAL / MB_ENOMEM. */
-int nn_params_add(struct nn_params *p, const char *name, int decay, int ndim, const size_t *shape);
-/* Allocates the four blocks, zeroed. MB_ENOMEM on failure. */
+/* Appends a tensor to the layout (before nn_params_alloc). nn_params_alloc
+ * then points *view at the tensor's parameters and *gview at its gradients
+ * (either may be NULL: not wanted); both must stay where they are until then,
+ * and are forgotten after. Names are unique, shorter than NN_NAME_MAX.
+ * Returns its index (>= 0), or MB_EINVAL / MB_ENOMEM. */
+int nn_params_add(struct nn_params *p, const char *name, int decay, int ndim, const size_t *shape, float **view,
+                  float **gview);
+/* Allocates the four blocks, zeroed, and points every view given to
+ * nn_params_add into them. MB_ENOMEM on failure. */
 int nn_params_alloc(struct nn_params *p) MB_MUST_CHECK;
-/* Index of 'name', or -1. */
+/* Index of 'name', or -1 (for tests and tools: models hold views). */
 int nn_params_find(const struct nn_params *p, const char *name);
-/* Views of a named tensor (aborts on an unknown name: a programmer error). */
-float *nn_params_data(const struct nn_params *p, const char *name);
-float *nn_params_grad(const struct nn_params *p, const char *name);
 void nn_params_zero_grad(struct nn_params *p);
 /* Frees the blocks and the table; p is NN_PARAMS_INIT again. */
 void nn_params_release(struct nn_params *p);
@@ -105,5 +113,18 @@ int nn_params_save(const struct nn_params *p, const char *path, long step, int m
  * mismatch otherwise. Moments are read when the file has them and 'moments'
  * is set (MB_EFORMAT if asked for and absent). step may be NULL. */
 int nn_params_load(struct nn_params *p, const char *path, long *step, int moments) MB_MUST_CHECK;
+
+/* The same with named float vectors beside the blocks (a model's scaler, a
+ * loss curve), datasets "extra.<name>": saved from x[i].v, loaded into it
+ * (MB_EFORMAT when absent or of another length than x[i].n). */
+struct nn_extra {
+    const char *name;
+    float *v;
+    size_t n;
+};
+int nn_params_save_x(const struct nn_params *p, const char *path, long step, int moments, const struct nn_extra *x,
+                     size_t nx) MB_MUST_CHECK;
+int nn_params_load_x(struct nn_params *p, const char *path, long *step, int moments, const struct nn_extra *x,
+                     size_t nx) MB_MUST_CHECK;
 
 #endif

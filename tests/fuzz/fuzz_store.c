@@ -54,7 +54,7 @@ static char *xstrdup(const char *s)
     return d;
 }
 
-static int fake_load(struct pr_corpus *c, const char *path, const struct pr_view_settings *v)
+static int fake_load(struct cp_corpus *c, const char *path, const struct cp_view *v)
 {
     memset(c, 0, sizeof *c);
     c->path = xstrdup(path);
@@ -76,7 +76,7 @@ static int fake_load(struct pr_corpus *c, const char *path, const struct pr_view
     return MB_OK;
 }
 
-static void fake_release(struct pr_corpus *c)
+static void fake_release(struct cp_corpus *c)
 {
     free(c->path);
     free(c->name);
@@ -91,7 +91,7 @@ static void fake_release(struct pr_corpus *c)
 }
 
 /* One fold per subject; no windows (the fake run does not look at data). */
-static int fake_plan(struct pr_fold **folds, size_t *n_folds, const struct pr_corpus *c, const struct pr_settings *s)
+static int fake_plan(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c, const struct pr_settings *s)
 {
     *folds = calloc(c->n_subjects, sizeof **folds);
     if (!*folds)
@@ -110,12 +110,16 @@ static int fake_plan(struct pr_fold **folds, size_t *n_folds, const struct pr_co
     return MB_OK;
 }
 
-/* fz-ok gets a result with a 2 x 2 confusion matrix; fz-bad fails. */
-static int fake_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m,
-                    const struct pr_corpus *c, const struct pr_fold *f, const struct pr_settings *s)
+/* fz-ok gets a result with a 2 x 2 confusion matrix; fz-bad fails. The
+ * runner records fz-na as n/a without calling this (it cannot classify). */
+static int fake_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m, const void *hp,
+                    const struct cp_corpus *c, const struct pr_fold *f, const struct pr_settings *s,
+                    struct mb_shared *sh)
 {
     (void)p;
+    (void)hp;
     (void)s;
+    (void)sh;
     if (!strcmp(m->name, "fz-bad"))
         return mb_error(MB_EINVAL, "fz: this method always fails");
     int32_t subj = f->id[strlen(f->id) - 1] == '1' ? 0 : 1;
@@ -141,9 +145,11 @@ static int fake_run(struct pr_result *res, const struct mb_protocol *p, const st
     return MB_OK;
 }
 
-static const struct mb_method fz_ok = { .name = "fz-ok", .summary = "result", .caps = MB_CAP_CLASSIFY, .params = "" };
-static const struct mb_method fz_bad = { .name = "fz-bad", .summary = "fails", .caps = MB_CAP_CLASSIFY, .params = "" };
-static const struct mb_method fz_na = { .name = "fz-na", .summary = "n/a", .caps = MB_CAP_EMBED, .params = "" };
+/* No parameters and no settings (NULL tables): their canonical texts are
+ * "", as in the job keys of the fuzz_plan_done.db seed. */
+static const struct mb_method fz_ok = { .name = "fz-ok", .summary = "result", .caps = MB_CAP_CLASSIFY };
+static const struct mb_method fz_bad = { .name = "fz-bad", .summary = "fails", .caps = MB_CAP_CLASSIFY };
+static const struct mb_method fz_na = { .name = "fz-na", .summary = "n/a", .caps = MB_CAP_EMBED };
 static const struct mb_protocol fz_proto = {
     .name = "fz", .summary = "one fold per subject", .needs = MB_CAP_CLASSIFY, .plan = fake_plan, .run = fake_run,
 };
@@ -187,6 +193,13 @@ static void clean(void)
         abort();
 }
 
+/* The folder goes when the process ends: in -fork mode every job is a new
+ * process with a folder of its own, which stayed behind in /dev/shm. */
+static void remove_dir(void)
+{
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -197,6 +210,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(dir, sizeof dir, "%s/fuzz_store_%ld", base, (long)getpid());
     snprintf(db, sizeof db, "%s/results.db", dir);
     snprintf(out, sizeof out, "%s/report", dir);
+    atexit(remove_dir);
     devnull = fopen("/dev/null", "w");
     struct hn_flags fl = { .data = "fuzz.h5", .protocols = "fz", .methods = "fz-ok,fz-bad,fz-na", .seeds = "1",
                            .rate_hz = -1, .window_ms = -1, .stride_ms = -1, .folds = -1 };
