@@ -109,7 +109,7 @@ for plan in plan plan-zeroshot plan-representations; do
   echo "== running $out/$plan.yaml into $out/results.db (job lines in $out/run.log)"
   "$bin" run "$out/$plan.yaml" --db "$out/results.db" --progress lines 2>>"$out/run.log" || {
     tail -n 5 "$out/run.log" >&2; exit 1; }
-  tail -n 1 "$out/run.log"
+  tail -n 2 "$out/run.log" | grep "^myobench: run: "   # the jobs summary, and what was shared
 done
 "$bin" report "$out/results.db" --out "$out/report"
 echo "== results (every table, figure and info.txt are in $out/report)"
