@@ -767,7 +767,7 @@ Test(methods, pinned_numbers_of_every_neural_method, .timeout = 600)
     if (print)
         fprintf(stderr, "} },\n");
     if (!pin)
-        cr_log_warn("no pinned numbers for OpenBLAS kernel '%s': only run-to-run equality checked", core ? core : "?");
+        cr_log_info("no pinned numbers for OpenBLAS kernel '%s': only run-to-run equality checked", core ? core : "?");
 }
 
 /* Shared work never changes a number: every method fitted through one cache
