@@ -195,8 +195,8 @@ int cmd_run(int argc, char **argv)
     /* whether sharing paid: what was computed once and found again (features,
      * encoders, in memory or as checkpoints) */
     if (sw.hits + sw.misses)
-        fprintf(stderr, "myobench: run: shared work: %zu computed, %zu reused, %zu dropped for --cache-mb\n",
-                sw.misses, sw.hits + sw.waits, sw.evicted);
+        fprintf(stderr, "myobench: run: shared work: %zu computed, %zu reused, %zu released after their last job, "
+                "%zu dropped for --cache-mb\n", sw.misses, sw.hits, sw.released, sw.evicted);
     int status = rc ? MB_EXIT_FAIL : MB_EXIT_OK;
     if (out && stats.n_jobs) {
         if (hn_report_write(db, out, HN_FMT_ALL))

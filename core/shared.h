@@ -24,11 +24,20 @@
 #define MB_CORE_SHARED_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
 
 struct mb_shared;
 struct mb_shared_entry;
+
+/* Scopes: a plan knows which of its jobs are still to run, a cache does
+ * not. The harness gives each job a handle of a scope (the jobs of one
+ * fold) and ends the scope when the last of those jobs is done; an entry
+ * asked for through scoped handles is then dropped as soon as no open scope
+ * has asked for it, whatever the budget, instead of holding memory until
+ * the budget pushes it out. Entries asked for only through the cache itself
+ * follow the budget alone. */
 
 /* Computes a result: *val (owned by the cache afterwards) and its size in bytes. */
 typedef int (*mb_shared_make_fn)(void **val, size_t *bytes, void *ctx);
@@ -42,8 +51,9 @@ struct mb_shared_ref {
 };
 
 struct mb_shared_stats {
-    size_t hits, misses, waits;       /* found, computed, waited for another thread */
+    size_t hits, misses, waits;       /* found (waits included), computed, of the hits: waited for another thread */
     size_t entries, bytes, evicted;   /* now held; dropped for the budget */
+    size_t released;                  /* dropped when the last scope that asked for them ended */
 };
 
 /* A cache holding at most 'budget' bytes of results nobody holds (held ones
@@ -61,6 +71,15 @@ int mb_shared_get(struct mb_shared_ref *ref, struct mb_shared *sh, const char *k
 void mb_shared_unref(struct mb_shared *sh, struct mb_shared_ref *ref);
 
 void mb_shared_stats(struct mb_shared_stats *st, struct mb_shared *sh);
+
+/* A handle that works like sh and notes 'scope' on every entry it asks
+ * for; free it with mb_shared_free (the cache stays). NULL when sh is NULL;
+ * sh itself when out of memory (sharing goes on, unscoped). */
+struct mb_shared *mb_shared_scoped(struct mb_shared *sh, uint64_t scope);
+
+/* No job of 'scope' will ask for anything any more: entries no other open
+ * scope asked for are dropped now, or when their last holder lets go. */
+void mb_shared_end_scope(struct mb_shared *sh, uint64_t scope);
 
 /* A folder where results that are worth keeping across runs (pre-trained
  * encoders, as checkpoints) are written and looked for; NULL = none (the

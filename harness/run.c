@@ -145,6 +145,7 @@ struct job {
     const struct pr_fold *fold;
     struct pr_settings s;        /* with the job's seed */
     enum hn_job_status status;   /* in the store before this run */
+    uint64_t scope;              /* jobs of the same fold content share a scope of the shared work */
 };
 
 /* The folds of one (protocol variant, seed). */
@@ -200,7 +201,10 @@ static void run_one(struct job *jb, const struct cp_corpus *c, struct hn_store *
                  p->name, has);
         status = HN_NA;
     } else {
-        int rc = p->run(&res, p, m, jb->ms->hp, c, jb->fold, &jb->s, shared);
+        struct mb_shared *sh = mb_shared_scoped(shared, jb->scope);
+        int rc = p->run(&res, p, m, jb->ms->hp, c, jb->fold, &jb->s, sh);
+        if (sh != shared)
+            mb_shared_free(sh);
         have_res = 1;
         if (rc != MB_OK) {
             snprintf(msg, sizeof msg, "%s", mb_last_error()[0] ? mb_last_error() : mb_strerror(rc));
@@ -237,6 +241,44 @@ static void run_one(struct job *jb, const struct cp_corpus *c, struct hn_store *
         }
         progress_step(prog, &jb->r, word[status], secs);
     }
+}
+
+/* Scopes of the shared work (core/shared.h): what a job computes for its
+ * fold is asked for again only by jobs of the same fold content, i.e. the
+ * same manifest (methods of a fold; a protocol variant or seed with the same
+ * folds). Jobs with equal manifests get one scope, numbered within the
+ * dataset; the dataset index in the high bits keeps scopes of datasets
+ * apart. */
+#define SCOPE_MASK 0xffffffffu
+
+struct by_manifest {
+    const char *sha;
+    size_t j;
+};
+
+static int by_manifest_cmp(const void *a, const void *b)
+{
+    const struct by_manifest *x = a, *y = b;
+    int c = strcmp(x->sha, y->sha);
+    return c ? c : (x->j > y->j) - (x->j < y->j);
+}
+
+static int scope_jobs(struct job *jobs, size_t n, size_t d)
+{
+    struct by_manifest *o = malloc((n + 1) * sizeof *o);
+    if (!o)
+        return mb_error(MB_ENOMEM, "out of memory planning %zu jobs", n);
+    for (size_t j = 0; j < n; j++)
+        o[j] = (struct by_manifest){ jobs[j].r.manifest_sha, j };
+    qsort(o, n, sizeof *o, by_manifest_cmp);
+    size_t g = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i && strcmp(o[i].sha, o[i - 1].sha))
+            g++;
+        jobs[o[i].j].scope = ((uint64_t)d << 32) | g;
+    }
+    free(o);
+    return MB_OK;
 }
 
 int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d, const struct cp_corpus *c,
@@ -311,6 +353,8 @@ int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d,
                 }
         }
     if (!rc)
+        rc = scope_jobs(jobs, n_jobs, d);
+    if (!rc)
         rc = hn_store_plan_jobs(s, recs, n_jobs);
     size_t n_todo = 0;
     for (size_t j = 0; j < n_jobs && !rc; j++) {
@@ -321,6 +365,14 @@ int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d,
             todo[n_todo++] = j;
     }
     st->n_jobs += n_jobs;
+    /* jobs of each scope still to run: the last one ends it */
+    size_t *left = NULL;
+    if (!rc && n_todo && o->shared) {
+        if (!(left = calloc(n_jobs, sizeof *left)))
+            rc = mb_error(MB_ENOMEM, "out of memory running '%s'", c->path);
+        for (size_t t = 0; t < n_todo && left; t++)
+            left[(size_t)(jobs[todo[t]].scope & SCOPE_MASK)]++;
+    }
     if (!rc && n_todo) {
         /* st holds the jobs the earlier datasets ran */
         struct progress prog = { o->progress, st->n_ok + st->n_na + st->n_failed + st->n_other, n_todo, 0, d, plan->n_data,
@@ -350,8 +402,17 @@ int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d,
                 int stop, b = 0;
 #pragma omp atomic read
                 stop = store_err;
-                if (!stop)
-                    run_one(&jobs[todo[t]], c, s, run_id, threads, &prog, st, &store_err, &b, &holder, o->shared);
+                if (!stop) {
+                    struct job *jb = &jobs[todo[t]];
+                    run_one(jb, c, s, run_id, threads, &prog, st, &store_err, &b, &holder, o->shared);
+                    if (!b && left) {
+                        size_t n_left;
+#pragma omp atomic capture
+                        n_left = --left[(size_t)(jb->scope & SCOPE_MASK)];
+                        if (!n_left)
+                            mb_shared_end_scope(o->shared, jb->scope);
+                    }
+                }
                 busy[t] = (char)b;
             }
             for (size_t t = 0; t < n_todo; t++)
@@ -380,6 +441,7 @@ int hn_run_corpus(struct hn_run_stats *st, const struct hn_plan *plan, size_t d,
     free(jobs);
     free(recs);
     free(todo);
+    free(left);
     return rc;
 }
 

@@ -491,6 +491,51 @@ Test(shared, unheld_results_beyond_the_budget_go_least_recently_used_first)
     mb_shared_free(sh);
 }
 
+/* The plan-aware rule: what a fold's jobs computed goes when the fold's
+ * last job ends, not when the budget pushes it out, unless a fold still to
+ * end asked for it too. */
+Test(shared, an_entry_goes_when_the_last_scope_that_asked_for_it_ends)
+{
+    n_made = n_destroyed = 0;
+    struct mb_shared *sh = mb_shared_new(1 << 20);
+    struct make_ctx c = { 1, 100, 0, 0 };
+    struct mb_shared *a = mb_shared_scoped(sh, 1), *b = mb_shared_scoped(sh, 2);
+    cr_assert(a && b && a != sh && b != sh);
+    struct mb_shared_ref r;
+    cr_assert_eq(mb_shared_get(&r, a, "only-a", make_int, &c, destroy_int), MB_OK);
+    mb_shared_unref(a, &r);
+    cr_assert_eq(mb_shared_get(&r, a, "both", make_int, &c, destroy_int), MB_OK);
+    mb_shared_unref(a, &r);
+    cr_assert_eq(mb_shared_get(&r, b, "both", make_int, &c, destroy_int), MB_OK);
+    mb_shared_unref(b, &r);
+    cr_assert_eq(n_made, 2, "scope b reuses what scope a computed");
+    cr_assert_eq(mb_shared_dir(a), mb_shared_dir(sh));
+    mb_shared_free(a);   /* a handle, not the cache */
+    cr_assert_eq(n_destroyed, 0, "within the budget and the scopes open: nothing goes");
+    mb_shared_end_scope(sh, 1);
+    cr_assert_eq(n_destroyed, 1, "only-a goes with its scope; both stays for scope 2");
+    /* an entry held when its last scope ends goes when it is let go */
+    cr_assert_eq(mb_shared_get(&r, b, "both", make_int, &c, destroy_int), MB_OK);
+    mb_shared_end_scope(sh, 2);
+    cr_assert_eq(n_destroyed, 1, "held: never dropped");
+    mb_shared_unref(b, &r);
+    cr_assert_eq(n_destroyed, 2);
+    struct mb_shared_stats st;
+    mb_shared_stats(&st, b);
+    cr_assert(st.released == 2 && st.evicted == 0 && st.entries == 0 && st.bytes == 0 && st.hits == 2,
+              "released %zu evicted %zu entries %zu bytes %zu hits %zu", st.released, st.evicted, st.entries,
+              st.bytes, st.hits);
+    /* entries asked for through the cache itself follow the budget alone */
+    cr_assert_eq(mb_shared_get(&r, sh, "plain", make_int, &c, destroy_int), MB_OK);
+    mb_shared_unref(sh, &r);
+    mb_shared_end_scope(sh, 2);
+    cr_assert_eq(n_destroyed, 2);
+    mb_shared_free(b);
+    mb_shared_free(sh);
+    cr_assert_eq(n_destroyed, 3);
+    cr_assert_null(mb_shared_scoped(NULL, 1));
+}
+
 Test(shared, a_failed_computation_holds_nothing_and_is_retried)
 {
     n_made = n_destroyed = 0;

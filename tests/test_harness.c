@@ -1937,6 +1937,36 @@ Test(harness, a_live_lease_is_waited_for_and_an_expired_one_taken_over, .timeout
     hn_plan_release(&pl);
 }
 
+/* What a fold's jobs compute is released when the fold's last job ends
+ * (core/shared.h scopes): the methods of a fold still share (knn-td4 reuses
+ * lda-td4's features), and nothing is held for folds that are over, so a
+ * LOSO run's memory does not grow with the budget of --cache-mb. */
+static void released_counts(size_t *computed, size_t *reused, size_t *released, size_t *dropped, const char *err)
+{
+    const char *l = strstr(err, "myobench: run: shared work: ");
+    cr_assert_not_null(l, "%s", err);
+    cr_assert_eq(sscanf(l, "myobench: run: shared work: %zu computed, %zu reused, %zu released after their last job, "
+                           "%zu dropped for --cache-mb", computed, reused, released, dropped), 4, "%s", l);
+}
+
+Test(harness_cli, shared_work_of_a_fold_is_released_after_its_last_job, .timeout = 120)
+{
+    char dir[64], h5[128], cmd[1024], *err;
+    tu_tmpdir(dir, sizeof dir);
+    fixture(h5, sizeof h5, dir, "db1.h5", 4);
+    size_t comp, reu, rel, drop;
+    for (int j = 1; j <= 2; j++) {
+        snprintf(cmd, sizeof cmd, "run --data %s --protocol loso --methods lda-td4,knn-td4 --db %s/r%d.db -j %d",
+                 h5, dir, j, j);
+        cr_assert_eq(tu_run(NULL, &err, cmd), 0, "%s", err);
+        released_counts(&comp, &reu, &rel, &drop, err);
+        free(err);
+        cr_expect_gt(reu, 0, "-j %d: knn-td4 computed the features lda-td4 had", j);
+        cr_expect_eq(rel, comp, "-j %d: %zu computed, %zu released at the end of their folds", j, comp, rel);
+        cr_expect_eq(drop, 0, "-j %d", j);
+    }
+}
+
 /* Encoder checkpoints outlive the process (<db>.cache/), and a store with
  * its cache may be copied to another machine. sgemm sums in the order of
  * the OpenBLAS kernel the CPU selects, so a checkpoint trained under one
@@ -1958,7 +1988,7 @@ Test(harness_cli, encoder_checkpoints_are_keyed_by_the_blas_kernel, .timeout = 2
     snprintf(cmd, sizeof cmd, "run %s --db %s/a.db -j 1", plan, dir);
     cr_assert_eq(tu_run(NULL, &err, cmd), 0, "%s", err);
     /* the summary says what was shared: one encoder per fold, computed */
-    cr_expect(strstr(err, "myobench: run: shared work: 2 computed, 0 reused"), "%s", err);
+    cr_expect(strstr(err, "myobench: run: shared work: 2 computed, 0 reused, 2 released"), "%s", err);
     free(err);
     snprintf(cmd, sizeof cmd, "ls %s/a.db.cache/*/enc-*.h5 | wc -l", dir);
     FILE *p = popen(cmd, "r");
