@@ -42,6 +42,9 @@ static const char *const run_usage[] = {
     "                     pre-trained encoders other jobs of the plan reuse; default 64)",
     "  --no-cache         every job computes its own; no <db>.cache/ folder (the numbers",
     "                     are the same either way: only the time differs)",
+    "  --corpus-mb N      read a recording's samples only when a job needs them and keep",
+    "                     at most N MB of recordings no job holds (a corpus larger than",
+    "                     memory; default: each corpus is read whole; same numbers)",
     "  -h, --help         this text",
     "",
     "exit status: 0 every job ok or n/a, 1 a job failed or the store cannot be",
@@ -64,7 +67,7 @@ static int parse_real(double *out, const char *opt, const char *val)
 int cmd_run(int argc, char **argv)
 {
     enum { O_DATA = 256, O_PROTO, O_METHODS, O_SEEDS, O_RATE, O_WIN, O_STRIDE, O_FOLDS, O_DB, O_OUT, O_PROGRESS,
-           O_LEASE, O_CACHE_MB, O_NO_CACHE };
+           O_LEASE, O_CACHE_MB, O_NO_CACHE, O_CORPUS_MB };
     static const struct option options[] = {
         { "data", required_argument, NULL, O_DATA },
         { "protocol", required_argument, NULL, O_PROTO },
@@ -85,6 +88,7 @@ int cmd_run(int argc, char **argv)
         { "lease-expiry", required_argument, NULL, O_LEASE },
         { "cache-mb", required_argument, NULL, O_CACHE_MB },
         { "no-cache", no_argument, NULL, O_NO_CACHE },
+        { "corpus-mb", required_argument, NULL, O_CORPUS_MB },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -151,6 +155,13 @@ int cmd_run(int argc, char **argv)
             if (cli_parse_long(&cache_mb, "--cache-mb", optarg) || cache_mb < 0) return MB_EXIT_USAGE;
             break;
         case O_NO_CACHE: no_cache = 1; break;
+        case O_CORPUS_MB: {
+            long mb;
+            if (cli_parse_long(&mb, "--corpus-mb", optarg) || mb < 0) return MB_EXIT_USAGE;
+            ro.lazy = 1;
+            ro.corpus_budget = (size_t)mb << 20;
+            break;
+        }
         case 'h': return cli_usage(stdout, run_usage, MB_EXIT_OK);
         default:  return cli_usage(stderr, run_usage, MB_EXIT_USAGE);
         }

@@ -7,8 +7,12 @@
  * causal) into its place in the corpus's one block of EMG. Its windows
  * (kernels/window: unlabelled and straddling windows dropped) are views into
  * that block, never copies: the corpus holds each sample once, whatever the
- * window overlap. Labels and pose are read one recording at a time. */
+ * window overlap. Labels and pose are read one recording at a time. A lazy
+ * corpus (cp_corpus_open) builds the same windows without reading any EMG
+ * and reads a recording into a block of its own when a reader pins it. */
 #include <jansson.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,8 +156,8 @@ static int resampler_of(const struct kern_resampler **out, struct resamplers *s,
 }
 
 /* Places every recording at the view rate in one block: c->rec_off from the
- * lengths, c->emg allocated (not yet read). */
-static int alloc_emg(struct cp_corpus *c, const struct mbh5_file *f, struct resamplers *rsv)
+ * lengths, c->emg allocated (not yet read) unless the corpus is lazy. */
+static int alloc_emg(struct cp_corpus *c, const struct mbh5_file *f, struct resamplers *rsv, int lazy)
 {
     if (!(c->rec_off = malloc((f->n_recordings + 1) * sizeof *c->rec_off)))
         return mb_error(MB_ENOMEM, "'%s': out of memory for the recording table", c->path);
@@ -168,18 +172,20 @@ static int alloc_emg(struct cp_corpus *c, const struct mbh5_file *f, struct resa
         T += rs ? kern_resample_length(rs, Tn) : Tn;
     }
     c->rec_off[f->n_recordings] = T;
+    if (lazy)
+        return MB_OK;
     if (!(c->emg = malloc((T ? T : 1) * c->C * sizeof *c->emg)))
         return mb_error(MB_ENOMEM, "'%s': out of memory for %zu samples of %zu channels at %g Hz", c->path, T,
                         c->C, c->view.rate_hz);
     return MB_OK;
 }
 
-/* Recording ri's EMG at the view rate, into its place in c->emg. */
-static int read_emg(struct cp_corpus *c, struct mbh5_file *f, size_t ri, const struct kern_resampler *rs)
+/* Recording ri's EMG at the view rate into dst [rec_off[ri + 1] - rec_off[ri] x C]. */
+static int read_emg(float *dst, const struct cp_corpus *c, struct mbh5_file *f, size_t ri,
+                    const struct kern_resampler *rs)
 {
     const struct mbh5_recording *r = &f->recordings[ri];
     size_t Tn = r->n_samples, C = c->C;
-    float *dst = c->emg + c->rec_off[ri] * C;
     if (!Tn)
         return MB_OK;
     if (!rs)
@@ -573,6 +579,7 @@ struct loader {
     size_t cap;                /* room of the per-window arrays, in windows */
     int32_t *occ;              /* [(n_subjects * 3 + side) * G + g] occurrences (assign_trials) */
     uint8_t *rec_has_rep;      /* [n_recordings] */
+    int lazy;                  /* samples are read when pinned (cp_corpus_open) */
 };
 
 /* Window metadata for the windows w of recording ri, appended to the corpus:
@@ -612,7 +619,8 @@ static int load_recording(struct cp_corpus *c, struct loader *ld, struct mbh5_fi
                             &c->rec_session[ri])) != MB_OK)
         return rc;
     const struct kern_resampler *rs;
-    if ((rc = resampler_of(&rs, &ld->rsv, f, ri)) != MB_OK || (rc = read_emg(c, f, ri, rs)) != MB_OK)
+    if ((rc = resampler_of(&rs, &ld->rsv, f, ri)) != MB_OK ||
+        (!ld->lazy && (rc = read_emg(c->emg + c->rec_off[ri] * c->C, c, f, ri, rs)) != MB_OK))
         return rc;
     struct reclab b;
     if ((rc = read_labels(&b, f, ri, rs)) != MB_OK)
@@ -642,7 +650,7 @@ static int load_recording(struct cp_corpus *c, struct loader *ld, struct mbh5_fi
     return rc;
 }
 
-static int load(struct cp_corpus *c, struct mbh5_file *f, const struct cp_view *v)
+static int load(struct cp_corpus *c, struct mbh5_file *f, const struct cp_view *v, int lazy)
 {
     struct layout lo;
     int rc = check_layout(&lo, f, c->path, v);
@@ -665,13 +673,14 @@ static int load(struct cp_corpus *c, struct mbh5_file *f, const struct cp_view *
         .rsv = { .rate_out = lo.rate },
         .occ = calloc((f->n_subjects + 1) * 3 * (f->n_gestures + 1), sizeof(int32_t)),
         .rec_has_rep = calloc(f->n_recordings + 1, 1),
+        .lazy = lazy,
     };
     if (!ld.occ || !ld.rec_has_rep)
         rc = mb_error(MB_ENOMEM, "'%s': out of memory for the tables", c->path);
     if (!rc)
         rc = load_tables(c, f);
     if (!rc)
-        rc = alloc_emg(c, f, &ld.rsv);
+        rc = alloc_emg(c, f, &ld.rsv, lazy);
     for (size_t ri = 0; ri < f->n_recordings && !rc; ri++)
         rc = load_recording(c, &ld, f, ri);
     if (!rc && c->n)
@@ -722,7 +731,204 @@ int cp_corpus_check(const char *path, const struct cp_view *v)
     return rc;
 }
 
-int cp_corpus_load(struct cp_corpus *c, const char *path, const struct cp_view *v)
+/* ---- lazy corpora: recordings read when pinned ------------------------------------ */
+
+/* The file stays open; a recording is read (and resampled) when first
+ * pinned, kept while pinned, and kept afterwards while the unpinned ones
+ * fit the budget, the least recently pinned going first. One lock: HDF5
+ * serialises its calls anyway (a thread-safe build), and a read is
+ * followed by the reader's own work on the samples. */
+struct cp_lazy {
+    pthread_mutex_t mu;
+    struct mbh5_file *f;
+    struct resamplers rsv;
+    size_t budget, unpinned;     /* bytes allowed and held of resident, unpinned recordings */
+    uint32_t *pins;              /* [n_recordings] */
+    uint64_t *used, tick;        /* [n_recordings] tick of the last pin */
+    struct cp_lazy_stats st;
+};
+
+static size_t rec_bytes(const struct cp_corpus *c, size_t r)
+{
+    return (c->rec_off[r + 1] - c->rec_off[r]) * c->C * sizeof(float);
+}
+
+static void lazy_evict(struct cp_corpus *c, struct cp_lazy *z)
+{
+    while (z->unpinned > z->budget) {
+        size_t lru = SIZE_MAX;
+        for (size_t r = 0; r < c->n_recordings; r++)
+            if (c->rec_emg[r] && !z->pins[r] && (lru == SIZE_MAX || z->used[r] < z->used[lru]))
+                lru = r;
+        if (lru == SIZE_MAX)
+            return;
+        free(c->rec_emg[lru]);
+        c->rec_emg[lru] = NULL;
+        z->unpinned -= rec_bytes(c, lru);
+        z->st.dropped++;
+    }
+}
+
+int cp_pin(const struct cp_corpus *cc, size_t r)
+{
+    struct cp_corpus *c = (struct cp_corpus *)cc;   /* the lazy state is the corpus's cache, not its contents */
+    struct cp_lazy *z = c->lazy;
+    if (!z)
+        return MB_OK;
+    int rc = MB_OK;
+    pthread_mutex_lock(&z->mu);
+    if (c->rec_emg[r]) {
+        if (!z->pins[r])
+            z->unpinned -= rec_bytes(c, r);
+    } else {
+        size_t b = rec_bytes(c, r);
+        float *x = malloc(b ? b : 1);
+        const struct kern_resampler *rs = NULL;
+        if (!x)
+            rc = mb_error(MB_ENOMEM, "'%s' recording '%s': out of memory for %zu bytes of samples", c->path,
+                          c->rec_ids[r], b);
+        if (!rc)
+            rc = resampler_of(&rs, &z->rsv, z->f, r);
+        if (!rc)
+            rc = read_emg(x, c, z->f, r, rs);
+        if (rc)
+            free(x);
+        else {
+            c->rec_emg[r] = x;
+            z->st.reads++;
+            z->st.bytes_read += b;
+        }
+    }
+    if (!rc) {
+        z->pins[r]++;
+        z->used[r] = ++z->tick;
+    }
+    pthread_mutex_unlock(&z->mu);
+    return rc;
+}
+
+void cp_unpin(const struct cp_corpus *cc, size_t r)
+{
+    struct cp_corpus *c = (struct cp_corpus *)cc;
+    struct cp_lazy *z = c->lazy;
+    if (!z)
+        return;
+    pthread_mutex_lock(&z->mu);
+    if (z->pins[r] && !--z->pins[r]) {
+        z->unpinned += rec_bytes(c, r);
+        lazy_evict(c, z);
+    }
+    pthread_mutex_unlock(&z->mu);
+}
+
+/* Each recording of the set once, in order of first appearance. */
+static int set_recordings(size_t **out, size_t *n, const struct cp_set *s)
+{
+    const struct cp_corpus *c = s->c;
+    uint8_t *seen = calloc(c->n_recordings + 1, 1);
+    size_t *r = malloc((c->n_recordings + 1) * sizeof *r);
+    *out = NULL;
+    *n = 0;
+    if (!seen || !r) {
+        free(seen);
+        free(r);
+        return mb_error(MB_ENOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < s->n; k++) {
+        size_t x = (size_t)c->rec[s->idx[k]];
+        if (!seen[x]) {
+            seen[x] = 1;
+            r[(*n)++] = x;
+        }
+    }
+    free(seen);
+    *out = r;
+    return MB_OK;
+}
+
+int cp_set_pin(const struct cp_set *s)
+{
+    if (!s->c->lazy)
+        return MB_OK;
+    size_t *r, n;
+    int rc = set_recordings(&r, &n, s);
+    size_t k = 0;
+    for (; k < n && !rc; k++)
+        rc = cp_pin(s->c, r[k]);
+    if (rc)   /* nothing stays pinned */
+        for (size_t j = 0; j + 1 < k; j++)
+            cp_unpin(s->c, r[j]);
+    free(r);
+    return rc;
+}
+
+void cp_set_unpin(const struct cp_set *s)
+{
+    if (!s->c->lazy)
+        return;
+    size_t *r, n;
+    if (set_recordings(&r, &n, s))
+        return;   /* out of memory: the recordings stay pinned, which costs memory, not numbers */
+    for (size_t k = 0; k < n; k++)
+        cp_unpin(s->c, r[k]);
+    free(r);
+}
+
+int cp_cursor_at(struct cp_cursor *k, const float **x, size_t i)
+{
+    const struct cp_corpus *c = k->c;
+    if (c->lazy) {
+        int32_t r = c->rec[i];
+        if (r != k->rec) {
+            int rc = cp_pin(c, (size_t)r);
+            if (rc)
+                return rc;
+            if (k->rec >= 0)
+                cp_unpin(c, (size_t)k->rec);
+            k->rec = r;
+        }
+    }
+    *x = cp_window(c, i);
+    return MB_OK;
+}
+
+void cp_cursor_end(struct cp_cursor *k)
+{
+    if (k->c->lazy && k->rec >= 0)
+        cp_unpin(k->c, (size_t)k->rec);
+    k->rec = -1;
+}
+
+void cp_lazy_stats(struct cp_lazy_stats *st, const struct cp_corpus *c)
+{
+    memset(st, 0, sizeof *st);
+    if (!c->lazy)
+        return;
+    pthread_mutex_lock(&c->lazy->mu);
+    *st = c->lazy->st;
+    pthread_mutex_unlock(&c->lazy->mu);
+}
+
+static void lazy_free(struct cp_corpus *c)
+{
+    struct cp_lazy *z = c->lazy;
+    if (!z)
+        return;
+    for (size_t r = 0; c->rec_emg && r < c->n_recordings; r++)
+        free(c->rec_emg[r]);
+    free(c->rec_emg);
+    if (z->f)
+        mbh5_close(z->f);
+    resamplers_release(&z->rsv);
+    free(z->pins);
+    free(z->used);
+    pthread_mutex_destroy(&z->mu);
+    free(z);
+    c->lazy = NULL;
+    c->rec_emg = NULL;
+}
+
+int cp_corpus_open(struct cp_corpus *c, const char *path, const struct cp_view *v, size_t budget)
 {
     memset(c, 0, sizeof *c);
     struct cp_view vv = view_defaults(v);
@@ -734,12 +940,36 @@ int cp_corpus_load(struct cp_corpus *c, const char *path, const struct cp_view *
     struct mbh5_file *f;
     if ((rc = mbh5_open(&f, path)) != MB_OK)
         goto out;
-    rc = load(c, f, &vv);
-    mbh5_close(f);
+    int lazy = budget != CP_EAGER;
+    rc = load(c, f, &vv, lazy);
+    if (!lazy || rc) {
+        mbh5_close(f);
+        goto out;
+    }
+    struct cp_lazy *z = calloc(1, sizeof *z);
+    if (z) {
+        pthread_mutex_init(&z->mu, NULL);
+        z->f = f;
+        c->lazy = z;
+    } else
+        mbh5_close(f);
+    if (!z || !(z->pins = calloc(c->n_recordings + 1, sizeof *z->pins)) ||
+        !(z->used = calloc(c->n_recordings + 1, sizeof *z->used)) ||
+        !(c->rec_emg = calloc(c->n_recordings + 1, sizeof *c->rec_emg)))
+        rc = mb_error(MB_ENOMEM, "'%s': out of memory for the recording cache", path);
+    else {
+        z->budget = budget;
+        z->rsv.rate_out = c->view.rate_hz;
+    }
 out:
     if (rc)
         cp_corpus_release(c);
     return rc;
+}
+
+int cp_corpus_load(struct cp_corpus *c, const char *path, const struct cp_view *v)
+{
+    return cp_corpus_open(c, path, v, CP_EAGER);
 }
 
 static void free_strv(char **v, size_t n)
@@ -755,6 +985,7 @@ void cp_corpus_release(struct cp_corpus *c)
 {
     if (!c)
         return;
+    lazy_free(c);
     free(c->path); free(c->name); free(c->emg); free(c->rec_off); free(c->label); free(c->rep); free(c->subject);
     free(c->rec); free(c->session); free(c->start); free(c->pose); free(c->pose_seq); free(c->pose_valid);
     free(c->seg); free(c->trial); free(c->reach); free(c->block);

@@ -8,6 +8,11 @@
  *                      never a copy, so memory is the recordings' samples
  *                      whatever the window overlap
  *   struct cp_set      a subset of the windows by index: what methods get
+ *   cp_corpus_open()   the same corpus, lazy: every table and window is
+ *                      there, the samples of a recording are read when a
+ *                      reader pins it (cp_pin, cp_set_pin, struct cp_cursor)
+ *                      and kept within a byte budget afterwards, so a corpus
+ *                      larger than memory runs recording by recording
  *
  * Methods see windows by index: a method's fit gets the training window set,
  * and must read only those windows (struct cp_set also reaches the rest of the
@@ -84,9 +89,22 @@ struct cp_corpus {
     char **rec_ids;          /* [n_recordings] "r000000"... */
     int32_t *rec_subject;    /* [n_recordings] subject index */
     int32_t *rec_session;    /* [n_recordings] session index */
+    /* A lazy corpus (cp_corpus_open with a budget): emg is NULL and recording
+     * r's samples are rec_emg[r] [rec_off[r + 1] - rec_off[r] x C] while it is
+     * pinned (NULL when not resident). Both NULL in an eager corpus. */
+    float **rec_emg;
+    struct cp_lazy *lazy;
 };
 
 int  cp_corpus_load(struct cp_corpus *c, const char *path, const struct cp_view *v) MB_MUST_CHECK;
+
+/* cp_corpus_load, or with budget != CP_EAGER a lazy corpus: the file stays
+ * open and a recording's samples are read when first pinned; unpinned
+ * recordings stay resident while they fit 'budget' bytes (0: none stays).
+ * Windows, labels, pose and every table are the same as the eager load's,
+ * and so is every sample read (test corpus/lazy_*). */
+#define CP_EAGER SIZE_MAX
+int  cp_corpus_open(struct cp_corpus *c, const char *path, const struct cp_view *v, size_t budget) MB_MUST_CHECK;
 
 /* What cp_corpus_load would refuse, without loading: the file opens as a
  * unified file, its recordings fit one view (channel count, native rate
@@ -97,16 +115,20 @@ int  cp_corpus_load(struct cp_corpus *c, const char *path, const struct cp_view 
 int  cp_corpus_check(const char *path, const struct cp_view *v) MB_MUST_CHECK;
 
 /* Row of emg where window i begins: a kernel that takes one recording and
- * window starts (kern_features_extract) sees emg as one long recording. */
+ * window starts (kern_features_extract) sees emg as one long recording
+ * (eager corpora only). */
 static inline size_t cp_window_row(const struct cp_corpus *c, size_t i)
 {
     return c->rec_off[c->rec[i]] + (size_t)c->start[i];
 }
 
 /* Window i: W rows of C floats (row stride C) inside its recording's
- * samples, never a copy; valid while the corpus is. */
+ * samples, never a copy; valid while the corpus is (a lazy corpus: while its
+ * recording is pinned). */
 static inline const float *cp_window(const struct cp_corpus *c, size_t i)
 {
+    if (c->rec_emg)
+        return c->rec_emg[c->rec[i]] + (size_t)c->start[i] * c->C;
     return c->emg + cp_window_row(c, i) * c->C;
 }
 
@@ -129,5 +151,38 @@ struct cp_set {
     size_t n;
     const size_t *idx;       /* [n] indices into the corpus windows */
 };
+
+/* Pinning (no-ops on an eager corpus): a reader of a lazy corpus's samples
+ * pins what it reads and unpins it when done; pins count, so readers on
+ * several threads may pin the same recording. The corpus is const to its
+ * readers; its cache of samples is not part of what they see. */
+int  cp_pin(const struct cp_corpus *c, size_t rec) MB_MUST_CHECK;
+void cp_unpin(const struct cp_corpus *c, size_t rec);
+/* Every recording a set's windows lie in (a method that visits its windows
+ * in any order: a neural method's batches). */
+int  cp_set_pin(const struct cp_set *s) MB_MUST_CHECK;
+void cp_set_unpin(const struct cp_set *s);
+
+/* Windows visited in a given order with one recording pinned at a time:
+ *
+ *     struct cp_cursor k = CP_CURSOR(c);
+ *     for (...) { rc = cp_cursor_at(&k, &x, i); ... }
+ *     cp_cursor_end(&k);
+ *
+ * A set in window order (every protocol's) reads each recording once. */
+struct cp_cursor {
+    const struct cp_corpus *c;
+    int32_t rec;             /* pinned recording, -1 none */
+};
+#define CP_CURSOR(corpus) ((struct cp_cursor){ (corpus), -1 })
+int  cp_cursor_at(struct cp_cursor *k, const float **x, size_t i) MB_MUST_CHECK;
+void cp_cursor_end(struct cp_cursor *k);
+
+struct cp_lazy_stats {
+    size_t reads;            /* recordings read from the file */
+    size_t dropped;          /* unpinned recordings freed for the budget */
+    double bytes_read;
+};
+void cp_lazy_stats(struct cp_lazy_stats *st, const struct cp_corpus *c);
 
 #endif

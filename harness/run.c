@@ -520,7 +520,9 @@ int hn_run(struct hn_run_stats *st, const struct hn_plan *plan, struct hn_store 
     for (size_t d = 0; d < plan->n_data && !rc; d++) {
         struct cp_corpus c;
         memset(&c, 0, sizeof c);
-        rc = o->load ? o->load(&c, plan->data[d], &plan->view) : cp_corpus_load(&c, plan->data[d], &plan->view);
+        rc = o->load   ? o->load(&c, plan->data[d], &plan->view)
+             : o->lazy ? cp_corpus_open(&c, plan->data[d], &plan->view, o->corpus_budget)
+                       : cp_corpus_load(&c, plan->data[d], &plan->view);
         if (rc)
             break;
         rc = hn_run_corpus(st, plan, d, &c, s, run_id, o);

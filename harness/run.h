@@ -44,6 +44,11 @@ struct hn_run_opts {
     /* Work shared by the jobs (core/shared.h: features, pre-trained
      * encoders), owned by the caller; NULL = every job computes its own. */
     struct mb_shared *shared;
+    /* 1: corpora are opened lazily (cp_corpus_open): a recording's samples
+     * are read when a job needs them and at most corpus_budget bytes of
+     * recordings no job holds stay in memory. */
+    int lazy;
+    size_t corpus_budget;
 };
 
 struct hn_run_stats {

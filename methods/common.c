@@ -26,9 +26,23 @@ const float **mth_rows(const struct cp_set *s, enum mth_src src)
         mb_error(MB_ENOMEM, "out of memory for %zu rows", s->n);
         return NULL;
     }
+    /* batches visit the windows in any order: every recording stays read */
+    if (src == MTH_EMG && cp_set_pin(s)) {
+        free(r);
+        return NULL;
+    }
     for (size_t i = 0; i < s->n; i++)
         r[i] = src == MTH_EMG ? cp_window(c, s->idx[i]) : cp_pose_row(c, s->idx[i]);
     return r;
+}
+
+void mth_rows_free(const float **rows, const struct cp_set *s, enum mth_src src)
+{
+    if (!rows)
+        return;
+    if (src == MTH_EMG)
+        cp_set_unpin(s);
+    free(rows);
 }
 
 int mth_valid_pose(struct cp_set *out, size_t **buf, const struct cp_set *in)
@@ -96,7 +110,7 @@ int mth_encoder_fit(struct menc *e, struct mth_curve *curve, const struct menc_c
     rc = menc_fit_scaler(e, rows, train->n);
     if (!rc && t->steps > 0 && !(rc = mth_curve_alloc(curve, t->steps)))
         rc = menc_train_mae(e, rows, train->n, t, s, curve->v);
-    free(rows);
+    mth_rows_free(rows, train, src);
     return rc;
 }
 
@@ -108,7 +122,7 @@ int mth_encoder_embed(float *Z, const struct menc *e, const struct cp_set *x, en
     if (!rows)
         return MB_ENOMEM;
     int rc = menc_embed(Z, e, rows, x->n);
-    free(rows);
+    mth_rows_free(rows, x, src);
     return rc;
 }
 

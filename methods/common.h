@@ -36,6 +36,8 @@ enum mth_src { MTH_EMG = 0, MTH_POSE = 1 };
  * out of memory): EMG windows [W x C], or pose rows (cp_pose_row: the
  * window's pose sequence [Wp x J], or its end pose [J]). */
 const float **mth_rows(const struct cp_set *s, enum mth_src src);
+/* Frees what mth_rows returned (NULL allowed) and unpins its recordings. */
+void mth_rows_free(const float **rows, const struct cp_set *s, enum mth_src src);
 
 /* The windows of 'in' with a valid pose (all when the corpus has no
  * pose_valid array): out->idx points into *buf (caller frees). */

@@ -176,8 +176,8 @@ static int align(struct cpep *m, const struct cp_set *train)
     nn_set_blas_threads(prev);
 out:
     menc_ws_release(&w);
-    free(erows);
-    free(prows);
+    mth_rows_free(erows, train, MTH_EMG);
+    mth_rows_free(prows, train, MTH_POSE);
     free(brows);
     free(V);
     free(u);

@@ -455,13 +455,26 @@ static int tds_embed_set(float *Z, const void *ctx, const struct cp_set *x)
     if (!r)
         return MB_ENOMEM;
     int rc = tds_embed_rows(Z, ctx, r, x->n);
-    free(r);
+    mth_rows_free(r, x, MTH_EMG);
     return rc;
 }
 
 /* Trains on the training windows with a valid pose: L1 between the
  * predicted and the true (standardised) pose of the regressed frames. */
+static int tds_train_pinned(struct tds *t, const struct tds_hp *hp, const struct cp_set *train, uint64_t seed);
+
+/* tds_train_pinned with the training set's recordings read (lazy corpora). */
 static int tds_train(struct tds *t, const struct tds_hp *hp, const struct cp_set *train, uint64_t seed)
+{
+    int rc = cp_set_pin(train);
+    if (rc)
+        return rc;
+    rc = tds_train_pinned(t, hp, train, seed);
+    cp_set_unpin(train);
+    return rc;
+}
+
+static int tds_train_pinned(struct tds *t, const struct tds_hp *hp, const struct cp_set *train, uint64_t seed)
 {
     const struct cp_corpus *c = train->c;
     size_t n = 0, J = t->J;

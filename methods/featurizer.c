@@ -10,21 +10,51 @@
 #include "core/shared.h"
 
 /* Features F [s->n x f->D] of a window set, not standardised. */
-static int features(float *F, const struct mth_feat *f, const struct cp_set *s)
+static int extract(float *F, const struct mth_feat *f, const struct cp_set *s)
 {
     const struct cp_corpus *c = s->c;
     struct kern_windows w = { .n = s->n, .W = c->W, .S = c->W };
     w.start = malloc((s->n + 1) * sizeof *w.start);
     if (!w.start)
         return mb_error(MB_ENOMEM, "out of memory for %zu windows", s->n);
-    /* the windows are views into the corpus's one block of samples, every
-     * recording back to back: one long "recording" for the kernel */
-    for (size_t k = 0; k < s->n; k++)
-        w.start[k] = cp_window_row(c, s->idx[k]);
-    mb_error_quiet_begin();    /* MB_ENUM is handled below, as a warning */
-    int rc = kern_features_extract(F, c->emg, c->rec_off[c->n_recordings], c->C, &w, &f->fs);
-    mb_error_quiet_end();
+    int rc = MB_OK;
+    if (!c->lazy) {
+        /* the windows are views into the corpus's one block of samples, every
+         * recording back to back: one long "recording" for the kernel */
+        for (size_t k = 0; k < s->n; k++)
+            w.start[k] = cp_window_row(c, s->idx[k]);
+        rc = kern_features_extract(F, c->emg, c->rec_off[c->n_recordings], c->C, &w, &f->fs);
+    } else {
+        /* a lazy corpus: each run of windows of one recording with that
+         * recording read; a window's features depend on its samples only */
+        for (size_t k0 = 0, k1; k0 < s->n && (rc == MB_OK || rc == MB_ENUM); k0 = k1) {
+            size_t r = (size_t)c->rec[s->idx[k0]];
+            for (k1 = k0; k1 < s->n && (size_t)c->rec[s->idx[k1]] == r; k1++)
+                w.start[k1 - k0] = (size_t)c->start[s->idx[k1]];
+            struct kern_windows run = w;
+            run.n = k1 - k0;
+            int prc = cp_pin(c, r);
+            if (prc) {
+                rc = prc;
+                break;
+            }
+            int e = kern_features_extract(F + k0 * f->D, c->rec_emg[r], c->rec_off[r + 1] - c->rec_off[r], c->C,
+                                          &run, &f->fs);
+            cp_unpin(c, r);
+            if (e != MB_OK)
+                rc = e;
+        }
+    }
     free(w.start);
+    return rc;
+}
+
+/* extract(), a constant window's undefined ratio features counted and zeroed. */
+static int features(float *F, const struct mth_feat *f, const struct cp_set *s)
+{
+    mb_error_quiet_begin();    /* MB_ENUM is handled below, as a warning */
+    int rc = extract(F, f, s);
+    mb_error_quiet_end();
     if (rc == MB_ENUM) {
         /* a constant window (quantised rest, dead channel) has undefined
          * ratio features: counted, reported once, set to 0 */
@@ -57,11 +87,19 @@ static int setup(struct mth_feat *f, const struct cp_set *train, const char *gro
     double *rms = calloc(c->C + 1, sizeof *rms);
     if (!rms)
         return mb_error(MB_ENOMEM, "out of memory");
-    for (size_t k = 0; k < train->n; k++) {
-        const float *x = cp_window(c, train->idx[k]);
+    struct cp_cursor cur = CP_CURSOR(c);
+    for (size_t k = 0; k < train->n && !rc; k++) {
+        const float *x;
+        if ((rc = cp_cursor_at(&cur, &x, train->idx[k])))
+            break;
         for (size_t t = 0; t < c->W; t++)
             for (size_t ch = 0; ch < c->C; ch++)
                 rms[ch] += (double)x[t * c->C + ch] * x[t * c->C + ch];
+    }
+    cp_cursor_end(&cur);
+    if (rc) {
+        free(rms);
+        return rc;
     }
     for (size_t ch = 0; ch < c->C; ch++)
         rms[ch] = sqrt(rms[ch] / (double)(train->n * c->W));   /* n >= 1: checked by the caller */

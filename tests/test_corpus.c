@@ -317,3 +317,104 @@ Test(corpus, holds_each_sample_once_whatever_the_stride, .fini = cleanup, .timeo
         cp_corpus_release(&c);
     }
 }
+
+/* ---- lazy corpora ------------------------------------------------------------------ */
+
+/* Opened lazily, a corpus has the eager load's windows, tables and pose, and
+ * each window's samples once its recording is pinned: at the native rate and
+ * resampled (the lazy path builds its own resamplers). */
+Test(corpus, lazy_corpus_has_the_eager_windows_and_samples, .fini = cleanup, .timeout = 60)
+{
+    make(&(struct cpf_opts){ .subjects = 2, .reps = 3, .sessions = 2 });
+    double rates[2] = { 0, 150 };
+    for (int k = 0; k < 2; k++) {
+        struct cp_view v = { rates[k], 200, 50, 0 };
+        struct cp_corpus e, l;
+        cr_assert_eq(cp_corpus_load(&e, path, &v), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(cp_corpus_open(&l, path, &v, 0), MB_OK, "%s", mb_last_error());
+        cr_assert(e.n == l.n && e.W == l.W && e.C == l.C && e.J == l.J && e.Wp == l.Wp &&
+                  e.n_recordings == l.n_recordings && e.n_subjects == l.n_subjects);
+        cr_assert_str_eq(e.sha256, l.sha256);
+        cr_assert_null(l.emg);
+        cr_assert_eq(memcmp(e.rec_off, l.rec_off, (e.n_recordings + 1) * sizeof *e.rec_off), 0);
+#define SAME(a) cr_assert_eq(memcmp(e.a, l.a, e.n * sizeof *e.a), 0, "rate %g: " #a " differs", rates[k])
+        SAME(label); SAME(rep); SAME(subject); SAME(rec); SAME(session); SAME(start); SAME(seg); SAME(trial);
+        SAME(block); SAME(reach); SAME(pose_valid);
+#undef SAME
+        cr_assert_eq(memcmp(e.pose_seq, l.pose_seq, e.n * e.Wp * e.J * sizeof *e.pose_seq), 0);
+        struct cp_cursor cur = CP_CURSOR(&l);
+        for (size_t i = 0; i < l.n; i++) {
+            const float *x;
+            cr_assert_eq(cp_cursor_at(&cur, &x, i), MB_OK, "%s", mb_last_error());
+            cr_assert_eq(memcmp(x, cp_window(&e, i), e.W * e.C * sizeof *x), 0, "rate %g: window %zu's samples",
+                         rates[k], i);
+        }
+        cp_cursor_end(&cur);
+        struct cp_lazy_stats st;
+        cp_lazy_stats(&st, &l);
+        cr_expect_eq(st.reads, l.n_recordings, "windows in order read each recording once (%zu reads)", st.reads);
+        for (size_t r = 0; r < l.n_recordings; r++)
+            cr_expect_null(l.rec_emg[r], "budget 0: recording %zu still held after the cursor ended", r);
+        cp_corpus_release(&e);
+        cp_corpus_release(&l);
+    }
+}
+
+/* Pins count; an unpinned recording stays while the budget holds it (least
+ * recently pinned goes first) and is read again when it did not. */
+Test(corpus, lazy_recordings_stay_within_the_budget, .fini = cleanup, .timeout = 60)
+{
+    make(&(struct cpf_opts){ .subjects = 2, .reps = 2 });
+    struct cp_view v = { 0, 200, 50, 0 };
+    struct cp_corpus l;
+    cr_assert_eq(cp_corpus_open(&l, path, &v, 0), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(l.n_recordings, 2);
+    size_t one = (l.rec_off[1] - l.rec_off[0]) * l.C * sizeof(float);
+    struct cp_lazy_stats st;
+    cr_assert_eq(cp_pin(&l, 0), MB_OK);
+    cr_assert_eq(cp_pin(&l, 0), MB_OK);
+    cp_unpin(&l, 0);
+    cr_assert_not_null(l.rec_emg[0], "still pinned once");
+    cp_unpin(&l, 0);
+    cr_assert_null(l.rec_emg[0], "budget 0: gone when unpinned");
+    cr_assert_eq(cp_pin(&l, 0), MB_OK);
+    cp_unpin(&l, 0);
+    cp_lazy_stats(&st, &l);
+    cr_expect_eq(st.reads, 2);
+    cp_corpus_release(&l);
+    /* room for one recording: the least recently pinned goes */
+    cr_assert_eq(cp_corpus_open(&l, path, &v, one), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(cp_pin(&l, 0), MB_OK);
+    cp_unpin(&l, 0);
+    cr_assert_not_null(l.rec_emg[0], "within the budget: kept");
+    cr_assert_eq(cp_pin(&l, 1), MB_OK);
+    cr_assert_not_null(l.rec_emg[0], "recording 1 is pinned, so 0 still fits");
+    cp_unpin(&l, 1);
+    cr_assert(!!l.rec_emg[0] + !!l.rec_emg[1] == 1, "two unpinned recordings, room for one");
+    cr_assert_null(l.rec_emg[0], "the least recently pinned (0) goes");
+    cr_assert_eq(cp_pin(&l, 1), MB_OK);
+    cp_unpin(&l, 1);
+    cp_lazy_stats(&st, &l);
+    cr_expect(st.reads == 2 && st.dropped == 1, "reads %zu dropped %zu", st.reads, st.dropped);
+    cp_corpus_release(&l);
+}
+
+/* A recording that can no longer be read when a job pins it (the file
+ * replaced under a running plan) is an error naming the file and the
+ * recording, not a crash; the corpus stays usable for what it read. */
+Test(corpus, lazy_read_errors_name_the_file_and_recording, .fini = cleanup, .timeout = 60)
+{
+    make(&(struct cpf_opts){ .subjects = 2, .reps = 2 });
+    struct cp_view v = { 0, 200, 50, 0 };
+    struct cp_corpus l;
+    cr_assert_eq(cp_corpus_open(&l, path, &v, 0), MB_OK, "%s", mb_last_error());
+    /* the file stays open: truncate it behind HDF5's back */
+    cr_assert_eq(truncate(path, 4096), 0);
+    mb_log_set_level(MB_LOG_QUIET);
+    int rc = cp_pin(&l, 1);
+    mb_log_set_level(MB_LOG_WARN);
+    cr_expect_neq(rc, MB_OK);
+    cr_expect(strstr(mb_last_error(), path) && strstr(mb_last_error(), l.rec_ids[1]), "%s", mb_last_error());
+    cr_expect_null(l.rec_emg[1]);
+    cp_corpus_release(&l);
+}

@@ -25,6 +25,7 @@
 #include "core/rng.h"
 #include "methods/hooks.h"
 #include "protocols/protocol.h"
+#include "tests/corpus_fixture.h"
 #include "tests/corpus_util.h"
 #include "tests/method_util.h"
 #include "tests/testutil.h"
@@ -768,6 +769,80 @@ Test(methods, pinned_numbers_of_every_neural_method, .timeout = 600)
         fprintf(stderr, "} },\n");
     if (!pin)
         cr_log_info("no pinned numbers for OpenBLAS kernel '%s': only run-to-run equality checked", core ? core : "?");
+}
+
+/* A lazy corpus (corpus/corpus.h: samples read when pinned) with a budget
+ * of 0, so nothing stays read once unpinned, gives every method the
+ * parameters and probabilities of the eager corpus, bit for bit; and
+ * afterwards no recording is still read, i.e. every method unpinned what it
+ * pinned. A method that read a window without pinning it would crash here
+ * (cp_window of a recording not read is NULL plus an offset). */
+Test(methods, a_lazy_corpus_gives_the_same_numbers, .timeout = 300)
+{
+    char dir[64], path[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/c.h5", dir);
+    cr_assert_eq(cpf_write(path, &(struct cpf_opts){ .subjects = 2, .reps = 3, .sessions = 2 }), MB_OK, "%s",
+                 mb_last_error());
+    struct cp_view v = { 0, 200, 200, 0 };
+    struct cp_corpus ce, cl;
+    cr_assert_eq(cp_corpus_load(&ce, path, &v), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(cp_corpus_open(&cl, path, &v, 0), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(ce.n, cl.n);
+    cr_assert_null(cl.emg, "a lazy corpus reads no samples when it opens");
+    /* train on subject 0, test on subject 1 */
+    size_t *idx = malloc(ce.n * sizeof *idx), ntr = 0;
+    for (size_t i = 0; i < ce.n; i++)
+        if (ce.subject[i] == 0)
+            idx[ntr++] = i;
+    size_t nte = 0;
+    for (size_t i = 0; i < ce.n; i++)
+        if (ce.subject[i] == 1)
+            idx[ntr + nte++] = i;
+    int32_t classes[CPF_G + 1];
+    for (int g = 0; g <= CPF_G; g++)
+        classes[g] = g;
+    size_t K = CPF_G + 1;
+    float *P = malloc(nte * K * sizeof *P), *Q = malloc(nte * K * sizeof *Q);
+    size_t n_checked = 0;
+    for (size_t k = 0; mb_methods[k]; k++) {
+        const struct mb_method *m = mb_methods[k];
+        if (!(m->caps & MB_CAP_CLASSIFY))
+            continue;
+        char want[65] = "", got[65] = "";
+        struct cp_set tre = { &ce, ntr, idx }, tee = { &ce, nte, idx + ntr };
+        struct cp_set trl = { &cl, ntr, idx }, tel = { &cl, nte, idx + ntr };
+        struct mb_method_model *mm = NULL;
+        cr_assert_eq(tu_fit(m, &mm, &tre, classes, K, quick_params(m), 5), MB_OK, "%s: %s", m->name,
+                     mb_last_error());
+        cr_assert_eq(m->predict_proba(P, mm, &tee), MB_OK, "%s: %s", m->name, mb_last_error());
+        if (m->param_hash)
+            m->param_hash(want, mm);
+        m->free(mm);
+        mm = NULL;
+        cr_assert_eq(tu_fit(m, &mm, &trl, classes, K, quick_params(m), 5), MB_OK, "%s (lazy): %s", m->name,
+                     mb_last_error());
+        cr_assert_eq(m->predict_proba(Q, mm, &tel), MB_OK, "%s (lazy): %s", m->name, mb_last_error());
+        if (m->param_hash)
+            m->param_hash(got, mm);
+        m->free(mm);
+        cr_expect_str_eq(got, want, "%s: parameters differ on a lazy corpus", m->name);
+        cr_expect_eq(memcmp(P, Q, nte * K * sizeof *P), 0, "%s: probabilities differ on a lazy corpus", m->name);
+        for (size_t r = 0; r < cl.n_recordings; r++)
+            cr_expect_null(cl.rec_emg[r], "%s: recording %zu still read after the method (a pin not undone)",
+                           m->name, r);
+        n_checked++;
+    }
+    struct cp_lazy_stats st;
+    cp_lazy_stats(&st, &cl);
+    cr_log_info("lazy corpus: %zu methods, %zu recording reads, %zu dropped", n_checked, st.reads, st.dropped);
+    cr_expect_gt(n_checked, 5);
+    cr_expect_gt(st.reads, cl.n_recordings, "budget 0: recordings are read again when needed again");
+    free(P);
+    free(Q);
+    free(idx);
+    cp_corpus_release(&ce);
+    cp_corpus_release(&cl);
 }
 
 /* Shared work never changes a number: every method fitted through one cache
