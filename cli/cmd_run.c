@@ -207,7 +207,8 @@ int cmd_run(int argc, char **argv)
      * encoders, in memory or as checkpoints) */
     if (sw.hits + sw.misses)
         fprintf(stderr, "myobench: run: shared work: %zu computed, %zu reused, %zu released after their last job, "
-                "%zu dropped for --cache-mb\n", sw.misses, sw.hits, sw.released, sw.evicted);
+                "%zu dropped for --cache-mb, %zu held to the end (%.1f MB)\n", sw.misses, sw.hits, sw.released,
+                sw.evicted, sw.entries, (double)sw.bytes / 1e6);
     int status = rc ? MB_EXIT_FAIL : MB_EXIT_OK;
     if (out && stats.n_jobs) {
         if (hn_report_write(db, out, HN_FMT_ALL))

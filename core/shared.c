@@ -255,6 +255,11 @@ void mb_shared_unref(struct mb_shared *sh, struct mb_shared_ref *ref)
     memset(ref, 0, sizeof *ref);
 }
 
+struct mb_shared *mb_shared_root(struct mb_shared *sh)
+{
+    return sh ? sh->root : NULL;
+}
+
 void mb_shared_end_scope(struct mb_shared *sh, uint64_t scope)
 {
     if (!sh)

@@ -77,6 +77,11 @@ void mb_shared_stats(struct mb_shared_stats *st, struct mb_shared *sh);
  * sh itself when out of memory (sharing goes on, unscoped). */
 struct mb_shared *mb_shared_scoped(struct mb_shared *sh, uint64_t scope);
 
+/* The cache a handle belongs to (sh itself for the cache; NULL for NULL):
+ * for results every fold may ask for again (a recording's features), which
+ * the end of a scope must not release. */
+struct mb_shared *mb_shared_root(struct mb_shared *sh);
+
 /* No job of 'scope' will ask for anything any more: entries no other open
  * scope asked for are dropped now, or when their last holder lets go. */
 void mb_shared_end_scope(struct mb_shared *sh, uint64_t scope);

@@ -994,6 +994,18 @@ int kern_feature_set_parse(struct kern_feature_set *fs, const char *list, const 
     return rc;
 }
 
+unsigned kern_feature_set_thr_rows(const struct kern_feature_set *fs)
+{
+    /* the rows r_zc, r_ssc and r_wamp (and their fused forms) read */
+    static const char *const by_row[3] = { "ZC", "SSC", "WAMP" };
+    unsigned rows = 0;
+    for (size_t i = 0; i < fs->n; i++)
+        for (unsigned q = 0; q < 3; q++)
+            if (!strcmp(fs->feat[i]->name, by_row[q]))
+                rows |= 1u << q;
+    return rows;
+}
+
 void kern_feature_set_free(struct kern_feature_set *fs)
 {
     if (!fs) return;

@@ -138,6 +138,12 @@ void kern_feature_set_free(struct kern_feature_set *fs);
 int kern_feature_set_thresholds(struct kern_feature_set *fs, size_t C, double volts_per_unit,
                                 const double *rms) MB_MUST_CHECK;
 
+/* Which rows of fs->thr its features read: bit 0 ZC's, bit 1 SSC's, bit 2
+ * WAMP's. Features of a set that reads none, or only zero thresholds, do
+ * not depend on the training windows' RMS (methods/featurizer.c shares them
+ * across folds on that ground). */
+unsigned kern_feature_set_thr_rows(const struct kern_feature_set *fs);
+
 /* Columns of the output row for C channels. */
 size_t kern_feature_set_width(const struct kern_feature_set *fs, size_t C);
 

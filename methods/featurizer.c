@@ -74,6 +74,137 @@ static int features(float *F, const struct mth_feat *f, const struct cp_set *s)
     return rc;
 }
 
+/* ---- raw features of a recording, shared across folds --------------------------- */
+
+/* The unstandardised features of a run of windows of one recording: what
+ * they are depends on the recording's samples, the group and the thresholds
+ * the group reads, not on the fold. With the thresholds the group reads
+ * fixed (TD4's ZC and SSC thresholds are 0 by default; TD-PSD and LS9 read
+ * none), every fold, episode and method of a plan on a corpus asks for the
+ * same blocks, so each recording's features are computed once per plan
+ * instead of once per job. A window's features depend on its samples only
+ * (kernels/features.h), so a set's rows gathered from blocks are the bytes
+ * features() gives for the set. */
+struct raw_block {
+    size_t w0, n, D;             /* windows [w0, w0 + n) of the corpus */
+    float *F;                    /* [n x D] */
+};
+
+static void raw_block_free(void *v)
+{
+    struct raw_block *b = v;
+    if (b)
+        free(b->F);
+    free(b);
+}
+
+struct raw_job {
+    const struct mth_feat *f;
+    const struct cp_corpus *c;
+    size_t w0, n;
+};
+
+static int raw_make(void **out, size_t *bytes, void *ctx)
+{
+    const struct raw_job *j = ctx;
+    struct raw_block *b = calloc(1, sizeof *b);
+    size_t *idx = malloc((j->n + 1) * sizeof *idx);
+    if (b)
+        b->F = malloc((j->n * j->f->D + 1) * sizeof *b->F);
+    if (!b || !idx || !b->F) {
+        raw_block_free(b);
+        free(idx);
+        return mb_error(MB_ENOMEM, "out of memory for the features of %zu windows", j->n);
+    }
+    for (size_t k = 0; k < j->n; k++)
+        idx[k] = j->w0 + k;
+    struct cp_set s = { j->c, j->n, idx };
+    int rc = features(b->F, j->f, &s);
+    free(idx);
+    if (rc) {
+        raw_block_free(b);
+        return rc;
+    }
+    b->w0 = j->w0;
+    b->n = j->n;
+    b->D = j->f->D;
+    *out = b;
+    *bytes = sizeof *b + b->n * b->D * sizeof(float);
+    return MB_OK;
+}
+
+/* Key of the block of windows [w0, w0 + n). */
+static int raw_key(char key[65], const struct mth_feat *f, const struct cp_corpus *c, size_t w0, size_t n)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *k = open_memstream(&text, &len);
+    if (!k)
+        return mb_error(MB_ENOMEM, "out of memory for a feature key");
+    fprintf(k, "myobench-features-raw/1\ngroup %s D %zu\n", f->group, f->D);
+    fprintf(k, "corpus %s\nview %.17g %.17g %.17g %d W %zu C %zu\n", c->sha256, c->view.rate_hz, c->view.window_ms,
+            c->view.stride_ms, c->view.majority_label, c->W, c->C);
+    unsigned rows = kern_feature_set_thr_rows(&f->fs);
+    for (unsigned q = 0; q < 3; q++)
+        if (rows >> q & 1u) {
+            char h[65];
+            mb_sha256_hex(h, f->fs.thr + q * f->fs.thr_C, f->fs.thr_C * sizeof *f->fs.thr);
+            fprintf(k, "threshold %u %zu %s\n", q, f->fs.thr_C, h);
+        }
+    fprintf(k, "windows %zu %zu\n", w0, n);
+    fclose(k);
+    if (!text)
+        return mb_error(MB_ENOMEM, "out of memory for a feature key");
+    mb_sha256_hex(key, text, len);
+    free(text);
+    return MB_OK;
+}
+
+/* features() of a set, its rows copied from the shared blocks of its windows'
+ * recordings (a block: the run of windows of one recording around a window). */
+static int features_shared(float *F, const struct mth_feat *f, const struct cp_set *s, struct mb_shared *sh)
+{
+    if (!f->group[0])
+        return mb_error(MB_EINVAL, "features of an unnamed group cannot be shared");   /* a key must name it */
+    const struct cp_corpus *c = s->c;
+    struct mb_shared_ref ref;
+    const struct raw_block *b = NULL;
+    int rc = MB_OK;
+    for (size_t k = 0; k < s->n && !rc; k++) {
+        size_t i = s->idx[k];
+        if (!b || i < b->w0 || i >= b->w0 + b->n) {
+            if (b)
+                mb_shared_unref(sh, &ref);
+            b = NULL;
+            size_t w0 = i, w1 = i + 1;
+            while (w0 > 0 && c->rec[w0 - 1] == c->rec[i])
+                w0--;
+            while (w1 < c->n && c->rec[w1] == c->rec[i])
+                w1++;
+            char key[65];
+            struct raw_job j = { f, c, w0, w1 - w0 };
+            if ((rc = raw_key(key, f, c, w0, w1 - w0)) || (rc = mb_shared_get(&ref, sh, key, raw_make, &j,
+                                                                                raw_block_free)))
+                break;
+            b = ref.val;
+        }
+        memcpy(F + k * f->D, b->F + (i - b->w0) * f->D, f->D * sizeof *F);
+    }
+    if (b)
+        mb_shared_unref(sh, &ref);
+    return rc;
+}
+
+/* features() of a set, through the plan's shared blocks when there is a cache
+ * and the corpus has a hash to key them by. */
+static int features_via(float *F, const struct mth_feat *f, const struct cp_set *s, struct mb_shared *sh)
+{
+    struct mb_shared *root = mb_shared_root(sh);
+    if (root && s->c->sha256[0])
+        return features_shared(F, f, s, root);
+    return features(F, f, s);
+}
+
 /* Feature set for the training windows: RMS thresholds from them. */
 static int setup(struct mth_feat *f, const struct cp_set *train, const char *group)
 {
@@ -84,6 +215,7 @@ static int setup(struct mth_feat *f, const struct cp_set *train, const char *gro
     int rc = kern_feature_set_parse(&f->fs, group, &p);
     if (rc)
         return rc;
+    snprintf(f->group, sizeof f->group, "%s", group);   /* names the shared blocks (raw_key) */
     double *rms = calloc(c->C + 1, sizeof *rms);
     if (!rms)
         return mb_error(MB_ENOMEM, "out of memory");
@@ -111,7 +243,8 @@ static int setup(struct mth_feat *f, const struct cp_set *train, const char *gro
 }
 
 /* Computes thresholds, scaler and the standardised training features. */
-static int feat_fit_compute(struct mth_feat *f, float **Fout, const struct cp_set *train, const char *group)
+static int feat_fit_compute(struct mth_feat *f, float **Fout, const struct cp_set *train, const char *group,
+                            struct mb_shared *sh)
 {
     float *F = NULL;
     int rc = train->n ? MB_OK : mb_error(MB_EINVAL, "empty training set");
@@ -120,7 +253,7 @@ static int feat_fit_compute(struct mth_feat *f, float **Fout, const struct cp_se
     if (!rc && !(F = malloc((train->n * f->D + 1) * sizeof *F)))
         rc = mb_error(MB_ENOMEM, "out of memory for %zu x %zu features", train->n, f->D);
     if (!rc)
-        rc = features(F, f, train);
+        rc = features_via(F, f, train, sh);
     if (!rc)
         rc = base_scaler_fit(&f->sc, F, train->n, f->D);
     if (!rc)
@@ -133,12 +266,12 @@ static int feat_fit_compute(struct mth_feat *f, float **Fout, const struct cp_se
     return MB_OK;
 }
 
-static int feat_apply_compute(float **F, const struct mth_feat *f, const struct cp_set *s)
+static int feat_apply_compute(float **F, const struct mth_feat *f, const struct cp_set *s, struct mb_shared *sh)
 {
     *F = malloc((s->n * f->D + 1) * sizeof **F);
     if (!*F)
         return mb_error(MB_ENOMEM, "out of memory for %zu x %zu features", s->n, f->D);
-    int rc = features(*F, f, s);
+    int rc = features_via(*F, f, s, sh);
     if (rc) {
         free(*F);
         *F = NULL;
@@ -172,6 +305,7 @@ static void feat_fitted_free(void *v)
 struct fit_job {
     const struct cp_set *train;
     const char *group;
+    struct mb_shared *sh;
 };
 
 static int fit_make(void **out, size_t *bytes, void *ctx)
@@ -180,7 +314,7 @@ static int fit_make(void **out, size_t *bytes, void *ctx)
     struct mth_feat f;
     memset(&f, 0, sizeof f);
     float *F = NULL;
-    int rc = feat_fit_compute(&f, &F, j->train, j->group);
+    int rc = feat_fit_compute(&f, &F, j->train, j->group, j->sh);
     struct feat_fitted *r = rc ? NULL : calloc(1, sizeof *r);
     if (!rc && !r)
         rc = mb_error(MB_ENOMEM, "out of memory for shared features");
@@ -246,7 +380,7 @@ int mth_feat_fit(struct mth_feat *f, float **Fout, const struct cp_set *train, c
     /* the key names the corpus by its hash: a corpus without one (built in
      * memory) cannot be told from another, so it shares nothing */
     if (!sh || !train->c->sha256[0]) {
-        int rc = feat_fit_compute(f, Fout, train, group);
+        int rc = feat_fit_compute(f, Fout, train, group, NULL);
         if (rc)
             mth_feat_release(f);
         snprintf(f->group, sizeof f->group, "%s", group);
@@ -261,7 +395,7 @@ int mth_feat_fit(struct mth_feat *f, float **Fout, const struct cp_set *train, c
     key_corpus(k, train->c);
     key_windows(k, train);
     int rc = key_finish(key, k, &text, &len);
-    struct fit_job j = { train, group };
+    struct fit_job j = { train, group, sh };
     struct mb_shared_ref ref;
     if (!rc)
         rc = mb_shared_get(&ref, sh, key, fit_make, &j, feat_fitted_free);
@@ -329,7 +463,7 @@ static int apply_make(void **out, size_t *bytes, void *ctx)
     struct feat_applied *r = calloc(1, sizeof *r);
     if (!r)
         return mb_error(MB_ENOMEM, "out of memory for shared features");
-    int rc = feat_apply_compute(&r->F, j->f, j->s);
+    int rc = feat_apply_compute(&r->F, j->f, j->s, j->f->sh);
     if (rc) {
         free(r);
         return rc;
@@ -344,7 +478,7 @@ static int apply_make(void **out, size_t *bytes, void *ctx)
 int mth_feat_apply(float **F, const struct mth_feat *f, const struct cp_set *s)
 {
     if (!f->sh)
-        return feat_apply_compute(F, f, s);
+        return feat_apply_compute(F, f, s, NULL);
     *F = NULL;
     char *text = NULL, key[65], h[65];
     size_t len = 0;

@@ -118,6 +118,65 @@ static float *signal(size_t T, size_t C, uint64_t seed)
     return x;
 }
 
+/* The featurizer shares a recording's features across folds when the
+ * thresholds its group reads are equal (methods/featurizer.c): that a set's
+ * features depend on no other threshold row, and which rows each group
+ * reads, is checked here for every group, with both extractors. */
+Test(features, a_set_reads_only_the_threshold_rows_it_declares, .timeout = 60)
+{
+    static const struct { const char *set; unsigned rows; } cases[] = {
+        { "TD4", 3u }, { "TDPSD", 0u }, { "LS9", 5u }, { "ZC", 1u }, { "SSC", 2u }, { "WAMP", 4u },
+        { "HJORTH,AR,MNF", 0u }, { "ALL", 7u },
+    };
+    size_t C = 3, W = 64, T = 4 * W;
+    float *x = signal(T, C, 7);
+    struct kern_window_spec sp = { .win_ms = 32, .stride_ms = 16 };
+    struct kern_windows w;
+    cr_assert_eq(kern_windows_make(&w, &sp, 2000, NULL, NULL, T), MB_OK);
+    for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
+        struct kern_feat_params p;
+        kern_feat_params_default(&p);
+        p.fs = 2000;
+        p.thr_unit = KERN_THR_SIGNAL;
+        p.zc_thr = 0.05; p.ssc_thr = 0.1; p.wamp_thr = 0.3;
+        struct kern_feature_set fs;
+        cr_assert_eq(kern_feature_set_parse(&fs, cases[t].set, &p), MB_OK, "%s", mb_last_error());
+        unsigned rows = kern_feature_set_thr_rows(&fs);
+        cr_expect_eq(rows, cases[t].rows, "%s reads rows %#x, expected %#x", cases[t].set, rows, cases[t].rows);
+        cr_assert_eq(kern_feature_set_thresholds(&fs, C, 0, NULL), MB_OK);
+        size_t F = kern_feature_set_width(&fs, C);
+        float *a = malloc(w.n * F * sizeof *a), *b = malloc(w.n * F * sizeof *b);
+        for (int ref = 0; ref < 2; ref++) {
+            int (*ex)(float *, const float *, size_t, size_t, const struct kern_windows *,
+                      const struct kern_feature_set *) = ref ? kern_features_extract_ref : kern_features_extract;
+            cr_assert_eq(ex(a, x, T, C, &w, &fs), MB_OK, "%s", mb_last_error());
+            /* every row the set does not read, changed */
+            for (unsigned q = 0; q < 3; q++)
+                if (!(rows >> q & 1u))
+                    for (size_t c = 0; c < C; c++)
+                        fs.thr[q * C + c] = 0.9 + 0.1 * (double)c;
+            cr_assert_eq(ex(b, x, T, C, &w, &fs), MB_OK, "%s", mb_last_error());
+            cr_expect_eq(memcmp(a, b, w.n * F * sizeof *a), 0, "%s (%s): features changed with a threshold row "
+                         "the set does not read", cases[t].set, ref ? "reference" : "optimised");
+            cr_assert_eq(kern_feature_set_thresholds(&fs, C, 0, NULL), MB_OK);
+        }
+        /* and a row it reads does change them (where the signal crosses it) */
+        if (rows) {
+            cr_assert_eq(kern_features_extract(a, x, T, C, &w, &fs), MB_OK);
+            for (size_t c = 0; c < 3 * C; c++)
+                fs.thr[c] *= 4;
+            cr_assert_eq(kern_features_extract(b, x, T, C, &w, &fs), MB_OK);
+            cr_expect_neq(memcmp(a, b, w.n * F * sizeof *a), 0, "%s: thresholds it reads changed nothing",
+                          cases[t].set);
+        }
+        free(a);
+        free(b);
+        kern_feature_set_free(&fs);
+    }
+    kern_windows_free(&w);
+    free(x);
+}
+
 Test(features, optimised_equals_reference_on_odd_shapes, .timeout = 60)
 {
     struct { size_t C, W, S; const char *set; } cases[] = {

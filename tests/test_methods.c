@@ -771,6 +771,71 @@ Test(methods, pinned_numbers_of_every_neural_method, .timeout = 600)
         cr_log_info("no pinned numbers for OpenBLAS kernel '%s': only run-to-run equality checked", core ? core : "?");
 }
 
+/* A recording's features are computed once per plan, not once per fold:
+ * two LOSO folds of a two-subject corpus each fit on one subject and
+ * predict the other, and the second fold finds both recordings' features
+ * where the thresholds its group reads are those of the first (TD4: ZC and
+ * SSC at 0; TD-PSD: none), but not where they come from the fold's RMS
+ * (LS9 reads WAMP's, 0.1 x the training RMS). Numbers as without sharing. */
+Test(methods, a_recordings_features_are_shared_across_folds, .timeout = 120)
+{
+    char dir[64], path[128];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/c.h5", dir);
+    cr_assert_eq(cpf_write(path, &(struct cpf_opts){ .subjects = 2, .reps = 3 }), MB_OK, "%s", mb_last_error());
+    struct cp_view v = { 0, 200, 100, 0 };
+    struct cp_corpus c;
+    cr_assert_eq(cp_corpus_load(&c, path, &v), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(c.n_recordings, 2);
+    size_t *idx = malloc(c.n * sizeof *idx), n0 = 0;
+    for (size_t i = 0; i < c.n; i++)
+        if (c.subject[i] == 0)
+            idx[n0++] = i;
+    size_t n1 = 0;
+    for (size_t i = 0; i < c.n; i++)
+        if (c.subject[i] == 1)
+            idx[n0 + n1++] = i;
+    cr_assert_eq(n0 + n1, c.n);
+    struct cp_set s0 = { &c, n0, idx }, s1 = { &c, n1, idx + n0 };
+    int32_t classes[CPF_G + 1];
+    for (int g = 0; g <= CPF_G; g++)
+        classes[g] = g;
+    size_t K = CPF_G + 1;
+    static const struct { const char *method; size_t computed; } cases[] = {
+        { "lda-td4", 2 + 4 }, { "lda-tdpsd", 2 + 4 }, { "lda-ls9", 4 + 4 },   /* blocks + fits and applies */
+    };
+    float *P = malloc(c.n * K * sizeof *P), *Q = malloc(c.n * K * sizeof *Q);
+    for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
+        const struct mb_method *m = mb_method_find(cases[t].method);
+        cr_assert_not_null(m);
+        struct mb_shared *sh = mb_shared_new((size_t)1 << 30);
+        for (int fold = 0; fold < 2; fold++) {
+            const struct cp_set *tr = fold ? &s1 : &s0, *te = fold ? &s0 : &s1;
+            struct mb_method_model *mm = NULL;
+            cr_assert_eq(tu_fit(m, &mm, tr, classes, K, NULL, 3), MB_OK, "%s", mb_last_error());
+            cr_assert_eq(m->predict_proba(P, mm, te), MB_OK, "%s", mb_last_error());
+            m->free(mm);
+            struct mb_shared *h = mb_shared_scoped(sh, (uint64_t)fold);
+            cr_assert_eq(tu_fit_sh(m, &mm, tr, classes, K, NULL, 3, h), MB_OK, "%s", mb_last_error());
+            cr_assert_eq(m->predict_proba(Q, mm, te), MB_OK, "%s", mb_last_error());
+            m->free(mm);
+            mb_shared_free(h);
+            mb_shared_end_scope(sh, (uint64_t)fold);
+            cr_expect_eq(memcmp(P, Q, te->n * K * sizeof *P), 0, "%s fold %d: probabilities differ with sharing",
+                         cases[t].method, fold);
+        }
+        struct mb_shared_stats st;
+        mb_shared_stats(&st, sh);
+        cr_expect_eq(st.misses, cases[t].computed, "%s: %zu computed (%zu reused), expected %zu", cases[t].method,
+                     st.misses, st.hits, cases[t].computed);
+        mb_shared_free(sh);
+    }
+    free(P);
+    free(Q);
+    free(idx);
+    cp_corpus_release(&c);
+}
+
 /* A lazy corpus (corpus/corpus.h: samples read when pinned) with a budget
  * of 0, so nothing stays read once unpinned, gives every method the
  * parameters and probabilities of the eager corpus, bit for bit; and
