@@ -1973,6 +1973,35 @@ Test(harness_cli, shared_work_of_a_fold_is_released_after_its_last_job, .timeout
     }
 }
 
+/* --corpus-mb reads each recording when a job needs it and keeps at most
+ * N MB of recordings no job holds (corpus/corpus.h, lazy corpora): the
+ * store holds the same numbers as a run on the corpus read whole. */
+Test(harness_cli, a_lazy_corpus_stores_the_same_numbers, .timeout = 120)
+{
+    char dir[64], h5[128], cmd[1024], db[2][160], *err;
+    tu_tmpdir(dir, sizeof dir);
+    fixture(h5, sizeof h5, dir, "db1.h5", 4);
+    const char *extra[2] = { "", "--corpus-mb 0" };
+    for (int k = 0; k < 2; k++) {
+        snprintf(db[k], sizeof db[k], "%s/r%d.db", dir, k);
+        snprintf(cmd, sizeof cmd, "run --data %s --protocol loso --methods lda-td4,knn-td4,pose-ridge-td4 --db %s -j 2 %s",
+                 h5, db[k], extra[k]);
+        cr_assert_eq(tu_run(NULL, &err, cmd), 0, "%s", err);
+        free(err);
+    }
+    const char *q = "select group_concat(r, ';') from (select j.method || ' ' || j.fold_id || ' ' || m.subject || ' ' || "
+                    "m.n_test || ' ' || quote(m.accuracy) || ' ' || quote(m.balanced_accuracy) || ' ' || "
+                    "quote(m.macro_f1) as r from subject_metrics m join jobs j on j.key = m.job order by 1)";
+    char *a = db_text(db[0], q), *b = db_text(db[1], q);
+    cr_assert(strlen(a) > 100, "%s", a);
+    cr_expect_str_eq(a, b);
+    free(a);
+    free(b);
+    snprintf(cmd, sizeof cmd, "run --data %s --protocol loso --methods lda-td4 --db %s/x.db --corpus-mb -1", h5, dir);
+    cr_expect_eq(tu_run(NULL, &err, cmd), 2, "%s", err);
+    free(err);
+}
+
 /* Encoder checkpoints outlive the process (<db>.cache/), and a store with
  * its cache may be copied to another machine. sgemm sums in the order of
  * the OpenBLAS kernel the CPU selects, so a checkpoint trained under one
