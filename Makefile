@@ -138,8 +138,9 @@ NUMERIC_TESTS ?= @(nn|methods|baselines|stats)/*
 TEST_ENV = MB_BIN=$(abspath $(BIN)) OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive
 test: deps
 	@$(MAKE) --no-print-directory $(TEST_BIN)
-	@# one folder for every test's files, removed only when all passed
-	t=$$(mktemp -d /tmp/mbt.XXXXXX) && export MB_TEST_TMP=$$t $(TEST_ENV) && ok=1 && \
+	@# one folder for every test's files, removed only when all passed; set -f: a
+	@# filter such as corpus/* must reach Criterion, not match the corpus/ folder
+	set -f && t=$$(mktemp -d /tmp/mbt.XXXXXX) && export MB_TEST_TMP=$$t $(TEST_ENV) && ok=1 && \
 	$(TEST_BIN) --jobs $(TEST_JOBS) $(TEST_ARGS) || ok=0; \
 	[ $$ok = 0 ] || [ -n "$(TEST_ARGS)" ] || for k in $$(scripts/blas-kernels.sh $(BIN)); do \
 	    echo "== the numeric suites again under OPENBLAS_CORETYPE=$$k"; \
@@ -155,7 +156,7 @@ asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	    build-asan/tests/run_unit build-asan/myobench
-	t=$$(mktemp -d /tmp/mbt.XXXXXX) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	set -f && t=$$(mktemp -d /tmp/mbt.XXXXXX) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    MB_TEST_TMP=$$t MB_BIN=$(abspath build-asan/myobench) OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive \
 	    build-asan/tests/run_unit --jobs $(TEST_JOBS) $(TEST_ARGS) && rm -rf $$t || { echo "test files kept in $$t" >&2; exit 1; }
 
