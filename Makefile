@@ -21,7 +21,7 @@ CC      ?= cc
 # gsl stays last: the -lgslcblas it brings then follows -lopenblas, so cblas_*
 # still resolve to OpenBLAS.
 PKGS    := hdf5 matio libpcre2-8 libcrypto yaml-0.1 libcyaml jansson fftw3f sqlite3 lapacke openblas zlib gsl
-LIBDIRS := core format synth converters kernels kernels/nn baselines corpus methods protocols reports harness
+LIBDIRS := core format synth converters kernels kernels/nn baselines corpus methods protocols describe reports harness
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lsvm
