@@ -515,7 +515,7 @@ int dsc_describe(struct dsc_report *r, const char *path, const struct dsc_opts *
     for (size_t i = 0; i < c.C; i++)
         for (size_t j = i + 1; j < c.C; j++) {
             size_t d = distance(ring, i, j);
-            if (d)
+            if (d && d <= r->n_dist)
                 r->n_pairs[d - 1]++;
         }
     for (size_t s = 0; s < c.n_subjects; s++) {
