@@ -10,7 +10,7 @@
 #include "describe/describe.h"
 
 static const char *const describe_usage[] = {
-    "usage: myobench describe FILE [--json] [--no-models] [--seed N] [--vote-params TEXT]",
+    "usage: myobench describe FILE [--json] [--no-models] [--seed N] [--vote-params TEXT] [--no-progress]",
     "",
     "Summarises a unified HDF5 corpus, subject by subject, so that a corpus (a",
     "synthetic one) can be held against another (real recordings):",
@@ -31,6 +31,7 @@ static const char *const describe_usage[] = {
     "  --no-models         signal statistics only (no LDA, ridge or vote: fast)",
     "  --seed N            protocol seed: unseen gestures, encoder init (default 0)",
     "  --vote-params TEXT  parameters of pose-upper-bound (default: its defaults)",
+    "  --no-progress       no progress on stderr (default: folds done and ETA of the models)",
     "  -h, --help          this text",
     "",
     "exit status: 0 printed, 1 the file cannot be read as a unified corpus, 2 usage error",
@@ -44,10 +45,11 @@ int cmd_describe(int argc, char **argv)
         { "no-models", no_argument, NULL, 'N' },
         { "seed", required_argument, NULL, 'S' },
         { "vote-params", required_argument, NULL, 'V' },
+        { "no-progress", no_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
-    struct dsc_opts o = { 0 };
+    struct dsc_opts o = { .progress = stderr };
     int c, json = 0;
     long v;
     optind = 1;
@@ -60,6 +62,7 @@ int cmd_describe(int argc, char **argv)
                   o.seed = (unsigned long long)v;
                   break;
         case 'V': o.vote_params = optarg; break;
+        case 'P': o.progress = NULL; break;
         case 'h': return cli_usage(stdout, describe_usage, MB_EXIT_OK);
         default:  return cli_usage(stderr, describe_usage, MB_EXIT_USAGE);
         }

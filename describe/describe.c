@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "baselines/ridge.h"
+#include "core/progress.h"
 #include "corpus/corpus.h"
 #include "format/mbh5.h"
 #include "methods/featurizer.h"
@@ -324,7 +325,8 @@ static void folds_free(struct pr_fold *f, size_t n)
  * message to 'why'. */
 static int run_folds(struct dsc_report *r, const struct cp_corpus *c, const struct mb_protocol *p,
                      const struct pr_settings *s, const struct pr_fold *folds, size_t nf, const char *mname,
-                     const char *params, size_t field, int want_classes, char *why, size_t cap)
+                     const char *params, size_t field, int want_classes, char *why, size_t cap,
+                     struct mb_progress *pg)
 {
     const struct mb_method *m = mb_method_find(mname);
     if (!m)
@@ -355,6 +357,8 @@ static int run_folds(struct dsc_report *r, const struct cp_corpus *c, const stru
                 sb->zs_classes = res.subjects[q].K;
         }
         pr_result_release(&res);
+        if (pg)
+            mb_progress_update(pg, pg->done + 1, mb_progress_now());
     }
     free(hp);
     return rc;
@@ -362,7 +366,7 @@ static int run_folds(struct dsc_report *r, const struct cp_corpus *c, const stru
 
 /* Ridge R^2 of every fold's test subjects (each on its own test windows). */
 static int ridge_folds(struct dsc_report *r, const struct cp_corpus *c, const struct pr_fold *folds, size_t nf,
-                       size_t field, int seen_to_unseen)
+                       size_t field, int seen_to_unseen, struct mb_progress *pg)
 {
     size_t *te = malloc((c->n + 1) * sizeof *te), *tr = malloc((c->n + 1) * sizeof *tr);
     uint8_t *unseen = malloc(c->n_gestures + 1);
@@ -402,6 +406,8 @@ static int ridge_folds(struct dsc_report *r, const struct cp_corpus *c, const st
                 break;
             *(double *)((char *)&r->subjects[s] + field) = v;
         }
+        if (pg)
+            mb_progress_update(pg, pg->done + 1, mb_progress_now());
     }
     free(te); free(tr); free(unseen);
     return rc;
@@ -413,34 +419,43 @@ static int models(struct dsc_report *r, const struct cp_corpus *c, const struct 
     size_t nw = 0, nl = 0, nz = 0;
     struct pr_settings sw, sl, sz;
     const struct mb_protocol *pw, *pl, *pz;
+    struct mb_progress meter, *pg = NULL;
     int rc = plan_folds(&fw, &nw, &sw, &pw, c, "within", o->seed, r->lda_note, sizeof r->lda_note);
     if (!rc)
         rc = plan_folds(&fl, &nl, &sl, &pl, c, "loso", o->seed, r->lda_note, sizeof r->lda_note);
+    if (!rc && c->J)
+        rc = plan_folds(&fz, &nz, &sz, &pz, c, "zeroshot-gestures", o->seed, r->zs_note, sizeof r->zs_note);
+    if (!rc && o->progress) {
+        /* LDA on within and LOSO folds; with pose, ridge on every fold and the vote */
+        size_t total = nw + nl + (c->J ? nw + nl + 2 * nz : 0);
+        mb_progress_start(&meter, o->progress, "myobench: describe", "folds", total, mb_progress_now());
+        pg = &meter;
+    }
     if (!rc)
         rc = run_folds(r, c, pw, &sw, fw, nw, "lda-td4", NULL, offsetof(struct dsc_subject, within_bacc), 0,
-                       r->lda_note, sizeof r->lda_note);
+                       r->lda_note, sizeof r->lda_note, pg);
     if (!rc)
         rc = run_folds(r, c, pl, &sl, fl, nl, "lda-td4", NULL, offsetof(struct dsc_subject, loso_bacc), 0,
-                       r->lda_note, sizeof r->lda_note);
+                       r->lda_note, sizeof r->lda_note, pg);
     if (!rc && !c->J) {
         note(r->pose_note, sizeof r->pose_note, "%s%s", "the corpus has no pose stream", "");
         note(r->zs_note, sizeof r->zs_note, "%s%s", "the corpus has no pose stream", "");
         goto out;
     }
     if (!rc)
-        rc = ridge_folds(r, c, fw, nw, offsetof(struct dsc_subject, r2_within), 0);
+        rc = ridge_folds(r, c, fw, nw, offsetof(struct dsc_subject, r2_within), 0, pg);
     if (!rc)
-        rc = ridge_folds(r, c, fl, nl, offsetof(struct dsc_subject, r2_loso), 0);
-    if (!rc)
-        rc = plan_folds(&fz, &nz, &sz, &pz, c, "zeroshot-gestures", o->seed, r->zs_note, sizeof r->zs_note);
+        rc = ridge_folds(r, c, fl, nl, offsetof(struct dsc_subject, r2_loso), 0, pg);
     if (!rc && !nz)
         note(r->pose_note, sizeof r->pose_note, "%s%s", "seen -> unseen: no unseen-gesture split (see zero-shot)", "");
     if (!rc)
-        rc = ridge_folds(r, c, fz, nz, offsetof(struct dsc_subject, r2_unseen), 1);
+        rc = ridge_folds(r, c, fz, nz, offsetof(struct dsc_subject, r2_unseen), 1, pg);
     if (!rc)
         rc = run_folds(r, c, pz, &sz, fz, nz, "pose-upper-bound", o->vote_params,
-                       offsetof(struct dsc_subject, zs_bacc), 1, r->zs_note, sizeof r->zs_note);
+                       offsetof(struct dsc_subject, zs_bacc), 1, r->zs_note, sizeof r->zs_note, pg);
 out:
+    if (pg)
+        mb_progress_end(pg, mb_progress_now());
     folds_free(fw, nw);
     folds_free(fl, nl);
     folds_free(fz, nz);

@@ -39,6 +39,7 @@ struct dsc_opts {
     int no_models;           /* 1: amplitude, spectrum and correlation only (no LDA, ridge, vote) */
     const char *vote_params; /* pose-upper-bound parameters (NULL = its defaults) */
     unsigned long long seed; /* protocol seed (unseen gestures, encoder init); default 0 */
+    FILE *progress;          /* folds done and ETA of the models (core/progress.h); NULL = quiet */
 };
 
 struct dsc_channel {
