@@ -126,7 +126,7 @@ static void dg_write(const char *path)
                     rep[n] = k;
                 }
             }
-        char subj[8];
+        char subj[16];
         snprintf(subj, sizeof subj, "s%d", s + 1);
         struct mbh5_rec_info info = { .subject = subj, .session = "", .side = "", .day = -1, .device = "band",
                                       .rate_hz = 1000, .n_channels = DG_C, .source = "test", .start_time = NAN,
