@@ -10,7 +10,8 @@
 #include "describe/describe.h"
 
 static const char *const describe_usage[] = {
-    "usage: myobench describe FILE [--json] [--no-models] [--seed N] [--vote-params TEXT] [--no-progress]",
+    "usage: myobench describe FILE [--json] [--no-models] [--seed N] [--vote-params TEXT] [--vote-windows N]",
+    "                         [--no-progress]",
     "",
     "Summarises a unified HDF5 corpus, subject by subject, so that a corpus (a",
     "synthetic one) can be held against another (real recordings):",
@@ -31,6 +32,8 @@ static const char *const describe_usage[] = {
     "  --no-models         signal statistics only (no LDA, ridge or vote: fast)",
     "  --seed N            protocol seed: unseen gestures, encoder init (default 0)",
     "  --vote-params TEXT  parameters of pose-upper-bound (default: its defaults)",
+    "  --vote-windows N    training and reference windows of the vote, evenly spaced (default 4000;",
+    "                      the test windows all): its encoder embeds each of them",
     "  --no-progress       no progress on stderr (default: folds done and ETA of the models)",
     "  -h, --help          this text",
     "",
@@ -46,6 +49,7 @@ int cmd_describe(int argc, char **argv)
         { "seed", required_argument, NULL, 'S' },
         { "vote-params", required_argument, NULL, 'V' },
         { "no-progress", no_argument, NULL, 'P' },
+        { "vote-windows", required_argument, NULL, 'W' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -63,6 +67,12 @@ int cmd_describe(int argc, char **argv)
                   break;
         case 'V': o.vote_params = optarg; break;
         case 'P': o.progress = NULL; break;
+        case 'W': if (cli_parse_long(&v, "--vote-windows", optarg) || v < 10) {
+                      fprintf(stderr, "myobench: describe: --vote-windows needs at least 10\n");
+                      return MB_EXIT_USAGE;
+                  }
+                  o.vote_windows = v;
+                  break;
         case 'h': return cli_usage(stdout, describe_usage, MB_EXIT_OK);
         default:  return cli_usage(stderr, describe_usage, MB_EXIT_USAGE);
         }

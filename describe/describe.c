@@ -320,13 +320,29 @@ static void folds_free(struct pr_fold *f, size_t n)
     free(f);
 }
 
-/* Runs method 'mname' on every fold; res_fn stores each test subject's
- * balanced accuracy. A fold the protocol reports as n/a or failed adds its
+/* Evenly spaced indices: at most 'max' of idx [n] (all when max is 0 or
+ * n <= max), into out; returns how many. */
+static size_t thin(size_t *out, const size_t *idx, size_t n, size_t max)
+{
+    if (!max || n <= max) {
+        memcpy(out, idx, n * sizeof *out);
+        return n;
+    }
+    for (size_t k = 0; k < max; k++)
+        out[k] = idx[(size_t)((double)k * (double)n / (double)max)];
+    return max;
+}
+
+/* Runs method 'mname' on every fold and stores each test subject's balanced
+ * accuracy at 'field'. thin_max > 0 keeps at most that many training and
+ * reference windows, evenly spaced (the test windows all): the vote's
+ * encoder and head otherwise embed every training window, minutes per fold
+ * on a large corpus. A fold the protocol reports as n/a or failed adds its
  * message to 'why'. */
 static int run_folds(struct dsc_report *r, const struct cp_corpus *c, const struct mb_protocol *p,
                      const struct pr_settings *s, const struct pr_fold *folds, size_t nf, const char *mname,
-                     const char *params, size_t field, int want_classes, char *why, size_t cap,
-                     struct mb_progress *pg)
+                     const char *params, size_t field, int want_classes, size_t thin_max, char *why,
+                     size_t cap, struct mb_progress *pg)
 {
     const struct mb_method *m = mb_method_find(mname);
     if (!m)
@@ -337,9 +353,31 @@ static int run_folds(struct dsc_report *r, const struct cp_corpus *c, const stru
         return rc;
     for (size_t k = 0; !rc && k < nf; k++) {
         struct pr_result res;
+        struct pr_fold f = folds[k];   /* a shallow copy: only train and ref may be replaced */
+        size_t *tr = NULL, *rf = NULL;
+        if (thin_max) {
+            tr = malloc((f.n_train + 1) * sizeof *tr);
+            rf = malloc((f.n_ref + 1) * sizeof *rf);
+            if (!tr || !rf) {
+                free(tr);
+                free(rf);
+                rc = mb_error(MB_ENOMEM, "'%s': out of memory", c->path);
+                break;
+            }
+            f.n_train = thin(tr, f.train, f.n_train, thin_max);
+            f.n_ref = thin(rf, f.ref, f.n_ref, thin_max);
+            f.train = tr;
+            f.ref = rf;
+            if (f.n_train > r->vote_train)
+                r->vote_train = f.n_train;
+            if (f.n_ref > r->vote_refs)
+                r->vote_refs = f.n_ref;
+        }
         mb_error_quiet_begin();
-        rc = p->run(&res, p, m, hp, c, &folds[k], s, NULL);
+        rc = p->run(&res, p, m, hp, c, &f, s, NULL);
         mb_error_quiet_end();
+        free(tr);
+        free(rf);
         if (rc == MB_ENOMEM) {
             pr_result_release(&res);
             break;
@@ -432,10 +470,10 @@ static int models(struct dsc_report *r, const struct cp_corpus *c, const struct 
         pg = &meter;
     }
     if (!rc)
-        rc = run_folds(r, c, pw, &sw, fw, nw, "lda-td4", NULL, offsetof(struct dsc_subject, within_bacc), 0,
+        rc = run_folds(r, c, pw, &sw, fw, nw, "lda-td4", NULL, offsetof(struct dsc_subject, within_bacc), 0, 0,
                        r->lda_note, sizeof r->lda_note, pg);
     if (!rc)
-        rc = run_folds(r, c, pl, &sl, fl, nl, "lda-td4", NULL, offsetof(struct dsc_subject, loso_bacc), 0,
+        rc = run_folds(r, c, pl, &sl, fl, nl, "lda-td4", NULL, offsetof(struct dsc_subject, loso_bacc), 0, 0,
                        r->lda_note, sizeof r->lda_note, pg);
     if (!rc && !c->J) {
         note(r->pose_note, sizeof r->pose_note, "%s%s", "the corpus has no pose stream", "");
@@ -452,7 +490,8 @@ static int models(struct dsc_report *r, const struct cp_corpus *c, const struct 
         rc = ridge_folds(r, c, fz, nz, offsetof(struct dsc_subject, r2_unseen), 1, pg);
     if (!rc)
         rc = run_folds(r, c, pz, &sz, fz, nz, "pose-upper-bound", o->vote_params,
-                       offsetof(struct dsc_subject, zs_bacc), 1, r->zs_note, sizeof r->zs_note, pg);
+                       offsetof(struct dsc_subject, zs_bacc), 1,
+                       o->vote_windows ? (size_t)o->vote_windows : DSC_VOTE_WINDOWS, r->zs_note, sizeof r->zs_note, pg);
 out:
     if (pg)
         mb_progress_end(pg, mb_progress_now());

@@ -34,10 +34,13 @@
 #define DSC_MIN_SPECTRUM_HZ 200.0   /* below: no EMG band to speak of (DB1's 100 Hz envelope) */
 #define DSC_NPERSEG 256             /* Welch segment length (samples), half overlap, Hann */
 #define DSC_MYO_RING 8              /* electrodes around one Myo armband */
+#define DSC_VOTE_WINDOWS 4000       /* default: training and reference windows of the vote */
 
 struct dsc_opts {
     int no_models;           /* 1: amplitude, spectrum and correlation only (no LDA, ridge, vote) */
     const char *vote_params; /* pose-upper-bound parameters (NULL = its defaults) */
+    long vote_windows;       /* at most this many training and reference windows for the vote,
+                              * evenly spaced (0 = DSC_VOTE_WINDOWS; the test windows all) */
     unsigned long long seed; /* protocol seed (unseen gestures, encoder init); default 0 */
     FILE *progress;          /* folds done and ETA of the models (core/progress.h); NULL = quiet */
 };
@@ -68,6 +71,7 @@ struct dsc_report {
     size_t n_dist;                  /* distances reported: 1..n_dist */
     size_t *n_pairs;                /* [n_dist] channel pairs at each distance */
     char lda_note[512], pose_note[512], zs_note[512];   /* "" or why a block is n/a (or partly) */
+    size_t vote_train, vote_refs;   /* most training / reference windows a vote fold used (0: no vote) */
     size_t n_subjects;
     struct dsc_subject *subjects;
 };

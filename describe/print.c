@@ -157,6 +157,9 @@ void dsc_print_text(FILE *fp, const struct dsc_report *r)
         fprintf(fp, "pose        %s\n", r->pose_note);
     if (r->zs_note[0])
         fprintf(fp, "zero-shot   %s\n", r->zs_note);
+    if (r->vote_train)
+        fprintf(fp, "vote        pose-upper-bound trained on at most %zu windows and voting among at most %zu "
+                "references per fold (evenly spaced; --vote-windows)\n", r->vote_train, r->vote_refs);
 
     fprintf(fp, "\nsummary over subjects (channel statistics: each subject's median over channels)\n");
     fprintf(fp, "%-12s %10s %10s %10s\n", "statistic", "median", "min", "max");
@@ -219,6 +222,8 @@ json_t *dsc_to_json(const struct dsc_report *r)
     json_object_set_new(o, "lda_note", json_string(r->lda_note));
     json_object_set_new(o, "pose_note", json_string(r->pose_note));
     json_object_set_new(o, "zero_shot_note", json_string(r->zs_note));
+    json_object_set_new(o, "vote_training_windows", r->vote_train ? json_integer((json_int_t)r->vote_train) : json_null());
+    json_object_set_new(o, "vote_reference_windows", r->vote_refs ? json_integer((json_int_t)r->vote_refs) : json_null());
     for (int k = 0; k < ST_N; k++) {
         double v[3];
         summary(v, r, k);

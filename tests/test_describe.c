@@ -310,6 +310,32 @@ Test(describe, matches_numpy_scipy_sklearn, .timeout = 300)
     dsc_report_release(&r);
 }
 
+Test(describe, the_vote_runs_on_thinned_training_and_reference_windows, .timeout = 120)
+{
+    char dir[512], path[600];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/fx.h5", dir);
+    cr_assert_eq(cpf_write(path, &(struct cpf_opts){ .subjects = 3 }), MB_OK, "%s", mb_last_error());
+    struct dsc_report r;
+    /* 40 of about 2900 training and 700 reference windows per fold */
+    cr_assert_eq(dsc_describe(&r, path, &(struct dsc_opts){ .vote_params = "mae_steps=5", .vote_windows = 40 }),
+                 MB_OK, "%s", mb_last_error());
+    for (size_t s = 0; s < r.n_subjects; s++) {
+        cr_assert(r.subjects[s].zs_bacc >= 0 && r.subjects[s].zs_bacc <= 1, "s%zu: %g", s + 1, r.subjects[s].zs_bacc);
+        cr_assert(r.subjects[s].zs_classes >= 1, "s%zu", s + 1);
+    }
+    cr_assert_str_empty(r.zs_note, "%s", r.zs_note);
+    cr_assert_eq(r.vote_train, 40, "training windows of the vote: %zu", r.vote_train);
+    cr_assert_eq(r.vote_refs, 40, "reference windows of the vote: %zu", r.vote_refs);
+    dsc_report_release(&r);
+    char *out = NULL, *err = NULL, cmd[1024];
+    snprintf(cmd, sizeof cmd, "describe '%s' --vote-windows 3", path);
+    cr_assert_eq(tu_run(&out, &err, cmd), 2, "fewer than 10 windows is a usage error");
+    cr_assert(strstr(err, "--vote-windows"), "%s", err);
+    free(out);
+    free(err);
+}
+
 /* ---- golden output ------------------------------------------------------------- */
 
 /* stdout of 'describe ARGS' with the file's path replaced by CORPUS.h5 */
