@@ -189,8 +189,9 @@ json_t *dsc_to_json(const struct dsc_report *r)
     json_object_set_new(o, "channels", json_integer((json_int_t)r->C));
     json_object_set_new(o, "pose_channels", json_integer((json_int_t)r->J));
     json_object_set_new(o, "windows", json_integer((json_int_t)r->n_windows));
-    json_object_set_new(o, "spectrum", r->spectrum_note[0] ? json_string(r->spectrum_note) : json_pack(
-        "{s:s,s:i,s:f}", "method", "welch-hann", "nperseg", DSC_NPERSEG, "overlap", 0.5));
+    json_object_set_new(o, "spectrum", json_pack("{s:b,s:s,s:i,s:f,s:s}", "computed", !r->spectrum_note[0], "method",
+                                                 "welch-hann", "nperseg", DSC_NPERSEG, "overlap", 0.5, "note",
+                                                 r->spectrum_note));
     json_object_set_new(o, "distance", json_string(r->geometry));
     for (size_t d = 0; d < r->n_dist; d++)
         json_array_append_new(pairs, json_integer((json_int_t)r->n_pairs[d]));

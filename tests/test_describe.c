@@ -336,6 +336,26 @@ Test(describe, the_vote_runs_on_thinned_training_and_reference_windows, .timeout
     free(err);
 }
 
+Test(describe, one_subject_has_no_loso_and_says_why, .timeout = 120)
+{
+    char dir[512], path[600];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/one.h5", dir);
+    cr_assert_eq(cpf_write(path, &(struct cpf_opts){ .subjects = 1 }), MB_OK, "%s", mb_last_error());
+    struct dsc_report r;
+    cr_assert_eq(dsc_describe(&r, path, &(struct dsc_opts){ .vote_params = "mae_steps=2" }), MB_OK, "%s",
+                 mb_last_error());
+    cr_assert_eq(r.n_subjects, 1);
+    cr_assert(isfinite(r.subjects[0].within_bacc), "within-subject needs one subject only");
+    cr_assert(isfinite(r.subjects[0].r2_within));
+    cr_assert(isnan(r.subjects[0].loso_bacc) && isnan(r.subjects[0].r2_loso), "no LOSO with one subject");
+    cr_assert(strstr(r.lda_note, "loso"), "the reason: '%s'", r.lda_note);
+    /* zero-shot needs reference poses from other subjects */
+    cr_assert(isnan(r.subjects[0].zs_bacc));
+    cr_assert(r.zs_note[0], "the reason is given");
+    dsc_report_release(&r);
+}
+
 /* ---- golden output ------------------------------------------------------------- */
 
 /* stdout of 'describe ARGS' with the file's path replaced by CORPUS.h5 */
