@@ -134,7 +134,7 @@ $(BENCH_BIN): $(BENCH_OBJ) $(LIB)
 # other OpenBLAS kernels this CPU can run (scripts/blas-kernels.sh): a
 # gradient check or golden value that holds only in the summation order of
 # this machine's kernel fails here, not on the next machine's CI.
-NUMERIC_TESTS ?= @(nn|methods|baselines|stats)/*
+NUMERIC_TESTS ?= @(nn|methods|baselines|stats|describe)/*
 TEST_ENV = MB_BIN=$(abspath $(BIN)) OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive
 test: deps
 	@$(MAKE) --no-print-directory $(TEST_BIN)
