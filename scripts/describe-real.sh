@@ -12,6 +12,8 @@
 #   MB_SYNTH_ARGS="--preset default --model v1" scripts/describe-real.sh
 #   MB_DESCRIBE_KEEP=DIR scripts/describe-real.sh # keep the files (and describe texts) in DIR
 # Environment: MB_BIN (default build/myobench), MB_REAL_DATA, MB_SYNTH_ARGS.
+# The synthetic NinaPro folders are cut to the exercises the real sample has
+# (DB1 and DB5 here: exercise 1 only), so both sides have the same gestures.
 # GRABMyo (WFDB) has no converter yet: it is not in the table.
 set -euo pipefail
 bin=$(realpath "${MB_BIN:-build/myobench}")
@@ -37,11 +39,27 @@ corpora=(
 # shellcheck disable=SC2086
 "$bin" synth --out "$work/synth" $synth_args --only ninapro_db1,ninapro_db5,myo_readings,uci_gestures,kaufmann_multiday \
   >&2
+# The synthetic files of the exercises the real folder has (NinaPro names
+# carry _E<n>_ or _E<n>.), linked into a folder of their own.
+like_real() {  # name -> prints the folder to convert
+  local ex
+  ex=$(find "$real/$1" -name '*.mat' 2>/dev/null | sed -n 's/.*_\(E[0-9]*\)[_.].*/\1/p' | sort -u | paste -sd'|')
+  if [ -z "$ex" ]; then printf '%s' "$work/synth/$1"; return; fi
+  rm -rf "$work/synth-like/$1"
+  (cd "$work/synth/$1" && find . -name '*.mat') | while read -r f; do
+    if [[ $(basename "$f") =~ _($ex)[_.] ]]; then
+      mkdir -p "$work/synth-like/$1/$(dirname "$f")"
+      ln -s "$work/synth/$1/$f" "$work/synth-like/$1/$f"
+    fi
+  done
+  printf '%s' "$work/synth-like/$1"
+}
+
 for entry in "${corpora[@]}"; do
   name=${entry%%:*} conv=${entry#*:}
   for src in real synth; do
     dir=$real/$name
-    [ "$src" = synth ] && dir=$work/synth/$name
+    [ "$src" = synth ] && dir=$(like_real "$name")
     if [ ! -d "$dir" ]; then
       echo "describe-real: $dir not found; skipped" >&2
       continue
@@ -63,12 +81,14 @@ cell() {  # file statistic
     }' "$1"
 }
 subjects() { awk '/^corpus/ { print $3 }' "$1" 2>/dev/null || printf '?'; }
+# "otto-bock-13e200, 10 ch, 100 Hz" from the corpus line
+device() { sed -n 's/^corpus .*; device \([^,]*\), \([0-9]*\) channels at \([0-9.]*\) Hz;.*/\1, \2 ch, \3 Hz/p' "$1"; }
 
 table() {  # statistics...
   local stats=("$@")
-  printf '| corpus | source | subjects |'
+  printf '| corpus | device | source | subjects |'
   for s in "${stats[@]}"; do printf ' %s |' "$s"; done
-  printf '\n|---|---|---|'
+  printf '\n|---|---|---|---|'
   for _ in "${stats[@]}"; do printf -- '---|'; done
   printf '\n'
   for entry in "${corpora[@]}"; do
@@ -77,7 +97,7 @@ table() {  # statistics...
       f=$work/$src-$name.txt
       [ -f "$f" ] || continue
       label=$src; [ "$src" = synth ] && label="synthetic ($synth_args)"
-      printf '| %s | %s | %s |' "$name" "$label" "$(subjects "$f")"
+      printf '| %s | %s | %s | %s |' "$name" "$(device "$f")" "$label" "$(subjects "$f")"
       for s in "${stats[@]}"; do printf ' %s |' "$(cell "$f" "$s")"; done
       printf '\n'
     done
