@@ -106,14 +106,21 @@ void dsc_report_release(struct dsc_report *r)
     memset(r, 0, sizeof *r);
 }
 
-static void note(char *buf, size_t cap, const char *fmt, const char *a, const char *b)
+/* Appends 'text' to the note 'buf' ("; " between notes), cut at cap. */
+static void note(char *buf, size_t cap, const char *text)
 {
     size_t l = strlen(buf);
     if (l + 3 >= cap)
         return;
-    if (l)
-        l += (size_t)snprintf(buf + l, cap - l, "; ");
-    snprintf(buf + l, cap - l, fmt, a, b);
+    if (l) {
+        memcpy(buf + l, "; ", 2);
+        l += 2;
+    }
+    size_t n = strlen(text);
+    if (n > cap - l - 1)
+        n = cap - l - 1;
+    memcpy(buf + l, text, n);
+    buf[l + n] = '\0';
 }
 
 /* Electrode distance of channels i < j: the Myo is a ring of 8 electrodes
@@ -306,7 +313,9 @@ static int plan_folds(struct pr_fold **folds, size_t *nf, struct pr_settings *s,
     if (rc == MB_ENOMEM)
         return rc;
     if (rc) {
-        note(why, cap, "%s: %s", name, mb_last_error());
+        char what[600];
+        snprintf(what, sizeof what, "%s: %s", name, mb_last_error());
+        note(why, cap, what);
         *folds = NULL;
         *nf = 0;
     }
@@ -386,7 +395,7 @@ static int run_folds(struct dsc_report *r, const struct cp_corpus *c, const stru
         if (res.status != PR_OK) {
             char what[600];
             snprintf(what, sizeof what, "%s: %s", folds[k].id, res.message);
-            note(why, cap, "%s%s", what, "");
+            note(why, cap, what);
         }
         for (size_t q = 0; res.status == PR_OK && q < res.n_subjects; q++) {
             struct dsc_subject *sb = &r->subjects[res.subjects[q].subject];
@@ -476,8 +485,8 @@ static int models(struct dsc_report *r, const struct cp_corpus *c, const struct 
         rc = run_folds(r, c, pl, &sl, fl, nl, "lda-td4", NULL, offsetof(struct dsc_subject, loso_bacc), 0, 0,
                        r->lda_note, sizeof r->lda_note, pg);
     if (!rc && !c->J) {
-        note(r->pose_note, sizeof r->pose_note, "%s%s", "the corpus has no pose stream", "");
-        note(r->zs_note, sizeof r->zs_note, "%s%s", "the corpus has no pose stream", "");
+        note(r->pose_note, sizeof r->pose_note, "the corpus has no pose stream");
+        note(r->zs_note, sizeof r->zs_note, "the corpus has no pose stream");
         goto out;
     }
     if (!rc)
@@ -485,7 +494,7 @@ static int models(struct dsc_report *r, const struct cp_corpus *c, const struct 
     if (!rc)
         rc = ridge_folds(r, c, fl, nl, offsetof(struct dsc_subject, r2_loso), 0, pg);
     if (!rc && !nz)
-        note(r->pose_note, sizeof r->pose_note, "%s%s", "seen -> unseen: no unseen-gesture split (see zero-shot)", "");
+        note(r->pose_note, sizeof r->pose_note, "seen -> unseen: no unseen-gesture split (see zero-shot)");
     if (!rc)
         rc = ridge_folds(r, c, fz, nz, offsetof(struct dsc_subject, r2_unseen), 1, pg);
     if (!rc)
