@@ -21,7 +21,7 @@ CC      ?= cc
 # gsl stays last: the -lgslcblas it brings then follows -lopenblas, so cblas_*
 # still resolve to OpenBLAS.
 PKGS    := hdf5 matio libpcre2-8 libcrypto yaml-0.1 libcyaml jansson fftw3f sqlite3 lapacke openblas zlib gsl
-LIBDIRS := core format synth converters kernels kernels/nn baselines corpus methods protocols reports harness
+LIBDIRS := core format synth converters kernels kernels/nn baselines corpus methods protocols describe reports harness
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lsvm
@@ -134,7 +134,7 @@ $(BENCH_BIN): $(BENCH_OBJ) $(LIB)
 # other OpenBLAS kernels this CPU can run (scripts/blas-kernels.sh): a
 # gradient check or golden value that holds only in the summation order of
 # this machine's kernel fails here, not on the next machine's CI.
-NUMERIC_TESTS ?= @(nn|methods|baselines|stats)/*
+NUMERIC_TESTS ?= @(nn|methods|baselines|stats|describe)/*
 TEST_ENV = MB_BIN=$(abspath $(BIN)) OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive
 test: deps
 	@$(MAKE) --no-print-directory $(TEST_BIN)

@@ -19,6 +19,7 @@ static const struct command commands[] = {
     { "synth",    cmd_synth,    "generate a synthetic population in every native format" },
     { "convert",  cmd_convert,  "convert a source corpus into the unified HDF5 format" },
     { "info",     cmd_info,     "summarise a unified file (subjects, hours, devices, gestures, splits)" },
+    { "describe", cmd_describe, "per-subject statistics of a unified file, to hold one corpus against another" },
     { "validate", cmd_validate, "check a unified file in depth; one line per problem" },
     { "methods",  cmd_methods,  "list the methods and protocols; with a NAME, its parameters" },
     { "protocols", cmd_protocols, "list the protocols; with a NAME, its settings" },

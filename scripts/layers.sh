@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The folder layout is the architecture: data flows one way,
 #
-#   cli -> harness -> protocols -> methods -> corpus -> format / kernels / baselines -> core
+#   cli -> harness -> describe -> protocols -> methods -> corpus -> format / kernels / baselines -> core
 #   (converters -> format -> core beside it; reports and synth are leaves over core)
 #
 # and no folder may use a folder above it. This prints the folder graph, from
@@ -20,10 +20,11 @@ declare -A rank=(
   [converters]=2 [corpus]=2
   [methods]=3
   [protocols]=4
-  [harness]=5
-  [cli]=6
+  [describe]=5
+  [harness]=6
+  [cli]=7
 )
-folders=(core format kernels kernels/nn baselines reports synth converters corpus methods protocols harness cli)
+folders=(core format kernels kernels/nn baselines reports synth converters corpus methods protocols describe harness cli)
 
 declare -A edge_inc=() edge_sym=()
 bad=0
