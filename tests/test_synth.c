@@ -259,6 +259,48 @@ Test(synth, ninapro_rendering_keeps_its_values, .timeout = 120)
     cr_assert_str_eq(hex, "31c2398b71635809e20beaf204d13e4102577df04ff9be653f80648d5769f1e3", "NinaPro rendering changed: digest %s", hex);
 }
 
+/* SHA-256 over the SHA-256 of every file synth_write gives for p (path and
+ * hash per line, metadata.csv included). */
+static void corpus_digest(char hex[65], const struct synth_params *p)
+{
+    char dir[64];
+    tu_tmpdir(dir, sizeof dir);
+    size_t nw = 0;
+    cr_assert_eq(synth_write(dir, p, &nw), MB_OK, "%s", mb_last_error());
+    struct synth_file *files;
+    size_t nf;
+    cr_assert_eq(synth_list(&files, &nf, p), MB_OK);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *acc = open_memstream(&text, &len);
+    cr_assert_not_null(acc);
+    for (size_t i = 0; i <= nf; i++) {
+        const char *rel = i < nf ? files[i].relpath : "emg2pose/metadata.csv";
+        char path[512], h[65];
+        path_join(path, sizeof path, dir, rel);
+        cr_assert_eq(mb_fs_sha256(h, NULL, path), MB_OK, "%s", mb_last_error());
+        fprintf(acc, "%s %s\n", rel, h);
+    }
+    fclose(acc);
+    mb_sha256_hex(hex, text, len);
+    free(text);
+    free(files);
+    rm_rf(dir);
+}
+
+/* Model v1 (today's default) writes the bytes it wrote before model v2
+ * existed: every file of the shortened tiny preset, every writer. Pinned
+ * on x86-64 with glibc's libm and Debian's HDF5/matio, computed on main
+ * before v2 was added; earlier numbers stay reproducible with --model v1. */
+Test(synth, model_v1_files_keep_their_bytes, .timeout = 120)
+{
+    struct synth_params p;
+    small_params(&p);
+    char hex[65];
+    corpus_digest(hex, &p);
+    cr_assert_str_eq(hex, "a61e9b8496a7b78856154f6c55a2b1bd13e0904481a95d54b25d88927f69e117", "model v1 output changed: digest %s", hex);
+}
+
 Test(synth, emg2pose_file_has_the_layout_of_the_official_asset, .timeout = 120)
 {
     TU_NEED_REAL("emg2pose_format/test_data.hdf5");
