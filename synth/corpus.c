@@ -2,6 +2,7 @@
  * rendered in parallel, HDF5 written outside parallel regions, then
  * emg2pose/metadata.csv. Each file depends only on (params, its key), so
  * the bytes do not depend on the thread count or on the order of work. */
+#include <errno.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,51 @@ static int make_parent(const char *dir, const char *rel)
     if (slash)
         *slash = '\0';
     return mb_fs_mkdirs(path);
+}
+
+static int write_model_file(const char *dir, int model)
+{
+    char path[4096], tmp[4096];
+    int rc = join(path, sizeof path, dir, SYNTH_MODEL_FILE);
+    if (rc == MB_OK)
+        rc = mb_fs_tmpname(tmp, sizeof tmp, path);
+    if (rc != MB_OK)
+        return rc;
+    FILE *fp = fopen(tmp, "wb");
+    if (!fp)
+        return mb_error(MB_EIO, "cannot create '%s': %s", tmp, strerror(errno));
+    fprintf(fp, "v%d\n", model);
+    if (ferror(fp) | fclose(fp)) {
+        remove(tmp);
+        return mb_error(MB_EIO, "cannot write '%s'", path);
+    }
+    return mb_fs_commit(tmp, path);
+}
+
+int synth_read_model(int *model, const char *dir)
+{
+    char path[4096], line[64];
+    *model = 1;
+    int rc = join(path, sizeof path, dir, SYNTH_MODEL_FILE);
+    if (rc != MB_OK)
+        return rc;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        if (errno == ENOENT)
+            return MB_OK;           /* nothing recorded: model 1 */
+        return mb_error(MB_EIO, "cannot open '%s': %s", path, strerror(errno));
+    }
+    size_t n = fread(line, 1, sizeof line - 1, fp);
+    int bad = ferror(fp);
+    fclose(fp);
+    if (bad)
+        return mb_error(MB_EIO, "cannot read '%s'", path);
+    line[n] = '\0';
+    if (!strcmp(line, "v1\n") || !strcmp(line, "v2\n")) {
+        *model = line[1] - '0';
+        return MB_OK;
+    }
+    return mb_error(MB_EFORMAT, "'%s' line 1: expected 'v1' or 'v2'", path);
 }
 
 int synth_write_file(const char *dir, const struct synth_params *p, const struct synth_file *f)
@@ -157,8 +203,12 @@ int synth_write(const char *dir, const struct synth_params *p, size_t *n_files)
             mb_log_set_level(lv);
         }
     }
+    /* Model 2 records itself at the root for the text dialects, which have
+     * no place for it (docs/SYNTH.md); model 1 writes nothing (v1 implied). */
+    if (rc == MB_OK && p->model == 2)
+        rc = write_model_file(dir, p->model);
     if (n_files && rc == MB_OK)
-        *n_files = nf + (ne > 0);
+        *n_files = nf + (ne > 0) + (p->model == 2);
     free(files);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* tests/test_synth.c - synth/: determinism, layouts against the real
  * files, text dialects, and the model's cross- vs within-subject gap. */
 #include <criterion/criterion.h>
+#include <fftw3.h>
 #include <hdf5.h>
 #include <math.h>
 #include <matio.h>
@@ -1017,4 +1018,403 @@ Test(synth, glove_sensors_keep_polarity_and_level_across_subjects, .timeout = 12
             cr_expect_gt(cl, 0.6, "subjects %d, %d: rest levels r = %.2f", a, b, cl);
             cr_expect_gt(cr, 0.5, "subjects %d, %d: gesture responses r = %.2f", a, b, cr);
         }
+}
+
+/* ---- model v2 ------------------------------------------------------------ */
+
+static void v2_subject(struct synth_subject *s, int subject)
+{
+    synth_subject_make(s, 1, subject, 1.0);
+    synth_subject_make_v2(s, 1, subject, 1.0);
+}
+
+/* A pose held for the whole recording (no velocity). */
+static void held_traj(struct synth_traj *tj, const float q[SYNTH_N_DOF])
+{
+    memset(tj, 0, sizeof *tj);
+    tj->osc_hz = 2.0;
+    cr_assert_eq(synth_traj_add(tj, 0.0, q, 0, 0), MB_OK);
+    cr_assert_eq(synth_traj_add(tj, 1e4, q, 0, 0), MB_OK);
+}
+
+/* The subject's relaxed pose with one finger (MCP, PIP, DIP from dof0)
+ * flexed by 'by' rad. */
+static void finger_pose(float q[SYNTH_N_DOF], const struct synth_subject *s, int dof0, float by)
+{
+    memcpy(q, s->rest_q, SYNTH_N_DOF * sizeof *q);
+    for (int k = 0; k < 3; k++)
+        q[dof0 + k] += by;
+}
+
+/* EMG only: no mains, wander or sensor noise; a 20 Hz high-pass. */
+static void v2_opts(struct synth_emg_opts *o, double fs, size_t n, int C)
+{
+    memset(o, 0, sizeof *o);
+    o->model = 2;
+    o->fs = fs;
+    o->n = n;
+    o->hp_hz = 20.0;
+    for (int c = 0; c < C; c++)
+        o->gain[c] = 1.0;
+}
+
+static double *v2_run(const struct synth_subject *s, const struct synth_rig *rig, const struct synth_traj *tj,
+                      const struct synth_emg_opts *o)
+{
+    double *x = malloc(o->n * (size_t)rig->n_channels * sizeof *x);
+    cr_assert_not_null(x);
+    struct mb_rng r;
+    mb_rng_seed(&r, 5, 77);
+    cr_assert_eq(synth_emg(x, s, rig, tj, o, &r), MB_OK, "%s", mb_last_error());
+    return x;
+}
+
+static double channel_rms(const double *x, size_t n, int C, int c, size_t skip)
+{
+    double e = 0;
+    for (size_t i = skip; i < n; i++)
+        e += x[i * (size_t)C + (size_t)c] * x[i * (size_t)C + (size_t)c];
+    return sqrt(e / (double)(n - skip));
+}
+
+/* Welch spectrum (256-sample Hann segments, half overlap) of channel c from
+ * sample 'skip': mean and median frequency. */
+static void spectrum_mf(double *mnf, double *mdf, const double *x, size_t n, int C, int c, size_t skip, double fs)
+{
+    enum { L = 256 };
+    float *in = fftwf_malloc(L * sizeof *in);
+    fftwf_complex *out = fftwf_malloc((L / 2 + 1) * sizeof *out);
+    fftwf_plan plan = fftwf_plan_dft_r2c_1d(L, in, out, FFTW_ESTIMATE);
+    double P[L / 2 + 1] = { 0 };
+    for (size_t s0 = skip; s0 + L <= n; s0 += L / 2) {
+        for (int k = 0; k < L; k++)
+            in[k] = (float)(x[(s0 + (size_t)k) * (size_t)C + (size_t)c] * (0.5 - 0.5 * cos(2.0 * M_PI * k / L)));
+        fftwf_execute(plan);
+        for (int k = 0; k <= L / 2; k++)
+            P[k] += (double)out[k][0] * out[k][0] + (double)out[k][1] * out[k][1];
+    }
+    fftwf_destroy_plan(plan);
+    fftwf_free(in);
+    fftwf_free(out);
+    double tot = 0, m1 = 0;
+    for (int k = 1; k <= L / 2; k++) {
+        tot += P[k];
+        m1 += P[k] * k * fs / L;
+    }
+    *mnf = m1 / tot;
+    double acc = 0;
+    *mdf = 0;
+    for (int k = 1; k <= L / 2; k++) {
+        acc += P[k];
+        if (acc >= tot / 2) {
+            *mdf = k * fs / L;
+            break;
+        }
+    }
+}
+
+/* Each finger's compartments follow that finger: flexing the middle finger
+ * drives FDS and FDP middle, not ring or index; extending it drives EDC
+ * middle. (Model v1 had one FDS, one FDP and one EDC for all fingers.) */
+Test(synth, v2_compartment_activation_follows_its_finger)
+{
+    struct synth_subject s;
+    v2_subject(&s, 0);
+    float q[SYNTH_N_DOF], dq[SYNTH_N_DOF] = { 0 };
+    double e[SYNTH_V2_N_COMP];
+    finger_pose(q, &s, J_MMCP_FE, 1.0f);
+    synth_v2_activations(e, &s, q, dq);
+    cr_log_info("middle flexion: FDS i/m/r/l %.2f %.2f %.2f %.2f, FDP %.2f %.2f %.2f %.2f", e[C_FDS_I], e[C_FDS_M],
+                e[C_FDS_R], e[C_FDS_L], e[C_FDP_I], e[C_FDP_M], e[C_FDP_R], e[C_FDP_L]);
+    cr_assert_gt(e[C_FDS_M], 0.3);
+    cr_assert_gt(e[C_FDP_M], 0.3);
+    cr_assert_gt(e[C_FDS_M], 3 * e[C_FDS_R]);
+    cr_assert_gt(e[C_FDS_M], 3 * e[C_FDS_I]);
+    cr_assert_gt(e[C_FDP_M], 3 * e[C_FDP_R]);
+    cr_assert_gt(e[C_FDP_M], 3 * e[C_FDP_I]);
+    finger_pose(q, &s, J_RMCP_FE, 1.0f);
+    synth_v2_activations(e, &s, q, dq);
+    cr_assert_gt(e[C_FDS_R], 3 * e[C_FDS_M]);
+    cr_assert_gt(e[C_FDP_R], 3 * e[C_FDP_M]);
+    cr_assert_gt(e[C_FDP_R], 3 * e[C_FDP_L]);
+    finger_pose(q, &s, J_MMCP_FE, -0.6f);
+    synth_v2_activations(e, &s, q, dq);
+    cr_assert_gt(e[C_EDC_M], 3 * e[C_EDC_R]);
+    cr_assert_gt(e[C_EDC_M], 3 * e[C_EDC_I]);
+    cr_assert_lt(e[C_FDS_M], e[C_EDC_M], "extension drives the extensor, flexors only co-contract");
+    /* The thumb has its own: flexing the IP joint drives FPL, not FDS. */
+    memcpy(q, s.rest_q, sizeof q);
+    q[J_TIP_FE] += 0.8f;
+    synth_v2_activations(e, &s, q, dq);
+    cr_assert_gt(e[C_FPL], 0.3);
+    for (int c = C_FDS_I; c <= C_FDP_L; c++)
+        cr_assert_lt(e[c], 0.05, "compartment %s", synth_v2_comps[c].name);
+}
+
+/* Motor units: thresholds spread exponentially (most units small), the
+ * rate rises from 8 Hz at recruitment to 25-35 Hz, amplitude grows with the
+ * threshold. */
+Test(synth, v2_motor_unit_rate_grows_with_excitation)
+{
+    struct synth_subject s;
+    v2_subject(&s, 0);
+    struct synth_v2_pool pool;
+    synth_v2_pool(&pool, &s, C_FDS_M);
+    cr_assert(pool.n >= 20 && pool.n <= 60, "%d units", pool.n);
+    cr_assert_gt(pool.mu[pool.n - 1].thr / pool.mu[0].thr, 15.0);
+    cr_assert_lt(pool.mu[pool.n / 2].thr, 0.25 * pool.mu[pool.n - 1].thr, "most units are recruited early");
+    double amp_lo = 0, amp_hi = 0;
+    for (int i = 0; i < pool.n; i++) {
+        const struct synth_v2_mu *u = &pool.mu[i];
+        cr_assert_eq(synth_v2_rate(u, 0.99 * u->thr), 0.0, "unit %d fires below its threshold", i);
+        cr_assert_float_eq(synth_v2_rate(u, u->thr), 8.0, 1e-9);
+        double prev = 0;
+        for (double e = u->thr + 0.01; e <= 1.0; e += 0.05) {
+            double r = synth_v2_rate(u, e);
+            cr_assert_gt(r, prev, "unit %d: rate %.2f Hz at excitation %.2f", i, r, e);
+            prev = r;
+        }
+        double top = synth_v2_rate(u, 1.0);
+        cr_assert(top >= 25.0 && top <= 35.0, "unit %d peaks at %.1f Hz", i, top);
+        if (i < pool.n / 2)
+            amp_lo += u->amp;
+        else
+            amp_hi += u->amp;
+    }
+    cr_assert_gt(amp_hi, 1.5 * amp_lo, "later units are larger");
+}
+
+/* One electrode over FDS middle; the same compartment twice as deep gives
+ * a smaller and lower-frequency signal (volume conduction). */
+Test(synth, v2_depth_attenuates_and_lowpasses, .timeout = 60)
+{
+    struct synth_subject s;
+    v2_subject(&s, 0);
+    float q[SYNTH_N_DOF];
+    finger_pose(q, &s, J_MMCP_FE, 1.0f);
+    struct synth_traj tj;
+    held_traj(&tj, q);
+    struct synth_rig rig = { .n_channels = 1, .ied_mm = 10.0, .size_mm = 5.0 };
+    rig.angle[0] = s.v2.angle[C_FDS_M] - s.rotation;
+    struct synth_emg_opts o;
+    v2_opts(&o, 2000.0, 8000, 1);
+    o.solo = C_FDS_M + 1;
+    double rms[2], mnf[2], mdf[2];
+    for (int k = 0; k < 2; k++) {
+        struct synth_subject d = s;
+        d.v2.depth_mm[C_FDS_M] = k == 0 ? 6.0 : 16.0;
+        double *x = v2_run(&d, &rig, &tj, &o);
+        rms[k] = channel_rms(x, o.n, 1, 0, 1000);
+        spectrum_mf(&mnf[k], &mdf[k], x, o.n, 1, 0, 1000, o.fs);
+        free(x);
+    }
+    cr_log_info("FDS middle at 6 / 16 mm: RMS %.3f / %.3f, mean frequency %.0f / %.0f Hz, median %.0f / %.0f Hz",
+                rms[0], rms[1], mnf[0], mnf[1], mdf[0], mdf[1]);
+    cr_assert_lt(rms[1], 0.6 * rms[0]);
+    cr_assert_lt(mnf[1], 0.9 * mnf[0]);
+    synth_traj_free(&tj);
+}
+
+/* Re-donning: the band turned by one electrode spacing (45 degrees on a
+ * Myo-like ring) moves the channel RMS pattern of a held gesture by one
+ * channel. */
+Test(synth, v2_redonning_rotates_the_spatial_pattern, .timeout = 60)
+{
+    struct synth_subject s;
+    v2_subject(&s, 1);
+    float q[SYNTH_N_DOF];
+    memcpy(q, s.rest_q, sizeof q);
+    q[J_WRIST_FE] -= 0.8f;        /* wrist extension: a dorsal-radial pattern */
+    q[J_WRIST_DEV] += 0.3f;
+    struct synth_traj tj;
+    held_traj(&tj, q);
+    struct synth_rig rig = { .n_channels = 8, .ied_mm = 10.0, .size_mm = 5.0 };
+    for (int c = 0; c < 8; c++)
+        rig.angle[c] = c * M_PI / 4;
+    struct synth_emg_opts o;
+    v2_opts(&o, 2000.0, 6000, 8);
+    double pa[8], pb[8], pr[8];
+    double *x = v2_run(&s, &rig, &tj, &o);
+    for (int c = 0; c < 8; c++)
+        pa[c] = channel_rms(x, o.n, 8, c, 1000);
+    free(x);
+    o.session_rot = M_PI / 4;
+    x = v2_run(&s, &rig, &tj, &o);
+    for (int c = 0; c < 8; c++)
+        pb[c] = channel_rms(x, o.n, 8, c, 1000);
+    free(x);
+    for (int c = 0; c < 8; c++)
+        pr[c] = pa[(c + 1) % 8];     /* electrode c now sits where c + 1 sat */
+    double same = corr(pb, pa, 8), rolled = corr(pb, pr, 8);
+    cr_log_info("RMS pattern after a 45 degree re-donning: r = %.2f with the old pattern, %.2f with it rolled by one channel",
+                same, rolled);
+    cr_assert_gt(rolled, 0.95);
+    cr_assert_gt(rolled, same + 0.1);
+    synth_traj_free(&tj);
+}
+
+/* Fatigue: an hour into the session the same held contraction has a lower
+ * median frequency (conduction velocity falls, MUAPs widen). */
+Test(synth, v2_fatigue_lowers_the_median_frequency, .timeout = 60)
+{
+    struct synth_subject s;
+    v2_subject(&s, 2);
+    float q[SYNTH_N_DOF];
+    finger_pose(q, &s, J_MMCP_FE, 1.0f);     /* middle and index flexed */
+    for (int k = 0; k < 3; k++)
+        q[J_IMCP_FE + k] += 1.0f;
+    struct synth_traj tj;
+    held_traj(&tj, q);
+    struct synth_rig rig = { .n_channels = 1, .ied_mm = 10.0, .size_mm = 5.0 };
+    rig.angle[0] = s.v2.angle[C_FDS_M] - s.rotation;
+    struct synth_emg_opts o;
+    v2_opts(&o, 2000.0, 10000, 1);
+    double mnf[2], mdf[2];
+    for (int k = 0; k < 2; k++) {
+        o.session_t = k == 0 ? 0.0 : 3600.0;
+        double *x = v2_run(&s, &rig, &tj, &o);
+        spectrum_mf(&mnf[k], &mdf[k], x, o.n, 1, 0, 1000, o.fs);
+        free(x);
+    }
+    cr_log_info("median frequency at the start and after an hour: %.1f / %.1f Hz (mean %.1f / %.1f, fatigability %.2f)",
+                mdf[0], mdf[1], mnf[0], mnf[1], s.v2.fatigability);
+    cr_assert_lt(mdf[1], 0.97 * mdf[0]);
+    cr_assert_lt(mnf[1], 0.97 * mnf[0]);
+    synth_traj_free(&tj);
+}
+
+/* Model v2 renders every device: finite numbers that move with the
+ * gestures (DB1's RMS envelope included), and the same bytes for any
+ * thread count. */
+Test(synth, v2_same_bytes_for_any_thread_count, .timeout = 180)
+{
+    struct synth_params p;
+    small_params(&p);
+    p.model = 2;
+    p.n_subjects = 1;              /* every writer still runs; the suite stays quick */
+    p.e2p_held_out_users = 0;
+    char h1[65], h2[65];
+    omp_set_num_threads(1);
+    corpus_digest(h1, &p);
+    omp_set_num_threads(2);
+    corpus_digest(h2, &p);
+    cr_assert_str_eq(h1, h2);
+}
+
+Test(synth, v2_renders_every_device_and_db1_envelope_follows_movement, .timeout = 120)
+{
+    struct synth_params p;
+    small_params(&p);
+    p.model = 2;
+    struct synth_file *files;
+    size_t nf;
+    cr_assert_eq(synth_list(&files, &nf, &p), MB_OK);
+    int seen[SYNTH_N_DEVICES] = { 0 };
+    for (size_t i = 0; i < nf; i++) {
+        if (seen[files[i].dev]++)
+            continue;
+        struct synth_recording r;
+        cr_assert_eq(synth_render(&r, &p, &files[i]), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(r.model, 2);
+        /* Rest: the protocol's initial rest (NinaPro), before anything moves. */
+        int nina = files[i].dev == SYNTH_DB1 || files[i].dev == SYNTH_DB2 || files[i].dev == SYNTH_DB5;
+        double rest_s = files[i].dev == SYNTH_DB2 ? p.db2_rest_s : p.nina_rest_s;
+        size_t n_rest = nina ? (size_t)(0.8 * rest_s * r.rate_hz) : 0;
+        double mv = 0, rs = 0;
+        size_t nm = 0, nr = 0;
+        for (size_t k = 0; k < r.n; k++)
+            for (int c = 0; c < r.n_channels; c++) {
+                double v = r.emg[k * (size_t)r.n_channels + (size_t)c];
+                cr_assert(isfinite(v), "'%s' row %zu", files[i].relpath, k);
+                if (r.label[k] != 0 && r.label[k] != r.unlabelled) {
+                    mv += v * v;
+                    nm++;
+                } else if (k < n_rest) {
+                    rs += v * v;
+                    nr++;
+                }
+            }
+        cr_log_info("'%s': RMS %.4g moving, %.4g at rest", files[i].relpath, sqrt(mv / (nm ? nm : 1)),
+                    sqrt(rs / (nr ? nr : 1)));
+        if (nina)
+            cr_assert_gt(sqrt(mv / nm), 3.0 * sqrt(rs / nr), "'%s': movement above rest", files[i].relpath);
+        synth_recording_free(&r);
+    }
+    free(files);
+}
+
+/* Model 2 records itself in every file (emg2pose attribute, MAT variable)
+ * and at the root (SYNTH_MODEL, for the text dialects); model 1 writes none
+ * of them, and synth_read_model reads absence as v1. */
+Test(synth, v2_model_is_recorded_and_read_back, .timeout = 120)
+{
+    struct synth_params p;
+    small_params(&p);
+    p.model = 2;
+    p.n_subjects = 1;
+    p.e2p_held_out_users = 0;
+    p.devices = (1u << SYNTH_EMG2POSE) | (1u << SYNTH_DB5) | (1u << SYNTH_MYO);
+    char dir[64], path[512];
+    tu_tmpdir(dir, sizeof dir);
+    size_t nw = 0;
+    cr_assert_eq(synth_write(dir, &p, &nw), MB_OK, "%s", mb_last_error());
+    int model = 0;
+    cr_assert_eq(synth_read_model(&model, dir), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(model, 2);
+    struct synth_file *files;
+    size_t nf;
+    cr_assert_eq(synth_list(&files, &nf, &p), MB_OK);
+    cr_assert_eq(nw, nf + 2, "listed files, metadata.csv and SYNTH_MODEL");
+    int h5 = 0, mat = 0;
+    for (size_t i = 0; i < nf; i++) {
+        path_join(path, sizeof path, dir, files[i].relpath);
+        if (files[i].dev == SYNTH_EMG2POSE && !h5++) {
+            hid_t f, g, d;
+            e2p_open(path, &f, &g, &d);
+            cr_assert_gt(H5Aexists(g, "synth_model"), 0, "'%s' has no emg2pose/synth_model", path);
+            hid_t a = H5Aopen(g, "synth_model", H5P_DEFAULT), t = H5Aget_type(a);
+            char *v = NULL;
+            cr_assert_geq(H5Aread(a, t, &v), 0);
+            cr_assert_str_eq(v, "v2");
+            H5free_memory(v);
+            H5Tclose(t);
+            H5Aclose(a);
+            H5Dclose(d);
+            H5Gclose(g);
+            H5Fclose(f);
+        }
+        if (files[i].dev == SYNTH_DB5 && !mat++) {
+            mat_t *m = Mat_Open(path, MAT_ACC_RDONLY);
+            cr_assert_not_null(m);
+            matvar_t *v = Mat_VarRead(m, "synth_model");
+            cr_assert_not_null(v, "'%s' has no variable synth_model", path);
+            cr_assert_eq(v->class_type, MAT_C_CHAR);
+            cr_assert_eq(v->nbytes, 2);
+            cr_assert_eq(memcmp(v->data, "v2", 2), 0);
+            Mat_VarFree(v);
+            Mat_Close(m);
+        }
+    }
+    cr_assert(h5 && mat);
+    /* Model 1: nothing recorded, read as v1. */
+    p.model = 1;
+    char d1[64];
+    tu_tmpdir(d1, sizeof d1);
+    cr_assert_eq(synth_write(d1, &p, &nw), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(nw, nf + 1, "model 1 writes no SYNTH_MODEL");
+    path_join(path, sizeof path, d1, SYNTH_MODEL_FILE);
+    cr_assert_not(mb_fs_is_file(path));
+    cr_assert_eq(synth_read_model(&model, d1), MB_OK);
+    cr_assert_eq(model, 1);
+    /* Anything else in SYNTH_MODEL is refused, naming the file. */
+    FILE *fp = fopen(path, "wb");
+    cr_assert_not_null(fp);
+    fputs("v7\n", fp);
+    fclose(fp);
+    mb_log_set_level(MB_LOG_QUIET);
+    cr_assert_eq(synth_read_model(&model, d1), MB_EFORMAT);
+    cr_assert_not_null(strstr(mb_last_error(), SYNTH_MODEL_FILE));
+    free(files);
+    rm_rf(dir);
+    rm_rf(d1);
 }
