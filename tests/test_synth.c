@@ -1418,3 +1418,40 @@ Test(synth, v2_model_is_recorded_and_read_back, .timeout = 120)
     rm_rf(dir);
     rm_rf(d1);
 }
+
+/* The CLI: --model v2 writes a corpus the converters read as they read
+ * model 1's (extra attribute and variable looked up by name only); an
+ * unknown model is a usage error. */
+Test(synth, v2_cli_corpus_converts_and_bad_model_is_a_usage_error, .timeout = 180)
+{
+    char *out = NULL, *err = NULL;
+    cr_assert_eq(tu_run(&out, &err, "synth --out /tmp/x --model v3"), 2);
+    cr_assert(strstr(err, "--model"), "stderr: %s", err);
+    free(out);
+    free(err);
+    char dir[64], args[512], path[512];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(args, sizeof args, "synth --out %s/c --preset tiny --model v2 --subjects 1 "
+                                "--only emg2pose,ninapro_db1,myo_readings -j 2", dir);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "stderr: %s", err);
+    cr_assert(strstr(err, "model v2"), "stderr: %s", err);
+    free(out);
+    free(err);
+    snprintf(path, sizeof path, "%s/c", dir);
+    int model = 0;
+    cr_assert_eq(synth_read_model(&model, path), MB_OK);
+    cr_assert_eq(model, 2);
+    static const char *const conv[] = {
+        "convert emg2pose %s/c/emg2pose -o %s/e2p.h5",
+        "convert ninapro --db 1 %s/c/ninapro_db1 -o %s/db1.h5",
+        "convert spec converters/specs/myo_readings.yaml %s/c/myo_readings -o %s/myo.h5",
+    };
+    for (size_t k = 0; k < sizeof conv / sizeof *conv; k++) {
+        snprintf(args, sizeof args, conv[k], dir, dir);
+        cr_assert_eq(tu_run(&out, &err, args), 0, "%s: %s", args, err);
+        cr_assert(strstr(err, " 0 warnings"), "%s: %s", args, err);
+        free(out);
+        free(err);
+    }
+    rm_rf(dir);
+}
