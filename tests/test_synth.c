@@ -1455,3 +1455,28 @@ Test(synth, v2_cli_corpus_converts_and_bad_model_is_a_usage_error, .timeout = 18
     }
     rm_rf(dir);
 }
+
+/* Under model 2 the emg2pose presets have several sessions per user, as
+ * the real corpus does, in the same total duration for the default preset;
+ * NinaPro keeps its one acquisition; the sessions preset has many. */
+Test(synth, v2_presets_have_the_sessions_of_the_real_corpora)
+{
+    struct synth_params a, b;
+    cr_assert_eq(synth_params_preset(&a, "default", 1), MB_OK);
+    cr_assert_eq(synth_params_preset_model(&b, "default", 1, 2), MB_OK);
+    cr_assert_eq(a.model, 1);
+    cr_assert_eq(b.model, 2);
+    cr_assert_eq(a.e2p_sessions, 1);
+    cr_assert_geq(b.e2p_sessions, 2);
+    cr_assert_float_eq(a.e2p_sessions * a.e2p_stage_s, b.e2p_sessions * b.e2p_stage_s, 1e-9);
+    cr_assert_eq(a.db1_exercises, b.db1_exercises);
+    cr_assert_eq(synth_params_preset_model(&b, "sessions", 1, 2), MB_OK);
+    cr_assert_geq(b.e2p_sessions, 8);
+    cr_assert_geq(b.myo_sessions, 8);
+    cr_assert_eq(b.devices, (1u << SYNTH_EMG2POSE) | (1u << SYNTH_MYO));
+    cr_assert_eq(synth_params_check(&b), MB_OK);
+    mb_log_set_level(MB_LOG_QUIET);
+    cr_assert_eq(synth_params_preset_model(&b, "default", 1, 3), MB_EINVAL);
+    b.model = 0;
+    cr_assert_eq(synth_params_check(&b), MB_EINVAL);
+}
