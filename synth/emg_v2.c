@@ -151,15 +151,16 @@ struct comp_src {
     double norm;                    /* 1 / RMS of the source at full excitation, unfatigued */
 };
 
-static double fatigue_cv(double cv, double fatigability, double t_session)
+/* Conduction velocity relative to the rested one, t_session s after donning. */
+static double fatigue_factor(double fatigability, double t_session)
 {
     double t = t_session > 0 ? t_session : 0;
-    return cv * (1.0 - FATIGUE_MAX * fatigability * (1.0 - exp(-t / FATIGUE_TAU_S)));
+    return 1.0 - FATIGUE_MAX * fatigability * (1.0 - exp(-t / FATIGUE_TAU_S));
 }
 
 /* Energy ratio of a MUAP after averaging over w seconds (the ADC's
  * integration window when the source is decimated), by quadrature. */
-static double box_ratio(double sigma, double tau, double w)
+static double box_ratio(const struct hat_table *ht, double sigma, double tau, double w)
 {
     double dt = sigma / 16.0, lo = -5.0 * sigma, hi = tau + 5.0 * sigma + w;
     double e_raw = 0, e_box = 0;
@@ -167,10 +168,10 @@ static double box_ratio(double sigma, double tau, double w)
     if (nw < 1)
         nw = 1;
     for (double t = lo; t < hi; t += dt) {
-        double raw = hat(t, sigma) - hat(t - tau, sigma), box = 0;
+        double raw = hat_lookup(ht, t / sigma) - hat_lookup(ht, (t - tau) / sigma), box = 0;
         for (int k = 0; k < nw; k++) {
             double u = t - (k + 0.5) * w / nw;
-            box += hat(u, sigma) - hat(u - tau, sigma);
+            box += hat_lookup(ht, u / sigma) - hat_lookup(ht, (u - tau) / sigma);
         }
         box /= nw;
         e_raw += raw * raw;
@@ -179,7 +180,8 @@ static double box_ratio(double sigma, double tau, double w)
     return e_raw > 0 ? e_box / e_raw : 1.0;
 }
 
-static void comp_setup(struct comp_src *cs, const struct synth_subject *s, int m, double ied_mm, double w_box)
+static void comp_setup(struct comp_src *cs, const struct synth_subject *s, int m, double ied_mm, double w_box,
+                       const struct hat_table *ht)
 {
     synth_v2_pool(&cs->pool, s, m);
     for (int i = 0; i < cs->pool.n; i++)
@@ -196,16 +198,16 @@ static void comp_setup(struct comp_src *cs, const struct synth_subject *s, int m
     }
     if (w_box > 0) {
         const struct synth_v2_mu *u = &cs->pool.mu[cs->pool.n / 2];
-        ratio = box_ratio(1e-3 * SRC_LEN_MM / u->cv * cs->width, 1e-3 * ied_mm / u->cv, w_box);
+        ratio = box_ratio(ht, 1e-3 * SRC_LEN_MM / u->cv * cs->width, 1e-3 * ied_mm / u->cv, w_box);
     }
     cs->norm = p > 0 ? 1.0 / sqrt(p * ratio) : 0.0;
 }
 
 /* Adds the spikes of [t0, t1) at excitation e to buf (sample j at time
- * tb + j / fs, cap samples). */
+ * tb + j / fs, cap samples); fat: conduction velocity relative to rested
+ * (fatigue changes over minutes, so once per control step is enough). */
 static void comp_spikes(struct comp_src *cs, double *buf, size_t cap, double fs, double tb, double t0, double t1,
-                        double e, double ied_mm, double fatigability, double session_t0, const struct hat_table *ht,
-                        struct gauss *r)
+                        double e, double ied_mm, double fat, const struct hat_table *ht, struct gauss *r)
 {
     for (int i = 0; i < cs->pool.n; i++) {
         const struct synth_v2_mu *u = &cs->pool.mu[i];
@@ -221,7 +223,7 @@ static void comp_spikes(struct comp_src *cs, double *buf, size_t cap, double fs,
             cs->next[i] = t0 + mean * mb_rng_uniform(r->r);    /* recruited: random phase */
         while (cs->next[i] < t1) {
             double ts = cs->next[i];
-            double cv = fatigue_cv(u->cv, fatigability, session_t0 + ts);
+            double cv = u->cv * fat;
             double sigma = 1e-3 * SRC_LEN_MM / cv * cs->width, tau = 1e-3 * ied_mm / cv;
             double lat = 4.0 * sigma, amp = u->amp * cs->norm;
             double x0 = (ts - tb) * fs;
@@ -389,12 +391,14 @@ int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_
 {
     const int C = rig->n_channels, M = SYNTH_V2_N_COMP;
     /* Rates: the channels are mixed at fs_mix; the DB1 envelope is the RMS
-     * of EMG mixed at 1 kHz. Below 1 kHz the sources are made at a multiple
-     * of the rate and averaged down (an integrating ADC), so short MUAPs
-     * are not missed between samples. */
+     * of EMG mixed at 500 Hz (most surface EMG power lies below 250 Hz, and
+     * the source normalisation keeps the RMS; mixing is most of the cost).
+     * Below 1 kHz the sources are made at a multiple of the rate and
+     * averaged down (an integrating ADC), so short MUAPs are not missed
+     * between samples. */
     size_t up = 1, src_k = 1;
-    if (o->envelope && o->fs < 1000.0)
-        up = (size_t)lround(1000.0 / o->fs);
+    if (o->envelope && o->fs < 500.0)
+        up = (size_t)lround(500.0 / o->fs);
     double fs_mix = o->fs * (double)up;
     if (fs_mix < 1000.0)
         src_k = (size_t)ceil(1000.0 / fs_mix);
@@ -421,7 +425,7 @@ int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_
     for (int m = 0; m < M; m++) {
         active[m] = !o->solo || o->solo == m + 1;
         if (active[m])
-            comp_setup(&cs[m], s, m, ied, src_k > 1 ? 1.0 / fs_mix : 0.0);
+            comp_setup(&cs[m], s, m, ied, src_k > 1 ? 1.0 / fs_mix : 0.0, &ht);
     }
     for (int c = 0; c < C; c++) {
         double g[SYNTH_V2_N_COMP], fc[SYNTH_V2_N_COMP], gmax = 0;
@@ -482,10 +486,10 @@ int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_
             double t0 = tb + (double)k0 / fs_mix, t1 = tb + (double)(k0 + step) / fs_mix;
             synth_traj_eval(q, dq, tr, &cur, t0);
             synth_v2_activations(e, s, q, dq);
+            double fat = fatigue_factor(s->v2.fatigability, o->session_t + (t0 - o->t0));
             for (int m = 0; m < M; m++)
                 if (active[m])
-                    comp_spikes(&cs[m], &buf[(size_t)m * cap], cap, fs_src, tb, t0, t1, e[m], ied,
-                                s->v2.fatigability, o->session_t - o->t0, &ht, &gs);
+                    comp_spikes(&cs[m], &buf[(size_t)m * cap], cap, fs_src, tb, t0, t1, e[m], ied, fat, &ht, &gs);
         }
         if (mains)
             osc_at(&opl, 2.0 * M_PI * powerline_hz, tb, 1.0 / fs_mix);
