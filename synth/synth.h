@@ -12,6 +12,13 @@
  *   electrode mixing (muscle angular positions, armband rotation per subject
  *   and session, channel gains, tissue low-pass)  ->  powerline, baseline
  *   wander, sensor noise  ->  the device's filters, rate and quantisation.
+ * That is model 1 (the default). Model 2 (synth_params.model, --model v2)
+ * keeps the trajectory and replaces the muscles and the EMG: 26 forearm
+ * compartments (one FDS, FDP and EDC per finger, the thumb's and index's
+ * own muscles), motor-unit pools whose MUAP trains are the sources, volume
+ * conduction by geometry (depth, fat, electrode size and spacing), and
+ * sessions with re-donning, fatigue and sweat (synth/muscles_v2.c,
+ * synth/emg_v2.c, docs/SYNTH.md "Model v2").
  *
  * Everything random comes from core/rng.h streams keyed by (seed, subject,
  * device, group, session, side, purpose), so any file can be regenerated on

@@ -1480,3 +1480,38 @@ Test(synth, v2_presets_have_the_sessions_of_the_real_corpora)
     b.model = 0;
     cr_assert_eq(synth_params_check(&b), MB_EINVAL);
 }
+
+/* --subject-spread scales model v2's anatomy too: 0 gives every subject the
+ * same forearm (circumference, fat, compartment angles, depths and sizes,
+ * map scaling, band position), 1 a spread population. */
+Test(synth, v2_subject_spread_scales_the_forearm)
+{
+    struct synth_subject a0, b0, a1, b1;
+    synth_subject_make(&a0, 1, 0, 0.0);
+    synth_subject_make_v2(&a0, 1, 0, 0.0);
+    synth_subject_make(&b0, 1, 3, 0.0);
+    synth_subject_make_v2(&b0, 1, 3, 0.0);
+    synth_subject_make(&a1, 1, 0, 1.0);
+    synth_subject_make_v2(&a1, 1, 0, 1.0);
+    synth_subject_make(&b1, 1, 3, 1.0);
+    synth_subject_make_v2(&b1, 1, 3, 1.0);
+    cr_assert_eq(a0.v2.circ_cm, b0.v2.circ_cm);
+    cr_assert_eq(a0.v2.fat_mm, b0.v2.fat_mm);
+    cr_assert_eq(a0.v2.band_z, 0.0);
+    cr_assert_neq(a1.v2.circ_cm, b1.v2.circ_cm);
+    cr_assert_neq(a1.v2.fat_mm, b1.v2.fat_mm);
+    cr_assert_neq(a1.v2.band_z, b1.v2.band_z);
+    for (int c = 0; c < SYNTH_V2_N_COMP; c++) {
+        cr_assert_eq(a0.v2.angle[c], b0.v2.angle[c], "%s", synth_v2_comps[c].name);
+        cr_assert_eq(a0.v2.depth_mm[c], b0.v2.depth_mm[c]);
+        cr_assert_eq(a0.v2.size[c], b0.v2.size[c]);
+        cr_assert_neq(a1.v2.angle[c], b1.v2.angle[c]);
+        cr_assert_neq(a1.v2.size[c], b1.v2.size[c]);
+    }
+    for (int k = 0; k < SYNTH_V2_MAX_MAP; k++)
+        cr_assert_eq(a0.v2.map_scale[k], 1.0);
+    /* The v1 fields and habits do not depend on model 2's draws. */
+    struct synth_subject v1;
+    synth_subject_make(&v1, 1, 0, 1.0);
+    cr_assert_eq(memcmp(&v1, &a1, offsetof(struct synth_subject, v2)), 0);
+}
