@@ -68,6 +68,24 @@ static int write_model_file(const char *dir, int model)
     return mb_fs_commit(tmp, path);
 }
 
+/* A directory holds one model's corpus: dir/SYNTH_MODEL speaks for every
+ * text-dialect file under it, so rendering another model there would leave
+ * it wrong for the files this run does not overwrite (model 1 writes no
+ * marker, so a v2 marker would stay and call v1 files v2). */
+static int check_model_file(const char *dir, int model)
+{
+    char path[4096];
+    int rc = join(path, sizeof path, dir, SYNTH_MODEL_FILE);
+    if (rc != MB_OK || !mb_fs_is_file(path))
+        return rc;
+    int was;
+    rc = synth_read_model(&was, dir);
+    if (rc == MB_OK && was != model)
+        rc = mb_error(MB_EINVAL, "'%s' records model v%d: rendering model v%d into '%s' would mix two models "
+                      "(use another output directory, or remove the old corpus)", path, was, model, dir);
+    return rc;
+}
+
 int synth_read_model(int *model, const char *dir)
 {
     char path[4096], line[64];
@@ -114,6 +132,15 @@ int synth_write(const char *dir, const struct synth_params *p, size_t *n_files)
     int rc = synth_list(&files, &nf, p);
     if (rc != MB_OK)
         return rc;
+    rc = check_model_file(dir, p->model);
+    /* Model 2 records itself at the root for the text dialects, which have
+     * no place for it (docs/SYNTH.md), before any file: a run that fails
+     * half-way leaves v2 files that still say so. Model 1 writes nothing
+     * (v1 implied). */
+    if (rc == MB_OK && p->model == 2)
+        rc = make_parent(dir, SYNTH_MODEL_FILE);
+    if (rc == MB_OK && p->model == 2)
+        rc = write_model_file(dir, p->model);
     /* Directories first, serially: workers then only create files. */
     for (size_t i = 0; i < nf && rc == MB_OK; i++) {
         const char *a = files[i].relpath, *sa = strrchr(a, '/');
@@ -203,10 +230,6 @@ int synth_write(const char *dir, const struct synth_params *p, size_t *n_files)
             mb_log_set_level(lv);
         }
     }
-    /* Model 2 records itself at the root for the text dialects, which have
-     * no place for it (docs/SYNTH.md); model 1 writes nothing (v1 implied). */
-    if (rc == MB_OK && p->model == 2)
-        rc = write_model_file(dir, p->model);
     if (n_files && rc == MB_OK)
         *n_files = nf + (ne > 0) + (p->model == 2);
     free(files);

@@ -228,7 +228,9 @@ int  synth_write(const char *dir, const struct synth_params *p, size_t *n_files)
  * 'emg2pose/synth_model' ("v2"), NinaPro MAT files the char variable
  * 'synth_model' ("v2"), and synth_write puts a file SYNTH_MODEL ("v2\n") at
  * the output root for the text dialects, which have no place for it. Model 1
- * writes none of them, so its files keep their bytes: absence means v1. */
+ * writes none of them, so its files keep their bytes: absence means v1.
+ * synth_write refuses (MB_EINVAL, naming SYNTH_MODEL) to render into a
+ * directory whose SYNTH_MODEL records another model. */
 #define SYNTH_MODEL_FILE "SYNTH_MODEL"
 /* The model of the corpus written under dir: 2 if dir/SYNTH_MODEL says
  * "v2", 1 if there is no such file; MB_EFORMAT (naming the file) if it

@@ -1419,6 +1419,33 @@ Test(synth, v2_model_is_recorded_and_read_back, .timeout = 120)
     rm_rf(d1);
 }
 
+/* One directory, one model: SYNTH_MODEL speaks for every text file under
+ * it, so model 1 rendered over a model 2 corpus is refused (model 1 writes
+ * no marker, and a stale "v2" would call its files v2); the same model
+ * again is fine. */
+Test(synth, v2_marker_is_never_left_over_files_of_another_model, .timeout = 60)
+{
+    struct synth_params p;
+    small_params(&p);
+    p.model = 2;
+    p.n_subjects = 1;
+    p.e2p_held_out_users = 0;
+    p.devices = 1u << SYNTH_MYO;
+    char dir[64];
+    tu_tmpdir(dir, sizeof dir);
+    size_t nw = 0;
+    cr_assert_eq(synth_write(dir, &p, &nw), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(synth_write(dir, &p, &nw), MB_OK, "%s", mb_last_error());
+    p.model = 1;
+    mb_log_set_level(MB_LOG_QUIET);
+    cr_assert_eq(synth_write(dir, &p, &nw), MB_EINVAL, "model 1 over a model 2 corpus was not refused");
+    cr_assert_not_null(strstr(mb_last_error(), SYNTH_MODEL_FILE), "%s", mb_last_error());
+    int model = 0;
+    cr_assert_eq(synth_read_model(&model, dir), MB_OK);
+    cr_assert_eq(model, 2, "the v2 files under it are still v2");
+    rm_rf(dir);
+}
+
 /* The CLI: --model v2 writes a corpus the converters read as they read
  * model 1's (extra attribute and variable looked up by name only); an
  * unknown model is a usage error. */
