@@ -407,25 +407,41 @@ int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_
     size_t step = fs_mix > 200.0 ? (size_t)(fs_mix / 200.0) : 1;
     double ied = rig->ied_mm > 0 ? rig->ied_mm : 10.0;
 
-    /* Block of mixed samples (a whole number of control steps), plus the
-     * tail MUAPs spill into: at most 8 sigma + tau < 60 ms. */
-    size_t B = step * 256, T = (size_t)ceil(0.06 * fs_src) + 2;
-    size_t cap = B * src_k + T;
     struct comp_src *cs = calloc((size_t)M, sizeof *cs);
-    double *buf = calloc((size_t)M * cap, sizeof *buf);
     struct lane *ln = calloc((size_t)C, sizeof *ln);
-    if (!cs || !buf || !ln) {
-        free(cs); free(buf); free(ln);
+    if (!cs || !ln) {
+        free(cs); free(ln);
         return mb_error(MB_ENOMEM, "emg synthesis (model v2): out of memory (%zu samples)", o->n);
     }
     struct hat_table ht;
     hat_table_init(&ht);
     struct gauss gs = { rng, 0, 0.0 };
     int active[SYNTH_V2_N_COMP];
+    /* Block of mixed samples (a whole number of control steps), plus the
+     * tail MUAPs spill into: 8 sigma + tau of the widest MUAP, fully
+     * fatigued. Usually under 60 ms, but a deep compartment of a spread
+     * subject (--subject-spread 2) is wider, and a MUAP cut at the block's
+     * end would lose its tail. */
+    double span = 0.06;
+    const double fat_min = 1.0 - FATIGUE_MAX * s->v2.fatigability;
     for (int m = 0; m < M; m++) {
         active[m] = !o->solo || o->solo == m + 1;
-        if (active[m])
-            comp_setup(&cs[m], s, m, ied, src_k > 1 ? 1.0 / fs_mix : 0.0, &ht);
+        if (!active[m])
+            continue;
+        comp_setup(&cs[m], s, m, ied, src_k > 1 ? 1.0 / fs_mix : 0.0, &ht);
+        for (int i = 0; i < cs[m].pool.n; i++) {
+            double cv = cs[m].pool.mu[i].cv * fat_min;
+            double len = 8.0 * 1e-3 * SRC_LEN_MM / cv * cs[m].width + 1e-3 * ied / cv;
+            if (len > span)
+                span = len;
+        }
+    }
+    size_t B = step * 256, T = (size_t)ceil(span * fs_src) + 2;
+    size_t cap = B * src_k + T;
+    double *buf = calloc((size_t)M * cap, sizeof *buf);
+    if (!buf) {
+        free(cs); free(ln);
+        return mb_error(MB_ENOMEM, "emg synthesis (model v2): out of memory (%zu samples)", o->n);
     }
     for (int c = 0; c < C; c++) {
         double g[SYNTH_V2_N_COMP], fc[SYNTH_V2_N_COMP], gmax = 0;

@@ -1215,6 +1215,47 @@ Test(synth, v2_depth_attenuates_and_lowpasses, .timeout = 60)
     synth_traj_free(&tj);
 }
 
+/* A MUAP is never cut: the source buffer holds the widest MUAP of the
+ * subject's pools past each block of samples. A very deep compartment
+ * (wide MUAPs, over 150 ms here; a spread subject's deep compartments
+ * pass the 60 ms the buffer once assumed) keeps the same power right
+ * after each internal block boundary (every 2560 samples at 2 kHz) as
+ * anywhere else; with the tails cut at the boundary it dropped. */
+Test(synth, v2_wide_muaps_are_not_cut_at_block_boundaries, .timeout = 60)
+{
+    struct synth_subject s;
+    v2_subject(&s, 0);
+    s.v2.depth_mm[C_FDS_M] = 300.0;
+    float q[SYNTH_N_DOF];
+    finger_pose(q, &s, J_MMCP_FE, 1.0f);
+    struct synth_traj tj;
+    held_traj(&tj, q);
+    struct synth_rig rig = { .n_channels = 1, .ied_mm = 10.0, .size_mm = 5.0 };
+    rig.angle[0] = s.v2.angle[C_FDS_M] - s.rotation;
+    struct synth_emg_opts o;
+    v2_opts(&o, 2000.0, 2560 * 24, 1);
+    o.hp_hz = 0.0;
+    o.solo = C_FDS_M + 1;
+    double *x = v2_run(&s, &rig, &tj, &o);
+    double all = 0, after = 0;
+    size_t na = 0, nw = 0;
+    for (size_t i = 2560; i < o.n; i++) {
+        double v = x[i] * x[i];
+        all += v;
+        na++;
+        size_t k = i % 2560;
+        if (k >= 130 && k < 300) {     /* 65-150 ms after a boundary: past the old 60 ms */
+            after += v;
+            nw++;
+        }
+    }
+    double ratio = sqrt((after / (double)nw) / (all / (double)na));
+    cr_log_info("RMS 65-150 ms after a block boundary / overall: %.2f", ratio);
+    cr_assert(ratio > 0.85 && ratio < 1.15, "RMS after block boundaries %.2f of the overall", ratio);
+    free(x);
+    synth_traj_free(&tj);
+}
+
 /* Re-donning: the band turned by one electrode spacing (45 degrees on a
  * Myo-like ring) moves the channel RMS pattern of a held gesture by one
  * channel. */
