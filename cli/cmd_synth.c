@@ -9,8 +9,8 @@
 #include "synth/synth.h"
 
 static const char *const synth_usage[] = {
-    "usage: myobench synth --out DIR [--preset tiny|default|large] [--subjects N] [--seed S] [--emg2pose-f32]",
-    "                      [--subject-spread F] [--only LIST] [-j N]",
+    "usage: myobench synth --out DIR [--preset tiny|default|large|sessions] [--model v1|v2] [--subjects N]",
+    "                      [--seed S] [--emg2pose-f32] [--subject-spread F] [--only LIST] [-j N]",
     "",
     "Generates one synthetic population and writes it in the native layout of each corpus:",
     "  DIR/emg2pose/           HDF5 per hand and stage, plus metadata.csv",
@@ -20,7 +20,12 @@ static const char *const synth_usage[] = {
     "",
     "options:",
     "  -o, --out DIR           output directory (required; created if missing)",
-    "  -p, --preset NAME       tiny (tests), default (the demo) or large (benchmarks)",
+    "  -p, --preset NAME       tiny (tests), default (the demo), large (benchmarks) or sessions",
+    "                          (many sessions per subject: emg2pose and Myo readings)",
+    "  -m, --model v1|v2       generator model (default v1, the numbers of earlier runs byte for",
+    "                          byte); v2: per-finger muscle compartments, motor units, volume",
+    "                          conduction, re-donning, fatigue and sweat (docs/SYNTH.md); its",
+    "                          files record it, and DIR/SYNTH_MODEL says v2",
     "  -n, --subjects N        number of subjects (overrides the preset)",
     "  -s, --seed S            random seed (default 1)",
     "      --emg2pose-f32      emg2pose variant: float32 joint_angles, chunked + gzip",
@@ -65,18 +70,19 @@ int cmd_synth(int argc, char **argv)
         { "emg2pose-f32", no_argument,       NULL, 'f' },
         { "only",         required_argument, NULL, 'O' },
         { "subject-spread", required_argument, NULL, 'S' },
+        { "model",        required_argument, NULL, 'm' },
         { "jobs",         required_argument, NULL, 'j' },
         { "help",         no_argument,       NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     const char *out = NULL, *preset = "default";
     long subjects = 0, seed = 1, jobs = 0, v;
-    int f32 = 0;
+    int f32 = 0, model = 1;
     double spread = 1.0;
     unsigned only = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:p:n:s:j:h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:p:n:s:m:j:h", options, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'p': preset = optarg; break;
@@ -88,6 +94,15 @@ int cmd_synth(int argc, char **argv)
         case 's': if (cli_parse_long(&v, "--seed", optarg)) return cli_usage(stderr, synth_usage, MB_EXIT_USAGE);
                   seed = v; break;
         case 'f': f32 = 1; break;
+        case 'm': if (!strcmp(optarg, "v1") || !strcmp(optarg, "1")) {
+                      model = 1;
+                  } else if (!strcmp(optarg, "v2") || !strcmp(optarg, "2")) {
+                      model = 2;
+                  } else {
+                      fprintf(stderr, "myobench: synth: --model takes v1 or v2, got '%s'\n", optarg);
+                      return MB_EXIT_USAGE;
+                  }
+                  break;
         case 'S': {
             char *end;
             spread = strtod(optarg, &end);
@@ -114,7 +129,7 @@ int cmd_synth(int argc, char **argv)
         return cli_usage(stderr, synth_usage, MB_EXIT_USAGE);
     }
     struct synth_params p;
-    if (synth_params_preset(&p, preset, (uint64_t)seed) != MB_OK)
+    if (synth_params_preset_model(&p, preset, (uint64_t)seed, model) != MB_OK)
         return MB_EXIT_USAGE;
     if (subjects)
         p.n_subjects = (int)subjects;
@@ -131,7 +146,7 @@ int cmd_synth(int argc, char **argv)
         fprintf(stderr, "myobench: synth: failed; '%s' may hold a partial corpus (complete files only)\n", out);
         return MB_EXIT_FAIL;
     }
-    fprintf(stderr, "myobench: synth: %zu files, %d subject%s, preset %s, seed %ld -> '%s'\n",
-            nf, p.n_subjects, p.n_subjects == 1 ? "" : "s", preset, seed, out);
+    fprintf(stderr, "myobench: synth: %zu files, %d subject%s, preset %s, model v%d, seed %ld -> '%s'\n",
+            nf, p.n_subjects, p.n_subjects == 1 ? "" : "s", preset, model, seed, out);
     return MB_EXIT_OK;
 }

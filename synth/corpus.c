@@ -2,6 +2,7 @@
  * rendered in parallel, HDF5 written outside parallel regions, then
  * emg2pose/metadata.csv. Each file depends only on (params, its key), so
  * the bytes do not depend on the thread count or on the order of work. */
+#include <errno.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,69 @@ static int make_parent(const char *dir, const char *rel)
     return mb_fs_mkdirs(path);
 }
 
+static int write_model_file(const char *dir, int model)
+{
+    char path[4096], tmp[4096];
+    int rc = join(path, sizeof path, dir, SYNTH_MODEL_FILE);
+    if (rc == MB_OK)
+        rc = mb_fs_tmpname(tmp, sizeof tmp, path);
+    if (rc != MB_OK)
+        return rc;
+    FILE *fp = fopen(tmp, "wb");
+    if (!fp)
+        return mb_error(MB_EIO, "cannot create '%s': %s", tmp, strerror(errno));
+    fprintf(fp, "v%d\n", model);
+    if (ferror(fp) | fclose(fp)) {
+        remove(tmp);
+        return mb_error(MB_EIO, "cannot write '%s'", path);
+    }
+    return mb_fs_commit(tmp, path);
+}
+
+/* A directory holds one model's corpus: dir/SYNTH_MODEL speaks for every
+ * text-dialect file under it, so rendering another model there would leave
+ * it wrong for the files this run does not overwrite (model 1 writes no
+ * marker, so a v2 marker would stay and call v1 files v2). */
+static int check_model_file(const char *dir, int model)
+{
+    char path[4096];
+    int rc = join(path, sizeof path, dir, SYNTH_MODEL_FILE);
+    if (rc != MB_OK || !mb_fs_is_file(path))
+        return rc;
+    int was;
+    rc = synth_read_model(&was, dir);
+    if (rc == MB_OK && was != model)
+        rc = mb_error(MB_EINVAL, "'%s' records model v%d: rendering model v%d into '%s' would mix two models "
+                      "(use another output directory, or remove the old corpus)", path, was, model, dir);
+    return rc;
+}
+
+int synth_read_model(int *model, const char *dir)
+{
+    char path[4096], line[64];
+    *model = 1;
+    int rc = join(path, sizeof path, dir, SYNTH_MODEL_FILE);
+    if (rc != MB_OK)
+        return rc;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        if (errno == ENOENT)
+            return MB_OK;           /* nothing recorded: model 1 */
+        return mb_error(MB_EIO, "cannot open '%s': %s", path, strerror(errno));
+    }
+    size_t n = fread(line, 1, sizeof line - 1, fp);
+    int bad = ferror(fp);
+    fclose(fp);
+    if (bad)
+        return mb_error(MB_EIO, "cannot read '%s'", path);
+    line[n] = '\0';
+    if (!strcmp(line, "v1\n") || !strcmp(line, "v2\n")) {
+        *model = line[1] - '0';
+        return MB_OK;
+    }
+    return mb_error(MB_EFORMAT, "'%s' line 1: expected 'v1' or 'v2'", path);
+}
+
 int synth_write_file(const char *dir, const struct synth_params *p, const struct synth_file *f)
 {
     struct synth_recording r;
@@ -68,6 +132,15 @@ int synth_write(const char *dir, const struct synth_params *p, size_t *n_files)
     int rc = synth_list(&files, &nf, p);
     if (rc != MB_OK)
         return rc;
+    rc = check_model_file(dir, p->model);
+    /* Model 2 records itself at the root for the text dialects, which have
+     * no place for it (docs/SYNTH.md), before any file: a run that fails
+     * half-way leaves v2 files that still say so. Model 1 writes nothing
+     * (v1 implied). */
+    if (rc == MB_OK && p->model == 2)
+        rc = make_parent(dir, SYNTH_MODEL_FILE);
+    if (rc == MB_OK && p->model == 2)
+        rc = write_model_file(dir, p->model);
     /* Directories first, serially: workers then only create files. */
     for (size_t i = 0; i < nf && rc == MB_OK; i++) {
         const char *a = files[i].relpath, *sa = strrchr(a, '/');
@@ -158,7 +231,7 @@ int synth_write(const char *dir, const struct synth_params *p, size_t *n_files)
         }
     }
     if (n_files && rc == MB_OK)
-        *n_files = nf + (ne > 0);
+        *n_files = nf + (ne > 0) + (p->model == 2);
     free(files);
     return rc;
 }

@@ -11,14 +11,7 @@
 
 /* ---- joints and primitives --------------------------------------------- */
 
-enum {
-    J_TCMC_FE = 0, J_TCMC_AA, J_TMCP_FE, J_TIP_FE,
-    J_IMCP_AA, J_IMCP_FE, J_IPIP_FE, J_IDIP_FE,
-    J_MMCP_AA, J_MMCP_FE, J_MPIP_FE, J_MDIP_FE,
-    J_RMCP_AA, J_RMCP_FE, J_RPIP_FE, J_RDIP_FE,
-    J_PMCP_AA, J_PMCP_FE, J_PPIP_FE, J_PDIP_FE,
-    J_WRIST_FE, J_WRIST_DEV, J_PRON
-};
+/* The J_* degrees of freedom are in synth/internal.h (model v2 maps them too). */
 
 /* Joint motion (rad) of each primitive at coefficient 1. */
 static const struct { int j; float v; } prim_joints[SYNTH_N_PRIM][4] = {
@@ -416,6 +409,10 @@ static void mixing(double mix[32][SYNTH_N_MUSCLES], const struct synth_subject *
 int synth_emg(double *out, const struct synth_subject *s, const struct synth_rig *rig,
               const struct synth_traj *tr, const struct synth_emg_opts *o, struct mb_rng *rng)
 {
+    /* The swap point: model v2 keeps the trajectory and replaces the
+     * muscles and the EMG (synth/emg_v2.c). */
+    if (o->model == 2)
+        return synth_emg_v2(out, s, rig, tr, o, rng);
     const int C = rig->n_channels, M = SYNTH_N_MUSCLES;
     const double fs = o->fs;
     double mix[32][SYNTH_N_MUSCLES];

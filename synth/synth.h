@@ -12,6 +12,13 @@
  *   electrode mixing (muscle angular positions, armband rotation per subject
  *   and session, channel gains, tissue low-pass)  ->  powerline, baseline
  *   wander, sensor noise  ->  the device's filters, rate and quantisation.
+ * That is model 1 (the default). Model 2 (synth_params.model, --model v2)
+ * keeps the trajectory and replaces the muscles and the EMG: 26 forearm
+ * compartments (one FDS, FDP and EDC per finger, the thumb's and index's
+ * own muscles), motor-unit pools whose MUAP trains are the sources, volume
+ * conduction by geometry (depth, fat, electrode size and spacing), and
+ * sessions with re-donning, fatigue and sweat (synth/muscles_v2.c,
+ * synth/emg_v2.c, docs/SYNTH.md "Model v2").
  *
  * Everything random comes from core/rng.h streams keyed by (seed, subject,
  * device, group, session, side, purpose), so any file can be regenerated on
@@ -106,6 +113,12 @@ struct synth_params {
      * studying how much cross-user variability costs a method; 0 to 2. */
     double subject_spread;
     unsigned devices;           /* bit (1u << dev) set: write that device */
+    /* Generator model: 1 (default; every number before model v2 existed,
+     * byte for byte) or 2 (muscle compartments per finger, motor units,
+     * volume conduction, sessions with re-donning, fatigue and sweat;
+     * docs/SYNTH.md "Model v2"). Files of model 2 record it (see
+     * synth_read_model); model 1 is implied where nothing is recorded. */
+    int model;
     /* emg2pose */
     int e2p_f32;                /* 1: float32 joint_angles, chunked + gzip */
     int e2p_sessions;           /* sessions per user */
@@ -127,9 +140,15 @@ struct synth_params {
     double uci_gesture_s, uci_pause_s;
 };
 
-/* preset: "tiny" (tests: whole corpus in seconds), "default" (the demo) or
- * "large" (benchmarks: emg2pose 1.5 GB per subject). MB_EINVAL if unknown. */
+/* preset: "tiny" (tests: whole corpus in seconds), "default" (the demo),
+ * "large" (benchmarks: emg2pose 1.5 GB per subject) or "sessions" (many
+ * sessions per subject: emg2pose and Myo readings, for cross-session
+ * adaptation). MB_EINVAL if unknown. Model 1. */
 int synth_params_preset(struct synth_params *p, const char *preset, uint64_t seed) MB_MUST_CHECK;
+/* The preset as model 'model' (1 or 2) renders it: under model 2 the
+ * emg2pose presets have the several sessions per user the real corpus has
+ * (docs/SYNTH.md). MB_EINVAL if the preset or the model is unknown. */
+int synth_params_preset_model(struct synth_params *p, const char *preset, uint64_t seed, int model) MB_MUST_CHECK;
 /* MB_EINVAL (naming the field) when a parameter is out of range; every
  * other function checks this first. */
 int synth_params_check(const struct synth_params *p) MB_MUST_CHECK;
@@ -179,6 +198,7 @@ struct synth_recording {
     int held_out_user;          /* emg2pose 0/1; -1 elsewhere */
     int held_out_stage;         /* emg2pose 0/1; -1 elsewhere */
     int day;                    /* Kaufmann day; -1 elsewhere */
+    int model;                  /* generator model that rendered it (synth_params.model) */
     double start, end;          /* emg2pose Unix seconds; NAN elsewhere */
 };
 
@@ -203,6 +223,19 @@ int  synth_write_file(const char *dir, const struct synth_params *p,
  * On failure the first error is also in mb_last_error() of the caller's
  * thread, whichever worker met it; complete files already written stay. */
 int  synth_write(const char *dir, const struct synth_params *p, size_t *n_files) MB_MUST_CHECK;
+
+/* Where model 2 records itself: emg2pose files hold the group attribute
+ * 'emg2pose/synth_model' ("v2"), NinaPro MAT files the char variable
+ * 'synth_model' ("v2"), and synth_write puts a file SYNTH_MODEL ("v2\n") at
+ * the output root for the text dialects, which have no place for it. Model 1
+ * writes none of them, so its files keep their bytes: absence means v1.
+ * synth_write refuses (MB_EINVAL, naming SYNTH_MODEL) to render into a
+ * directory whose SYNTH_MODEL records another model. */
+#define SYNTH_MODEL_FILE "SYNTH_MODEL"
+/* The model of the corpus written under dir: 2 if dir/SYNTH_MODEL says
+ * "v2", 1 if there is no such file; MB_EFORMAT (naming the file) if it
+ * holds anything else, MB_EIO if it cannot be read. */
+int synth_read_model(int *model, const char *dir) MB_MUST_CHECK;
 
 /* Names. Return NULL when out of range. */
 const char *synth_device_name(enum synth_device dev);      /* "emg2pose", "ninapro_db1", ... */

@@ -130,6 +130,9 @@ int synth_write_e2p(const char *path, const struct synth_recording *r, int f32)
         if (rc == MB_OK) rc = set_attr_str(g, "side", r->side, path);
         if (rc == MB_OK) rc = set_attr_str(g, "stage", r->stage, path);
         if (rc == MB_OK) rc = set_attr_num(g, "start", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &r->start, path);
+        /* Model 2 records itself; model 1 writes the bytes it always wrote
+         * (no attribute means v1). Readers look attributes up by name. */
+        if (rc == MB_OK && r->model == 2) rc = set_attr_str(g, "synth_model", "v2", path);
         if (rc == MB_OK) rc = set_attr_str(g, "user", r->subject_name, path);
     }
     if (d >= 0) H5Dclose(d);

@@ -185,6 +185,10 @@ int synth_write_mat(const char *path, const struct synth_recording *r, uint64_t 
         put_char(&w, "laterality", mb_rng_uniform(&d) < 0.9 ? "r" : "l");
         put_char(&w, "sensor", "Double Myo");
     }
+    /* Model 2 records itself in one extra char variable at the end (the
+     * converters read variables by name); model 1 writes none (v1 implied). */
+    if (r->model == 2)
+        put_char(&w, "synth_model", "v2");
     Mat_Close(w.mat);
     if (w.rc != MB_OK) {
         remove(tmp);

@@ -1,6 +1,7 @@
 /* tests/test_synth.c - synth/: determinism, layouts against the real
  * files, text dialects, and the model's cross- vs within-subject gap. */
 #include <criterion/criterion.h>
+#include <fftw3.h>
 #include <hdf5.h>
 #include <math.h>
 #include <matio.h>
@@ -257,6 +258,48 @@ Test(synth, ninapro_rendering_keeps_its_values, .timeout = 120)
     char hex[65];
     ninapro_digest(hex);
     cr_assert_str_eq(hex, "31c2398b71635809e20beaf204d13e4102577df04ff9be653f80648d5769f1e3", "NinaPro rendering changed: digest %s", hex);
+}
+
+/* SHA-256 over the SHA-256 of every file synth_write gives for p (path and
+ * hash per line, metadata.csv included). */
+static void corpus_digest(char hex[65], const struct synth_params *p)
+{
+    char dir[64];
+    tu_tmpdir(dir, sizeof dir);
+    size_t nw = 0;
+    cr_assert_eq(synth_write(dir, p, &nw), MB_OK, "%s", mb_last_error());
+    struct synth_file *files;
+    size_t nf;
+    cr_assert_eq(synth_list(&files, &nf, p), MB_OK);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *acc = open_memstream(&text, &len);
+    cr_assert_not_null(acc);
+    for (size_t i = 0; i <= nf; i++) {
+        const char *rel = i < nf ? files[i].relpath : "emg2pose/metadata.csv";
+        char path[512], h[65];
+        path_join(path, sizeof path, dir, rel);
+        cr_assert_eq(mb_fs_sha256(h, NULL, path), MB_OK, "%s", mb_last_error());
+        fprintf(acc, "%s %s\n", rel, h);
+    }
+    fclose(acc);
+    mb_sha256_hex(hex, text, len);
+    free(text);
+    free(files);
+    rm_rf(dir);
+}
+
+/* Model v1 (today's default) writes the bytes it wrote before model v2
+ * existed: every file of the shortened tiny preset, every writer. Pinned
+ * on x86-64 with glibc's libm and Debian's HDF5/matio, computed on main
+ * before v2 was added; earlier numbers stay reproducible with --model v1. */
+Test(synth, model_v1_files_keep_their_bytes, .timeout = 120)
+{
+    struct synth_params p;
+    small_params(&p);
+    char hex[65];
+    corpus_digest(hex, &p);
+    cr_assert_str_eq(hex, "a61e9b8496a7b78856154f6c55a2b1bd13e0904481a95d54b25d88927f69e117", "model v1 output changed: digest %s", hex);
 }
 
 Test(synth, emg2pose_file_has_the_layout_of_the_official_asset, .timeout = 120)
@@ -975,4 +1018,568 @@ Test(synth, glove_sensors_keep_polarity_and_level_across_subjects, .timeout = 12
             cr_expect_gt(cl, 0.6, "subjects %d, %d: rest levels r = %.2f", a, b, cl);
             cr_expect_gt(cr, 0.5, "subjects %d, %d: gesture responses r = %.2f", a, b, cr);
         }
+}
+
+/* ---- model v2 ------------------------------------------------------------ */
+
+static void v2_subject(struct synth_subject *s, int subject)
+{
+    synth_subject_make(s, 1, subject, 1.0);
+    synth_subject_make_v2(s, 1, subject, 1.0);
+}
+
+/* A pose held for the whole recording (no velocity). */
+static void held_traj(struct synth_traj *tj, const float q[SYNTH_N_DOF])
+{
+    memset(tj, 0, sizeof *tj);
+    tj->osc_hz = 2.0;
+    cr_assert_eq(synth_traj_add(tj, 0.0, q, 0, 0), MB_OK);
+    cr_assert_eq(synth_traj_add(tj, 1e4, q, 0, 0), MB_OK);
+}
+
+/* The subject's relaxed pose with one finger (MCP, PIP, DIP from dof0)
+ * flexed by 'by' rad. */
+static void finger_pose(float q[SYNTH_N_DOF], const struct synth_subject *s, int dof0, float by)
+{
+    memcpy(q, s->rest_q, SYNTH_N_DOF * sizeof *q);
+    for (int k = 0; k < 3; k++)
+        q[dof0 + k] += by;
+}
+
+/* EMG only: no mains, wander or sensor noise; a 20 Hz high-pass. */
+static void v2_opts(struct synth_emg_opts *o, double fs, size_t n, int C)
+{
+    memset(o, 0, sizeof *o);
+    o->model = 2;
+    o->fs = fs;
+    o->n = n;
+    o->hp_hz = 20.0;
+    for (int c = 0; c < C; c++)
+        o->gain[c] = 1.0;
+}
+
+static double *v2_run(const struct synth_subject *s, const struct synth_rig *rig, const struct synth_traj *tj,
+                      const struct synth_emg_opts *o)
+{
+    double *x = malloc(o->n * (size_t)rig->n_channels * sizeof *x);
+    cr_assert_not_null(x);
+    struct mb_rng r;
+    mb_rng_seed(&r, 5, 77);
+    cr_assert_eq(synth_emg(x, s, rig, tj, o, &r), MB_OK, "%s", mb_last_error());
+    return x;
+}
+
+static double channel_rms(const double *x, size_t n, int C, int c, size_t skip)
+{
+    double e = 0;
+    for (size_t i = skip; i < n; i++)
+        e += x[i * (size_t)C + (size_t)c] * x[i * (size_t)C + (size_t)c];
+    return sqrt(e / (double)(n - skip));
+}
+
+/* Welch spectrum (256-sample Hann segments, half overlap) of channel c from
+ * sample 'skip': mean and median frequency. */
+static void spectrum_mf(double *mnf, double *mdf, const double *x, size_t n, int C, int c, size_t skip, double fs)
+{
+    enum { L = 256 };
+    float *in = fftwf_malloc(L * sizeof *in);
+    fftwf_complex *out = fftwf_malloc((L / 2 + 1) * sizeof *out);
+    fftwf_plan plan = fftwf_plan_dft_r2c_1d(L, in, out, FFTW_ESTIMATE);
+    double P[L / 2 + 1] = { 0 };
+    for (size_t s0 = skip; s0 + L <= n; s0 += L / 2) {
+        for (int k = 0; k < L; k++)
+            in[k] = (float)(x[(s0 + (size_t)k) * (size_t)C + (size_t)c] * (0.5 - 0.5 * cos(2.0 * M_PI * k / L)));
+        fftwf_execute(plan);
+        for (int k = 0; k <= L / 2; k++)
+            P[k] += (double)out[k][0] * out[k][0] + (double)out[k][1] * out[k][1];
+    }
+    fftwf_destroy_plan(plan);
+    fftwf_free(in);
+    fftwf_free(out);
+    double tot = 0, m1 = 0;
+    for (int k = 1; k <= L / 2; k++) {
+        tot += P[k];
+        m1 += P[k] * k * fs / L;
+    }
+    *mnf = m1 / tot;
+    double acc = 0;
+    *mdf = 0;
+    for (int k = 1; k <= L / 2; k++) {
+        acc += P[k];
+        if (acc >= tot / 2) {
+            *mdf = k * fs / L;
+            break;
+        }
+    }
+}
+
+/* Each finger's compartments follow that finger: flexing the middle finger
+ * drives FDS and FDP middle, not ring or index; extending it drives EDC
+ * middle. (Model v1 had one FDS, one FDP and one EDC for all fingers.) */
+Test(synth, v2_compartment_activation_follows_its_finger)
+{
+    struct synth_subject s;
+    v2_subject(&s, 0);
+    float q[SYNTH_N_DOF], dq[SYNTH_N_DOF] = { 0 };
+    double e[SYNTH_V2_N_COMP];
+    finger_pose(q, &s, J_MMCP_FE, 1.0f);
+    synth_v2_activations(e, &s, q, dq);
+    cr_log_info("middle flexion: FDS i/m/r/l %.2f %.2f %.2f %.2f, FDP %.2f %.2f %.2f %.2f", e[C_FDS_I], e[C_FDS_M],
+                e[C_FDS_R], e[C_FDS_L], e[C_FDP_I], e[C_FDP_M], e[C_FDP_R], e[C_FDP_L]);
+    cr_assert_gt(e[C_FDS_M], 0.3);
+    cr_assert_gt(e[C_FDP_M], 0.3);
+    cr_assert_gt(e[C_FDS_M], 3 * e[C_FDS_R]);
+    cr_assert_gt(e[C_FDS_M], 3 * e[C_FDS_I]);
+    cr_assert_gt(e[C_FDP_M], 3 * e[C_FDP_R]);
+    cr_assert_gt(e[C_FDP_M], 3 * e[C_FDP_I]);
+    finger_pose(q, &s, J_RMCP_FE, 1.0f);
+    synth_v2_activations(e, &s, q, dq);
+    cr_assert_gt(e[C_FDS_R], 3 * e[C_FDS_M]);
+    cr_assert_gt(e[C_FDP_R], 3 * e[C_FDP_M]);
+    cr_assert_gt(e[C_FDP_R], 3 * e[C_FDP_L]);
+    finger_pose(q, &s, J_MMCP_FE, -0.6f);
+    synth_v2_activations(e, &s, q, dq);
+    cr_assert_gt(e[C_EDC_M], 3 * e[C_EDC_R]);
+    cr_assert_gt(e[C_EDC_M], 3 * e[C_EDC_I]);
+    cr_assert_lt(e[C_FDS_M], e[C_EDC_M], "extension drives the extensor, flexors only co-contract");
+    /* The thumb has its own: flexing the IP joint drives FPL, not FDS. */
+    memcpy(q, s.rest_q, sizeof q);
+    q[J_TIP_FE] += 0.8f;
+    synth_v2_activations(e, &s, q, dq);
+    cr_assert_gt(e[C_FPL], 0.3);
+    for (int c = C_FDS_I; c <= C_FDP_L; c++)
+        cr_assert_lt(e[c], 0.05, "compartment %s", synth_v2_comps[c].name);
+}
+
+/* Motor units: thresholds spread exponentially (most units small), the
+ * rate rises from 8 Hz at recruitment to 25-35 Hz, amplitude grows with the
+ * threshold. */
+Test(synth, v2_motor_unit_rate_grows_with_excitation)
+{
+    struct synth_subject s;
+    v2_subject(&s, 0);
+    struct synth_v2_pool pool;
+    synth_v2_pool(&pool, &s, C_FDS_M);
+    cr_assert(pool.n >= 20 && pool.n <= 60, "%d units", pool.n);
+    cr_assert_gt(pool.mu[pool.n - 1].thr / pool.mu[0].thr, 15.0);
+    cr_assert_lt(pool.mu[pool.n / 2].thr, 0.25 * pool.mu[pool.n - 1].thr, "most units are recruited early");
+    double amp_lo = 0, amp_hi = 0;
+    for (int i = 0; i < pool.n; i++) {
+        const struct synth_v2_mu *u = &pool.mu[i];
+        cr_assert_eq(synth_v2_rate(u, 0.99 * u->thr), 0.0, "unit %d fires below its threshold", i);
+        cr_assert_float_eq(synth_v2_rate(u, u->thr), 8.0, 1e-9);
+        double prev = 0;
+        for (double e = u->thr + 0.01; e <= 1.0; e += 0.05) {
+            double r = synth_v2_rate(u, e);
+            cr_assert_gt(r, prev, "unit %d: rate %.2f Hz at excitation %.2f", i, r, e);
+            prev = r;
+        }
+        double top = synth_v2_rate(u, 1.0);
+        cr_assert(top >= 25.0 && top <= 35.0, "unit %d peaks at %.1f Hz", i, top);
+        if (i < pool.n / 2)
+            amp_lo += u->amp;
+        else
+            amp_hi += u->amp;
+    }
+    cr_assert_gt(amp_hi, 1.5 * amp_lo, "later units are larger");
+}
+
+/* One electrode over FDS middle; the same compartment twice as deep gives
+ * a smaller and lower-frequency signal (volume conduction). */
+Test(synth, v2_depth_attenuates_and_lowpasses, .timeout = 60)
+{
+    struct synth_subject s;
+    v2_subject(&s, 0);
+    float q[SYNTH_N_DOF];
+    finger_pose(q, &s, J_MMCP_FE, 1.0f);
+    struct synth_traj tj;
+    held_traj(&tj, q);
+    struct synth_rig rig = { .n_channels = 1, .ied_mm = 10.0, .size_mm = 5.0 };
+    rig.angle[0] = s.v2.angle[C_FDS_M] - s.rotation;
+    struct synth_emg_opts o;
+    v2_opts(&o, 2000.0, 8000, 1);
+    o.solo = C_FDS_M + 1;
+    double rms[2], mnf[2], mdf[2];
+    for (int k = 0; k < 2; k++) {
+        struct synth_subject d = s;
+        d.v2.depth_mm[C_FDS_M] = k == 0 ? 6.0 : 16.0;
+        double *x = v2_run(&d, &rig, &tj, &o);
+        rms[k] = channel_rms(x, o.n, 1, 0, 1000);
+        spectrum_mf(&mnf[k], &mdf[k], x, o.n, 1, 0, 1000, o.fs);
+        free(x);
+    }
+    cr_log_info("FDS middle at 6 / 16 mm: RMS %.3f / %.3f, mean frequency %.0f / %.0f Hz, median %.0f / %.0f Hz",
+                rms[0], rms[1], mnf[0], mnf[1], mdf[0], mdf[1]);
+    cr_assert_lt(rms[1], 0.6 * rms[0]);
+    cr_assert_lt(mnf[1], 0.9 * mnf[0]);
+    synth_traj_free(&tj);
+}
+
+/* A MUAP is never cut: the source buffer holds the widest MUAP of the
+ * subject's pools past each block of samples. A very deep compartment
+ * (wide MUAPs, over 150 ms here; a spread subject's deep compartments
+ * pass the 60 ms the buffer once assumed) keeps the same power right
+ * after each internal block boundary (every 2560 samples at 2 kHz) as
+ * anywhere else; with the tails cut at the boundary it dropped. */
+Test(synth, v2_wide_muaps_are_not_cut_at_block_boundaries, .timeout = 60)
+{
+    struct synth_subject s;
+    v2_subject(&s, 0);
+    s.v2.depth_mm[C_FDS_M] = 300.0;
+    float q[SYNTH_N_DOF];
+    finger_pose(q, &s, J_MMCP_FE, 1.0f);
+    struct synth_traj tj;
+    held_traj(&tj, q);
+    struct synth_rig rig = { .n_channels = 1, .ied_mm = 10.0, .size_mm = 5.0 };
+    rig.angle[0] = s.v2.angle[C_FDS_M] - s.rotation;
+    struct synth_emg_opts o;
+    v2_opts(&o, 2000.0, 2560 * 24, 1);
+    o.hp_hz = 0.0;
+    o.solo = C_FDS_M + 1;
+    double *x = v2_run(&s, &rig, &tj, &o);
+    double all = 0, after = 0;
+    size_t na = 0, nw = 0;
+    for (size_t i = 2560; i < o.n; i++) {
+        double v = x[i] * x[i];
+        all += v;
+        na++;
+        size_t k = i % 2560;
+        if (k >= 130 && k < 300) {     /* 65-150 ms after a boundary: past the old 60 ms */
+            after += v;
+            nw++;
+        }
+    }
+    double ratio = sqrt((after / (double)nw) / (all / (double)na));
+    cr_log_info("RMS 65-150 ms after a block boundary / overall: %.2f", ratio);
+    cr_assert(ratio > 0.85 && ratio < 1.15, "RMS after block boundaries %.2f of the overall", ratio);
+    free(x);
+    synth_traj_free(&tj);
+}
+
+/* Re-donning: the band turned by one electrode spacing (45 degrees on a
+ * Myo-like ring) moves the channel RMS pattern of a held gesture by one
+ * channel. */
+Test(synth, v2_redonning_rotates_the_spatial_pattern, .timeout = 60)
+{
+    struct synth_subject s;
+    v2_subject(&s, 1);
+    float q[SYNTH_N_DOF];
+    memcpy(q, s.rest_q, sizeof q);
+    q[J_WRIST_FE] -= 0.8f;        /* wrist extension: a dorsal-radial pattern */
+    q[J_WRIST_DEV] += 0.3f;
+    struct synth_traj tj;
+    held_traj(&tj, q);
+    struct synth_rig rig = { .n_channels = 8, .ied_mm = 10.0, .size_mm = 5.0 };
+    for (int c = 0; c < 8; c++)
+        rig.angle[c] = c * M_PI / 4;
+    struct synth_emg_opts o;
+    v2_opts(&o, 2000.0, 6000, 8);
+    double pa[8], pb[8], pr[8];
+    double *x = v2_run(&s, &rig, &tj, &o);
+    for (int c = 0; c < 8; c++)
+        pa[c] = channel_rms(x, o.n, 8, c, 1000);
+    free(x);
+    o.session_rot = M_PI / 4;
+    x = v2_run(&s, &rig, &tj, &o);
+    for (int c = 0; c < 8; c++)
+        pb[c] = channel_rms(x, o.n, 8, c, 1000);
+    free(x);
+    for (int c = 0; c < 8; c++)
+        pr[c] = pa[(c + 1) % 8];     /* electrode c now sits where c + 1 sat */
+    double same = corr(pb, pa, 8), rolled = corr(pb, pr, 8);
+    cr_log_info("RMS pattern after a 45 degree re-donning: r = %.2f with the old pattern, %.2f with it rolled by one channel",
+                same, rolled);
+    cr_assert_gt(rolled, 0.95);
+    cr_assert_gt(rolled, same + 0.1);
+    synth_traj_free(&tj);
+}
+
+/* Fatigue: an hour into the session the same held contraction has a lower
+ * median frequency (conduction velocity falls, MUAPs widen). */
+Test(synth, v2_fatigue_lowers_the_median_frequency, .timeout = 60)
+{
+    struct synth_subject s;
+    v2_subject(&s, 2);
+    float q[SYNTH_N_DOF];
+    finger_pose(q, &s, J_MMCP_FE, 1.0f);     /* middle and index flexed */
+    for (int k = 0; k < 3; k++)
+        q[J_IMCP_FE + k] += 1.0f;
+    struct synth_traj tj;
+    held_traj(&tj, q);
+    struct synth_rig rig = { .n_channels = 1, .ied_mm = 10.0, .size_mm = 5.0 };
+    rig.angle[0] = s.v2.angle[C_FDS_M] - s.rotation;
+    struct synth_emg_opts o;
+    v2_opts(&o, 2000.0, 10000, 1);
+    double mnf[2], mdf[2];
+    for (int k = 0; k < 2; k++) {
+        o.session_t = k == 0 ? 0.0 : 3600.0;
+        double *x = v2_run(&s, &rig, &tj, &o);
+        spectrum_mf(&mnf[k], &mdf[k], x, o.n, 1, 0, 1000, o.fs);
+        free(x);
+    }
+    cr_log_info("median frequency at the start and after an hour: %.1f / %.1f Hz (mean %.1f / %.1f, fatigability %.2f)",
+                mdf[0], mdf[1], mnf[0], mnf[1], s.v2.fatigability);
+    cr_assert_lt(mdf[1], 0.97 * mdf[0]);
+    cr_assert_lt(mnf[1], 0.97 * mnf[0]);
+    synth_traj_free(&tj);
+}
+
+/* Model v2 renders every device: finite numbers that move with the
+ * gestures (DB1's RMS envelope included), and the same bytes for any
+ * thread count. */
+Test(synth, v2_same_bytes_for_any_thread_count, .timeout = 180)
+{
+    struct synth_params p;
+    small_params(&p);
+    p.model = 2;
+    p.n_subjects = 1;              /* every writer still runs; the suite stays quick */
+    p.e2p_held_out_users = 0;
+    char h1[65], h2[65];
+    omp_set_num_threads(1);
+    corpus_digest(h1, &p);
+    omp_set_num_threads(2);
+    corpus_digest(h2, &p);
+    cr_assert_str_eq(h1, h2);
+}
+
+Test(synth, v2_renders_every_device_and_db1_envelope_follows_movement, .timeout = 120)
+{
+    struct synth_params p;
+    small_params(&p);
+    p.model = 2;
+    struct synth_file *files;
+    size_t nf;
+    cr_assert_eq(synth_list(&files, &nf, &p), MB_OK);
+    int seen[SYNTH_N_DEVICES] = { 0 };
+    for (size_t i = 0; i < nf; i++) {
+        if (seen[files[i].dev]++)
+            continue;
+        struct synth_recording r;
+        cr_assert_eq(synth_render(&r, &p, &files[i]), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(r.model, 2);
+        /* Rest: the protocol's initial rest (NinaPro), before anything moves. */
+        int nina = files[i].dev == SYNTH_DB1 || files[i].dev == SYNTH_DB2 || files[i].dev == SYNTH_DB5;
+        double rest_s = files[i].dev == SYNTH_DB2 ? p.db2_rest_s : p.nina_rest_s;
+        size_t n_rest = nina ? (size_t)(0.8 * rest_s * r.rate_hz) : 0;
+        double mv = 0, rs = 0;
+        size_t nm = 0, nr = 0;
+        for (size_t k = 0; k < r.n; k++)
+            for (int c = 0; c < r.n_channels; c++) {
+                double v = r.emg[k * (size_t)r.n_channels + (size_t)c];
+                cr_assert(isfinite(v), "'%s' row %zu", files[i].relpath, k);
+                if (r.label[k] != 0 && r.label[k] != r.unlabelled) {
+                    mv += v * v;
+                    nm++;
+                } else if (k < n_rest) {
+                    rs += v * v;
+                    nr++;
+                }
+            }
+        cr_log_info("'%s': RMS %.4g moving, %.4g at rest", files[i].relpath, sqrt(mv / (nm ? nm : 1)),
+                    sqrt(rs / (nr ? nr : 1)));
+        if (nina)
+            cr_assert_gt(sqrt(mv / nm), 3.0 * sqrt(rs / nr), "'%s': movement above rest", files[i].relpath);
+        synth_recording_free(&r);
+    }
+    free(files);
+}
+
+/* Model 2 records itself in every file (emg2pose attribute, MAT variable)
+ * and at the root (SYNTH_MODEL, for the text dialects); model 1 writes none
+ * of them, and synth_read_model reads absence as v1. */
+Test(synth, v2_model_is_recorded_and_read_back, .timeout = 120)
+{
+    struct synth_params p;
+    small_params(&p);
+    p.model = 2;
+    p.n_subjects = 1;
+    p.e2p_held_out_users = 0;
+    p.devices = (1u << SYNTH_EMG2POSE) | (1u << SYNTH_DB5) | (1u << SYNTH_MYO);
+    char dir[64], path[512];
+    tu_tmpdir(dir, sizeof dir);
+    size_t nw = 0;
+    cr_assert_eq(synth_write(dir, &p, &nw), MB_OK, "%s", mb_last_error());
+    int model = 0;
+    cr_assert_eq(synth_read_model(&model, dir), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(model, 2);
+    struct synth_file *files;
+    size_t nf;
+    cr_assert_eq(synth_list(&files, &nf, &p), MB_OK);
+    cr_assert_eq(nw, nf + 2, "listed files, metadata.csv and SYNTH_MODEL");
+    int h5 = 0, mat = 0;
+    for (size_t i = 0; i < nf; i++) {
+        path_join(path, sizeof path, dir, files[i].relpath);
+        if (files[i].dev == SYNTH_EMG2POSE && !h5++) {
+            hid_t f, g, d;
+            e2p_open(path, &f, &g, &d);
+            cr_assert_gt(H5Aexists(g, "synth_model"), 0, "'%s' has no emg2pose/synth_model", path);
+            hid_t a = H5Aopen(g, "synth_model", H5P_DEFAULT), t = H5Aget_type(a);
+            char *v = NULL;
+            cr_assert_geq(H5Aread(a, t, &v), 0);
+            cr_assert_str_eq(v, "v2");
+            H5free_memory(v);
+            H5Tclose(t);
+            H5Aclose(a);
+            H5Dclose(d);
+            H5Gclose(g);
+            H5Fclose(f);
+        }
+        if (files[i].dev == SYNTH_DB5 && !mat++) {
+            mat_t *m = Mat_Open(path, MAT_ACC_RDONLY);
+            cr_assert_not_null(m);
+            matvar_t *v = Mat_VarRead(m, "synth_model");
+            cr_assert_not_null(v, "'%s' has no variable synth_model", path);
+            cr_assert_eq(v->class_type, MAT_C_CHAR);
+            cr_assert_eq(v->nbytes, 2);
+            cr_assert_eq(memcmp(v->data, "v2", 2), 0);
+            Mat_VarFree(v);
+            Mat_Close(m);
+        }
+    }
+    cr_assert(h5 && mat);
+    /* Model 1: nothing recorded, read as v1. */
+    p.model = 1;
+    char d1[64];
+    tu_tmpdir(d1, sizeof d1);
+    cr_assert_eq(synth_write(d1, &p, &nw), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(nw, nf + 1, "model 1 writes no SYNTH_MODEL");
+    path_join(path, sizeof path, d1, SYNTH_MODEL_FILE);
+    cr_assert_not(mb_fs_is_file(path));
+    cr_assert_eq(synth_read_model(&model, d1), MB_OK);
+    cr_assert_eq(model, 1);
+    /* Anything else in SYNTH_MODEL is refused, naming the file. */
+    FILE *fp = fopen(path, "wb");
+    cr_assert_not_null(fp);
+    fputs("v7\n", fp);
+    fclose(fp);
+    mb_log_set_level(MB_LOG_QUIET);
+    cr_assert_eq(synth_read_model(&model, d1), MB_EFORMAT);
+    cr_assert_not_null(strstr(mb_last_error(), SYNTH_MODEL_FILE));
+    free(files);
+    rm_rf(dir);
+    rm_rf(d1);
+}
+
+/* One directory, one model: SYNTH_MODEL speaks for every text file under
+ * it, so model 1 rendered over a model 2 corpus is refused (model 1 writes
+ * no marker, and a stale "v2" would call its files v2); the same model
+ * again is fine. */
+Test(synth, v2_marker_is_never_left_over_files_of_another_model, .timeout = 60)
+{
+    struct synth_params p;
+    small_params(&p);
+    p.model = 2;
+    p.n_subjects = 1;
+    p.e2p_held_out_users = 0;
+    p.devices = 1u << SYNTH_MYO;
+    char dir[64];
+    tu_tmpdir(dir, sizeof dir);
+    size_t nw = 0;
+    cr_assert_eq(synth_write(dir, &p, &nw), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(synth_write(dir, &p, &nw), MB_OK, "%s", mb_last_error());
+    p.model = 1;
+    mb_log_set_level(MB_LOG_QUIET);
+    cr_assert_eq(synth_write(dir, &p, &nw), MB_EINVAL, "model 1 over a model 2 corpus was not refused");
+    cr_assert_not_null(strstr(mb_last_error(), SYNTH_MODEL_FILE), "%s", mb_last_error());
+    int model = 0;
+    cr_assert_eq(synth_read_model(&model, dir), MB_OK);
+    cr_assert_eq(model, 2, "the v2 files under it are still v2");
+    rm_rf(dir);
+}
+
+/* The CLI: --model v2 writes a corpus the converters read as they read
+ * model 1's (extra attribute and variable looked up by name only); an
+ * unknown model is a usage error. */
+Test(synth, v2_cli_corpus_converts_and_bad_model_is_a_usage_error, .timeout = 180)
+{
+    char *out = NULL, *err = NULL;
+    cr_assert_eq(tu_run(&out, &err, "synth --out /tmp/x --model v3"), 2);
+    cr_assert(strstr(err, "--model"), "stderr: %s", err);
+    free(out);
+    free(err);
+    char dir[64], args[512], path[512];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(args, sizeof args, "synth --out %s/c --preset tiny --model v2 --subjects 1 "
+                                "--only emg2pose,ninapro_db1,myo_readings -j 2", dir);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "stderr: %s", err);
+    cr_assert(strstr(err, "model v2"), "stderr: %s", err);
+    free(out);
+    free(err);
+    snprintf(path, sizeof path, "%s/c", dir);
+    int model = 0;
+    cr_assert_eq(synth_read_model(&model, path), MB_OK);
+    cr_assert_eq(model, 2);
+    static const char *const conv[] = {
+        "convert emg2pose %s/c/emg2pose -o %s/e2p.h5",
+        "convert ninapro --db 1 %s/c/ninapro_db1 -o %s/db1.h5",
+        "convert spec converters/specs/myo_readings.yaml %s/c/myo_readings -o %s/myo.h5",
+    };
+    for (size_t k = 0; k < sizeof conv / sizeof *conv; k++) {
+        snprintf(args, sizeof args, conv[k], dir, dir);
+        cr_assert_eq(tu_run(&out, &err, args), 0, "%s: %s", args, err);
+        cr_assert(strstr(err, " 0 warnings"), "%s: %s", args, err);
+        free(out);
+        free(err);
+    }
+    rm_rf(dir);
+}
+
+/* Under model 2 the emg2pose presets have several sessions per user, as
+ * the real corpus does, in the same total duration for the default preset;
+ * NinaPro keeps its one acquisition; the sessions preset has many. */
+Test(synth, v2_presets_have_the_sessions_of_the_real_corpora)
+{
+    struct synth_params a, b;
+    cr_assert_eq(synth_params_preset(&a, "default", 1), MB_OK);
+    cr_assert_eq(synth_params_preset_model(&b, "default", 1, 2), MB_OK);
+    cr_assert_eq(a.model, 1);
+    cr_assert_eq(b.model, 2);
+    cr_assert_eq(a.e2p_sessions, 1);
+    cr_assert_geq(b.e2p_sessions, 2);
+    cr_assert_float_eq(a.e2p_sessions * a.e2p_stage_s, b.e2p_sessions * b.e2p_stage_s, 1e-9);
+    cr_assert_eq(a.db1_exercises, b.db1_exercises);
+    cr_assert_eq(synth_params_preset_model(&b, "sessions", 1, 2), MB_OK);
+    cr_assert_geq(b.e2p_sessions, 8);
+    cr_assert_geq(b.myo_sessions, 8);
+    cr_assert_eq(b.devices, (1u << SYNTH_EMG2POSE) | (1u << SYNTH_MYO));
+    cr_assert_eq(synth_params_check(&b), MB_OK);
+    mb_log_set_level(MB_LOG_QUIET);
+    cr_assert_eq(synth_params_preset_model(&b, "default", 1, 3), MB_EINVAL);
+    b.model = 0;
+    cr_assert_eq(synth_params_check(&b), MB_EINVAL);
+}
+
+/* --subject-spread scales model v2's anatomy too: 0 gives every subject the
+ * same forearm (circumference, fat, compartment angles, depths and sizes,
+ * map scaling, band position), 1 a spread population. */
+Test(synth, v2_subject_spread_scales_the_forearm)
+{
+    struct synth_subject a0, b0, a1, b1;
+    synth_subject_make(&a0, 1, 0, 0.0);
+    synth_subject_make_v2(&a0, 1, 0, 0.0);
+    synth_subject_make(&b0, 1, 3, 0.0);
+    synth_subject_make_v2(&b0, 1, 3, 0.0);
+    synth_subject_make(&a1, 1, 0, 1.0);
+    synth_subject_make_v2(&a1, 1, 0, 1.0);
+    synth_subject_make(&b1, 1, 3, 1.0);
+    synth_subject_make_v2(&b1, 1, 3, 1.0);
+    cr_assert_eq(a0.v2.circ_cm, b0.v2.circ_cm);
+    cr_assert_eq(a0.v2.fat_mm, b0.v2.fat_mm);
+    cr_assert_eq(a0.v2.band_z, 0.0);
+    cr_assert_neq(a1.v2.circ_cm, b1.v2.circ_cm);
+    cr_assert_neq(a1.v2.fat_mm, b1.v2.fat_mm);
+    cr_assert_neq(a1.v2.band_z, b1.v2.band_z);
+    for (int c = 0; c < SYNTH_V2_N_COMP; c++) {
+        cr_assert_eq(a0.v2.angle[c], b0.v2.angle[c], "%s", synth_v2_comps[c].name);
+        cr_assert_eq(a0.v2.depth_mm[c], b0.v2.depth_mm[c]);
+        cr_assert_eq(a0.v2.size[c], b0.v2.size[c]);
+        cr_assert_neq(a1.v2.angle[c], b1.v2.angle[c]);
+        cr_assert_neq(a1.v2.size[c], b1.v2.size[c]);
+    }
+    for (int k = 0; k < SYNTH_V2_MAX_MAP; k++)
+        cr_assert_eq(a0.v2.map_scale[k], 1.0);
+    /* The v1 fields and habits do not depend on model 2's draws. */
+    struct synth_subject v1;
+    synth_subject_make(&v1, 1, 0, 1.0);
+    cr_assert_eq(memcmp(&v1, &a1, offsetof(struct synth_subject, v2)), 0);
 }

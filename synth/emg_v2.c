@@ -1,0 +1,585 @@
+/* synth/emg_v2.c - model v2's EMG: motor-unit pools per compartment
+ * (recruitment, rate coding, MUAP trains), volume conduction to each
+ * electrode (depth, fat, distance, electrode size and spacing), and the
+ * session's drift (re-donning, fatigue, sweat). docs/SYNTH.md "Model v2"
+ * gives every number and its source.
+ *
+ * Cost: per compartment one source signal from its spikes (spikes x MUAP
+ * length), then per (channel, compartment) a gain and a one-pole low-pass
+ * (channels x compartments x samples), as in v1's mixing. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "synth/internal.h"
+
+/* ---- motor units --------------------------------------------------------- */
+
+/* Recruitment thresholds span a 30-fold range (Fuglevand et al. 1993, J
+ * Neurophysiol 70:2470), exponentially distributed so most units are small
+ * and recruited early (Henneman's size principle); the last is recruited at
+ * 60 % of maximal excitation (forearm muscles recruit over most of their
+ * range, unlike small hand muscles). */
+static const double RR = 30.0, THR_MAX = 0.6;
+/* Rate coding: 8 Hz at recruitment, rising to a peak of 35 Hz for the
+ * earliest units and 25 Hz for the last (Fuglevand 1993: minimum 8 Hz,
+ * peak 35 Hz minus 10 Hz across the pool); inter-spike intervals vary with
+ * a coefficient of variation of 0.2 (Clamann 1969, as Fuglevand used). */
+static const double FR_MIN = 8.0, PFR_FIRST = 35.0, PFR_DROP = 10.0, ISI_CV = 0.2;
+/* Muscle-fibre conduction velocity 3.5-5 m/s, faster in larger
+ * (later-recruited) units (Andreassen & Arendt-Nielsen 1987). */
+static const double CV_LO = 3.5, CV_HI = 5.0;
+/* MUAP width: the depolarised zone of a fibre is a few millimetres long and
+ * travels at the conduction velocity, so the temporal width is a length
+ * over a velocity; 4 mm at 4 m/s gives sigma = 1 ms. A deeper source's
+ * potential is spread wider in time: + 100 % per 15 mm of depth. */
+static const double SRC_LEN_MM = 4.0, WIDTH_DEPTH_MM = 15.0;
+/* Fatigue: during a session the conduction velocity falls, MUAPs widen and
+ * the spectrum moves down (Lindstrom et al. 1970; Merletti et al. 1990).
+ * Gesture protocols are intermittent and submaximal, so the drop is mild:
+ * at most 15 % (times the subject's fatigability, 0.5-1.5), approached with
+ * a time constant of 20 min. */
+static const double FATIGUE_MAX = 0.15, FATIGUE_TAU_S = 1200.0;
+/* Sweat under the electrodes lowers the skin impedance over the first
+ * minutes of wear (dry electrodes such as the Myo's above all): gain rises
+ * by up to o->sweat and the noise floor falls by up to half, with a time
+ * constant of 10 min. */
+static const double SWEAT_TAU_S = 600.0;
+
+void synth_v2_pool(struct synth_v2_pool *pool, const struct synth_subject *s, int comp)
+{
+    const struct synth_anat2 *a = &s->v2;
+    struct mb_rng r;
+    mb_rng_seed(&r, a->mu_seed, a->mu_stream + (uint64_t)comp + 1);
+    /* 20 to 60 units per compartment, scaled to its size (the simulated
+     * pool stands for the units the electrodes see, not the hundreds a
+     * forearm muscle has: more add cost, not a different signal). */
+    double rel = synth_v2_comps[comp].pcsa_cm2 * a->size[comp] / 3.4;
+    int n = 20 + (int)lround(40.0 * (rel > 1.0 ? 1.0 : rel));
+    pool->n = n;
+    for (int i = 0; i < n; i++) {
+        struct synth_v2_mu *u = &pool->mu[i];
+        double f = ((double)i + 0.5) / n;
+        u->thr = THR_MAX * exp(log(RR) * (f - 1.0));
+        u->pfr = PFR_FIRST - PFR_DROP * f;
+        /* Amplitude grows with threshold: larger units have more and larger
+         * fibres; the spread per unit is about 20 %. */
+        u->amp = sqrt(u->thr / THR_MAX) * exp(0.2 * mb_rng_normal(&r));
+        u->cv = (CV_LO + (CV_HI - CV_LO) * f) * exp(0.05 * mb_rng_normal(&r));
+    }
+}
+
+double synth_v2_rate(const struct synth_v2_mu *u, double e)
+{
+    if (e < u->thr)
+        return 0.0;
+    double x = (e - u->thr) / (1.0 - u->thr);
+    if (x > 1.0)
+        x = 1.0;
+    return FR_MIN + (u->pfr - FR_MIN) * x;
+}
+
+/* MUAP seen by one pole: a Mexican hat (the negative second derivative of
+ * a Gaussian, the second Hermite-Rodriguez function), triphasic as a
+ * monopolar surface MUAP. The bipolar pair sees h(t) - h(t - tau) with
+ * tau = inter-electrode distance / conduction velocity. */
+static double hat(double x, double sigma)
+{
+    double u = x / sigma;
+    return (1.0 - u * u) * exp(-0.5 * u * u);
+}
+
+/* Autocorrelation of hat() at lag tau: the energy of the bipolar MUAP is
+ * 2 (R(0) - R(tau)); R is the fourth derivative of the Gaussian's. */
+static double hat_acf(double tau, double sigma)
+{
+    double v = tau * tau / (sigma * sigma);
+    return sqrt(M_PI) * sigma / 4.0 * (v * v / 4.0 - 3.0 * v + 3.0) * exp(-v / 4.0);
+}
+
+/* hat() tabulated on [-HAT_SPAN, HAT_SPAN] sigma, HAT_RES points per sigma,
+ * read with linear interpolation (error below 1e-4 of the peak): the spikes
+ * need millions of evaluations, and exp() was most of v2's time. */
+#define HAT_SPAN 5
+#define HAT_RES 64
+#define HAT_N (2 * HAT_SPAN * HAT_RES + 2)
+struct hat_table { double v[HAT_N]; };
+
+static void hat_table_init(struct hat_table *h)
+{
+    for (int k = 0; k < HAT_N; k++)
+        h->v[k] = hat((double)k / HAT_RES - HAT_SPAN, 1.0);
+    h->v[HAT_N - 1] = h->v[HAT_N - 2] = 0.0;
+}
+
+static double hat_lookup(const struct hat_table *h, double u)
+{
+    double x = (u + HAT_SPAN) * HAT_RES;
+    if (x <= 0.0 || x >= HAT_N - 2)
+        return 0.0;
+    int k = (int)x;
+    double f = x - k;
+    return h->v[k] + f * (h->v[k + 1] - h->v[k]);
+}
+
+/* Normal deviates two at a time (Box-Muller keeps both halves), as v1's
+ * sources do: sensor noise and inter-spike intervals need millions. */
+struct gauss { struct mb_rng *r; int have; double z; };
+
+static double gauss_next(struct gauss *g)
+{
+    if (g->have) {
+        g->have = 0;
+        return g->z;
+    }
+    double u1 = mb_rng_uniform(g->r), u2 = mb_rng_uniform(g->r);
+    if (u1 < 1e-300)
+        u1 = 1e-300;
+    double rad = sqrt(-2.0 * log(u1)), sn, cs;
+    sincos(2.0 * M_PI * u2, &sn, &cs);
+    g->z = rad * sn;
+    g->have = 1;
+    return rad * cs;
+}
+
+/* Per compartment, what the spikes need. */
+struct comp_src {
+    struct synth_v2_pool pool;
+    double next[SYNTH_V2_MAX_MU];   /* next spike time of each unit, < 0 if not recruited */
+    double width;                   /* sigma multiplier for depth (1 + depth / 15 mm) */
+    double norm;                    /* 1 / RMS of the source at full excitation, unfatigued */
+};
+
+/* Conduction velocity relative to the rested one, t_session s after donning. */
+static double fatigue_factor(double fatigability, double t_session)
+{
+    double t = t_session > 0 ? t_session : 0;
+    return 1.0 - FATIGUE_MAX * fatigability * (1.0 - exp(-t / FATIGUE_TAU_S));
+}
+
+/* Energy ratio of a MUAP after averaging over w seconds (the ADC's
+ * integration window when the source is decimated), by quadrature. */
+static double box_ratio(const struct hat_table *ht, double sigma, double tau, double w)
+{
+    double dt = sigma / 16.0, lo = -5.0 * sigma, hi = tau + 5.0 * sigma + w;
+    double e_raw = 0, e_box = 0;
+    int nw = (int)ceil(w / dt);
+    if (nw < 1)
+        nw = 1;
+    for (double t = lo; t < hi; t += dt) {
+        double raw = hat_lookup(ht, t / sigma) - hat_lookup(ht, (t - tau) / sigma), box = 0;
+        for (int k = 0; k < nw; k++) {
+            double u = t - (k + 0.5) * w / nw;
+            box += hat_lookup(ht, u / sigma) - hat_lookup(ht, (u - tau) / sigma);
+        }
+        box /= nw;
+        e_raw += raw * raw;
+        e_box += box * box;
+    }
+    return e_raw > 0 ? e_box / e_raw : 1.0;
+}
+
+static void comp_setup(struct comp_src *cs, const struct synth_subject *s, int m, double ied_mm, double w_box,
+                       const struct hat_table *ht)
+{
+    synth_v2_pool(&cs->pool, s, m);
+    for (int i = 0; i < cs->pool.n; i++)
+        cs->next[i] = -1.0;
+    cs->width = 1.0 + s->v2.depth_mm[m] / WIDTH_DEPTH_MM;
+    /* Expected power at excitation 1: sum over units of amp^2 x rate x
+     * energy of the bipolar MUAP (spikes at random phases). */
+    double p = 0, ratio = 1.0;
+    for (int i = 0; i < cs->pool.n; i++) {
+        const struct synth_v2_mu *u = &cs->pool.mu[i];
+        double sigma = 1e-3 * SRC_LEN_MM / u->cv * cs->width, tau = 1e-3 * ied_mm / u->cv;
+        double en = 2.0 * (hat_acf(0.0, sigma) - hat_acf(tau, sigma));
+        p += u->amp * u->amp * synth_v2_rate(u, 1.0) * en;
+    }
+    if (w_box > 0) {
+        const struct synth_v2_mu *u = &cs->pool.mu[cs->pool.n / 2];
+        ratio = box_ratio(ht, 1e-3 * SRC_LEN_MM / u->cv * cs->width, 1e-3 * ied_mm / u->cv, w_box);
+    }
+    cs->norm = p > 0 ? 1.0 / sqrt(p * ratio) : 0.0;
+}
+
+/* Adds the spikes of [t0, t1) at excitation e to buf (sample j at time
+ * tb + j / fs, cap samples); fat: conduction velocity relative to rested
+ * (fatigue changes over minutes, so once per control step is enough). */
+static void comp_spikes(struct comp_src *cs, double *buf, size_t cap, double fs, double tb, double t0, double t1,
+                        double e, double ied_mm, double fat, const struct hat_table *ht, struct gauss *r)
+{
+    for (int i = 0; i < cs->pool.n; i++) {
+        const struct synth_v2_mu *u = &cs->pool.mu[i];
+        double rate = synth_v2_rate(u, e);
+        if (rate <= 0.0) {
+            cs->next[i] = -1.0;      /* derecruited; sorted, so are all later units */
+            for (int k = i + 1; k < cs->pool.n; k++)
+                cs->next[k] = -1.0;
+            break;
+        }
+        double mean = 1.0 / rate;
+        if (cs->next[i] < 0.0)
+            cs->next[i] = t0 + mean * mb_rng_uniform(r->r);    /* recruited: random phase */
+        while (cs->next[i] < t1) {
+            double ts = cs->next[i];
+            double cv = u->cv * fat;
+            double sigma = 1e-3 * SRC_LEN_MM / cv * cs->width, tau = 1e-3 * ied_mm / cv;
+            double lat = 4.0 * sigma, amp = u->amp * cs->norm;
+            double x0 = (ts - tb) * fs;
+            size_t j0 = x0 <= 0 ? 0 : (size_t)ceil(x0);
+            size_t j1 = (size_t)ceil(x0 + (8.0 * sigma + tau) * fs) + 1;
+            if (j1 > cap)
+                j1 = cap;
+            double inv = 1.0 / (sigma * fs), u0 = -lat / sigma - x0 * inv, ut = tau / sigma;
+            for (size_t j = j0; j < j1; j++) {
+                double x = u0 + (double)j * inv;
+                buf[j] += amp * (hat_lookup(ht, x) - hat_lookup(ht, x - ut));
+            }
+            double isi = mean * (1.0 + ISI_CV * gauss_next(r));
+            if (isi < 0.25 * mean)
+                isi = 0.25 * mean;   /* refractory: no doublets from the Gaussian tail */
+            cs->next[i] = ts + isi;
+        }
+    }
+}
+
+/* ---- volume conduction --------------------------------------------------- */
+
+/* Band positions along the forearm (0 elbow, 1 wrist): an armband sits on
+ * the thickest part (about a third down), the distal ring and the DB1/DB2
+ * palpation spots at the middle, the emg2pose band at the wrist. */
+static const double level_z[3] = { 0.30, 0.55, 0.88 };
+
+static double wrap_angle(double a)
+{
+    a = fmod(a + M_PI, 2.0 * M_PI);
+    if (a < 0)
+        a += 2.0 * M_PI;
+    return a - M_PI;
+}
+
+/* Skin radius (mm) at z: the forearm tapers from the proximal third to
+ * about 60 % of that circumference at the wrist. */
+static double radius_mm(const struct synth_anat2 *a, double z)
+{
+    double u = (z - 0.30) / 0.60;
+    u = u < 0 ? 0 : u > 1 ? 1 : u;
+    return a->circ_cm * 10.0 / (2.0 * M_PI) * (1.0 - 0.4 * u);
+}
+
+/* Attenuation of a compartment's potential at distance r (mm): a
+ * dipole-like 1 / r^2 fall beyond the compartment's own radius r0, times
+ * the bipolar pair's differential factor 1 - exp(-IED / r) (sources much
+ * farther than the inter-electrode distance reach both poles alike). */
+static double atten(double r, double r0, double ied)
+{
+    return 1.0 / (1.0 + (r / r0) * (r / r0)) * (1.0 - exp(-ied / r));
+}
+
+/* Gain and low-pass cutoff of compartment m at electrode c. */
+static void conduction(double *gain, double *fc, const struct synth_subject *s, const struct synth_rig *rig,
+                       const struct synth_emg_opts *o, int c, int m)
+{
+    const struct synth_anat2 *a = &s->v2;
+    if (rig->special[c]) {
+        /* Upper-arm electrodes (DB2): the biceps supinates, so it follows
+         * the supinator; otherwise only far-field volume conduction. */
+        *gain = rig->special[c] == 1 ? (m == C_SUP ? 0.6 : 0.04) : 0.05;
+        *fc = 150.0;
+        return;
+    }
+    double ied = rig->ied_mm > 0 ? rig->ied_mm : 10.0, esize = rig->size_mm > 0 ? rig->size_mm : 5.0;
+    /* Palpated electrodes sit on their muscle's spot at each session; bands
+     * carry the subject's habit and the session's re-donning. */
+    static const int anchor_v2[SYNTH_N_MUSCLES] = { [0] = C_EDC_M, [8] = C_FDS_M };
+    double z = level_z[rig->level[c]], th;
+    if (rig->anchored[c]) {
+        int am = anchor_v2[rig->anchor_muscle[c]];
+        th = (rig->mirror ? -a->angle[am] : a->angle[am]) + rig->angle[c];
+    } else {
+        z += a->band_z + o->session_shift;
+        th = rig->angle[c] + s->rotation + o->session_rot;
+    }
+    double R = radius_mm(a, z), scale = R / radius_mm(a, 0.30);
+    double phi = rig->mirror ? -a->angle[m] : a->angle[m];
+    double size = synth_v2_comps[m].pcsa_cm2 * a->size[m];
+    double r0 = sqrt(size * 100.0 / M_PI);          /* compartment radius, mm */
+    double rho = R - a->fat_mm - a->depth_mm[m] * scale;
+    if (rho < 2.0)
+        rho = 2.0;
+    /* The electrode's size averages the potential over its surface
+     * (Simpson's rule across its width): a spatial low-pass. */
+    double g = 0, rmin = 1e9;
+    static const double wts[3] = { 1.0 / 6.0, 4.0 / 6.0, 1.0 / 6.0 };
+    for (int k = -1; k <= 1; k++) {
+        double d = wrap_angle(th + k * 0.5 * esize / R - phi);
+        double r = sqrt(R * R + rho * rho - 2.0 * R * rho * cos(d));
+        if (r < 0.5)
+            r = 0.5;
+        g += wts[k + 1] * atten(r, r0, ied);
+        if (k == 0)
+            rmin = r;
+    }
+    /* Along the forearm: the belly, then tendons, which carry no EMG (a
+     * 10 % floor of far-field from the belly). */
+    double dz = (z - synth_v2_comps[m].z_belly) / synth_v2_comps[m].z_width;
+    double along = 0.1 + 0.9 * exp(-0.5 * dz * dz);
+    /* Reference: a 2 cm^2 superficial compartment (6 mm) under a 10 mm
+     * bipolar pair on 4 mm of fat has gain 1, the scale of v1's mixing. */
+    double r0_ref = sqrt(200.0 / M_PI), g_ref = atten(10.0, r0_ref, 10.0);
+    *gain = along * g * sqrt(size / 2.0) / g_ref;
+    /* Tissue low-pass: the volume conductor passes spatial frequencies k
+     * as exp(-k r), and a source travelling at v turns k into f = k v /
+     * 2 pi, so the cutoff is about v / (2 pi r) (Lindstrom & Magnusson
+     * 1977), with r the distance to the nearer half of the compartment. */
+    double reff = rmin - 0.5 * r0;
+    if (reff < 2.0)
+        reff = 2.0;
+    *fc = 4000.0 / (2.0 * M_PI * reff);
+}
+
+/* ---- the recording ------------------------------------------------------- */
+
+struct biquad { double b0, b1, b2, a1, a2, z1, z2; };
+
+static double bq_run(struct biquad *f, double x)
+{
+    double y = f->b0 * x + f->z1;
+    f->z1 = f->b1 * x - f->a1 * y + f->z2;
+    f->z2 = f->b2 * x - f->a2 * y;
+    return y;
+}
+
+/* RBJ high-pass, Q = 1/sqrt(2): second-order Butterworth (v1's too). */
+static void bq_highpass(struct biquad *f, double fc, double fs)
+{
+    double w = 2.0 * M_PI * fc / fs, al = sin(w) / (2.0 * M_SQRT1_2), c = cos(w), a0 = 1.0 + al;
+    *f = (struct biquad){ (1.0 + c) / 2.0 / a0, -(1.0 + c) / a0, (1.0 + c) / 2.0 / a0,
+                          -2.0 * c / a0, (1.0 - al) / a0, 0, 0 };
+}
+
+/* One channel's (compartment) paths, as dense float lanes the compiler
+ * vectorises: y = b y + a g src, a one-pole low-pass with gain g. Single
+ * precision is ample (the files hold float32, int8 or 4 decimals), and the
+ * mixing is most of v2's cost. Lanes past the last compartment, and
+ * compartments under -60 dB of the channel's largest (less than the sensor
+ * noise), have zero coefficients. */
+#define LANES 28
+_Static_assert(LANES >= SYNTH_V2_N_COMP && LANES % 4 == 0, "LANES");
+struct lane { float b[LANES], ag[LANES], y[LANES]; };
+
+/* sin and cos of a phase advancing by a fixed step: a rotation per sample,
+ * re-anchored exactly at each block so rounding cannot build up. */
+struct osc { double s, c, ds, dc; };
+
+static void osc_at(struct osc *q, double w, double t, double dt)
+{
+    sincos(w * t, &q->s, &q->c);
+    sincos(w * dt, &q->ds, &q->dc);
+}
+
+static void osc_step(struct osc *q)
+{
+    double s = q->s * q->dc + q->c * q->ds;
+    q->c = q->c * q->dc - q->s * q->ds;
+    q->s = s;
+}
+
+int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_rig *rig,
+                 const struct synth_traj *tr, const struct synth_emg_opts *o, struct mb_rng *rng)
+{
+    const int C = rig->n_channels, M = SYNTH_V2_N_COMP;
+    /* Rates: the channels are mixed at fs_mix; the DB1 envelope is the RMS
+     * of EMG mixed at 500 Hz (most surface EMG power lies below 250 Hz, and
+     * the source normalisation keeps the RMS; mixing is most of the cost).
+     * Below 1 kHz the sources are made at a multiple of the rate and
+     * averaged down (an integrating ADC), so short MUAPs are not missed
+     * between samples. */
+    size_t up = 1, src_k = 1;
+    if (o->envelope && o->fs < 500.0)
+        up = (size_t)lround(500.0 / o->fs);
+    double fs_mix = o->fs * (double)up;
+    if (fs_mix < 1000.0)
+        src_k = (size_t)ceil(1000.0 / fs_mix);
+    double fs_src = fs_mix * (double)src_k;
+    size_t n_mix = o->n * up;
+    size_t step = fs_mix > 200.0 ? (size_t)(fs_mix / 200.0) : 1;
+    double ied = rig->ied_mm > 0 ? rig->ied_mm : 10.0;
+
+    struct comp_src *cs = calloc((size_t)M, sizeof *cs);
+    struct lane *ln = calloc((size_t)C, sizeof *ln);
+    if (!cs || !ln) {
+        free(cs); free(ln);
+        return mb_error(MB_ENOMEM, "emg synthesis (model v2): out of memory (%zu samples)", o->n);
+    }
+    struct hat_table ht;
+    hat_table_init(&ht);
+    struct gauss gs = { rng, 0, 0.0 };
+    int active[SYNTH_V2_N_COMP];
+    /* Block of mixed samples (a whole number of control steps), plus the
+     * tail MUAPs spill into: 8 sigma + tau of the widest MUAP, fully
+     * fatigued. Usually under 60 ms, but a deep compartment of a spread
+     * subject (--subject-spread 2) is wider, and a MUAP cut at the block's
+     * end would lose its tail. */
+    double span = 0.06;
+    const double fat_min = 1.0 - FATIGUE_MAX * s->v2.fatigability;
+    for (int m = 0; m < M; m++) {
+        active[m] = !o->solo || o->solo == m + 1;
+        if (!active[m])
+            continue;
+        comp_setup(&cs[m], s, m, ied, src_k > 1 ? 1.0 / fs_mix : 0.0, &ht);
+        for (int i = 0; i < cs[m].pool.n; i++) {
+            double cv = cs[m].pool.mu[i].cv * fat_min;
+            double len = 8.0 * 1e-3 * SRC_LEN_MM / cv * cs[m].width + 1e-3 * ied / cv;
+            if (len > span)
+                span = len;
+        }
+    }
+    size_t B = step * 256, T = (size_t)ceil(span * fs_src) + 2;
+    size_t cap = B * src_k + T;
+    double *buf = calloc((size_t)M * cap, sizeof *buf);
+    if (!buf) {
+        free(cs); free(ln);
+        return mb_error(MB_ENOMEM, "emg synthesis (model v2): out of memory (%zu samples)", o->n);
+    }
+    for (int c = 0; c < C; c++) {
+        double g[SYNTH_V2_N_COMP], fc[SYNTH_V2_N_COMP], gmax = 0;
+        for (int m = 0; m < M; m++) {
+            conduction(&g[m], &fc[m], s, rig, o, c, m);
+            if (active[m] && g[m] > gmax)
+                gmax = g[m];
+        }
+        for (int m = 0; m < M; m++)
+            if (active[m] && g[m] > 1e-3 * gmax) {
+                double a = 1.0 - exp(-2.0 * M_PI * fc[m] / fs_mix);
+                ln[c].b[m] = (float)(1.0 - a);
+                ln[c].ag[m] = (float)(a * g[m]);
+            }
+    }
+    /* Mains, baseline wander and the device high-pass as in v1 (drawn in
+     * the same order from the noise stream). */
+    struct biquad hp[32];
+    double hp_hz = o->hp_hz;
+    if (o->envelope && hp_hz <= 0)
+        hp_hz = 20.0;          /* the Otto Bock electrode's own band starts above motion artefacts */
+    for (int c = 0; c < C; c++)
+        if (hp_hz > 0)
+            bq_highpass(&hp[c], hp_hz, fs_mix);
+    double wd_f[3], pl_c[32], pl_s[32], wd_c[32][3], wd_s[32][3], wd0[32];
+    for (int k = 0; k < 3; k++)
+        wd_f[k] = 0.12 + 0.25 * k + 0.1 * mb_rng_uniform(rng);
+    for (int c = 0; c < C; c++) {
+        double amp = o->powerline * (0.3 + mb_rng_uniform(rng)), ph = 2.0 * M_PI * mb_rng_uniform(rng);
+        pl_c[c] = amp * cos(ph);
+        pl_s[c] = amp * sin(ph);
+        wd0[c] = 0;
+        for (int k = 0; k < 3; k++) {
+            double wa = o->wander * (0.2 + mb_rng_uniform(rng)), wp = 2.0 * M_PI * mb_rng_uniform(rng);
+            wd_c[c][k] = wa * cos(wp);
+            wd_s[c][k] = wa * sin(wp);
+            wd0[c] += wa * sin(2.0 * M_PI * wd_f[k] * o->t0 + wp);
+        }
+    }
+    double pw[32] = {0};
+    /* Otto Bock envelope: the electrode's RMS, smoothed with a 30 ms time
+     * constant (not documented for the 13E200; chosen as a typical
+     * myoelectric-control smoothing). */
+    double env_a = 1.0 - exp(-1.0 / (0.030 * fs_mix));
+    const double powerline_hz = s->powerline_hz;
+    const int mains = o->powerline > 0, wander = o->wander > 0;
+    struct osc opl = { 0, 1, 0, 1 }, owd[3] = { { 0, 1, 0, 1 }, { 0, 1, 0, 1 }, { 0, 1, 0, 1 } };
+    double sw_g = 1.0, sw_n = 1.0;
+    double e[SYNTH_V2_N_COMP];
+    size_t cur = 0;
+    int rc = MB_OK;
+    for (size_t b0 = 0; b0 < n_mix && rc == MB_OK; b0 += B) {
+        size_t nb = n_mix - b0 < B ? n_mix - b0 : B;
+        double tb = o->t0 + (double)b0 / fs_mix;
+        /* Spikes of this block, control step by control step. */
+        for (size_t k0 = 0; k0 < nb; k0 += step) {
+            float q[SYNTH_N_DOF], dq[SYNTH_N_DOF];
+            double t0 = tb + (double)k0 / fs_mix, t1 = tb + (double)(k0 + step) / fs_mix;
+            synth_traj_eval(q, dq, tr, &cur, t0);
+            synth_v2_activations(e, s, q, dq);
+            double fat = fatigue_factor(s->v2.fatigability, o->session_t + (t0 - o->t0));
+            for (int m = 0; m < M; m++)
+                if (active[m])
+                    comp_spikes(&cs[m], &buf[(size_t)m * cap], cap, fs_src, tb, t0, t1, e[m], ied, fat, &ht, &gs);
+        }
+        if (mains)
+            osc_at(&opl, 2.0 * M_PI * powerline_hz, tb, 1.0 / fs_mix);
+        if (wander)
+            for (int k = 0; k < 3; k++)
+                osc_at(&owd[k], 2.0 * M_PI * wd_f[k], tb, 1.0 / fs_mix);
+        for (size_t i = 0; i < nb; i++) {
+            size_t ii = b0 + i;
+            double t = o->t0 + (double)ii / fs_mix;
+            if (i % step == 0) {
+                /* Sweat: gain up, noise down, over the first minutes of wear. */
+                double w = 1.0 - exp(-(o->session_t + (t - o->t0)) / SWEAT_TAU_S);
+                sw_g = 1.0 + o->sweat * w;
+                sw_n = 1.0 - 0.5 * (o->sweat > 0 ? o->sweat / 0.3 : 0) * w;
+                if (sw_n < 0.5)
+                    sw_n = 0.5;
+            }
+            float src[LANES] = { 0 };
+            for (int m = 0; m < M; m++) {
+                if (!active[m])
+                    continue;
+                const double *bm = &buf[(size_t)m * cap + i * src_k];
+                double v = 0;
+                for (size_t k = 0; k < src_k; k++)
+                    v += bm[k];
+                src[m] = (float)(v / (double)src_k);
+            }
+            for (int c = 0; c < C; c++) {
+                struct lane *L = &ln[c];
+                float acc[4] = { 0, 0, 0, 0 };
+                for (int m = 0; m < LANES; m += 4)
+                    for (int k = 0; k < 4; k++) {
+                        L->y[m + k] = L->b[m + k] * L->y[m + k] + L->ag[m + k] * src[m + k];
+                        acc[k] += L->y[m + k];
+                    }
+                double x = ((double)acc[0] + acc[1]) + ((double)acc[2] + acc[3]);
+                x *= sw_g;
+                if (mains)
+                    x += opl.s * pl_c[c] + opl.c * pl_s[c];
+                if (o->noise > 0)
+                    x += o->noise * sw_n * gauss_next(&gs);
+                if (wander) {
+                    x -= wd0[c];
+                    for (int k = 0; k < 3; k++)
+                        x += owd[k].s * wd_c[c][k] + owd[k].c * wd_s[c][k];
+                }
+                if (hp_hz > 0)
+                    x = bq_run(&hp[c], x);
+                if (o->envelope) {
+                    pw[c] += env_a * (x * x - pw[c]);
+                    if ((ii + 1) % up == 0)
+                        out[(ii / up) * (size_t)C + (size_t)c] = sqrt(pw[c]) * o->gain[c];
+                } else {
+                    out[ii * (size_t)C + (size_t)c] = x * o->gain[c];
+                }
+            }
+            if (mains)
+                osc_step(&opl);
+            if (wander)
+                for (int k = 0; k < 3; k++)
+                    osc_step(&owd[k]);
+        }
+        /* Keep the tails that spill into the next block. */
+        for (int m = 0; m < M; m++) {
+            if (!active[m])
+                continue;
+            double *bm = &buf[(size_t)m * cap];
+            size_t used = nb * src_k;
+            memmove(bm, bm + used, (cap - used) * sizeof *bm);
+            memset(bm + (cap - used), 0, used * sizeof *bm);
+        }
+    }
+    free(cs);
+    free(buf);
+    free(ln);
+    return rc;
+}
