@@ -254,7 +254,8 @@ static int ridge_r2(double *r2, const struct cp_corpus *c, const size_t *train, 
 {
     *r2 = NAN;
     size_t *a = malloc((ntr + 1) * sizeof *a), *b = malloc((nte + 1) * sizeof *b), na = 0, nb = 0;
-    float *F = NULL, *G = NULL, *Y = NULL, *Yhat = NULL;
+    float *G = NULL, *Y = NULL, *Yhat = NULL;
+    struct mth_feat_rows F = { 0 };
     struct mth_feat f = { 0 };
     struct base_ridge rg = { 0 };
     int rc = a && b ? MB_OK : mb_error(MB_ENOMEM, "'%s': out of memory", c->path), fitted = 0;
@@ -280,7 +281,7 @@ static int ridge_r2(double *r2, const struct cp_corpus *c, const size_t *train, 
     }
     for (size_t k = 0; k < na; k++)
         memcpy(Y + k * c->J, c->pose + a[k] * c->J, c->J * sizeof *Y);
-    if ((rc = base_ridge_fit(&rg, F, Y, na, f.D, c->J, DSC_RIDGE_LAMBDA)))
+    if ((rc = base_ridge_fit(&rg, F.F, Y, na, f.D, c->J, DSC_RIDGE_LAMBDA)))
         goto out;
     base_ridge_predict(Yhat, &rg, G, nb);
     *r2 = r2_score(Yhat, c, b, nb);
@@ -288,7 +289,8 @@ out:
     if (fitted)
         mth_feat_release(&f);
     base_ridge_free(&rg);
-    free(a); free(b); free(F); free(G); free(Y); free(Yhat);
+    mth_feat_rows_release(&F);
+    free(a); free(b); free(G); free(Y); free(Yhat);
     return rc;
 }
 

@@ -37,7 +37,7 @@ static int fc_fit(struct mb_method_model **out, const struct cp_set *train, cons
     *out = NULL;
     struct feat_clf *m = calloc(1, sizeof *m);
     int32_t *y = malloc((train->n + 1) * sizeof *y);
-    float *F = NULL;
+    struct mth_feat_rows F = { 0 };
     int rc = m && y ? MB_OK : mb_error(MB_ENOMEM, "out of memory");
     if (m)
         m->k = clf;
@@ -46,10 +46,10 @@ static int fc_fit(struct mb_method_model **out, const struct cp_set *train, cons
     if (!rc)
         rc = mth_class_of(y, train, classes, K);
     if (!rc)
-        rc = m->k->fit(&m->bm, F, y, train->n, m->f.D, K, hp, seed);
+        rc = m->k->fit(&m->bm, F.F, y, train->n, m->f.D, K, hp, seed);
     if (m)
         m->K = K;
-    free(F);
+    mth_feat_rows_release(&F);
     free(y);
     if (rc) {
         fc_free((struct mb_method_model *)m);

@@ -373,14 +373,16 @@ static int key_finish(char key[65], FILE *k, char **text, size_t *len)
     return MB_OK;
 }
 
-int mth_feat_fit(struct mth_feat *f, float **Fout, const struct cp_set *train, const char *group, struct mb_shared *sh)
+int mth_feat_fit(struct mth_feat *f, struct mth_feat_rows *Fout, const struct cp_set *train, const char *group,
+                 struct mb_shared *sh)
 {
     memset(f, 0, sizeof *f);
-    *Fout = NULL;
+    memset(Fout, 0, sizeof *Fout);
     /* the key names the corpus by its hash: a corpus without one (built in
      * memory) cannot be told from another, so it shares nothing */
     if (!sh || !train->c->sha256[0]) {
-        int rc = feat_fit_compute(f, Fout, train, group, NULL);
+        int rc = feat_fit_compute(f, &Fout->own, train, group, NULL);
+        Fout->F = Fout->own;
         if (rc)
             mth_feat_release(f);
         snprintf(f->group, sizeof f->group, "%s", group);
@@ -419,24 +421,34 @@ int mth_feat_fit(struct mth_feat *f, float **Fout, const struct cp_set *train, c
     f->D = r->D;
     f->sc.D = r->D;
     if (!rc && (!(f->sc.mean = malloc((r->D + 1) * sizeof *f->sc.mean)) ||
-                !(f->sc.inv_std = malloc((r->D + 1) * sizeof *f->sc.inv_std)) ||
-                !(*Fout = malloc((r->n * r->D + 1) * sizeof **Fout))))
-        rc = mb_error(MB_ENOMEM, "out of memory for %zu x %zu features", r->n, r->D);
+                !(f->sc.inv_std = malloc((r->D + 1) * sizeof *f->sc.inv_std))))
+        rc = mb_error(MB_ENOMEM, "out of memory for a scaler of %zu columns", r->D);
     if (!rc) {
         memcpy(f->sc.mean, r->mean, r->D * sizeof *f->sc.mean);
         memcpy(f->sc.inv_std, r->inv_std, r->D * sizeof *f->sc.inv_std);
-        memcpy(*Fout, r->F, r->n * r->D * sizeof **Fout);
+        /* the training features are read where they are, held until mth_feat_rows_release:
+         * a copy per job was the largest buffer of a classical fit */
+        Fout->F = r->F;
+        Fout->sh = sh;
+        Fout->ref = ref;
     }
-    mb_shared_unref(sh, &ref);
     if (rc) {
-        free(*Fout);
-        *Fout = NULL;
+        mb_shared_unref(sh, &ref);
+        memset(Fout, 0, sizeof *Fout);
         mth_feat_release(f);
         return rc;
     }
     snprintf(f->group, sizeof f->group, "%s", group);
     f->sh = sh;
     return MB_OK;
+}
+
+void mth_feat_rows_release(struct mth_feat_rows *F)
+{
+    if (F->ref.e || F->ref.own)
+        mb_shared_unref(F->sh, &F->ref);
+    free(F->own);
+    memset(F, 0, sizeof *F);
 }
 
 struct apply_job {

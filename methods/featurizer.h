@@ -12,6 +12,7 @@
 #include "baselines/classifier.h"
 #include "corpus/corpus.h"
 #include "kernels/features.h"
+#include "core/shared.h"
 
 struct mb_shared;
 
@@ -23,13 +24,24 @@ struct mth_feat {
     struct mb_shared *sh;         /* the plan's shared work (core/shared.h), or NULL */
 };
 
+/* The standardised training features a fit hands out: F [n x D], read
+ * only, valid until mth_feat_rows_release (with sharing they are the
+ * shared result itself, held). */
+struct mth_feat_rows {
+    const float *F;
+    float *own;                   /* computed without sharing */
+    struct mb_shared *sh;
+    struct mb_shared_ref ref;
+};
+void mth_feat_rows_release(struct mth_feat_rows *F);
+
 /* Fits thresholds and scaler on the training windows; *F receives their
- * standardised features [train->n x f->D] (malloc'ed, caller frees).
+ * standardised features [train->n x f->D] (release with mth_feat_rows_release).
  * Through the plan's shared work 'sh' (may be NULL): methods of a fold
  * that use the same group on the same training windows (lda-td4, qda-td4,
  * knn-td4, pose-ridge-td4, ...) compute them once; the bytes are the same
  * either way. */
-int mth_feat_fit(struct mth_feat *f, float **F, const struct cp_set *train, const char *group,
+int mth_feat_fit(struct mth_feat *f, struct mth_feat_rows *F, const struct cp_set *train, const char *group,
                  struct mb_shared *sh) MB_MUST_CHECK;
 
 /* Standardised features of any window set: *F [s->n x f->D], malloc'ed

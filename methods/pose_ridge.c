@@ -52,7 +52,7 @@ static int pr_fit(struct mb_method_model **out, const struct cp_set *train, cons
     struct pose_ridge *m = calloc(1, sizeof *m);
     if (!m)
         return mb_error(MB_ENOMEM, "out of memory");
-    float *F = NULL;
+    struct mth_feat_rows F;
     int rc = mth_feat_fit(&m->f, &F, train, "TD4", sh);
     if (rc) {
         free(m);
@@ -73,7 +73,7 @@ static int pr_fit(struct mb_method_model **out, const struct cp_set *train, cons
         size_t i = train->idx[k];
         if (c->pose_valid && !c->pose_valid[i])
             continue;   /* IK failures carry no pose */
-        memcpy(X + nv * D, F + k * D, D * sizeof *X);
+        memcpy(X + nv * D, F.F + k * D, D * sizeof *X);
         memcpy(Y + nv * J, c->pose + i * J, J * sizeof *Y);
         for (size_t j = 0; j < J; j++)
             sum[(size_t)y[k] * J + j] += c->pose[i * J + j];
@@ -95,7 +95,8 @@ static int pr_fit(struct mb_method_model **out, const struct cp_set *train, cons
             m->proto_ids[m->n_proto++] = (int32_t)k;
         }
     }
-    free(F); free(X); free(Y); free(sum); free(cnt); free(y);
+    mth_feat_rows_release(&F);
+    free(X); free(Y); free(sum); free(cnt); free(y);
     if (rc) {
         pr_free((struct mb_method_model *)m);
         return rc;
