@@ -199,10 +199,18 @@ static int features_shared(float *F, const struct mth_feat *f, const struct cp_s
  * and the corpus has a hash to key them by. */
 static int features_via(float *F, const struct mth_feat *f, const struct cp_set *s, struct mb_shared *sh)
 {
-    struct mb_shared *root = mb_shared_root(sh);
-    if (root && s->c->sha256[0])
-        return features_shared(F, f, s, root);
-    return features(F, f, s);
+    if (!sh || !s->c->sha256[0])
+        return features(F, f, s);
+    /* A group that reads a threshold taken from the fold's training RMS (LS9's
+     * WAMP) has features of that fold only: the fold's fit and applied
+     * features (shared by its methods) already cover them, and blocks would
+     * only hold the same numbers twice. The others serve every fold. */
+    int per_fold = 0;
+    unsigned rows = kern_feature_set_thr_rows(&f->fs);
+    for (unsigned q = 0; q < 3 && f->fs.p.thr_unit == KERN_THR_RMS; q++)
+        for (size_t c = 0; (rows >> q & 1u) && c < f->fs.thr_C; c++)
+            per_fold |= f->fs.thr[q * f->fs.thr_C + c] != 0;
+    return per_fold ? features(F, f, s) : features_shared(F, f, s, mb_shared_root(sh));
 }
 
 /* Feature set for the training windows: RMS thresholds from them. */

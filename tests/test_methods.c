@@ -802,7 +802,8 @@ Test(methods, a_recordings_features_are_shared_across_folds, .timeout = 120)
         classes[g] = g;
     size_t K = CPF_G + 1;
     static const struct { const char *method; size_t computed; } cases[] = {
-        { "lda-td4", 2 + 4 }, { "lda-tdpsd", 2 + 4 }, { "lda-ls9", 4 + 4 },   /* blocks + fits and applies */
+        /* blocks + fits and applies; LS9's features are the fold's own: no blocks */
+        { "lda-td4", 2 + 4 }, { "lda-tdpsd", 2 + 4 }, { "lda-ls9", 0 + 4 },
     };
     float *P = malloc(c.n * K * sizeof *P), *Q = malloc(c.n * K * sizeof *Q);
     for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
