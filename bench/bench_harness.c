@@ -101,11 +101,12 @@ struct mb_method_model {
 
 static void mav(double f[B_C], const struct cp_corpus *c, size_t i)
 {
+    const float *x = cp_window(c, i);   /* once: cp_window is a lookup, not free */
     for (int k = 0; k < B_C; k++)
         f[k] = 0;
     for (int t = 0; t < B_W; t++)
         for (int k = 0; k < B_C; k++)
-            f[k] += fabsf(cp_window(c, i)[(size_t)t * B_C + (size_t)k]);
+            f[k] += fabsf(x[(size_t)t * B_C + (size_t)k]);
 }
 
 static int nm_fit(struct mb_method_model **out, const struct cp_set *tr, const int32_t *classes, size_t K,
