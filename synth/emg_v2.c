@@ -5,8 +5,8 @@
  * gives every number and its source.
  *
  * Cost: per compartment one source signal from its spikes (spikes x MUAP
- * length), then per (channel, compartment) a gain and a one-pole low-pass
- * (channels x compartments x samples), as in v1's mixing. */
+ * length), then per (channel, compartment) a gain (channels x
+ * compartments x samples), as in v1's mixing. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +30,24 @@ static const double FR_MIN = 8.0, PFR_FIRST = 35.0, PFR_DROP = 10.0, ISI_CV = 0.
 /* Muscle-fibre conduction velocity 3.5-5 m/s, faster in larger
  * (later-recruited) units (Andreassen & Arendt-Nielsen 1987). */
 static const double CV_LO = 3.5, CV_HI = 5.0;
-/* MUAP width: the depolarised zone of a fibre is a few millimetres long and
- * travels at the conduction velocity, so the temporal width is a length
- * over a velocity; 4 mm at 4 m/s gives sigma = 1 ms. A deeper source's
- * potential is spread wider in time: + 100 % per 15 mm of depth. */
-static const double SRC_LEN_MM = 4.0, WIDTH_DEPTH_MM = 15.0;
+/* MUAP width: the depolarised zone of a fibre travels at the conduction
+ * velocity, so the temporal width is a length over a velocity. The volume
+ * conductor passes spatial frequency k as exp(-k h) for a source h below
+ * the skin (Lindstrom & Magnusson 1977), which widens the surface
+ * potential of a deeper source; with h = depth + fat, the width grows by
+ * 100 % per WIDTH_DIST_MM. This is the only place where distance lowers
+ * the frequency (the untuned model also low-passed each path by distance,
+ * counting depth twice; docs/SYNTH.md "Model v2"). SRC_LEN_MM puts a
+ * superficial compartment's surface mean frequency at 2 kHz in the 80-120
+ * Hz reported for forearm surface EMG. */
+static const double SRC_LEN_MM = 5.5, WIDTH_DIST_MM = 15.0;
+/* RMS of a compartment's source at maximal excitation (unfatigued), in
+ * the units of v1's mixing. The untuned model had 1; with gestures now at
+ * 5-25 % of maximal excitation that left the Myo armbands' counts below
+ * the real recordings', and 3 puts the Myo readings inside their range
+ * (docs/SYNTH.md "Model v2, tuned": one scale for every device, whose
+ * unit conversions are v1's). */
+static const double MVC_RMS = 3.0;
 /* Fatigue: during a session the conduction velocity falls, MUAPs widen and
  * the spectrum moves down (Lindstrom et al. 1970; Merletti et al. 1990).
  * Gesture protocols are intermittent and submaximal, so the drop is mild:
@@ -147,7 +160,7 @@ static double gauss_next(struct gauss *g)
 struct comp_src {
     struct synth_v2_pool pool;
     double next[SYNTH_V2_MAX_MU];   /* next spike time of each unit, < 0 if not recruited */
-    double width;                   /* sigma multiplier for depth (1 + depth / 15 mm) */
+    double width;                   /* sigma multiplier for distance (1 + (depth + fat) / 15 mm) */
     double norm;                    /* 1 / RMS of the source at full excitation, unfatigued */
 };
 
@@ -186,7 +199,7 @@ static void comp_setup(struct comp_src *cs, const struct synth_subject *s, int m
     synth_v2_pool(&cs->pool, s, m);
     for (int i = 0; i < cs->pool.n; i++)
         cs->next[i] = -1.0;
-    cs->width = 1.0 + s->v2.depth_mm[m] / WIDTH_DEPTH_MM;
+    cs->width = 1.0 + (s->v2.depth_mm[m] + s->v2.fat_mm) / WIDTH_DIST_MM;
     /* Expected power at excitation 1: sum over units of amp^2 x rate x
      * energy of the bipolar MUAP (spikes at random phases). */
     double p = 0, ratio = 1.0;
@@ -200,7 +213,7 @@ static void comp_setup(struct comp_src *cs, const struct synth_subject *s, int m
         const struct synth_v2_mu *u = &cs->pool.mu[cs->pool.n / 2];
         ratio = box_ratio(ht, 1e-3 * SRC_LEN_MM / u->cv * cs->width, 1e-3 * ied_mm / u->cv, w_box);
     }
-    cs->norm = p > 0 ? 1.0 / sqrt(p * ratio) : 0.0;
+    cs->norm = p > 0 ? MVC_RMS / sqrt(p * ratio) : 0.0;
 }
 
 /* Adds the spikes of [t0, t1) at excitation e to buf (sample j at time
@@ -278,7 +291,7 @@ static double atten(double r, double r0, double ied)
 }
 
 /* Gain and low-pass cutoff of compartment m at electrode c. */
-static void conduction(double *gain, double *fc, const struct synth_subject *s, const struct synth_rig *rig,
+static void conduction(double *gain, const struct synth_subject *s, const struct synth_rig *rig,
                        const struct synth_emg_opts *o, int c, int m)
 {
     const struct synth_anat2 *a = &s->v2;
@@ -286,7 +299,6 @@ static void conduction(double *gain, double *fc, const struct synth_subject *s, 
         /* Upper-arm electrodes (DB2): the biceps supinates, so it follows
          * the supinator; otherwise only far-field volume conduction. */
         *gain = rig->special[c] == 1 ? (m == C_SUP ? 0.6 : 0.04) : 0.05;
-        *fc = 150.0;
         return;
     }
     double ied = rig->ied_mm > 0 ? rig->ied_mm : 10.0, esize = rig->size_mm > 0 ? rig->size_mm : 5.0;
@@ -310,7 +322,7 @@ static void conduction(double *gain, double *fc, const struct synth_subject *s, 
         rho = 2.0;
     /* The electrode's size averages the potential over its surface
      * (Simpson's rule across its width): a spatial low-pass. */
-    double g = 0, rmin = 1e9;
+    double g = 0;
     static const double wts[3] = { 1.0 / 6.0, 4.0 / 6.0, 1.0 / 6.0 };
     for (int k = -1; k <= 1; k++) {
         double d = wrap_angle(th + k * 0.5 * esize / R - phi);
@@ -318,8 +330,6 @@ static void conduction(double *gain, double *fc, const struct synth_subject *s, 
         if (r < 0.5)
             r = 0.5;
         g += wts[k + 1] * atten(r, r0, ied);
-        if (k == 0)
-            rmin = r;
     }
     /* Along the forearm: the belly, then tendons, which carry no EMG (a
      * 10 % floor of far-field from the belly). */
@@ -329,14 +339,11 @@ static void conduction(double *gain, double *fc, const struct synth_subject *s, 
      * bipolar pair on 4 mm of fat has gain 1, the scale of v1's mixing. */
     double r0_ref = sqrt(200.0 / M_PI), g_ref = atten(10.0, r0_ref, 10.0);
     *gain = along * g * sqrt(size / 2.0) / g_ref;
-    /* Tissue low-pass: the volume conductor passes spatial frequencies k
-     * as exp(-k r), and a source travelling at v turns k into f = k v /
-     * 2 pi, so the cutoff is about v / (2 pi r) (Lindstrom & Magnusson
-     * 1977), with r the distance to the nearer half of the compartment. */
-    double reff = rmin - 0.5 * r0;
-    if (reff < 2.0)
-        reff = 2.0;
-    *fc = 4000.0 / (2.0 * M_PI * reff);
+    /* No low-pass per path: the tissue's spectral effect is the MUAP's
+     * widening with distance (comp_setup). A one-pole low-pass at v / (2 pi
+     * r), as the untuned model had, counted depth a second time and, being
+     * a 1/f skirt below the MUAP's band for any r, hardly told 6 mm from 16
+     * mm apart (mean frequency 186 against 177 Hz). */
 }
 
 /* ---- the recording ------------------------------------------------------- */
@@ -360,14 +367,14 @@ static void bq_highpass(struct biquad *f, double fc, double fs)
 }
 
 /* One channel's (compartment) paths, as dense float lanes the compiler
- * vectorises: y = b y + a g src, a one-pole low-pass with gain g. Single
+ * vectorises: y = g src. Single
  * precision is ample (the files hold float32, int8 or 4 decimals), and the
  * mixing is most of v2's cost. Lanes past the last compartment, and
  * compartments under -60 dB of the channel's largest (less than the sensor
- * noise), have zero coefficients. */
+ * noise), have zero gain. */
 #define LANES 28
 _Static_assert(LANES >= SYNTH_V2_N_COMP && LANES % 4 == 0, "LANES");
-struct lane { float b[LANES], ag[LANES], y[LANES]; };
+struct lane { float g[LANES]; };
 
 /* sin and cos of a phase advancing by a fixed step: a rotation per sample,
  * re-anchored exactly at each block so rounding cannot build up. */
@@ -444,18 +451,15 @@ int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_
         return mb_error(MB_ENOMEM, "emg synthesis (model v2): out of memory (%zu samples)", o->n);
     }
     for (int c = 0; c < C; c++) {
-        double g[SYNTH_V2_N_COMP], fc[SYNTH_V2_N_COMP], gmax = 0;
+        double g[SYNTH_V2_N_COMP], gmax = 0;
         for (int m = 0; m < M; m++) {
-            conduction(&g[m], &fc[m], s, rig, o, c, m);
+            conduction(&g[m], s, rig, o, c, m);
             if (active[m] && g[m] > gmax)
                 gmax = g[m];
         }
         for (int m = 0; m < M; m++)
-            if (active[m] && g[m] > 1e-3 * gmax) {
-                double a = 1.0 - exp(-2.0 * M_PI * fc[m] / fs_mix);
-                ln[c].b[m] = (float)(1.0 - a);
-                ln[c].ag[m] = (float)(a * g[m]);
-            }
+            if (active[m] && g[m] > 1e-3 * gmax)
+                ln[c].g[m] = (float)g[m];
     }
     /* Mains, baseline wander and the device high-pass as in v1 (drawn in
      * the same order from the noise stream). */
@@ -538,8 +542,7 @@ int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_
                 float acc[4] = { 0, 0, 0, 0 };
                 for (int m = 0; m < LANES; m += 4)
                     for (int k = 0; k < 4; k++) {
-                        L->y[m + k] = L->b[m + k] * L->y[m + k] + L->ag[m + k] * src[m + k];
-                        acc[k] += L->y[m + k];
+                        acc[k] += L->g[m + k] * src[m + k];
                     }
                 double x = ((double)acc[0] + acc[1]) + ((double)acc[2] + acc[3]);
                 x *= sw_g;

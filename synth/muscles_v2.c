@@ -135,6 +135,11 @@ void synth_subject_make_v2(struct synth_subject *s, uint64_t seed, int subject, 
  * moving one finger recruits its neighbours' compartments a little
  * ("enslaving", Kilbreath & Gandevia 1994; Zatsiorsky et al. 2000). FDS's
  * slips are more independent. */
+/* Pose drive to excitation (docs/SYNTH.md "Model v2"): the gain puts
+ * unloaded movements at 5-25 % of maximal voluntary contraction (untuned:
+ * 1.2, which put them near 70 %). */
+static const double EXC_GAIN = 0.12;
+
 static const double enslave_fdp = 0.15, enslave_edc = 0.15, enslave_fds = 0.05;
 
 void synth_v2_activations(double e[SYNTH_V2_N_COMP], const struct synth_subject *s,
@@ -175,7 +180,14 @@ void synth_v2_activations(double e[SYNTH_V2_N_COMP], const struct synth_subject 
     for (int c = 0; c < SYNTH_V2_N_COMP; c++) {
         int an = synth_v2_comps[c].antagonist;
         double x = drive[c] + (an >= 0 ? a->cocontraction * own[an] : 0.0);
-        /* Saturating: excitation approaches 1 (maximal voluntary) slowly. */
-        e[c] = x > 0 ? 1.0 - exp(-1.2 * x) : 0.0;
+        /* Excitation as a fraction of maximal voluntary: free finger and
+         * wrist movements without load use about 5-25 % of MVC, so a full
+         * unloaded fist (drive about 2) lands near 0.2; the curve still
+         * saturates towards 1 for drives no gesture reaches. No tonic
+         * level: relaxed forearm muscles are electrically silent
+         * (Basmajian & De Luca 1985), and a tonic 2.5 % (the smallest
+         * units firing) made the Myo recordings' rests too busy (kurtosis
+         * 9 against the real 16-23). */
+        e[c] = x > 0 ? 1.0 - exp(-EXC_GAIN * x) : 0.0;
     }
 }
