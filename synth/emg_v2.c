@@ -40,7 +40,13 @@ static const double CV_LO = 3.5, CV_HI = 5.0;
  * counting depth twice; docs/SYNTH.md "Model v2"). SRC_LEN_MM puts a
  * superficial compartment's surface mean frequency at 2 kHz in the 80-120
  * Hz reported for forearm surface EMG. */
-static const double SRC_LEN_MM = 5.5, WIDTH_DIST_MM = 15.0;
+static const double SRC_LEN_MM = 4.0, WIDTH_DIST_MM = 15.0;
+/* Per path: an electrode farther from a compartment than one straight
+ * above it sees a wider MUAP (the same exp(-k h) with h the path's
+ * length). Each compartment's source is made at two widths, the nearest
+ * electrode's (h = depth + fat) and FAR_MM farther; a path mixes the two
+ * by its own distance (conduction()). Depth enters once: through h. */
+static const double FAR_MM = 40.0;
 /* RMS of a compartment's source at maximal excitation (unfatigued), in
  * the units of v1's mixing. The untuned model had 1; with gestures now at
  * 5-25 % of maximal excitation that left the Myo armbands' counts below
@@ -93,42 +99,43 @@ double synth_v2_rate(const struct synth_v2_mu *u, double e)
     return FR_MIN + (u->pfr - FR_MIN) * x;
 }
 
-/* MUAP seen by one pole: a Mexican hat (the negative second derivative of
- * a Gaussian, the second Hermite-Rodriguez function), triphasic as a
- * monopolar surface MUAP. The bipolar pair sees h(t) - h(t - tau) with
- * tau = inter-electrode distance / conduction velocity. */
-static double hat(double x, double sigma)
+/* MUAP seen by one pole: the second derivative of Rosenfalck's
+ * intracellular action potential, V(x) ~ x^3 exp(-x) with x in units of
+ * length along the fibre (Rosenfalck 1969, Acta Physiol Scand Suppl 321;
+ * the line-source model of Nandedkar & Stalberg 1983 and Merletti et al.
+ * 1999, IEEE Trans Biomed Eng 46:810, where the transmembrane current is
+ * the IAP's second spatial derivative). Its fast depolarisation and slow
+ * repolarisation give a short positive phase, a negative phase and a slow
+ * positive tail: a spectrum that rises as f^2 and falls as f^-4 (power),
+ * broader on both sides than the Gaussian-derived Mexican hat the tuned
+ * model had, whose power fell as exp(-f^2). The bipolar pair sees
+ * h(t) - h(t - tau) with tau = inter-electrode distance / conduction
+ * velocity. Zero mean and zero first moment, so no DC. */
+static double muap(double x)
 {
-    double u = x / sigma;
-    return (1.0 - u * u) * exp(-0.5 * u * u);
+    if (x <= 0.0)
+        return 0.0;
+    return exp(-x) * x * (x * x - 6.0 * x + 6.0);
 }
 
-/* Autocorrelation of hat() at lag tau: the energy of the bipolar MUAP is
- * 2 (R(0) - R(tau)); R is the fourth derivative of the Gaussian's. */
-static double hat_acf(double tau, double sigma)
-{
-    double v = tau * tau / (sigma * sigma);
-    return sqrt(M_PI) * sigma / 4.0 * (v * v / 4.0 - 3.0 * v + 3.0) * exp(-v / 4.0);
-}
-
-/* hat() tabulated on [-HAT_SPAN, HAT_SPAN] sigma, HAT_RES points per sigma,
- * read with linear interpolation (error below 1e-4 of the peak): the spikes
- * need millions of evaluations, and exp() was most of v2's time. */
-#define HAT_SPAN 5
+/* muap() tabulated on [0, HAT_SPAN] length units (cut where it is 0.2 % of
+ * its peak), HAT_RES points per unit, read with linear interpolation: the
+ * spikes need millions of evaluations, and exp() was most of v2's time. */
+#define HAT_SPAN 14
 #define HAT_RES 64
-#define HAT_N (2 * HAT_SPAN * HAT_RES + 2)
+#define HAT_N (HAT_SPAN * HAT_RES + 2)
 struct hat_table { double v[HAT_N]; };
 
 static void hat_table_init(struct hat_table *h)
 {
     for (int k = 0; k < HAT_N; k++)
-        h->v[k] = hat((double)k / HAT_RES - HAT_SPAN, 1.0);
+        h->v[k] = muap((double)k / HAT_RES);
     h->v[HAT_N - 1] = h->v[HAT_N - 2] = 0.0;
 }
 
 static double hat_lookup(const struct hat_table *h, double u)
 {
-    double x = (u + HAT_SPAN) * HAT_RES;
+    double x = u * HAT_RES;
     if (x <= 0.0 || x >= HAT_N - 2)
         return 0.0;
     int k = (int)x;
@@ -160,8 +167,8 @@ static double gauss_next(struct gauss *g)
 struct comp_src {
     struct synth_v2_pool pool;
     double next[SYNTH_V2_MAX_MU];   /* next spike time of each unit, < 0 if not recruited */
-    double width;                   /* sigma multiplier for distance (1 + (depth + fat) / 15 mm) */
-    double norm;                    /* 1 / RMS of the source at full excitation, unfatigued */
+    double width[2];                /* length multiplier for distance: nearest electrode, FAR_MM farther */
+    double norm[2];                 /* 1 / RMS of each source at full excitation, unfatigued */
 };
 
 /* Conduction velocity relative to the rested one, t_session s after donning. */
@@ -171,26 +178,25 @@ static double fatigue_factor(double fatigability, double t_session)
     return 1.0 - FATIGUE_MAX * fatigability * (1.0 - exp(-t / FATIGUE_TAU_S));
 }
 
-/* Energy ratio of a MUAP after averaging over w seconds (the ADC's
- * integration window when the source is decimated), by quadrature. */
-static double box_ratio(const struct hat_table *ht, double sigma, double tau, double w)
+/* Energy of the bipolar MUAP of length unit sigma (s) and pole delay tau,
+ * averaged over w seconds (the ADC's integration window when the source is
+ * decimated; 0 none), by quadrature. */
+static double muap_energy(const struct hat_table *ht, double sigma, double tau, double w)
 {
-    double dt = sigma / 16.0, lo = -5.0 * sigma, hi = tau + 5.0 * sigma + w;
-    double e_raw = 0, e_box = 0;
-    int nw = (int)ceil(w / dt);
+    double dt = sigma / 16.0, hi = tau + HAT_SPAN * sigma + w, e = 0;
+    int nw = w > 0 ? (int)ceil(w / dt) : 1;
     if (nw < 1)
         nw = 1;
-    for (double t = lo; t < hi; t += dt) {
-        double raw = hat_lookup(ht, t / sigma) - hat_lookup(ht, (t - tau) / sigma), box = 0;
+    for (double t = 0; t < hi; t += dt) {
+        double box = 0;
         for (int k = 0; k < nw; k++) {
-            double u = t - (k + 0.5) * w / nw;
+            double u = nw > 1 ? t - (k + 0.5) * w / nw : t;
             box += hat_lookup(ht, u / sigma) - hat_lookup(ht, (u - tau) / sigma);
         }
         box /= nw;
-        e_raw += raw * raw;
-        e_box += box * box;
+        e += box * box * dt;
     }
-    return e_raw > 0 ? e_box / e_raw : 1.0;
+    return e;
 }
 
 static void comp_setup(struct comp_src *cs, const struct synth_subject *s, int m, double ied_mm, double w_box,
@@ -199,27 +205,31 @@ static void comp_setup(struct comp_src *cs, const struct synth_subject *s, int m
     synth_v2_pool(&cs->pool, s, m);
     for (int i = 0; i < cs->pool.n; i++)
         cs->next[i] = -1.0;
-    cs->width = 1.0 + (s->v2.depth_mm[m] + s->v2.fat_mm) / WIDTH_DIST_MM;
-    /* Expected power at excitation 1: sum over units of amp^2 x rate x
-     * energy of the bipolar MUAP (spikes at random phases). */
-    double p = 0, ratio = 1.0;
-    for (int i = 0; i < cs->pool.n; i++) {
-        const struct synth_v2_mu *u = &cs->pool.mu[i];
-        double sigma = 1e-3 * SRC_LEN_MM / u->cv * cs->width, tau = 1e-3 * ied_mm / u->cv;
-        double en = 2.0 * (hat_acf(0.0, sigma) - hat_acf(tau, sigma));
-        p += u->amp * u->amp * synth_v2_rate(u, 1.0) * en;
+    double h = s->v2.depth_mm[m] + s->v2.fat_mm;
+    for (int b = 0; b < 2; b++) {
+        cs->width[b] = 1.0 + (h + b * FAR_MM) / WIDTH_DIST_MM;
+        /* Expected power at excitation 1: sum over units of amp^2 x rate x
+         * energy of the bipolar MUAP (spikes at random phases). The energy
+         * scales with the unit's length unit at a fixed tau / sigma
+         * (= IED / (SRC_LEN_MM x width), the same for every unit), so one
+         * quadrature serves the pool. */
+        const struct synth_v2_mu *u0 = &cs->pool.mu[cs->pool.n / 2];
+        double sig0 = 1e-3 * SRC_LEN_MM / u0->cv * cs->width[b];
+        double e0 = muap_energy(ht, sig0, 1e-3 * ied_mm / u0->cv, w_box) / sig0;
+        double p = 0;
+        for (int i = 0; i < cs->pool.n; i++) {
+            const struct synth_v2_mu *u = &cs->pool.mu[i];
+            double sigma = 1e-3 * SRC_LEN_MM / u->cv * cs->width[b];
+            p += u->amp * u->amp * synth_v2_rate(u, 1.0) * e0 * sigma;
+        }
+        cs->norm[b] = p > 0 ? MVC_RMS / sqrt(p) : 0.0;
     }
-    if (w_box > 0) {
-        const struct synth_v2_mu *u = &cs->pool.mu[cs->pool.n / 2];
-        ratio = box_ratio(ht, 1e-3 * SRC_LEN_MM / u->cv * cs->width, 1e-3 * ied_mm / u->cv, w_box);
-    }
-    cs->norm = p > 0 ? MVC_RMS / sqrt(p * ratio) : 0.0;
 }
 
-/* Adds the spikes of [t0, t1) at excitation e to buf (sample j at time
- * tb + j / fs, cap samples); fat: conduction velocity relative to rested
+/* Adds the spikes of [t0, t1) at excitation e to buf, the near source, and
+ * buf + cap2, the far one (sample j at time tb + j / fs, cap samples); fat: conduction velocity relative to rested
  * (fatigue changes over minutes, so once per control step is enough). */
-static void comp_spikes(struct comp_src *cs, double *buf, size_t cap, double fs, double tb, double t0, double t1,
+static void comp_spikes(struct comp_src *cs, double *buf, size_t cap, size_t cap2, double fs, double tb, double t0, double t1,
                         double e, double ied_mm, double fat, const struct hat_table *ht, struct gauss *r)
 {
     for (int i = 0; i < cs->pool.n; i++) {
@@ -237,17 +247,20 @@ static void comp_spikes(struct comp_src *cs, double *buf, size_t cap, double fs,
         while (cs->next[i] < t1) {
             double ts = cs->next[i];
             double cv = u->cv * fat;
-            double sigma = 1e-3 * SRC_LEN_MM / cv * cs->width, tau = 1e-3 * ied_mm / cv;
-            double lat = 4.0 * sigma, amp = u->amp * cs->norm;
+            double tau = 1e-3 * ied_mm / cv;
             double x0 = (ts - tb) * fs;
             size_t j0 = x0 <= 0 ? 0 : (size_t)ceil(x0);
-            size_t j1 = (size_t)ceil(x0 + (8.0 * sigma + tau) * fs) + 1;
-            if (j1 > cap)
-                j1 = cap;
-            double inv = 1.0 / (sigma * fs), u0 = -lat / sigma - x0 * inv, ut = tau / sigma;
-            for (size_t j = j0; j < j1; j++) {
-                double x = u0 + (double)j * inv;
-                buf[j] += amp * (hat_lookup(ht, x) - hat_lookup(ht, x - ut));
+            for (int b = 0; b < 2; b++) {
+                double sigma = 1e-3 * SRC_LEN_MM / cv * cs->width[b], amp = u->amp * cs->norm[b];
+                double *bb = buf + (size_t)b * cap2;
+                size_t j1 = (size_t)ceil(x0 + (HAT_SPAN * sigma + tau) * fs) + 1;
+                if (j1 > cap)
+                    j1 = cap;
+                double inv = 1.0 / (sigma * fs), u0 = -x0 * inv, ut = tau / sigma;
+                for (size_t j = j0; j < j1; j++) {
+                    double x = u0 + (double)j * inv;
+                    bb[j] += amp * (hat_lookup(ht, x) - hat_lookup(ht, x - ut));
+                }
             }
             double isi = mean * (1.0 + ISI_CV * gauss_next(r));
             if (isi < 0.25 * mean)
@@ -290,11 +303,13 @@ static double atten(double r, double r0, double ied)
     return 1.0 / (1.0 + (r / r0) * (r / r0)) * (1.0 - exp(-ied / r));
 }
 
-/* Gain and low-pass cutoff of compartment m at electrode c. */
-static void conduction(double *gain, const struct synth_subject *s, const struct synth_rig *rig,
+/* Gain of compartment m at electrode c, and the share of its far source
+ * (0 for an electrode straight above it, 1 for FAR_MM or more farther). */
+static void conduction(double *gain, double *far, const struct synth_subject *s, const struct synth_rig *rig,
                        const struct synth_emg_opts *o, int c, int m)
 {
     const struct synth_anat2 *a = &s->v2;
+    *far = 1.0;                 /* far-field paths: the widest MUAP */
     if (rig->special[c]) {
         /* Upper-arm electrodes (DB2): the biceps supinates, so it follows
          * the supinator; otherwise only far-field volume conduction. */
@@ -322,15 +337,22 @@ static void conduction(double *gain, const struct synth_subject *s, const struct
         rho = 2.0;
     /* The electrode's size averages the potential over its surface
      * (Simpson's rule across its width): a spatial low-pass. */
-    double g = 0;
+    double g = 0, r_mid = 0;
     static const double wts[3] = { 1.0 / 6.0, 4.0 / 6.0, 1.0 / 6.0 };
     for (int k = -1; k <= 1; k++) {
         double d = wrap_angle(th + k * 0.5 * esize / R - phi);
         double r = sqrt(R * R + rho * rho - 2.0 * R * rho * cos(d));
         if (r < 0.5)
             r = 0.5;
+        if (k == 0)
+            r_mid = r;
         g += wts[k + 1] * atten(r, r0, ied);
     }
+    /* The path's extra length over the nearest electrode's (depth + fat,
+     * comp_setup's near source) sets how much of the far source it sees:
+     * the width interpolated linearly between the two. */
+    double extra = r_mid - (a->depth_mm[m] + a->fat_mm);
+    *far = extra <= 0 ? 0.0 : extra >= FAR_MM ? 1.0 : extra / FAR_MM;
     /* Along the forearm: the belly, then tendons, which carry no EMG (a
      * 10 % floor of far-field from the belly). */
     double dz = (z - synth_v2_comps[m].z_belly) / synth_v2_comps[m].z_width;
@@ -340,7 +362,7 @@ static void conduction(double *gain, const struct synth_subject *s, const struct
     double r0_ref = sqrt(200.0 / M_PI), g_ref = atten(10.0, r0_ref, 10.0);
     *gain = along * g * sqrt(size / 2.0) / g_ref;
     /* No low-pass per path: the tissue's spectral effect is the MUAP's
-     * widening with distance (comp_setup). A one-pole low-pass at v / (2 pi
+     * widening with the path's distance (*far). A one-pole low-pass at v / (2 pi
      * r), as the untuned model had, counted depth a second time and, being
      * a 1/f skirt below the MUAP's band for any r, hardly told 6 mm from 16
      * mm apart (mean frequency 186 against 177 Hz). */
@@ -372,8 +394,8 @@ static void bq_highpass(struct biquad *f, double fc, double fs)
  * mixing is most of v2's cost. Lanes past the last compartment, and
  * compartments under -60 dB of the channel's largest (less than the sensor
  * noise), have zero gain. */
-#define LANES 28
-_Static_assert(LANES >= SYNTH_V2_N_COMP && LANES % 4 == 0, "LANES");
+#define LANES 52
+_Static_assert(LANES >= 2 * SYNTH_V2_N_COMP && LANES % 4 == 0, "LANES");
 struct lane { float g[LANES]; };
 
 /* sin and cos of a phase advancing by a fixed step: a rotation per sample,
@@ -438,28 +460,30 @@ int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_
         comp_setup(&cs[m], s, m, ied, src_k > 1 ? 1.0 / fs_mix : 0.0, &ht);
         for (int i = 0; i < cs[m].pool.n; i++) {
             double cv = cs[m].pool.mu[i].cv * fat_min;
-            double len = 8.0 * 1e-3 * SRC_LEN_MM / cv * cs[m].width + 1e-3 * ied / cv;
+            double len = HAT_SPAN * 1e-3 * SRC_LEN_MM / cv * cs[m].width[1] + 1e-3 * ied / cv;
             if (len > span)
                 span = len;
         }
     }
     size_t B = step * 256, T = (size_t)ceil(span * fs_src) + 2;
     size_t cap = B * src_k + T;
-    double *buf = calloc((size_t)M * cap, sizeof *buf);
+    double *buf = calloc((size_t)(2 * M) * cap, sizeof *buf);
     if (!buf) {
         free(cs); free(ln);
         return mb_error(MB_ENOMEM, "emg synthesis (model v2): out of memory (%zu samples)", o->n);
     }
     for (int c = 0; c < C; c++) {
-        double g[SYNTH_V2_N_COMP], gmax = 0;
+        double g[SYNTH_V2_N_COMP], far[SYNTH_V2_N_COMP], gmax = 0;
         for (int m = 0; m < M; m++) {
-            conduction(&g[m], s, rig, o, c, m);
+            conduction(&g[m], &far[m], s, rig, o, c, m);
             if (active[m] && g[m] > gmax)
                 gmax = g[m];
         }
         for (int m = 0; m < M; m++)
-            if (active[m] && g[m] > 1e-3 * gmax)
-                ln[c].g[m] = (float)g[m];
+            if (active[m] && g[m] > 1e-3 * gmax) {
+                ln[c].g[2 * m] = (float)(g[m] * (1.0 - far[m]));
+                ln[c].g[2 * m + 1] = (float)(g[m] * far[m]);
+            }
     }
     /* Mains, baseline wander and the device high-pass as in v1 (drawn in
      * the same order from the noise stream). */
@@ -509,7 +533,7 @@ int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_
             double fat = fatigue_factor(s->v2.fatigability, o->session_t + (t0 - o->t0));
             for (int m = 0; m < M; m++)
                 if (active[m])
-                    comp_spikes(&cs[m], &buf[(size_t)m * cap], cap, fs_src, tb, t0, t1, e[m], ied, fat, &ht, &gs);
+                    comp_spikes(&cs[m], &buf[(size_t)(2 * m) * cap], cap, cap, fs_src, tb, t0, t1, e[m], ied, fat, &ht, &gs);
         }
         if (mains)
             osc_at(&opl, 2.0 * M_PI * powerline_hz, tb, 1.0 / fs_mix);
@@ -528,8 +552,8 @@ int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_
                     sw_n = 0.5;
             }
             float src[LANES] = { 0 };
-            for (int m = 0; m < M; m++) {
-                if (!active[m])
+            for (int m = 0; m < 2 * M; m++) {
+                if (!active[m / 2])
                     continue;
                 const double *bm = &buf[(size_t)m * cap + i * src_k];
                 double v = 0;
@@ -572,8 +596,8 @@ int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_
                     osc_step(&owd[k]);
         }
         /* Keep the tails that spill into the next block. */
-        for (int m = 0; m < M; m++) {
-            if (!active[m])
+        for (int m = 0; m < 2 * M; m++) {
+            if (!active[m / 2])
                 continue;
             double *bm = &buf[(size_t)m * cap];
             size_t used = nb * src_k;
