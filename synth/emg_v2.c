@@ -143,26 +143,6 @@ static double hat_lookup(const struct hat_table *h, double u)
     return h->v[k] + f * (h->v[k + 1] - h->v[k]);
 }
 
-/* Normal deviates two at a time (Box-Muller keeps both halves), as v1's
- * sources do: sensor noise and inter-spike intervals need millions. */
-struct gauss { struct mb_rng *r; int have; double z; };
-
-static double gauss_next(struct gauss *g)
-{
-    if (g->have) {
-        g->have = 0;
-        return g->z;
-    }
-    double u1 = mb_rng_uniform(g->r), u2 = mb_rng_uniform(g->r);
-    if (u1 < 1e-300)
-        u1 = 1e-300;
-    double rad = sqrt(-2.0 * log(u1)), sn, cs;
-    sincos(2.0 * M_PI * u2, &sn, &cs);
-    g->z = rad * sn;
-    g->have = 1;
-    return rad * cs;
-}
-
 /* Per compartment, what the spikes need. */
 struct comp_src {
     struct synth_v2_pool pool;
@@ -230,7 +210,7 @@ static void comp_setup(struct comp_src *cs, const struct synth_subject *s, int m
  * buf + cap2, the far one (sample j at time tb + j / fs, cap samples); fat: conduction velocity relative to rested
  * (fatigue changes over minutes, so once per control step is enough). */
 static void comp_spikes(struct comp_src *cs, double *buf, size_t cap, size_t cap2, double fs, double tb, double t0, double t1,
-                        double e, double ied_mm, double fat, const struct hat_table *ht, struct gauss *r)
+                        double e, double ied_mm, double fat, const struct hat_table *ht, struct synth_gauss *r)
 {
     for (int i = 0; i < cs->pool.n; i++) {
         const struct synth_v2_mu *u = &cs->pool.mu[i];
@@ -262,7 +242,7 @@ static void comp_spikes(struct comp_src *cs, double *buf, size_t cap, size_t cap
                     bb[j] += amp * (hat_lookup(ht, x) - hat_lookup(ht, x - ut));
                 }
             }
-            double isi = mean * (1.0 + ISI_CV * gauss_next(r));
+            double isi = mean * (1.0 + ISI_CV * synth_gauss_next(r));
             if (isi < 0.25 * mean)
                 isi = 0.25 * mean;   /* refractory: no doublets from the Gaussian tail */
             cs->next[i] = ts + isi;
@@ -276,14 +256,6 @@ static void comp_spikes(struct comp_src *cs, double *buf, size_t cap, size_t cap
  * the thickest part (about a third down), the distal ring and the DB1/DB2
  * palpation spots at the middle, the emg2pose band at the wrist. */
 static const double level_z[3] = { 0.30, 0.55, 0.88 };
-
-static double wrap_angle(double a)
-{
-    a = fmod(a + M_PI, 2.0 * M_PI);
-    if (a < 0)
-        a += 2.0 * M_PI;
-    return a - M_PI;
-}
 
 /* Skin radius (mm) at z: the forearm tapers from the proximal third to
  * about 60 % of that circumference at the wrist. */
@@ -340,7 +312,7 @@ static void conduction(double *gain, double *far, const struct synth_subject *s,
     double g = 0, r_mid = 0;
     static const double wts[3] = { 1.0 / 6.0, 4.0 / 6.0, 1.0 / 6.0 };
     for (int k = -1; k <= 1; k++) {
-        double d = wrap_angle(th + k * 0.5 * esize / R - phi);
+        double d = synth_wrap_angle(th + k * 0.5 * esize / R - phi);
         double r = sqrt(R * R + rho * rho - 2.0 * R * rho * cos(d));
         if (r < 0.5)
             r = 0.5;
@@ -369,24 +341,6 @@ static void conduction(double *gain, double *far, const struct synth_subject *s,
 }
 
 /* ---- the recording ------------------------------------------------------- */
-
-struct biquad { double b0, b1, b2, a1, a2, z1, z2; };
-
-static double bq_run(struct biquad *f, double x)
-{
-    double y = f->b0 * x + f->z1;
-    f->z1 = f->b1 * x - f->a1 * y + f->z2;
-    f->z2 = f->b2 * x - f->a2 * y;
-    return y;
-}
-
-/* RBJ high-pass, Q = 1/sqrt(2): second-order Butterworth (v1's too). */
-static void bq_highpass(struct biquad *f, double fc, double fs)
-{
-    double w = 2.0 * M_PI * fc / fs, al = sin(w) / (2.0 * M_SQRT1_2), c = cos(w), a0 = 1.0 + al;
-    *f = (struct biquad){ (1.0 + c) / 2.0 / a0, -(1.0 + c) / a0, (1.0 + c) / 2.0 / a0,
-                          -2.0 * c / a0, (1.0 - al) / a0, 0, 0 };
-}
 
 /* One channel's (compartment) paths, as dense float lanes the compiler
  * vectorises: y = g src. Single
@@ -444,7 +398,7 @@ int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_
     }
     struct hat_table ht;
     hat_table_init(&ht);
-    struct gauss gs = { rng, 0, 0.0 };
+    struct synth_gauss gs = { rng, 0, 0.0 };
     int active[SYNTH_V2_N_COMP];
     /* Block of mixed samples (a whole number of control steps), plus the
      * tail MUAPs spill into: 8 sigma + tau of the widest MUAP, fully
@@ -487,13 +441,13 @@ int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_
     }
     /* Mains, baseline wander and the device high-pass as in v1 (drawn in
      * the same order from the noise stream). */
-    struct biquad hp[32];
+    struct synth_biquad hp[32];
     double hp_hz = o->hp_hz;
     if (o->envelope && hp_hz <= 0)
         hp_hz = 20.0;          /* the Otto Bock electrode's own band starts above motion artefacts */
     for (int c = 0; c < C; c++)
         if (hp_hz > 0)
-            bq_highpass(&hp[c], hp_hz, fs_mix);
+            synth_bq_highpass(&hp[c], hp_hz, fs_mix);
     double wd_f[3], pl_c[32], pl_s[32], wd_c[32][3], wd_s[32][3], wd0[32];
     for (int k = 0; k < 3; k++)
         wd_f[k] = 0.12 + 0.25 * k + 0.1 * mb_rng_uniform(rng);
@@ -573,14 +527,14 @@ int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_
                 if (mains)
                     x += opl.s * pl_c[c] + opl.c * pl_s[c];
                 if (o->noise > 0)
-                    x += o->noise * sw_n * gauss_next(&gs);
+                    x += o->noise * sw_n * synth_gauss_next(&gs);
                 if (wander) {
                     x -= wd0[c];
                     for (int k = 0; k < 3; k++)
                         x += owd[k].s * wd_c[c][k] + owd[k].c * wd_s[c][k];
                 }
                 if (hp_hz > 0)
-                    x = bq_run(&hp[c], x);
+                    x = synth_bq_run(&hp[c], x);
                 if (o->envelope) {
                     pw[c] += env_a * (x * x - pw[c]);
                     if ((ii + 1) % up == 0)

@@ -4,6 +4,7 @@
 #define MB_SYNTH_INTERNAL_H
 
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 
 #include "core/rng.h"
@@ -209,5 +210,58 @@ uint64_t synth_stream(int purpose, int dev, int subject, int session, int group,
 
 enum { ST_SUBJECT = 1, ST_STYLE, ST_REP, ST_NOISE, ST_SESSION, ST_SCHED, ST_IK, ST_IDS, ST_TIME, ST_GLOVE,
        ST_GLOVE_FIT, ST_ANAT2, ST_SESSION2 };
+
+/* ---- signal primitives shared by the models (model.c, emg_v2.c) -------- */
+
+/* Normal deviates two at a time (Box-Muller keeps both halves): the EMG
+ * sources need millions of them. Built on core/rng.h uniforms. */
+struct synth_gauss { struct mb_rng *r; int have; double z; };
+
+static inline double synth_gauss_next(struct synth_gauss *g)
+{
+    if (g->have) {
+        g->have = 0;
+        return g->z;
+    }
+    double u1 = mb_rng_uniform(g->r), u2 = mb_rng_uniform(g->r);
+    if (u1 < 1e-300)
+        u1 = 1e-300;
+    double rad = sqrt(-2.0 * log(u1)), sn, cs;
+    sincos(2.0 * M_PI * u2, &sn, &cs);
+    g->z = rad * sn;
+    g->have = 1;
+    return rad * cs;
+}
+
+static inline double synth_lognormal(struct mb_rng *r, double sigma)
+{
+    return exp(sigma * mb_rng_normal(r));
+}
+
+static inline double synth_wrap_angle(double a)
+{
+    a = fmod(a + M_PI, 2.0 * M_PI);
+    if (a < 0)
+        a += 2.0 * M_PI;
+    return a - M_PI;
+}
+
+struct synth_biquad { double b0, b1, b2, a1, a2, z1, z2; };
+
+static inline double synth_bq_run(struct synth_biquad *f, double x)
+{
+    double y = f->b0 * x + f->z1;
+    f->z1 = f->b1 * x - f->a1 * y + f->z2;
+    f->z2 = f->b2 * x - f->a2 * y;
+    return y;
+}
+
+/* RBJ high-pass, Q = 1/sqrt(2): second-order Butterworth. */
+static inline void synth_bq_highpass(struct synth_biquad *f, double fc, double fs)
+{
+    double w = 2.0 * M_PI * fc / fs, al = sin(w) / (2.0 * M_SQRT1_2), c = cos(w), a0 = 1.0 + al;
+    *f = (struct synth_biquad){ (1.0 + c) / 2.0 / a0, -(1.0 + c) / a0, (1.0 + c) / 2.0 / a0,
+                                -2.0 * c / a0, (1.0 - al) / a0, 0, 0 };
+}
 
 #endif

@@ -105,11 +105,6 @@ uint64_t synth_stream(int purpose, int dev, int subject, int session, int group,
     return x;
 }
 
-static double lognormal(struct mb_rng *r, double sigma)
-{
-    return exp(sigma * mb_rng_normal(r));
-}
-
 static double uniform(struct mb_rng *r, double a, double b)
 {
     return a + (b - a) * mb_rng_uniform(r);
@@ -124,11 +119,11 @@ void synth_subject_make(struct synth_subject *s, uint64_t seed, int subject, dou
         /* Anatomy differs between people by a few tens of degrees around
          * the forearm and by a factor of about 1.5 in muscle size. */
         s->muscle_angle[m] = (muscles[m].angle + spread * 14.0 * mb_rng_normal(&r)) * M_PI / 180.0;
-        s->muscle_gain[m] = lognormal(&r, spread * 0.35);
-        s->muscle_fc[m] = muscles[m].fc * lognormal(&r, spread * 0.15);
+        s->muscle_gain[m] = synth_lognormal(&r, spread * 0.35);
+        s->muscle_fc[m] = muscles[m].fc * synth_lognormal(&r, spread * 0.15);
         for (int j = 0; j < SYNTH_N_DOF; j++)
             for (int k = 0; k < 2; k++)
-                s->map_scale[m][j][k] = lognormal(&r, spread * 0.3);
+                s->map_scale[m][j][k] = synth_lognormal(&r, spread * 0.3);
     }
     s->cocontraction = uniform(&r, 0.05, 0.3);
     /* Where a subject habitually places an armband: strong between-subject
@@ -177,9 +172,9 @@ void synth_gesture_pose(float q[SYNTH_N_DOF], const struct synth_subject *s, uin
     double c[SYNTH_N_PRIM];
     /* Repetitions differ in effort (about 18 %), in the mix (15 % per
      * primitive) and by small involuntary motion of the other primitives. */
-    double effort = rep_rng ? lognormal(rep_rng, 0.18) : 1.0;
+    double effort = rep_rng ? synth_lognormal(rep_rng, 0.18) : 1.0;
     for (int k = 0; k < SYNTH_N_PRIM; k++) {
-        double v = g->c[k] * lognormal(&r, 0.22) + 0.08 * mb_rng_normal(&r) * (g->c[k] != 0.0f ? 1.0 : 0.5);
+        double v = g->c[k] * synth_lognormal(&r, 0.22) + 0.08 * mb_rng_normal(&r) * (g->c[k] != 0.0f ? 1.0 : 0.5);
         if (rep_rng)
             v = v * effort * (1.0 + 0.15 * mb_rng_normal(rep_rng)) + 0.06 * mb_rng_normal(rep_rng);
         c[k] = v * s->amp;
@@ -311,71 +306,25 @@ static void activations(double a[SYNTH_N_MUSCLES], const struct synth_subject *s
     }
 }
 
-/* Normal deviates two at a time (Box-Muller keeps both halves): the EMG
- * sources need millions of them. Built on core/rng.h uniforms. */
-struct gauss { struct mb_rng *r; int have; double z; };
-
-static double gauss_next(struct gauss *g)
-{
-    if (g->have) {
-        g->have = 0;
-        return g->z;
-    }
-    double u1 = mb_rng_uniform(g->r), u2 = mb_rng_uniform(g->r);
-    if (u1 < 1e-300)
-        u1 = 1e-300;
-    double rad = sqrt(-2.0 * log(u1)), sn, cs;
-    sincos(2.0 * M_PI * u2, &sn, &cs);
-    g->z = rad * sn;
-    g->have = 1;
-    return rad * cs;
-}
-
 /* ---- filters ----------------------------------------------------------- */
 
-struct biquad { double b0, b1, b2, a1, a2, z1, z2; };
-
-static double bq_run(struct biquad *f, double x)
-{
-    double y = f->b0 * x + f->z1;
-    f->z1 = f->b1 * x - f->a1 * y + f->z2;
-    f->z2 = f->b2 * x - f->a2 * y;
-    return y;
-}
-
 /* RBJ cookbook band-pass (constant 0 dB peak gain). */
-static void bq_bandpass(struct biquad *f, double fc, double q, double fs)
+static void bq_bandpass(struct synth_biquad *f, double fc, double q, double fs)
 {
     double w = 2.0 * M_PI * fc / fs, al = sin(w) / (2.0 * q), a0 = 1.0 + al;
-    *f = (struct biquad){ al / a0, 0.0, -al / a0, -2.0 * cos(w) / a0, (1.0 - al) / a0, 0, 0 };
-}
-
-/* RBJ high-pass, Q = 1/sqrt(2): second-order Butterworth. */
-static void bq_highpass(struct biquad *f, double fc, double fs)
-{
-    double w = 2.0 * M_PI * fc / fs, al = sin(w) / (2.0 * M_SQRT1_2), c = cos(w), a0 = 1.0 + al;
-    *f = (struct biquad){ (1.0 + c) / 2.0 / a0, -(1.0 + c) / a0, (1.0 + c) / 2.0 / a0,
-                          -2.0 * c / a0, (1.0 - al) / a0, 0, 0 };
+    *f = (struct synth_biquad){ al / a0, 0.0, -al / a0, -2.0 * cos(w) / a0, (1.0 - al) / a0, 0, 0 };
 }
 
 /* Output std of the filter for unit white input (sqrt of impulse energy). */
-static double bq_gain(struct biquad f)
+static double bq_gain(struct synth_biquad f)
 {
     double e = 0;
     f.z1 = f.z2 = 0;
     for (int i = 0; i < 4000; i++) {
-        double y = bq_run(&f, i == 0 ? 1.0 : 0.0);
+        double y = synth_bq_run(&f, i == 0 ? 1.0 : 0.0);
         e += y * y;
     }
     return sqrt(e);
-}
-
-static double wrap_angle(double a)
-{
-    a = fmod(a + M_PI, 2.0 * M_PI);
-    if (a < 0)
-        a += 2.0 * M_PI;
-    return a - M_PI;
 }
 
 static void mixing(double mix[32][SYNTH_N_MUSCLES], const struct synth_subject *s,
@@ -398,7 +347,7 @@ static void mixing(double mix[32][SYNTH_N_MUSCLES], const struct synth_subject *
                                          : rig->angle[c] + s->rotation + session_rot;
             if (rig->mirror)
                 phi = -phi;
-            double d = wrap_angle(th - phi);
+            double d = synth_wrap_angle(th - phi);
             double w = 0.45 + 0.4 * muscles[m].depth;
             mix[c][m] = muscles[m].level[rig->level[c]] * (1.0 - 0.5 * muscles[m].depth)
                         * exp(-d * d / (2.0 * w * w)) + 0.03;
@@ -455,7 +404,7 @@ int synth_emg(double *out, const struct synth_subject *s, const struct synth_rig
         return MB_OK;
     }
 
-    struct biquad bp[SYNTH_N_MUSCLES], hp[32];
+    struct synth_biquad bp[SYNTH_N_MUSCLES], hp[32];
     double bpg[SYNTH_N_MUSCLES];
     for (int m = 0; m < M; m++) {
         double fc = s->muscle_fc[m];
@@ -466,7 +415,7 @@ int synth_emg(double *out, const struct synth_subject *s, const struct synth_rig
     }
     for (int c = 0; c < C; c++)
         if (o->hp_hz > 0)
-            bq_highpass(&hp[c], o->hp_hz, fs);
+            synth_bq_highpass(&hp[c], o->hp_hz, fs);
     double lp_a = s->tissue_fc < 0.45 * fs ? 1.0 - exp(-2.0 * M_PI * s->tissue_fc / fs) : 1.0;
     double lp[32] = {0};
     double pl_amp[32], pl_ph[32], wd_amp[32][3], wd_ph[32][3], wd_f[3], wd_c[32][3], wd_s[32][3];
@@ -499,7 +448,7 @@ int synth_emg(double *out, const struct synth_subject *s, const struct synth_rig
         for (int k = 0; k < 3; k++)
             wd0[c] += wd_amp[c][k] * sin(2.0 * M_PI * wd_f[k] * o->t0 + wd_ph[c][k]);
     }
-    struct gauss gs = { rng, 0, 0.0 };
+    struct synth_gauss gs = { rng, 0, 0.0 };
     for (size_t i = 0; i < o->n; i++) {
         double t = o->t0 + (double)i / fs;
         size_t k = i / step;
@@ -508,7 +457,7 @@ int synth_emg(double *out, const struct synth_subject *s, const struct synth_rig
         double src[SYNTH_N_MUSCLES];
         for (int m = 0; m < M; m++) {
             double a = a0[m] + u * (a1[m] - a0[m]);
-            src[m] = a * s->muscle_gain[m] * bpg[m] * bq_run(&bp[m], gauss_next(&gs));
+            src[m] = a * s->muscle_gain[m] * bpg[m] * synth_bq_run(&bp[m], synth_gauss_next(&gs));
         }
         double pls, plc, wsn[3], wcs[3];
         sincos(2.0 * M_PI * s->powerline_hz * t, &pls, &plc);
@@ -519,11 +468,11 @@ int synth_emg(double *out, const struct synth_subject *s, const struct synth_rig
             for (int m = 0; m < M; m++)
                 x += mix[c][m] * src[m];
             lp[c] += lp_a * (x - lp[c]);
-            x = lp[c] + pls * pl_cos[c] + plc * pl_sin[c] + o->noise * gauss_next(&gs) - wd0[c];
+            x = lp[c] + pls * pl_cos[c] + plc * pl_sin[c] + o->noise * synth_gauss_next(&gs) - wd0[c];
             for (int k2 = 0; k2 < 3; k2++)
                 x += wsn[k2] * wd_c[c][k2] + wcs[k2] * wd_s[c][k2];
             if (o->hp_hz > 0)
-                x = bq_run(&hp[c], x);
+                x = synth_bq_run(&hp[c], x);
             out[i * C + c] = x * o->gain[c];
         }
     }

@@ -93,11 +93,6 @@ static const struct v2_map vmap[] = {
 #define N_VMAP (sizeof vmap / sizeof vmap[0])
 _Static_assert(N_VMAP <= SYNTH_V2_MAX_MAP, "SYNTH_V2_MAX_MAP too small");
 
-static double lognormal(struct mb_rng *r, double sigma)
-{
-    return exp(sigma * mb_rng_normal(r));
-}
-
 void synth_subject_make_v2(struct synth_subject *s, uint64_t seed, int subject, double spread)
 {
     struct mb_rng r;
@@ -109,7 +104,7 @@ void synth_subject_make_v2(struct synth_subject *s, uint64_t seed, int subject, 
      * subcutaneous fat over the forearm 2-9 mm by ultrasound, median about
      * 4 mm (lognormal sd 0.35). */
     a->circ_cm = 26.0 + spread * 2.0 * mb_rng_normal(&r);
-    a->fat_mm = 4.0 * lognormal(&r, spread * 0.35);
+    a->fat_mm = 4.0 * synth_lognormal(&r, spread * 0.35);
     /* Where the band habitually sits along the forearm: sd about 1 cm of a
      * 25 cm forearm. */
     a->band_z = spread * 0.04 * mb_rng_normal(&r);
@@ -121,11 +116,11 @@ void synth_subject_make_v2(struct synth_subject *s, uint64_t seed, int subject, 
          * smaller and their order is fixed), depths by about 15 %, and
          * sizes by a factor of about 1.3. */
         a->angle[c] = (synth_v2_comps[c].angle_deg + spread * 10.0 * mb_rng_normal(&r)) * M_PI / 180.0;
-        a->depth_mm[c] = synth_v2_comps[c].depth_mm * lognormal(&r, spread * 0.15);
-        a->size[c] = lognormal(&r, spread * 0.25);
+        a->depth_mm[c] = synth_v2_comps[c].depth_mm * synth_lognormal(&r, spread * 0.15);
+        a->size[c] = synth_lognormal(&r, spread * 0.25);
     }
     for (size_t e = 0; e < SYNTH_V2_MAX_MAP; e++)
-        a->map_scale[e] = lognormal(&r, spread * 0.3);
+        a->map_scale[e] = synth_lognormal(&r, spread * 0.3);
     a->mu_seed = seed;
     a->mu_stream = synth_stream(ST_ANAT2, 1, subject, 0, 0, 0);
 }
