@@ -158,6 +158,10 @@ int cmd_run(int argc, char **argv)
         case O_CORPUS_MB: {
             long mb;
             if (cli_parse_long(&mb, "--corpus-mb", optarg) || mb < 0) return MB_EXIT_USAGE;
+            if ((unsigned long)mb > (SIZE_MAX >> 21)) {   /* mb << 20 must stay below CP_EAGER */
+                fprintf(stderr, "myobench: run: --corpus-mb %ld is larger than this machine can address\n", mb);
+                return MB_EXIT_USAGE;
+            }
             ro.lazy = 1;
             ro.corpus_budget = (size_t)mb << 20;
             break;

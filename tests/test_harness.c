@@ -2000,6 +2000,12 @@ Test(harness_cli, a_lazy_corpus_stores_the_same_numbers, .timeout = 120)
     snprintf(cmd, sizeof cmd, "run --data %s --protocol loso --methods lda-td4 --db %s/x.db --corpus-mb -1", h5, dir);
     cr_expect_eq(tu_run(NULL, &err, cmd), 2, "%s", err);
     free(err);
+    /* a budget whose bytes overflow would wrap to a small one, or to the eager marker */
+    snprintf(cmd, sizeof cmd, "run --data %s --protocol loso --methods lda-td4 --db %s/x.db --corpus-mb "
+             "99999999999999999", h5, dir);
+    cr_expect_eq(tu_run(NULL, &err, cmd), 2, "%s", err);
+    cr_expect(strstr(err, "--corpus-mb"), "%s", err);
+    free(err);
 }
 
 /* Encoder checkpoints outlive the process (<db>.cache/), and a store with
