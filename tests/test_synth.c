@@ -1078,8 +1078,9 @@ static double channel_rms(const double *x, size_t n, int C, int c, size_t skip)
 }
 
 /* Welch spectrum (256-sample Hann segments, half overlap) of channel c from
- * sample 'skip': mean and median frequency. */
-static void spectrum_mf(double *mnf, double *mdf, const double *x, size_t n, int C, int c, size_t skip, double fs)
+ * sample 'skip': mean and median frequency below fmax Hz. */
+static void spectrum_mf_below(double *mnf, double *mdf, const double *x, size_t n, int C, int c, size_t skip, double fs,
+                              double fmax)
 {
     enum { L = 256 };
     float *in = fftwf_malloc(L * sizeof *in);
@@ -1096,21 +1097,29 @@ static void spectrum_mf(double *mnf, double *mdf, const double *x, size_t n, int
     fftwf_destroy_plan(plan);
     fftwf_free(in);
     fftwf_free(out);
+    int kmax = L / 2;
+    while (kmax > 1 && kmax * fs / L > fmax)
+        kmax--;
     double tot = 0, m1 = 0;
-    for (int k = 1; k <= L / 2; k++) {
+    for (int k = 1; k <= kmax; k++) {
         tot += P[k];
         m1 += P[k] * k * fs / L;
     }
     *mnf = m1 / tot;
     double acc = 0;
     *mdf = 0;
-    for (int k = 1; k <= L / 2; k++) {
+    for (int k = 1; k <= kmax; k++) {
         acc += P[k];
         if (acc >= tot / 2) {
             *mdf = k * fs / L;
             break;
         }
     }
+}
+
+static void spectrum_mf(double *mnf, double *mdf, const double *x, size_t n, int C, int c, size_t skip, double fs)
+{
+    spectrum_mf_below(mnf, mdf, x, n, C, c, skip, fs, fs);
 }
 
 /* Each finger's compartments follow that finger: flexing the middle finger
@@ -1296,6 +1305,43 @@ Test(synth, v2_farther_electrodes_see_a_smoother_muap, .timeout = 60)
     cr_assert_lt(mnf[1], 0.98 * mnf[0]);
     cr_assert_lt(corr, 0.95);
     free(x);
+    synth_traj_free(&tj);
+}
+
+/* A device sampling below 1 kHz low-passes before it samples, so the MUAP
+ * power above its Nyquist frequency does not fold into its band: the 200 Hz
+ * recording's spectrum is the 2 kHz one's below 80 Hz (the filter's
+ * corner). With the sources only averaged down (the model before
+ * 2026-12-08), the folded 100-200 Hz power put the mean frequency 10 Hz above
+ * the 2 kHz recording's band below 80 Hz. The level is matched at maximal
+ * excitation, where the fast units, which lose most to the filter,
+ * dominate; at this light contraction the 200 Hz recording is up to 1.5
+ * times louder (without the match it was 3 times quieter). */
+Test(synth, v2_slow_devices_do_not_alias_the_muap, .timeout = 60)
+{
+    struct synth_subject s;
+    v2_subject(&s, 0);
+    float q[SYNTH_N_DOF];
+    finger_pose(q, &s, J_MMCP_FE, 1.0f);
+    struct synth_traj tj;
+    held_traj(&tj, q);
+    struct synth_rig rig = { .n_channels = 1, .ied_mm = 10.0, .size_mm = 5.0 };
+    rig.angle[0] = s.v2.angle[C_FDS_M] - s.rotation;
+    struct synth_emg_opts o2k, o200;
+    v2_opts(&o2k, 2000.0, 80000, 1);
+    v2_opts(&o200, 200.0, 8000, 1);
+    o2k.solo = o200.solo = C_FDS_M + 1;
+    double *x2k = v2_run(&s, &rig, &tj, &o2k), *x200 = v2_run(&s, &rig, &tj, &o200);
+    double mnf2k, mdf2k, mnf200, mdf200;
+    spectrum_mf_below(&mnf2k, &mdf2k, x2k, o2k.n, 1, 0, 2000, o2k.fs, 80.0);
+    spectrum_mf(&mnf200, &mdf200, x200, o200.n, 1, 0, 200, o200.fs);
+    double r2k = channel_rms(x2k, o2k.n, 1, 0, 2000), r200 = channel_rms(x200, o200.n, 1, 0, 200);
+    cr_log_info("FDS middle: 2 kHz below 80 Hz mean frequency %.1f Hz; 200 Hz %.1f Hz; RMS 200 Hz / 2 kHz %.2f",
+                mnf2k, mnf200, r200 / r2k);
+    cr_assert_lt(fabs(mnf200 - mnf2k), 6.0, "200 Hz mean frequency %.1f against %.1f below 80 Hz at 2 kHz", mnf200, mnf2k);
+    cr_assert(r200 > 0.8 * r2k && r200 < 1.6 * r2k, "RMS at 200 Hz %.3g against %.3g at 2 kHz", r200, r2k);
+    free(x2k);
+    free(x200);
     synth_traj_free(&tj);
 }
 
