@@ -150,7 +150,7 @@ test: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
-	./scripts/demo.sh $(BIN) $(if $(QUICK),--quick)
+	./scripts/demo.sh $(BIN) $(if $(QUICK),--quick) $(if $(MODEL),--model $(MODEL))
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \

@@ -22,10 +22,11 @@ static const char *const synth_usage[] = {
     "  -o, --out DIR           output directory (required; created if missing)",
     "  -p, --preset NAME       tiny (tests), default (the demo), large (benchmarks) or sessions",
     "                          (many sessions per subject: emg2pose and Myo readings)",
-    "  -m, --model v1|v2       generator model (default v1, the numbers of earlier runs byte for",
-    "                          byte); v2: per-finger muscle compartments, motor units, volume",
-    "                          conduction, re-donning, fatigue and sweat (docs/SYNTH.md); its",
-    "                          files record it, and DIR/SYNTH_MODEL says v2",
+    "  -m, --model v1|v2       generator model (default v2: per-finger muscle compartments,",
+    "                          motor units, volume conduction, re-donning, fatigue and sweat,",
+    "                          tuned to real recordings, docs/SYNTH.md; its files record it,",
+    "                          and DIR/SYNTH_MODEL says v2); v1: the model before 2026-12-08,",
+    "                          the numbers of earlier runs byte for byte",
     "  -n, --subjects N        number of subjects (overrides the preset)",
     "  -s, --seed S            random seed (default 1)",
     "      --emg2pose-f32      emg2pose variant: float32 joint_angles, chunked + gzip",
@@ -77,7 +78,7 @@ int cmd_synth(int argc, char **argv)
     };
     const char *out = NULL, *preset = "default";
     long subjects = 0, seed = 1, jobs = 0, v;
-    int f32 = 0, model = 1;
+    int f32 = 0, model = SYNTH_MODEL_DEFAULT;
     double spread = 1.0;
     unsigned only = 0;
     int c;

@@ -3,18 +3,30 @@
 # convert what can be converted, summarise each unified file, run the
 # protocols with the classical baselines into one results store, and print
 # the Markdown tables of its report.
-# Usage: scripts/demo.sh BIN [--quick]
+# Usage: scripts/demo.sh BIN [--quick] [--model v1|v2]
+#   --quick   the tiny population (make demo QUICK=1)
+#   --model   the generator model (default: synth's, v2); v1 reproduces the
+#             numbers of runs before 2026-12-08 (make demo MODEL=v1)
 set -euo pipefail
 bin=${1:-build/myobench}
+shift || true
 preset=default
-[ "${2:-}" = "--quick" ] && preset=tiny
+model=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) preset=tiny ;;
+    --model) model=(--model "$2"); shift ;;
+    *) echo "demo.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+  shift
+done
 out=demo-out
 rm -rf "$out"
 mkdir -p "$out"
 "$bin" --version
 
 echo "== synthesising the '$preset' population into $out/native"
-"$bin" synth --out "$out/native" --preset "$preset"
+"$bin" synth --out "$out/native" --preset "$preset" "${model[@]}"
 
 convert() {  # name converter source [extra args]
   local name=$1 conv=$2 src=$3; shift 3

@@ -151,6 +151,38 @@ struct comp_src {
     double norm[2];                 /* 1 / RMS of each source at full excitation, unfatigued */
 };
 
+/* ---- the device's anti-aliasing filter ------------------------------------ */
+
+/* A device sampling below 1 kHz (the Myo at 200 Hz) low-passes its input
+ * before it samples: an 8th-order Butterworth (four biquads, poles at
+ * Q = 1 / (2 cos((2k - 1) pi / 16))) with its corner at AA_CUTOFF of the
+ * output rate, run at the source rate and read every src_k-th sample. Its
+ * corner is not published for the Myo; 0.4 fs puts -3 dB at 80 Hz and
+ * about -20 dB at 110 Hz (which would alias onto 90 Hz). Without it the
+ * sources were averaged down (a single boxcar, 4 dB down at the Nyquist
+ * frequency), which folded the MUAP's 100-200 Hz power onto 0-100 Hz and
+ * put the Myo's mean frequency at 74 Hz against the real 55-63. */
+#define AA_SECTIONS 4
+static const double AA_CUTOFF = 0.4;
+
+static void aa_design(struct synth_biquad f[AA_SECTIONS], double fc, double fs)
+{
+    double w = 2.0 * M_PI * fc / fs, c = cos(w), sn = sin(w);
+    for (int k = 0; k < AA_SECTIONS; k++) {
+        double q = 1.0 / (2.0 * cos((2 * k + 1) * M_PI / (4.0 * AA_SECTIONS)));
+        double al = sn / (2.0 * q), a0 = 1.0 + al;
+        f[k] = (struct synth_biquad){ (1.0 - c) / 2.0 / a0, (1.0 - c) / a0, (1.0 - c) / 2.0 / a0,
+                                      -2.0 * c / a0, (1.0 - al) / a0, 0, 0 };
+    }
+}
+
+static double aa_run(struct synth_biquad f[AA_SECTIONS], double x)
+{
+    for (int k = 0; k < AA_SECTIONS; k++)
+        x = synth_bq_run(&f[k], x);
+    return x;
+}
+
 /* Conduction velocity relative to the rested one, t_session s after donning. */
 static double fatigue_factor(double fatigability, double t_session)
 {
@@ -179,8 +211,33 @@ static double muap_energy(const struct hat_table *ht, double sigma, double tau, 
     return e;
 }
 
+/* The same energy after the anti-aliasing filter of aa_design (corner fc
+ * at source rate fs), in closed form per frequency: muap() is the second
+ * derivative of x^3 exp(-x), whose Fourier transform is 6 / (1 + i w)^4, so
+ * one pole's |U(f)|^2 = sigma^2 36 w^4 / (1 + w^2)^4 with w = 2 pi f sigma;
+ * the pair multiplies it by 4 sin^2(pi f tau); the bilinear Butterworth's
+ * |H|^2 = 1 / (1 + (tan(pi f / fs) / tan(pi fc / fs))^(4 AA_SECTIONS)).
+ * Energy = 2 int_0^3fc of their product (|H|^2 < 1e-7 above 3 fc). Cheap
+ * enough to take for every unit of a pool: the filter makes the energy
+ * depend on the unit's width, not only scale with it. */
+static double muap_energy_aa(double sigma, double tau, double fc, double fs)
+{
+    enum { NF = 384 };
+    double fmax = 3.0 * fc < 0.5 * fs ? 3.0 * fc : 0.5 * fs, df = fmax / NF, e = 0;
+    double tc = tan(M_PI * fc / fs);
+    for (int k = 0; k < NF; k++) {
+        double f = (k + 0.5) * df, w = 2.0 * M_PI * f * sigma, w2 = w * w, d = 1.0 + w2;
+        double u2 = sigma * sigma * 36.0 * w2 * w2 / (d * d * d * d), sp = sin(M_PI * f * tau);
+        double h2 = 1.0 / (1.0 + pow(tan(M_PI * f / fs) / tc, 4 * AA_SECTIONS));
+        e += u2 * 4.0 * sp * sp * h2 * df;
+    }
+    return 2.0 * e;
+}
+
+/* w_box: the averaging window of a decimated source (0 none); aa_fc, aa_fs:
+ * the anti-aliasing filter's corner and rate (aa_fc 0: none). */
 static void comp_setup(struct comp_src *cs, const struct synth_subject *s, int m, double ied_mm, double w_box,
-                       const struct hat_table *ht)
+                       double aa_fc, double aa_fs, const struct hat_table *ht)
 {
     synth_v2_pool(&cs->pool, s, m);
     for (int i = 0; i < cs->pool.n; i++)
@@ -195,12 +252,13 @@ static void comp_setup(struct comp_src *cs, const struct synth_subject *s, int m
          * quadrature serves the pool. */
         const struct synth_v2_mu *u0 = &cs->pool.mu[cs->pool.n / 2];
         double sig0 = 1e-3 * SRC_LEN_MM / u0->cv * cs->width[b];
-        double e0 = muap_energy(ht, sig0, 1e-3 * ied_mm / u0->cv, w_box) / sig0;
+        double e0 = aa_fc > 0 ? 0 : muap_energy(ht, sig0, 1e-3 * ied_mm / u0->cv, w_box) / sig0;
         double p = 0;
         for (int i = 0; i < cs->pool.n; i++) {
             const struct synth_v2_mu *u = &cs->pool.mu[i];
             double sigma = 1e-3 * SRC_LEN_MM / u->cv * cs->width[b];
-            p += u->amp * u->amp * synth_v2_rate(u, 1.0) * e0 * sigma;
+            double en = aa_fc > 0 ? muap_energy_aa(sigma, 1e-3 * ied_mm / u->cv, aa_fc, aa_fs) : e0 * sigma;
+            p += u->amp * u->amp * synth_v2_rate(u, 1.0) * en;
         }
         cs->norm[b] = p > 0 ? MVC_RMS / sqrt(p) : 0.0;
     }
@@ -389,6 +447,9 @@ int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_
     size_t n_mix = o->n * up;
     size_t step = fs_mix > 200.0 ? (size_t)(fs_mix / 200.0) : 1;
     double ied = rig->ied_mm > 0 ? rig->ied_mm : 10.0;
+    /* A sampled device below 1 kHz (the Myo's 200 Hz) low-passes before
+     * its ADC; the Otto Bock envelope is analog and keeps the averaging. */
+    const int aa_on = src_k > 1 && !o->envelope;
 
     struct comp_src *cs = calloc((size_t)M, sizeof *cs);
     struct lane *ln = calloc((size_t)C, sizeof *ln);
@@ -411,7 +472,8 @@ int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_
         active[m] = !o->solo || o->solo == m + 1;
         if (!active[m])
             continue;
-        comp_setup(&cs[m], s, m, ied, src_k > 1 ? 1.0 / fs_mix : 0.0, &ht);
+        comp_setup(&cs[m], s, m, ied, src_k > 1 && !aa_on ? 1.0 / fs_mix : 0.0, aa_on ? AA_CUTOFF * o->fs : 0.0,
+                   fs_src, &ht);
         for (int i = 0; i < cs[m].pool.n; i++) {
             double cv = cs[m].pool.mu[i].cv * fat_min;
             double len = HAT_SPAN * 1e-3 * SRC_LEN_MM / cv * cs[m].width[1] + 1e-3 * ied / cv;
@@ -422,7 +484,9 @@ int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_
     size_t B = step * 256, T = (size_t)ceil(span * fs_src) + 2;
     size_t cap = B * src_k + T;
     double *buf = calloc((size_t)(2 * M) * cap, sizeof *buf);
-    if (!buf) {
+    struct synth_biquad (*aa)[AA_SECTIONS] = calloc((size_t)(2 * M), sizeof *aa);
+    if (!buf || !aa) {
+        free(buf); free(aa);
         free(cs); free(ln);
         return mb_error(MB_ENOMEM, "emg synthesis (model v2): out of memory (%zu samples)", o->n);
     }
@@ -448,6 +512,9 @@ int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_
     for (int c = 0; c < C; c++)
         if (hp_hz > 0)
             synth_bq_highpass(&hp[c], hp_hz, fs_mix);
+    if (aa_on)
+        for (int m = 0; m < 2 * M; m++)
+            aa_design(aa[m], AA_CUTOFF * o->fs, fs_src);
     double wd_f[3], pl_c[32], pl_s[32], wd_c[32][3], wd_s[32][3], wd0[32];
     for (int k = 0; k < 3; k++)
         wd_f[k] = 0.12 + 0.25 * k + 0.1 * mb_rng_uniform(rng);
@@ -511,9 +578,15 @@ int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_
                     continue;
                 const double *bm = &buf[(size_t)m * cap + i * src_k];
                 double v = 0;
-                for (size_t k = 0; k < src_k; k++)
-                    v += bm[k];
-                src[m] = (float)(v / (double)src_k);
+                if (aa_on) {
+                    for (size_t k = 0; k < src_k; k++)
+                        v = aa_run(aa[m], bm[k]);
+                    src[m] = (float)v;
+                } else {
+                    for (size_t k = 0; k < src_k; k++)
+                        v += bm[k];
+                    src[m] = (float)(v / (double)src_k);
+                }
             }
             for (int c = 0; c < C; c++) {
                 struct lane *L = &ln[c];
@@ -561,6 +634,7 @@ int synth_emg_v2(double *out, const struct synth_subject *s, const struct synth_
     }
     free(cs);
     free(buf);
+    free(aa);
     free(ln);
     return rc;
 }

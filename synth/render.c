@@ -21,7 +21,7 @@ enum {
 
 int synth_params_preset(struct synth_params *p, const char *preset, uint64_t seed)
 {
-    return synth_params_preset_model(p, preset, seed, 1);
+    return synth_params_preset_model(p, preset, seed, SYNTH_MODEL_DEFAULT);
 }
 
 int synth_params_preset_model(struct synth_params *p, const char *preset, uint64_t seed, int model)

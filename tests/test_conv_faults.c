@@ -91,12 +91,16 @@ static long file_size(const char *path)
 }
 
 /* A small synthetic population: NinaPro DB1, emg2pose and Myo readings
- * (for the ninapro, emg2pose and spec converters), two subjects. */
+ * (for the ninapro, emg2pose and spec converters), two subjects. Model v1:
+ * the size limits and the 128 KiB tmpfs below were set on its files; v2's
+ * Myo readings have more sessions, and on the full tmpfs libhdf5 then
+ * cannot flush the discarded file's metadata at close (see the issue-14
+ * note: nothing is left behind, but -v reports the unclean close). */
 static void make_corpus(char *dir, size_t cap)
 {
     tu_tmpdir(dir, cap);
     struct synth_params p;
-    cr_assert_eq(synth_params_preset(&p, "tiny", 5), MB_OK);
+    cr_assert_eq(synth_params_preset_model(&p, "tiny", 5, 1), MB_OK);
     p.n_subjects = 2;
     p.devices = 1u << SYNTH_DB1 | 1u << SYNTH_EMG2POSE | 1u << SYNTH_MYO;
     p.e2p_n_stages = 2;
