@@ -82,6 +82,18 @@ int pr_unseen_gestures(uint8_t *unseen, const char **rule, const struct cp_corpu
                        const struct pr_settings *s) MB_MUST_CHECK;
 int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c,
                    const struct pr_settings *s, const char *protocol, int pose_refs) MB_MUST_CHECK;
+/* The same folds with the SEEN gestures on the test side (EMBridge's "ZS
+ * seen"): train = seen gestures of training subjects, test = seen gestures
+ * of test subjects, ref = the training subjects' seen-gesture windows with a
+ * valid pose (their poses only reach the method). */
+int pr_plan_seen(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c, const struct pr_settings *s,
+                 const char *protocol) MB_MUST_CHECK;
+/* A zero-shot job of a fold with train, test and ref: checks the invariants
+ * 'inv' (PR_INV_*), then n/a without the zero-shot capability or a pose
+ * stream, FAILED on an empty set; fits on train, names the test windows
+ * from the references' poses, scores. */
+int pr_run_zero_shot(struct pr_result *res, const struct mb_method *m, const void *hp, const struct cp_corpus *c,
+                     const struct pr_fold *f, const struct pr_settings *s, struct mb_shared *sh, unsigned inv);
 
 /* Within-subject rule for subject subj: test[i] for every window of the
  * subject (1 test, 0 train, -1 unused); rule receives its name. */

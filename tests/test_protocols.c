@@ -128,7 +128,7 @@ Test(protocols, registries_are_complete)
     static const char *const methods[] = { "lda-td4", "qda-td4", "knn-td4", "logreg-td4", "svm-linear-td4", "svm-rbf-td4",
                                            "lda-ls9", "lda-tdpsd", "pose-ridge-td4", "pose-upper-bound",
                                            "emg-mae", "pose-mae", "cpep", "emg2pose-tds" };
-    static const char *const protocols[] = { "within", "loso", "zeroshot-users", "zeroshot-gestures",
+    static const char *const protocols[] = { "within", "loso", "zeroshot-users", "zeroshot-gestures", "zeroshot-seen",
                                              "fewshot", "probe", "probe-unseen", "adapt" };
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
         cr_expect_not_null(mb_method_find(methods[i]), "%s", methods[i]);
@@ -329,6 +329,65 @@ Test(protocols, na_without_pose, .fini = teardown, .timeout = 60)
     setup_with(&(struct cpf_opts){ .subjects = 3, .no_pose = 1 });
     expect_na("within", "pose-ridge-td4", "pose");
     expect_na("zeroshot-gestures", "pose-ridge-td4", "pose references");
+}
+
+/* ---- zeroshot-seen -------------------------------------------------------- */
+
+static int in_set(const size_t *v, size_t n, size_t x)
+{
+    for (size_t k = 0; k < n; k++)
+        if (v[k] == x)
+            return 1;
+    return 0;
+}
+
+/* zeroshot-seen's folds are zeroshot-gestures' with the seen gestures on the
+ * test side: test = the test subjects' seen-gesture windows, references =
+ * the training windows with a pose (so every test gesture has references and
+ * was trained on), no unseen gesture anywhere; the same subject groups. */
+Test(protocols, zeroshot_seen_tests_seen_gestures_of_new_subjects, .init = setup, .fini = teardown, .timeout = 120)
+{
+    struct pr_settings s = { .seed = 3, .unseen_fraction = 0.34 };
+    struct pr_fold *f, *g;
+    size_t n, ng;
+    cr_assert_eq(P("zeroshot-seen")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(P("zeroshot-gestures")->plan(&g, &ng, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, ng);
+    for (size_t k = 0; k < n; k++) {
+        cr_assert_gt(f[k].n_test, 0);
+        cr_assert_gt(f[k].n_ref, 0);
+        cr_expect_eq(f[k].n_train, g[k].n_train, "fold %zu: the same training set as zeroshot-gestures", k);
+        for (size_t i = 0; i < f[k].n_test; i++) {
+            size_t w = f[k].test[i];
+            for (size_t j = 0; j < g[k].n_test; j++)   /* an unseen-gesture test window is never a seen one */
+                cr_assert_neq(g[k].test[j], w);
+            int trained = 0, referenced = 0;
+            for (size_t j = 0; j < f[k].n_train && !trained; j++)
+                trained = C.label[f[k].train[j]] == C.label[w];
+            for (size_t j = 0; j < f[k].n_ref && !referenced; j++)
+                referenced = C.label[f[k].ref[j]] == C.label[w];
+            cr_assert(trained && referenced, "fold %zu: test gesture %d not trained on or without references", k,
+                      (int)C.label[w]);
+            cr_assert(!in_set(f[k].train, f[k].n_train, w));
+        }
+        for (size_t j = 0; j < f[k].n_ref; j++) {
+            cr_assert(in_set(f[k].train, f[k].n_train, f[k].ref[j]), "fold %zu: a reference outside training", k);
+            cr_assert(C.pose_valid[f[k].ref[j]]);
+        }
+    }
+    /* names seen gestures of new subjects from their poses: above chance (5 seen of 7) */
+    struct pr_result r;
+    cr_assert_eq(tu_prun(&r, P("zeroshot-seen"), M("pose-ridge-td4"), &C, &f[0], &s), MB_OK);
+    cr_assert_eq(r.status, PR_OK, "%s", r.message);
+    cr_log_info("zeroshot-seen, pose-ridge-td4: accuracy %.3f (chance 0.2)", mean_acc(&r));
+    cr_expect_gt(mean_acc(&r), 0.5);
+    pr_result_release(&r);
+    cr_assert_eq(tu_prun(&r, P("zeroshot-seen"), M("lda-td4"), &C, &f[0], &s), MB_OK);
+    cr_expect_eq(r.status, PR_NA);
+    cr_expect(strstr(r.message, "cannot name gestures from pose references"), "%s", r.message);
+    pr_result_release(&r);
+    folds_free(f, n);
+    folds_free(g, ng);
 }
 
 /* ---- invariants: leaky folds are refused ----------------------------------- */
