@@ -127,10 +127,10 @@ void nn_block_xforward(float *out, struct nn_block_act *a, struct nn_block_cross
  * and sizes: cross-attention ran iff cw and mem are both non-NULL). dx
  * [B x T x D] and dmem [B x Tm x Dm] accumulate (either may be NULL); g and,
  * with cross-attention, cg accumulate the parameter gradients; da and dca are
- * scratch of the same sizes as a and ca (overwritten; dca unused without
- * cross-attention). Two passes sharing weights (one with a memory, one
- * without) each keep their own a/ca and da/dca, and both backwards
- * accumulate into the same g. */
+ * scratch allocated for these sizes or larger ones (overwritten; dca unused
+ * without cross-attention). Two passes sharing weights (one with a memory, one
+ * without) each keep their own a (and ca); their backwards, in reverse order,
+ * accumulate into the same g (and cg) and may share the scratch. */
 void nn_block_xbackward(float *dx, float *dmem, const struct nn_block_w *g, const struct nn_block_cross_w *cg,
                         struct nn_block_act *da, struct nn_block_cross_act *dca, const float *dout,
                         const struct nn_block_act *a, const struct nn_block_cross_act *ca,
