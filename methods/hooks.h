@@ -16,6 +16,12 @@
  * InfoNCE. */
 void cpep_curves(const struct mth_curve **emg, const struct mth_curve **pose, const struct mth_curve **align,
                  const struct mb_method_model *m);
+/* embridge and qformer: the same three curves (the alignment's is the total
+ * stage-2 loss: InfoNCE + alpha CASCLe + lambda MPRL). */
+void embridge_curves(const struct mth_curve **emg, const struct mth_curve **pose, const struct mth_curve **align,
+                     const struct mb_method_model *mm);
+/* embridge: MPRL's reconstruction loss per alignment step (empty without mprl). */
+const struct mth_curve *embridge_mprl_curve(const struct mb_method_model *mm);
 
 /* emg2pose-tds: the L1 per step, the parameters, the pose frames regressed per
  * window (Fu), and 0.5 sum (y - target)^2 over B windows, target

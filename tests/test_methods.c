@@ -171,8 +171,8 @@ Test(methods, fit_embed_predict_finite_and_hash_unchanged)
     struct tcorpus t;
     make_corpus(&t, 0, TSEEN, 12, 7);
     struct cp_set s = all(&t);
-    const char *names[] = { "emg-mae", "pose-mae", "cpep", "pose-upper-bound" };
-    for (size_t k = 0; k < 4; k++) {
+    const char *names[] = { "emg-mae", "pose-mae", "cpep", "pose-upper-bound", "qformer", "embridge" };
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
         const struct mb_method *m = mb_method_find(names[k]);
         struct mb_method_model *mm = NULL;
         const char *fast = has_key(m, "align_steps") ? FAST : FAST_MAE;
@@ -339,6 +339,95 @@ Test(methods, cpep_zero_shot_names_unseen_gestures_above_chance)
         ok += pred[i] == te.c.label[i];
     double acc = (double)ok / (double)st.n;
     cr_log_info("cpep zero-shot accuracy on 4 unseen gestures: %.3f (chance 0.25)", acc);
+    cr_assert_gt(acc, 0.35, "zero-shot accuracy %.3f on 4 unseen gestures (chance 0.25)", acc);
+    free(pred);
+    m->free(mm);
+    free_corpus(&tr);
+    free_corpus(&te);
+    free_corpus(&rf);
+}
+
+/* EMBridge's stage 2 learns: its total loss (InfoNCE + CASCLe + MPRL) and
+ * MPRL's reconstruction loss both fall, on pose sequences (4 pose tokens) and
+ * on end poses (6 one-joint tokens). MPRL can only fall through the queries
+ * Q' (the pose tokens it must fill are masked, and the queries are barred
+ * from the pose tokens in pass 2, so it falls only if the gradient reaches
+ * the queries and the EMG side that makes them). */
+static void embridge_learns(int pose_seq)
+{
+    struct tcorpus t;
+    make_corpus(&t, 0, TSEEN, 12, 9);
+    if (pose_seq)
+        add_pose_seq(&t, 20);
+    struct cp_set s = all(&t);
+    const struct mb_method *m = mb_method_find("embridge");
+    struct mb_method_model *mm = NULL;
+    cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "mae_steps=30,align_steps=60,batch=32,queries=4", 2), MB_OK,
+                 "%s", mb_last_error());
+    const struct mth_curve *le, *lp, *la, *lm = embridge_mprl_curve(mm);
+    embridge_curves(&le, &lp, &la, mm);
+    cr_assert_eq(la->n, 60u);
+    cr_assert_eq(lm->n, 60u);
+    double a0 = mean(la->v, 10), a1 = mean(la->v + 50, 10), m0 = mean(lm->v, 10), m1 = mean(lm->v + 50, 10);
+    cr_log_info("embridge (%s): stage-2 loss %.4f -> %.4f, MPRL %.4f -> %.4f", pose_seq ? "pose sequences" : "end poses",
+                a0, a1, m0, m1);
+    cr_assert_lt(a1, 0.9 * a0, "stage-2 loss %g -> %g", a0, a1);
+    cr_assert_lt(m1, 0.9 * m0, "MPRL loss %g -> %g", m0, m1);
+    m->free(mm);
+    free_corpus(&t);
+}
+
+Test(methods, embridge_losses_fall_with_pose_sequences, .timeout = 120) { embridge_learns(1); }
+Test(methods, embridge_losses_fall_with_end_poses, .timeout = 120) { embridge_learns(0); }
+
+/* qformer is embridge without its two objectives: same parameter layout but
+ * no MPRL tensors, and the ablation switches change the result. */
+Test(methods, qformer_is_embridge_without_mprl_and_cascle, .timeout = 120)
+{
+    struct tcorpus t;
+    make_corpus(&t, 0, TSEEN, 8, 13);
+    struct cp_set s = all(&t);
+    const char *cases[][2] = {
+        { "qformer", "mae_steps=20,align_steps=20,batch=32" },
+        { "embridge", "mae_steps=20,align_steps=20,batch=32,mprl=0,cascle=0" },
+        { "embridge", "mae_steps=20,align_steps=20,batch=32,mprl=0" },
+        { "embridge", "mae_steps=20,align_steps=20,batch=32,cascle=0" },
+        { "embridge", "mae_steps=20,align_steps=20,batch=32" },
+    };
+    char h[5][65];
+    for (size_t k = 0; k < 5; k++) {
+        const struct mb_method *m = mb_method_find(cases[k][0]);
+        struct mb_method_model *mm = NULL;
+        cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, cases[k][1], 3), MB_OK, "%s %s: %s", cases[k][0], cases[k][1],
+                     mb_last_error());
+        m->param_hash(h[k], mm);
+        m->free(mm);
+    }
+    cr_assert_str_eq(h[0], h[1], "qformer differs from embridge with mprl=0,cascle=0");
+    for (size_t a = 1; a < 5; a++)
+        for (size_t b = a + 1; b < 5; b++)
+            cr_assert_str_neq(h[a], h[b], "'%s' and '%s' trained the same bridge", cases[a][1], cases[b][1]);
+    free_corpus(&t);
+}
+
+Test(methods, embridge_zero_shot_names_unseen_gestures_above_chance, .timeout = 300)
+{
+    struct tcorpus tr, te, rf;
+    make_corpus(&tr, 0, TSEEN, 24, 100);
+    make_corpus(&te, TSEEN, TG, 30, 200);
+    make_corpus(&rf, TSEEN, TG, 20, 300);
+    struct cp_set s = all(&tr), st = all(&te);
+    const struct mb_method *m = mb_method_find("embridge");
+    struct mb_method_model *mm = NULL;
+    cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "mae_steps=100,align_steps=300,batch=64,lr=2e-3,queries=8", 4), MB_OK,
+                 "%s", mb_last_error());
+    int32_t *pred = malloc(st.n * sizeof *pred);
+    cr_assert_eq(m->zero_shot(pred, mm, &st, rf.c.pose, rf.c.label, rf.c.n), MB_OK, "%s", mb_last_error());
+    size_t ok = 0;
+    for (size_t i = 0; i < st.n; i++)
+        ok += pred[i] == te.c.label[i];
+    double acc = (double)ok / (double)st.n;
+    cr_log_info("embridge zero-shot accuracy on 4 unseen gestures: %.3f (chance 0.25)", acc);
     cr_assert_gt(acc, 0.35, "zero-shot accuracy %.3f on 4 unseen gestures (chance 0.25)", acc);
     free(pred);
     m->free(mm);
@@ -602,6 +691,9 @@ Test(methods, each_neural_method_takes_the_keys_it_reads_and_no_other)
         { "cpep", "mae_steps,align_steps," ENC ",rectify,patch_ms,pose_patch," OPT
                   ",temp,learn_temp,knn,no_emg_pretrain,no_pose_pretrain,freeze_emg" },
         { "emg2pose-tds", "mae_steps,batch,width,rectify,lr,warmup,clip" },
+        { "qformer", "mae_steps,align_steps," ENC ",rectify,patch_ms,pose_patch," OPT ",temp,learn_temp,knn,queries" },
+        { "embridge", "mae_steps,align_steps," ENC ",rectify,patch_ms,pose_patch," OPT
+                      ",temp,learn_temp,knn,queries,mprl,cascle,alpha,lambda,tau_s,n_c,k_c,pose_mask" },
     };
 #undef ENC
 #undef OPT
