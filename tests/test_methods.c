@@ -419,7 +419,7 @@ Test(methods, embridge_zero_shot_names_unseen_gestures_above_chance, .timeout = 
     struct cp_set s = all(&tr), st = all(&te);
     const struct mb_method *m = mb_method_find("embridge");
     struct mb_method_model *mm = NULL;
-    cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "mae_steps=100,align_steps=300,batch=64,lr=2e-3,queries=8", 4), MB_OK,
+    cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "mae_steps=100,align_steps=150,batch=32,lr=2e-3,queries=4", 4), MB_OK,
                  "%s", mb_last_error());
     int32_t *pred = malloc(st.n * sizeof *pred);
     cr_assert_eq(m->zero_shot(pred, mm, &st, rf.c.pose, rf.c.label, rf.c.n), MB_OK, "%s", mb_last_error());
