@@ -26,6 +26,12 @@
  * The two sides must report the same parameter count (padding excluded),
  * or the benchmark fails. Without python3 or torch the PyTorch side is
  * skipped with a message and the C side still printed.
+ * The row then times EMBridge's stage-2 step (methods/embridge.c, through
+ * embridge_bench_steps of methods/hooks.h: the very step function align()
+ * runs) at the demo's emg2pose sizes, and bench/nn_torch.py --model embridge
+ * on the same network, at 1 and 2 threads (OpenBLAS at 1 on the C side, as
+ * align() pins it), with the same warm-up, steps and rounds; the parameter
+ * counts must agree here too.
  * Options (after `--`): --steps N (default 50), --warmup N (5), --rounds N
  * (2), --threads N (only that count, 1 or 2), --python PATH (/usr/bin/python3), --torch-script PATH
  * (bench/nn_torch.py, relative to the repository root as `make bench` runs).
