@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/fs.h"
 #include "kernels/kmeans.h"
@@ -449,6 +450,64 @@ static float mprl_step(struct emb_ws *w, const struct emb *m, const float *const
     return loss;
 }
 
+/* One stage-2 training step on the batch whose EMG rows are be, pose rows
+ * bp and pose embeddings already in w->vb: pass 1, best query, cosine
+ * logits, CE + alpha CASCLe, MPRL's pass 2, both backwards, clipping, the
+ * two AdamW steps and the temperature's clamp. align() and the benchmark
+ * hook run this same function, so the benchmark times exactly the training.
+ * *loss: the total loss; *lm: MPRL's term before lambda (0 without it).
+ * MB_ENUM, reported, when the loss is not finite (nothing is stepped). */
+static int align_step(float *loss_out, float *lm_out, struct emb *m, struct emb_ws *w, const float *const *be,
+                      const float *const *bp, const float *C, size_t Nc, size_t kc, const struct nn_adamw *opt,
+                      const struct mth_train *t, long s, float ls0, size_t B, struct mb_rng *rm)
+{
+    const struct emb_hp *hp = &m->hp;
+    struct menc *ex = &m->emg;
+    struct emb_qf *qf = &m->qf;
+    size_t D = qf->D, M = qf->M;
+    *lm_out = 0.0f;
+    nn_params_zero_grad(&ex->p);
+    nn_params_zero_grad(&qf->p);
+    menc_fill(&w->wx, ex, be, B);
+    pass1_forward(w, m, B);
+    nn_best_query_forward(w->ub, w->idx, w->u, w->vb, B, M, D);
+    nn_cos_logits_forward(w->logits, w->lwork, w->ub, w->vb, *qf->ls, B, B, D);
+    float loss = nn_ce_forward(w->probs, w->logits, w->labels, 0.0f, B, B);
+    memset(w->dlogits, 0, B * B * sizeof *w->dlogits);
+    nn_ce_backward(w->dlogits, w->probs, w->labels, 0.0f, 1.0f, B, B);
+    if (hp->cascle && hp->alpha > 0) {
+        nn_cascle_targets(w->target, w->cwork, w->vb, C, kc, (float)hp->tau_s, B, Nc, D);
+        float lc = nn_soft_ce_forward(w->probs2, w->logits, w->target, B, B);
+        nn_soft_ce_backward(w->dlogits, w->probs2, w->target, (float)hp->alpha, B, B);
+        loss += (float)hp->alpha * lc;
+    }
+    memset(w->dub, 0, B * D * sizeof *w->dub);
+    nn_cos_logits_backward(w->dub, NULL, hp->learn_temp ? qf->gls : NULL, w->dlogits, w->lwork, *qf->ls, B, B, D);
+    memset(w->du, 0, B * M * D * sizeof *w->du);
+    nn_best_query_backward(w->du, w->dub, w->idx, B, M, D);
+    memset(w->dh[qf->L], 0, B * M * D * sizeof *w->dh[qf->L]);
+    if (hp->mprl && hp->lambda > 0) {
+        float lm = mprl_step(w, m, bp, B, rm);
+        *lm_out = lm;
+        loss += (float)hp->lambda * lm;
+    }
+    *loss_out = loss;
+    if (!isfinite(loss))
+        return mb_error(MB_ENUM, "%s: loss is %g at alignment step %ld", m->qformer_only ? "qformer" : "embridge",
+                        (double)loss, s);
+    pass1_backward(w, m, B);
+    float lr = nn_lr_cosine(s, t->warmup, t->steps, t->lr, t->lr_min);
+    nn_clip_grad_norm(ex->p.grad, ex->p.total, t->clip);
+    nn_adamw_step(&ex->p, opt, lr, s + 1);
+    nn_clip_grad_norm(qf->p.grad, qf->p.total, t->clip);
+    nn_adamw_step(&qf->p, opt, lr, s + 1);
+    if (hp->learn_temp)
+        nn_infonce_clamp(qf->ls);
+    else
+        *qf->ls = ls0;
+    return MB_OK;
+}
+
 static int align(struct emb *m, const struct cp_set *train, size_t K)
 {
     const struct emb_hp *hp = &m->hp;
@@ -502,7 +561,6 @@ static int align(struct emb *m, const struct cp_set *train, size_t K)
     memset(ex->p.v, 0, ex->p.total * sizeof *ex->p.v);
     struct mth_train t = mth_train_cfg(&hp->opt, steps);
     float ls0 = *qf->ls;
-    size_t M = qf->M;
     for (long s = 0; s < steps; s++) {
         if (at + B > n) {
             mb_rng_shuffle_int(&rb, perm, n);
@@ -514,47 +572,13 @@ static int align(struct emb *m, const struct cp_set *train, size_t K)
             memcpy(w.vb + b * D, V + (size_t)perm[at + b] * D, D * sizeof *w.vb);
         }
         at += B;
-        nn_params_zero_grad(&ex->p);
-        nn_params_zero_grad(&qf->p);
-        menc_fill(&w.wx, ex, be, B);
-        pass1_forward(&w, m, B);
-        nn_best_query_forward(w.ub, w.idx, w.u, w.vb, B, M, D);
-        nn_cos_logits_forward(w.logits, w.lwork, w.ub, w.vb, *qf->ls, B, B, D);
-        float loss = nn_ce_forward(w.probs, w.logits, w.labels, 0.0f, B, B);
-        memset(w.dlogits, 0, B * B * sizeof *w.dlogits);
-        nn_ce_backward(w.dlogits, w.probs, w.labels, 0.0f, 1.0f, B, B);
-        if (hp->cascle && hp->alpha > 0) {
-            nn_cascle_targets(w.target, w.cwork, w.vb, C, kc, (float)hp->tau_s, B, Nc, D);
-            float lc = nn_soft_ce_forward(w.probs2, w.logits, w.target, B, B);
-            nn_soft_ce_backward(w.dlogits, w.probs2, w.target, (float)hp->alpha, B, B);
-            loss += (float)hp->alpha * lc;
-        }
-        memset(w.dub, 0, B * D * sizeof *w.dub);
-        nn_cos_logits_backward(w.dub, NULL, hp->learn_temp ? qf->gls : NULL, w.dlogits, w.lwork, *qf->ls, B, B, D);
-        memset(w.du, 0, B * M * D * sizeof *w.du);
-        nn_best_query_backward(w.du, w.dub, w.idx, B, M, D);
-        memset(w.dh[qf->L], 0, B * M * D * sizeof *w.dh[qf->L]);
-        if (hp->mprl && hp->lambda > 0) {
-            float lm = mprl_step(&w, m, bp, B, &rm);
+        float loss, lm = 0.0f;
+        rc = align_step(&loss, &lm, m, &w, be, bp, C, Nc, kc, &opt, &t, s, ls0, B, &rm);
+        if (hp->mprl && hp->lambda > 0)
             m->loss_mprl.v[s] = lm;
-            loss += (float)hp->lambda * lm;
-        }
-        if (!isfinite(loss)) {
-            rc = mb_error(MB_ENUM, "%s: loss is %g at alignment step %ld", m->qformer_only ? "qformer" : "embridge",
-                          (double)loss, s);
+        if (rc)
             break;
-        }
         m->loss_align.v[s] = loss;
-        pass1_backward(&w, m, B);
-        float lr = nn_lr_cosine(s, t.warmup, t.steps, t.lr, t.lr_min);
-        nn_clip_grad_norm(ex->p.grad, ex->p.total, t.clip);
-        nn_adamw_step(&ex->p, &opt, lr, s + 1);
-        nn_clip_grad_norm(qf->p.grad, qf->p.total, t.clip);
-        nn_adamw_step(&qf->p, &opt, lr, s + 1);
-        if (hp->learn_temp)
-            nn_infonce_clamp(qf->ls);
-        else
-            *qf->ls = ls0;
     }
     nn_set_blas_threads(prev);
 out:
@@ -771,4 +795,118 @@ void embridge_curves(const struct mth_curve **emg, const struct mth_curve **pose
 const struct mth_curve *embridge_mprl_curve(const struct mb_method_model *mm)
 {
     return &((const struct emb *)mm)->loss_mprl;
+}
+
+/* ---- benchmark hook (methods/hooks.h) ------------------------------------------ */
+
+/* Trainable parameters of the stage-2 step as PyTorch counts them: the EMG
+ * encoder without its MAE decoder (laid out in the same block, so AdamW
+ * also passes over it, with zero gradients) and the whole bridge. */
+static size_t stage2_params(const struct emb *m)
+{
+    size_t n = 0;
+    const struct nn_params *e = &m->emg.p;
+    for (size_t i = 0; i < e->n; i++)
+        if (e->t[i].offset < (size_t)(m->emg.de_w - e->data))
+            n += e->t[i].size;
+    for (size_t i = 0; i < m->qf.p.n; i++)
+        n += m->qf.p.t[i].size;
+    return n;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int embridge_bench_steps(struct embridge_bench_out *out, const struct embridge_bench_cfg *g, long warmup,
+                         long steps, uint64_t seed)
+{
+    memset(out, 0, sizeof *out);
+    if (!g->B || !g->M || g->n_c < 1 || g->k_c < 1 || warmup < 0 || steps < 1)
+        return mb_error(MB_EINVAL, "embridge bench: batch %zu, queries %zu, n_c %zu, k_c %zu, steps %ld must be "
+                        "positive", g->B, g->M, g->n_c, g->k_c, steps);
+    size_t B = g->B, D = g->D, Nc = g->n_c, kc = g->k_c < Nc ? g->k_c : Nc;
+    struct emb *m = calloc(1, sizeof *m);
+    float *xe = malloc((B * g->T * g->C + 1) * sizeof *xe), *xp = malloc((B * g->Tp * g->J + 1) * sizeof *xp);
+    float *C = malloc((Nc * D + 1) * sizeof *C);
+    const float **be = malloc(B * sizeof *be), **bp = malloc(B * sizeof *bp);
+    struct emb_ws w = { 0 };
+    int rc = MB_OK;
+    if (!m || !xe || !xp || !C || !be || !bp) {
+        rc = mb_error(MB_ENOMEM, "embridge bench: out of memory for a batch of %zu windows", B);
+        goto out;
+    }
+    /* the method's defaults (embridge_params), both objectives on */
+    struct emb_hp *hp = &m->hp;
+    *hp = (struct emb_hp){
+        .align_steps = warmup + steps, .opt = { .batch = (long)B, .lr = 1e-3, .wd = 0.05, .warmup = 15, .clip = 1.0 },
+        .temp = 0.07, .learn_temp = 1, .queries = (long)g->M, .mprl = 1, .cascle = 1, .alpha = 1, .lambda = 1,
+        .tau_s = 0.1, .n_c = (long)Nc, .k_c = (long)kc, .pose_mask = g->pose_mask,
+    };
+    m->seed = seed;
+    struct menc_cfg ge = { .T = g->T, .C = g->C, .P = g->P, .D = D, .L = g->L, .H = g->H, .F = g->F, .cls = 1,
+                           .Dd = 32, .mask_ratio = 0.5, .rectify = 1 };
+    struct menc_cfg gp = ge;
+    gp.T = g->Tp, gp.C = g->J, gp.P = g->Pp, gp.rectify = 0;
+    if ((rc = menc_init(&m->emg, &ge, seed)) || (rc = menc_init(&m->pose, &gp, seed + 1)))
+        goto out;
+    struct mb_rng r;
+    mb_rng_seed(&r, seed, 5);
+    for (size_t i = 0; i < B * g->T * g->C; i++)
+        xe[i] = (float)mb_rng_normal(&r);
+    for (size_t i = 0; i < B * g->Tp * g->J; i++)
+        xp[i] = (float)mb_rng_normal(&r);
+    for (size_t b = 0; b < B; b++) {
+        be[b] = xe + b * g->T * g->C;
+        bp[b] = xp + b * g->Tp * g->J;
+    }
+    /* random centroids on the sphere, as spherical k-means leaves them */
+    for (size_t c = 0; c < Nc; c++) {
+        double s2 = 0;
+        for (size_t k = 0; k < D; k++) {
+            C[c * D + k] = (float)mb_rng_normal(&r);
+            s2 += (double)C[c * D + k] * C[c * D + k];
+        }
+        for (size_t k = 0; k < D; k++)
+            C[c * D + k] = (float)(C[c * D + k] / sqrt(s2));
+    }
+    if ((rc = menc_fit_scaler(&m->emg, be, B)) || (rc = menc_fit_scaler(&m->pose, bp, B)) ||
+        (rc = qf_layout(&m->qf, &m->emg, &m->pose, g->M, 1)))
+        goto out;
+    qf_init(&m->qf, &m->pose, hp->temp, seed);
+    if ((rc = ws_alloc(&w, m, B, 1)) || (rc = menc_embed(w.vb, &m->pose, bp, B)))
+        goto out;
+    out->params = stage2_params(m);
+    /* what align() sets up around its loop */
+    int prev = nn_set_blas_threads(1);
+    struct mb_rng rm;
+    mb_rng_seed(&rm, seed, 4);
+    struct nn_adamw opt = NN_ADAMW_DEFAULT;
+    opt.weight_decay = (float)hp->opt.wd;
+    struct mth_train t = mth_train_cfg(&hp->opt, warmup + steps);
+    float ls0 = *m->qf.ls, loss = 0.0f, lm = 0.0f;
+    double t0 = 0;
+    for (long s = 0; s < warmup + steps && !rc; s++) {
+        if (s == warmup)
+            t0 = now_s();
+        rc = align_step(&loss, &lm, m, &w, be, bp, C, Nc, kc, &opt, &t, s, ls0, B, &rm);
+        if (s == 0)
+            out->first_loss = loss;
+    }
+    out->sec_per_step = (now_s() - t0) / (double)steps;
+    out->last_loss = loss;
+    nn_set_blas_threads(prev);
+out:
+    if (m)
+        ws_release(&w, m->qf.L);
+    emb_free((struct mb_method_model *)m);
+    free(xe);
+    free(xp);
+    free(C);
+    free(be);
+    free(bp);
+    return rc;
 }

@@ -410,6 +410,29 @@ Test(methods, qformer_is_embridge_without_mprl_and_cascle, .timeout = 120)
     free_corpus(&t);
 }
 
+/* The benchmark hook (bench nn-torch) builds the model it says: its trainable
+ * parameter count is the one PyTorch counts for the same network (the count
+ * bench/nn_torch.py must match), its steps train (the loss on its one batch
+ * falls), and bad sizes are refused. */
+Test(methods, embridge_bench_hook_builds_and_trains_the_stated_model, .timeout = 60)
+{
+    struct embridge_bench_cfg g = { .B = 8, .M = 3, .T = 40, .C = 4, .P = 10, .Tp = 6, .J = 5, .Pp = 2,
+                                    .D = 16, .L = 2, .H = 2, .F = 32, .pose_mask = 0.5, .n_c = 4, .k_c = 2 };
+    struct embridge_bench_out o;
+    cr_assert_eq(embridge_bench_steps(&o, &g, 0, 40, 1), MB_OK, "%s", mb_last_error());
+    size_t D = g.D, F = g.F, Np = g.T / g.P, Pc = g.Pp * g.J;
+    size_t block = 4 * (D * D + D) + 4 * D + (F * D + F) + (D * F + D);
+    size_t cross = 2 * D + 4 * (D * D + D);   /* EMG width = D here */
+    size_t emg = D * g.P * g.C + D + Np * D + D + g.L * block + 2 * D;
+    size_t bridge = g.M * D + g.L * block + cross + 2 * D + 1 + D + 2 * D + Pc * D + Pc;
+    cr_assert_eq(o.params, emg + bridge, "%zu parameters, expected %zu", o.params, emg + bridge);
+    cr_assert(isfinite(o.first_loss) && isfinite(o.last_loss));
+    cr_log_info("embridge bench hook: loss %.4f -> %.4f over 40 steps", (double)o.first_loss, (double)o.last_loss);
+    cr_assert_lt(o.last_loss, 0.9f * o.first_loss);
+    g.n_c = 0;
+    cr_assert_eq(embridge_bench_steps(&o, &g, 0, 5, 1), MB_EINVAL);
+}
+
 Test(methods, embridge_zero_shot_names_unseen_gestures_above_chance, .timeout = 300)
 {
     struct tcorpus tr, te, rf;
