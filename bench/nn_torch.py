@@ -233,7 +233,7 @@ def embridge(a, torch, nn, F):
     pose_embed = nn.Linear(pc, D).requires_grad_(False)
     pose_pos = (torch.randn(tp, D) * 0.02)
     params = sum(p.numel() for p in emg.parameters()) + sum(p.numel() for p in qf.parameters())
-    nodecay_ids = {id(emg.pos), id(qf.queries)}
+    nodecay_ids = {id(emg.pos)}   # the queries decay, as the C table (and LAVIS) has them
     allp = list(emg.parameters()) + list(qf.parameters())
     decay = [p for p in allp if p.dim() >= 2 and id(p) not in nodecay_ids]
     nodecay = [p for p in allp if p.dim() < 2 or id(p) in nodecay_ids]

@@ -120,7 +120,9 @@ static int qf_layout(struct emb_qf *qf, const struct menc *ex, const struct menc
     qf->Pc = ep->cfg.P * ep->cfg.C;
     size_t D = qf->D;
     int rc;
-    if ((rc = nn_params_add(&qf->p, "qf.queries", 0, 2, (size_t[]){ M, D }, &qf->q, &qf->gq)) < 0)
+    /* the queries take weight decay, as LAVIS's BLIP-2 optimiser gives it
+     * to every parameter of two or more dimensions (query_tokens is 1 x M x D) */
+    if ((rc = nn_params_add(&qf->p, "qf.queries", 1, 2, (size_t[]){ M, D }, &qf->q, &qf->gq)) < 0)
         return rc;
     for (size_t l = 0; l < qf->L; l++) {
         char pre[32];
@@ -163,8 +165,10 @@ static void copy_block(const struct nn_block_w *dst, const struct nn_block_w *sr
 /* Initialisation: the self-attention blocks and the final norm copied from
  * the pose MAE's encoder (the paper's "initialised by the pre-trained
  * Pose-MAE"; the norms and feed-forwards too, a block only works with its
- * own), cross-attention and queries random (BLIP-2: queries N(0, 0.02^2)),
- * the MPRL decoder as PyTorch's Linear default. */
+ * own), cross-attention random as every engine linear layer (U(+-1/sqrt(fan_in)),
+ * biases 0; methods-next.md's xavier / truncated normal is a reconstruction
+ * too), queries N(0, 0.02^2) as BLIP-2's, the MPRL decoder's weight
+ * U(+-1/sqrt(D)) with a zero bias. */
 static void qf_init(struct emb_qf *qf, const struct menc *ep, double temp, uint64_t seed)
 {
     struct mb_rng r;
@@ -255,7 +259,7 @@ static int ws_alloc(struct emb_ws *w, const struct emb *m, size_t B, int train)
     w->a1 = calloc(L, sizeof *w->a1);
     w->a2 = calloc(L, sizeof *w->a2);
     w->c1 = calloc(L, sizeof *w->c1);
-    w->h = calloc(4 * (L + 1), sizeof *w->h);
+    w->h = calloc(3 * (L + 1), sizeof *w->h);   /* h, dh, h2 */
     w->idx = malloc(B * sizeof *w->idx);
     w->labels = malloc(B * sizeof *w->labels);
     w->pmask = malloc(B * w->Np + 1);
@@ -450,16 +454,13 @@ static float mprl_step(struct emb_ws *w, const struct emb *m, const float *const
     return loss;
 }
 
-/* One stage-2 training step on the batch whose EMG rows are be, pose rows
- * bp and pose embeddings already in w->vb: pass 1, best query, cosine
- * logits, CE + alpha CASCLe, MPRL's pass 2, both backwards, clipping, the
- * two AdamW steps and the temperature's clamp. align() and the benchmark
- * hook run this same function, so the benchmark times exactly the training.
- * *loss: the total loss; *lm: MPRL's term before lambda (0 without it).
- * MB_ENUM, reported, when the loss is not finite (nothing is stepped). */
-static int align_step(float *loss_out, float *lm_out, struct emb *m, struct emb_ws *w, const float *const *be,
-                      const float *const *bp, const float *C, size_t Nc, size_t kc, const struct nn_adamw *opt,
-                      const struct mth_train *t, long s, float ls0, size_t B, struct mb_rng *rm)
+/* One batch's stage-2 loss (InfoNCE + alpha CASCLe + lambda MPRL) into
+ * *loss_out (MPRL's own term into *lm_out) and its gradients into the EMG
+ * encoder's and the bridge's gradient blocks (zeroed first): what every
+ * alignment step does before its optimiser steps. MB_ENUM when the loss is
+ * not finite (the gradients are then partial). */
+static int loss_grad(float *loss_out, float *lm_out, struct emb *m, struct emb_ws *w, const float *const *be,
+                     const float *const *bp, const float *C, size_t Nc, size_t kc, size_t B, struct mb_rng *rm)
 {
     const struct emb_hp *hp = &m->hp;
     struct menc *ex = &m->emg;
@@ -493,9 +494,29 @@ static int align_step(float *loss_out, float *lm_out, struct emb *m, struct emb_
     }
     *loss_out = loss;
     if (!isfinite(loss))
-        return mb_error(MB_ENUM, "%s: loss is %g at alignment step %ld", m->qformer_only ? "qformer" : "embridge",
-                        (double)loss, s);
+        return MB_ENUM;
     pass1_backward(w, m, B);
+    return MB_OK;
+}
+
+/* One stage-2 training step on the batch whose EMG rows are be, pose rows
+ * bp and pose embeddings already in w->vb: pass 1, best query, cosine
+ * logits, CE + alpha CASCLe, MPRL's pass 2, both backwards, clipping, the
+ * two AdamW steps and the temperature's clamp. align() and the benchmark
+ * hook run this same function, so the benchmark times exactly the training.
+ * *loss: the total loss; *lm: MPRL's term before lambda (0 without it).
+ * MB_ENUM, reported, when the loss is not finite (nothing is stepped). */
+static int align_step(float *loss_out, float *lm_out, struct emb *m, struct emb_ws *w, const float *const *be,
+                      const float *const *bp, const float *C, size_t Nc, size_t kc, const struct nn_adamw *opt,
+                      const struct mth_train *t, long s, float ls0, size_t B, struct mb_rng *rm)
+{
+    int rc = loss_grad(loss_out, lm_out, m, w, be, bp, C, Nc, kc, B, rm);
+    if (rc)
+        return mb_error(rc, "%s: loss is %g at alignment step %ld", m->qformer_only ? "qformer" : "embridge",
+                        (double)*loss_out, s);
+    const struct emb_hp *hp = &m->hp;
+    struct menc *ex = &m->emg;
+    struct emb_qf *qf = &m->qf;
     float lr = nn_lr_cosine(s, t->warmup, t->steps, t->lr, t->lr_min);
     nn_clip_grad_norm(ex->p.grad, ex->p.total, t->clip);
     nn_adamw_step(&ex->p, opt, lr, s + 1);
@@ -529,7 +550,7 @@ static int align(struct emb *m, const struct cp_set *train, size_t K)
         Nc = n;
     size_t kc = (size_t)hp->k_c < Nc ? (size_t)hp->k_c : Nc;
     int no_curve = mth_curve_alloc(&m->loss_align, steps) != MB_OK ||
-                   (hp->mprl && mth_curve_alloc(&m->loss_mprl, steps) != MB_OK);
+                   (hp->mprl && hp->lambda > 0 && mth_curve_alloc(&m->loss_mprl, steps) != MB_OK);
     const float **erows = mth_rows(train, MTH_EMG), **prows = mth_rows(train, MTH_POSE);
     const float **be = malloc(B * sizeof *be), **bp = malloc(B * sizeof *bp);
     float *V = malloc((n * D + 1) * sizeof *V);   /* [n x D] frozen pose embeddings */
@@ -538,7 +559,8 @@ static int align(struct emb *m, const struct cp_set *train, size_t K)
     struct emb_ws w = { 0 };
     struct emb_hp hp_ws = *hp;
     if (no_curve || !erows || !prows || !be || !bp || !V || !C || !perm) {
-        rc = mb_error(MB_ENOMEM, "embridge: out of memory for the alignment of %zu windows", n);
+        rc = mb_error(MB_ENOMEM, "%s: out of memory for the alignment of %zu windows",
+                      m->qformer_only ? "qformer" : "embridge", n);
         goto out;
     }
     m->hp.n_c = (long)Nc;   /* the workspace sizes CASCLe's work by it */
@@ -601,7 +623,8 @@ static int embed_queries(float *U, const void *ctx, const struct cp_set *x)
     size_t n = x->n, M = qf->M, D = qf->D, B = 64 < n ? 64 : (n ? n : 1);
     const float **rows = mth_rows(x, MTH_EMG);
     if (!rows)
-        return MB_ENOMEM;
+        return mb_error(MB_ENOMEM, "%s: out of memory for the rows of %zu windows",
+                        m->qformer_only ? "qformer" : "embridge", n);
     struct emb_ws w;
     int rc = ws_alloc(&w, m, B, 0);
     if (rc) {
@@ -908,5 +931,48 @@ out:
     free(C);
     free(be);
     free(bp);
+    return rc;
+}
+
+int embridge_loss_grad(float *loss, struct nn_params **qf_params, struct nn_params **emg_params,
+                       struct mb_method_model *mm, const struct cp_set *train, size_t K, uint64_t mask_seed)
+{
+    struct emb *m = (struct emb *)mm;
+    const struct emb_hp hp = m->hp;
+    size_t n = train->n, D = m->pose.cfg.D, B = (size_t)hp.opt.batch < n ? (size_t)hp.opt.batch : n;
+    size_t Nc = hp.n_c > 0 ? (size_t)hp.n_c : (4 * K > 16 ? 4 * K : 16);
+    if (Nc > n)
+        Nc = n;
+    size_t kc = (size_t)hp.k_c < Nc ? (size_t)hp.k_c : Nc;
+    *qf_params = &m->qf.p;
+    *emg_params = &m->emg.p;
+    const float **erows = mth_rows(train, MTH_EMG), **prows = mth_rows(train, MTH_POSE);
+    float *V = malloc((n * D + 1) * sizeof *V), *C = malloc((Nc * D + 1) * sizeof *C);
+    struct emb_ws w = { 0 };
+    int rc = erows && prows && V && C ? MB_OK : mb_error(MB_ENOMEM, "embridge_loss_grad: out of memory");
+    if (!rc) {
+        m->hp.n_c = (long)Nc;
+        rc = ws_alloc(&w, m, B, 1);
+        m->hp = hp;
+    }
+    if (!rc)
+        rc = menc_embed(V, &m->pose, prows, n);
+    if (!rc && hp.cascle)
+        rc = kern_kmeans_spherical(C, NULL, V, n, D, Nc, 50, m->seed ^ 0x6b6d65616e73ULL);
+    if (!rc) {
+        memcpy(w.vb, V, B * D * sizeof *V);
+        int prev = nn_set_blas_threads(1);
+        struct mb_rng rm;
+        mb_rng_seed(&rm, mask_seed, 4);
+        float lm;
+        rc = loss_grad(loss, &lm, m, &w, erows, prows, C, Nc, kc, B, &rm);
+        nn_set_blas_threads(prev);
+    }
+    if (w.mem)
+        ws_release(&w, m->qf.L);
+    mth_rows_free(erows, train, MTH_EMG);
+    mth_rows_free(prows, train, MTH_POSE);
+    free(V);
+    free(C);
     return rc;
 }

@@ -23,6 +23,14 @@ void cpep_curves(const struct mth_curve **emg, const struct mth_curve **pose, co
  * stage-2 loss: InfoNCE + alpha CASCLe + lambda MPRL). */
 void embridge_curves(const struct mth_curve **emg, const struct mth_curve **pose, const struct mth_curve **align,
                      const struct mb_method_model *mm);
+/* embridge/qformer: one stage-2 loss of a fitted model on the first
+ * min(batch, n) windows of 'train' (all with a valid pose; K classes as the
+ * fit had), MPRL's masks drawn from mask_seed, and its gradients, left in
+ * the bridge's and the EMG encoder's parameter blocks (*qf_params,
+ * *emg_params: data and grad), without an optimiser step. For the test that
+ * checks the assembled gradient of a whole step by finite differences. */
+int embridge_loss_grad(float *loss, struct nn_params **qf_params, struct nn_params **emg_params,
+                       struct mb_method_model *mm, const struct cp_set *train, size_t K, uint64_t mask_seed);
 /* embridge: MPRL's reconstruction loss per alignment step (empty without mprl). */
 const struct mth_curve *embridge_mprl_curve(const struct mb_method_model *mm);
 

@@ -380,6 +380,85 @@ static void embridge_learns(int pose_seq)
 Test(methods, embridge_losses_fall_with_pose_sequences, .timeout = 120) { embridge_learns(1); }
 Test(methods, embridge_losses_fall_with_end_poses, .timeout = 120) { embridge_learns(0); }
 
+/* The assembled gradient of one whole stage-2 step (best-query InfoNCE +
+ * CASCLe + a heavily weighted MPRL, two passes sharing the Q-Former) against
+ * central differences of the loss along random directions: the queries, the
+ * mask token, a cross-attention weight, the whole bridge and the whole EMG
+ * encoder. The EMG encoder's direction is what catches a second pass whose
+ * gradient never reaches Q' (MPRL would then still fall, through the mask
+ * token and the visible pose tokens, but the encoder would miss its share);
+ * checked by dropping that gradient, which fails the EMG row. */
+static double dir_fd(struct nn_params *p, const float *d, float eps, struct mb_method_model *mm,
+                     const struct cp_set *s, uint64_t ms)
+{
+    struct nn_params *q, *e;
+    float lp, lm;
+    for (size_t i = 0; i < p->total; i++)
+        p->data[i] += eps * d[i];
+    cr_assert_eq(embridge_loss_grad(&lp, &q, &e, mm, s, TSEEN, ms), MB_OK, "%s", mb_last_error());
+    for (size_t i = 0; i < p->total; i++)
+        p->data[i] -= 2 * eps * d[i];
+    cr_assert_eq(embridge_loss_grad(&lm, &q, &e, mm, s, TSEEN, ms), MB_OK, "%s", mb_last_error());
+    for (size_t i = 0; i < p->total; i++)
+        p->data[i] += eps * d[i];
+    return ((double)lp - (double)lm) / (2.0 * eps);
+}
+
+Test(methods, embridge_stage2_gradient_matches_finite_differences, .timeout = 120)
+{
+    struct tcorpus t;
+    make_corpus(&t, 0, TSEEN, 4, 17);
+    add_pose_seq(&t, 20);
+    struct cp_set s = all(&t);
+    const struct mb_method *m = mb_method_find("embridge");
+    struct mb_method_model *mm = NULL;
+    cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "mae_steps=10,align_steps=3,batch=8,queries=4,lambda=5", 2), MB_OK,
+                 "%s", mb_last_error());
+    struct nn_params *qp, *ep;
+    float loss;
+    cr_assert_eq(embridge_loss_grad(&loss, &qp, &ep, mm, &s, TSEEN, 9), MB_OK, "%s", mb_last_error());
+    float *gq = malloc(qp->total * sizeof *gq), *ge = malloc(ep->total * sizeof *ge);
+    float *d = malloc((qp->total > ep->total ? qp->total : ep->total) * sizeof *d);
+    cr_assert(gq && ge && d);
+    memcpy(gq, qp->grad, qp->total * sizeof *gq);
+    memcpy(ge, ep->grad, ep->total * sizeof *ge);
+    static const char *const groups[] = { "qf.queries", "mprl.mask_token", "qf.0.cross.wv", "", "emg" };
+    struct mb_rng r;
+    mb_rng_seed(&r, 5, 6);
+    for (size_t k = 0; k < sizeof groups / sizeof *groups; k++) {
+        int emg = !strcmp(groups[k], "emg");
+        struct nn_params *p = emg ? ep : qp;
+        const float *g = emg ? ge : gq;
+        memset(d, 0, p->total * sizeof *d);
+        size_t lo = 0, hi = p->total;
+        if (groups[k][0] && !emg) {
+            int i = nn_params_find(p, groups[k]);
+            cr_assert_geq(i, 0, "%s", groups[k]);
+            lo = p->t[i].offset;
+            hi = lo + p->t[i].size;
+        }
+        double an = 0, nd = 0;
+        for (size_t i = lo; i < hi; i++) {
+            d[i] = (float)mb_rng_normal(&r);
+            nd += (double)d[i] * d[i];
+        }
+        for (size_t i = lo; i < hi; i++) {
+            d[i] = (float)(d[i] / sqrt(nd));
+            an += (double)g[i] * d[i];
+        }
+        double fd = dir_fd(p, d, 1e-2f, mm, &s, 9);
+        cr_log_info("embridge stage 2, direction %s: analytic %.6g, finite differences %.6g", groups[k][0] ? groups[k] : "bridge",
+                    an, fd);
+        cr_expect(fabs(an - fd) <= 0.03 * fabs(fd) + 1e-4, "%s: analytic %g, finite differences %g", groups[k][0] ? groups[k] : "bridge",
+                  an, fd);
+    }
+    free(gq);
+    free(ge);
+    free(d);
+    m->free(mm);
+    free_corpus(&t);
+}
+
 /* qformer is embridge without its two objectives: same parameter layout but
  * no MPRL tensors, and the ablation switches change the result. */
 Test(methods, qformer_is_embridge_without_mprl_and_cascle, .timeout = 120)
