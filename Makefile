@@ -160,7 +160,9 @@ asan: deps
 	    MB_TEST_TMP=$$t MB_BIN=$(abspath build-asan/myobench) OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive \
 	    build-asan/tests/run_unit --jobs $(TEST_JOBS) $(TEST_ARGS) && rm -rf $$t || { echo "test files kept in $$t" >&2; exit 1; }
 
+# python3-torch: the PyTorch side of the nn-torch row (bench/nn_torch.py).
 bench: deps
+	@./scripts/install-deps.sh python3-torch
 	@$(MAKE) --no-print-directory $(BENCH_BIN) $(BIN)
 	MB_BIN=$(abspath $(BIN)) OMP_WAIT_POLICY=passive $(BENCH_BIN) $(BENCH_ARGS)
 

@@ -20,7 +20,8 @@ static const struct bench benches[] = {
     { "nn",       bench_nn,       "neural engine: matmul GFLOP/s in a transformer training step vs sgemm peak" },
     { "harness",  bench_harness,  "harness jobs per minute at 1 and 2 threads, parallel efficiency" },
     { "corpus",   bench_corpus,   "peak RSS of the CLI's LOSO vs the corpus's EMG bytes, at two window strides" },
-    { "nn-torch", bench_nn_torch, "the same transformer trained in myobench and in PyTorch, 1 and 2 threads" },
+    { "nn-torch", bench_nn_torch,
+      "the same transformer, then EMBridge's stage-2 step, trained in myobench and in PyTorch, 1 and 2 threads" },
     { NULL, NULL, NULL },
 };
 

@@ -26,6 +26,12 @@
  * The two sides must report the same parameter count (padding excluded),
  * or the benchmark fails. Without python3 or torch the PyTorch side is
  * skipped with a message and the C side still printed.
+ * The row then times EMBridge's stage-2 step (methods/embridge.c, through
+ * embridge_bench_steps of methods/hooks.h: the very step function align()
+ * runs) at the demo's emg2pose sizes, and bench/nn_torch.py --model embridge
+ * on the same network, at 1 and 2 threads (OpenBLAS at 1 on the C side, as
+ * align() pins it), with the same warm-up, steps and rounds; the parameter
+ * counts must agree here too.
  * Options (after `--`): --steps N (default 50), --warmup N (5), --rounds N
  * (2), --threads N (only that count, 1 or 2), --python PATH (/usr/bin/python3), --torch-script PATH
  * (bench/nn_torch.py, relative to the repository root as `make bench` runs).
@@ -47,6 +53,7 @@
 #include "kernels/nn/nn.h"
 #include "kernels/nn/nn_block.h"
 #include "kernels/nn/nn_param.h"
+#include "methods/hooks.h"
 
 struct cfg { const char *name; size_t b, t, c, p, d, h, f, l, k; };
 
@@ -295,21 +302,17 @@ struct torch_run {
     int skipped;          /* 1: python3 or torch missing (message printed) */
     double steps_per_s;
     long long params;
+    double loss_last;
     char version[32];
 };
+
+static int torch_exec(struct torch_run *r, const char *python, const char *script, const char *cmd);
 
 /* Runs the PyTorch script and parses its one JSON line. 0 on success or
  * skip (r->skipped), 1 on a failure (reported). */
 static int torch_run(struct torch_run *r, const char *python, const char *script, const struct cfg *c,
                      int threads, int warmup, int steps)
 {
-    memset(r, 0, sizeof *r);
-    if (access(python, X_OK) != 0 || access(script, R_OK) != 0) {
-        printf("PyTorch side skipped: %s not found (%s)\n", access(python, X_OK) ? python : script,
-               strerror(errno));
-        r->skipped = 1;
-        return 0;
-    }
     char cmd[1024];
     /* OMP_NUM_THREADS too: torch's OpenMP pool and its BLAS read it at start. */
     int len = snprintf(cmd, sizeof cmd,
@@ -323,6 +326,20 @@ static int torch_run(struct torch_run *r, const char *python, const char *script
     if (len < 0 || (size_t)len >= sizeof cmd || strchr(python, '\'') || strchr(script, '\'')) {
         fprintf(stderr, "bench nn-torch: python or script path unusable in a command line\n");
         return 1;
+    }
+    return torch_exec(r, python, script, cmd);
+}
+
+/* Runs cmd (python running script, built by the caller) and parses the
+ * script's last line, as torch_run. */
+static int torch_exec(struct torch_run *r, const char *python, const char *script, const char *cmd)
+{
+    memset(r, 0, sizeof *r);
+    if (access(python, X_OK) != 0 || access(script, R_OK) != 0) {
+        printf("PyTorch side skipped: %s not found (%s)\n", access(python, X_OK) ? python : script,
+               strerror(errno));
+        r->skipped = 1;
+        return 0;
     }
     fflush(stdout);
     FILE *f = popen(cmd, "r");
@@ -363,9 +380,103 @@ static int torch_run(struct torch_run *r, const char *python, const char *script
     }
     r->steps_per_s = json_number_value(sps);
     r->params = json_integer_value(np);
+    r->loss_last = json_number_value(json_object_get(j, "loss_last"));
     snprintf(r->version, sizeof r->version, "%s", ver ? ver : "?");
     json_decref(j);
     return 0;
+}
+
+/* ---- nn-torch, second part: EMBridge's stage-2 step ------------------------- */
+
+/* The demo's representation-plan sizes on emg2pose: EMG 16 channels x 400
+ * samples at 1 kHz in 100-sample patches + CLS (5 tokens), pose 20 joints x
+ * 20 frames in 5-frame patches (4 tokens), D 64, 2 blocks (cross-attention
+ * in block 0), 4 heads, F 128, 16 queries, batch 64, MPRL masking half the
+ * pose tokens, CASCLe with 16 centroids, 3 kept. */
+static const struct embridge_bench_cfg emb_cfg = {
+    .B = 64, .M = 16, .T = 400, .C = 16, .P = 100, .Tp = 20, .J = 20, .Pp = 5,
+    .D = 64, .L = 2, .H = 4, .F = 128, .pose_mask = 0.5, .n_c = 16, .k_c = 3,
+};
+
+/* The C side is the method's own step (embridge_bench_steps runs align()'s
+ * step function), which pins OpenBLAS to one thread as align() does; so
+ * only the OpenMP count varies here. */
+static int embridge_vs_torch(const char *python, const char *script, int only, int warmup, int steps,
+                             int rounds, int skipped)
+{
+    const struct embridge_bench_cfg *g = &emb_cfg;
+    printf("\nembridge stage 2: B %zu, M %zu queries, D %zu, %zu blocks (cross-attention in block 0), %zu heads, "
+           "F %zu; EMG %zu x %zu in %zu-sample patches + CLS, pose %zu joints x %zu frames in %zu-frame patches; "
+           "MPRL mask %g, CASCLe N_c %zu k_c %zu; AdamW lr 1e-3 (15 warm-up, cosine), wd 0.05, clip 1 per "
+           "encoder\n",
+           g->B, g->M, g->D, g->L, g->H, g->F, g->C, g->T, g->P, g->J, g->Tp, g->Pp, g->pose_mask, g->n_c, g->k_c);
+    printf("%4s %4s %16s %15s %8s %12s %12s\n", "OMP", "BLAS", "myobench ms/st", "PyTorch ms/st", "ratio",
+           "C loss", "torch loss");
+    char cmd[1024];
+    size_t np_c = 0;
+    long long np_t = -1;
+    char version[32] = "";
+    int status = 0;
+    for (int thr = 1; thr <= 2 && !status; thr++) {
+        if (only > 0 && thr != only)
+            continue;
+        omp_set_num_threads(thr);
+        double best_c = 0, best_t = 0;
+        struct embridge_bench_out o = { 0 };
+        struct torch_run tr = { 0 };
+        for (int r = 0; r < rounds && !status; r++) {
+            if (embridge_bench_steps(&o, g, warmup, steps, 7)) {
+                fprintf(stderr, "bench nn-torch: embridge: %s\n", mb_last_error());
+                status = 1;
+                break;
+            }
+            np_c = o.params;
+            if (best_c == 0 || o.sec_per_step < best_c) best_c = o.sec_per_step;
+            if (skipped)
+                continue;
+            int len = snprintf(cmd, sizeof cmd,
+                               "OMP_NUM_THREADS=%d OPENBLAS_NUM_THREADS=%d '%s' '%s' --model embridge --threads %d "
+                               "--steps %d --warmup %d --batch %zu --time %zu --channels %zu --patch %zu "
+                               "--width %zu --heads %zu --ff %zu --layers %zu --queries %zu --pose-frames %zu "
+                               "--joints %zu --pose-patch %zu --pose-mask %.9g --n-c %zu --k-c %zu "
+                               "--lr-warmup 15 --lr-max 1e-3 --lr-min 5e-5 --wd 0.05 --clip 1",
+                               thr, thr, python, script, thr, steps, warmup, g->B, g->T, g->C, g->P, g->D, g->H,
+                               g->F, g->L, g->M, g->Tp, g->J, g->Pp, g->pose_mask, g->n_c, g->k_c);
+            if (len < 0 || (size_t)len >= sizeof cmd || strchr(python, '\'') || strchr(script, '\'')) {
+                fprintf(stderr, "bench nn-torch: python or script path unusable in a command line\n");
+                status = 1;
+                break;
+            }
+            if (torch_exec(&tr, python, script, cmd)) { status = 1; break; }
+            if ((skipped = tr.skipped))
+                continue;
+            if ((size_t)tr.params != o.params) {
+                fprintf(stderr, "bench nn-torch: the two embridge models differ: myobench has %zu parameters, "
+                        "PyTorch %lld\n", o.params, tr.params);
+                status = 1;
+                break;
+            }
+            np_t = tr.params;
+            memcpy(version, tr.version, sizeof version);
+            double t = 1.0 / tr.steps_per_s;
+            if (best_t == 0 || t < best_t) best_t = t;
+        }
+        if (status)
+            break;
+        if (skipped || best_t == 0)
+            printf("%4d %4d %16.1f %15s %8s %12.4f %12s\n", thr, 1, 1e3 * best_c, "-", "-", (double)o.last_loss,
+                   "-");
+        else
+            printf("%4d %4d %16.1f %15.1f %8.2f %12.4f %12.4f\n", thr, 1, 1e3 * best_c, 1e3 * best_t,
+                   best_t / best_c, (double)o.last_loss, tr.loss_last);
+        fflush(stdout);
+    }
+    if (!status && np_t >= 0)
+        printf("parameters: myobench %zu, PyTorch %s %lld (same model; the C EMG encoder also carries its "
+               "unused MAE decoder, which AdamW passes over)\n", np_c, version, np_t);
+    printf("ratio = PyTorch ms/step over myobench's (above 1: the engine is faster); loss: the last timed "
+           "step's total stage-2 loss (random data, so only a sanity check)\n");
+    return status;
 }
 
 int bench_nn_torch(int argc, char **argv)
@@ -445,6 +556,8 @@ int bench_nn_torch(int argc, char **argv)
         printf("parameters: myobench %zu, PyTorch %s %lld (same model)\n", np_c, version, np_t);
     printf("ratio = myobench steps/s over PyTorch's (above 1: the engine is faster); engine GF/s counts "
            "the matmul flops of forward + backward over the whole step, optimiser included\n");
+    if (!status)
+        status = embridge_vs_torch(python, script, only, warmup, steps, rounds, skipped);
     omp_set_num_threads(omp0);
     nn_set_blas_threads(blas0);
     return status;

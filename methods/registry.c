@@ -21,6 +21,8 @@
     X(mb_method_emg_mae)            \
     X(mb_method_pose_mae)           \
     X(mb_method_cpep)               \
+    X(mb_method_qformer)            \
+    X(mb_method_embridge)           \
     X(mb_method_pose_upper_bound)   \
     X(mb_method_emg2pose_tds)
 

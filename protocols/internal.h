@@ -14,7 +14,7 @@
 
 #include "protocols/protocol.h"
 
-enum { PR_TRAIN = 0, PR_TEST, PR_REF, PR_ADAPT, PR_N_ROLES };
+enum { PR_TRAIN = 0, PR_TEST, PR_REF, PR_ADAPT, PR_PROBE, PR_N_ROLES };
 
 struct pr_idxv {
     size_t n, cap;
@@ -82,6 +82,18 @@ int pr_unseen_gestures(uint8_t *unseen, const char **rule, const struct cp_corpu
                        const struct pr_settings *s) MB_MUST_CHECK;
 int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c,
                    const struct pr_settings *s, const char *protocol, int pose_refs) MB_MUST_CHECK;
+/* The same folds with the SEEN gestures on the test side (EMBridge's "ZS
+ * seen"): train = seen gestures of training subjects, test = seen gestures
+ * of test subjects, ref = the training subjects' seen-gesture windows with a
+ * valid pose (their poses only reach the method). */
+int pr_plan_seen(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c, const struct pr_settings *s,
+                 const char *protocol) MB_MUST_CHECK;
+/* A zero-shot job of a fold with train, test and ref: checks the invariants
+ * 'inv' (PR_INV_*), then n/a without the zero-shot capability or a pose
+ * stream, FAILED on an empty set; fits on train, names the test windows
+ * from the references' poses, scores. */
+int pr_run_zero_shot(struct pr_result *res, const struct mb_method *m, const void *hp, const struct cp_corpus *c,
+                     const struct pr_fold *f, const struct pr_settings *s, struct mb_shared *sh, unsigned inv);
 
 /* Within-subject rule for subject subj: test[i] for every window of the
  * subject (1 test, 0 train, -1 unused); rule receives its name. */
@@ -92,6 +104,14 @@ int pr_within_split(int8_t *test, const char **rule, const struct cp_corpus *c, 
  * unseen-gesture splits (the same and unseen_fraction); their check
  * refuses 1 fold and an unseen_fraction of 1. */
 extern const struct mb_param pr_subject_settings[], pr_unseen_settings[];
+/* Their entries, for a protocol whose table adds keys of its own (probe). */
+#define PR_KEY_FOLDS { "folds", MB_PT_INT, offsetof(struct pr_settings, folds), 0, 0, 100000, NULL, \
+                       "0 = one fold per subject; k >= 2 = grouped k-fold over the subjects (seeded)" }
+#define PR_KEY_OFFICIAL { "official", MB_PT_BOOL, offsetof(struct pr_settings, official), 0, 0, 1, NULL, \
+                          "one fold: the subjects the source marks held out (emg2pose's split tags)" }
+#define PR_KEY_UNSEEN_FRACTION { "unseen_fraction", MB_PT_REAL, offsetof(struct pr_settings, unseen_fraction), \
+                                 0.25, 0, 1, NULL, \
+                                 "share of the vocabulary held out as unseen gestures (seeded; rest is never unseen)" }
 int pr_check_subject_settings(const struct pr_settings *s);
 
 /* ---- invariants --------------------------------------------------------- */
@@ -102,6 +122,11 @@ enum {
     PR_INV_UNSEEN    = 1u << 3,  /* no test gesture among the training labels (unseen gestures) */
     PR_INV_DISJOINT  = 1u << 4,  /* no window both in training and test */
     PR_INV_REF_SUBJ  = 1u << 5,  /* pose references come from training subjects only */
+    /* a few-shot probe's draw (fold->probe) lies inside the full probe's
+     * training set: the training windows (probe) or the references
+     * (probe-unseen) */
+    PR_INV_DRAW_TRAIN = 1u << 6,
+    PR_INV_DRAW_REF   = 1u << 7,
 };
 /* MB_EINVAL naming the invariant, the fold, the window and its subject. */
 int pr_check_invariants(const struct cp_corpus *c, const struct pr_fold *f, unsigned which) MB_MUST_CHECK;

@@ -63,9 +63,9 @@ static int cmp_span(const void *a, const void *b)
  * the resampler's reach: intervals [start - reach, start + W + reach). */
 static int check_overlap(const struct cp_corpus *c, const struct pr_fold *f)
 {
-    static const char *const names[PR_N_ROLES] = { "train", "test", "ref", "adapt" };
-    const size_t *lists[PR_N_ROLES] = { f->train, f->test, f->ref, f->adapt };
-    const size_t counts[PR_N_ROLES] = { f->n_train, f->n_test, f->n_ref, f->n_adapt };
+    static const char *const names[PR_N_ROLES] = { "train", "test", "ref", "adapt", "probe" };
+    const size_t *lists[PR_N_ROLES] = { f->train, f->test, f->ref, f->adapt, f->probe };
+    const size_t counts[PR_N_ROLES] = { f->n_train, f->n_test, f->n_ref, f->n_adapt, f->n_probe };
     size_t n = 0;
     for (int r = 0; r < PR_N_ROLES; r++)
         n += counts[r];
@@ -161,6 +161,21 @@ int pr_check_invariants(const struct cp_corpus *c, const struct pr_fold *f, unsi
         rc = check_units(c, f, f->train, f->n_train, "training");
         if (!rc)
             rc = check_units(c, f, f->adapt, f->n_adapt, "adaptation");
+    }
+    if (!rc && (which & (PR_INV_DRAW_TRAIN | PR_INV_DRAW_REF))) {
+        /* mark is c->n + 1 bytes, cleared after the subject checks */
+        memset(mark, 0, c->n + 1);
+        const int ref = !!(which & PR_INV_DRAW_REF);
+        const size_t *full = ref ? f->ref : f->train;
+        size_t n_full = ref ? f->n_ref : f->n_train;
+        for (size_t k = 0; k < n_full; k++)
+            mark[full[k]] = 1;
+        for (size_t k = 0; k < f->n_probe && !rc; k++)
+            if (f->probe[k] >= c->n || !mark[f->probe[k]])
+                rc = mb_error(MB_EINVAL, "fold '%s': invariant 'draw-within-probe-training' violated: probe window "
+                              "%zu (subject '%s') is not among the fold's %s windows", f->id, f->probe[k],
+                              f->probe[k] < c->n ? c->subject_names[c->subject[f->probe[k]]] : "?",
+                              ref ? "reference" : "training");
     }
     if (!rc && (which & PR_INV_OVERLAP))
         rc = check_overlap(c, f);

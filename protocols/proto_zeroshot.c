@@ -69,8 +69,9 @@ static int is_unseen(const struct cp_corpus *c, const uint8_t *unseen, int32_t l
     return 0;
 }
 
-int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c, const struct pr_settings *s,
-                   const char *protocol, int pose_refs)
+/* test_seen 0: train seen, test and ref unseen; 1: all three seen */
+static int plan_gestures(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c,
+                         const struct pr_settings *s, const char *protocol, int pose_refs, int test_seen)
 {
     struct pr_folds fs = { 0 };
     struct pr_idxv role[PR_N_ROLES] = { { 0 } };
@@ -94,12 +95,15 @@ int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct cp_corp
         for (size_t i = 0; !rc && i < c->n; i++) {
             int u = is_unseen(c, unseen, c->label[i]);
             if (is_test[c->subject[i]]) {
-                if (u)
+                if (u != test_seen)
                     rc = pr_idxv_push(&role[PR_TEST], i);
             } else if (!u) {
-                if (!stage[c->rec[i]])
+                if (!stage[c->rec[i]]) {
                     rc = pr_idxv_push(&role[PR_TRAIN], i);
-            } else if (!pose_refs || (c->J && c->pose_valid[i])) {
+                    if (!rc && test_seen && (!pose_refs || (c->J && c->pose_valid[i])))
+                        rc = pr_idxv_push(&role[PR_REF], i);
+                }
+            } else if (!test_seen && (!pose_refs || (c->J && c->pose_valid[i]))) {
                 rc = pr_idxv_push(&role[PR_REF], i);
             }
         }
@@ -123,6 +127,18 @@ int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct cp_corp
     return pr_folds_return(folds, n_folds, &fs, rc);
 }
 
+int pr_plan_unseen(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c, const struct pr_settings *s,
+                   const char *protocol, int pose_refs)
+{
+    return plan_gestures(folds, n_folds, c, s, protocol, pose_refs, 0);
+}
+
+int pr_plan_seen(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c, const struct pr_settings *s,
+                 const char *protocol)
+{
+    return plan_gestures(folds, n_folds, c, s, protocol, 1, 1);
+}
+
 static int zsg_plan(struct pr_fold **folds, size_t *n_folds, const struct cp_corpus *c, const struct pr_settings *s)
 {
     return pr_plan_unseen(folds, n_folds, c, s, "zeroshot-gestures", 1);
@@ -131,15 +147,22 @@ static int zsg_plan(struct pr_fold **folds, size_t *n_folds, const struct cp_cor
 static int zsg_run(struct pr_result *res, const struct mb_protocol *p, const struct mb_method *m, const void *hp,
                    const struct cp_corpus *c, const struct pr_fold *f, const struct pr_settings *s, struct mb_shared *sh)
 {
+    (void)p;
+    return pr_run_zero_shot(res, m, hp, c, f, s, sh,
+                            PR_INV_SUBJECT | PR_INV_REF_SUBJ | PR_INV_UNSEEN | PR_INV_OVERLAP | PR_INV_DISJOINT);
+}
+
+int pr_run_zero_shot(struct pr_result *res, const struct mb_method *m, const void *hp, const struct cp_corpus *c,
+                     const struct pr_fold *f, const struct pr_settings *s, struct mb_shared *sh, unsigned inv)
+{
     memset(res, 0, sizeof *res);
     /* invariants first: a leaky fold fails whatever the method can do */
-    int rc = pr_check_invariants(c, f, PR_INV_SUBJECT | PR_INV_REF_SUBJ | PR_INV_UNSEEN | PR_INV_OVERLAP |
-                                       PR_INV_DISJOINT);
+    int rc = pr_check_invariants(c, f, inv);
     if (rc)
         return pr_result_set(res, PR_FAILED, rc, "%s", mb_last_error());
     if (!(m->caps & MB_CAP_ZERO_SHOT) || !m->zero_shot)
-        return pr_result_set(res, PR_NA, MB_OK, "method '%s' cannot name unseen gestures (no zero-shot capability)",
-                             m->name);
+        return pr_result_set(res, PR_NA, MB_OK, "method '%s' cannot name %s (no zero-shot capability)", m->name,
+                             inv & PR_INV_UNSEEN ? "unseen gestures" : "gestures from pose references");
     /* a corpus without any pose stream cannot meet the method's need for
      * pose references (like MB_CAP_NEEDS_POSE): n/a. A corpus with poses
      * but an empty reference or test set is a broken split: FAILED. */
@@ -188,7 +211,6 @@ out:
     free(classes); free(tclasses); free(pred); free(ref_ids); free(ref_pose);
     if (rc)
         return pr_result_set(res, PR_FAILED, rc, "%s", mb_last_error());
-    (void)p;
     return pr_result_set(res, PR_OK, MB_OK, "%s", "");
 }
 

@@ -70,6 +70,9 @@ struct pr_fold {
     size_t *train, *test;    /* window indices */
     size_t *ref;             /* pose references (zero-shot), may be empty */
     size_t *adapt;           /* unlabelled target windows (adaptation), may be empty */
+    size_t n_probe;
+    size_t *probe;           /* a few-shot probe's draw: the probe-training windows of one
+                                episode, a subset of train (probe) or ref (probe-unseen); may be empty */
 };
 
 void pr_fold_release(struct pr_fold *f);

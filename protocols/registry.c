@@ -12,6 +12,7 @@
     X(proto_loso)                 \
     X(proto_zeroshot_users)       \
     X(proto_zeroshot_gestures)    \
+    X(proto_zeroshot_seen)        \
     X(proto_fewshot)              \
     X(proto_probe)                \
     X(proto_probe_unseen)         \

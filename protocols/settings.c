@@ -6,21 +6,9 @@
 
 #include "protocols/internal.h"
 
-#define K(f) offsetof(struct pr_settings, f)
-#define FOLDS { "folds", MB_PT_INT, K(folds), 0, 0, 100000, NULL, \
-                "0 = one fold per subject; k >= 2 = grouped k-fold over the subjects (seeded)" }
-#define OFFICIAL { "official", MB_PT_BOOL, K(official), 0, 0, 1, NULL, \
-                   "one fold: the subjects the source marks held out (emg2pose's split tags)" }
+const struct mb_param pr_subject_settings[] = { PR_KEY_FOLDS, PR_KEY_OFFICIAL, MB_PARAM_END };
 
-const struct mb_param pr_subject_settings[] = { FOLDS, OFFICIAL, MB_PARAM_END };
-
-const struct mb_param pr_unseen_settings[] = {
-    FOLDS, OFFICIAL,
-    { "unseen_fraction", MB_PT_REAL, K(unseen_fraction), 0.25, 0, 1, NULL,
-      "share of the vocabulary held out as unseen gestures (seeded; rest is never unseen)" },
-    MB_PARAM_END
-};
-#undef K
+const struct mb_param pr_unseen_settings[] = { PR_KEY_FOLDS, PR_KEY_OFFICIAL, PR_KEY_UNSEEN_FRACTION, MB_PARAM_END };
 
 int pr_check_subject_settings(const struct pr_settings *s)
 {

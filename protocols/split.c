@@ -39,6 +39,7 @@ void pr_fold_release(struct pr_fold *f)
     free(f->test);
     free(f->ref);
     free(f->adapt);
+    free(f->probe);
     memset(f, 0, sizeof *f);
 }
 
@@ -170,7 +171,7 @@ static int drop_near_test(const struct cp_corpus *c, struct pr_idxv role[PR_N_RO
 int pr_fold_finish(struct pr_folds *fs, const struct cp_corpus *c, const char *protocol, const char *id,
                    uint64_t seed, json_t *extra, struct pr_idxv role[PR_N_ROLES])
 {
-    static const char *const role_names[PR_N_ROLES] = { "train", "test", "ref", "adapt" };
+    static const char *const role_names[PR_N_ROLES] = { "train", "test", "ref", "adapt", "probe" };
     if (fs->n == fs->cap) {
         size_t cap = fs->cap ? 2 * fs->cap : 16;
         struct pr_fold *p = realloc(fs->v, cap * sizeof *p);
@@ -212,7 +213,7 @@ int pr_fold_finish(struct pr_folds *fs, const struct cp_corpus *c, const char *p
     json_object_set_new(m, "settings", extra ? extra : json_object());
     int bad = 0;
     for (int r = 0; r < PR_N_ROLES; r++) {
-        if (!role[r].n && (r == PR_REF || r == PR_ADAPT))
+        if (!role[r].n && (r == PR_REF || r == PR_ADAPT || r == PR_PROBE))
             continue;
         json_t *rj = role_json(c, &role[r]);
         if (!rj) bad = 1;
@@ -235,6 +236,7 @@ int pr_fold_finish(struct pr_folds *fs, const struct cp_corpus *c, const char *p
     f->n_test = role[PR_TEST].n;   f->test = role[PR_TEST].v;
     f->n_ref = role[PR_REF].n;     f->ref = role[PR_REF].v;
     f->n_adapt = role[PR_ADAPT].n; f->adapt = role[PR_ADAPT].v;
+    f->n_probe = role[PR_PROBE].n; f->probe = role[PR_PROBE].v;
     for (int r = 0; r < PR_N_ROLES; r++)
         memset(&role[r], 0, sizeof role[r]);
     return MB_OK;

@@ -79,7 +79,7 @@ fi
 methods="[lda-td4, qda-td4, knn-td4, lda-tdpsd, pose-ridge-td4]"
 neural() {  # a method entry, with the quick demo's step counts (align_steps: cpep's key only)
   local p=$steps
-  [ -n "$p" ] && [ "$1" = cpep ] && p="$p,align_steps=20"
+  [ -n "$p" ] && case $1 in cpep | qformer | embridge) p="$p,align_steps=20" ;; esac
   if [ -n "$p" ]; then echo "{ name: $1, params: \"$p\" }"; else echo "$1"; fi
 }
 cat >"$out/plan.yaml" <<EOF
@@ -115,6 +115,8 @@ methods:
   - $(neural emg-mae)
   - $(neural emg2pose-tds)
   - $(neural cpep)
+  - $(neural qformer)
+  - $(neural embridge)
   - $(neural pose-upper-bound)
 EOF
 for plan in plan plan-zeroshot plan-representations; do

@@ -2,9 +2,10 @@
  * demo QUICK=1 MODEL=v1` runs) end to end in a temporary folder: synthesis,
  * conversion, the benchmark plans into one results store, the report files,
  * and the Markdown tables on stdout; the last line names the output folder.
- * The report files are pinned to the bytes the build before issue 13's
- * restructuring wrote (tag pre-arch), so the run uses generator model v1,
- * the default of that build; everything after synthesis is the same code
+ * The report files are pinned: the classical blocks to the bytes the build
+ * before issue 13's restructuring wrote (tag pre-arch), the whole report to
+ * this build's (below). The run uses generator model v1, the default of the
+ * pre-arch build; everything after synthesis is the same code
  * for either model (model v2's corpora go through convert and run in
  * synth/v2_cli_corpus_converts_and_bad_model_is_a_usage_error). */
 #include <cblas.h>
@@ -57,7 +58,11 @@ static void read_report(char *buf, size_t cap, const char *dir, const char *rel)
  * were the same under every kernel the pins were checked with (KERNELS_SEEN).
  * Under another kernel only the blocks of classical methods (CLASSICAL_BLOCKS,
  * decided by predictions of double-precision fits) are compared. */
-static const char DEMO_REPORT_PIN[] = "18912ec6b19436af6f742755ef80e10fe824399f0922faad182000ee6d7ef8d6";
+/* Re-pinned on 2026-12-08 when qformer and embridge joined the representation
+ * plan (their rows and n/a cells join every table; same digest under Haswell,
+ * SkylakeX, Prescott and Cooperlake); the classical pin below is still the
+ * pre-arch build's, unchanged by it. */
+static const char DEMO_REPORT_PIN[] = "f5e5b3184520b3411f1b6b76c960a4316f7e562f453c4eb6109fd036e6d8ecba";
 static const char DEMO_CLASSICAL_PIN[] = "7f2d6d2e3cfd3f803464879f0768339e1f36c5dea8721ba4591d9317926cd512";
 static const char *const KERNELS_SEEN[] = { "Haswell", "SkylakeX", "Prescott", "Cooperlake" };
 static const char *const CLASSICAL_BLOCKS[] = { "/loso/", "/within/", "/fewshot-k1/" };

@@ -171,8 +171,8 @@ Test(methods, fit_embed_predict_finite_and_hash_unchanged)
     struct tcorpus t;
     make_corpus(&t, 0, TSEEN, 12, 7);
     struct cp_set s = all(&t);
-    const char *names[] = { "emg-mae", "pose-mae", "cpep", "pose-upper-bound" };
-    for (size_t k = 0; k < 4; k++) {
+    const char *names[] = { "emg-mae", "pose-mae", "cpep", "pose-upper-bound", "qformer", "embridge" };
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
         const struct mb_method *m = mb_method_find(names[k]);
         struct mb_method_model *mm = NULL;
         const char *fast = has_key(m, "align_steps") ? FAST : FAST_MAE;
@@ -339,6 +339,197 @@ Test(methods, cpep_zero_shot_names_unseen_gestures_above_chance)
         ok += pred[i] == te.c.label[i];
     double acc = (double)ok / (double)st.n;
     cr_log_info("cpep zero-shot accuracy on 4 unseen gestures: %.3f (chance 0.25)", acc);
+    cr_assert_gt(acc, 0.35, "zero-shot accuracy %.3f on 4 unseen gestures (chance 0.25)", acc);
+    free(pred);
+    m->free(mm);
+    free_corpus(&tr);
+    free_corpus(&te);
+    free_corpus(&rf);
+}
+
+/* EMBridge's stage 2 learns: its total loss (InfoNCE + CASCLe + MPRL) and
+ * MPRL's reconstruction loss both fall, on pose sequences (4 pose tokens) and
+ * on end poses (6 one-joint tokens). MPRL can only fall through the queries
+ * Q' (the pose tokens it must fill are masked, and the queries are barred
+ * from the pose tokens in pass 2, so it falls only if the gradient reaches
+ * the queries and the EMG side that makes them). */
+static void embridge_learns(int pose_seq)
+{
+    struct tcorpus t;
+    make_corpus(&t, 0, TSEEN, 12, 9);
+    if (pose_seq)
+        add_pose_seq(&t, 20);
+    struct cp_set s = all(&t);
+    const struct mb_method *m = mb_method_find("embridge");
+    struct mb_method_model *mm = NULL;
+    cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "mae_steps=30,align_steps=60,batch=32,queries=4", 2), MB_OK,
+                 "%s", mb_last_error());
+    const struct mth_curve *le, *lp, *la, *lm = embridge_mprl_curve(mm);
+    embridge_curves(&le, &lp, &la, mm);
+    cr_assert_eq(la->n, 60u);
+    cr_assert_eq(lm->n, 60u);
+    double a0 = mean(la->v, 10), a1 = mean(la->v + 50, 10), m0 = mean(lm->v, 10), m1 = mean(lm->v + 50, 10);
+    cr_log_info("embridge (%s): stage-2 loss %.4f -> %.4f, MPRL %.4f -> %.4f", pose_seq ? "pose sequences" : "end poses",
+                a0, a1, m0, m1);
+    cr_assert_lt(a1, 0.9 * a0, "stage-2 loss %g -> %g", a0, a1);
+    cr_assert_lt(m1, 0.9 * m0, "MPRL loss %g -> %g", m0, m1);
+    m->free(mm);
+    free_corpus(&t);
+}
+
+Test(methods, embridge_losses_fall_with_pose_sequences, .timeout = 120) { embridge_learns(1); }
+Test(methods, embridge_losses_fall_with_end_poses, .timeout = 120) { embridge_learns(0); }
+
+/* The assembled gradient of one whole stage-2 step (best-query InfoNCE +
+ * CASCLe + a heavily weighted MPRL, two passes sharing the Q-Former) against
+ * central differences of the loss along random directions: the queries, the
+ * mask token, a cross-attention weight, the whole bridge and the whole EMG
+ * encoder. The EMG encoder's direction is what catches a second pass whose
+ * gradient never reaches Q' (MPRL would then still fall, through the mask
+ * token and the visible pose tokens, but the encoder would miss its share);
+ * checked by dropping that gradient, which fails the EMG row. */
+static double dir_fd(struct nn_params *p, const float *d, float eps, struct mb_method_model *mm,
+                     const struct cp_set *s, uint64_t ms)
+{
+    struct nn_params *q, *e;
+    float lp, lm;
+    for (size_t i = 0; i < p->total; i++)
+        p->data[i] += eps * d[i];
+    cr_assert_eq(embridge_loss_grad(&lp, &q, &e, mm, s, TSEEN, ms), MB_OK, "%s", mb_last_error());
+    for (size_t i = 0; i < p->total; i++)
+        p->data[i] -= 2 * eps * d[i];
+    cr_assert_eq(embridge_loss_grad(&lm, &q, &e, mm, s, TSEEN, ms), MB_OK, "%s", mb_last_error());
+    for (size_t i = 0; i < p->total; i++)
+        p->data[i] += eps * d[i];
+    return ((double)lp - (double)lm) / (2.0 * eps);
+}
+
+Test(methods, embridge_stage2_gradient_matches_finite_differences, .timeout = 120)
+{
+    struct tcorpus t;
+    make_corpus(&t, 0, TSEEN, 4, 17);
+    add_pose_seq(&t, 20);
+    struct cp_set s = all(&t);
+    const struct mb_method *m = mb_method_find("embridge");
+    struct mb_method_model *mm = NULL;
+    cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "mae_steps=10,align_steps=3,batch=8,queries=4,lambda=5", 2), MB_OK,
+                 "%s", mb_last_error());
+    struct nn_params *qp, *ep;
+    float loss;
+    cr_assert_eq(embridge_loss_grad(&loss, &qp, &ep, mm, &s, TSEEN, 9), MB_OK, "%s", mb_last_error());
+    float *gq = malloc(qp->total * sizeof *gq), *ge = malloc(ep->total * sizeof *ge);
+    float *d = malloc((qp->total > ep->total ? qp->total : ep->total) * sizeof *d);
+    cr_assert(gq && ge && d);
+    memcpy(gq, qp->grad, qp->total * sizeof *gq);
+    memcpy(ge, ep->grad, ep->total * sizeof *ge);
+    static const char *const groups[] = { "qf.queries", "mprl.mask_token", "qf.0.cross.wv", "", "emg" };
+    struct mb_rng r;
+    mb_rng_seed(&r, 5, 6);
+    for (size_t k = 0; k < sizeof groups / sizeof *groups; k++) {
+        int emg = !strcmp(groups[k], "emg");
+        struct nn_params *p = emg ? ep : qp;
+        const float *g = emg ? ge : gq;
+        memset(d, 0, p->total * sizeof *d);
+        size_t lo = 0, hi = p->total;
+        if (groups[k][0] && !emg) {
+            int i = nn_params_find(p, groups[k]);
+            cr_assert_geq(i, 0, "%s", groups[k]);
+            lo = p->t[i].offset;
+            hi = lo + p->t[i].size;
+        }
+        double an = 0, nd = 0;
+        for (size_t i = lo; i < hi; i++) {
+            d[i] = (float)mb_rng_normal(&r);
+            nd += (double)d[i] * d[i];
+        }
+        for (size_t i = lo; i < hi; i++) {
+            d[i] = (float)(d[i] / sqrt(nd));
+            an += (double)g[i] * d[i];
+        }
+        double fd = dir_fd(p, d, 1e-2f, mm, &s, 9);
+        cr_log_info("embridge stage 2, direction %s: analytic %.6g, finite differences %.6g", groups[k][0] ? groups[k] : "bridge",
+                    an, fd);
+        cr_expect(fabs(an - fd) <= 0.03 * fabs(fd) + 1e-4, "%s: analytic %g, finite differences %g", groups[k][0] ? groups[k] : "bridge",
+                  an, fd);
+    }
+    free(gq);
+    free(ge);
+    free(d);
+    m->free(mm);
+    free_corpus(&t);
+}
+
+/* qformer is embridge without its two objectives: same parameter layout but
+ * no MPRL tensors, and the ablation switches change the result. */
+Test(methods, qformer_is_embridge_without_mprl_and_cascle, .timeout = 120)
+{
+    struct tcorpus t;
+    make_corpus(&t, 0, TSEEN, 8, 13);
+    struct cp_set s = all(&t);
+    const char *cases[][2] = {
+        { "qformer", "mae_steps=20,align_steps=20,batch=32" },
+        { "embridge", "mae_steps=20,align_steps=20,batch=32,mprl=0,cascle=0" },
+        { "embridge", "mae_steps=20,align_steps=20,batch=32,mprl=0" },
+        { "embridge", "mae_steps=20,align_steps=20,batch=32,cascle=0" },
+        { "embridge", "mae_steps=20,align_steps=20,batch=32" },
+    };
+    char h[5][65];
+    for (size_t k = 0; k < 5; k++) {
+        const struct mb_method *m = mb_method_find(cases[k][0]);
+        struct mb_method_model *mm = NULL;
+        cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, cases[k][1], 3), MB_OK, "%s %s: %s", cases[k][0], cases[k][1],
+                     mb_last_error());
+        m->param_hash(h[k], mm);
+        m->free(mm);
+    }
+    cr_assert_str_eq(h[0], h[1], "qformer differs from embridge with mprl=0,cascle=0");
+    for (size_t a = 1; a < 5; a++)
+        for (size_t b = a + 1; b < 5; b++)
+            cr_assert_str_neq(h[a], h[b], "'%s' and '%s' trained the same bridge", cases[a][1], cases[b][1]);
+    free_corpus(&t);
+}
+
+/* The benchmark hook (bench nn-torch) builds the model it says: its trainable
+ * parameter count is the one PyTorch counts for the same network (the count
+ * bench/nn_torch.py must match), its steps train (the loss on its one batch
+ * falls), and bad sizes are refused. */
+Test(methods, embridge_bench_hook_builds_and_trains_the_stated_model, .timeout = 60)
+{
+    struct embridge_bench_cfg g = { .B = 8, .M = 3, .T = 40, .C = 4, .P = 10, .Tp = 6, .J = 5, .Pp = 2,
+                                    .D = 16, .L = 2, .H = 2, .F = 32, .pose_mask = 0.5, .n_c = 4, .k_c = 2 };
+    struct embridge_bench_out o;
+    cr_assert_eq(embridge_bench_steps(&o, &g, 0, 40, 1), MB_OK, "%s", mb_last_error());
+    size_t D = g.D, F = g.F, Np = g.T / g.P, Pc = g.Pp * g.J;
+    size_t block = 4 * (D * D + D) + 4 * D + (F * D + F) + (D * F + D);
+    size_t cross = 2 * D + 4 * (D * D + D);   /* EMG width = D here */
+    size_t emg = D * g.P * g.C + D + Np * D + D + g.L * block + 2 * D;
+    size_t bridge = g.M * D + g.L * block + cross + 2 * D + 1 + D + 2 * D + Pc * D + Pc;
+    cr_assert_eq(o.params, emg + bridge, "%zu parameters, expected %zu", o.params, emg + bridge);
+    cr_assert(isfinite(o.first_loss) && isfinite(o.last_loss));
+    cr_log_info("embridge bench hook: loss %.4f -> %.4f over 40 steps", (double)o.first_loss, (double)o.last_loss);
+    cr_assert_lt(o.last_loss, 0.9f * o.first_loss);
+    g.n_c = 0;
+    cr_assert_eq(embridge_bench_steps(&o, &g, 0, 5, 1), MB_EINVAL);
+}
+
+Test(methods, embridge_zero_shot_names_unseen_gestures_above_chance, .timeout = 300)
+{
+    struct tcorpus tr, te, rf;
+    make_corpus(&tr, 0, TSEEN, 24, 100);
+    make_corpus(&te, TSEEN, TG, 30, 200);
+    make_corpus(&rf, TSEEN, TG, 20, 300);
+    struct cp_set s = all(&tr), st = all(&te);
+    const struct mb_method *m = mb_method_find("embridge");
+    struct mb_method_model *mm = NULL;
+    cr_assert_eq(tu_fit(m, &mm, &s, SEEN, TSEEN, "mae_steps=100,align_steps=150,batch=32,lr=2e-3,queries=4", 4), MB_OK,
+                 "%s", mb_last_error());
+    int32_t *pred = malloc(st.n * sizeof *pred);
+    cr_assert_eq(m->zero_shot(pred, mm, &st, rf.c.pose, rf.c.label, rf.c.n), MB_OK, "%s", mb_last_error());
+    size_t ok = 0;
+    for (size_t i = 0; i < st.n; i++)
+        ok += pred[i] == te.c.label[i];
+    double acc = (double)ok / (double)st.n;
+    cr_log_info("embridge zero-shot accuracy on 4 unseen gestures: %.3f (chance 0.25)", acc);
     cr_assert_gt(acc, 0.35, "zero-shot accuracy %.3f on 4 unseen gestures (chance 0.25)", acc);
     free(pred);
     m->free(mm);
@@ -602,6 +793,9 @@ Test(methods, each_neural_method_takes_the_keys_it_reads_and_no_other)
         { "cpep", "mae_steps,align_steps," ENC ",rectify,patch_ms,pose_patch," OPT
                   ",temp,learn_temp,knn,no_emg_pretrain,no_pose_pretrain,freeze_emg" },
         { "emg2pose-tds", "mae_steps,batch,width,rectify,lr,warmup,clip" },
+        { "qformer", "mae_steps,align_steps," ENC ",rectify,patch_ms,pose_patch," OPT ",temp,learn_temp,knn,queries" },
+        { "embridge", "mae_steps,align_steps," ENC ",rectify,patch_ms,pose_patch," OPT
+                      ",temp,learn_temp,knn,queries,mprl,cascle,alpha,lambda,tau_s,n_c,k_c,pose_mask" },
     };
 #undef ENC
 #undef OPT

@@ -9,6 +9,7 @@
 
 #include "baselines/classifier.h"
 #include "core/fs.h"
+#include "core/shared.h"
 #include "protocols/internal.h"
 #include "protocols/protocol.h"
 #include "corpus_fixture.h"
@@ -128,7 +129,7 @@ Test(protocols, registries_are_complete)
     static const char *const methods[] = { "lda-td4", "qda-td4", "knn-td4", "logreg-td4", "svm-linear-td4", "svm-rbf-td4",
                                            "lda-ls9", "lda-tdpsd", "pose-ridge-td4", "pose-upper-bound",
                                            "emg-mae", "pose-mae", "cpep", "emg2pose-tds" };
-    static const char *const protocols[] = { "within", "loso", "zeroshot-users", "zeroshot-gestures",
+    static const char *const protocols[] = { "within", "loso", "zeroshot-users", "zeroshot-gestures", "zeroshot-seen",
                                              "fewshot", "probe", "probe-unseen", "adapt" };
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
         cr_expect_not_null(mb_method_find(methods[i]), "%s", methods[i]);
@@ -329,6 +330,65 @@ Test(protocols, na_without_pose, .fini = teardown, .timeout = 60)
     setup_with(&(struct cpf_opts){ .subjects = 3, .no_pose = 1 });
     expect_na("within", "pose-ridge-td4", "pose");
     expect_na("zeroshot-gestures", "pose-ridge-td4", "pose references");
+}
+
+/* ---- zeroshot-seen -------------------------------------------------------- */
+
+static int in_set(const size_t *v, size_t n, size_t x)
+{
+    for (size_t k = 0; k < n; k++)
+        if (v[k] == x)
+            return 1;
+    return 0;
+}
+
+/* zeroshot-seen's folds are zeroshot-gestures' with the seen gestures on the
+ * test side: test = the test subjects' seen-gesture windows, references =
+ * the training windows with a pose (so every test gesture has references and
+ * was trained on), no unseen gesture anywhere; the same subject groups. */
+Test(protocols, zeroshot_seen_tests_seen_gestures_of_new_subjects, .init = setup, .fini = teardown, .timeout = 120)
+{
+    struct pr_settings s = { .seed = 3, .unseen_fraction = 0.34 };
+    struct pr_fold *f, *g;
+    size_t n, ng;
+    cr_assert_eq(P("zeroshot-seen")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(P("zeroshot-gestures")->plan(&g, &ng, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, ng);
+    for (size_t k = 0; k < n; k++) {
+        cr_assert_gt(f[k].n_test, 0);
+        cr_assert_gt(f[k].n_ref, 0);
+        cr_expect_eq(f[k].n_train, g[k].n_train, "fold %zu: the same training set as zeroshot-gestures", k);
+        for (size_t i = 0; i < f[k].n_test; i++) {
+            size_t w = f[k].test[i];
+            for (size_t j = 0; j < g[k].n_test; j++)   /* an unseen-gesture test window is never a seen one */
+                cr_assert_neq(g[k].test[j], w);
+            int trained = 0, referenced = 0;
+            for (size_t j = 0; j < f[k].n_train && !trained; j++)
+                trained = C.label[f[k].train[j]] == C.label[w];
+            for (size_t j = 0; j < f[k].n_ref && !referenced; j++)
+                referenced = C.label[f[k].ref[j]] == C.label[w];
+            cr_assert(trained && referenced, "fold %zu: test gesture %d not trained on or without references", k,
+                      (int)C.label[w]);
+            cr_assert(!in_set(f[k].train, f[k].n_train, w));
+        }
+        for (size_t j = 0; j < f[k].n_ref; j++) {
+            cr_assert(in_set(f[k].train, f[k].n_train, f[k].ref[j]), "fold %zu: a reference outside training", k);
+            cr_assert(C.pose_valid[f[k].ref[j]]);
+        }
+    }
+    /* names seen gestures of new subjects from their poses: above chance (5 seen of 7) */
+    struct pr_result r;
+    cr_assert_eq(tu_prun(&r, P("zeroshot-seen"), M("pose-ridge-td4"), &C, &f[0], &s), MB_OK);
+    cr_assert_eq(r.status, PR_OK, "%s", r.message);
+    cr_log_info("zeroshot-seen, pose-ridge-td4: accuracy %.3f (chance 0.2)", mean_acc(&r));
+    cr_expect_gt(mean_acc(&r), 0.5);
+    pr_result_release(&r);
+    cr_assert_eq(tu_prun(&r, P("zeroshot-seen"), M("lda-td4"), &C, &f[0], &s), MB_OK);
+    cr_expect_eq(r.status, PR_NA);
+    cr_expect(strstr(r.message, "cannot name gestures from pose references"), "%s", r.message);
+    pr_result_release(&r);
+    folds_free(f, n);
+    folds_free(g, ng);
 }
 
 /* ---- invariants: leaky folds are refused ----------------------------------- */
@@ -1227,4 +1287,295 @@ Test(protocols, resampled_time_blocks_keep_filter_support_off_test, .fini = tear
         }
         folds_free(f, n);
     }
+}
+
+/* ---- few-shot probe (issue 15): shots, episodes ------------------------------------ */
+
+/* s with the probe's own keys (shots, episodes) from text, every other field kept. */
+static struct pr_settings probe_keys(const char *proto, struct pr_settings s, const char *text)
+{
+    struct pr_settings t;
+    cr_assert_eq(pr_settings_parse(&t, P(proto), text), MB_OK, "%s", mb_last_error());
+    memcpy(s.own, t.own, sizeof s.own);
+    return s;
+}
+
+/* shots = 0 (the default, and given) is the probe of before the few-shot
+ * probe: the manifests and the numbers of the first fold as the build before
+ * it planned and scored them (2bf6d1b). */
+Test(protocols, probe_with_0_shots_keeps_its_manifests_and_numbers, .init = setup, .fini = teardown, .timeout = 120)
+{
+    static const struct { const char *proto, *sha, *acc; } want[] = {
+        { "probe", "2bc22b019d463d4b4d698554b5ced2a6174fc83ff918fe0c5b0ecf397d5fffd7", "1" },
+        { "probe-unseen", "4b4fd43628e8418d202b8e1055f19cb2a7eaec31aaf585ff83183fa4c7e4f440", "1" },
+    };
+    for (size_t w = 0; w < sizeof want / sizeof *want; w++)
+        for (int form = 0; form < 2; form++) {
+            struct pr_settings s = { .seed = 3 };
+            if (form)
+                s = probe_keys(want[w].proto, s, "shots=0");
+            struct pr_fold *f;
+            size_t n;
+            cr_assert_eq(P(want[w].proto)->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+            cr_assert_eq(n, 4);
+            struct pr_result r;
+            cr_assert_eq(tu_prun(&r, P(want[w].proto), M("lda-td4"), &C, &f[0], &s), MB_OK, "%s", mb_last_error());
+            cr_assert_eq(r.status, PR_OK, "%s", r.message);
+            char acc[64];
+            snprintf(acc, sizeof acc, "%.17g", r.subjects[0].balanced_accuracy);
+            cr_log_info("%s %s %s %s (%s)", want[w].proto, f[0].id, f[0].sha256, acc, r.message);
+            cr_expect_str_eq(f[0].sha256, want[w].sha, "%s form %d", want[w].proto, form);
+            cr_expect_str_eq(acc, want[w].acc, "%s form %d", want[w].proto, form);
+            cr_expect_str_eq(r.message, "probe C=100 (grid 0.01..100, 3 inner subject folds)", "%s", want[w].proto);
+            pr_result_release(&r);
+            folds_free(f, n);
+        }
+}
+
+/* Units (subject, session, gesture, trial) of gesture g among windows idx [n]. */
+static size_t probe_units(const size_t *idx, size_t n, int32_t g)
+{
+    size_t nu = 0;
+    int32_t (*seen)[3] = malloc((n + 1) * sizeof *seen);
+    for (size_t i = 0; i < n; i++) {
+        size_t w = idx[i];
+        if (C.label[w] != g)
+            continue;
+        size_t k = 0;
+        while (k < nu && !(seen[k][0] == C.subject[w] && seen[k][1] == C.session[w] && seen[k][2] == C.trial[w]))
+            k++;
+        if (k == nu) {
+            seen[nu][0] = C.subject[w];
+            seen[nu][1] = C.session[w];
+            seen[nu][2] = C.trial[w];
+            nu++;
+        }
+    }
+    free(seen);
+    return nu;
+}
+
+static int is_in(size_t w, const size_t *idx, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (idx[i] == w)
+            return 1;
+    return 0;
+}
+
+/* probe-k2 with 3 episodes: per full-probe fold, 3 draws of exactly 2
+ * repetitions of every gesture from the fold's training windows (the
+ * references for probe-unseen), whole repetitions, the same train, test and
+ * ref as the full probe; the same draws when planned again, other draws in
+ * other episodes; a draw edited to leave the probe-training set is refused. */
+Test(protocols, probe_shots_draw_k_repetitions_per_gesture, .init = setup, .fini = teardown, .timeout = 120)
+{
+    static const char *const protos[] = { "probe", "probe-unseen" };
+    for (size_t pi = 0; pi < 2; pi++) {
+        const char *proto = protos[pi];
+        int unseen = pi == 1;
+        struct pr_settings s0 = { .seed = 5 }, s = probe_keys(proto, s0, "shots=2,episodes=3");
+        struct pr_fold *b, *f, *g;
+        size_t nb, n, ng;
+        cr_assert_eq(P(proto)->plan(&b, &nb, &C, &s0), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(P(proto)->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(P(proto)->plan(&g, &ng, &C, &s), MB_OK, "%s", mb_last_error());
+        cr_assert_eq(n, nb * 3, "%s: %zu folds", proto, n);
+        cr_assert_eq(ng, n);
+        size_t differ = 0;
+        for (size_t k = 0; k < n; k++) {
+            const struct pr_fold *base = &b[k / 3];
+            char want[128];
+            snprintf(want, sizeof want, "%s-k2/%s/e%zu", proto, base->id + strlen(proto) + 1, k % 3);
+            cr_expect_str_eq(f[k].id, want);
+            cr_expect(strstr(f[k].manifest, "\"draw\":\"shots\"") && strstr(f[k].manifest, "\"episode\":") &&
+                      strstr(f[k].manifest, "\"probe\":{"), "%s", f[k].manifest);
+            cr_expect_str_eq(f[k].sha256, g[k].sha256, "%s: planned twice, the same draw", f[k].id);
+            cr_assert_eq(f[k].n_train, base->n_train);
+            cr_assert_eq(f[k].n_test, base->n_test);
+            cr_assert_eq(f[k].n_ref, base->n_ref);
+            cr_expect(!memcmp(f[k].train, base->train, base->n_train * sizeof *base->train));
+            cr_expect(!memcmp(f[k].test, base->test, base->n_test * sizeof *base->test));
+            const size_t *full = unseen ? base->ref : base->train;
+            size_t nf = unseen ? base->n_ref : base->n_train;
+            int32_t *cls = NULL;
+            size_t K = 0;
+            cr_assert_eq(pr_classes_add(&cls, &K, &C, full, nf), MB_OK);
+            cr_assert_gt(K, 0);
+            for (size_t j = 0; j < K; j++)
+                cr_expect_eq(probe_units(f[k].probe, f[k].n_probe, cls[j]), 2, "%s gesture %d", f[k].id, cls[j]);
+            /* whole repetitions: every window of a drawn unit is drawn */
+            for (size_t i = 0; i < nf; i++) {
+                size_t w = full[i];
+                int in_unit = 0;
+                for (size_t q = 0; q < f[k].n_probe && !in_unit; q++) {
+                    size_t d = f[k].probe[q];
+                    in_unit = C.subject[d] == C.subject[w] && C.session[d] == C.session[w] &&
+                              C.label[d] == C.label[w] && C.trial[d] == C.trial[w];
+                }
+                cr_expect_eq(in_unit, is_in(w, f[k].probe, f[k].n_probe), "%s window %zu", f[k].id, w);
+            }
+            for (size_t q = 0; q < f[k].n_probe; q++)
+                cr_assert(is_in(f[k].probe[q], full, nf), "%s: drawn window %zu outside the probe-training set",
+                          f[k].id, f[k].probe[q]);
+            free(cls);
+            if (k % 3 && (f[k].n_probe != f[k - 1].n_probe ||
+                          memcmp(f[k].probe, f[k - 1].probe, f[k].n_probe * sizeof *f[k].probe)))
+                differ++;
+        }
+        cr_expect_eq(differ, n - n / 3, "%s: every episode draws anew (%zu of %zu differ)", proto, differ,
+                     n - n / 3);
+        /* the draws run, and a draw with a window outside the probe-training
+         * set (a test window) is refused before the method sees data */
+        struct pr_result r;
+        cr_assert_eq(tu_prun(&r, P(proto), M("lda-td4"), &C, &f[0], &s), MB_OK, "%s", mb_last_error());
+        cr_expect_eq(r.status, PR_OK, "%s", r.message);
+        cr_expect(strstr(r.message, "probe C=1 (fixed for a few-shot draw), 2 shots per gesture"), "%s", r.message);
+        pr_result_release(&r);
+        push(&f[0].probe, &f[0].n_probe, f[0].test[0]);
+        cr_expect_eq(tu_prun(&r, P(proto), M("lda-td4"), &C, &f[0], &s), MB_EINVAL);
+        cr_expect_eq(r.status, PR_FAILED);
+        cr_expect(strstr(r.message, "invariant 'draw-within-probe-training' violated"), "%s", r.message);
+        pr_result_release(&r);
+        folds_free(b, nb);
+        folds_free(f, n);
+        folds_free(g, ng);
+    }
+}
+
+/* k above the repetitions some gesture has in a fold's probe-training set
+ * (the fixture: 3 training subjects x 10 repetitions = 30) is refused whole,
+ * naming the gesture and the count, as fewshot refuses its k. */
+Test(protocols, probe_shots_beyond_the_repetitions_are_refused, .init = setup, .fini = teardown, .timeout = 60)
+{
+    struct pr_settings s = probe_keys("probe", (struct pr_settings){ .seed = 1 }, "shots=31,episodes=3");
+    struct pr_fold *f;
+    size_t n;
+    cr_assert_eq(P("probe")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 4, "one fold per full-probe fold, not one per episode");
+    for (size_t k = 0; k < n; k++) {
+        cr_expect(strstr(f[k].manifest, "\"refused\":\"probe-k31 refused: 31 shots of every gesture need 31 "
+                                        "repetitions (or time blocks) per gesture in the probe-training set; fold "
+                                        "'probe/s1' has 30 of gesture 0 'rest' (4 of 4 folds fall short)"),
+                  "%s", f[k].manifest);
+        struct pr_result r;
+        cr_assert_eq(tu_prun(&r, P("probe"), M("lda-td4"), &C, &f[k], &s), MB_OK, "%s", mb_last_error());
+        cr_expect_eq(r.status, PR_NA, "%s", f[k].id);
+        cr_expect(strstr(r.message, "probe-k31 refused") && strstr(r.message, "has 30 of gesture 0"), "%s",
+                  r.message);
+        pr_result_release(&r);
+    }
+    folds_free(f, n);
+    s = probe_keys("probe", s, "shots=30,episodes=1");
+    cr_assert_eq(P("probe")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+    cr_assert_eq(n, 4);
+    for (size_t k = 0; k < n; k++)
+        cr_expect(!strstr(f[k].manifest, "refused"), "%s", f[k].id);
+    folds_free(f, n);
+}
+
+/* The method is fitted once per fold, whatever the draws and the k: a test
+ * method counting its fits (lda-td4 inside), every draw of fold s1 for k = 1
+ * and k = 2 through one shared work, against one fit per draw without it,
+ * with the same numbers either way. */
+static int fits;
+
+static int counting_fit(struct mb_method_model **out, const struct cp_set *train, const int32_t *classes, size_t K,
+                        const void *hp, uint64_t seed, struct mb_shared *sh)
+{
+#pragma omp atomic
+    fits++;
+    return M("lda-td4")->fit(out, train, classes, K, hp, seed, sh);
+}
+
+static int counting_embed(float *Z, size_t *E, const struct mb_method_model *m, const struct cp_set *x)
+{
+    return M("lda-td4")->embed(Z, E, m, x);
+}
+
+static void counting_hash(char hex[65], const struct mb_method_model *m)
+{
+    M("lda-td4")->param_hash(hex, m);
+}
+
+static const struct mb_method counting = {
+    .name = "counting", .summary = "test only", .caps = MB_CAP_CLASSIFY | MB_CAP_EMBED,
+    .params = base_lda_params, .hp_size = sizeof(struct base_lda_hp),
+    .fit = counting_fit, .predict_proba = drift_predict, .embed = counting_embed, .param_hash = counting_hash,
+    .free = drift_free, .embed_dim = drift_dim,
+};
+
+Test(protocols, probe_shots_fit_the_method_once_per_fold, .init = setup, .fini = teardown, .timeout = 120)
+{
+    struct mb_shared *sh = mb_shared_new(64u << 20);
+    cr_assert_not_null(sh);
+    double acc[2][2][3];
+    for (int shared = 1; shared >= 0; shared--) {
+        fits = 0;
+        size_t runs = 0;
+        for (int k = 1; k <= 2; k++) {
+            char text[64];
+            snprintf(text, sizeof text, "shots=%d,episodes=3", k);
+            struct pr_settings s = probe_keys("probe", (struct pr_settings){ .seed = 2 }, text);
+            struct pr_fold *f;
+            size_t n;
+            cr_assert_eq(P("probe")->plan(&f, &n, &C, &s), MB_OK, "%s", mb_last_error());
+            for (size_t i = 0; i < n; i++) {
+                if (strncmp(f[i].id + strlen("probe-k1/"), "s1/", 3))
+                    continue;
+                /* each job gets a handle of its own scope, as the harness gives */
+                struct mb_shared *job = shared ? mb_shared_scoped(sh, 100 + i) : NULL;
+                struct pr_result r;
+                void *hp = NULL;
+                cr_assert_eq(mb_method_parse(&hp, &counting, NULL), MB_OK);
+                cr_assert_eq(P("probe")->run(&r, P("probe"), &counting, hp, &C, &f[i], &s, job), MB_OK, "%s",
+                             mb_last_error());
+                free(hp);
+                if (job) {
+                    mb_shared_end_scope(sh, 100 + i);
+                    mb_shared_free(job);
+                }
+                cr_assert_eq(r.status, PR_OK, "%s", r.message);
+                acc[shared][k - 1][runs % 3] = mean_acc(&r);
+                runs++;
+                pr_result_release(&r);
+            }
+            folds_free(f, n);
+        }
+        cr_assert_eq(runs, 6);
+        cr_log_info("probe-k1, probe-k2 of fold s1, 3 draws each, %s: %d fits", shared ? "shared" : "unshared", fits);
+        cr_expect_eq(fits, shared ? 1 : 6, "%s: %d fits", shared ? "shared" : "unshared", fits);
+    }
+    for (int k = 0; k < 2; k++)
+        for (int e = 0; e < 3; e++)
+            cr_expect_eq(acc[1][k][e], acc[0][k][e], "k%d e%d: the same numbers with a shared fit", k + 1, e);
+    mb_shared_free(sh);
+}
+
+/* A plan's { name: probe, shots: [1, 2], episodes: 2 } through the CLI: blocks
+ * probe-k1 and probe-k2 in the report, beside the full probe, one job per
+ * fold and draw. */
+Test(protocols, probe_shots_through_the_cli_make_report_blocks, .init = setup, .fini = teardown, .timeout = 300)
+{
+    char plan[160], db[160], args[1024];
+    snprintf(plan, sizeof plan, "%s/plan.yaml", dir);
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    FILE *fp = fopen(plan, "w");
+    cr_assert_not_null(fp);
+    fprintf(fp, "data: [%s]\nprotocols: [probe, { name: probe, shots: [1, 2], episodes: 2 }]\n"
+                "methods: [lda-td4]\n", path);
+    fclose(fp);
+    char *out = NULL, *err = NULL;
+    snprintf(args, sizeof args, "run %s --db %s --progress none -j 2", plan, db);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    free(out), free(err);
+    snprintf(args, sizeof args, "report %s", db);
+    cr_assert_eq(tu_run(&out, &err, args), 0, "%s", err);
+    cr_log_info("%s", out);
+    cr_expect(strstr(out, "/ probe\n") || strstr(out, "/ probe "), "%s", out);
+    cr_expect(strstr(out, "probe-k1"), "%s", out);
+    cr_expect(strstr(out, "probe-k2"), "%s", out);
+    free(out), free(err);
+    snprintf(args, sizeof args, "rm -rf '%s'/r.db* '%s'", dir, plan);
+    cr_assert_eq(system(args), 0);
 }

@@ -212,4 +212,63 @@ void nn_infonce_backward(float *du, float *dv, float *dlog_scale, float *work, f
  * (temperature between 0.01 and 1). */
 void nn_infonce_clamp(float *log_scale);
 
+/* ---- query bridge (EMBridge) ----------------------------------------------
+ * The small ops of EMBridge's stage 2 (docs/NN.md "Query bridge"): M learned
+ * queries broadcast to the batch, the best query of each row, cosine logits
+ * shared by several losses, the soft-target cross-entropy and CASCLe's soft
+ * targets. M queries, E embedding width, Nv rows of the second batch, Nc
+ * centroids. */
+
+/* out [B x M x D] = q [M x D] for every b. */
+void nn_query_expand_forward(float *out, const float *q, size_t nb, size_t m, size_t d);
+/* dq [M x D] += sum over b = 0..B-1 (in that order) of dout [B x M x D]. */
+void nn_query_expand_backward(float *dq, const float *dout, size_t nb, size_t m, size_t d);
+
+/* Best query of each row: idx[i] = argmax_m cos(u[i,m], v[i]) (norms
+ * clamped at 1e-12; ties to the lowest m), out[i] = u[i, idx[i]], a copy of
+ * the raw row. u [B x M x E] raw query outputs, v [B x E] (need not be
+ * normalised), out [B x E], idx [B]. The choice is piecewise constant: no
+ * gradient flows through it, nor to v. */
+void nn_best_query_forward(float *out, int *idx, const float *u, const float *v, size_t nb, size_t m,
+                           size_t e);
+/* du [B x M x E]: du[i, idx[i]] += dout[i] (dout [B x E]); other queries get nothing. */
+void nn_best_query_backward(float *du, const float *dout, const int *idx, size_t nb, size_t m, size_t e);
+
+/* Cosine logits, InfoNCE's scores before its cross-entropy: u [N x E] and
+ * v [Nv x E] are l2-normalised (F.normalize, eps 1e-12, as
+ * nn_infonce_forward), logits [N x Nv] = exp(log_scale) un vn^T. work holds
+ * nn_cos_logits_work(N, Nv, E) floats: the forward fills what the backward
+ * reads (normalised rows, norms, cosines); the backward does not write it,
+ * so it may run more than once per forward. Losses that share the logits
+ * add their dlogits before one backward. */
+size_t nn_cos_logits_work(size_t n, size_t nv, size_t e);
+void nn_cos_logits_forward(float *logits, float *work, const float *u, const float *v, float log_scale,
+                           size_t n, size_t nv, size_t e);
+/* du [N x E], dv [Nv x E], dlog_scale [1] accumulate; any may be NULL (in
+ * EMBridge v is the frozen pose side: dv NULL). dlogits [N x Nv]. */
+void nn_cos_logits_backward(float *du, float *dv, float *dlog_scale, const float *dlogits,
+                            const float *work, float log_scale, size_t n, size_t nv, size_t e);
+
+/* Soft-target cross-entropy (PyTorch's cross_entropy with probability
+ * targets): loss = -(1/N) sum_i sum_j target_ij log softmax_j(logits_i),
+ * the softmax over the whole row. logits, target, probs [N x K]; probs is the
+ * saved softmax. Terms with target_ij == 0 are skipped (so a -inf logit with
+ * a zero target adds nothing; PyTorch would give NaN). */
+float nn_soft_ce_forward(float *probs, const float *logits, const float *target, size_t n, size_t k);
+/* dlogits [N x K] += dloss / N * (probs_ij * sum_j' target_ij' - target_ij). */
+void nn_soft_ce_backward(float *dlogits, const float *probs, const float *target, float dloss, size_t n,
+                         size_t k);
+
+/* CASCLe's soft targets (no gradient): v [N x E] pose embeddings and c
+ * [Nc x E] centroids are l2-normalised (eps 1e-12); A = vn cn^T [N x Nc];
+ * each row keeps its topk largest entries (ties: the lower centroid index)
+ * and zeroes the rest; rows are l2-normalised (a zero row stays zero);
+ * S = A A^T [N x N]; target [N x N]: target_ij = exp(S_ij / tau_s) /
+ * sum_{k != i} exp(S_ik / tau_s) for j != i (max-subtracted), target_ii = 0
+ * (a single row, N = 1, is all zero). work holds nn_cascle_work(N, Nc, E)
+ * floats. */
+size_t nn_cascle_work(size_t n, size_t nc, size_t e);
+void nn_cascle_targets(float *target, float *work, const float *v, const float *c, size_t topk,
+                       float tau_s, size_t n, size_t nc, size_t e);
+
 #endif

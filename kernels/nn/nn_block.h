@@ -9,7 +9,21 @@
  * struct nn_params under "<prefix>ln1.w", "<prefix>ln1.b", "<prefix>attn.wq",
  * "...bq", "...wk", "...bk", "...wv", "...bv", "...wo", "...bo", "<prefix>ln2.w",
  * "<prefix>ln2.b", "<prefix>ffn.w1", "...b1", "...w2", "...b2" (weights decay,
- * biases and norms do not). */
+ * biases and norms do not).
+ *
+ * Optionally (BLIP-2's Q-Former, EMBridge; docs/NN.md) a block also has a
+ * cross-attention sub-layer between the two, queries from the block's
+ * sequence, keys and values from a memory m [B x Tm x Dm]:
+ *
+ *     r1 = x + MHA(LN1(x))                 self-attention, kpad, amask
+ *     r2 = r1 + MHA(LNc(r1), m)            cross-attention, mem_kpad
+ *     y  = r2 + W2 GELU(W1 LN2(r2) + b1) + b2
+ *
+ * Its tensors live in their own struct and are registered separately
+ * ("<prefix>lnc.w", "<prefix>lnc.b", "<prefix>cross.wq" ... "<prefix>cross.bo"),
+ * so a block without them keeps its 16 tensors and its checkpoints. Given
+ * no memory (mem == NULL) a block with cross-attention computes exactly
+ * nn_block_forward: the same weights serve a pass with and one without. */
 #ifndef MB_KERNELS_NN_BLOCK_H
 #define MB_KERNELS_NN_BLOCK_H
 
@@ -64,5 +78,64 @@ void nn_block_forward(float *out, struct nn_block_act *a, const struct nn_block_
 void nn_block_backward(float *dx, const struct nn_block_w *g, struct nn_block_act *da,
                        const float *dout, const struct nn_block_act *a, const struct nn_block_w *w,
                        const float *x, size_t nb, size_t t, size_t d, size_t f, size_t h);
+
+/* ---- cross-attention (Q-Former blocks) ------------------------------------------ */
+
+struct nn_block_cross_w {
+    float *lnc_w, *lnc_b;          /* [D] */
+    struct nn_mha_w attn;          /* wq, wo [D x D]; wk, wv [D x Dm]; biases [D] */
+};
+
+/* Activations of the cross-attention sub-layer of one forward at (B, T, Tm);
+ * the same struct serves as the backward's scratch for their gradients. */
+struct nn_block_cross_act {
+    float *lnc, *lnc_mean, *lnc_rstd;   /* [B*T x D], [B*T], [B*T] */
+    struct nn_mha_act attn;             /* q, ctx [B*T x D]; k, v [B*Tm x D]; att [B x H x T x Tm] */
+    float *attn_out;                    /* [B*T x D] */
+    float *res2;                        /* [B*T x D] res1 + cross-attention */
+    float *mem;                         /* the one allocation everything above points into */
+};
+
+/* Registers the 10 cross-attention tensors "<prefix>lnc.w", "<prefix>lnc.b",
+ * "<prefix>cross.wq", "...bq", "...wk", "...bk", "...wv", "...bv", "...wo",
+ * "...bo" (matrices decay; wk, wv are [D x Dm]); views as nn_block_add_params. */
+int nn_block_add_cross_params(struct nn_params *p, const char *prefix, size_t d, size_t dm,
+                              struct nn_block_cross_w *w, struct nn_block_cross_w *g) MB_MUST_CHECK;
+/* nn_block_init's rule: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) weights (fan_in
+ * Dm for wk, wv), biases 0, LNc w = 1, b = 0; draws in registration order. */
+void nn_block_cross_init(const struct nn_block_cross_w *w, size_t d, size_t dm, struct mb_rng *r);
+
+/* Allocates the cross-attention activations for batches up to (B, T, Tm).
+ * MB_ENOMEM. Release with nn_block_cross_act_release (accepts a zeroed or
+ * released struct). */
+int nn_block_cross_act_alloc(struct nn_block_cross_act *a, size_t nb, size_t t, size_t tm, size_t d,
+                             size_t h) MB_MUST_CHECK;
+void nn_block_cross_act_release(struct nn_block_cross_act *a);
+
+/* The block with optional cross-attention. out [B x T x D] (distinct from x);
+ * x [B x T x D]; mem [B x Tm x Dm]; kpad [B x T] and amask [T x T] for the
+ * self-attention, mem_kpad [B x Tm] for the cross-attention (nonzero =
+ * padding memory token), each may be NULL. With cw == NULL or mem == NULL
+ * there is no cross-attention: ca is not touched (may be NULL), tm, dm and
+ * mem_kpad are ignored, and the result is nn_block_forward's, bit for bit. */
+void nn_block_xforward(float *out, struct nn_block_act *a, struct nn_block_cross_act *ca,
+                       const struct nn_block_w *w, const struct nn_block_cross_w *cw, const float *x,
+                       const float *mem, const unsigned char *kpad, const float *amask,
+                       const unsigned char *mem_kpad, size_t nb, size_t t, size_t tm, size_t d, size_t dm,
+                       size_t f, size_t h);
+/* Backward of the nn_block_xforward call that filled a and ca (same cw, mem
+ * and sizes: cross-attention ran iff cw and mem are both non-NULL). dx
+ * [B x T x D] and dmem [B x Tm x Dm] accumulate (either may be NULL); g and,
+ * with cross-attention, cg accumulate the parameter gradients; da and dca are
+ * scratch allocated for these sizes or larger ones (overwritten; dca unused
+ * without cross-attention). Two passes sharing weights (one with a memory, one
+ * without) each keep their own a (and ca); their backwards, in reverse order,
+ * accumulate into the same g (and cg) and may share the scratch. */
+void nn_block_xbackward(float *dx, float *dmem, const struct nn_block_w *g, const struct nn_block_cross_w *cg,
+                        struct nn_block_act *da, struct nn_block_cross_act *dca, const float *dout,
+                        const struct nn_block_act *a, const struct nn_block_cross_act *ca,
+                        const struct nn_block_w *w, const struct nn_block_cross_w *cw, const float *x,
+                        const float *mem, size_t nb, size_t t, size_t tm, size_t d, size_t dm, size_t f,
+                        size_t h);
 
 #endif
